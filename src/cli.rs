@@ -1,0 +1,26 @@
+//! The `hallway` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "hallway", version, about = "Random coffee chats for mentoring communities on Discord")]
+pub struct Cli {
+    /// A TOML file whose settings override the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to Discord and run the bot (the default).
+    Run,
+    /// Create the database if missing, apply migrations, and exit.
+    Migrate,
+    /// Preview matching quality offline on a synthetic or CSV population.
+    Simulate(crate::simulate::SimulateArgs),
+}

@@ -1,0 +1,1 @@
+//! The matching engine: who meets whom this round.

@@ -1,0 +1,7 @@
+//! Pure program logic: no Discord, no database, no clock and no global RNG.
+//! Callers pass in `now` and the random number generator.
+
+pub mod community;
+pub mod profile;
+pub mod validate;
+pub mod matching;

@@ -1,0 +1,148 @@
+//! Parse, don't validate: every value a user types becomes a checked type here,
+//! or an [`InputError`] whose text tells them what to do instead.
+
+use chrono_tz::Tz;
+
+/// A rejected input, worded for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+impl InputError {
+    pub fn new(message: impl Into<String>) -> Self {
+        InputError(message.into())
+    }
+}
+
+impl From<super::profile::UnknownWord> for InputError {
+    fn from(err: super::profile::UnknownWord) -> Self {
+        InputError(err.to_string())
+    }
+}
+
+/// Longest institution name we keep.
+pub const INSTITUTION_MAX_CHARS: usize = 100;
+/// Longest program name.
+pub const PROGRAM_NAME_MAX_CHARS: usize = 100;
+/// Longest welcome text; Discord messages stop at 2,000 and the reply adds its own lines.
+pub const WELCOME_MAX_CHARS: usize = 1_500;
+/// Longest custom icebreaker prompt.
+pub const PROMPT_MAX_CHARS: usize = 300;
+/// Longest win description.
+pub const WIN_DESCRIPTION_MAX_CHARS: usize = 500;
+
+/// An IANA time-zone name such as `Europe/Berlin`.
+pub fn time_zone(input: &str) -> Result<Tz, InputError> {
+    let trimmed = input.trim();
+    trimmed.parse::<Tz>().map_err(|_| {
+        InputError::new(format!(
+            "'{}' is not a time zone I know. Use an IANA name such as `Europe/Berlin`, \
+             `America/New_York` or `UTC` (the list: https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).",
+            shorten(trimmed, 60)
+        ))
+    })
+}
+
+/// An hour of the day, 0 to 23.
+pub fn hour(value: i64) -> Result<u8, InputError> {
+    in_range(value, 0, 23, "The hour", "for example 9 for 9:00 or 17 for 17:00")
+}
+
+/// A group size, 2 to 4.
+pub fn group_size(value: i64) -> Result<u8, InputError> {
+    let range = super::community::GROUP_SIZE_RANGE;
+    in_range(
+        value,
+        (*range.start()).into(),
+        (*range.end()).into(),
+        "The group size",
+        "2 for pairs, 3 or 4 for small circles",
+    )
+}
+
+/// How many mentees a mentor meets per round, 1 to 5.
+pub fn mentor_capacity(value: i64) -> Result<u8, InputError> {
+    in_range(value, 1, 5, "The capacity", "the most mentees you want to meet each round")
+}
+
+/// How many weeks a member pauses for, 1 to 12.
+pub fn pause_weeks(value: i64) -> Result<u8, InputError> {
+    in_range(value, 1, 12, "The number of weeks", "for a longer break, use `/hallway leave`")
+}
+
+/// Free text, trimmed, non-empty and at most `max_chars` characters.
+pub fn text(input: &str, what: &str, max_chars: usize) -> Result<String, InputError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(InputError::new(format!("{what} cannot be empty.")));
+    }
+    let chars = trimmed.chars().count();
+    if chars > max_chars {
+        return Err(InputError::new(format!(
+            "{what} is {chars} characters long; the limit is {max_chars}. Please shorten it."
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn in_range(value: i64, min: i64, max: i64, what: &str, hint: &str) -> Result<u8, InputError> {
+    if (min..=max).contains(&value) {
+        // The range is within u8 by construction.
+        Ok(value as u8)
+    } else {
+        Err(InputError::new(format!(
+            "{what} must be from {min} to {max}, not {value}: {hint}."
+        )))
+    }
+}
+
+/// The first `max` characters of `s`, marked with an ellipsis when cut.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut cut: String = s.chars().take(max).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(time_zone("Europe/Berlin").unwrap(), chrono_tz::Europe::Berlin);
+        assert_eq!(time_zone(" UTC ").unwrap(), chrono_tz::UTC);
+        let err = time_zone("Mars/Olympus").unwrap_err();
+        assert!(err.0.contains("'Mars/Olympus' is not a time zone"), "{err}");
+    }
+
+    #[test]
+    fn numbers_outside_their_range_are_refused_with_the_range() {
+        assert_eq!(hour(0).unwrap(), 0);
+        assert_eq!(hour(23).unwrap(), 23);
+        assert_eq!(
+            hour(25).unwrap_err().0,
+            "The hour must be from 0 to 23, not 25: for example 9 for 9:00 or 17 for 17:00."
+        );
+        assert!(group_size(9).unwrap_err().0.contains("from 2 to 4, not 9"));
+        assert!(group_size(1).is_err());
+        assert_eq!(group_size(4).unwrap(), 4);
+        assert!(mentor_capacity(0).is_err());
+        assert!(pause_weeks(13).is_err());
+        assert_eq!(pause_weeks(12).unwrap(), 12);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_limited() {
+        assert_eq!(text("  MIT ", "The institution", 10).unwrap(), "MIT");
+        assert!(text("   ", "The institution", 10).unwrap_err().0.contains("cannot be empty"));
+        let long = "x".repeat(5_000);
+        let err = text(&long, "The description", WIN_DESCRIPTION_MAX_CHARS).unwrap_err();
+        assert!(err.0.contains("5000 characters long; the limit is 500"), "{err}");
+        // Characters, not bytes.
+        assert!(text(&"é".repeat(10), "Name", 10).is_ok());
+    }
+}
