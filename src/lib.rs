@@ -1,8 +1,18 @@
 //! hallway: recurring random pairings for mentoring communities on Discord.
 
-/// Command-line interface: the subcommands and what each runs.
+/// What each subcommand does, from settings to a running bot.
+pub mod app;
+/// Command-line interface: the subcommands and their options.
 pub mod cli;
+/// Typed settings: defaults, config file, environment.
+pub mod config;
+/// The Discord adapter: slash commands, rendering and delivery (serenity and poise).
+pub mod discord;
 /// Pure program logic: profiles, settings, validation and matching.
 pub mod domain;
 /// `hallway simulate`: matching quality and speed on a synthetic or CSV population.
 pub mod simulate;
+/// All SQL: the SQLite store and its migrations.
+pub mod storage;
+/// Logging setup.
+pub mod telemetry;

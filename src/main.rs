@@ -1,10 +1,34 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 use hallway::cli::{Cli, Command};
+use hallway::config::Settings;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run) {
-        Command::Simulate(args) => hallway::simulate::run(&args, &mut std::io::stdout().lock()),
-        Command::Run | Command::Migrate => anyhow::bail!("not built yet"),
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, with the cause chain; never the token (it is only in a SecretString).
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Run);
+    if let Command::Simulate(args) = &command {
+        return hallway::simulate::run(args, &mut std::io::stdout().lock());
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    hallway::telemetry::init(&settings.log.filter);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match command {
+            Command::Run => hallway::app::run(settings).await,
+            Command::Migrate => hallway::app::migrate(settings).await,
+            Command::Simulate(_) => unreachable!("handled above"),
+        }
+    })
 }

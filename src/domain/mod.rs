@@ -2,6 +2,8 @@
 //! Callers pass in `now` and the random number generator.
 
 pub mod community;
+pub mod matching;
+pub mod member;
 pub mod profile;
 pub mod validate;
-pub mod matching;
+pub mod words;

@@ -1,9 +1,8 @@
 //! A member's profile: who they are in the program and how they like to meet.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+
+use super::words::word_enum;
 
 /// The part a member plays in the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -34,52 +33,6 @@ pub enum Modality {
     Text,
     Any,
 }
-
-/// A value that a user or a file gave, which is not one of the allowed words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{given}' is not a {what}; use one of: {allowed}")]
-pub struct UnknownWord {
-    pub what: &'static str,
-    pub given: String,
-    pub allowed: &'static str,
-}
-
-/// Gives an enum of plain words `as_str`, `Display`, `FromStr` and `ALL`, from one list.
-macro_rules! word_enum {
-    ($ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $word),+
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = UnknownWord;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s.trim().to_ascii_lowercase().as_str() {
-                    $($word => Ok($ty::$variant),)+
-                    _ => Err(UnknownWord {
-                        what: $what,
-                        given: s.to_string(),
-                        allowed: concat!($($word, " "),+).trim_ascii_end(),
-                    }),
-                }
-            }
-        }
-    };
-}
-pub(crate) use word_enum;
 
 word_enum!(Role, "role", { Mentor => "mentor", Mentee => "mentee", Peer => "peer" });
 word_enum!(TimeOfDay, "time of day", {

@@ -1,0 +1,152 @@
+//! The Discord adapter: the only module that speaks serenity and poise.
+
+mod choices;
+pub mod commands;
+pub mod errors;
+mod render;
+pub mod state;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+use secrecy::ExposeSecret;
+
+use crate::config::DiscordSettings;
+use crate::storage::Store;
+use state::Data;
+
+/// Why the bot stopped, for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StopReason {
+    #[error("Discord rejected the bot token in DISCORD_TOKEN (HTTP 401 or gateway close code 4004). Copy the token again from the Developer Portal (Bot, Reset Token).")]
+    InvalidToken,
+    #[error("Discord refused the gateway intents (close code 4014). Turn on \"Server Members Intent\" in the Developer Portal (Bot, Privileged Gateway Intents), or set member_events = false in the config.")]
+    DisallowedIntents,
+    #[error("cannot reach Discord ({0}); check the network, and DISCORD_API_BASE if it is set")]
+    Unreachable(String),
+    #[error("the Discord connection failed: {0}")]
+    Other(String),
+}
+
+/// Connects to Discord, registers the commands, and serves them until the connection ends.
+pub async fn run(settings: &DiscordSettings, store: Store) -> Result<(), StopReason> {
+    let token = settings
+        .token
+        .as_ref()
+        .ok_or_else(|| StopReason::Other("DISCORD_TOKEN is not set".into()))?;
+    let mut http = serenity::HttpBuilder::new(token.expose_secret());
+    if let Some(base) = &settings.api_base {
+        // serenity ignores the proxy while its own rate limiter is on; hallway's delivery
+        // retries handle 429s in that mode.
+        http = http.proxy(base.clone()).ratelimiter_disabled(true);
+        tracing::info!(api_base = %base, "sending all Discord traffic to another base URL");
+    }
+    let http = http.build();
+    check_token(&http).await?;
+
+    let mut intents = serenity::GatewayIntents::GUILDS;
+    if settings.member_events {
+        intents |= serenity::GatewayIntents::GUILD_MEMBERS;
+    }
+    let dev_guild = settings.dev_guild_id;
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(errors::on_error(error)),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match dev_guild {
+                    Some(guild) => {
+                        poise::builtins::register_in_guild(
+                            ctx,
+                            commands,
+                            serenity::GuildId::new(guild),
+                        )
+                        .await
+                        .context("cannot register the slash commands in the development server")?;
+                    }
+                    None => poise::builtins::register_globally(ctx, commands)
+                        .await
+                        .context("cannot register the slash commands")?,
+                }
+                tracing::info!(
+                    bot = %ready.user.name,
+                    guilds = ready.guilds.len(),
+                    commands = commands.len(),
+                    "connected and commands registered"
+                );
+                Ok(Data { store })
+            })
+        })
+        .build();
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .map_err(|err| StopReason::Other(err.to_string()))?;
+
+    let shards = client.shard_manager.clone();
+    tokio::select! {
+        result = client.start() => result.map_err(|err| match err {
+            serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
+                StopReason::InvalidToken
+            }
+            serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
+                StopReason::DisallowedIntents
+            }
+            other => StopReason::Other(other.to_string()),
+        }),
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            shards.shutdown_all().await;
+            Ok(())
+        }
+    }
+}
+
+/// Asks Discord who we are before connecting, so a bad token or an unreachable API base
+/// fails at once with a clear message instead of a silent reconnect loop.
+async fn check_token(http: &serenity::Http) -> Result<(), StopReason> {
+    let mut wait = std::time::Duration::from_secs(1);
+    for attempt in 1..=5 {
+        match http.get_current_user().await {
+            Ok(user) => {
+                tracing::info!(bot = %user.name, "token accepted");
+                return Ok(());
+            }
+            Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response)))
+                if response.status_code.as_u16() == 401 =>
+            {
+                return Err(StopReason::InvalidToken)
+            }
+            Err(err) if attempt < 5 => {
+                tracing::warn!(error = %err, attempt, "cannot reach Discord yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(err) => return Err(StopReason::Unreachable(err.to_string())),
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// Ctrl-C, or SIGTERM from `docker stop`.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

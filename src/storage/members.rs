@@ -1,0 +1,277 @@
+//! Members' profiles and standing.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::communities::ensure_community;
+use super::{db_id, discord_id, parse_column, Store};
+use crate::domain::member::{GuildId, Member, Profile, UserId, DEFAULT_MENTOR_CAPACITY};
+use crate::domain::profile::{Modality, Role, TimeOfDay};
+
+/// What `/hallway join` asks for: the role, and any settings the member gave.
+/// `None` keeps the member's current value (or the default, for a new member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChange {
+    pub role: Role,
+    pub time_zone: Option<Tz>,
+    pub institution: Option<String>,
+    pub time_of_day: Option<TimeOfDay>,
+    pub modality: Option<Modality>,
+    pub capacity: Option<u8>,
+}
+
+impl ProfileChange {
+    /// The profile after applying this change to `current` (or to the defaults).
+    pub fn apply(&self, current: Option<&Profile>) -> Profile {
+        let capacity = match self.role {
+            Role::Mentor => self
+                .capacity
+                .or(current
+                    .filter(|p| p.role == Role::Mentor)
+                    .map(|p| p.capacity))
+                .unwrap_or(DEFAULT_MENTOR_CAPACITY),
+            Role::Mentee | Role::Peer => 0,
+        };
+        Profile {
+            role: self.role,
+            time_zone: self.time_zone.or(current.and_then(|p| p.time_zone)),
+            institution: self
+                .institution
+                .clone()
+                .or_else(|| current.and_then(|p| p.institution.clone())),
+            time_of_day: self
+                .time_of_day
+                .or(current.map(|p| p.time_of_day))
+                .unwrap_or(TimeOfDay::Flexible),
+            modality: self
+                .modality
+                .or(current.map(|p| p.modality))
+                .unwrap_or(Modality::Any),
+            capacity,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    guild_id: i64,
+    user_id: i64,
+    display_name: String,
+    role: String,
+    time_zone: Option<String>,
+    institution: Option<String>,
+    time_of_day: String,
+    modality: String,
+    capacity: i64,
+    shoutouts: bool,
+    paused_until: Option<DateTime<Utc>>,
+    left_at: Option<DateTime<Utc>>,
+    joined_at: DateTime<Utc>,
+}
+
+impl MemberRow {
+    fn into_domain(self) -> anyhow::Result<Member> {
+        Ok(Member {
+            guild_id: discord_id(self.guild_id),
+            user_id: discord_id(self.user_id),
+            display_name: self.display_name,
+            profile: Profile {
+                role: parse_column(&self.role, "member.role")?,
+                time_zone: self
+                    .time_zone
+                    .map(|zone| parse_column(&zone, "member.time_zone"))
+                    .transpose()?,
+                institution: self.institution,
+                time_of_day: parse_column(&self.time_of_day, "member.time_of_day")?,
+                modality: parse_column(&self.modality, "member.modality")?,
+                capacity: u8::try_from(self.capacity).context("bad member.capacity")?,
+            },
+            paused_until: self.paused_until,
+            left_at: self.left_at,
+            joined_at: self.joined_at,
+            shoutouts: self.shoutouts,
+        })
+    }
+}
+
+/// The result of `join`: the member as stored, and whether they are new.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub member: Member,
+    pub first_time: bool,
+    pub was_away: bool,
+}
+
+impl Store {
+    pub async fn member(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+    ) -> anyhow::Result<Option<Member>> {
+        fetch_member(&self.pool, guild_id, user_id).await
+    }
+
+    /// Opts a member in, or updates their profile. A member who had left is back.
+    pub async fn join(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        display_name: &str,
+        change: &ProfileChange,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Joined> {
+        let mut tx = self.pool.begin().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        let current = fetch_member(&mut *tx, guild_id, user_id).await?;
+        let profile = change.apply(current.as_ref().map(|m| &m.profile));
+        sqlx::query(
+            "insert into member (guild_id, user_id, display_name, role, time_zone, institution,
+                                 time_of_day, modality, capacity, joined_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (guild_id, user_id) do update set
+                 display_name = excluded.display_name, role = excluded.role,
+                 time_zone = excluded.time_zone, institution = excluded.institution,
+                 time_of_day = excluded.time_of_day, modality = excluded.modality,
+                 capacity = excluded.capacity, left_at = null, updated_at = excluded.updated_at",
+        )
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .bind(display_name)
+        .bind(profile.role.as_str())
+        .bind(profile.time_zone.map(|zone| zone.name()))
+        .bind(&profile.institution)
+        .bind(profile.time_of_day.as_str())
+        .bind(profile.modality.as_str())
+        .bind(i64::from(profile.capacity))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the member's profile")?;
+        let member = fetch_member(&mut *tx, guild_id, user_id)
+            .await?
+            .context("member vanished right after being saved")?;
+        tx.commit().await?;
+        Ok(Joined {
+            member,
+            first_time: current.is_none(),
+            was_away: current.is_some_and(|m| m.left_at.is_some()),
+        })
+    }
+
+    /// Pauses a member until `until`. Returns false when they are not a current member.
+    pub async fn pause(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "update member set paused_until = ?, updated_at = ?
+             where guild_id = ? and user_id = ? and left_at is null",
+        )
+        .bind(until)
+        .bind(now)
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .execute(&self.pool)
+        .await
+        .context("cannot pause the member")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a pause. Returns false when they are not a current member.
+    pub async fn resume(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "update member set paused_until = null, updated_at = ?
+             where guild_id = ? and user_id = ? and left_at is null",
+        )
+        .bind(now)
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .execute(&self.pool)
+        .await
+        .context("cannot resume the member")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stops matching a member but keeps their history, so they can come back.
+    /// Returns false when they are not a current member.
+    pub async fn leave(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "update member set left_at = ?, paused_until = null, updated_at = ?
+             where guild_id = ? and user_id = ? and left_at is null",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .execute(&self.pool)
+        .await
+        .context("cannot record that the member left")?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
+    executor: E,
+    guild_id: GuildId,
+    user_id: UserId,
+) -> anyhow::Result<Option<Member>> {
+    let row: Option<MemberRow> =
+        sqlx::query_as("select * from member where guild_id = ? and user_id = ?")
+            .bind(db_id(guild_id))
+            .bind(db_id(user_id))
+            .fetch_optional(executor)
+            .await
+            .context("cannot read the member")?;
+    row.map(MemberRow::into_domain).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(role: Role) -> ProfileChange {
+        ProfileChange {
+            role,
+            time_zone: None,
+            institution: None,
+            time_of_day: None,
+            modality: None,
+            capacity: None,
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_does_not_mention() {
+        let first = ProfileChange {
+            time_zone: Some(chrono_tz::Europe::Berlin),
+            institution: Some("MIT".into()),
+            modality: Some(Modality::Phone),
+            capacity: Some(3),
+            ..change(Role::Mentor)
+        }
+        .apply(None);
+        assert_eq!(first.capacity, 3);
+        let second = change(Role::Mentor).apply(Some(&first));
+        assert_eq!(second, first);
+        let as_mentee = change(Role::Mentee).apply(Some(&first));
+        assert_eq!(as_mentee.capacity, 0, "only mentors have a capacity");
+        assert_eq!(as_mentee.institution.as_deref(), Some("MIT"));
+        let back_to_mentor = change(Role::Mentor).apply(Some(&as_mentee));
+        assert_eq!(back_to_mentor.capacity, DEFAULT_MENTOR_CAPACITY);
+    }
+}

@@ -1,0 +1,77 @@
+//! All SQL lives here. Functions take and return domain types; a write that touches
+//! several rows runs in one transaction.
+
+mod communities;
+mod members;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use members::ProfileChange;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A handle on the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the SQLite database at `url` and applies pending migrations.
+    pub async fn open(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> anyhow::Result<Store> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| {
+                format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durable enough in WAL mode, and much faster than FULL.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database at {url}"))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("cannot apply the database migrations")?;
+        Ok(Store { pool })
+    }
+
+    /// The pool, for tests and tools that inspect the database directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Discord ids are u64; SQLite integers are i64. Stored bit for bit (ids fit in 63 bits).
+pub(crate) fn db_id(id: u64) -> i64 {
+    id as i64
+}
+
+pub(crate) fn discord_id(value: i64) -> u64 {
+    value as u64
+}
+
+/// Parses a word column through the domain's `FromStr`, naming the column on failure.
+pub(crate) fn parse_column<T: FromStr>(value: &str, column: &str) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|err| anyhow::anyhow!("bad value in column {column}: {err}"))
+}
