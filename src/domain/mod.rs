@@ -5,5 +5,6 @@ pub mod community;
 pub mod matching;
 pub mod member;
 pub mod profile;
+pub mod schedule;
 pub mod validate;
 pub mod words;
