@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "hallway", version, about = "Random coffee chats for mentoring communities on Discord")]
+#[command(
+    name = "hallway",
+    version,
+    about = "Random coffee chats for mentoring communities on Discord"
+)]
 pub struct Cli {
     /// A TOML file whose settings override the built-in defaults (see config/default.toml).
     #[arg(long, global = true, value_name = "PATH")]

@@ -2,6 +2,6 @@
 //! Callers pass in `now` and the random number generator.
 
 pub mod community;
+pub mod matching;
 pub mod profile;
 pub mod validate;
-pub mod matching;

@@ -45,7 +45,13 @@ pub fn time_zone(input: &str) -> Result<Tz, InputError> {
 
 /// An hour of the day, 0 to 23.
 pub fn hour(value: i64) -> Result<u8, InputError> {
-    in_range(value, 0, 23, "The hour", "for example 9 for 9:00 or 17 for 17:00")
+    in_range(
+        value,
+        0,
+        23,
+        "The hour",
+        "for example 9 for 9:00 or 17 for 17:00",
+    )
 }
 
 /// A group size, 2 to 4.
@@ -62,12 +68,24 @@ pub fn group_size(value: i64) -> Result<u8, InputError> {
 
 /// How many mentees a mentor meets per round, 1 to 5.
 pub fn mentor_capacity(value: i64) -> Result<u8, InputError> {
-    in_range(value, 1, 5, "The capacity", "the most mentees you want to meet each round")
+    in_range(
+        value,
+        1,
+        5,
+        "The capacity",
+        "the most mentees you want to meet each round",
+    )
 }
 
 /// How many weeks a member pauses for, 1 to 12.
 pub fn pause_weeks(value: i64) -> Result<u8, InputError> {
-    in_range(value, 1, 12, "The number of weeks", "for a longer break, use `/hallway leave`")
+    in_range(
+        value,
+        1,
+        12,
+        "The number of weeks",
+        "for a longer break, use `/hallway leave`",
+    )
 }
 
 /// Free text, trimmed, non-empty and at most `max_chars` characters.
@@ -113,7 +131,10 @@ mod tests {
 
     #[test]
     fn time_zones_are_iana_names() {
-        assert_eq!(time_zone("Europe/Berlin").unwrap(), chrono_tz::Europe::Berlin);
+        assert_eq!(
+            time_zone("Europe/Berlin").unwrap(),
+            chrono_tz::Europe::Berlin
+        );
         assert_eq!(time_zone(" UTC ").unwrap(), chrono_tz::UTC);
         let err = time_zone("Mars/Olympus").unwrap_err();
         assert!(err.0.contains("'Mars/Olympus' is not a time zone"), "{err}");
@@ -138,10 +159,16 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_limited() {
         assert_eq!(text("  MIT ", "The institution", 10).unwrap(), "MIT");
-        assert!(text("   ", "The institution", 10).unwrap_err().0.contains("cannot be empty"));
+        assert!(text("   ", "The institution", 10)
+            .unwrap_err()
+            .0
+            .contains("cannot be empty"));
         let long = "x".repeat(5_000);
         let err = text(&long, "The description", WIN_DESCRIPTION_MAX_CHARS).unwrap_err();
-        assert!(err.0.contains("5000 characters long; the limit is 500"), "{err}");
+        assert!(
+            err.0.contains("5000 characters long; the limit is 500"),
+            "{err}"
+        );
         // Characters, not bytes.
         assert!(text(&"é".repeat(10), "Name", 10).is_ok());
     }
