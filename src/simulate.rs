@@ -110,6 +110,9 @@ pub struct Report {
     pub pairs_total: u64,
     pub ms_per_round_median: f64,
     pub ms_per_round_max: f64,
+    /// The two parts of a round's time, medians.
+    pub ms_match_median: f64,
+    pub ms_record_median: f64,
     pub peak_rss_mb: f64,
     pub baseline_repeats: Option<u64>,
     pub baseline_first_repeat_round: Option<u32>,
@@ -152,9 +155,10 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
         ..Report::default()
     };
     let mut times: Vec<f64> = Vec::new();
+    let mut parts: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for k in 0..report.seeds {
         let seed = args.seed.wrapping_add(k);
-        let run = simulate_engine(&population, &avoid, &settings, args, seed, &mut times);
+        let run = simulate_engine(&population, &avoid, &settings, args, seed, &mut times, &mut parts);
         report.repeats += run.repeats;
         if run.repeats > 0 {
             report.seeds_with_repeats += 1;
@@ -183,6 +187,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     let (median, max) = median_max(&mut times);
     report.ms_per_round_median = median;
     report.ms_per_round_max = max;
+    report.ms_match_median = median_max(&mut parts.0).0;
+    report.ms_record_median = median_max(&mut parts.1).0;
     if !args.no_baseline {
         let mut base_times = Vec::new();
         let base = simulate_shuffle(&population, &settings, args, args.seed, &mut base_times);
@@ -291,6 +297,7 @@ fn simulate_engine(
     args: &SimulateArgs,
     seed: u64,
     times: &mut Vec<f64>,
+    parts: &mut (Vec<f64>, Vec<f64>),
 ) -> RunStats {
     let mut members = population.to_vec();
     let mut history = History::new();
@@ -332,6 +339,8 @@ fn simulate_engine(
         history.record_round(round, &outcome.groups);
         let recorded = start.elapsed();
         times.push((matched + recorded).as_secs_f64() * 1e3);
+        parts.0.push(matched.as_secs_f64() * 1e3);
+        parts.1.push(recorded.as_secs_f64() * 1e3);
     }
     stats.max_off_size = off_size.iter().copied().max().unwrap_or(0);
     stats

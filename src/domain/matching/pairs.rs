@@ -366,8 +366,7 @@ fn improve_pairs(pool: &Pool, pairs: &mut [(usize, usize)], rng: &mut impl Rng, 
     }
     for p in 0..n {
         let (a, b) = pairs[p];
-        let here = pool.pair_cost(a, b);
-        if here == 0 {
+        if pool.pair_cost(a, b) == 0 {
             continue;
         }
         for _ in 0..tries.min(4 * n) {
@@ -388,6 +387,43 @@ fn improve_pairs(pool: &Pool, pairs: &mut [(usize, usize)], rng: &mut impl Rng, 
                 pairs[q] = (b, c);
             }
             if pool.pair_cost(pairs[p].0, pairs[p].1) == 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// The large-pool version: compares soft costs (local arrays, cheap) and asks the
+/// history only about a swap that would help. Pairs are all repeat-free here.
+fn improve_pairs_soft(pool: &Pool, pairs: &mut [(usize, usize)], rng: &mut impl Rng, tries: usize) {
+    let n = pairs.len();
+    if n < 2 {
+        return;
+    }
+    for p in 0..n {
+        let (a, b) = pairs[p];
+        let here = pool.soft_cost(a, b);
+        if here == 0 {
+            continue;
+        }
+        for _ in 0..tries {
+            let q = rng.random_range(0..n);
+            if q == p {
+                continue;
+            }
+            let (a, b) = pairs[p];
+            let (c, d) = pairs[q];
+            let before = pool.soft_cost(a, b) + pool.soft_cost(c, d);
+            let x = pool.soft_cost(a, c) + pool.soft_cost(b, d);
+            let y = pool.soft_cost(a, d) + pool.soft_cost(b, c);
+            if x < before && x <= y && pool.fresh(a, c) && pool.fresh(b, d) {
+                pairs[p] = (a, c);
+                pairs[q] = (b, d);
+            } else if y < before && pool.fresh(a, d) && pool.fresh(b, c) {
+                pairs[p] = (a, d);
+                pairs[q] = (b, c);
+            }
+            if pool.soft_cost(pairs[p].0, pairs[p].1) == 0 {
                 break;
             }
         }
@@ -487,7 +523,7 @@ fn pair_sparse(
         }
     }
     pairs.retain(|&(a, _)| a != NONE as usize);
-    improve_pairs(pool, &mut pairs, rng, 8);
+    improve_pairs_soft(pool, &mut pairs, rng, 0);
     (pairs, leftover, repeats)
 }
 
