@@ -158,7 +158,15 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     let mut parts: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for k in 0..report.seeds {
         let seed = args.seed.wrapping_add(k);
-        let run = simulate_engine(&population, &avoid, &settings, args, seed, &mut times, &mut parts);
+        let run = simulate_engine(
+            &population,
+            &avoid,
+            &settings,
+            args,
+            seed,
+            &mut times,
+            &mut parts,
+        );
         report.repeats += run.repeats;
         if run.repeats > 0 {
             report.seeds_with_repeats += 1;

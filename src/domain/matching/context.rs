@@ -77,10 +77,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// The members of one matching problem, in random order.
 pub(crate) struct Pool<'a> {
     pub cands: Vec<&'a Candidate>,
+    ids: Vec<u64>,
     pub slot: Vec<u32>,
     pub soft: Vec<Soft>,
-    /// Off-size seats so far (the extra seat of a trio).
-    pub off: Vec<u16>,
+    /// Off-size seats so far (the extra seat of a trio), read only when needed.
+    off: std::cell::OnceCell<Vec<u16>>,
     /// How many members of the pool share this member's institution (0 for none).
     pub inst_count: Vec<u32>,
     pub cross: bool,
@@ -99,35 +100,33 @@ impl<'a> Pool<'a> {
         cross: bool,
         rng: &mut impl rand::Rng,
     ) -> Pool<'a> {
-        let mut cands: Vec<&Candidate> = members.to_vec();
-        cands.shuffle(rng);
-        let m = cands.len();
-        let slot: Vec<u32> = cands
+        let m = members.len();
+        let mut order: Vec<u32> = (0..m as u32).collect();
+        order.shuffle(rng);
+        // Read the members in their given order (sequential memory), then permute the
+        // compact results: a shuffled walk over the members themselves would miss the
+        // cache on every step at 100,000 members.
+        let slot_given: Vec<u32> = members
             .iter()
             .map(|c| history.slot(c.id).unwrap_or(NO_SLOT))
             .collect();
-        let soft: Vec<Soft> = cands.iter().map(|c| Soft::of(c)).collect();
-        let off: Vec<u16> = slot
-            .iter()
-            .map(|&s| {
-                if s == NO_SLOT {
-                    0
-                } else {
-                    history.off_size_of_slot(s)
-                }
-            })
-            .collect();
+        let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
+        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
+        let ids: Vec<u64> = order.iter().map(|&p| members[p as usize].id).collect();
+        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
+        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
         let inst_count = if cross {
             count_institutions(&soft)
         } else {
             vec![0; m]
         };
-        let avoid_local = local_avoid_pairs(&cands, avoid);
+        let avoid_local = local_avoid_pairs(&ids, avoid);
         let mut pool = Pool {
             cands,
+            ids,
             slot,
             soft,
-            off,
+            off: std::cell::OnceCell::new(),
             inst_count,
             cross,
             history,
@@ -145,7 +144,23 @@ impl<'a> Pool<'a> {
     }
 
     pub fn id(&self, i: usize) -> u64 {
-        self.cands[i].id
+        self.ids[i]
+    }
+
+    /// Off-size seats of member `i` so far.
+    pub fn off(&self, i: usize) -> u16 {
+        self.off.get_or_init(|| {
+            self.slot
+                .iter()
+                .map(|&s| {
+                    if s == NO_SLOT {
+                        0
+                    } else {
+                        self.history.off_size_of_slot(s)
+                    }
+                })
+                .collect()
+        })[i]
     }
 
     fn build_levels(&self) -> Vec<Level> {
@@ -320,7 +335,7 @@ fn probe(keys: &[u64], key: u64) -> usize {
     p
 }
 
-fn local_avoid_pairs(cands: &[&Candidate], avoid: &AvoidList) -> Vec<(u32, u32)> {
+fn local_avoid_pairs(ids: &[u64], avoid: &AvoidList) -> Vec<(u32, u32)> {
     if avoid.is_empty() {
         return Vec::new();
     }
@@ -328,11 +343,11 @@ fn local_avoid_pairs(cands: &[&Candidate], avoid: &AvoidList) -> Vec<(u32, u32)>
     let mut named: Vec<u64> = avoid.pairs().iter().flat_map(|&(a, b)| [a, b]).collect();
     named.sort_unstable();
     named.dedup();
-    let mut local_of: Vec<(u64, u32)> = cands
+    let mut local_of: Vec<(u64, u32)> = ids
         .iter()
         .enumerate()
-        .filter(|(_, c)| named.binary_search(&c.id).is_ok())
-        .map(|(i, c)| (c.id, i as u32))
+        .filter(|(_, id)| named.binary_search(id).is_ok())
+        .map(|(i, &id)| (id, i as u32))
         .collect();
     local_of.sort_unstable();
     let find = |id: u64| {

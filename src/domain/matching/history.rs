@@ -21,13 +21,27 @@ const MAX_SLOTS: usize = GAP_PARTNER as usize;
 const PARTNER_MASK: u32 = 0x00FF_FFFF;
 const MAX_DELTA: u32 = 255;
 
-/// One cache line of Bloom bits per member.
-type Bloom = [u64; 8];
+/// 256 Bloom bits per member, in the member's cache line.
+type Bloom = [u64; 4];
 
 #[inline]
 fn bloom_bits(partner: u32) -> (usize, usize) {
     let h = (partner as u64 ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 55) as usize, ((h >> 46) & 511) as usize)
+    ((h >> 56) as usize, ((h >> 48) & 255) as usize)
+}
+
+/// Everything about one member that a round touches, in one cache line, so checking
+/// or recording a member costs one memory access plus their list.
+#[derive(Debug, Clone, Default)]
+#[repr(C, align(64))]
+struct Line {
+    bloom: Bloom,
+    /// Chronological meetings, `(delta << 24) | partner`.
+    meets: Vec<u32>,
+    /// The round index of the latest entry, to encode the next delta.
+    clock: u32,
+    /// Seats in off-size groups (the extra seat of a trio).
+    off_size: u16,
 }
 
 #[inline]
@@ -43,6 +57,19 @@ fn bloom_add(bloom: &mut Bloom, partner: u32) {
     bloom[b >> 6] |= 1 << (b & 63);
 }
 
+/// Asks the CPU to start loading `p`'s cache line; a hint with no effect on results.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults or reads memory into the program, whatever the
+    // address; SSE is part of the x86_64 baseline.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[inline]
 fn hash_id(id: u64) -> u64 {
     // Fibonacci hashing: Discord snowflakes differ mostly in low and middle bits,
@@ -50,55 +77,59 @@ fn hash_id(id: u64) -> u64 {
     (id ^ (id >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Open-addressing map from member id to dense slot. Lookups only, never iterated,
-/// so it cannot make the output depend on a hash order.
+/// Open-addressing map from member id to dense slot. Each entry holds the id itself,
+/// so a lookup is one memory access. Lookups only, never iterated, so it cannot make
+/// the output depend on a hash order.
 #[derive(Debug, Clone, Default)]
 struct IdIndex {
-    table: Vec<u32>,
+    table: Vec<(u64, u32)>,
     shift: u32,
+    len: usize,
 }
 
 impl IdIndex {
-    fn find(&self, ids: &[u64], id: u64) -> Option<u32> {
+    #[inline]
+    fn find(&self, id: u64) -> Option<u32> {
         if self.table.is_empty() {
             return None;
         }
         let mask = self.table.len() - 1;
         let mut pos = (hash_id(id) >> self.shift) as usize;
         loop {
-            let slot = self.table[pos];
+            let (key, slot) = self.table[pos];
             if slot == NO_SLOT {
                 return None;
             }
-            if ids[slot as usize] == id {
+            if key == id {
                 return Some(slot);
             }
             pos = (pos + 1) & mask;
         }
     }
 
-    fn insert(&mut self, ids: &[u64], id: u64, slot: u32) {
+    fn insert(&mut self, id: u64, slot: u32) {
         // Keep the load factor under one half so probes stay short.
-        if (ids.len()) * 2 > self.table.len() {
-            let size = (ids.len() * 4).next_power_of_two().max(64);
-            self.table = vec![NO_SLOT; size];
+        if (self.len + 1) * 2 > self.table.len() {
+            let size = ((self.len + 1) * 4).next_power_of_two().max(64);
+            let old = std::mem::replace(&mut self.table, vec![(0, NO_SLOT); size]);
             self.shift = 64 - size.trailing_zeros();
-            for (s, &other) in ids.iter().enumerate() {
-                if s as u32 != slot {
-                    self.place(other, s as u32);
+            for (key, s) in old {
+                if s != NO_SLOT {
+                    self.place(key, s);
                 }
             }
         }
         self.place(id, slot);
+        self.len += 1;
     }
 
     fn place(&mut self, id: u64, slot: u32) {
         let mask = self.table.len() - 1;
         let mut pos = (hash_id(id) >> self.shift) as usize;
-        while self.table[pos] != NO_SLOT {
+        while self.table[pos].1 != NO_SLOT {
             pos = (pos + 1) & mask;
         }
-        self.table[pos] = slot;
+        self.table[pos] = (id, slot);
     }
 }
 
@@ -106,14 +137,8 @@ impl IdIndex {
 /// each new round. Rounds must be recorded oldest first ([`History::from_rounds`] sorts).
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    ids: Vec<u64>,
     index: IdIndex,
-    /// Per slot: chronological meetings, `(delta << 24) | partner`.
-    meets: Vec<Vec<u32>>,
-    /// Per slot: the round index of its latest entry, to encode the next delta.
-    clock: Vec<u32>,
-    bloom: Vec<Bloom>,
-    off_size: Vec<u16>,
+    lines: Vec<Line>,
     /// The caller's round number of each recorded round, in recording order.
     round_numbers: Vec<u32>,
 }
@@ -151,7 +176,7 @@ impl History {
 
     /// How many distinct members have ever been recorded.
     pub fn members_known(&self) -> usize {
-        self.ids.len()
+        self.lines.len()
     }
 
     /// Records one round's groups. Every pair inside a group counts as a meeting.
@@ -162,24 +187,44 @@ impl History {
         let epoch = self.round_numbers.len() as u32;
         self.round_numbers.push(round_number);
         let usual = usual_group_size(groups);
-        let mut slots: Vec<u32> = Vec::with_capacity(8);
+        // Pass 1: every member's slot. The lookups are independent, so the CPU overlaps
+        // their cache misses.
+        let total: usize = groups.iter().map(|g| g.members.len()).sum();
+        let mut slots: Vec<u32> = Vec::with_capacity(total);
         for group in groups {
-            slots.clear();
             for &id in &group.members {
-                if let Some(slot) = self.slot_or_insert(id) {
-                    if !slots.contains(&slot) {
-                        slots.push(slot);
-                    }
+                slots.push(self.slot_or_insert(id).unwrap_or(NO_SLOT));
+            }
+        }
+        // Pass 2: append the meetings, fetching lines a few members ahead.
+        let mut start = 0;
+        for group in groups {
+            let members = &slots[start..start + group.members.len()];
+            if let Some(&ahead) = slots.get(start + 16) {
+                if ahead != NO_SLOT {
+                    prefetch(&self.lines[ahead as usize]);
                 }
             }
+            if let Some(&ahead) = slots.get(start + 8) {
+                if ahead != NO_SLOT {
+                    let list = &self.lines[ahead as usize].meets;
+                    prefetch(list.as_ptr_range().end);
+                }
+            }
+            start += group.members.len();
             let off_size = group.members.len() != usual;
-            for (k, &a) in slots.iter().enumerate() {
-                for &b in &slots[k + 1..] {
-                    self.push_meeting(a, b, epoch);
-                    self.push_meeting(b, a, epoch);
+            for (k, &a) in members.iter().enumerate() {
+                if a == NO_SLOT || members[..k].contains(&a) {
+                    continue;
+                }
+                for &b in &members[k + 1..] {
+                    if b != NO_SLOT && b != a {
+                        self.push_meeting(a, b, epoch);
+                        self.push_meeting(b, a, epoch);
+                    }
                 }
                 if off_size {
-                    let count = &mut self.off_size[a as usize];
+                    let count = &mut self.lines[a as usize].off_size;
                     *count = count.saturating_add(1);
                 }
             }
@@ -211,52 +256,38 @@ impl History {
 
     /// How many times a member sat in an off-size group (a trio among pairs).
     pub fn off_size_groups(&self, id: u64) -> u16 {
-        self.slot(id).map_or(0, |s| self.off_size[s as usize])
+        self.slot(id).map_or(0, |s| self.lines[s as usize].off_size)
     }
 
+    #[inline]
     pub(crate) fn slot(&self, id: u64) -> Option<u32> {
-        self.index.find(&self.ids, id)
+        self.index.find(id)
     }
 
     pub(crate) fn off_size_of_slot(&self, slot: u32) -> u16 {
-        self.off_size[slot as usize]
+        self.lines[slot as usize].off_size
     }
 
     /// How many slots exist (the size of a slot-indexed array).
     pub(crate) fn slot_count(&self) -> usize {
-        self.ids.len()
+        self.lines.len()
     }
 
-    /// Whether two slots have met: the Bloom filter first, then the shorter list.
+    /// Whether two slots have met: `a`'s Bloom filter first, then `a`'s list.
     #[inline]
     pub(crate) fn met_slots(&self, a: u32, b: u32) -> bool {
-        if !bloom_has(&self.bloom[a as usize], b) {
-            return false;
-        }
-        let (short, other) = if self.meets[a as usize].len() <= self.meets[b as usize].len() {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        self.meets[short as usize]
-            .iter()
-            .any(|&e| e & PARTNER_MASK == other)
+        let line = &self.lines[a as usize];
+        bloom_has(&line.bloom, b) && line.meets.iter().any(|&e| e & PARTNER_MASK == b)
     }
 
     /// The round index (0-based, in recording order) in which two slots last met.
     pub(crate) fn last_epoch(&self, a: u32, b: u32) -> Option<u32> {
-        if !bloom_has(&self.bloom[a as usize], b) {
+        if !bloom_has(&self.lines[a as usize].bloom, b) {
             return None;
         }
-        let short = if self.meets[a as usize].len() <= self.meets[b as usize].len() {
-            a
-        } else {
-            b
-        };
-        let other = if short == a { b } else { a };
         let mut last = None;
-        for (p, epoch) in self.entries(short) {
-            if p == other {
+        for (p, epoch) in self.entries(a) {
+            if p == b {
                 last = Some(epoch);
             }
         }
@@ -266,43 +297,41 @@ impl History {
     /// A slot's meetings as `(partner slot, round index)`, oldest first.
     pub(crate) fn entries(&self, slot: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
         let mut epoch = 0u32;
-        self.meets[slot as usize].iter().filter_map(move |&e| {
-            epoch += e >> 24;
-            let partner = e & PARTNER_MASK;
-            (partner != GAP_PARTNER).then_some((partner, epoch))
-        })
+        self.lines[slot as usize]
+            .meets
+            .iter()
+            .filter_map(move |&e| {
+                epoch += e >> 24;
+                let partner = e & PARTNER_MASK;
+                (partner != GAP_PARTNER).then_some((partner, epoch))
+            })
     }
 
     fn slot_or_insert(&mut self, id: u64) -> Option<u32> {
         if let Some(slot) = self.slot(id) {
             return Some(slot);
         }
-        if self.ids.len() >= MAX_SLOTS {
+        if self.lines.len() >= MAX_SLOTS {
             // Beyond 16.7 million members a community is not a hallway any more;
             // such members are matched but not remembered rather than panicking.
             return None;
         }
-        let slot = self.ids.len() as u32;
-        self.ids.push(id);
-        self.index.insert(&self.ids, id, slot);
-        self.meets.push(Vec::new());
-        self.clock.push(0);
-        self.bloom.push([0; 8]);
-        self.off_size.push(0);
+        let slot = self.lines.len() as u32;
+        self.index.insert(id, slot);
+        self.lines.push(Line::default());
         Some(slot)
     }
 
     fn push_meeting(&mut self, slot: u32, partner: u32, epoch: u32) {
-        let s = slot as usize;
-        let list = &mut self.meets[s];
-        let mut delta = epoch.saturating_sub(self.clock[s]);
+        let line = &mut self.lines[slot as usize];
+        let mut delta = epoch.saturating_sub(line.clock);
         while delta > MAX_DELTA {
-            list.push((MAX_DELTA << 24) | GAP_PARTNER);
+            line.meets.push((MAX_DELTA << 24) | GAP_PARTNER);
             delta -= MAX_DELTA;
         }
-        list.push((delta << 24) | partner);
-        self.clock[s] = epoch.max(self.clock[s]);
-        bloom_add(&mut self.bloom[s], partner);
+        line.meets.push((delta << 24) | partner);
+        line.clock = epoch.max(line.clock);
+        bloom_add(&mut line.bloom, partner);
     }
 }
 

@@ -189,10 +189,10 @@ pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
 
 /// Members ordered by off-size seats (counting sort, stable: keeps the random order).
 pub(crate) fn by_off_size(pool: &Pool, members: &[usize]) -> Vec<usize> {
-    let max = members.iter().map(|&x| pool.off[x]).max().unwrap_or(0) as usize;
+    let max = members.iter().map(|&x| pool.off(x)).max().unwrap_or(0) as usize;
     let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); max.min(64) + 1];
     for &x in members {
-        buckets[(pool.off[x] as usize).min(64)].push(x);
+        buckets[(pool.off(x) as usize).min(64)].push(x);
     }
     buckets.into_iter().flatten().collect()
 }
