@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::words::UnknownWord;
 use super::words::word_enum;
 
 /// The part a member plays in the program.

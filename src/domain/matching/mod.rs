@@ -1,1 +1,210 @@
 //! The matching engine: who meets whom this round.
+//!
+//! [`match_round`] is a pure function of the members, their [`History`], the
+//! [`AvoidList`], the [`MatchSettings`] and an RNG passed in, so the same seed and the
+//! same input give the same groups. Rules, in priority order:
+//! 1. hard: never an avoided pair, never an unavailable member, never past a mentor's
+//!    capacity, everyone available placed exactly once (mentors once per chat);
+//! 2. no repeat while a repeat-free grouping exists; otherwise the fewest repeats,
+//!    of the pairs that met longest ago;
+//! 3. fairness: the extra seat of an odd-size group rotates;
+//! 4. soft preferences (institution, time of day across time zones, modality) as a cost.
+//!
+//! See `docs/matching.md` for the algorithms and measurements.
+
+mod context;
+mod factor;
+mod groups;
+mod history;
+mod mentor;
+mod pairs;
+
+pub use history::History;
+
+use crate::domain::community::MatchingMode;
+use crate::domain::profile::{Modality, Role, TimeOfDay};
+
+/// One member, as the engine sees them this round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Discord user id.
+    pub id: u64,
+    pub role: Role,
+    pub institution: Option<String>,
+    /// The caller converts the member's IANA zone to an offset at round time.
+    pub utc_offset_minutes: Option<i32>,
+    pub time_of_day: TimeOfDay,
+    pub modality: Modality,
+    /// Mentors: the most mentees they meet this round (0-5). Ignored for others.
+    pub capacity: u8,
+    /// False when paused or departed: such a member is never matched.
+    pub available: bool,
+}
+
+impl Candidate {
+    /// A peer with no preferences, for tests and simple callers.
+    pub fn peer(id: u64) -> Self {
+        Candidate {
+            id,
+            role: Role::Peer,
+            institution: None,
+            utc_offset_minutes: None,
+            time_of_day: TimeOfDay::Flexible,
+            modality: Modality::Any,
+            capacity: 0,
+            available: true,
+        }
+    }
+}
+
+/// How a community wants its rounds matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchSettings {
+    pub mode: MatchingMode,
+    /// 2 for pairs, 3-4 for small groups. In mentor-mentee mode, a mentor's chat holds
+    /// the mentor and `group_size - 1` mentees.
+    pub group_size: u8,
+    /// Prefer pairs from different institutions.
+    pub cross_institution: bool,
+    /// Peer circles: only members of this role are grouped; `None` groups every role
+    /// separately.
+    pub circle_role: Option<Role>,
+}
+
+impl MatchSettings {
+    /// Settings for a mode and group size, with cross-institution off and mentee circles.
+    pub fn new(mode: MatchingMode, group_size: u8) -> Self {
+        MatchSettings {
+            mode,
+            group_size,
+            cross_institution: false,
+            circle_role: Some(Role::Mentee),
+        }
+    }
+}
+
+/// Confidential do-not-match pairs. Unordered: `(a, b)` also forbids `(b, a)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AvoidList {
+    /// Sorted, deduplicated, each pair as `(smaller, larger)`.
+    pairs: Vec<(u64, u64)>,
+}
+
+impl AvoidList {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the pair must never be matched.
+    pub fn contains(&self, a: u64, b: u64) -> bool {
+        self.pairs.binary_search(&ordered(a, b)).is_ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// The pairs, each as `(smaller, larger)`, sorted.
+    pub fn pairs(&self) -> &[(u64, u64)] {
+        &self.pairs
+    }
+}
+
+impl FromIterator<(u64, u64)> for AvoidList {
+    fn from_iter<I: IntoIterator<Item = (u64, u64)>>(iter: I) -> Self {
+        let mut pairs: Vec<(u64, u64)> = iter
+            .into_iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| ordered(a, b))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        AvoidList { pairs }
+    }
+}
+
+fn ordered(a: u64, b: u64) -> (u64, u64) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// One chat. In mentor-mentee mode the mentor comes first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Group {
+    pub members: Vec<u64>,
+}
+
+/// The groups of a round and why, if the engine had to give something up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchOutcome {
+    pub groups: Vec<Group>,
+    /// Short explanations of each compromise: repeats used, avoid forced a trio, etc.
+    pub compromises: Vec<String>,
+    /// Available members left without a group (a lone member, or one every possible
+    /// partner avoids). Everyone else available is in `groups`.
+    pub unplaced: Vec<u64>,
+}
+
+/// Matches one round. Deterministic for a given RNG state and input (including order).
+pub fn match_round(
+    members: &[Candidate],
+    history: &History,
+    avoid: &AvoidList,
+    settings: &MatchSettings,
+    rng: &mut impl rand::Rng,
+) -> MatchOutcome {
+    let mut out = MatchOutcome::default();
+    let group_size = settings.group_size.clamp(2, 4) as usize;
+    if settings.group_size != group_size as u8 {
+        out.compromises.push(format!(
+            "group size {} is outside 2-4; used {group_size}",
+            settings.group_size
+        ));
+    }
+    match settings.mode {
+        MatchingMode::Open => {
+            let pool: Vec<&Candidate> = members.iter().filter(|c| c.available).collect();
+            groups::match_everyone(&pool, history, avoid, settings, group_size, rng, &mut out);
+        }
+        MatchingMode::PeerCircles => {
+            let size = group_size.max(3);
+            if size != group_size {
+                out.compromises
+                    .push("peer circles have 3 or 4 members; used circles of 3".into());
+            }
+            let roles: Vec<Role> = match settings.circle_role {
+                Some(role) => vec![role],
+                None => Role::ALL.to_vec(),
+            };
+            for role in roles {
+                let pool: Vec<&Candidate> = members
+                    .iter()
+                    .filter(|c| c.available && c.role == role)
+                    .collect();
+                groups::match_everyone(&pool, history, avoid, settings, size, rng, &mut out);
+            }
+            if let Some(role) = settings.circle_role {
+                let others = members
+                    .iter()
+                    .filter(|c| c.available && c.role != role)
+                    .count();
+                if others > 0 {
+                    out.compromises.push(format!(
+                        "{others} available member(s) are not {role}s and sit out {role} circles"
+                    ));
+                }
+            }
+        }
+        MatchingMode::MentorMentee => {
+            mentor::match_mentors(members, history, avoid, settings, group_size, rng, &mut out);
+        }
+    }
+    out
+}

@@ -1,0 +1,384 @@
+//! Groups of 3-4 (open mode with a bigger group size, and peer circles).
+//!
+//! A greedy pass builds groups of mutually unmet members, then a local search swaps
+//! members between groups to remove repeated pairs (and, second, soft-preference
+//! cost), with sideways moves to get off plateaus. When the count does not divide,
+//! the leftover shape is chosen to add the fewest pair meetings (two pairs rather than
+//! a group of four, for circles of three), since fewer meetings mean fewer repeats.
+
+use rand::Rng;
+
+use super::context::{Pool, AVOID_COST, REPEAT_COST};
+use super::pairs::{by_off_size, pair_up, seat_leftovers, Grouping};
+use super::{AvoidList, Candidate, Group, History, MatchOutcome, MatchSettings};
+
+/// Greedy candidates compared per seat in large pools.
+const WINDOW: usize = 8;
+
+/// Matches everyone in `members` into groups of `size` (2-4) and appends them to `out`.
+pub(crate) fn match_everyone(
+    members: &[&Candidate],
+    history: &History,
+    avoid: &AvoidList,
+    settings: &MatchSettings,
+    size: usize,
+    rng: &mut impl Rng,
+    out: &mut MatchOutcome,
+) {
+    if members.is_empty() {
+        return;
+    }
+    let pool = Pool::new(members, history, avoid, settings.cross_institution, rng);
+    let all: Vec<usize> = (0..pool.len()).collect();
+    let grouping = if size == 2 {
+        pair_up(&pool, &all, rng, &mut out.compromises)
+    } else {
+        circles(&pool, &all, size, rng, &mut out.compromises)
+    };
+    emit(&pool, grouping, out);
+}
+
+/// Turns local indices into ids on the outcome.
+pub(crate) fn emit(pool: &Pool, grouping: Grouping, out: &mut MatchOutcome) {
+    out.groups
+        .extend(grouping.groups.into_iter().map(|g| Group {
+            members: g.into_iter().map(|i| pool.id(i)).collect(),
+        }));
+    out.unplaced
+        .extend(grouping.unplaced.into_iter().map(|i| pool.id(i)));
+}
+
+/// The group sizes for `k` members in groups of `size`, adding the fewest pair
+/// meetings when `k` does not divide evenly.
+pub fn group_sizes(k: usize, size: usize) -> Vec<usize> {
+    if k < 2 {
+        return Vec::new();
+    }
+    if k <= size {
+        return vec![k];
+    }
+    let (q, r) = (k / size, k % size);
+    let mut sizes = vec![size; q];
+    match (size, r) {
+        (_, 0) => {}
+        (2, _) => {
+            sizes.pop();
+            sizes.push(3);
+        }
+        (3, 1) => {
+            // Two pairs (1 meeting less than a trio each) beat one group of four.
+            sizes.pop();
+            sizes.extend([2, 2]);
+        }
+        (3, 2) => sizes.push(2),
+        (4, 1) => {
+            if q >= 2 {
+                sizes.truncate(q - 2);
+                sizes.extend([3, 3, 3]);
+            } else {
+                sizes = vec![3, 2];
+            }
+        }
+        (4, 2) => {
+            sizes.pop();
+            sizes.extend([3, 3]);
+        }
+        (4, 3) => sizes.push(3),
+        _ => {
+            sizes.push(r);
+        }
+    }
+    sizes
+}
+
+/// Builds groups of `size` (3 or 4) from `members`.
+pub(crate) fn circles(
+    pool: &Pool,
+    members: &[usize],
+    size: usize,
+    rng: &mut impl Rng,
+    notes: &mut Vec<String>,
+) -> Grouping {
+    let k = members.len();
+    let mut out = Grouping::default();
+    if k == 0 {
+        return out;
+    }
+    if k == 1 {
+        out.unplaced.push(members[0]);
+        notes.push("only one member was available, so nobody was matched this round".into());
+        return out;
+    }
+    let mut sizes = group_sizes(k, size);
+    // Off-size groups first, so they get the members with the fewest off-size seats.
+    sizes.sort_by_key(|&s| s == size);
+    let off_order = by_off_size(pool, members);
+    let dense = pool.has_levels();
+    let mut taken = vec![false; pool.len()];
+    let mut groups: Vec<Vec<usize>> = Vec::with_capacity(sizes.len());
+    let mut cursor = 0usize; // next untaken member in the random order
+    let mut off_cursor = 0usize;
+    for &target in &sizes {
+        let seed = if target != size {
+            while taken[off_order[off_cursor]] {
+                off_cursor += 1;
+            }
+            off_order[off_cursor]
+        } else {
+            while taken[members[cursor]] {
+                cursor += 1;
+            }
+            members[cursor]
+        };
+        taken[seed] = true;
+        let mut group = vec![seed];
+        while group.len() < target {
+            let pick = pick_member(
+                pool,
+                members,
+                &taken,
+                &group,
+                cursor,
+                dense,
+                target != size,
+                &off_order,
+            );
+            taken[pick] = true;
+            group.push(pick);
+        }
+        groups.push(group);
+    }
+    let budget = if dense { 60 * k + 2000 } else { 4 * k };
+    let cost = repair(pool, &mut groups, rng, budget, dense);
+    let repeats: usize = groups
+        .iter()
+        .map(|g| {
+            let mut r = 0;
+            for (i, &a) in g.iter().enumerate() {
+                for &b in &g[i + 1..] {
+                    let c = pool.pair_cost(a, b);
+                    if (REPEAT_COST..AVOID_COST).contains(&c) {
+                        r += 1;
+                    }
+                }
+            }
+            r
+        })
+        .sum();
+    if repeats > 0 {
+        notes.push(format!(
+            "{repeats} repeated pair(s): no repeat-free grouping was found, so pairs that met long ago meet again"
+        ));
+    }
+    // A do-not-match rule the search could not satisfy: take the member out.
+    let mut leftover = Vec::new();
+    if cost >= AVOID_COST {
+        for g in groups.iter_mut() {
+            while let Some(x) = worst_avoider(pool, g) {
+                g.retain(|&y| y != x);
+                leftover.push(x);
+            }
+        }
+        groups.retain(|g| !g.is_empty());
+        // A lone member left by the removal joins another group or waits.
+        let lone: Vec<usize> = groups
+            .iter()
+            .filter(|g| g.len() == 1)
+            .map(|g| g[0])
+            .collect();
+        groups.retain(|g| g.len() > 1);
+        leftover.extend(lone);
+    }
+    out.groups = groups;
+    if !leftover.is_empty() {
+        // Try pairing the leftovers among themselves first.
+        let mut sub = pair_up(pool, &leftover, rng, notes);
+        out.groups.append(&mut sub.groups);
+        seat_leftovers(pool, &sub.unplaced, &mut out, notes);
+    }
+    out
+}
+
+fn worst_avoider(pool: &Pool, g: &[usize]) -> Option<usize> {
+    let mut worst = None;
+    let mut most = 0;
+    for &a in g {
+        let n = g
+            .iter()
+            .filter(|&&b| b != a && pool.pair_cost(a, b) >= AVOID_COST)
+            .count();
+        if n > most {
+            most = n;
+            worst = Some(a);
+        }
+    }
+    worst
+}
+
+/// The best next member for `group`: unmet with everyone in it and cheapest on soft
+/// cost among a window; failing that, the cheapest of all scanned.
+#[allow(clippy::too_many_arguments)]
+fn pick_member(
+    pool: &Pool,
+    members: &[usize],
+    taken: &[bool],
+    group: &[usize],
+    cursor: usize,
+    dense: bool,
+    off_size: bool,
+    off_order: &[usize],
+) -> usize {
+    let order: &[usize] = if off_size {
+        off_order
+    } else {
+        &members[cursor..]
+    };
+    let scan_limit = if dense { usize::MAX } else { 64 * WINDOW };
+    let mut best: Option<(usize, i64)> = None;
+    let mut fresh_seen = 0;
+    let mut scanned = 0;
+    for &c in order {
+        if taken[c] {
+            continue;
+        }
+        scanned += 1;
+        let cost: i64 = group.iter().map(|&g| pool.pair_cost(c, g)).sum();
+        if best.is_none_or(|(_, b)| cost < b) {
+            best = Some((c, cost));
+        }
+        if cost < REPEAT_COST {
+            fresh_seen += 1;
+            if fresh_seen >= WINDOW {
+                break;
+            }
+        }
+        if scanned >= scan_limit {
+            break;
+        }
+    }
+    match best {
+        Some((c, _)) => c,
+        // Unreachable while sizes add up to the member count; any untaken will do.
+        None => members
+            .iter()
+            .copied()
+            .find(|&c| !taken[c])
+            .unwrap_or(group[0]),
+    }
+}
+
+/// Local search: move members between groups (swaps) while the total cost falls, with
+/// some sideways moves. Returns the final total cost.
+fn repair(
+    pool: &Pool,
+    groups: &mut [Vec<usize>],
+    rng: &mut impl Rng,
+    budget: usize,
+    dense: bool,
+) -> i64 {
+    let ng = groups.len();
+    if ng < 2 {
+        return groups.iter().map(|g| cost_of(pool, g)).sum();
+    }
+    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g)).collect();
+    let mut sideways = 0usize;
+    let mut steps = 0usize;
+    let mut bad: Vec<usize> = Vec::new();
+    while steps < budget {
+        bad.clear();
+        bad.extend((0..ng).filter(|&g| cost[g] >= REPEAT_COST));
+        if bad.is_empty() {
+            break;
+        }
+        steps += 1;
+        let g = bad[rng.random_range(0..bad.len())];
+        // A member of g in a repeated pair.
+        let culprits: Vec<usize> = (0..groups[g].len())
+            .filter(|&i| {
+                let x = groups[g][i];
+                groups[g]
+                    .iter()
+                    .any(|&y| y != x && pool.pair_cost(x, y) >= REPEAT_COST)
+            })
+            .collect();
+        if culprits.is_empty() {
+            continue;
+        }
+        let xi = culprits[rng.random_range(0..culprits.len())];
+        let x = groups[g][xi];
+        let mut best_delta = i64::MAX;
+        let mut best_moves: Vec<(usize, usize)> = Vec::new();
+        let samples = if dense { ng } else { 64.min(ng) };
+        for s in 0..samples {
+            let h = if dense { s } else { rng.random_range(0..ng) };
+            if h == g {
+                continue;
+            }
+            for yi in 0..groups[h].len() {
+                let y = groups[h][yi];
+                let mut delta = 0;
+                for &z in &groups[g] {
+                    if z != x {
+                        delta += pool.pair_cost(y, z) - pool.pair_cost(x, z);
+                    }
+                }
+                for &z in &groups[h] {
+                    if z != y {
+                        delta += pool.pair_cost(x, z) - pool.pair_cost(y, z);
+                    }
+                }
+                if delta < best_delta {
+                    best_delta = delta;
+                    best_moves.clear();
+                }
+                if delta == best_delta {
+                    best_moves.push((h, yi));
+                }
+            }
+        }
+        if best_moves.is_empty() {
+            continue;
+        }
+        let accept = best_delta < 0
+            || (best_delta == 0 && { sideways += 1; sideways < budget / 2 })
+            // Rarely take a worsening move to leave a local minimum.
+            || (best_delta < REPEAT_COST && rng.random_range(0..50) == 0);
+        if !accept {
+            continue;
+        }
+        let (h, yi) = best_moves[rng.random_range(0..best_moves.len())];
+        let y = groups[h][yi];
+        groups[g][xi] = y;
+        groups[h][yi] = x;
+        cost[g] = cost_of(pool, &groups[g]);
+        cost[h] = cost_of(pool, &groups[h]);
+    }
+    cost.iter().sum()
+}
+
+fn cost_of(pool: &Pool, g: &[usize]) -> i64 {
+    let mut c = 0;
+    for (i, &a) in g.iter().enumerate() {
+        for &b in &g[i + 1..] {
+            c += pool.pair_cost(a, b);
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_add_up_and_stay_in_range() {
+        for size in 2..=4 {
+            for k in 2..200 {
+                let s = group_sizes(k, size);
+                assert_eq!(s.iter().sum::<usize>(), k, "k={k} size={size}");
+                assert!(s.iter().all(|&x| (2..=size + 1).contains(&x)), "{s:?}");
+            }
+        }
+        assert_eq!(group_sizes(100, 3).iter().filter(|&&s| s == 2).count(), 2);
+    }
+}
