@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::words::UnknownWord;
 use super::words::word_enum;
+pub use super::words::UnknownWord;
 
 /// The part a member plays in the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
