@@ -13,6 +13,8 @@ create table community (
     weekday                 integer check (weekday between 0 and 6), -- 0 = Monday
     hour                    integer check (hour between 0 and 23),
     time_zone               text,
+    -- Rounds are due from this moment on: when the schedule was set or the program resumed.
+    schedule_anchor         text,
     matching_mode           text not null default 'open'
                             check (matching_mode in ('open', 'mentor-mentee', 'peer-circles')),
     group_size              integer not null default 2 check (group_size between 2 and 4),
@@ -104,6 +106,8 @@ create table match_group (
     thread_id         integer,
     intro_message_id  integer,
     delivered_via     text check (delivered_via in ('thread', 'dm')),
+    -- Why delivery fell back to DMs or failed, for the coordinators' summary.
+    delivery_note     text,
     unique (round_id, position)
 );
 

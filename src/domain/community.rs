@@ -116,6 +116,8 @@ pub struct Community {
     pub celebrations_channel_id: Option<u64>,
     /// `None` until a coordinator sets one: no round runs on its own before that.
     pub schedule: Option<Schedule>,
+    /// Rounds are due from here on: when the schedule was set or the program resumed.
+    pub schedule_anchor: Option<chrono::DateTime<chrono::Utc>>,
     pub matching: MatchingRules,
     pub program: Program,
     pub paused: bool,
@@ -129,6 +131,7 @@ impl Community {
             program_channel_id: None,
             celebrations_channel_id: None,
             schedule: None,
+            schedule_anchor: None,
             matching: MatchingRules::default(),
             program: Program::default(),
             paused: false,

@@ -7,5 +7,6 @@ pub mod member;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;
+pub mod suggest;
 pub mod validate;
 pub mod words;

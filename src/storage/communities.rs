@@ -16,6 +16,7 @@ struct CommunityRow {
     weekday: Option<i64>,
     hour: Option<i64>,
     time_zone: Option<String>,
+    schedule_anchor: Option<DateTime<Utc>>,
     matching_mode: String,
     group_size: i64,
     cross_institution: bool,
@@ -42,6 +43,7 @@ impl CommunityRow {
             program_channel_id: self.program_channel_id.map(discord_id),
             celebrations_channel_id: self.celebrations_channel_id.map(discord_id),
             schedule,
+            schedule_anchor: self.schedule_anchor,
             matching: MatchingRules {
                 mode: parse_column(&self.matching_mode, "community.matching_mode")?,
                 group_size: u8::try_from(self.group_size).context("bad community.group_size")?,
@@ -114,13 +116,15 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         sqlx::query(
-            "update community set cadence = ?, weekday = ?, hour = ?, time_zone = ?, updated_at = ?
+            "update community set cadence = ?, weekday = ?, hour = ?, time_zone = ?,
+                 schedule_anchor = ?, updated_at = ?
              where guild_id = ?",
         )
         .bind(schedule.cadence.as_str())
         .bind(i64::from(schedule.weekday.num_days_from_monday()))
         .bind(i64::from(schedule.hour))
         .bind(schedule.time_zone.name())
+        .bind(now)
         .bind(now)
         .bind(db_id(guild_id))
         .execute(&mut *tx)
@@ -152,6 +156,49 @@ impl Store {
         .context("cannot save the matching rules")?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Pauses or resumes the whole program. Resuming restarts the schedule from `now`, so
+    /// weeks spent paused do not trigger a catch-up round.
+    pub async fn set_program_paused(
+        &self,
+        guild_id: GuildId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        sqlx::query(
+            "update community set paused = ?,
+                 schedule_anchor = case when ? then schedule_anchor else ? end,
+                 updated_at = ?
+             where guild_id = ?",
+        )
+        .bind(paused)
+        .bind(paused)
+        .bind(now)
+        .bind(now)
+        .bind(db_id(guild_id))
+        .execute(&mut *tx)
+        .await
+        .context("cannot pause or resume the program")?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Communities whose rounds run on a schedule: a channel and a schedule set, not paused.
+    pub async fn scheduled_communities(&self) -> anyhow::Result<Vec<Community>> {
+        let rows: Vec<CommunityRow> = sqlx::query_as(
+            "select * from community
+             where paused = 0 and program_channel_id is not null and cadence is not null
+             order by guild_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot list scheduled communities")?;
+        rows.into_iter().map(CommunityRow::into_domain).collect()
     }
 }
 

@@ -225,6 +225,20 @@ impl Store {
     }
 }
 
+/// Every member of a community who has not left, by user id.
+pub(super) async fn current_members(
+    conn: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+) -> anyhow::Result<Vec<Member>> {
+    let rows: Vec<MemberRow> =
+        sqlx::query_as("select * from member where guild_id = ? and left_at is null order by user_id")
+            .bind(db_id(guild_id))
+            .fetch_all(conn)
+            .await
+            .context("cannot read the members")?;
+    rows.into_iter().map(MemberRow::into_domain).collect()
+}
+
 async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
     executor: E,
     guild_id: GuildId,

@@ -3,6 +3,7 @@
 
 mod communities;
 mod members;
+mod rounds;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,7 +12,11 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use members::ProfileChange;
+pub use members::{Joined, ProfileChange};
+pub use rounds::{
+    Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound, OutcomeStatus,
+    RoundFigures, RoundRecord, Trigger,
+};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
