@@ -1319,3 +1319,33 @@ async fn waits_return_as_soon_as_the_condition_holds() {
         .await;
     assert!(nothing.is_none());
 }
+
+// ---- the bot harness ---------------------------------------------------------
+
+#[tokio::test]
+async fn the_harness_runs_the_binary_and_captures_its_output() {
+    let fake = FakeDiscord::start_default().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = BotOptions::new(dir.path().join("hallway.db")).args(&["--help"]);
+    assert_eq!(
+        options.database_url(),
+        format!("sqlite://{}", dir.path().join("hallway.db").display())
+    );
+    let mut bot = BotProcess::spawn(&fake, &options);
+    let status = bot.wait_exit(WAIT).await;
+    assert!(status.success(), "hallway --help failed:\n{}", bot.logs());
+    assert!(bot.logs().contains("Usage"), "{}", bot.logs());
+    bot.wait_for_log("hallway", WAIT).await;
+    assert_eq!(
+        bot.kill().await,
+        status,
+        "killing an exited bot is harmless"
+    );
+}
+
+#[tokio::test]
+#[should_panic(expected = "before registering its commands")]
+async fn test_env_fails_fast_with_logs_when_the_bot_exits_early() {
+    // `--help` exits at once; TestEnv must say so instead of waiting 30 s.
+    let _env = TestEnv::start_with(FakeConfig::default(), |o| o.args(&["--help"])).await;
+}

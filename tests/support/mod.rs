@@ -3,18 +3,19 @@
 //! different part, hence the allows.
 //!
 //! ```ignore
-//! let fake = FakeDiscord::start_default().await; // the bot gets fake.base_url()
-//! let h = fake.slash(SlashInvocation::new("hallway").sub("join").opt("timezone", "Europe/Berlin")).await;
-//! let reply = fake.reply_to(&h, WAIT).await;
+//! let env = TestEnv::start().await; // fake + temp SQLite + bot with commands registered
+//! let h = env.fake.slash(SlashInvocation::new("hallway").sub("join").opt("timezone", "Europe/Berlin")).await;
+//! let reply = env.fake.reply_to(&h, WAIT).await;
 //! assert!(reply.ephemeral && reply.text().contains("Europe/Berlin"));
-//! fake.fail(FailRule::new("POST", "/channels/*/messages").times(3).rate_limited(0.3));
-//! fake.drop_gateway().await; // serenity resumes; later dispatches wait for it
-//! assert!(fake.unknown_routes().is_empty());
+//! env.fake.fail(FailRule::new("POST", "/channels/*/messages").times(3).rate_limited(0.3));
+//! env.fake.drop_gateway().await; // serenity resumes; later dispatches wait for it
+//! assert!(env.fake.unknown_routes().is_empty());
 //! ```
 //!
 //! Ids of the default world are in [`ids`]; failure rules apply in the order added.
 #![allow(dead_code, unused_imports)]
 
+pub mod bot;
 pub mod config;
 pub mod failures;
 pub mod fake_discord;
@@ -24,6 +25,7 @@ pub mod interactions;
 pub mod rest;
 pub mod state;
 
+pub use bot::{BotOptions, BotProcess, TestEnv};
 pub use config::{
     channel_kind, ids, FakeChannel, FakeConfig, FakeGuild, FakeMember, FakeRole, DEFAULT_TOKEN,
 };
