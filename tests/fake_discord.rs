@@ -1002,6 +1002,7 @@ async fn serenity_and_poise_connect_register_answer_and_resume() {
         "echo hi count=Some(3) flag=Some(true) who=ben place=mentoring"
     );
     assert_eq!(reply.kind, ReplyKind::Message);
+    assert!(fake.callback_latency(&h).expect("acknowledged") < Duration::from_secs(3));
 
     // Subcommand with a deferred ephemeral answer, and its autocomplete.
     let h = fake

@@ -375,6 +375,23 @@ impl FakeDiscord {
         self.inner.read(|s| s.interactions.get(&handle.id).cloned())
     }
 
+    /// Time from dispatching the interaction to the bot's callback; Discord
+    /// drops interactions not acknowledged within 3 seconds.
+    pub fn callback_latency(&self, handle: &InteractionHandle) -> Option<Duration> {
+        let rec = self.interaction(handle)?;
+        let path = format!("/interactions/{}/{}/callback", handle.id, handle.token);
+        let call = self.inner.read(|s| {
+            s.requests
+                .iter()
+                .find(|r| r.path == path && r.status == 204)
+                .cloned()
+        })?;
+        Some(
+            call.received_at
+                .saturating_duration_since(rec.dispatched_at),
+        )
+    }
+
     /// The bot's answer, normalized: a type 4/7/8/9 callback as is, or a
     /// defer (5/6) together with the follow-up or `@original` edit after it.
     pub async fn reply_to(&self, handle: &InteractionHandle, timeout: Duration) -> Reply {
