@@ -1,0 +1,1352 @@
+//! Proves the fake Discord in `tests/support` against serenity itself:
+//! (a) every payload it sends parses into the serenity type it must become,
+//! (b) a real serenity + poise client runs against it end to end,
+//! (c) failure injection answers what it promises.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+use serde_json::{json, Value};
+use serenity::model::event::GatewayEvent;
+use serenity::{
+    ApplicationId, ChannelId, ChannelType, Command, ComponentInteraction, CreateActionRow,
+    CreateAttachment, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, CreateThread, EditInteractionResponse, EditMessage, Event, GatewayIntents,
+    GuildId, Http, HttpBuilder, Interaction, Permissions, ReactionType, ResolvedValue, UserId,
+};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+// ---- helpers ---------------------------------------------------------------
+
+/// Parses a gateway frame exactly as serenity's shard does and insists that
+/// a dispatch did not silently fall back to `Event::Unknown`.
+fn parse_frame(frame: &Value) -> GatewayEvent {
+    let event: GatewayEvent = serde_json::from_str(&frame.to_string())
+        .unwrap_or_else(|e| panic!("serenity cannot parse frame: {e}\n{frame:#}"));
+    if let GatewayEvent::Dispatch(_, Event::Unknown(u)) = &event {
+        panic!(
+            "{} parsed as Event::Unknown: {}\n{frame:#}",
+            u.kind,
+            strict_error(&u.kind, &u.value)
+        );
+    }
+    event
+}
+
+/// `Event::Unknown` hides the reason; parsing the payload type directly shows it.
+fn strict_error(kind: &str, data: &Value) -> String {
+    fn err<T: serde::de::DeserializeOwned>(data: &Value) -> String {
+        serde_json::from_value::<T>(data.clone())
+            .err()
+            .map_or("no error from the strict parse".into(), |e| e.to_string())
+    }
+    match kind {
+        "READY" => err::<serenity::Ready>(data),
+        "GUILD_CREATE" => err::<serenity::GuildCreateEvent>(data),
+        "INTERACTION_CREATE" => err::<Interaction>(data),
+        "GUILD_MEMBER_ADD" => err::<serenity::GuildMemberAddEvent>(data),
+        "GUILD_MEMBER_REMOVE" => err::<serenity::GuildMemberRemoveEvent>(data),
+        "RESUMED" => err::<serenity::ResumedEvent>(data),
+        _ => "no strict parser for this event".into(),
+    }
+}
+
+fn parse_dispatch(event: &str, data: Value) -> Event {
+    match parse_frame(&fixtures::frame(1, event, data)) {
+        GatewayEvent::Dispatch(_, e) => e,
+        other => panic!("expected a dispatch, got {other:?}"),
+    }
+}
+
+fn interaction_of(event: Event) -> Interaction {
+    match event {
+        Event::InteractionCreate(e) => e.interaction,
+        other => panic!("expected INTERACTION_CREATE, got {other:?}"),
+    }
+}
+
+fn standalone_http(fake: &FakeDiscord, token: &str) -> Http {
+    HttpBuilder::new(token)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(ApplicationId::new(ids::APP))
+        .build()
+}
+
+/// (HTTP status, Discord error code) of a failed serenity call.
+fn http_failure(err: &serenity::Error) -> (u16, isize) {
+    match err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+            (r.status_code.as_u16(), r.error.code)
+        }
+        other => panic!("expected an unsuccessful HTTP request, got {other:?}"),
+    }
+}
+
+struct RawResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A bare HTTP/1.1 GET, to see the status line and headers serenity hides.
+async fn raw_get(fake: &FakeDiscord, path: &str, token: &str) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(fake.addr())
+        .await
+        .expect("connect to the fake");
+    let request = format!(
+        "GET /api/v10{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bot {token}\r\nConnection: close\r\n\r\n",
+        fake.addr()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read response");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    RawResponse {
+        status,
+        headers,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+// ---- (a) contract: gateway payloads ------------------------------------------
+
+#[tokio::test]
+async fn ready_guild_create_resumed_and_member_events_parse() {
+    let cfg = FakeConfig::default().with_generated_members(3);
+    let guild = &cfg.guilds[0];
+
+    match parse_dispatch(
+        "READY",
+        fixtures::ready(&cfg, "s1", "ws://127.0.0.1:1/gateway"),
+    ) {
+        Event::Ready(r) => {
+            assert_eq!(r.ready.user.id.get(), ids::BOT_USER);
+            assert_eq!(r.ready.application.id.get(), ids::APP);
+            assert_eq!(r.ready.guilds.len(), 1);
+        }
+        other => panic!("READY became {other:?}"),
+    }
+
+    match parse_dispatch("GUILD_CREATE", fixtures::guild_create(&cfg, guild, &[])) {
+        Event::GuildCreate(g) => {
+            let g = g.guild;
+            assert_eq!(g.id.get(), ids::GUILD);
+            assert_eq!(g.owner_id.get(), ids::OLIVE);
+            assert_eq!(g.channels.len(), 3);
+            assert_eq!(
+                g.members.len(),
+                6 + 3 + 1,
+                "config members, generated ones and the bot"
+            );
+            let cora = &g.members[&UserId::new(ids::CORA)];
+            assert!(g.member_permissions(cora).manage_guild());
+            let ada = &g.members[&UserId::new(ids::ADA)];
+            assert!(!g.member_permissions(ada).manage_guild());
+            assert_eq!(g.members[&UserId::new(ids::BEN)].display_name(), "Benji");
+        }
+        other => panic!("GUILD_CREATE became {other:?}"),
+    }
+
+    assert!(matches!(
+        parse_dispatch("RESUMED", json!({})),
+        Event::Resumed(_)
+    ));
+
+    let newcomer = FakeMember::new(ids::generated(99), "newcomer").global_name("New Comer");
+    match parse_dispatch(
+        "GUILD_MEMBER_ADD",
+        fixtures::member_add(ids::GUILD, &newcomer),
+    ) {
+        Event::GuildMemberAdd(e) => {
+            assert_eq!(e.member.user.id.get(), ids::generated(99));
+            assert_eq!(e.member.guild_id.get(), ids::GUILD);
+        }
+        other => panic!("GUILD_MEMBER_ADD became {other:?}"),
+    }
+    match parse_dispatch(
+        "GUILD_MEMBER_REMOVE",
+        fixtures::member_remove(ids::GUILD, fixtures::member_user(&newcomer)),
+    ) {
+        Event::GuildMemberRemove(e) => assert_eq!(e.user.id.get(), ids::generated(99)),
+        other => panic!("GUILD_MEMBER_REMOVE became {other:?}"),
+    }
+
+    // Non-dispatch frames go through serenity's GatewayEvent too.
+    assert!(matches!(
+        parse_frame(&fixtures::hello(1000)),
+        GatewayEvent::Hello(1000)
+    ));
+    assert!(matches!(
+        parse_frame(&fixtures::heartbeat_ack()),
+        GatewayEvent::HeartbeatAck
+    ));
+    assert!(matches!(
+        parse_frame(&fixtures::invalid_session(false)),
+        GatewayEvent::InvalidateSession(false)
+    ));
+    assert!(matches!(
+        parse_frame(&fixtures::reconnect()),
+        GatewayEvent::Reconnect
+    ));
+}
+
+#[tokio::test]
+async fn slash_interactions_parse_with_resolved_options_and_permissions() {
+    let fake = FakeDiscord::start_default().await;
+
+    let (handle, payload) = fake.prepare_slash(
+        &SlashInvocation::new("hallway")
+            .sub("join")
+            .by(ids::CORA)
+            .opt("timezone", "Europe/Berlin")
+            .opt("hour", 9)
+            .opt("weight", 1.5)
+            .opt("mentor", true)
+            .user_opt("buddy", ids::BEN)
+            .channel_opt("where", ids::MENTORING)
+            .role_opt("role", ids::COORDINATOR_ROLE),
+    );
+    let Interaction::Command(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a command interaction")
+    };
+    assert_eq!(
+        (ci.id.get(), ci.token.as_str()),
+        (handle.id, handle.token.as_str())
+    );
+    assert_eq!(ci.data.name, "hallway");
+    assert_eq!(ci.guild_id.map(|g| g.get()), Some(ids::GUILD));
+    assert_eq!(ci.channel_id.get(), ids::GENERAL);
+    assert_eq!(
+        ci.user.id.get(),
+        ids::CORA,
+        "serenity copies member.user into user"
+    );
+    let member = ci.member.as_ref().expect("guild invocation has a member");
+    assert!(member
+        .permissions
+        .expect("member.permissions")
+        .manage_guild());
+    assert!(ci
+        .app_permissions
+        .expect("app_permissions")
+        .create_private_threads());
+
+    let options = ci.data.options();
+    let ResolvedValue::SubCommand(sub) = &options[0].value else {
+        panic!("expected a subcommand: {options:?}")
+    };
+    assert_eq!(options[0].name, "join");
+    let by_name = |n: &str| {
+        &sub.iter()
+            .find(|o| o.name == n)
+            .unwrap_or_else(|| panic!("no option {n}"))
+            .value
+    };
+    assert!(matches!(
+        by_name("timezone"),
+        ResolvedValue::String("Europe/Berlin")
+    ));
+    assert!(matches!(by_name("hour"), ResolvedValue::Integer(9)));
+    assert!(
+        matches!(by_name("weight"), ResolvedValue::Number(w) if (*w - 1.5).abs() < f64::EPSILON)
+    );
+    assert!(matches!(by_name("mentor"), ResolvedValue::Boolean(true)));
+    match by_name("buddy") {
+        ResolvedValue::User(user, Some(pm)) => {
+            assert_eq!(user.id.get(), ids::BEN);
+            assert_eq!(pm.nick.as_deref(), Some("Benji"));
+        }
+        other => panic!("buddy did not resolve to a user and member: {other:?}"),
+    }
+    match by_name("where") {
+        ResolvedValue::Channel(c) => assert_eq!(c.name.as_deref(), Some("mentoring")),
+        other => panic!("where did not resolve to a channel: {other:?}"),
+    }
+    assert!(matches!(by_name("role"), ResolvedValue::Role(r) if r.name == "Coordinator"));
+
+    // A member without Manage Server, and a subcommand group.
+    let (_, payload) = fake.prepare_slash(
+        &SlashInvocation::new("hallway-admin")
+            .group("prompts")
+            .sub("add")
+            .opt("text", "hi"),
+    );
+    let Interaction::Command(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!()
+    };
+    assert!(!ci
+        .member
+        .and_then(|m| m.permissions)
+        .expect("permissions")
+        .manage_guild());
+    assert!(
+        matches!(&ci.data.options()[0].value, ResolvedValue::SubCommandGroup(g) if g[0].name == "add")
+    );
+
+    // A DM: user instead of member, no guild.
+    let (_, payload) = fake.prepare_slash(
+        &SlashInvocation::new("win")
+            .in_dm()
+            .by(ids::DEV)
+            .opt("kind", "grant"),
+    );
+    let Interaction::Command(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!()
+    };
+    assert!(ci.guild_id.is_none() && ci.member.is_none());
+    assert_eq!(ci.user.id.get(), ids::DEV);
+    assert_eq!(Some(ci.channel_id.get()), fake.dm_channel_of(ids::DEV));
+
+    // Autocomplete.
+    let (_, payload) = fake.prepare_autocomplete(
+        &SlashInvocation::new("hallway")
+            .sub("join")
+            .focus("timezone", "Europe/Be"),
+    );
+    let Interaction::Autocomplete(ai) =
+        interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not an autocomplete interaction")
+    };
+    let focused = ai.data.autocomplete().expect("a focused option");
+    assert_eq!((focused.name, focused.value), ("timezone", "Europe/Be"));
+}
+
+#[tokio::test]
+async fn button_and_select_clicks_parse_with_their_message() {
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let posted = ChannelId::new(ids::MENTORING)
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Say hi <@1300000000000000011>")
+                .components(vec![CreateActionRow::Buttons(vec![
+                    CreateButton::new("met:1").label("We met"),
+                    CreateButton::new("skip:1")
+                        .label("Skip this round")
+                        .style(serenity::ButtonStyle::Secondary),
+                ])]),
+        )
+        .await
+        .expect("post a message with buttons");
+
+    let (handle, payload) =
+        fake.prepare_click(&ButtonClick::new(posted.id.get(), "met:1").by(ids::BEN));
+    let Interaction::Component(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a component interaction")
+    };
+    assert_eq!(ci.id.get(), handle.id);
+    assert_eq!(ci.data.custom_id, "met:1");
+    assert!(matches!(
+        ci.data.kind,
+        serenity::ComponentInteractionDataKind::Button
+    ));
+    assert_eq!(ci.message.id, posted.id);
+    assert_eq!(ci.message.components.len(), 1);
+    assert_eq!(ci.user.id.get(), ids::BEN);
+    assert_eq!(ci.guild_id.map(|g| g.get()), Some(ids::GUILD));
+
+    let (_, payload) =
+        fake.prepare_click(&ButtonClick::new(posted.id.get(), "feedback").select(&["great"]));
+    let Interaction::Component(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!()
+    };
+    assert!(
+        matches!(&ci.data.kind, serenity::ComponentInteractionDataKind::StringSelect { values } if values == &["great"])
+    );
+}
+
+// ---- (a) contract: REST answers, through serenity's own HTTP client ---------
+
+#[tokio::test]
+async fn rest_answers_parse_into_serenity_types() {
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+
+    assert_eq!(
+        http.get_gateway().await.expect("gateway").url,
+        fake.gateway_url()
+    );
+    assert_eq!(http.get_bot_gateway().await.expect("gateway/bot").shards, 1);
+    assert_eq!(
+        http.get_current_user().await.expect("users/@me").id.get(),
+        ids::BOT_USER
+    );
+    let app = http
+        .get_current_application_info()
+        .await
+        .expect("oauth2/applications/@me");
+    assert_eq!(app.owner.map(|o| o.id.get()), Some(ids::OLIVE));
+
+    let guild = GuildId::new(ids::GUILD);
+    assert_eq!(
+        guild.to_partial_guild(&http).await.expect("guild").name,
+        "Hallway Test Lab"
+    );
+    let ben = guild
+        .member(&http, UserId::new(ids::BEN))
+        .await
+        .expect("member");
+    assert_eq!(ben.display_name(), "Benji");
+    assert_eq!(
+        guild
+            .members(&http, Some(1000), None)
+            .await
+            .expect("members")
+            .len(),
+        7
+    );
+    let missing = guild
+        .member(&http, UserId::new(42))
+        .await
+        .expect_err("unknown member");
+    assert_eq!(http_failure(&missing), (404, 10007));
+    assert_eq!(guild.channels(&http).await.expect("channels").len(), 3);
+    assert!(guild.roles(&http).await.expect("roles").len() >= 2);
+    let general = ChannelId::new(ids::GENERAL)
+        .to_channel(&http)
+        .await
+        .expect("channel")
+        .guild()
+        .expect("a guild channel");
+    assert_eq!(general.name, "general");
+
+    // Messages: embed, buttons, mentions, then a multipart upload.
+    let embed = CreateEmbed::new()
+        .title("🎉 New grant")
+        .description("Ada got a grant")
+        .field("Kind", "grant", true);
+    let msg = ChannelId::new(ids::CELEBRATIONS)
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Congrats <@1300000000000000011>!")
+                .embed(embed)
+                .allowed_mentions(
+                    serenity::CreateAllowedMentions::new().users(vec![UserId::new(ids::ADA)]),
+                )
+                .components(vec![CreateActionRow::Buttons(vec![CreateButton::new(
+                    "cheer",
+                )
+                .label("Cheer")])]),
+        )
+        .await
+        .expect("send a message");
+    assert_eq!(msg.mentions.first().map(|u| u.id.get()), Some(ids::ADA));
+    assert_eq!(msg.embeds[0].title.as_deref(), Some("🎉 New grant"));
+    msg.react(&http, ReactionType::Unicode("🎉".into()))
+        .await
+        .expect("react");
+    let stored = fake.message(msg.id.get()).expect("stored");
+    assert_eq!(stored.reactions, vec!["🎉".to_string()]);
+    assert_eq!(stored.buttons()[0].custom_id.as_deref(), Some("cheer"));
+    assert_eq!(
+        stored.allowed_mentions.as_ref().expect("allowed_mentions")["users"][0],
+        ids::ADA.to_string()
+    );
+
+    let edited = ChannelId::new(ids::CELEBRATIONS)
+        .edit_message(&http, msg.id, EditMessage::new().content("Congrats again"))
+        .await
+        .expect("edit");
+    assert_eq!(edited.content, "Congrats again");
+    assert!(edited.edited_timestamp.is_some());
+    let fetched = ChannelId::new(ids::CELEBRATIONS)
+        .message(&http, msg.id)
+        .await
+        .expect("get message");
+    assert_eq!(fetched.content, "Congrats again");
+    assert_eq!(fetched.reactions.len(), 1);
+
+    let png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3];
+    let with_file = ChannelId::new(ids::GENERAL)
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("chart")
+                .add_file(CreateAttachment::bytes(png.clone(), "chart.png")),
+        )
+        .await
+        .expect("multipart message");
+    assert_eq!(with_file.attachments[0].filename, "chart.png");
+    assert_eq!(with_file.attachments[0].size as usize, png.len());
+    let call = fake
+        .calls_to("POST", "/channels/*/messages")
+        .pop()
+        .expect("recorded");
+    assert_eq!(
+        call.body.as_ref().expect("payload_json")["content"],
+        "chart"
+    );
+    assert_eq!(
+        (call.files[0].filename.as_str(), &call.files[0].bytes),
+        ("chart.png", &png)
+    );
+    assert_eq!(fake.messages_in(ids::GENERAL).len(), 1);
+
+    // A private thread, explicit members, and a mention that adds a member.
+    let thread = ChannelId::new(ids::MENTORING)
+        .create_thread(
+            &http,
+            CreateThread::new("Ada & Ben · week 1")
+                .kind(ChannelType::PrivateThread)
+                .invitable(false),
+        )
+        .await
+        .expect("create a private thread");
+    assert_eq!(thread.kind, ChannelType::PrivateThread);
+    assert_eq!(thread.parent_id.map(|p| p.get()), Some(ids::MENTORING));
+    assert_eq!(thread.thread_metadata.map(|m| m.invitable), Some(false));
+    http.add_thread_channel_member(thread.id, UserId::new(ids::ADA))
+        .await
+        .expect("add thread member");
+    thread
+        .id
+        .say(&http, "Hi <@1300000000000000012>!")
+        .await
+        .expect("post in the thread");
+    let info = fake.threads().pop().expect("thread recorded");
+    assert!(info.is_private_thread() && !info.invitable);
+    assert_eq!(info.members, vec![ids::BOT_USER, ids::ADA, ids::BEN]);
+    http.remove_thread_channel_member(thread.id, UserId::new(ids::BEN))
+        .await
+        .expect("remove thread member");
+    assert_eq!(
+        fake.thread_members(thread.id.get()),
+        vec![ids::BOT_USER, ids::ADA]
+    );
+    let as_channel = thread
+        .id
+        .to_channel(&http)
+        .await
+        .expect("thread as channel")
+        .guild()
+        .expect("guild channel");
+    assert_eq!(as_channel.kind, ChannelType::PrivateThread);
+    let public = ChannelId::new(ids::CELEBRATIONS)
+        .create_thread_from_message(&http, msg.id, CreateThread::new("Cheers"))
+        .await
+        .expect("thread from message");
+    assert_eq!(
+        (public.id, public.kind),
+        (msg.id.get().into(), ChannelType::PublicThread)
+    );
+
+    // DMs, and a user whose DMs are closed.
+    let dm = UserId::new(ids::CHLOE)
+        .create_dm_channel(&http)
+        .await
+        .expect("create a DM channel");
+    assert_eq!(dm.recipient.id.get(), ids::CHLOE);
+    dm.id
+        .say(&http, "Your group could not get a thread")
+        .await
+        .expect("send a DM");
+    assert_eq!(
+        fake.dms_to(ids::CHLOE)[0].content,
+        "Your group could not get a thread"
+    );
+    assert!(matches!(
+        dm.id.to_channel(&http).await.expect("dm as channel"),
+        serenity::Channel::Private(_)
+    ));
+
+    // Commands, global and per guild; ids stay stable across re-registration.
+    let create = || {
+        vec![
+            CreateCommand::new("hallway")
+                .description("Hallway chats")
+                .add_option(
+                    CreateCommandOption::new(
+                        serenity::CommandOptionType::SubCommand,
+                        "join",
+                        "Join",
+                    )
+                    .add_sub_option(
+                        CreateCommandOption::new(
+                            serenity::CommandOptionType::String,
+                            "timezone",
+                            "IANA zone",
+                        )
+                        .required(true),
+                    ),
+                ),
+            CreateCommand::new("hallway-admin")
+                .description("Admin")
+                .default_member_permissions(Permissions::MANAGE_GUILD),
+        ]
+    };
+    let global = Command::set_global_commands(&http, create())
+        .await
+        .expect("register global commands");
+    assert_eq!(global.len(), 2);
+    assert_eq!(
+        global[1].default_member_permissions,
+        Some(Permissions::MANAGE_GUILD)
+    );
+    let again = Command::set_global_commands(&http, create())
+        .await
+        .expect("re-register");
+    assert_eq!(global[0].id, again[0].id);
+    let in_guild = guild
+        .set_commands(&http, create())
+        .await
+        .expect("register guild commands");
+    assert_eq!(in_guild[0].guild_id, Some(guild));
+    assert_eq!(fake.commands(None).len(), 2);
+    assert_eq!(fake.commands(Some(ids::GUILD)).len(), 2);
+
+    assert!(
+        fake.unknown_routes().is_empty(),
+        "unknown routes: {:?}",
+        fake.unknown_routes()
+    );
+    let _ = http
+        .get_guild_webhooks(guild)
+        .await
+        .expect_err("not implemented by the fake");
+    assert_eq!(fake.unknown_routes().len(), 1);
+}
+
+#[tokio::test]
+async fn interaction_responses_parse_and_normalize_into_replies() {
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let command = |inv: SlashInvocation| {
+        let (handle, payload) = fake.prepare_slash(&inv);
+        let Interaction::Command(ci) =
+            interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+        else {
+            panic!()
+        };
+        (handle, ci)
+    };
+
+    // Immediate ephemeral reply.
+    let (h, ci) = command(SlashInvocation::new("hallway").sub("profile"));
+    let msg = CreateInteractionResponseMessage::new()
+        .content("Your profile")
+        .ephemeral(true);
+    ci.create_response(&http, CreateInteractionResponse::Message(msg))
+        .await
+        .expect("callback");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.content.as_str()),
+        (ReplyKind::Message, true, "Your profile")
+    );
+    let original = ci.get_response(&http).await.expect("GET @original");
+    assert_eq!(original.content, "Your profile");
+    let again = ci
+        .create_response(&http, CreateInteractionResponse::Acknowledge)
+        .await
+        .expect_err("second callback");
+    assert_eq!(http_failure(&again), (400, 40060));
+
+    // Defer, then a follow-up with a file, then an edit of @original.
+    let (h, ci) = command(
+        SlashInvocation::new("hallway-admin")
+            .sub("stats")
+            .by(ids::CORA),
+    );
+    let early = ci
+        .create_followup(
+            &http,
+            CreateInteractionResponseFollowup::new().content("too early"),
+        )
+        .await;
+    assert_eq!(
+        http_failure(&early.expect_err("follow-up before ack")),
+        (404, 10015)
+    );
+    ci.defer_ephemeral(&http).await.expect("defer");
+    let follow = ci
+        .create_followup(
+            &http,
+            CreateInteractionResponseFollowup::new()
+                .content("Stats")
+                .ephemeral(true)
+                .add_file(CreateAttachment::bytes(b"png".to_vec(), "stats.png")),
+        )
+        .await
+        .expect("follow-up");
+    assert_eq!(follow.attachments[0].filename, "stats.png");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.content.as_str()),
+        (ReplyKind::Deferred, true, "Stats")
+    );
+    assert_eq!(reply.attachments[0].bytes, b"png");
+    let edited = ci
+        .edit_response(
+            &http,
+            EditInteractionResponse::new().content("Stats (done)"),
+        )
+        .await
+        .expect("edit @original");
+    assert_eq!(edited.content, "Stats (done)");
+    let kinds: Vec<ReplyKind> = fake.replies(&h).into_iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![ReplyKind::Deferred, ReplyKind::Followup, ReplyKind::Edit]
+    );
+    ci.delete_response(&http).await.expect("delete @original");
+
+    // Defer, then only an @original edit.
+    let (h, ci) = command(SlashInvocation::new("hallway").sub("join"));
+    ci.defer(&http).await.expect("defer");
+    ci.edit_response(
+        &http,
+        EditInteractionResponse::new().embed(CreateEmbed::new().title("Welcome")),
+    )
+    .await
+    .expect("edit");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.text()),
+        (ReplyKind::Deferred, false, "Welcome".to_string())
+    );
+
+    // A button click answered by updating its message (type 7).
+    let posted = ChannelId::new(ids::GENERAL)
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Did you meet?")
+                .button(CreateButton::new("met").label("We met")),
+        )
+        .await
+        .expect("post");
+    let (h, payload) = fake.prepare_click(&ButtonClick::new(posted.id.get(), "met"));
+    let Interaction::Component(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!()
+    };
+    let update = CreateInteractionResponseMessage::new()
+        .content("Thanks, noted!")
+        .components(vec![]);
+    ci.create_response(&http, CreateInteractionResponse::UpdateMessage(update))
+        .await
+        .expect("update");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.content.as_str()),
+        (ReplyKind::Update, "Thanks, noted!")
+    );
+    let stored = fake.message(posted.id.get()).expect("message");
+    assert_eq!(stored.content, "Thanks, noted!");
+    assert!(stored.buttons().is_empty());
+
+    // A deferred update (type 6) followed by an @original edit of the button's message.
+    let clicked: ComponentInteraction = {
+        let (_, payload) = fake.prepare_click(&ButtonClick::new(posted.id.get(), "met"));
+        let Interaction::Component(ci) =
+            interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+        else {
+            panic!()
+        };
+        ci
+    };
+    clicked.defer(&http).await.expect("deferred update");
+    clicked
+        .edit_response(
+            &http,
+            EditInteractionResponse::new().content("Edited after defer"),
+        )
+        .await
+        .expect("edit");
+    assert_eq!(
+        fake.message(posted.id.get()).expect("message").content,
+        "Edited after defer"
+    );
+
+    assert!(
+        fake.unknown_routes().is_empty(),
+        "unknown routes: {:?}",
+        fake.unknown_routes()
+    );
+}
+
+// ---- (b) a real serenity + poise client against the fake -------------------
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Ctx<'a> = poise::Context<'a, Data, Error>;
+
+struct Data {
+    /// Names of gateway events that reached the event handler.
+    seen: mpsc::UnboundedSender<String>,
+}
+
+/// Repeats what it was given.
+#[poise::command(slash_command)]
+async fn echo(
+    ctx: Ctx<'_>,
+    #[description = "Text"] text: String,
+    #[description = "Count"] count: Option<i64>,
+    #[description = "Flag"] flag: Option<bool>,
+    #[description = "Who"] who: Option<serenity::User>,
+    #[description = "Where"] place: Option<serenity::GuildChannel>,
+) -> Result<(), Error> {
+    let who = who.map(|u| u.name).unwrap_or_default();
+    let place = place.map(|c| c.name).unwrap_or_default();
+    ctx.say(format!(
+        "echo {text} count={count:?} flag={flag:?} who={who} place={place}"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Parent of the member commands.
+#[poise::command(slash_command, subcommands("join"))]
+async fn hallway(_ctx: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Joins, after a deferred ephemeral answer.
+#[poise::command(slash_command)]
+async fn join(
+    ctx: Ctx<'_>,
+    #[description = "Zone"]
+    #[autocomplete = "zones"]
+    timezone: String,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    ctx.say(format!("joined {timezone}")).await?;
+    Ok(())
+}
+
+async fn zones(_ctx: Ctx<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let zones = ["Europe/Berlin", "Europe/Paris", "America/New_York"];
+    let choices = zones
+        .into_iter()
+        .filter(|z| z.starts_with(partial))
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Needs Manage Server.
+#[poise::command(
+    slash_command,
+    required_permissions = "MANAGE_GUILD",
+    default_member_permissions = "MANAGE_GUILD"
+)]
+async fn admin(ctx: Ctx<'_>) -> Result<(), Error> {
+    ctx.say("admin ok").await?;
+    Ok(())
+}
+
+/// A message with a button and a file.
+#[poise::command(slash_command)]
+async fn card(ctx: Ctx<'_>) -> Result<(), Error> {
+    let reply = poise::CreateReply::default()
+        .content("pick")
+        .components(vec![CreateActionRow::Buttons(vec![CreateButton::new(
+            "met",
+        )
+        .label("We met")])])
+        .attachment(CreateAttachment::bytes(b"\x89PNG".to_vec(), "card.png"));
+    ctx.send(reply).await?;
+    Ok(())
+}
+
+async fn on_event(
+    ctx: &serenity::Context,
+    event: &serenity::FullEvent,
+    data: &Data,
+) -> Result<(), Error> {
+    let _ = data.seen.send(event.snake_case_name().to_string());
+    if let serenity::FullEvent::InteractionCreate {
+        interaction: Interaction::Component(c),
+    } = event
+    {
+        let text = format!("clicked {} by {}", c.data.custom_id, c.user.name);
+        let update = CreateInteractionResponseMessage::new()
+            .content(text)
+            .components(vec![]);
+        c.create_response(ctx, CreateInteractionResponse::UpdateMessage(update))
+            .await?;
+    }
+    Ok(())
+}
+
+fn intents() -> GatewayIntents {
+    GatewayIntents::non_privileged() | GatewayIntents::GUILD_MEMBERS
+}
+
+/// Builds a client the way the notes prescribe and runs `start()` in a task.
+async fn spawn_client(
+    fake: &FakeDiscord,
+    token: &str,
+) -> (
+    tokio::task::JoinHandle<Result<(), serenity::Error>>,
+    mpsc::UnboundedReceiver<String>,
+) {
+    let (seen, events) = mpsc::unbounded_channel();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: vec![echo(), hallway(), admin(), card()],
+            event_handler: |framework, event| {
+                Box::pin(on_event(
+                    framework.serenity_context,
+                    event,
+                    framework.user_data,
+                ))
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                poise::builtins::register_globally(ctx, &framework.options().commands).await?;
+                Ok(Data { seen })
+            })
+        })
+        .build();
+    let http = HttpBuilder::new(token)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .build();
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents())
+        .framework(framework)
+        .await
+        .expect("build the client");
+    (tokio::spawn(async move { client.start().await }), events)
+}
+
+async fn next_event(events: &mut mpsc::UnboundedReceiver<String>, name: &str) {
+    let wait = async {
+        while let Some(seen) = events.recv().await {
+            if seen == name {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, wait)
+        .await
+        .unwrap_or_else(|_| panic!("event {name} never reached the handler"));
+}
+
+#[tokio::test]
+async fn serenity_and_poise_connect_register_answer_and_resume() {
+    let fake = FakeDiscord::start_default().await;
+    let (client, mut events) = spawn_client(&fake, DEFAULT_TOKEN).await;
+
+    let commands = fake.wait_for_commands(WAIT).await;
+    let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["echo", "hallway", "admin", "card"]);
+    assert_eq!(
+        commands[1]["options"][0]["name"], "join",
+        "subcommands registered as options"
+    );
+    assert_eq!(
+        commands[2]["default_member_permissions"],
+        Permissions::MANAGE_GUILD.bits().to_string()
+    );
+    assert_eq!(fake.identify_count(), 1);
+    assert_eq!(fake.last_intents(), Some(intents().bits()));
+    assert!(
+        !fake.calls_to("GET", "/oauth2/applications/@me").is_empty(),
+        "poise reads the owners"
+    );
+
+    // Every option type, resolved the way poise needs.
+    let h = fake
+        .slash(
+            SlashInvocation::new("echo")
+                .opt("text", "hi")
+                .opt("count", 3)
+                .opt("flag", true)
+                .user_opt("who", ids::BEN)
+                .channel_opt("place", ids::MENTORING),
+        )
+        .await;
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        reply.content,
+        "echo hi count=Some(3) flag=Some(true) who=ben place=mentoring"
+    );
+    assert_eq!(reply.kind, ReplyKind::Message);
+    assert!(fake.callback_latency(&h).expect("acknowledged") < Duration::from_secs(3));
+
+    // Subcommand with a deferred ephemeral answer, and its autocomplete.
+    let h = fake
+        .slash(
+            SlashInvocation::new("hallway")
+                .sub("join")
+                .opt("timezone", "Europe/Berlin"),
+        )
+        .await;
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.content.as_str()),
+        (ReplyKind::Deferred, true, "joined Europe/Berlin")
+    );
+    let h = fake
+        .autocomplete(
+            SlashInvocation::new("hallway")
+                .sub("join")
+                .focus("timezone", "Europe/"),
+        )
+        .await;
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(reply.kind, ReplyKind::Autocomplete);
+    let choices: Vec<&str> = reply
+        .choices
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(choices, ["Europe/Berlin", "Europe/Paris"]);
+
+    // Permission checks read member.permissions from the interaction.
+    let refused = fake
+        .reply_to(
+            &fake.slash(SlashInvocation::new("admin").by(ids::ADA)).await,
+            WAIT,
+        )
+        .await;
+    assert!(
+        refused.ephemeral && refused.content.contains("lacking permissions"),
+        "{refused:?}"
+    );
+    let allowed = fake
+        .reply_to(
+            &fake
+                .slash(SlashInvocation::new("admin").by(ids::CORA))
+                .await,
+            WAIT,
+        )
+        .await;
+    assert_eq!(allowed.content, "admin ok");
+
+    // A reply with a button and a file; clicking the button updates it.
+    let card = fake
+        .reply_to(&fake.slash(SlashInvocation::new("card")).await, WAIT)
+        .await;
+    assert_eq!(card.attachments[0].filename, "card.png");
+    assert_eq!(card.buttons()[0].custom_id.as_deref(), Some("met"));
+    let click = fake
+        .click(ButtonClick::new(card.message_id.expect("message id"), "met").by(ids::CHLOE))
+        .await;
+    let reply = fake.reply_to(&click, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.content.as_str()),
+        (ReplyKind::Update, "clicked met by chloe")
+    );
+
+    // In a DM.
+    let reply = fake
+        .reply_to(
+            &fake
+                .slash(SlashInvocation::new("echo").in_dm().opt("text", "dm"))
+                .await,
+            WAIT,
+        )
+        .await;
+    assert!(reply.content.starts_with("echo dm"), "{reply:?}");
+
+    // Member events reach the handler as typed events.
+    fake.member_join(ids::GUILD, FakeMember::new(ids::generated(1), "newbie"))
+        .await;
+    next_event(&mut events, "guild_member_addition").await;
+    fake.member_leave(ids::GUILD, ids::generated(1)).await;
+    next_event(&mut events, "guild_member_removal").await;
+
+    // A close with 4000: serenity RESUMEs on the same URL and still answers.
+    fake.drop_gateway().await;
+    fake.wait_until(WAIT, "a RESUME", |f| (f.resume_count() >= 1).then_some(()))
+        .await;
+    let reply = fake
+        .reply_to(
+            &fake
+                .slash(SlashInvocation::new("echo").opt("text", "after"))
+                .await,
+            WAIT,
+        )
+        .await;
+    assert!(reply.content.starts_with("echo after"));
+
+    // A silent TCP drop: noticed at the next heartbeat, then RESUME again.
+    fake.drop_gateway_tcp().await;
+    fake.wait_until(WAIT, "a second RESUME", |f| {
+        (f.resume_count() >= 2).then_some(())
+    })
+    .await;
+    let reply = fake
+        .reply_to(
+            &fake
+                .slash(SlashInvocation::new("echo").opt("text", "again"))
+                .await,
+            WAIT,
+        )
+        .await;
+    assert!(reply.content.starts_with("echo again"));
+    assert_eq!(fake.identify_count(), 1, "resumed, never re-identified");
+    // Heartbeats (every heartbeat_interval_ms) are recorded and acknowledged.
+    fake.wait_until(WAIT, "a heartbeat and its ACK", |f| {
+        let beat = f.frames_from_bot().into_iter().find(|b| b.op() == 1)?;
+        f.frames_to_bot()
+            .into_iter()
+            .find(|a| a.op() == 11 && a.at >= beat.at)
+    })
+    .await;
+
+    // Everything the fake sent parsed as a known event; nothing unknown was called.
+    for frame in fake.frames_to_bot() {
+        parse_frame(&frame.payload);
+    }
+    assert!(
+        fake.unknown_routes().is_empty(),
+        "unknown routes: {:?}",
+        fake.unknown_routes()
+    );
+    assert!(!client.is_finished());
+    client.abort();
+}
+
+#[tokio::test]
+async fn a_wrong_token_makes_client_start_fail_with_4004() {
+    let fake = FakeDiscord::start_default().await;
+    let (client, _events) = spawn_client(&fake, "wrong-token").await;
+    let result = tokio::time::timeout(WAIT, client)
+        .await
+        .expect("client.start() returned")
+        .expect("task joined");
+    match result {
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => {}
+        other => panic!("expected InvalidAuthentication, got {other:?}"),
+    }
+    assert_eq!(fake.identify_count(), 1);
+    assert_eq!(fake.resume_count(), 0);
+    assert!(!fake.is_live());
+    // REST with the wrong token is refused too.
+    assert!(fake
+        .calls_to("GET", "/oauth2/applications/@me")
+        .iter()
+        .all(|r| r.status == 401));
+}
+
+// ---- (c) failure injection ---------------------------------------------------
+
+#[tokio::test]
+async fn a_429_carries_retry_after_in_body_and_headers() {
+    let fake = FakeDiscord::start_default().await;
+    fake.fail(FailRule::new("GET", "/users/@me").rate_limited(0.3));
+
+    let limited = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(
+        limited.body,
+        json!({"message": "You are being rate limited.", "retry_after": 0.3, "global": false})
+    );
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(limited.header("x-ratelimit-reset-after"), Some("0.300"));
+    assert_eq!(limited.header("x-ratelimit-scope"), Some("user"));
+    assert!(
+        limited.header("x-ratelimit-reset").is_some()
+            && limited.header("x-ratelimit-limit").is_some()
+    );
+
+    let ok = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
+    assert_eq!(
+        (ok.status, ok.body["id"].as_str()),
+        (200, Some(ids::BOT_USER.to_string().as_str()))
+    );
+
+    let calls = fake.calls_to("GET", "/users/@me");
+    assert_eq!(
+        calls.iter().map(|c| c.status).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    assert_eq!(calls[0].injected.as_deref(), Some("429 retry_after=0.3"));
+    assert!(calls[1].injected.is_none());
+
+    // Through serenity (rate limiter off): a plain 429 error, retry_after not carried.
+    fake.fail(FailRule::new("POST", "/channels/*/messages").globally_rate_limited(1.5));
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let err = ChannelId::new(ids::GENERAL)
+        .say(&http, "hello")
+        .await
+        .expect_err("rate limited");
+    assert_eq!(http_failure(&err).0, 429);
+    let global = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
+    assert_eq!(
+        global.status, 200,
+        "a rule only matches its own method and path"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_hit_the_next_n_calls_only() {
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    fake.fail(
+        FailRule::new("POST", "/channels/*/messages")
+            .times(2)
+            .server_error(502),
+    );
+
+    for _ in 0..2 {
+        let err = ChannelId::new(ids::GENERAL)
+            .say(&http, "try")
+            .await
+            .expect_err("injected 502");
+        assert_eq!(http_failure(&err).0, 502);
+    }
+    ChannelId::new(ids::GENERAL)
+        .say(&http, "try")
+        .await
+        .expect("third call succeeds");
+    assert_eq!(
+        fake.messages_in(ids::GENERAL).len(),
+        1,
+        "failed calls store nothing"
+    );
+    let statuses: Vec<(u16, bool)> = fake
+        .calls_to("POST", "/channels/*/messages")
+        .iter()
+        .map(|c| (c.status, c.injected.is_some()))
+        .collect();
+    assert_eq!(statuses, [(502, true), (502, true), (200, false)]);
+}
+
+#[tokio::test]
+async fn a_403_missing_access_and_closed_dms() {
+    let fake = FakeDiscord::start(
+        FakeConfig::default()
+            .with_member(FakeMember::new(ids::generated(7), "private").dms_closed()),
+    )
+    .await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    fake.fail(FailRule::new("POST", "/channels/**").missing_access());
+
+    let err = ChannelId::new(ids::MENTORING)
+        .create_thread(
+            &http,
+            CreateThread::new("pair").kind(ChannelType::PrivateThread),
+        )
+        .await
+        .expect_err("403");
+    assert_eq!(http_failure(&err), (403, 50001));
+    assert!(fake.threads().is_empty());
+
+    let dm = UserId::new(ids::generated(7))
+        .create_dm_channel(&http)
+        .await
+        .expect("the DM channel itself exists");
+    let err = dm.id.say(&http, "hello").await.expect_err("DMs closed");
+    assert_eq!(http_failure(&err), (403, 50007));
+
+    let wrong = standalone_http(&fake, "not-the-token");
+    assert_eq!(
+        http_failure(&wrong.get_current_user().await.expect_err("401")),
+        (401, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_delay_holds_the_answer_then_answers_normally() {
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    fake.fail(FailRule::new("*", "/users/@me").delay(Duration::from_millis(300)));
+
+    let started = Instant::now();
+    let me = http.get_current_user().await.expect("delayed but fine");
+    assert_eq!(me.id.get(), ids::BOT_USER);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let call = fake.calls_to("GET", "/users/@me").pop().expect("recorded");
+    assert_eq!(
+        (call.status, call.injected.as_deref()),
+        (200, Some("delay 300ms"))
+    );
+    assert!(call.elapsed >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn waits_return_as_soon_as_the_condition_holds() {
+    let fake = Arc::new(FakeDiscord::start_default().await);
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let poster = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ChannelId::new(ids::MENTORING)
+            .say(&http, "later")
+            .await
+            .expect("post")
+    });
+    let started = Instant::now();
+    let found = fake
+        .wait_for_message(ids::MENTORING, |m| m.content == "later", WAIT)
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(poster.await.expect("poster").id.get(), found.id);
+    let nothing = fake
+        .try_wait_until(Duration::from_millis(50), |f| f.threads().pop())
+        .await;
+    assert!(nothing.is_none());
+}
+
+// ---- the bot harness ---------------------------------------------------------
+
+#[tokio::test]
+async fn the_harness_runs_the_binary_and_captures_its_output() {
+    let fake = FakeDiscord::start_default().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = BotOptions::new(dir.path().join("hallway.db")).args(&["--help"]);
+    assert_eq!(
+        options.database_url(),
+        format!("sqlite://{}", dir.path().join("hallway.db").display())
+    );
+    let mut bot = BotProcess::spawn(&fake, &options);
+    let status = bot.wait_exit(WAIT).await;
+    assert!(status.success(), "hallway --help failed:\n{}", bot.logs());
+    assert!(bot.logs().contains("Usage"), "{}", bot.logs());
+    bot.wait_for_log("hallway", WAIT).await;
+    assert_eq!(
+        bot.kill().await,
+        status,
+        "killing an exited bot is harmless"
+    );
+}
+
+#[tokio::test]
+#[should_panic(expected = "before registering its commands")]
+async fn test_env_fails_fast_with_logs_when_the_bot_exits_early() {
+    // `--help` exits at once; TestEnv must say so instead of waiting 30 s.
+    let _env = TestEnv::start_with(FakeConfig::default(), |o| o.args(&["--help"])).await;
+}

@@ -1,0 +1,350 @@
+//! Runs the real `hallway` binary against a [`FakeDiscord`].
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use super::config::FakeConfig;
+use super::fake_discord::{FakeDiscord, WAIT};
+
+#[derive(Clone, Debug)]
+pub struct BotOptions {
+    pub db_path: PathBuf,
+    /// Extra environment, applied after the defaults (so it can override them).
+    pub extra_env: Vec<(String, String)>,
+    /// Command-line arguments; default `["run"]`.
+    pub args: Vec<String>,
+    /// The token the bot presents; default: the one the fake accepts.
+    pub token: Option<String>,
+    /// Passed as `RUST_LOG`.
+    pub log_filter: String,
+    /// Working directory; default: the crate root, so relative config paths resolve.
+    pub cwd: Option<PathBuf>,
+}
+
+impl BotOptions {
+    pub fn new(db_path: impl Into<PathBuf>) -> Self {
+        Self {
+            db_path: db_path.into(),
+            extra_env: Vec::new(),
+            args: vec!["run".to_string()],
+            token: None,
+            log_filter: "info,hallway=debug".to_string(),
+            cwd: None,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.extra_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.db_path.display())
+    }
+}
+
+/// The bot's combined stdout and stderr, shared with the reader tasks.
+#[derive(Clone, Default)]
+struct LogBuffer {
+    text: Arc<Mutex<String>>,
+    /// Streams (stdout, stderr) that reached EOF.
+    closed: Arc<AtomicUsize>,
+    changed: Arc<watch::Sender<u64>>,
+}
+
+impl LogBuffer {
+    fn push_line(&self, line: &str) {
+        let mut text = self.text.lock().unwrap_or_else(|e| e.into_inner());
+        text.push_str(line);
+        text.push('\n');
+        drop(text);
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    fn mark_closed(&self) {
+        self.closed.fetch_add(1, Ordering::SeqCst);
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    fn read(&self) -> String {
+        self.text.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+pub struct BotProcess {
+    child: Child,
+    logs: LogBuffer,
+    status: Option<ExitStatus>,
+}
+
+impl BotProcess {
+    /// Starts `hallway` with `DISCORD_TOKEN`, `DATABASE_URL`, `DISCORD_API_BASE`
+    /// and `RUST_LOG`, capturing its output. Needs a tokio runtime.
+    pub fn spawn(fake: &FakeDiscord, options: &BotOptions) -> Self {
+        let cwd = options
+            .cwd
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hallway"));
+        command
+            .args(&options.args)
+            .current_dir(cwd)
+            .env(
+                "DISCORD_TOKEN",
+                options.token.as_deref().unwrap_or(fake.token()),
+            )
+            .env("DATABASE_URL", options.database_url())
+            .env("DISCORD_API_BASE", fake.base_url())
+            .env("RUST_LOG", &options.log_filter)
+            .env("NO_COLOR", "1")
+            .envs(options.extra_env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("spawn the hallway binary");
+        let logs = LogBuffer::default();
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(collect(out, logs.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(collect(err, logs.clone()));
+        }
+        Self {
+            child,
+            logs,
+            status: None,
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Everything the bot printed so far.
+    pub fn logs(&self) -> String {
+        self.logs.read()
+    }
+
+    /// Waits until the logs contain `needle`; panics with the logs on timeout.
+    pub async fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let mut changes = self.logs.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            changes.borrow_and_update();
+            if self.logs().contains(needle) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "hallway did not log {needle:?} within {timeout:?}; logs:\n{}",
+                    self.logs()
+                );
+            }
+        }
+    }
+
+    /// Waits for the process to exit; panics with the logs on timeout.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        if let Some(s) = self.status {
+            return s;
+        }
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(Ok(status)) => {
+                self.status = Some(status);
+                // The pipes close at exit; give the readers a moment to drain them.
+                let _ = tokio::time::timeout(Duration::from_millis(500), self.drained()).await;
+                status
+            }
+            Ok(Err(e)) => panic!("waiting for hallway failed: {e}"),
+            Err(_) => panic!(
+                "hallway did not exit within {timeout:?}; logs:\n{}",
+                self.logs()
+            ),
+        }
+    }
+
+    async fn drained(&self) {
+        let mut changes = self.logs.changed.subscribe();
+        while self.logs.closed.load(Ordering::SeqCst) < 2 {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    /// SIGKILL, as in a crash; waits until the process is gone.
+    pub async fn kill(&mut self) -> ExitStatus {
+        let _ = self.child.start_kill();
+        self.wait_exit(WAIT).await
+    }
+
+    /// SIGTERM, to test a graceful shutdown. Does not wait.
+    pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// SIGINT (Ctrl-C). Does not wait.
+    pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, which: &str) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg(which)
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+}
+
+async fn collect(stream: impl AsyncRead + Unpin, logs: LogBuffer) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        logs.push_line(&line);
+    }
+    logs.mark_closed();
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "----- hallway logs -----\n{}\n------------------------",
+                self.logs()
+            );
+        }
+    }
+}
+
+/// A fake Discord, a temporary directory with the SQLite path, and a running
+/// bot that has registered its commands.
+pub struct TestEnv {
+    // Field order is drop order: the bot goes before its fake and its files.
+    pub bot: BotProcess,
+    pub fake: FakeDiscord,
+    pub options: BotOptions,
+    pub dir: TempDir,
+}
+
+impl TestEnv {
+    pub async fn start() -> Self {
+        Self::start_with(FakeConfig::default(), |o| o).await
+    }
+
+    /// Custom world and options; `configure` gets options with the temp db path.
+    pub async fn start_with(
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let options = configure(BotOptions::new(dir.path().join("hallway.db")));
+        let fake = FakeDiscord::start(config).await;
+        let bot = BotProcess::spawn(&fake, &options);
+        let mut env = Self {
+            bot,
+            fake,
+            options,
+            dir,
+        };
+        env.wait_for_registration(1).await;
+        env
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.options.db_path
+    }
+
+    pub fn database_url(&self) -> String {
+        self.options.database_url()
+    }
+
+    /// SIGKILLs the bot and starts it again on the same database; returns
+    /// when it has registered its commands again.
+    pub async fn restart_bot(&mut self) {
+        self.bot.kill().await;
+        let before = self.fake.command_registrations();
+        self.bot = BotProcess::spawn(&self.fake, &self.options);
+        self.wait_for_registration(before + 1).await;
+    }
+
+    /// The latest registered command set.
+    pub fn commands(&self) -> Vec<Value> {
+        let registered = self
+            .fake
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "PUT" && r.path.ends_with("/commands"));
+        registered
+            .and_then(|r| r.response)
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    async fn wait_for_registration(&mut self, count: usize) {
+        let deadline = tokio::time::Instant::now() + REGISTRATION_WAIT;
+        loop {
+            let step = Duration::from_millis(200);
+            let registered = self
+                .fake
+                .try_wait_until(step, |f| (f.command_registrations() >= count).then_some(()))
+                .await;
+            if registered.is_some() {
+                break;
+            }
+            // Fail fast with the logs if the bot died instead of registering.
+            if let Some(status) = self.bot.try_status() {
+                self.bot.wait_exit(WAIT).await;
+                panic!(
+                    "hallway exited ({status}) before registering its commands\nlogs:\n{}",
+                    self.bot.logs()
+                );
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "hallway did not register its commands within {REGISTRATION_WAIT:?}\nREST calls:\n{}\nlogs:\n{}",
+                    self.fake.describe_requests(),
+                    self.bot.logs()
+                );
+            }
+        }
+        // poise dispatches nothing before its setup returns; READY has been
+        // handled once commands are registered, so the gateway must be live too.
+        self.fake.wait_for_live(WAIT).await;
+    }
+}
+
+const REGISTRATION_WAIT: Duration = Duration::from_secs(30);
