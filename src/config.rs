@@ -86,7 +86,7 @@ impl Settings {
                 .context("HALLWAY_DEV_GUILD_ID must be a Discord server id (a number)")?;
             settings.discord.dev_guild_id = (id != 0).then_some(id);
         }
-        if let Some(filter) = env_set("HALLWAY_LOG") {
+        if let Some(filter) = env_set("HALLWAY_LOG").or_else(|| env_set("RUST_LOG")) {
             settings.log.filter = filter;
         }
         Ok(settings)

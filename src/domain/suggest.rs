@@ -35,22 +35,36 @@ pub struct UtcWindow {
 impl UtcWindow {
     /// The window's local start and end hour in `zone`, on the day of `at`.
     pub fn local_hours(self, zone: Tz, at: DateTime<Utc>) -> (u8, u8) {
-        let offset_hours = zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc() / 3600;
+        let offset_hours = zone
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+            / 3600;
         let start = (i32::from(self.start_hour) + offset_hours).rem_euclid(24) as u8;
         (start, (start + self.hours) % 24)
     }
 }
 
 pub fn suggest(members: &[Preference], at: DateTime<Utc>) -> Suggestion {
-    let modality = [Modality::Video, Modality::Phone, Modality::Walking, Modality::Text]
+    let modality = [
+        Modality::Video,
+        Modality::Phone,
+        Modality::Walking,
+        Modality::Text,
+    ]
+    .into_iter()
+    .find(|m| members.iter().all(|p| p.modality == *m))
+    .or_else(|| {
+        // Everyone accepts it: either they chose it, or they chose "any".
+        [
+            Modality::Video,
+            Modality::Phone,
+            Modality::Walking,
+            Modality::Text,
+        ]
         .into_iter()
-        .find(|m| members.iter().all(|p| p.modality == *m))
-        .or_else(|| {
-            // Everyone accepts it: either they chose it, or they chose "any".
-            [Modality::Video, Modality::Phone, Modality::Walking, Modality::Text]
-                .into_iter()
-                .find(|m| members.iter().all(|p| p.modality.compatible(*m)))
-        });
+        .find(|m| members.iter().all(|p| p.modality.compatible(*m)))
+    });
     let preferred = common_window(members, at, |p| p.time_of_day);
     let (window, relaxed) = match preferred {
         Some(window) => (Some(window), false),
@@ -75,7 +89,11 @@ fn common_window(
     for p in members {
         let Some(zone) = p.time_zone else { continue };
         known += 1;
-        let offset_hours = zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc() / 3600;
+        let offset_hours = zone
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+            / 3600;
         let mut hours: u32 = 0;
         for local in window_of(p).local_hours() {
             let utc = (i32::from(local) - offset_hours).rem_euclid(24);
@@ -87,7 +105,10 @@ fn common_window(
         return None;
     }
     // Longest circular run of set bits.
-    let mut best = UtcWindow { start_hour: 0, hours: 0 };
+    let mut best = UtcWindow {
+        start_hour: 0,
+        hours: 0,
+    };
     for start in 0..24u8 {
         let before = (start + 23) % 24;
         if common & (1 << start) == 0 || (common & (1 << before) != 0 && common != (1 << 24) - 1) {
@@ -98,7 +119,10 @@ fn common_window(
             len += 1;
         }
         if len > best.hours {
-            best = UtcWindow { start_hour: start, hours: len };
+            best = UtcWindow {
+                start_hour: start,
+                hours: len,
+            };
         }
     }
     (best.hours > 0).then_some(best)
@@ -110,7 +134,11 @@ mod tests {
     use chrono_tz::{America, Asia, Europe};
 
     fn p(zone: Option<Tz>, time: TimeOfDay, modality: Modality) -> Preference {
-        Preference { time_zone: zone, time_of_day: time, modality }
+        Preference {
+            time_zone: zone,
+            time_of_day: time,
+            modality,
+        }
     }
 
     fn winter() -> DateTime<Utc> {
@@ -152,16 +180,28 @@ mod tests {
     #[test]
     fn different_modalities_and_unknown_zones() {
         let s = suggest(
-            &[p(None, TimeOfDay::Morning, Modality::Walking), p(None, TimeOfDay::Evening, Modality::Text)],
+            &[
+                p(None, TimeOfDay::Morning, Modality::Walking),
+                p(None, TimeOfDay::Evening, Modality::Text),
+            ],
             winter(),
         );
         assert_eq!(s.modality, None);
         assert_eq!(s.window, None);
         let one_known = suggest(
-            &[p(Some(chrono_tz::UTC), TimeOfDay::Morning, Modality::Phone), p(None, TimeOfDay::Evening, Modality::Phone)],
+            &[
+                p(Some(chrono_tz::UTC), TimeOfDay::Morning, Modality::Phone),
+                p(None, TimeOfDay::Evening, Modality::Phone),
+            ],
             winter(),
         );
-        assert_eq!(one_known.window, Some(UtcWindow { start_hour: 8, hours: 4 }));
+        assert_eq!(
+            one_known.window,
+            Some(UtcWindow {
+                start_hour: 8,
+                hours: 4
+            })
+        );
         assert_eq!(one_known.modality, Some(Modality::Phone));
     }
 }

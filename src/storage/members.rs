@@ -230,12 +230,13 @@ pub(super) async fn current_members(
     conn: &mut sqlx::SqliteConnection,
     guild_id: GuildId,
 ) -> anyhow::Result<Vec<Member>> {
-    let rows: Vec<MemberRow> =
-        sqlx::query_as("select * from member where guild_id = ? and left_at is null order by user_id")
-            .bind(db_id(guild_id))
-            .fetch_all(conn)
-            .await
-            .context("cannot read the members")?;
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "select * from member where guild_id = ? and left_at is null order by user_id",
+    )
+    .bind(db_id(guild_id))
+    .fetch_all(conn)
+    .await
+    .context("cannot read the members")?;
     rows.into_iter().map(MemberRow::into_domain).collect()
 }
 

@@ -14,8 +14,8 @@ use sqlx::SqlitePool;
 
 pub use members::{Joined, ProfileChange};
 pub use rounds::{
-    Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound, OutcomeStatus,
-    RoundFigures, RoundRecord, Trigger,
+    Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound,
+    OutcomeStatus, RoundFigures, RoundRecord, Trigger,
 };
 
 /// The migrations in `migrations/`, compiled into the binary.

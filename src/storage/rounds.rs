@@ -191,15 +191,20 @@ fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> 
 impl Store {
     /// The community's most recent round, of any trigger.
     pub async fn last_round(&self, guild_id: GuildId) -> anyhow::Result<Option<RoundRecord>> {
-        let row = sqlx::query("select * from round where guild_id = ? order by number desc limit 1")
-            .bind(db_id(guild_id))
-            .fetch_optional(&self.pool)
-            .await
-            .context("cannot read the last round")?;
+        let row =
+            sqlx::query("select * from round where guild_id = ? order by number desc limit 1")
+                .bind(db_id(guild_id))
+                .fetch_optional(&self.pool)
+                .await
+                .context("cannot read the last round")?;
         row.as_ref().map(round_from_row).transpose()
     }
 
-    pub async fn round(&self, guild_id: GuildId, round_id: i64) -> anyhow::Result<Option<RoundRecord>> {
+    pub async fn round(
+        &self,
+        guild_id: GuildId,
+        round_id: i64,
+    ) -> anyhow::Result<Option<RoundRecord>> {
         let row = sqlx::query("select * from round where guild_id = ? and round_id = ?")
             .bind(db_id(guild_id))
             .bind(round_id)
@@ -244,7 +249,8 @@ impl Store {
         let mut prompts_seen: BTreeMap<UserId, BTreeSet<String>> = BTreeMap::new();
         let mut last_group = None;
         for row in &rows {
-            let number = u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?;
+            let number =
+                u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?;
             let group_id: i64 = row.try_get("group_id")?;
             let user = discord_id(row.try_get("user_id")?);
             if past_rounds.last().map(|(n, _)| *n) != Some(number) {
@@ -273,10 +279,11 @@ impl Store {
     pub async fn create_round(&self, new: &NewRound) -> anyhow::Result<Option<RoundRecord>> {
         let guild = db_id(new.guild_id);
         let mut tx = self.pool.begin().await?;
-        let number: i64 = sqlx::query_scalar("select coalesce(max(number), 0) + 1 from round where guild_id = ?")
-            .bind(guild)
-            .fetch_one(&mut *tx)
-            .await?;
+        let number: i64 =
+            sqlx::query_scalar("select coalesce(max(number), 0) + 1 from round where guild_id = ?")
+                .bind(guild)
+                .fetch_one(&mut *tx)
+                .await?;
         let inserted = sqlx::query(
             "insert into round (guild_id, number, due_at, trigger, seed, state, notes, created_at)
              values (?, ?, ?, ?, ?, 'matched', ?, ?)
@@ -327,14 +334,26 @@ impl Store {
                 insert_delivery(&mut tx, guild, round_id, Some(group_id), kind, due).await?;
             }
         }
-        insert_delivery(&mut tx, guild, round_id, None, DeliveryKind::Summary, new.created_at).await?;
+        insert_delivery(
+            &mut tx,
+            guild,
+            round_id,
+            None,
+            DeliveryKind::Summary,
+            new.created_at,
+        )
+        .await?;
         tx.commit().await.context("cannot commit the round")?;
         self.round(new.guild_id, round_id).await
     }
 
     /// Outbox entries due by `now`, oldest first. Intros come before the summary that
     /// reports on them.
-    pub async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> anyhow::Result<Vec<Delivery>> {
+    pub async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Delivery>> {
         let rows = sqlx::query(
             "select delivery_id, guild_id, round_id, group_id, kind, attempts from delivery
              where state = 'pending' and due_at <= ?
@@ -382,7 +401,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn complete_delivery(&self, delivery_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+    pub async fn complete_delivery(
+        &self,
+        delivery_id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         sqlx::query("update delivery set state = 'done', done_at = ?, last_error = null where delivery_id = ?")
             .bind(now)
             .bind(delivery_id)
@@ -393,7 +416,12 @@ impl Store {
     }
 
     /// Gives up on a delivery that cannot succeed (not for 429s or 5xx: those wait).
-    pub async fn fail_delivery(&self, delivery_id: i64, error: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    pub async fn fail_delivery(
+        &self,
+        delivery_id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         sqlx::query("update delivery set state = 'failed', done_at = ?, last_error = ? where delivery_id = ?")
             .bind(now)
             .bind(error)
@@ -421,7 +449,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn group(&self, guild_id: GuildId, group_id: i64) -> anyhow::Result<Option<GroupDetail>> {
+    pub async fn group(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+    ) -> anyhow::Result<Option<GroupDetail>> {
         let guild = db_id(guild_id);
         let row = sqlx::query(
             "select g.*, r.number, r.due_at from match_group g join round r on r.round_id = g.round_id
@@ -454,24 +486,29 @@ impl Store {
             group_id,
             guild_id,
             round_id: row.try_get("round_id")?,
-            round_number: u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?,
+            round_number: u32::try_from(row.try_get::<i64, _>("number")?)
+                .context("bad round.number")?,
             round_due_at: row.try_get("due_at")?,
             members,
             prompt_key: row.try_get("prompt_key")?,
             thread_id: row.try_get::<Option<i64>, _>("thread_id")?.map(discord_id),
-            intro_message_id: row.try_get::<Option<i64>, _>("intro_message_id")?.map(discord_id),
+            intro_message_id: row
+                .try_get::<Option<i64>, _>("intro_message_id")?
+                .map(discord_id),
             delivered_via: row.try_get("delivered_via")?,
         }))
     }
 
     /// Records the private thread made for a group, as soon as Discord returns it.
     pub async fn save_group_thread(&self, group_id: i64, thread_id: u64) -> anyhow::Result<()> {
-        sqlx::query("update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?")
-            .bind(db_id(thread_id))
-            .bind(group_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot save the group's thread")?;
+        sqlx::query(
+            "update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?",
+        )
+        .bind(db_id(thread_id))
+        .bind(group_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the group's thread")?;
         Ok(())
     }
 
@@ -487,12 +524,14 @@ impl Store {
 
     /// Records that a group was told by DM instead of a thread, and why.
     pub async fn save_group_dm_fallback(&self, group_id: i64, reason: &str) -> anyhow::Result<()> {
-        sqlx::query("update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?")
-            .bind(reason)
-            .bind(group_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot save the DM fallback")?;
+        sqlx::query(
+            "update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?",
+        )
+        .bind(reason)
+        .bind(group_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the DM fallback")?;
         Ok(())
     }
 
@@ -516,13 +555,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<OutcomeStatus>> {
         let mut tx = self.pool.begin().await?;
-        let previous: Option<String> =
-            sqlx::query_scalar("select status from outcome where group_id = ? and user_id = ? and guild_id = ?")
-                .bind(group_id)
-                .bind(db_id(user_id))
-                .bind(db_id(guild_id))
-                .fetch_optional(&mut *tx)
-                .await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
+        )
+        .bind(group_id)
+        .bind(db_id(user_id))
+        .bind(db_id(guild_id))
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
              on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
@@ -540,7 +580,11 @@ impl Store {
     }
 
     /// Each member's outcome in a group, in the order they answered.
-    pub async fn group_outcomes(&self, guild_id: GuildId, group_id: i64) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
+    pub async fn group_outcomes(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+    ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
         let rows = sqlx::query(
             "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
         )
@@ -550,7 +594,12 @@ impl Store {
         .await
         .context("cannot read the group's outcomes")?;
         rows.iter()
-            .map(|row| Ok((discord_id(row.try_get("user_id")?), OutcomeStatus::parse(row.try_get("status")?)?)))
+            .map(|row| {
+                Ok((
+                    discord_id(row.try_get("user_id")?),
+                    OutcomeStatus::parse(row.try_get("status")?)?,
+                ))
+            })
             .collect()
     }
 
@@ -579,9 +628,16 @@ impl Store {
     }
 
     /// The figures a round's summary reports.
-    pub async fn round_figures(&self, guild_id: GuildId, round_id: i64) -> anyhow::Result<RoundFigures> {
+    pub async fn round_figures(
+        &self,
+        guild_id: GuildId,
+        round_id: i64,
+    ) -> anyhow::Result<RoundFigures> {
         let guild = db_id(guild_id);
-        let round = self.round(guild_id, round_id).await?.context("round not found")?;
+        let round = self
+            .round(guild_id, round_id)
+            .await?
+            .context("round not found")?;
         let row = sqlx::query(
             "select count(*) as groups, coalesce(sum(size), 0) as people,
                     coalesce(sum(delivered_via = 'dm'), 0) as by_dm,
@@ -639,14 +695,16 @@ async fn insert_delivery(
     kind: DeliveryKind,
     due_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("insert into delivery (guild_id, round_id, group_id, kind, due_at) values (?, ?, ?, ?, ?)")
-        .bind(guild)
-        .bind(round_id)
-        .bind(group_id)
-        .bind(kind.as_str())
-        .bind(due_at)
-        .execute(tx)
-        .await
-        .context("cannot queue a delivery")?;
+    sqlx::query(
+        "insert into delivery (guild_id, round_id, group_id, kind, due_at) values (?, ?, ?, ?, ?)",
+    )
+    .bind(guild)
+    .bind(round_id)
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(due_at)
+    .execute(tx)
+    .await
+    .context("cannot queue a delivery")?;
     Ok(())
 }

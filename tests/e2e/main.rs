@@ -1,0 +1,12 @@
+//! End to end: the real `hallway` binary against a fake Discord on loopback, each test
+//! with its own fake and its own SQLite file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod helpers;
+
+mod admin;
+mod members;
+mod resilience;
+mod startup;

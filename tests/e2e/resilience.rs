@@ -1,0 +1,58 @@
+use crate::helpers::{assert_private, choice, count, db, hallway, run, WAIT};
+use crate::support::bot::TestEnv;
+
+#[tokio::test]
+async fn after_a_gateway_drop_the_bot_resumes_and_still_answers() {
+    let env = TestEnv::start().await;
+    env.fake.drop_gateway().await;
+    env.fake
+        .wait_until(WAIT, "the bot resumed", |f| {
+            (f.resume_count() >= 1).then_some(())
+        })
+        .await;
+    env.fake.wait_for_live(WAIT).await;
+    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
+    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_eq!(env.fake.identify_count(), 1, "resumed, not re-identified");
+}
+
+#[tokio::test]
+async fn after_a_silent_tcp_drop_the_bot_reconnects_and_still_answers() {
+    let env = TestEnv::start().await;
+    env.fake.drop_gateway_tcp().await;
+    env.fake
+        .wait_until(WAIT, "the bot reconnected", |f| {
+            (f.connection_count() >= 2).then_some(())
+        })
+        .await;
+    env.fake.wait_for_live(WAIT).await;
+    let reply = run(&env, hallway("join").opt("role", choice::MENTEE)).await;
+    assert_private(&reply, &["Welcome to hallway!"]);
+}
+
+#[tokio::test]
+async fn a_failed_database_write_gets_a_generic_reply_and_the_cause_goes_to_the_log() {
+    let env = TestEnv::start().await;
+    let pool = db(&env).await;
+    // Make every new member row fail, as a full disk or a corrupt page would.
+    sqlx::query(
+        "create trigger break_member_insert before insert on member
+         begin select raise(abort, 'simulated disk failure 7f3a'); end",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
+    assert_private(
+        &reply,
+        &["something went wrong on our side", "nothing was changed"],
+    );
+    assert!(
+        !reply.content.contains("7f3a"),
+        "internal error shown to the user"
+    );
+    env.bot
+        .wait_for_log("simulated disk failure 7f3a", WAIT)
+        .await;
+    assert_eq!(count(&pool, "select count(*) from member").await, 0);
+}

@@ -1,0 +1,169 @@
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::bot::{BotOptions, BotProcess, TestEnv};
+use crate::support::fake_discord::FakeDiscord;
+
+fn option_names(command: &Value) -> Vec<String> {
+    command["options"]
+        .as_array()
+        .map(|options| {
+            options
+                .iter()
+                .map(|o| o["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn subcommand<'a>(command: &'a Value, name: &str) -> &'a Value {
+    command["options"]
+        .as_array()
+        .and_then(|subs| subs.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no subcommand {name} in {command}"))
+}
+
+#[tokio::test]
+async fn identifies_then_registers_the_command_set() {
+    let env = TestEnv::start().await;
+    // The gateway handshake: exactly one IDENTIFY, with our token, before the commands PUT.
+    assert_eq!(env.fake.identify_count(), 1);
+    let commands = env.commands();
+    let names: Vec<&str> = commands
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hallway", "hallway-admin"]);
+
+    let hallway = &commands[0];
+    assert_eq!(
+        option_names(hallway),
+        ["join", "profile", "pause", "resume", "leave"]
+    );
+    let join = subcommand(hallway, "join");
+    assert_eq!(
+        option_names(join),
+        [
+            "role",
+            "timezone",
+            "institution",
+            "time_of_day",
+            "modality",
+            "capacity"
+        ]
+    );
+    let role = &join["options"][0];
+    assert_eq!(role["required"], true);
+    let roles: Vec<&str> = role["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["mentor", "mentee", "peer"]);
+    assert_eq!(
+        join["options"][1]["autocomplete"], true,
+        "time zones autocomplete"
+    );
+    assert_eq!(option_names(subcommand(hallway, "pause")), ["weeks"]);
+
+    let admin = &commands[1];
+    // Hidden from members without Manage Server (0x20) by Discord itself.
+    assert_eq!(admin["default_member_permissions"], "32");
+    assert_eq!(option_names(admin), ["setup", "schedule", "matching"]);
+    assert_eq!(
+        option_names(subcommand(admin, "setup")),
+        ["channel", "celebrations_channel"]
+    );
+    assert_eq!(
+        option_names(subcommand(admin, "schedule")),
+        ["every", "day", "hour", "timezone"]
+    );
+    assert_eq!(
+        option_names(subcommand(admin, "matching")),
+        ["mode", "group_size", "cross_institution"]
+    );
+    assert!(
+        env.fake.unknown_routes().is_empty(),
+        "{:?}",
+        env.fake.unknown_routes()
+    );
+}
+
+#[tokio::test]
+async fn a_development_guild_gets_the_commands_instead_of_everyone() {
+    let env = TestEnv::start_with(Default::default(), |o| {
+        o.env(
+            "HALLWAY_DEV_GUILD_ID",
+            &crate::support::config::ids::GUILD.to_string(),
+        )
+    })
+    .await;
+    let put = env
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .unwrap();
+    assert!(put.path.contains("/guilds/"), "{}", put.path);
+}
+
+#[tokio::test]
+async fn a_missing_token_exits_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeDiscord::start_default().await;
+    let mut bot = BotProcess::spawn(&fake, &BotOptions::new(dir.path().join("h.db")).token(""));
+    let status = bot.wait_exit(Duration::from_secs(20)).await;
+    assert!(!status.success());
+    let logs = bot.logs();
+    assert!(logs.contains("error: DISCORD_TOKEN is not set"), "{logs}");
+}
+
+#[tokio::test]
+async fn a_rejected_token_exits_non_zero_without_leaking_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeDiscord::start_default().await;
+    let token = "not-the-right-token-1234567890";
+    let mut bot = BotProcess::spawn(
+        &fake,
+        &BotOptions::new(dir.path().join("h.db")).token(token),
+    );
+    let status = bot.wait_exit(Duration::from_secs(20)).await;
+    assert!(!status.success());
+    let logs = bot.logs();
+    assert!(
+        logs.contains("Discord rejected the bot token in DISCORD_TOKEN"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains(token),
+        "the token leaked into the output:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn the_token_never_reaches_the_logs_even_at_debug() {
+    let env = TestEnv::start_with(Default::default(), |o| o.env("HALLWAY_LOG", "debug")).await;
+    env.bot
+        .wait_for_log("connected and commands registered", Duration::from_secs(15))
+        .await;
+    let logs = env.bot.logs();
+    assert!(logs.contains("DEBUG"), "debug logging is on");
+    assert!(!logs.contains(env.fake.token()), "token in logs");
+}
+
+#[tokio::test]
+async fn migrate_creates_the_database_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeDiscord::start_default().await;
+    let path = dir.path().join("fresh.db");
+    let mut bot = BotProcess::spawn(&fake, &BotOptions::new(&path).args(&["migrate"]).token(""));
+    let status = bot.wait_exit(Duration::from_secs(20)).await;
+    assert!(status.success(), "{}", bot.logs());
+    assert!(path.exists());
+    assert!(
+        fake.requests().is_empty(),
+        "migrate must not talk to Discord"
+    );
+}
