@@ -150,3 +150,29 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+/// The permissions hallway asks for in its invite link (the README lists why each).
+pub fn required_permissions() -> serenity::Permissions {
+    use serenity::Permissions as P;
+    P::VIEW_CHANNEL
+        | P::SEND_MESSAGES
+        | P::CREATE_PRIVATE_THREADS
+        | P::SEND_MESSAGES_IN_THREADS
+        | P::EMBED_LINKS
+        | P::ATTACH_FILES
+        | P::ADD_REACTIONS
+        | P::READ_MESSAGE_HISTORY
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_gives_the_invite_permissions_we_need() {
+        let readme = include_str!("../../README.md");
+        let bits = super::required_permissions().bits();
+        assert!(
+            readme.contains(&format!("**`{bits}`**")),
+            "README should give permissions integer {bits}"
+        );
+    }
+}
