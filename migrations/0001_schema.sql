@@ -127,14 +127,17 @@ create table delivery (
     guild_id     integer not null,
     round_id     integer not null references round (round_id),
     group_id     integer references match_group (group_id) on delete cascade,
-    kind         text    not null check (kind in ('intro', 'summary', 'nudge', 'feedback')),
+    -- Set for a message to one member: an intro by DM when the group's thread failed.
+    user_id      integer,
+    kind         text    not null
+                 check (kind in ('intro', 'dm-intro', 'summary', 'nudge', 'feedback')),
     state        text    not null default 'pending' check (state in ('pending', 'done', 'failed')),
     due_at       text    not null,
     attempts     integer not null default 0,
     last_error   text,
     done_at      text
 );
-create unique index delivery_once on delivery (round_id, kind, ifnull(group_id, 0));
+create unique index delivery_once on delivery (round_id, kind, ifnull(group_id, 0), ifnull(user_id, 0));
 create index delivery_pending on delivery (state, due_at);
 
 -- Custom icebreaker prompts a community added (the built-in library lives in the code).
@@ -145,6 +148,8 @@ create table prompt (
     text        text    not null,
     created_by  integer not null,
     created_at  text    not null,
+    -- Removed prompts stay, so past rounds can still name theirs; none is chosen again.
+    removed_at  text,
     unique (guild_id, text)
 );
 

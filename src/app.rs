@@ -27,7 +27,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let store = open_store(&settings).await?;
     tracing::info!(database = %settings.database.url, "database ready");
-    crate::discord::run(&settings.discord, store).await?;
+    crate::discord::run(&settings, store).await?;
     Ok(())
 }
 

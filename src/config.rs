@@ -15,7 +15,34 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub discord: DiscordSettings,
     pub database: DatabaseSettings,
+    pub scheduler: SchedulerSettings,
+    pub delivery: DeliverySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub tick_seconds: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub first_wait_ms: u64,
+    pub max_wait_ms: u64,
+    pub tries_per_pass: u32,
+}
+
+impl DeliverySettings {
+    pub fn retry_policy(&self) -> crate::rounds::RetryPolicy {
+        crate::rounds::RetryPolicy {
+            first_wait: std::time::Duration::from_millis(self.first_wait_ms),
+            max_wait: std::time::Duration::from_millis(self.max_wait_ms.max(self.first_wait_ms)),
+            tries_per_pass: self.tries_per_pass.max(1),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

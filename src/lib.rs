@@ -10,6 +10,10 @@ pub mod config;
 pub mod discord;
 /// Pure program logic: profiles, settings, validation and matching.
 pub mod domain;
+/// One round as an idempotent step: match, save with the outbox, deliver.
+pub mod rounds;
+/// The background loop that starts due rounds and delivers the outbox.
+pub mod scheduler;
 /// `hallway simulate`: matching quality and speed on a synthetic or CSV population.
 pub mod simulate;
 /// All SQL: the SQLite store and its migrations.

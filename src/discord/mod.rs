@@ -1,6 +1,9 @@
 //! The Discord adapter: the only module that speaks serenity and poise.
 
+mod buttons;
 mod choices;
+pub mod courier;
+mod events;
 pub mod commands;
 pub mod errors;
 mod render;
@@ -10,7 +13,7 @@ use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 
-use crate::config::DiscordSettings;
+use crate::config::Settings;
 use crate::storage::Store;
 use state::Data;
 
@@ -28,7 +31,8 @@ pub enum StopReason {
 }
 
 /// Connects to Discord, registers the commands, and serves them until the connection ends.
-pub async fn run(settings: &DiscordSettings, store: Store) -> Result<(), StopReason> {
+pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason> {
+    let settings = &all_settings.discord;
     let token = settings
         .token
         .as_ref()
@@ -48,10 +52,15 @@ pub async fn run(settings: &DiscordSettings, store: Store) -> Result<(), StopRea
         intents |= serenity::GatewayIntents::GUILD_MEMBERS;
     }
     let dev_guild = settings.dev_guild_id;
+    let retry = all_settings.delivery.retry_policy();
+    let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |error| Box::pin(errors::on_error(error)),
+            event_handler: |framework, event| {
+                Box::pin(events::handle(framework.serenity_context, event, framework.user_data))
+            },
             ..Default::default()
         })
         .setup(move |ctx, ready, framework| {
@@ -77,7 +86,20 @@ pub async fn run(settings: &DiscordSettings, store: Store) -> Result<(), StopRea
                     commands = commands.len(),
                     "connected and commands registered"
                 );
-                Ok(Data { store })
+                // One scheduler per process: it alone starts rounds and delivers the outbox.
+                let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+                let scheduler = crate::scheduler::Scheduler {
+                    store: store.clone(),
+                    courier: courier::DiscordCourier {
+                        http: ctx.http.clone(),
+                        bot_id: ready.user.id,
+                    },
+                    retry,
+                    tick,
+                    wake: wake.clone(),
+                };
+                tokio::spawn(scheduler.run());
+                Ok(Data { store, wake })
             })
         })
         .build();

@@ -6,6 +6,8 @@ use crate::storage::Store;
 #[derive(Debug, Clone)]
 pub struct Data {
     pub store: Store,
+    /// Wakes the scheduler, e.g. to deliver a round a coordinator just started.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Commands return `anyhow::Error`; an [`InputError`](crate::domain::validate::InputError)

@@ -3,6 +3,7 @@
 
 mod communities;
 mod members;
+mod prompts;
 mod rounds;
 
 use std::str::FromStr;

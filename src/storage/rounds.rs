@@ -58,6 +58,9 @@ pub struct NewRound {
     /// When each group is asked how it went.
     pub feedback_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The preview this round confirms: claimed in the same transaction, so a double
+    /// click on Confirm runs it once.
+    pub confirms_preview: Option<i64>,
 }
 
 /// Everything the matching engine needs about a community, read in one go.
@@ -76,6 +79,8 @@ pub struct MatchingInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryKind {
     Intro,
+    /// The intro sent to one member by DM, when the group's thread could not be made.
+    DmIntro,
     Summary,
     Nudge,
     Feedback,
@@ -85,6 +90,7 @@ impl DeliveryKind {
     fn as_str(self) -> &'static str {
         match self {
             DeliveryKind::Intro => "intro",
+            DeliveryKind::DmIntro => "dm-intro",
             DeliveryKind::Summary => "summary",
             DeliveryKind::Nudge => "nudge",
             DeliveryKind::Feedback => "feedback",
@@ -94,6 +100,7 @@ impl DeliveryKind {
     fn parse(s: &str) -> anyhow::Result<Self> {
         Ok(match s {
             "intro" => DeliveryKind::Intro,
+            "dm-intro" => DeliveryKind::DmIntro,
             "summary" => DeliveryKind::Summary,
             "nudge" => DeliveryKind::Nudge,
             "feedback" => DeliveryKind::Feedback,
@@ -109,6 +116,7 @@ pub struct Delivery {
     pub guild_id: GuildId,
     pub round_id: i64,
     pub group_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub kind: DeliveryKind,
     pub attempts: u32,
 }
@@ -171,6 +179,7 @@ pub struct RoundFigures {
     pub people: u32,
     pub by_dm: u32,
     pub undelivered: u32,
+    /// Why some groups were told by DM or not at all.
     pub notes: Vec<String>,
     /// Share of the previous round's groups where someone clicked "We met".
     pub previous_met_rate: Option<f64>,
@@ -355,7 +364,7 @@ impl Store {
         limit: u32,
     ) -> anyhow::Result<Vec<Delivery>> {
         let rows = sqlx::query(
-            "select delivery_id, guild_id, round_id, group_id, kind, attempts from delivery
+            "select delivery_id, guild_id, round_id, group_id, user_id, kind, attempts from delivery
              where state = 'pending' and due_at <= ?
              order by due_at, case kind when 'summary' then 1 else 0 end, delivery_id
              limit ?",
@@ -372,6 +381,7 @@ impl Store {
                     guild_id: discord_id(row.try_get("guild_id")?),
                     round_id: row.try_get("round_id")?,
                     group_id: row.try_get("group_id")?,
+                    user_id: row.try_get::<Option<i64>, _>("user_id")?.map(discord_id),
                     kind: DeliveryKind::parse(row.try_get("kind")?)?,
                     attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
                 })
@@ -379,10 +389,11 @@ impl Store {
             .collect()
     }
 
-    /// Intros of a round not yet delivered.
+    /// Intros of a round (in threads or by DM) not yet delivered.
     pub async fn pending_intros(&self, round_id: i64) -> anyhow::Result<u32> {
         let n: i64 = sqlx::query_scalar(
-            "select count(*) from delivery where round_id = ? and kind = 'intro' and state = 'pending'",
+            "select count(*) from delivery
+             where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
         .bind(round_id)
         .fetch_one(&self.pool)
@@ -522,16 +533,44 @@ impl Store {
         Ok(())
     }
 
-    /// Records that a group was told by DM instead of a thread, and why.
-    pub async fn save_group_dm_fallback(&self, group_id: i64, reason: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?",
-        )
-        .bind(reason)
-        .bind(group_id)
-        .execute(&self.pool)
-        .await
-        .context("cannot save the DM fallback")?;
+    /// Switches a group's intro to DMs, one per member, because its thread could not be
+    /// made: in one transaction, so each member is messaged exactly once.
+    pub async fn fall_back_to_dms(
+        &self,
+        intro: &Delivery,
+        members: &[UserId],
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let group_id = intro.group_id.context("an intro always has a group")?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?")
+            .bind(reason)
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await
+            .context("cannot save the DM fallback")?;
+        for user in members {
+            sqlx::query(
+                "insert into delivery (guild_id, round_id, group_id, user_id, kind, due_at)
+                 values (?, ?, ?, ?, 'dm-intro', ?)",
+            )
+            .bind(db_id(intro.guild_id))
+            .bind(intro.round_id)
+            .bind(group_id)
+            .bind(db_id(*user))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("cannot queue a DM")?;
+        }
+        sqlx::query("update delivery set state = 'done', done_at = ?, last_error = ? where delivery_id = ?")
+            .bind(now)
+            .bind(reason)
+            .bind(intro.delivery_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.context("cannot commit the DM fallback")?;
         Ok(())
     }
 
@@ -641,8 +680,10 @@ impl Store {
         let row = sqlx::query(
             "select count(*) as groups, coalesce(sum(size), 0) as people,
                     coalesce(sum(delivered_via = 'dm'), 0) as by_dm,
-                    coalesce(sum(delivered_via is null), 0) as undelivered
-             from match_group where guild_id = ? and round_id = ?",
+                    coalesce(sum(delivered_via is null or exists (
+                        select 1 from delivery d where d.group_id = g.group_id
+                        and d.kind in ('intro', 'dm-intro') and d.state = 'failed')), 0) as undelivered
+             from match_group g where guild_id = ? and round_id = ?",
         )
         .bind(guild)
         .bind(round_id)
@@ -675,15 +716,66 @@ impl Store {
             people: count("people")?,
             by_dm: count("by_dm")?,
             undelivered: count("undelivered")?,
-            notes: round
-                .notes
-                .lines()
-                .map(str::to_string)
-                .chain(notes)
-                .filter(|n| !n.is_empty())
-                .collect(),
+            // Delivery problems only: the matching engine's notes stay with the coordinators.
+            notes,
             previous_met_rate,
         })
+    }
+}
+
+/// A previewed round waiting for Confirm.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub preview_id: i64,
+    pub plan_json: String,
+    pub confirmed_round_id: Option<i64>,
+}
+
+impl Store {
+    pub async fn save_preview(
+        &self,
+        guild_id: GuildId,
+        seed: u64,
+        requested_by: UserId,
+        plan_json: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        super::communities::ensure_community(&mut tx, guild_id, now).await?;
+        let id = sqlx::query_scalar(
+            "insert into round_preview (guild_id, seed, requested_by, groups_json, created_at)
+             values (?, ?, ?, ?, ?) returning preview_id",
+        )
+        .bind(db_id(guild_id))
+        .bind(seed as i64)
+        .bind(db_id(requested_by))
+        .bind(plan_json)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot save the preview")?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn preview(&self, guild_id: GuildId, preview_id: i64) -> anyhow::Result<Option<Preview>> {
+        let row = sqlx::query(
+            "select preview_id, groups_json, confirmed_round_id from round_preview
+             where guild_id = ? and preview_id = ?",
+        )
+        .bind(db_id(guild_id))
+        .bind(preview_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the preview")?;
+        row.map(|row| {
+            Ok(Preview {
+                preview_id: row.try_get("preview_id")?,
+                plan_json: row.try_get("groups_json")?,
+                confirmed_round_id: row.try_get("confirmed_round_id")?,
+            })
+        })
+        .transpose()
     }
 }
 

@@ -71,3 +71,19 @@ pub fn assert_private(reply: &Reply, needles: &[&str]) {
         );
     }
 }
+
+/// Waits until `sql` counts `expected` rows.
+pub async fn wait_for_count(pool: &SqlitePool, sql: &str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = count(pool, sql).await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql} stayed at {now}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

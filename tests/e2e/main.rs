@@ -9,4 +9,6 @@ mod helpers;
 mod admin;
 mod members;
 mod resilience;
+mod rounds;
+mod schedule;
 mod startup;

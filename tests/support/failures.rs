@@ -18,6 +18,9 @@ pub enum Failure {
     RateLimited { retry_after: f64, global: bool },
     /// Wait, then answer normally (to exercise the bot's timeouts).
     Delay(Duration),
+    /// Do the work at once, then wait before answering: the side effect happens even
+    /// if the caller dies or gives up waiting (a crash after Discord acted).
+    ActThenDelay(Duration),
 }
 
 impl Failure {
@@ -34,6 +37,7 @@ impl Failure {
                 )
             }
             Failure::Delay(d) => format!("delay {d:?}"),
+            Failure::ActThenDelay(d) => format!("act, then answer after {d:?}"),
         }
     }
 }
@@ -116,6 +120,12 @@ impl FailRule {
 
     pub fn delay(mut self, d: Duration) -> Self {
         self.failure = Failure::Delay(d);
+        self
+    }
+
+    /// Carry out the request now but answer only after `d`.
+    pub fn act_then_delay(mut self, d: Duration) -> Self {
+        self.failure = Failure::ActThenDelay(d);
         self
     }
 

@@ -127,7 +127,7 @@ impl Answer {
                     unknown_route: false,
                 }
             }
-            Failure::Delay(_) => unreachable!("delays answer normally"),
+            Failure::Delay(_) | Failure::ActThenDelay(_) => unreachable!("delays answer normally"),
         }
     }
 
@@ -204,6 +204,11 @@ pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Req
                     Some(Failure::Delay(d)) => {
                         tokio::time::sleep(d).await;
                         route(&inner, &record)
+                    }
+                    Some(Failure::ActThenDelay(d)) => {
+                        let answer = route(&inner, &record);
+                        tokio::time::sleep(d).await;
+                        answer
                     }
                     Some(f) => Answer::from_failure(&f),
                     None => route(&inner, &record),
@@ -317,6 +322,7 @@ fn route(inner: &Inner, req: &RecordedRequest) -> Answer {
             }
         },
         ("GET", ["guilds", guild, "members"]) => list_members(inner, num(guild), query),
+        ("GET", ["guilds", guild, "threads", "active"]) => active_threads(inner, num(guild)),
         ("GET", ["guilds", guild, "channels"]) => {
             match inner.read(|s| s.guild(num(guild)).map(|g| g.channels.iter().map(|c| fixtures::config_channel(g.id, c)).collect::<Vec<_>>())) {
                 Some(list) => Answer::ok(Value::Array(list)),
@@ -859,6 +865,38 @@ fn create_thread(inner: &Inner, parent: u64, from_message: Option<u64>, body: &V
         let json = fixtures::thread(&thread);
         s.channels.insert(id, thread);
         Answer::created(json)
+    })
+}
+
+/// `GET /guilds/{g}/threads/active`: the guild's unarchived threads the bot is in, with
+/// the bot's own thread-member entries, as Discord returns them to a bot.
+fn active_threads(inner: &Inner, guild: u64) -> Answer {
+    let bot = inner.config.bot_user_id;
+    inner.read(|s| {
+        if s.guild(guild).is_none() {
+            return Answer::error(404, 10004, "Unknown Guild");
+        }
+        let threads: Vec<&ChannelInfo> = s
+            .channels
+            .values()
+            .filter(|c| c.guild_id == Some(guild) && c.is_thread() && !c.archived)
+            .filter(|c| c.members.contains(&bot))
+            .collect();
+        let members: Vec<Value> = threads
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id.to_string(),
+                    "user_id": bot.to_string(),
+                    "join_timestamp": c.created_at,
+                    "flags": 0,
+                })
+            })
+            .collect();
+        Answer::ok(json!({
+            "threads": threads.iter().map(|c| fixtures::thread(c)).collect::<Vec<_>>(),
+            "members": members,
+        }))
     })
 }
 

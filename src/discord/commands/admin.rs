@@ -12,14 +12,22 @@ use crate::discord::state::{Context, Error};
 use crate::domain::community::{self, Cadence, Day, MatchingMode, Schedule};
 use crate::domain::validate::{self, InputError};
 
-/// Coordinator tools: channels, schedule and matching rules.
+/// Coordinator tools: channels, schedule, matching, rounds and prompts.
 #[poise::command(
     slash_command,
     guild_only,
     rename = "hallway-admin",
     default_member_permissions = "MANAGE_GUILD",
     required_permissions = "MANAGE_GUILD",
-    subcommands("setup", "schedule", "matching"),
+    subcommands(
+        "setup",
+        "schedule",
+        "matching",
+        "super::program::match_now",
+        "super::program::pause_program",
+        "super::program::resume_program",
+        "super::prompts::prompts"
+    ),
     subcommand_required
 )]
 pub async fn hallway_admin(_ctx: Context<'_>) -> Result<(), Error> {

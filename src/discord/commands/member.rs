@@ -75,13 +75,14 @@ async fn join(
         )
         .await?;
     let community = data.store.community(guild_id).await?;
+    let next = crate::rounds::next_round_at(&data.store, &community, now).await?;
     tracing::info!(
         guild = guild_id,
         user = joined.member.user_id,
         first_time = joined.first_time,
         "member joined"
     );
-    let text = render::joined(&joined.member, joined.first_time, &community, now);
+    let text = render::joined(&joined.member, joined.first_time, &community, next, now);
     reply_private(ctx, &text).await?;
     Ok(())
 }
@@ -93,7 +94,9 @@ async fn profile(ctx: Context<'_>) -> Result<(), Error> {
     let store = &ctx.data().store;
     let member = current_member(ctx, guild_id).await?;
     let community = store.community(guild_id).await?;
-    reply_private(ctx, &render::profile(&member, &community, Utc::now())).await?;
+    let now = Utc::now();
+    let next = crate::rounds::next_round_at(store, &community, now).await?;
+    reply_private(ctx, &render::profile(&member, &community, next, now)).await?;
     Ok(())
 }
 

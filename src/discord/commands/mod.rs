@@ -2,6 +2,10 @@
 
 mod admin;
 mod member;
+mod program;
+mod prompts;
+
+pub use program::confirm_preview;
 
 use super::state::Command;
 

@@ -1,0 +1,132 @@
+//! Button clicks: a group's answers (We met, Not yet, Skip), "how was it?", and a
+//! coordinator's Confirm on a previewed round.
+
+use chrono::Utc;
+use poise::serenity_prelude as serenity;
+use serenity::{ComponentInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage};
+
+use super::courier::intro_buttons;
+use super::render::{self, button};
+use super::state::Data;
+use crate::rounds;
+use crate::storage::{GroupDetail, OutcomeStatus};
+
+const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
+
+/// Handles a click on one of hallway's buttons; other components are ignored.
+pub async fn handle(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> anyhow::Result<()> {
+    let Some((action, guild_id, target, extra)) = button::parse(&click.data.custom_id) else {
+        return Ok(());
+    };
+    let user = click.user.id.get();
+    match action {
+        button::MET | button::NOT_YET | button::SKIP => {
+            let Some(group) = member_group(data, guild_id, target, user).await? else {
+                return respond(ctx, click, private(NOT_YOURS)).await;
+            };
+            answer(ctx, data, click, &group, action, user).await
+        }
+        button::FEEDBACK => {
+            let Some(group) = member_group(data, guild_id, target, user).await? else {
+                return respond(ctx, click, private(NOT_YOURS)).await;
+            };
+            let rating = extra.filter(|r| render::RATINGS.iter().any(|(known, _)| known == r));
+            let Some(rating) = rating else { return Ok(()) };
+            data.store
+                .record_feedback(guild_id, group.group_id, user, rating, Utc::now())
+                .await?;
+            respond(ctx, click, private("Thanks! Only overall numbers reach the coordinators.")).await
+        }
+        button::CONFIRM => super::commands::confirm_preview(ctx, data, click, guild_id, target).await,
+        _ => Ok(()),
+    }
+}
+
+/// The group, if the clicker is in it.
+async fn member_group(data: &Data, guild_id: u64, group_id: i64, user: u64) -> anyhow::Result<Option<GroupDetail>> {
+    let group = data.store.group(guild_id, group_id).await?;
+    Ok(group.filter(|g| g.members.iter().any(|m| m.user_id == user)))
+}
+
+async fn answer(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+    group: &GroupDetail,
+    action: &str,
+    user: u64,
+) -> anyhow::Result<()> {
+    let status = match action {
+        button::MET => OutcomeStatus::Met,
+        button::NOT_YET => OutcomeStatus::NotYet,
+        _ => OutcomeStatus::Skipped,
+    };
+    let previous = data
+        .store
+        .record_outcome(group.guild_id, group.group_id, user, status, Utc::now())
+        .await?;
+    let changed_met = (previous == Some(OutcomeStatus::Met)) != (status == OutcomeStatus::Met);
+    match status {
+        OutcomeStatus::Met => refresh_intro(ctx, data, click, group).await,
+        OutcomeStatus::NotYet if changed_met => refresh_intro(ctx, data, click, group).await,
+        OutcomeStatus::NotYet => {
+            respond(
+                ctx,
+                click,
+                private("No problem, there's still time this round. Even a short chat counts; click **We met** when you've talked."),
+            )
+            .await
+        }
+        OutcomeStatus::Skipped if previous == Some(OutcomeStatus::Skipped) => {
+            respond(ctx, click, private("You've already skipped this round. See you in the next one!")).await
+        }
+        OutcomeStatus::Skipped => {
+            let name = group
+                .members
+                .iter()
+                .find(|m| m.user_id == user)
+                .and_then(|m| m.profile.as_ref())
+                .map_or_else(|| "One of you".to_string(), |p| p.display_name.clone());
+            let others: Vec<u64> = group.members.iter().map(|m| m.user_id).filter(|m| *m != user).collect();
+            // Said in the thread, so the others know without anyone having to ask.
+            let message = CreateInteractionResponseMessage::new()
+                .content(render::skipped(&name, &others))
+                .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::new(*u))));
+            respond(ctx, click, CreateInteractionResponse::Message(message)).await
+        }
+    }
+}
+
+/// Rewrites the intro with who has met so far; the buttons stay.
+async fn refresh_intro(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+    group: &GroupDetail,
+) -> anyhow::Result<()> {
+    let view = rounds::intro_view(&data.store, group).await?;
+    let answers = data.store.group_outcomes(group.guild_id, group.group_id).await?;
+    let message = CreateInteractionResponseMessage::new()
+        .content(render::intro(&view, false, &answers))
+        .components(vec![intro_buttons(group.guild_id, group.group_id)])
+        .allowed_mentions(CreateAllowedMentions::new());
+    respond(ctx, click, CreateInteractionResponse::UpdateMessage(message)).await
+}
+
+pub fn private(text: &str) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(text)
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new()),
+    )
+}
+
+pub async fn respond(
+    ctx: &serenity::Context,
+    click: &ComponentInteraction,
+    response: CreateInteractionResponse,
+) -> anyhow::Result<()> {
+    click.create_response(&ctx.http, response).await?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! `/hallway-admin pause-program | resume-program | match-now`, and Confirm on a preview.
+
+use anyhow::Context as _;
+use chrono::Utc;
+use poise::serenity_prelude as serenity;
+use poise::CreateReply;
+use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
+
+use super::member::guild;
+use crate::discord::buttons::{private, respond};
+use crate::discord::errors::{reply_private, NOT_A_COORDINATOR};
+use crate::discord::render::{self, button};
+use crate::discord::state::{Context, Data, Error};
+use crate::domain::community::Community;
+use crate::domain::validate::InputError;
+use crate::rounds::{self, Plan};
+use crate::storage::Trigger;
+
+/// Stop starting new rounds until resume-program. Chats already matched carry on.
+#[poise::command(slash_command, guild_only, rename = "pause-program")]
+pub async fn pause_program(ctx: Context<'_>) -> Result<(), Error> {
+    let guild_id = guild(ctx)?;
+    ctx.data().store.set_program_paused(guild_id, true, Utc::now()).await?;
+    reply_private(
+        ctx,
+        "The program is paused: no new rounds start until `/hallway-admin resume-program`. \
+         Groups already matched keep their threads.",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Start rounds again, from the next scheduled time (no catch-up for paused weeks).
+#[poise::command(slash_command, guild_only, rename = "resume-program")]
+pub async fn resume_program(ctx: Context<'_>) -> Result<(), Error> {
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let now = Utc::now();
+    store.set_program_paused(guild_id, false, now).await?;
+    let community = store.community(guild_id).await?;
+    let next = rounds::next_round_at(store, &community, now).await?;
+    let text = format!(
+        "The program is running again. Next round: {}.",
+        render::next_round(next, &community)
+    );
+    reply_private(ctx, &text).await?;
+    Ok(())
+}
+
+/// Match everyone now, or preview the groups first and confirm with a button.
+#[poise::command(slash_command, guild_only, rename = "match-now")]
+pub async fn match_now(
+    ctx: Context<'_>,
+    #[description = "Show me the groups first, with a Confirm button"] preview: Option<bool>,
+) -> Result<(), Error> {
+    let guild_id = guild(ctx)?;
+    let data = ctx.data();
+    let community = data.store.community(guild_id).await?;
+    ready_for_a_round(&community)?;
+    let now = Utc::now();
+    let seed = rand::random::<u64>() >> 1;
+    let plan = rounds::plan_for(&data.store, &community, now, seed).await?;
+    if plan.groups.is_empty() {
+        return Err(InputError::new(
+            "There aren't enough available members to match anyone yet. Members join with `/hallway join`.",
+        )
+        .into());
+    }
+    if preview.unwrap_or(false) {
+        let json = serde_json::to_string(&plan).context("cannot encode the preview")?;
+        let preview_id = data
+            .store
+            .save_preview(guild_id, seed, ctx.author().id.get(), &json, now)
+            .await?;
+        let confirm = CreateButton::new(button::id(button::CONFIRM, guild_id, preview_id))
+            .label("Confirm")
+            .style(ButtonStyle::Primary);
+        ctx.send(
+            CreateReply::default()
+                .content(render::preview(&plan))
+                .ephemeral(true)
+                .allowed_mentions(serenity::CreateAllowedMentions::new())
+                .components(vec![CreateActionRow::Buttons(vec![confirm])]),
+        )
+        .await?;
+        return Ok(());
+    }
+    let round = rounds::save_round(&data.store, &community, &plan, Trigger::Manual, now, now, None)
+        .await?
+        .context("a round started by hand is always saved")?;
+    data.wake.notify_one();
+    reply_private(ctx, &render::round_started(round.number, &plan, &community)).await?;
+    Ok(())
+}
+
+/// Confirm on a preview: runs exactly the previewed groups, with the same seed.
+pub async fn confirm_preview(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+    guild_id: u64,
+    preview_id: i64,
+) -> anyhow::Result<()> {
+    let is_coordinator = click
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_guild());
+    if !is_coordinator || click.guild_id.map(|g| g.get()) != Some(guild_id) {
+        return respond(ctx, click, private(NOT_A_COORDINATOR)).await;
+    }
+    let Some(preview) = data.store.preview(guild_id, preview_id).await? else {
+        return respond(ctx, click, private("This preview no longer exists. Run `/hallway-admin match-now preview:true` again.")).await;
+    };
+    if preview.confirmed_round_id.is_some() {
+        return respond(ctx, click, private("This preview was already confirmed; its round is running.")).await;
+    }
+    let community = data.store.community(guild_id).await?;
+    if let Err(err) = ready_for_a_round(&community) {
+        return respond(ctx, click, private(&err.0)).await;
+    }
+    let plan: Plan = serde_json::from_str(&preview.plan_json).context("stored preview is unreadable")?;
+    let now = Utc::now();
+    for group in &plan.groups {
+        for (user, _) in &group.members {
+            let still_there = data.store.member(guild_id, *user).await?.is_some_and(|m| m.is_matchable(now));
+            if !still_there {
+                return respond(
+                    ctx,
+                    click,
+                    private("Someone in this preview has paused or left since. Run `/hallway-admin match-now preview:true` again."),
+                )
+                .await;
+            }
+        }
+    }
+    let Some(round) =
+        rounds::save_round(&data.store, &community, &plan, Trigger::Manual, now, now, Some(preview_id)).await?
+    else {
+        return respond(ctx, click, private("This preview was already confirmed; its round is running.")).await;
+    };
+    data.wake.notify_one();
+    let text = format!(
+        "{}\n\n✅ Confirmed. {}",
+        render::preview(&plan),
+        render::round_started(round.number, &plan, &community)
+    );
+    let update = serenity::CreateInteractionResponseMessage::new()
+        .content(render::fit(&text))
+        .components(Vec::new())
+        .allowed_mentions(serenity::CreateAllowedMentions::new());
+    respond(ctx, click, serenity::CreateInteractionResponse::UpdateMessage(update)).await
+}
+
+fn ready_for_a_round(community: &Community) -> Result<(), InputError> {
+    if community.program_channel_id.is_none() {
+        return Err(InputError::new(
+            "Choose the program channel first: `/hallway-admin setup channel:#…`.",
+        ));
+    }
+    if community.paused {
+        return Err(InputError::new(
+            "The program is paused. Run `/hallway-admin resume-program` first.",
+        ));
+    }
+    Ok(())
+}

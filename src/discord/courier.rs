@@ -1,0 +1,155 @@
+//! Delivery through Discord's REST API: private threads, messages and DMs.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
+    CreateThread, GetMessages, GuildId, Http, UserId,
+};
+
+use super::render::{self, button};
+use crate::rounds::{Courier, Message, SendError};
+
+/// A request that takes longer than this is treated as failed (and looked up on retry).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct DiscordCourier {
+    pub http: Arc<Http>,
+    pub bot_id: UserId,
+}
+
+impl Courier for DiscordCourier {
+    async fn open_thread(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        name: &str,
+        recovering: bool,
+    ) -> Result<u64, SendError> {
+        if recovering {
+            let active = guarded(GuildId::new(guild_id).get_active_threads(&*self.http)).await?;
+            let earlier = active.threads.iter().find(|t| {
+                t.parent_id == Some(ChannelId::new(channel_id))
+                    && t.name == name
+                    && t.owner_id == Some(self.bot_id)
+            });
+            if let Some(thread) = earlier {
+                tracing::info!(thread = %thread.id, "found the thread an earlier attempt made");
+                return Ok(thread.id.get());
+            }
+        }
+        let thread = CreateThread::new(name)
+            .kind(serenity::ChannelType::PrivateThread)
+            .invitable(false)
+            .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek);
+        let created = guarded(ChannelId::new(channel_id).create_thread(&*self.http, thread)).await?;
+        Ok(created.id.get())
+    }
+
+    async fn post(&self, channel_id: u64, message: &Message, recovering: bool) -> Result<u64, SendError> {
+        let (content, outgoing) = build(message);
+        let channel = ChannelId::new(channel_id);
+        if recovering {
+            let recent = guarded(channel.messages(&*self.http, GetMessages::new().limit(25))).await?;
+            if let Some(sent) = recent.iter().find(|m| m.author.id == self.bot_id && m.content == content) {
+                tracing::info!(message = %sent.id, "found the message an earlier attempt sent");
+                return Ok(sent.id.get());
+            }
+        }
+        let sent = guarded(channel.send_message(&*self.http, outgoing)).await?;
+        Ok(sent.id.get())
+    }
+
+    async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
+        // Discord returns the same DM channel every time, so this is safe to repeat.
+        let channel = guarded(UserId::new(user_id).create_dm_channel(&*self.http)).await?;
+        Ok(channel.id.get())
+    }
+}
+
+/// The message's text (for finding it again) and the request that posts it.
+pub fn build(message: &Message) -> (String, CreateMessage) {
+    let (content, mentions, components) = match message {
+        Message::Intro(view) => (
+            render::intro(view, false, &[]),
+            view.members.iter().map(|m| m.user_id).collect(),
+            vec![intro_buttons(view.guild_id, view.group_id)],
+        ),
+        Message::DmIntro(view) => (render::intro(view, true, &[]), Vec::new(), Vec::new()),
+        Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
+        Message::Nudge { round_number, members } => {
+            (render::nudge(*round_number, members), members.clone(), Vec::new())
+        }
+        Message::Feedback {
+            guild_id,
+            round_number,
+            group_id,
+        } => (
+            render::feedback_question(*round_number),
+            Vec::new(),
+            vec![CreateActionRow::Buttons(
+                render::RATINGS
+                    .iter()
+                    .map(|(rating, label)| {
+                        CreateButton::new(button::feedback_id(*guild_id, *group_id, rating))
+                            .label(*label)
+                            .style(ButtonStyle::Secondary)
+                    })
+                    .collect(),
+            )],
+        ),
+    };
+    // Mentioning the members is what adds them to the private thread: no extra calls.
+    let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::new));
+    let outgoing = CreateMessage::new()
+        .content(content.clone())
+        .allowed_mentions(allowed)
+        .components(components);
+    (content, outgoing)
+}
+
+/// We met / Not yet / Skip this round.
+pub fn intro_buttons(guild_id: u64, group_id: i64) -> CreateActionRow {
+    CreateActionRow::Buttons(vec![
+        CreateButton::new(button::id(button::MET, guild_id, group_id))
+            .label("We met")
+            .emoji('✅')
+            .style(ButtonStyle::Success),
+        CreateButton::new(button::id(button::NOT_YET, guild_id, group_id))
+            .label("Not yet")
+            .style(ButtonStyle::Secondary),
+        CreateButton::new(button::id(button::SKIP, guild_id, group_id))
+            .label("Skip this round")
+            .style(ButtonStyle::Secondary),
+    ])
+}
+
+/// Runs a request with a timeout and sorts its failure into what delivery can act on.
+async fn guarded<T>(request: impl Future<Output = serenity::Result<T>>) -> Result<T, SendError> {
+    match tokio::time::timeout(REQUEST_TIMEOUT, request).await {
+        Err(_) => Err(SendError::Transient("timed out".into())),
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(classify(err)),
+    }
+}
+
+pub fn classify(err: serenity::Error) -> SendError {
+    match &err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code.as_u16();
+            let why = format!("HTTP {status}: {}", response.error.message);
+            match status {
+                429 | 500..=599 => SendError::Transient(why),
+                403 => SendError::Forbidden(why),
+                404 => SendError::NotFound(why),
+                _ => SendError::Rejected(why),
+            }
+        }
+        // Connection failures, and bodies we could not read: the request may or may not
+        // have landed, so it is retried with a look-up first.
+        _ => SendError::Transient(err.to_string()),
+    }
+}

@@ -1,0 +1,687 @@
+//! A round as one idempotent step: match, save the groups with their whole outbox in one
+//! transaction, then deliver what is due. A crash before the commit leaves nothing; a
+//! crash after it re-delivers only what was not delivered, and a delivery that may have
+//! reached Discord is looked up there before it is sent again.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::domain::community::Community;
+use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
+use crate::domain::member::{Member, UserId};
+use crate::domain::profile::Role;
+use crate::domain::prompts::{self, Prompt};
+use crate::domain::schedule;
+use crate::domain::suggest::{self, Suggestion};
+use crate::storage::{
+    Delivery, DeliveryKind, GroupDetail, MatchingInput, NewGroup, NewRound, RoundFigures,
+    RoundRecord, Store, Trigger,
+};
+
+/// A round's groups before they are saved: what a preview shows and Confirm saves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
+    pub seed: u64,
+    pub groups: Vec<NewGroup>,
+    /// Compromises, worded for coordinators; they name nobody.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn people(&self) -> usize {
+        self.groups.iter().map(|g| g.members.len()).sum()
+    }
+}
+
+/// Matches the community's available members as of `at`. Pure: the same input and seed
+/// give the same plan.
+pub fn plan(
+    community: &Community,
+    input: &MatchingInput,
+    custom_prompts: &[Prompt],
+    at: DateTime<Utc>,
+    seed: u64,
+) -> Plan {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let candidates: Vec<Candidate> = input.members.iter().map(|m| candidate(m, at)).collect();
+    let history = History::from_rounds(input.past_rounds.iter().cloned());
+    let avoid: AvoidList = input.avoid.iter().copied().collect();
+    let rules = community.matching;
+    let mut settings = MatchSettings::new(rules.mode, rules.group_size);
+    settings.cross_institution = rules.cross_institution;
+    let outcome = matching::match_round(&candidates, &history, &avoid, &settings, &mut rng);
+
+    let mut library = prompts::built_in();
+    library.extend(custom_prompts.iter().cloned());
+    let role_of = |id: UserId| {
+        input
+            .members
+            .iter()
+            .find(|m| m.user_id == id)
+            .map_or(Role::Peer, |m| m.profile.role)
+    };
+    let no_prompts_seen = BTreeSet::new();
+    let groups = outcome
+        .groups
+        .iter()
+        .map(|group| {
+            let members: Vec<(UserId, Role)> =
+                group.members.iter().map(|id| (*id, role_of(*id))).collect();
+            let roles: Vec<Role> = members.iter().map(|(_, role)| *role).collect();
+            let seen: Vec<BTreeSet<String>> = group
+                .members
+                .iter()
+                .map(|id| input.prompts_seen.get(id).unwrap_or(&no_prompts_seen).clone())
+                .collect();
+            let prompt = prompts::choose(&library, &roles, &seen, &mut rng);
+            NewGroup {
+                members,
+                prompt_key: prompt.map(|p| p.key.clone()),
+            }
+        })
+        .collect();
+
+    let mut notes = outcome.compromises.clone();
+    match outcome.unplaced.len() {
+        0 => {}
+        1 => notes.push("1 member could not be matched this round.".into()),
+        n => notes.push(format!("{n} members could not be matched this round.")),
+    }
+    Plan {
+        seed,
+        groups,
+        notes,
+    }
+}
+
+/// The engine's view of a member at the time of the round.
+fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
+    let p = &member.profile;
+    Candidate {
+        id: member.user_id,
+        role: p.role,
+        institution: p.institution.clone(),
+        utc_offset_minutes: p.time_zone.map(|zone| utc_offset_minutes(zone, at)),
+        time_of_day: p.time_of_day,
+        modality: p.modality,
+        capacity: p.capacity,
+        available: member.is_matchable(at),
+    }
+}
+
+fn utc_offset_minutes(zone: Tz, at: DateTime<Utc>) -> i32 {
+    zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc() / 60
+}
+
+/// Reads everything a plan needs and makes one.
+pub async fn plan_for(
+    store: &Store,
+    community: &Community,
+    at: DateTime<Utc>,
+    seed: u64,
+) -> anyhow::Result<Plan> {
+    let input = store.matching_input(community.guild_id).await?;
+    let custom = store.custom_prompts(community.guild_id, false).await?;
+    Ok(plan(community, &input, &custom, at, seed))
+}
+
+/// Saves a planned round and its outbox. `None` when a scheduled round for this slot
+/// already exists: the slot ran, and runs no second time.
+pub async fn save_round(
+    store: &Store,
+    community: &Community,
+    plan: &Plan,
+    trigger: Trigger,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    confirms_preview: Option<i64>,
+) -> anyhow::Result<Option<RoundRecord>> {
+    // Follow-ups are spaced over what is left of the round, even when it starts late.
+    let next = due_at + schedule::round_length(community.schedule.as_ref(), due_at);
+    let remaining = if next > now {
+        next - now
+    } else {
+        chrono::Duration::weeks(1)
+    };
+    let new = NewRound {
+        guild_id: community.guild_id,
+        due_at,
+        trigger,
+        seed: plan.seed,
+        notes: plan.notes.clone(),
+        groups: plan.groups.clone(),
+        nudge_at: now + remaining / 2,
+        feedback_at: now + remaining * 4 / 5,
+        created_at: now,
+        confirms_preview,
+    };
+    store.create_round(&new).await
+}
+
+/// When the community's next scheduled round starts; `None` without a schedule, a
+/// program channel, or while paused.
+pub async fn next_round_at(
+    store: &Store,
+    community: &Community,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let Some(schedule) = community.schedule.as_ref() else { return Ok(None) };
+    if community.paused || community.program_channel_id.is_none() {
+        return Ok(None);
+    }
+    let last = store.last_round(community.guild_id).await?.map(|r| r.due_at);
+    let anchor = community.schedule_anchor.unwrap_or(now);
+    // A slot already due starts with the scheduler's next pass.
+    Ok(Some(schedule::next_slot(schedule, last, anchor).max(now)))
+}
+
+/// Plans and saves the round due at `due_at` for a scheduled community.
+pub async fn start_scheduled_round(
+    store: &Store,
+    community: &Community,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<RoundRecord>> {
+    // The seed is stored with the round, so the round can be reproduced exactly.
+    let seed = rand::random::<u64>() >> 1;
+    let plan = plan_for(store, community, due_at.max(now), seed).await?;
+    save_round(store, community, &plan, Trigger::Schedule, due_at, now, None).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery
+
+/// What a message is about. The Discord adapter turns these into text and buttons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The first message in a group's private thread, mentioning everyone.
+    Intro(IntroView),
+    /// The same introduction by DM, when the thread could not be made.
+    DmIntro(IntroView),
+    /// The round's summary in the program channel.
+    Summary(RoundFigures),
+    /// Halfway through, for groups that have not said they met.
+    Nudge { round_number: u32, members: Vec<UserId> },
+    /// Near the end of the round: how was it?
+    Feedback {
+        guild_id: u64,
+        round_number: u32,
+        group_id: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntroView {
+    pub guild_id: u64,
+    pub round_number: u32,
+    pub group_id: i64,
+    pub members: Vec<MemberView>,
+    pub prompt: Option<String>,
+    pub suggestion: Suggestion,
+    /// When the round started: the moment time zones and windows are read at.
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub institution: Option<String>,
+    pub time_zone: Option<Tz>,
+}
+
+/// Why Discord did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 429, 5xx, a timeout or a dropped connection: try again later, never give up.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// 403: hallway lacks a permission there.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: the channel or user is gone.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Any other refusal; retrying would not help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+/// Sends messages to Discord. `recovering` means an earlier attempt may have reached
+/// Discord before hallway stopped: look for its result before sending again.
+pub trait Courier: Send + Sync {
+    fn open_thread(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        name: &str,
+        recovering: bool,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    fn post(
+        &self,
+        channel_id: u64,
+        message: &Message,
+        recovering: bool,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    fn open_dm(&self, user_id: u64) -> impl Future<Output = Result<u64, SendError>> + Send;
+}
+
+/// How hard delivery tries before leaving a message for the next pass.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+    /// Tries per delivery in one pass; after that it waits for the next pass.
+    pub tries_per_pass: u32,
+    /// Total tries before a delivery that keeps failing is given up (with a log line).
+    pub max_total_tries: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_wait: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+            tries_per_pass: 6,
+            max_total_tries: 50,
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn wait(&self, failures: u32) -> Duration {
+        let doubled = self.first_wait.saturating_mul(1 << failures.min(16));
+        doubled.min(self.max_wait)
+    }
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub delivered: u32,
+    pub postponed: u32,
+    pub failed: u32,
+}
+
+/// Delivers every due outbox entry, oldest first. Stops early when Discord keeps
+/// failing, leaving the rest pending for the next pass.
+pub async fn deliver_due<C: Courier>(
+    store: &Store,
+    courier: &C,
+    retry: &RetryPolicy,
+) -> anyhow::Result<PassReport> {
+    let mut report = PassReport::default();
+    loop {
+        let batch = store.due_deliveries(Utc::now(), 50).await?;
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        for delivery in batch {
+            match deliver_with_retries(store, courier, retry, &delivery).await? {
+                Attempt::Done => report.delivered += 1,
+                Attempt::Failed => report.failed += 1,
+                Attempt::Later(reason) => {
+                    report.postponed += 1;
+                    let retry_at = Utc::now() + chrono::Duration::from_std(retry.max_wait)?;
+                    store
+                        .postpone_delivery(delivery.delivery_id, &reason, retry_at)
+                        .await?;
+                    tracing::warn!(delivery = delivery.delivery_id, %reason, "Discord keeps failing; will retry later");
+                    // Discord is unwell: leave the rest for the next pass.
+                    return Ok(report);
+                }
+                Attempt::Waiting => {}
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Done,
+    Failed,
+    /// Transient failures used up this pass's tries.
+    Later(String),
+    /// Not ready yet (a summary waiting for its intros); it was rescheduled.
+    Waiting,
+}
+
+async fn deliver_with_retries<C: Courier>(
+    store: &Store,
+    courier: &C,
+    retry: &RetryPolicy,
+    delivery: &Delivery,
+) -> anyhow::Result<Attempt> {
+    let mut failures = 0;
+    let mut attempts = delivery.attempts;
+    loop {
+        if attempts >= retry.max_total_tries {
+            let reason = format!("gave up after {attempts} tries");
+            store
+                .fail_delivery(delivery.delivery_id, &reason, Utc::now())
+                .await?;
+            tracing::error!(delivery = delivery.delivery_id, "delivery {reason}");
+            return Ok(Attempt::Failed);
+        }
+        let current = Delivery {
+            attempts,
+            ..delivery.clone()
+        };
+        match deliver_one(store, courier, &current).await {
+            Ok(outcome) => return Ok(outcome),
+            Err(Failure::Send(SendError::Transient(reason))) => {
+                failures += 1;
+                attempts += 1;
+                if failures >= retry.tries_per_pass {
+                    return Ok(Attempt::Later(reason));
+                }
+                tracing::info!(delivery = delivery.delivery_id, %reason, "retrying");
+                tokio::time::sleep(retry.wait(failures - 1)).await;
+            }
+            Err(Failure::Send(permanent)) => {
+                let reason = permanent.to_string();
+                store
+                    .fail_delivery(delivery.delivery_id, &reason, Utc::now())
+                    .await?;
+                tracing::warn!(delivery = delivery.delivery_id, %reason, "delivery failed for good");
+                return Ok(Attempt::Failed);
+            }
+            Err(Failure::Internal(err)) => return Err(err),
+        }
+    }
+}
+
+enum Failure {
+    Send(SendError),
+    Internal(anyhow::Error),
+}
+
+impl From<SendError> for Failure {
+    fn from(err: SendError) -> Self {
+        Failure::Send(err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::Internal(err)
+    }
+}
+
+async fn deliver_one<C: Courier>(
+    store: &Store,
+    courier: &C,
+    delivery: &Delivery,
+) -> Result<Attempt, Failure> {
+    let community = store.community(delivery.guild_id).await?;
+    let now = Utc::now();
+    let group = match delivery.group_id {
+        Some(id) => Some(
+            store
+                .group(delivery.guild_id, id)
+                .await?
+                .context("the delivery's group is gone")?,
+        ),
+        None => None,
+    };
+    match (delivery.kind, group) {
+        (DeliveryKind::Intro, Some(group)) => deliver_intro(store, courier, delivery, &community, &group).await,
+        (DeliveryKind::DmIntro, Some(group)) => {
+            let user = delivery.user_id.context("a DM has a recipient")?;
+            let recovering = delivery.attempts > 0;
+            store.begin_delivery_attempt(delivery.delivery_id).await?;
+            let dm = courier.open_dm(user).await?;
+            let view = intro_view(store, &group).await?;
+            courier.post(dm, &Message::DmIntro(view), recovering).await?;
+            store.complete_delivery(delivery.delivery_id, now).await?;
+            Ok(Attempt::Done)
+        }
+        (DeliveryKind::Summary, _) => {
+            if store.pending_intros(delivery.round_id).await? > 0 {
+                // Report once every group has its space.
+                store
+                    .postpone_delivery(delivery.delivery_id, "waiting for intros", now + chrono::Duration::minutes(1))
+                    .await?;
+                return Ok(Attempt::Waiting);
+            }
+            let Some(channel) = community.program_channel_id else {
+                store.complete_delivery(delivery.delivery_id, now).await?;
+                return Ok(Attempt::Done);
+            };
+            let figures = store.round_figures(delivery.guild_id, delivery.round_id).await?;
+            let recovering = delivery.attempts > 0;
+            store.begin_delivery_attempt(delivery.delivery_id).await?;
+            courier.post(channel, &Message::Summary(figures), recovering).await?;
+            store.complete_delivery(delivery.delivery_id, now).await?;
+            Ok(Attempt::Done)
+        }
+        (DeliveryKind::Nudge, Some(group)) => {
+            let outcomes = store.group_outcomes(delivery.guild_id, group.group_id).await?;
+            let met = outcomes
+                .iter()
+                .any(|(_, status)| *status == crate::storage::OutcomeStatus::Met);
+            // Only groups with a thread get follow-ups there; DM groups are not chased.
+            if met || group.thread_id.is_none() {
+                store.complete_delivery(delivery.delivery_id, now).await?;
+                return Ok(Attempt::Done);
+            }
+            let skipped: Vec<UserId> = outcomes
+                .iter()
+                .filter(|(_, status)| *status == crate::storage::OutcomeStatus::Skipped)
+                .map(|(user, _)| *user)
+                .collect();
+            let members: Vec<UserId> = group
+                .members
+                .iter()
+                .map(|m| m.user_id)
+                .filter(|user| !skipped.contains(user))
+                .collect();
+            if members.len() < 2 {
+                store.complete_delivery(delivery.delivery_id, now).await?;
+                return Ok(Attempt::Done);
+            }
+            let thread = group.thread_id.unwrap_or_default();
+            let recovering = delivery.attempts > 0;
+            store.begin_delivery_attempt(delivery.delivery_id).await?;
+            let message = Message::Nudge {
+                round_number: group.round_number,
+                members,
+            };
+            courier.post(thread, &message, recovering).await?;
+            store.complete_delivery(delivery.delivery_id, now).await?;
+            Ok(Attempt::Done)
+        }
+        (DeliveryKind::Feedback, Some(group)) => {
+            let Some(thread) = group.thread_id else {
+                store.complete_delivery(delivery.delivery_id, now).await?;
+                return Ok(Attempt::Done);
+            };
+            let recovering = delivery.attempts > 0;
+            store.begin_delivery_attempt(delivery.delivery_id).await?;
+            let message = Message::Feedback {
+                guild_id: group.guild_id,
+                round_number: group.round_number,
+                group_id: group.group_id,
+            };
+            courier.post(thread, &message, recovering).await?;
+            store.complete_delivery(delivery.delivery_id, now).await?;
+            Ok(Attempt::Done)
+        }
+        (kind, None) => Err(Failure::Internal(anyhow::anyhow!("a {kind:?} delivery without a group"))),
+    }
+}
+
+/// Creates the group's thread (unless an earlier attempt did), then posts the intro.
+/// If the thread cannot be made, the group is told by DM and the reason is kept for the
+/// coordinators' summary.
+async fn deliver_intro<C: Courier>(
+    store: &Store,
+    courier: &C,
+    delivery: &Delivery,
+    community: &Community,
+    group: &GroupDetail,
+) -> Result<Attempt, Failure> {
+    let now = Utc::now();
+    let recovering = delivery.attempts > 0;
+    let members: Vec<UserId> = group.members.iter().map(|m| m.user_id).collect();
+    let Some(channel) = community.program_channel_id else {
+        let reason = "no program channel is set (`/hallway-admin setup`)";
+        store.fall_back_to_dms(delivery, &members, reason, now).await?;
+        return Ok(Attempt::Done);
+    };
+    let view = intro_view(store, group).await?;
+    let thread = match group.thread_id {
+        Some(thread) => thread,
+        None => {
+            store.begin_delivery_attempt(delivery.delivery_id).await?;
+            let name = thread_name(&view);
+            match courier.open_thread(community.guild_id, channel, &name, recovering).await {
+                Ok(thread) => {
+                    store.save_group_thread(group.group_id, thread).await?;
+                    thread
+                }
+                Err(SendError::Forbidden(why) | SendError::NotFound(why)) => {
+                    let reason = format!("could not create private threads in <#{channel}> ({why})");
+                    store.fall_back_to_dms(delivery, &members, &reason, now).await?;
+                    return Ok(Attempt::Done);
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    };
+    if group.intro_message_id.is_none() {
+        store.begin_delivery_attempt(delivery.delivery_id).await?;
+        // Once the thread exists, only its own history can tell whether the intro went out.
+        let message_id = courier
+            .post(thread, &Message::Intro(view), recovering || group.thread_id.is_some())
+            .await?;
+        store.save_group_intro(group.group_id, message_id).await?;
+    }
+    store.complete_delivery(delivery.delivery_id, now).await?;
+    Ok(Attempt::Done)
+}
+
+/// "Ada, Grace & Lin · round 3", within Discord's 100 characters.
+pub fn thread_name(view: &IntroView) -> String {
+    let names: Vec<&str> = view.members.iter().map(|m| m.name.as_str()).collect();
+    let joined = match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} & {last}", rest.join(", ")),
+        None => "hallway".to_string(),
+    };
+    let suffix = format!(" · round {}", view.round_number);
+    let room = 100 - suffix.chars().count();
+    let mut name: String = joined.chars().take(room).collect();
+    if joined.chars().count() > room {
+        name.pop();
+        name.push('…');
+    }
+    name + &suffix
+}
+
+pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<IntroView> {
+    let prompt = match &group.prompt_key {
+        Some(key) => prompt_text(store, group.guild_id, key).await?,
+        None => None,
+    };
+    let members: Vec<MemberView> = group
+        .members
+        .iter()
+        .map(|m| MemberView {
+            user_id: m.user_id,
+            name: m
+                .profile
+                .as_ref()
+                .map_or_else(|| "a member".to_string(), |p| p.display_name.clone()),
+            role: m.role,
+            institution: m.profile.as_ref().and_then(|p| p.profile.institution.clone()),
+            time_zone: m.profile.as_ref().and_then(|p| p.profile.time_zone),
+        })
+        .collect();
+    let preferences: Vec<suggest::Preference> = group
+        .members
+        .iter()
+        .filter_map(|m| m.profile.as_ref())
+        .map(|m| suggest::Preference {
+            time_zone: m.profile.time_zone,
+            time_of_day: m.profile.time_of_day,
+            modality: m.profile.modality,
+        })
+        .collect();
+    let at = group.round_due_at;
+    Ok(IntroView {
+        guild_id: group.guild_id,
+        round_number: group.round_number,
+        group_id: group.group_id,
+        members,
+        prompt,
+        suggestion: suggest::suggest(&preferences, at),
+        at,
+    })
+}
+
+/// A prompt's text by key: built-in, or one of the community's (removed ones too).
+pub async fn prompt_text(store: &Store, guild_id: u64, key: &str) -> anyhow::Result<Option<String>> {
+    if let Some(prompt) = prompts::built_in().into_iter().find(|p| p.key == key) {
+        return Ok(Some(prompt.text));
+    }
+    let custom = store.custom_prompts(guild_id, true).await?;
+    Ok(custom.into_iter().find(|p| p.key == key).map(|p| p.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(names: &[&str]) -> IntroView {
+        IntroView {
+            guild_id: 1,
+            round_number: 12,
+            group_id: 1,
+            members: names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| MemberView {
+                    user_id: i as u64,
+                    name: name.to_string(),
+                    role: Role::Peer,
+                    institution: None,
+                    time_zone: None,
+                })
+                .collect(),
+            prompt: None,
+            suggestion: suggest::suggest(&[], Utc::now()),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn thread_names_list_the_members_and_fit_discord() {
+        assert_eq!(thread_name(&view(&["Ada", "Grace"])), "Ada & Grace · round 12");
+        assert_eq!(thread_name(&view(&["Ada", "Grace", "Lin"])), "Ada, Grace & Lin · round 12");
+        let long = "x".repeat(80);
+        let name = thread_name(&view(&[&long, &long]));
+        assert_eq!(name.chars().count(), 100);
+        assert!(name.ends_with("… · round 12"));
+    }
+
+    #[test]
+    fn retry_waits_double_up_to_the_cap() {
+        let policy = RetryPolicy {
+            first_wait: Duration::from_millis(100),
+            max_wait: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        };
+        let waits: Vec<u128> = (0..5).map(|n| policy.wait(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 500, 500]);
+    }
+}

@@ -1,0 +1,74 @@
+//! The background loop: start the rounds that are due, then deliver the outbox.
+//! One loop per process, so no message is ever sent by two workers at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use crate::domain::schedule;
+use crate::rounds::{self, Courier, RetryPolicy};
+use crate::storage::Store;
+
+pub struct Scheduler<C> {
+    pub store: Store,
+    pub courier: C,
+    pub retry: RetryPolicy,
+    /// How often the loop looks for due rounds and deliveries.
+    pub tick: Duration,
+    /// Wakes the loop at once, e.g. after a coordinator started a round by hand.
+    pub wake: Arc<Notify>,
+}
+
+impl<C: Courier> Scheduler<C> {
+    /// Runs forever. Errors are logged and the loop keeps going.
+    pub async fn run(self) {
+        tracing::info!(tick = ?self.tick, "scheduler started");
+        loop {
+            self.tick_once(Utc::now()).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.tick) => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// One pass: rounds first, so their intros go out in the same pass.
+    pub async fn tick_once(&self, now: DateTime<Utc>) {
+        if let Err(err) = self.start_due_rounds(now).await {
+            tracing::error!(error = format!("{err:#}"), "could not start due rounds");
+        }
+        match rounds::deliver_due(&self.store, &self.courier, &self.retry).await {
+            Ok(report) if report != Default::default() => {
+                tracing::info!(?report, "delivery pass");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = format!("{err:#}"), "delivery pass failed"),
+        }
+    }
+
+    async fn start_due_rounds(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        for community in self.store.scheduled_communities().await? {
+            let Some(schedule) = community.schedule else { continue };
+            let anchor = community.schedule_anchor.unwrap_or(now);
+            let last = self.store.last_round(community.guild_id).await?.map(|r| r.due_at);
+            let Some(due) = schedule::due_slot(&schedule, last, anchor, now) else { continue };
+            match rounds::start_scheduled_round(&self.store, &community, due, now).await {
+                Ok(Some(round)) => tracing::info!(
+                    guild = community.guild_id,
+                    round = round.number,
+                    due = %due,
+                    "round started"
+                ),
+                Ok(None) => tracing::debug!(guild = community.guild_id, due = %due, "round already ran"),
+                Err(err) => tracing::error!(
+                    guild = community.guild_id,
+                    error = format!("{err:#}"),
+                    "could not start a round"
+                ),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! A community's own icebreaker prompts.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{db_id, parse_column, Store};
+use crate::domain::member::{GuildId, UserId};
+use crate::domain::prompts::{Category, Prompt};
+
+/// A custom prompt's key, as stored with the groups that got it.
+pub fn custom_key(prompt_id: i64) -> String {
+    format!("c{prompt_id}")
+}
+
+impl Store {
+    /// The community's custom prompts; removed ones only when `include_removed`.
+    pub async fn custom_prompts(&self, guild_id: GuildId, include_removed: bool) -> anyhow::Result<Vec<Prompt>> {
+        let rows = sqlx::query(
+            "select prompt_id, category, text from prompt
+             where guild_id = ? and (? or removed_at is null) order by prompt_id",
+        )
+        .bind(db_id(guild_id))
+        .bind(include_removed)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the custom prompts")?;
+        rows.iter()
+            .map(|row| {
+                Ok(Prompt {
+                    key: custom_key(row.try_get("prompt_id")?),
+                    category: parse_column(row.try_get("category")?, "prompt.category")?,
+                    text: row.try_get("text")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a prompt (or brings back a removed one with the same text). Returns its key.
+    pub async fn add_prompt(
+        &self,
+        guild_id: GuildId,
+        category: Category,
+        text: &str,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let mut tx = self.pool.begin().await?;
+        super::communities::ensure_community(&mut tx, guild_id, now).await?;
+        let id: i64 = sqlx::query_scalar(
+            "insert into prompt (guild_id, category, text, created_by, created_at) values (?, ?, ?, ?, ?)
+             on conflict (guild_id, text) do update set removed_at = null, category = excluded.category
+             returning prompt_id",
+        )
+        .bind(db_id(guild_id))
+        .bind(category.as_str())
+        .bind(text)
+        .bind(db_id(by))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot save the prompt")?;
+        tx.commit().await?;
+        Ok(custom_key(id))
+    }
+
+    /// Removes a custom prompt by key. Returns false when there is no such prompt.
+    pub async fn remove_prompt(&self, guild_id: GuildId, key: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let Some(id) = key.strip_prefix('c').and_then(|n| n.parse::<i64>().ok()) else {
+            return Ok(false);
+        };
+        let done = sqlx::query(
+            "update prompt set removed_at = ? where guild_id = ? and prompt_id = ? and removed_at is null",
+        )
+        .bind(now)
+        .bind(db_id(guild_id))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .context("cannot remove the prompt")?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,125 @@
+//! Scheduled rounds across restarts and program pauses.
+
+use std::time::Duration;
+
+use chrono::{Datelike, Utc};
+use hallway::domain::community::{Cadence, Schedule};
+use hallway::domain::profile::Role;
+use hallway::storage::{ProfileChange, Store};
+
+use crate::helpers::{admin, assert_private, count, db, wait_for_count, WAIT};
+use crate::rounds::{member, start_with, FAST};
+use crate::support::bot::{BotOptions, BotProcess};
+use crate::support::config::{ids, FakeConfig};
+
+/// Before the bot starts: a weekly schedule whose slot passed yesterday, set up ten
+/// days ago, and four members.
+async fn prepare_missed_round(env_dir: &std::path::Path) {
+    let url = format!("sqlite://{}", env_dir.join("hallway.db").display());
+    let store = Store::open(&url, 1, Duration::from_secs(5)).await.unwrap();
+    let ten_days_ago = Utc::now() - chrono::Duration::days(10);
+    let yesterday = Utc::now() - chrono::Duration::days(1);
+    store.set_channels(ids::GUILD, ids::MENTORING, None, ten_days_ago).await.unwrap();
+    let schedule = Schedule {
+        cadence: Cadence::Weekly,
+        weekday: yesterday.weekday(),
+        hour: 0,
+        time_zone: chrono_tz::UTC,
+    };
+    store.set_schedule(ids::GUILD, &schedule, ten_days_ago).await.unwrap();
+    for n in 1..=4 {
+        let change = ProfileChange {
+            role: Role::Peer,
+            time_zone: None,
+            institution: None,
+            time_of_day: None,
+            modality: None,
+            capacity: None,
+        };
+        store.join(ids::GUILD, member(n), &format!("member{n}"), &change, ten_days_ago).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    prepare_missed_round(dir.path()).await;
+    let fake = crate::support::fake_discord::FakeDiscord::start(FakeConfig::default().with_generated_members(4)).await;
+    let config = dir.path().join("fast.toml");
+    std::fs::write(&config, FAST).unwrap();
+    let options = BotOptions::new(dir.path().join("hallway.db")).args(&["--config", &config.display().to_string(), "run"]);
+    let mut bot = BotProcess::spawn(&fake, &options);
+    let summary_message = fake
+        .wait_for_message(ids::MENTORING, |m| m.content.contains("**Round 1**"), WAIT)
+        .await;
+    assert!(summary_message.content.contains("2 chats this round, 4 people"));
+    let pool = sqlx::SqlitePool::connect(&options.database_url()).await.unwrap();
+    // Two slots were missed (yesterday's and the one a week before): one round, not two.
+    assert_eq!(count(&pool, "select count(*) from round").await, 1);
+    assert_eq!(count(&pool, "select count(*) from round where trigger = 'schedule'").await, 1);
+
+    // A restart, and several more scheduler passes, run nothing again.
+    bot.kill().await;
+    let registrations = fake.command_registrations();
+    let bot = BotProcess::spawn(&fake, &options);
+    fake.wait_until(WAIT, "the restarted bot registered", |f| {
+        (f.command_registrations() > registrations).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(count(&pool, "select count(*) from round").await, 1);
+    let summaries = fake.messages_in(ids::MENTORING).into_iter().filter(|m| m.content.contains("**Round")).count();
+    assert_eq!(summaries, 1, "nothing posted twice");
+    drop(bot);
+}
+
+#[tokio::test]
+async fn a_paused_program_starts_no_round_until_it_resumes() {
+    let env = start_with(FakeConfig::default().with_generated_members(4)).await;
+    let pool = db(&env).await;
+    let reply = crate::helpers::run(&env, admin("pause-program").by(ids::CORA)).await;
+    assert_private(&reply, &["The program is paused"]);
+    // Set a schedule whose slot has already passed, as if it were due now.
+    crate::rounds::set_up_program(&env).await;
+    for n in 1..=4 {
+        crate::rounds::join(&env, member(n), crate::helpers::choice::PEER).await;
+    }
+    sqlx::query(
+        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
+         schedule_anchor = '2020-01-01T00:00:00Z'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(count(&pool, "select count(*) from round").await, 0, "paused: nothing runs");
+    let refused = crate::helpers::run(&env, admin("match-now").by(ids::CORA)).await;
+    assert_private(&refused, &["The program is paused"]);
+
+    let reply = crate::helpers::run(&env, admin("resume-program").by(ids::CORA)).await;
+    assert_private(&reply, &["running again", "Next round:"]);
+    // Resuming starts from the next slot: the weeks spent paused are not caught up.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(count(&pool, "select count(*) from round").await, 0);
+    let next: String = sqlx::query_scalar("select schedule_anchor from community").fetch_one(&pool).await.unwrap();
+    assert!(next.starts_with(&Utc::now().format("%Y-%m-%d").to_string()), "{next}");
+}
+
+#[tokio::test]
+async fn two_schedulers_racing_for_one_slot_run_it_once() {
+    // The database, not memory, guarantees it: the same slot inserted twice fails.
+    let dir = tempfile::tempdir().unwrap();
+    prepare_missed_round(dir.path()).await;
+    let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
+    let store = Store::open(&url, 4, Duration::from_secs(5)).await.unwrap();
+    let community = store.community(ids::GUILD).await.unwrap();
+    let due = Utc::now() - chrono::Duration::hours(1);
+    let (a, b) = tokio::join!(
+        hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),
+        hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),
+    );
+    let started = [a.unwrap(), b.unwrap()].iter().filter(|r| r.is_some()).count();
+    assert_eq!(started, 1);
+    let pool = store.pool();
+    wait_for_count(pool, "select count(*) from round", 1).await;
+}
