@@ -78,7 +78,13 @@ pub fn plan(
             let seen: Vec<BTreeSet<String>> = group
                 .members
                 .iter()
-                .map(|id| input.prompts_seen.get(id).unwrap_or(&no_prompts_seen).clone())
+                .map(|id| {
+                    input
+                        .prompts_seen
+                        .get(id)
+                        .unwrap_or(&no_prompts_seen)
+                        .clone()
+                })
                 .collect();
             let prompt = prompts::choose(&library, &roles, &seen, &mut rng);
             NewGroup {
@@ -117,7 +123,10 @@ fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
 }
 
 fn utc_offset_minutes(zone: Tz, at: DateTime<Utc>) -> i32 {
-    zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc() / 60
+    zone.offset_from_utc_datetime(&at.naive_utc())
+        .fix()
+        .local_minus_utc()
+        / 60
 }
 
 /// Reads everything a plan needs and makes one.
@@ -172,11 +181,16 @@ pub async fn next_round_at(
     community: &Community,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let Some(schedule) = community.schedule.as_ref() else { return Ok(None) };
+    let Some(schedule) = community.schedule.as_ref() else {
+        return Ok(None);
+    };
     if community.paused || community.program_channel_id.is_none() {
         return Ok(None);
     }
-    let last = store.last_round(community.guild_id).await?.map(|r| r.due_at);
+    let last = store
+        .last_round(community.guild_id)
+        .await?
+        .map(|r| r.due_at);
     let anchor = community.schedule_anchor.unwrap_or(now);
     // A slot already due starts with the scheduler's next pass.
     Ok(Some(schedule::next_slot(schedule, last, anchor).max(now)))
@@ -192,7 +206,16 @@ pub async fn start_scheduled_round(
     // The seed is stored with the round, so the round can be reproduced exactly.
     let seed = rand::random::<u64>() >> 1;
     let plan = plan_for(store, community, due_at.max(now), seed).await?;
-    save_round(store, community, &plan, Trigger::Schedule, due_at, now, None).await
+    save_round(
+        store,
+        community,
+        &plan,
+        Trigger::Schedule,
+        due_at,
+        now,
+        None,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -208,7 +231,10 @@ pub enum Message {
     /// The round's summary in the program channel.
     Summary(RoundFigures),
     /// Halfway through, for groups that have not said they met.
-    Nudge { round_number: u32, members: Vec<UserId> },
+    Nudge {
+        round_number: u32,
+        members: Vec<UserId>,
+    },
     /// Near the end of the round: how was it?
     Feedback {
         guild_id: u64,
@@ -434,22 +460,26 @@ async fn deliver_one<C: Courier>(
         None => None,
     };
     match (delivery.kind, group) {
-        (DeliveryKind::Intro, Some(group)) => deliver_intro(store, courier, delivery, &community, &group).await,
+        (DeliveryKind::Intro, Some(group)) => {
+            deliver_intro(store, courier, delivery, &community, &group).await
+        }
         (DeliveryKind::DmIntro, Some(group)) => {
             let user = delivery.user_id.context("a DM has a recipient")?;
             let recovering = delivery.attempts > 0;
             store.begin_delivery_attempt(delivery.delivery_id).await?;
             let dm = courier.open_dm(user).await?;
             let view = intro_view(store, &group).await?;
-            courier.post(dm, &Message::DmIntro(view), recovering).await?;
+            courier
+                .post(dm, &Message::DmIntro(view), recovering)
+                .await?;
             store.complete_delivery(delivery.delivery_id, now).await?;
             Ok(Attempt::Done)
         }
         (DeliveryKind::Summary, _) => {
-            if store.pending_intros(delivery.round_id).await? > 0 {
-                // Report once every group has its space.
+            if let Some(intros_due) = store.pending_intros_due(delivery.round_id).await? {
+                // Report once every group has its space: right after the last intro.
                 store
-                    .postpone_delivery(delivery.delivery_id, "waiting for intros", now + chrono::Duration::minutes(1))
+                    .postpone_delivery(delivery.delivery_id, "waiting for intros", intros_due)
                     .await?;
                 return Ok(Attempt::Waiting);
             }
@@ -457,15 +487,21 @@ async fn deliver_one<C: Courier>(
                 store.complete_delivery(delivery.delivery_id, now).await?;
                 return Ok(Attempt::Done);
             };
-            let figures = store.round_figures(delivery.guild_id, delivery.round_id).await?;
+            let figures = store
+                .round_figures(delivery.guild_id, delivery.round_id)
+                .await?;
             let recovering = delivery.attempts > 0;
             store.begin_delivery_attempt(delivery.delivery_id).await?;
-            courier.post(channel, &Message::Summary(figures), recovering).await?;
+            courier
+                .post(channel, &Message::Summary(figures), recovering)
+                .await?;
             store.complete_delivery(delivery.delivery_id, now).await?;
             Ok(Attempt::Done)
         }
         (DeliveryKind::Nudge, Some(group)) => {
-            let outcomes = store.group_outcomes(delivery.guild_id, group.group_id).await?;
+            let outcomes = store
+                .group_outcomes(delivery.guild_id, group.group_id)
+                .await?;
             let met = outcomes
                 .iter()
                 .any(|(_, status)| *status == crate::storage::OutcomeStatus::Met);
@@ -516,7 +552,9 @@ async fn deliver_one<C: Courier>(
             store.complete_delivery(delivery.delivery_id, now).await?;
             Ok(Attempt::Done)
         }
-        (kind, None) => Err(Failure::Internal(anyhow::anyhow!("a {kind:?} delivery without a group"))),
+        (kind, None) => Err(Failure::Internal(anyhow::anyhow!(
+            "a {kind:?} delivery without a group"
+        ))),
     }
 }
 
@@ -535,7 +573,9 @@ async fn deliver_intro<C: Courier>(
     let members: Vec<UserId> = group.members.iter().map(|m| m.user_id).collect();
     let Some(channel) = community.program_channel_id else {
         let reason = "no program channel is set (`/hallway-admin setup`)";
-        store.fall_back_to_dms(delivery, &members, reason, now).await?;
+        store
+            .fall_back_to_dms(delivery, &members, reason, now)
+            .await?;
         return Ok(Attempt::Done);
     };
     let view = intro_view(store, group).await?;
@@ -544,14 +584,20 @@ async fn deliver_intro<C: Courier>(
         None => {
             store.begin_delivery_attempt(delivery.delivery_id).await?;
             let name = thread_name(&view);
-            match courier.open_thread(community.guild_id, channel, &name, recovering).await {
+            match courier
+                .open_thread(community.guild_id, channel, &name, recovering)
+                .await
+            {
                 Ok(thread) => {
                     store.save_group_thread(group.group_id, thread).await?;
                     thread
                 }
                 Err(SendError::Forbidden(why) | SendError::NotFound(why)) => {
-                    let reason = format!("could not create private threads in <#{channel}> ({why})");
-                    store.fall_back_to_dms(delivery, &members, &reason, now).await?;
+                    let reason =
+                        format!("could not create private threads in <#{channel}> ({why})");
+                    store
+                        .fall_back_to_dms(delivery, &members, &reason, now)
+                        .await?;
                     return Ok(Attempt::Done);
                 }
                 Err(other) => return Err(other.into()),
@@ -562,7 +608,11 @@ async fn deliver_intro<C: Courier>(
         store.begin_delivery_attempt(delivery.delivery_id).await?;
         // Once the thread exists, only its own history can tell whether the intro went out.
         let message_id = courier
-            .post(thread, &Message::Intro(view), recovering || group.thread_id.is_some())
+            .post(
+                thread,
+                &Message::Intro(view),
+                recovering || group.thread_id.is_some(),
+            )
             .await?;
         store.save_group_intro(group.group_id, message_id).await?;
     }
@@ -603,7 +653,10 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
                 .as_ref()
                 .map_or_else(|| "a member".to_string(), |p| p.display_name.clone()),
             role: m.role,
-            institution: m.profile.as_ref().and_then(|p| p.profile.institution.clone()),
+            institution: m
+                .profile
+                .as_ref()
+                .and_then(|p| p.profile.institution.clone()),
             time_zone: m.profile.as_ref().and_then(|p| p.profile.time_zone),
         })
         .collect();
@@ -630,7 +683,11 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
 }
 
 /// A prompt's text by key: built-in, or one of the community's (removed ones too).
-pub async fn prompt_text(store: &Store, guild_id: u64, key: &str) -> anyhow::Result<Option<String>> {
+pub async fn prompt_text(
+    store: &Store,
+    guild_id: u64,
+    key: &str,
+) -> anyhow::Result<Option<String>> {
     if let Some(prompt) = prompts::built_in().into_iter().find(|p| p.key == key) {
         return Ok(Some(prompt.text));
     }
@@ -666,8 +723,14 @@ mod tests {
 
     #[test]
     fn thread_names_list_the_members_and_fit_discord() {
-        assert_eq!(thread_name(&view(&["Ada", "Grace"])), "Ada & Grace · round 12");
-        assert_eq!(thread_name(&view(&["Ada", "Grace", "Lin"])), "Ada, Grace & Lin · round 12");
+        assert_eq!(
+            thread_name(&view(&["Ada", "Grace"])),
+            "Ada & Grace · round 12"
+        );
+        assert_eq!(
+            thread_name(&view(&["Ada", "Grace", "Lin"])),
+            "Ada, Grace & Lin · round 12"
+        );
         let long = "x".repeat(80);
         let name = thread_name(&view(&[&long, &long]));
         assert_eq!(name.chars().count(), 100);

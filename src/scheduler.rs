@@ -50,10 +50,18 @@ impl<C: Courier> Scheduler<C> {
 
     async fn start_due_rounds(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
         for community in self.store.scheduled_communities().await? {
-            let Some(schedule) = community.schedule else { continue };
+            let Some(schedule) = community.schedule else {
+                continue;
+            };
             let anchor = community.schedule_anchor.unwrap_or(now);
-            let last = self.store.last_round(community.guild_id).await?.map(|r| r.due_at);
-            let Some(due) = schedule::due_slot(&schedule, last, anchor, now) else { continue };
+            let last = self
+                .store
+                .last_round(community.guild_id)
+                .await?
+                .map(|r| r.due_at);
+            let Some(due) = schedule::due_slot(&schedule, last, anchor, now) else {
+                continue;
+            };
             match rounds::start_scheduled_round(&self.store, &community, due, now).await {
                 Ok(Some(round)) => tracing::info!(
                     guild = community.guild_id,
@@ -61,7 +69,9 @@ impl<C: Courier> Scheduler<C> {
                     due = %due,
                     "round started"
                 ),
-                Ok(None) => tracing::debug!(guild = community.guild_id, due = %due, "round already ran"),
+                Ok(None) => {
+                    tracing::debug!(guild = community.guild_id, due = %due, "round already ran")
+                }
                 Err(err) => tracing::error!(
                     guild = community.guild_id,
                     error = format!("{err:#}"),

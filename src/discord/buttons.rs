@@ -3,7 +3,10 @@
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
-use serenity::{ComponentInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage};
+use serenity::{
+    ComponentInteraction, CreateAllowedMentions, CreateInteractionResponse,
+    CreateInteractionResponseMessage,
+};
 
 use super::courier::intro_buttons;
 use super::render::{self, button};
@@ -14,7 +17,11 @@ use crate::storage::{GroupDetail, OutcomeStatus};
 const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
 
 /// Handles a click on one of hallway's buttons; other components are ignored.
-pub async fn handle(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> anyhow::Result<()> {
+pub async fn handle(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+) -> anyhow::Result<()> {
     let Some((action, guild_id, target, extra)) = button::parse(&click.data.custom_id) else {
         return Ok(());
     };
@@ -35,15 +42,27 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, click: &ComponentInter
             data.store
                 .record_feedback(guild_id, group.group_id, user, rating, Utc::now())
                 .await?;
-            respond(ctx, click, private("Thanks! Only overall numbers reach the coordinators.")).await
+            respond(
+                ctx,
+                click,
+                private("Thanks! Only overall numbers reach the coordinators."),
+            )
+            .await
         }
-        button::CONFIRM => super::commands::confirm_preview(ctx, data, click, guild_id, target).await,
+        button::CONFIRM => {
+            super::commands::confirm_preview(ctx, data, click, guild_id, target).await
+        }
         _ => Ok(()),
     }
 }
 
 /// The group, if the clicker is in it.
-async fn member_group(data: &Data, guild_id: u64, group_id: i64, user: u64) -> anyhow::Result<Option<GroupDetail>> {
+async fn member_group(
+    data: &Data,
+    guild_id: u64,
+    group_id: i64,
+    user: u64,
+) -> anyhow::Result<Option<GroupDetail>> {
     let group = data.store.group(guild_id, group_id).await?;
     Ok(group.filter(|g| g.members.iter().any(|m| m.user_id == user)))
 }
@@ -105,12 +124,20 @@ async fn refresh_intro(
     group: &GroupDetail,
 ) -> anyhow::Result<()> {
     let view = rounds::intro_view(&data.store, group).await?;
-    let answers = data.store.group_outcomes(group.guild_id, group.group_id).await?;
+    let answers = data
+        .store
+        .group_outcomes(group.guild_id, group.group_id)
+        .await?;
     let message = CreateInteractionResponseMessage::new()
         .content(render::intro(&view, false, &answers))
         .components(vec![intro_buttons(group.guild_id, group.group_id)])
         .allowed_mentions(CreateAllowedMentions::new());
-    respond(ctx, click, CreateInteractionResponse::UpdateMessage(message)).await
+    respond(
+        ctx,
+        click,
+        CreateInteractionResponse::UpdateMessage(message),
+    )
+    .await
 }
 
 pub fn private(text: &str) -> CreateInteractionResponse {

@@ -45,16 +45,26 @@ impl Courier for DiscordCourier {
             .kind(serenity::ChannelType::PrivateThread)
             .invitable(false)
             .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek);
-        let created = guarded(ChannelId::new(channel_id).create_thread(&*self.http, thread)).await?;
+        let created =
+            guarded(ChannelId::new(channel_id).create_thread(&*self.http, thread)).await?;
         Ok(created.id.get())
     }
 
-    async fn post(&self, channel_id: u64, message: &Message, recovering: bool) -> Result<u64, SendError> {
+    async fn post(
+        &self,
+        channel_id: u64,
+        message: &Message,
+        recovering: bool,
+    ) -> Result<u64, SendError> {
         let (content, outgoing) = build(message);
         let channel = ChannelId::new(channel_id);
         if recovering {
-            let recent = guarded(channel.messages(&*self.http, GetMessages::new().limit(25))).await?;
-            if let Some(sent) = recent.iter().find(|m| m.author.id == self.bot_id && m.content == content) {
+            let recent =
+                guarded(channel.messages(&*self.http, GetMessages::new().limit(25))).await?;
+            if let Some(sent) = recent
+                .iter()
+                .find(|m| m.author.id == self.bot_id && m.content == content)
+            {
                 tracing::info!(message = %sent.id, "found the message an earlier attempt sent");
                 return Ok(sent.id.get());
             }
@@ -80,9 +90,14 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
         ),
         Message::DmIntro(view) => (render::intro(view, true, &[]), Vec::new(), Vec::new()),
         Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
-        Message::Nudge { round_number, members } => {
-            (render::nudge(*round_number, members), members.clone(), Vec::new())
-        }
+        Message::Nudge {
+            round_number,
+            members,
+        } => (
+            render::nudge(*round_number, members),
+            members.clone(),
+            Vec::new(),
+        ),
         Message::Feedback {
             guild_id,
             round_number,

@@ -16,14 +16,20 @@ pub async fn handle(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> 
             if let Err(err) = buttons::handle(ctx, data, click).await {
                 tracing::error!(custom_id = %click.data.custom_id, error = format!("{err:#}"), "button failed");
                 // Answer anyway, so the click does not hang; the details stay in the log.
-                if let Err(reply_err) = buttons::respond(ctx, click, buttons::private(GENERIC_FAILURE)).await {
+                if let Err(reply_err) =
+                    buttons::respond(ctx, click, buttons::private(GENERIC_FAILURE)).await
+                {
                     tracing::warn!(error = %reply_err, "could not answer a failed click");
                 }
             }
         }
         FullEvent::GuildMemberRemoval { guild_id, user, .. } => {
             // Someone who left the server is never matched again.
-            if data.store.leave(guild_id.get(), user.id.get(), Utc::now()).await? {
+            let left = data
+                .store
+                .leave(guild_id.get(), user.id.get(), Utc::now())
+                .await?;
+            if left {
                 tracing::info!(guild = %guild_id, user = %user.id, "member left the server; no longer matched");
             }
         }

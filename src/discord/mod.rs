@@ -2,10 +2,10 @@
 
 mod buttons;
 mod choices;
-pub mod courier;
-mod events;
 pub mod commands;
+pub mod courier;
 pub mod errors;
+mod events;
 mod render;
 pub mod state;
 
@@ -59,7 +59,11 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
             commands: commands::all(),
             on_error: |error| Box::pin(errors::on_error(error)),
             event_handler: |framework, event| {
-                Box::pin(events::handle(framework.serenity_context, event, framework.user_data))
+                Box::pin(events::handle(
+                    framework.serenity_context,
+                    event,
+                    framework.user_data,
+                ))
             },
             ..Default::default()
         })

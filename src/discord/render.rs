@@ -252,7 +252,9 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
-        assert!(!profile(&member(Role::Mentee), &Community::new(1), None, now).contains("Capacity"));
+        assert!(
+            !profile(&member(Role::Mentee), &Community::new(1), None, now).contains("Capacity")
+        );
     }
 }
 
@@ -283,12 +285,19 @@ pub mod button {
         let guild = parts.next()?.parse().ok()?;
         let target = parts.next()?.parse().ok()?;
         let extra = parts.next();
-        parts.next().is_none().then_some((action, guild, target, extra))
+        parts
+            .next()
+            .is_none()
+            .then_some((action, guild, target, extra))
     }
 }
 
 /// Ratings offered by the "how was it?" question, with their labels.
-pub const RATINGS: [(&str, &str); 3] = [("great", "😊 Great"), ("good", "🙂 Good"), ("meh", "😐 Meh")];
+pub const RATINGS: [(&str, &str); 3] = [
+    ("great", "😊 Great"),
+    ("good", "🙂 Good"),
+    ("meh", "😐 Meh"),
+];
 
 fn mention(user: u64) -> String {
     format!("<@{user}>")
@@ -304,7 +313,10 @@ fn role_word(role: Role) -> &'static str {
 
 fn utc_offset(zone: Tz, at: DateTime<Utc>) -> String {
     use chrono::{Offset, TimeZone};
-    let seconds = zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
+    let seconds = zone
+        .offset_from_utc_datetime(&at.naive_utc())
+        .fix()
+        .local_minus_utc();
     let sign = if seconds < 0 { '−' } else { '+' };
     let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
     if m == 0 {
@@ -327,7 +339,11 @@ fn modality_phrase(modality: crate::domain::profile::Modality) -> &'static str {
 
 /// The first message in a group's space: who is here, an icebreaker, a suggestion, and
 /// the status of the group's answers so far.
-pub fn intro(view: &crate::rounds::IntroView, by_dm: bool, answers: &[(u64, crate::storage::OutcomeStatus)]) -> String {
+pub fn intro(
+    view: &crate::rounds::IntroView,
+    by_dm: bool,
+    answers: &[(u64, crate::storage::OutcomeStatus)],
+) -> String {
     let everyone: Vec<String> = view.members.iter().map(|m| mention(m.user_id)).collect();
     let mut text = if by_dm {
         format!(
@@ -336,7 +352,11 @@ pub fn intro(view: &crate::rounds::IntroView, by_dm: bool, answers: &[(u64, crat
             everyone.join(", ")
         )
     } else {
-        format!("👋 {}: you're matched for **round {}**!\n", everyone.join(", "), view.round_number)
+        format!(
+            "👋 {}: you're matched for **round {}**!\n",
+            everyone.join(", "),
+            view.round_number
+        )
     };
     text.push_str("\n**Who's here**\n");
     for m in &view.members {
@@ -347,7 +367,12 @@ pub fn intro(view: &crate::rounds::IntroView, by_dm: bool, answers: &[(u64, crat
         if let Some(zone) = m.time_zone {
             facts.push(format!("{} ({})", zone.name(), utc_offset(zone, view.at)));
         }
-        text.push_str(&format!("• {} ({}): {}\n", mention(m.user_id), m.name, facts.join(" · ")));
+        text.push_str(&format!(
+            "• {} ({}): {}\n",
+            mention(m.user_id),
+            m.name,
+            facts.join(" · ")
+        ));
     }
     if let Some(prompt) = &view.prompt {
         text.push_str(&format!("\n**Icebreaker:** {prompt}\n"));
@@ -420,10 +445,16 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
     if figures.by_dm > 0 || figures.undelivered > 0 || !figures.notes.is_empty() {
         text.push_str("\n\n**For coordinators:**");
         if figures.by_dm > 0 {
-            text.push_str(&format!("\n• {} group(s) were told by DM instead of a thread.", figures.by_dm));
+            text.push_str(&format!(
+                "\n• {} group(s) were told by DM instead of a thread.",
+                figures.by_dm
+            ));
         }
         if figures.undelivered > 0 {
-            text.push_str(&format!("\n• {} group(s) could not be reached at all.", figures.undelivered));
+            text.push_str(&format!(
+                "\n• {} group(s) could not be reached at all.",
+                figures.undelivered
+            ));
         }
         for note in &figures.notes {
             text.push_str(&format!("\n• Why: {note}"));
@@ -452,7 +483,10 @@ pub fn feedback_question(round_number: u32) -> String {
 pub fn skipped(name: &str, others: &[u64]) -> String {
     let others: Vec<String> = others.iter().map(|m| mention(*m)).collect();
     let rest = if others.len() > 1 {
-        format!("{}, you can still meet without them. ", others.join(" and "))
+        format!(
+            "{}, you can still meet without them. ",
+            others.join(" and ")
+        )
     } else {
         String::new()
     };
@@ -481,11 +515,16 @@ pub fn next_round(next: Option<DateTime<Utc>>, community: &Community) -> String 
     match (next, community.schedule.as_ref()) {
         (Some(at), Some(schedule)) => {
             let local = at.with_timezone(&schedule.time_zone);
-            format!("{} ({})", local.format("%A %-d %B %Y at %H:%M"), schedule.time_zone.name())
+            format!(
+                "{} ({})",
+                local.format("%A %-d %B %Y at %H:%M"),
+                schedule.time_zone.name()
+            )
         }
         _ if community.paused => "none while the program is paused".into(),
         _ if community.program_channel_id.is_none() => {
-            "none yet: a coordinator must choose the program channel (`/hallway-admin setup`)".into()
+            "none yet: a coordinator must choose the program channel (`/hallway-admin setup`)"
+                .into()
         }
         _ => "none yet: a coordinator must set the schedule (`/hallway-admin schedule`)".into(),
     }

@@ -90,7 +90,7 @@ impl Store {
         celebrations_channel_id: Option<u64>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         sqlx::query(
             "update community set program_channel_id = ?, celebrations_channel_id = ?, updated_at = ?
@@ -113,7 +113,7 @@ impl Store {
         schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         sqlx::query(
             "update community set cadence = ?, weekday = ?, hour = ?, time_zone = ?,
@@ -140,7 +140,7 @@ impl Store {
         rules: &MatchingRules,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         sqlx::query(
             "update community set matching_mode = ?, group_size = ?, cross_institution = ?, updated_at = ?
@@ -168,7 +168,7 @@ impl Store {
         paused: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         sqlx::query(
             "update community set paused = ?,

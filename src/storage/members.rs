@@ -121,7 +121,7 @@ impl Store {
         change: &ProfileChange,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Joined> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         let current = fetch_member(&mut *tx, guild_id, user_id).await?;
         let profile = change.apply(current.as_ref().map(|m| &m.profile));

@@ -57,6 +57,16 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// A write transaction that takes SQLite's write lock up front. A deferred one would
+    /// start as a reader and fail with "database is locked", not wait, when two writers
+    /// race to upgrade.
+    pub(crate) async fn write(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("cannot start a database transaction")
+    }
+
     /// The pool, for tests and tools that inspect the database directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -15,7 +15,11 @@ pub fn custom_key(prompt_id: i64) -> String {
 
 impl Store {
     /// The community's custom prompts; removed ones only when `include_removed`.
-    pub async fn custom_prompts(&self, guild_id: GuildId, include_removed: bool) -> anyhow::Result<Vec<Prompt>> {
+    pub async fn custom_prompts(
+        &self,
+        guild_id: GuildId,
+        include_removed: bool,
+    ) -> anyhow::Result<Vec<Prompt>> {
         let rows = sqlx::query(
             "select prompt_id, category, text from prompt
              where guild_id = ? and (? or removed_at is null) order by prompt_id",
@@ -45,7 +49,7 @@ impl Store {
         by: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id: i64 = sqlx::query_scalar(
             "insert into prompt (guild_id, category, text, created_by, created_at) values (?, ?, ?, ?, ?)
@@ -65,7 +69,12 @@ impl Store {
     }
 
     /// Removes a custom prompt by key. Returns false when there is no such prompt.
-    pub async fn remove_prompt(&self, guild_id: GuildId, key: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    pub async fn remove_prompt(
+        &self,
+        guild_id: GuildId,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
         let Some(id) = key.strip_prefix('c').and_then(|n| n.parse::<i64>().ok()) else {
             return Ok(false);
         };

@@ -287,7 +287,7 @@ impl Store {
     /// transaction. Returns `None` when a scheduled round for that slot already exists.
     pub async fn create_round(&self, new: &NewRound) -> anyhow::Result<Option<RoundRecord>> {
         let guild = db_id(new.guild_id);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let number: i64 =
             sqlx::query_scalar("select coalesce(max(number), 0) + 1 from round where guild_id = ?")
                 .bind(guild)
@@ -352,6 +352,22 @@ impl Store {
             new.created_at,
         )
         .await?;
+        if let Some(preview_id) = new.confirms_preview {
+            let claimed = sqlx::query(
+                "update round_preview set confirmed_round_id = ?
+                 where preview_id = ? and guild_id = ? and confirmed_round_id is null",
+            )
+            .bind(round_id)
+            .bind(preview_id)
+            .bind(guild)
+            .execute(&mut *tx)
+            .await
+            .context("cannot confirm the preview")?;
+            if claimed.rows_affected() != 1 {
+                // Confirmed already (or never existed): this round must not happen.
+                return Ok(None);
+            }
+        }
         tx.commit().await.context("cannot commit the round")?;
         self.round(new.guild_id, round_id).await
     }
@@ -389,16 +405,18 @@ impl Store {
             .collect()
     }
 
-    /// Intros of a round (in threads or by DM) not yet delivered.
-    pub async fn pending_intros(&self, round_id: i64) -> anyhow::Result<u32> {
-        let n: i64 = sqlx::query_scalar(
-            "select count(*) from delivery
+    /// When the last of a round's undelivered intros (in threads or by DM) is next
+    /// tried; `None` when they are all out.
+    pub async fn pending_intros_due(&self, round_id: i64) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let latest: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "select max(due_at) from delivery
              where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
         .bind(round_id)
         .fetch_one(&self.pool)
-        .await?;
-        Ok(u32::try_from(n).unwrap_or(0))
+        .await
+        .context("cannot read the round's pending intros")?;
+        Ok(latest)
     }
 
     /// Notes that an attempt is about to start, before any request goes out, so a crash
@@ -543,13 +561,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let group_id = intro.group_id.context("an intro always has a group")?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?")
-            .bind(reason)
-            .bind(group_id)
-            .execute(&mut *tx)
-            .await
-            .context("cannot save the DM fallback")?;
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?",
+        )
+        .bind(reason)
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the DM fallback")?;
         for user in members {
             sqlx::query(
                 "insert into delivery (guild_id, round_id, group_id, user_id, kind, due_at)
@@ -564,12 +584,14 @@ impl Store {
             .await
             .context("cannot queue a DM")?;
         }
-        sqlx::query("update delivery set state = 'done', done_at = ?, last_error = ? where delivery_id = ?")
-            .bind(now)
-            .bind(reason)
-            .bind(intro.delivery_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "update delivery set state = 'done', done_at = ?, last_error = ? where delivery_id = ?",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(intro.delivery_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await.context("cannot commit the DM fallback")?;
         Ok(())
     }
@@ -593,7 +615,7 @@ impl Store {
         status: OutcomeStatus,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<OutcomeStatus>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let previous: Option<String> = sqlx::query_scalar(
             "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
         )
@@ -740,7 +762,7 @@ impl Store {
         plan_json: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id = sqlx::query_scalar(
             "insert into round_preview (guild_id, seed, requested_by, groups_json, created_at)
@@ -758,7 +780,11 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn preview(&self, guild_id: GuildId, preview_id: i64) -> anyhow::Result<Option<Preview>> {
+    pub async fn preview(
+        &self,
+        guild_id: GuildId,
+        preview_id: i64,
+    ) -> anyhow::Result<Option<Preview>> {
         let row = sqlx::query(
             "select preview_id, groups_json, confirmed_round_id from round_preview
              where guild_id = ? and preview_id = ?",

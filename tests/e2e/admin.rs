@@ -167,3 +167,59 @@ async fn mentor_mentee_mode_is_stored() {
         1
     );
 }
+
+#[tokio::test]
+async fn coordinators_add_list_and_remove_their_own_prompts() {
+    let env = TestEnv::start().await;
+    let prompts = |sub: &str| {
+        crate::support::interactions::SlashInvocation::new("hallway-admin")
+            .group("prompts")
+            .sub(sub)
+            .by(ids::CORA)
+    };
+    // Category choices: light, career, uninterrupted, check-in, mentor-self-care.
+    let added = run(
+        &env,
+        prompts("add")
+            .opt("category", 3i64)
+            .opt("text", "What recharged you this month?"),
+    )
+    .await;
+    assert_private(
+        &added,
+        &["Added `c1` (check-in): What recharged you this month?"],
+    );
+    let listed = run(&env, prompts("list")).await;
+    assert_private(
+        &listed,
+        &[
+            "**Built-in library:** 104 prompts",
+            "`c1` (check-in) What recharged you this month?",
+        ],
+    );
+    let too_long = run(
+        &env,
+        prompts("add")
+            .opt("category", 0i64)
+            .opt("text", "x".repeat(400).as_str()),
+    )
+    .await;
+    assert_private(&too_long, &["the limit is 300"]);
+    let unknown = run(&env, prompts("remove").opt("key", "b4")).await;
+    assert_private(&unknown, &["built-in prompts cannot be removed"]);
+    let removed = run(&env, prompts("remove").opt("key", "c1")).await;
+    assert_private(&removed, &["Removed `c1`"]);
+    assert_private(&run(&env, prompts("list")).await, &["none yet"]);
+    let pool = db(&env).await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from prompt where removed_at is not null"
+        )
+        .await,
+        1
+    );
+    // Members cannot touch them.
+    let refused = run(&env, prompts("list").by(ids::ADA)).await;
+    assert_private(&refused, &["Only coordinators"]);
+}

@@ -36,7 +36,13 @@ pub fn member(n: usize) -> u64 {
 
 /// The coordinator picks #mentoring for the program.
 pub async fn set_up_program(env: &TestEnv) {
-    let reply = run(env, admin("setup").channel_opt("channel", ids::MENTORING).by(ids::CORA)).await;
+    let reply = run(
+        env,
+        admin("setup")
+            .channel_opt("channel", ids::MENTORING)
+            .by(ids::CORA),
+    )
+    .await;
     assert_private(&reply, &["Saved."]);
 }
 
@@ -90,9 +96,16 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
         join(&env, member(n), choice::PEER).await;
     }
     let started = match_now(&env).await;
-    assert!(started.contains("Round 1 is matched: 4 chats for 9 people"), "{started}");
+    assert!(
+        started.contains("Round 1 is matched: 4 chats for 9 people"),
+        "{started}"
+    );
     let summary = summary(&env, 1).await;
-    assert!(summary.content.contains("4 chats this round, 9 people"), "{}", summary.content);
+    assert!(
+        summary.content.contains("4 chats this round, 9 people"),
+        "{}",
+        summary.content
+    );
 
     let threads = threads_with_intros(&env);
     assert_eq!(threads.len(), 4, "three pairs and one trio");
@@ -108,12 +121,31 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
         let members = mentioned(intro);
         sizes.push(members.len());
         // The @mention in the first message is what adds them to the private thread.
-        let in_thread: BTreeSet<u64> = env.fake.thread_members(*thread_id).into_iter().filter(|u| *u != ids::BOT_USER).collect();
+        let in_thread: BTreeSet<u64> = env
+            .fake
+            .thread_members(*thread_id)
+            .into_iter()
+            .filter(|u| *u != ids::BOT_USER)
+            .collect();
         assert_eq!(in_thread, members);
-        for needle in ["Who's here", "peer", "**Icebreaker:**", "**Suggestion:**", "50-minute chat is plenty"] {
-            assert!(intro.content.contains(needle), "intro lacks {needle:?}:\n{}", intro.content);
+        for needle in [
+            "Who's here",
+            "peer",
+            "**Icebreaker:**",
+            "**Suggestion:**",
+            "50-minute chat is plenty",
+        ] {
+            assert!(
+                intro.content.contains(needle),
+                "intro lacks {needle:?}:\n{}",
+                intro.content
+            );
         }
-        let labels: Vec<String> = intro.buttons().into_iter().filter_map(|b| b.label).collect();
+        let labels: Vec<String> = intro
+            .buttons()
+            .into_iter()
+            .filter_map(|b| b.label)
+            .collect();
         assert_eq!(labels, ["We met", "Not yet", "Skip this round"]);
         everyone.extend(members);
     }
@@ -125,14 +157,27 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
     let threads_made = env.fake.calls_to("POST", "/channels/*/threads").len();
     let posts = env.fake.calls_to("POST", "/channels/*/messages").len();
     assert_eq!((threads_made, posts), (4, 5));
-    assert!(env.fake.calls_to("PUT", "/channels/*/thread-members/*").is_empty());
+    assert!(env
+        .fake
+        .calls_to("PUT", "/channels/*/thread-members/*")
+        .is_empty());
     assert!(env.fake.unknown_routes().is_empty());
 
     let pool = db(&env).await;
-    assert_eq!(count(&pool, "select count(*) from round where state = 'matched'").await, 1);
+    assert_eq!(
+        count(&pool, "select count(*) from round where state = 'matched'").await,
+        1
+    );
     assert_eq!(count(&pool, "select count(*) from match_group where thread_id is not null and intro_message_id is not null").await, 4);
     assert_eq!(count(&pool, "select count(*) from group_member").await, 9);
-    assert_eq!(count(&pool, "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'").await, 5);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'"
+        )
+        .await,
+        5
+    );
     assert_eq!(count(&pool, "select count(*) from delivery where kind in ('nudge', 'feedback') and state = 'pending'").await, 8);
 }
 
@@ -151,29 +196,77 @@ async fn we_met_skip_and_a_click_from_outside_the_group() {
     let outsider = (1..=4).map(member).find(|m| !pair.contains(m)).unwrap();
     let met = custom_id(&intro, "We met");
 
-    let handle = env.fake.click(ButtonClick::new(intro.id, &met).by(pair[0])).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(intro.id, &met).by(pair[0]))
+        .await;
     let update = env.fake.reply_to(&handle, WAIT).await;
     assert!(!update.ephemeral);
-    assert!(update.content.contains("✅ **We met:**"), "{}", update.content);
-    assert_eq!(update.buttons().len(), 3, "the buttons stay for the other member");
+    assert!(
+        update.content.contains("✅ **We met:**"),
+        "{}",
+        update.content
+    );
+    assert_eq!(
+        update.buttons().len(),
+        3,
+        "the buttons stay for the other member"
+    );
     // Once per member: a second click records nothing new.
-    let again = env.fake.click(ButtonClick::new(intro.id, &met).by(pair[0])).await;
+    let again = env
+        .fake
+        .click(ButtonClick::new(intro.id, &met).by(pair[0]))
+        .await;
     env.fake.reply_to(&again, WAIT).await;
     let pool = db(&env).await;
-    assert_eq!(count(&pool, "select count(*) from outcome where status = 'met'").await, 1);
+    assert_eq!(
+        count(&pool, "select count(*) from outcome where status = 'met'").await,
+        1
+    );
 
-    let stranger = env.fake.click(ButtonClick::new(intro.id, &met).by(outsider)).await;
+    let stranger = env
+        .fake
+        .click(ButtonClick::new(intro.id, &met).by(outsider))
+        .await;
     let refused = env.fake.reply_to(&stranger, WAIT).await;
     assert_private_reply(&refused, "for the members of this chat only");
-    assert_eq!(count(&pool, &format!("select count(*) from outcome where user_id = {}", outsider as i64)).await, 0);
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "select count(*) from outcome where user_id = {}",
+                outsider as i64
+            )
+        )
+        .await,
+        0
+    );
 
     let skip = custom_id(&intro, "Skip this round");
-    let handle = env.fake.click(ButtonClick::new(intro.id, &skip).by(pair[1])).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(intro.id, &skip).by(pair[1]))
+        .await;
     let told = env.fake.reply_to(&handle, WAIT).await;
     assert!(!told.ephemeral, "the rest of the group is told");
-    assert!(told.content.contains("can't make it this round, and that's completely fine"), "{}", told.content);
-    assert_eq!(count(&pool, "select count(*) from outcome where status = 'skipped'").await, 1);
-    let twice = env.fake.click(ButtonClick::new(intro.id, &skip).by(pair[1])).await;
+    assert!(
+        told.content
+            .contains("can't make it this round, and that's completely fine"),
+        "{}",
+        told.content
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from outcome where status = 'skipped'"
+        )
+        .await,
+        1
+    );
+    let twice = env
+        .fake
+        .click(ButtonClick::new(intro.id, &skip).by(pair[1]))
+        .await;
     assert_private_reply(&env.fake.reply_to(&twice, WAIT).await, "already skipped");
 }
 
@@ -195,7 +288,10 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
     let (met_thread, met_intro) = (threads[0].0, threads[0].1[0].clone());
     let quiet_thread = threads[1].0;
     let first = *mentioned(&met_intro).iter().next().unwrap();
-    let handle = env.fake.click(ButtonClick::new(met_intro.id, &custom_id(&met_intro, "We met")).by(first)).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(met_intro.id, &custom_id(&met_intro, "We met")).by(first))
+        .await;
     env.fake.reply_to(&handle, WAIT).await;
 
     // Halfway through the round: move the nudges' due time to now.
@@ -208,10 +304,21 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
         .fake
         .wait_for_message(quiet_thread, |m| m.content.contains("gentle nudge"), WAIT)
         .await;
-    assert!(nudge.content.contains("Don't cancel just because there's not much to talk about"));
+    assert!(nudge
+        .content
+        .contains("Don't cancel just because there's not much to talk about"));
     assert_eq!(mentioned(&nudge).len(), 2);
-    crate::helpers::wait_for_count(&pool, "select count(*) from delivery where kind = 'nudge' and state = 'done'", 2).await;
-    assert_eq!(env.fake.messages_in(met_thread).len(), 1, "a group that met is not nudged");
+    crate::helpers::wait_for_count(
+        &pool,
+        "select count(*) from delivery where kind = 'nudge' and state = 'done'",
+        2,
+    )
+    .await;
+    assert_eq!(
+        env.fake.messages_in(met_thread).len(),
+        1,
+        "a group that met is not nudged"
+    );
 
     sqlx::query("update delivery set due_at = '2000-01-01T00:00:00Z' where kind = 'feedback'")
         .execute(&pool)
@@ -219,13 +326,27 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
         .unwrap();
     let question = env
         .fake
-        .wait_for_message(quiet_thread, |m| m.content.contains("How was your round 1 chat?"), WAIT)
+        .wait_for_message(
+            quiet_thread,
+            |m| m.content.contains("How was your round 1 chat?"),
+            WAIT,
+        )
         .await;
     let great = custom_id(&question, "😊 Great");
     let asker = *mentioned(&nudge).iter().next().unwrap();
-    let handle = env.fake.click(ButtonClick::new(question.id, &great).by(asker)).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(question.id, &great).by(asker))
+        .await;
     assert_private_reply(&env.fake.reply_to(&handle, WAIT).await, "Thanks!");
-    assert_eq!(count(&pool, "select count(*) from feedback where rating = 'great'").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from feedback where rating = 'great'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -235,9 +356,21 @@ async fn a_429_storm_and_500s_during_delivery_lose_nothing_and_double_nothing() 
     for n in 1..=8 {
         join(&env, member(n), choice::PEER).await;
     }
-    env.fake.fail(FailRule::new("POST", "/channels/*/threads").times(6).rate_limited(0.05));
-    env.fake.fail(FailRule::new("POST", "/channels/*/messages").times(3).server_error(500));
-    env.fake.fail(FailRule::new("POST", "/channels/*/messages").times(4).rate_limited(0.05));
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/threads")
+            .times(6)
+            .rate_limited(0.05),
+    );
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/messages")
+            .times(3)
+            .server_error(500),
+    );
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/messages")
+            .times(4)
+            .rate_limited(0.05),
+    );
     match_now(&env).await;
     summary(&env, 1).await;
     let threads = threads_with_intros(&env);
@@ -245,12 +378,29 @@ async fn a_429_storm_and_500s_during_delivery_lose_nothing_and_double_nothing() 
     for (_, messages) in &threads {
         assert_eq!(messages.len(), 1, "one intro per thread");
     }
-    let summaries = env.fake.messages_in(ids::MENTORING).into_iter().filter(|m| m.content.contains("**Round 1**")).count();
+    let summaries = env
+        .fake
+        .messages_in(ids::MENTORING)
+        .into_iter()
+        .filter(|m| m.content.contains("**Round 1**"))
+        .count();
     assert_eq!(summaries, 1);
-    let injected = env.fake.requests().into_iter().filter(|r| r.injected.is_some()).count();
+    let injected = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.injected.is_some())
+        .count();
     assert_eq!(injected, 13, "every injected failure was met and retried");
     let pool = db(&env).await;
-    assert_eq!(count(&pool, "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'").await, 5);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'"
+        )
+        .await,
+        5
+    );
 }
 
 #[tokio::test]
@@ -261,24 +411,53 @@ async fn a_bot_killed_mid_delivery_resumes_after_restart_without_doubles() {
         join(&env, member(n), choice::PEER).await;
     }
     // The second intro reaches Discord, but the bot dies before it hears back.
-    env.fake.fail(FailRule::new("POST", "/channels/*/messages").times(1).act_then_delay(Duration::ZERO));
-    env.fake.fail(FailRule::new("POST", "/channels/*/messages").times(1).act_then_delay(Duration::from_secs(30)));
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/messages")
+            .times(1)
+            .act_then_delay(Duration::ZERO),
+    );
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/messages")
+            .times(1)
+            .act_then_delay(Duration::from_secs(30)),
+    );
     match_now(&env).await;
     env.fake
-        .wait_until(WAIT, "the slow intro to arrive", |f| {
-            (f.calls_to("POST", "/channels/*/messages").len() >= 2).then_some(())
+        .wait_until(WAIT, "the second intro to reach Discord", |f| {
+            let intros = f
+                .threads()
+                .iter()
+                .filter(|t| !f.messages_in(t.id).is_empty())
+                .count();
+            (intros >= 2).then_some(())
         })
         .await;
     env.restart_bot().await;
     summary(&env, 1).await;
+    // The restarted bot looked in the thread and adopted the intro instead of resending it.
+    env.bot
+        .wait_for_log("found the message an earlier attempt sent", WAIT)
+        .await;
     let threads = threads_with_intros(&env);
     assert_eq!(threads.len(), 4);
     for (thread, messages) in &threads {
-        assert_eq!(messages.len(), 1, "thread {thread} got {} intros", messages.len());
+        assert_eq!(
+            messages.len(),
+            1,
+            "thread {thread} got {} intros",
+            messages.len()
+        );
     }
     let pool = db(&env).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
-    assert_eq!(count(&pool, "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'").await, 5);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'"
+        )
+        .await,
+        5
+    );
 }
 
 #[tokio::test]
@@ -287,11 +466,23 @@ async fn a_thread_that_cannot_be_created_falls_back_to_dms_and_the_summary_says_
     set_up_program(&env).await;
     join(&env, member(1), choice::PEER).await;
     join(&env, member(2), choice::PEER).await;
-    env.fake.fail(FailRule::new("POST", "/channels/*/threads").times(1).missing_permissions());
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/threads")
+            .times(1)
+            .missing_permissions(),
+    );
     match_now(&env).await;
     let summary = summary(&env, 1).await;
-    assert!(summary.content.contains("1 group(s) were told by DM"), "{}", summary.content);
-    assert!(summary.content.contains("could not create private threads"), "{}", summary.content);
+    assert!(
+        summary.content.contains("1 group(s) were told by DM"),
+        "{}",
+        summary.content
+    );
+    assert!(
+        summary.content.contains("could not create private threads"),
+        "{}",
+        summary.content
+    );
     for n in [1, 2] {
         let dms = env.fake.dms_to(member(n));
         assert_eq!(dms.len(), 1, "one DM each");
@@ -311,7 +502,14 @@ async fn a_paused_member_is_not_matched() {
     assert!(started.contains("1 chats for 2 people"), "{started}");
     summary(&env, 1).await;
     let pool = db(&env).await;
-    let matched = count(&pool, &format!("select count(*) from group_member where user_id = {}", member(3) as i64)).await;
+    let matched = count(
+        &pool,
+        &format!(
+            "select count(*) from group_member where user_id = {}",
+            member(3) as i64
+        ),
+    )
+    .await;
     assert_eq!(matched, 0);
 }
 
@@ -323,23 +521,46 @@ async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
         join(&env, member(n), choice::PEER).await;
     }
     let preview = run(&env, admin("match-now").opt("preview", true).by(ids::CORA)).await;
-    assert_private(&preview, &["Preview: 3 chats for 6 people", "Nothing is sent until you click Confirm"]);
+    assert_private(
+        &preview,
+        &[
+            "Preview: 3 chats for 6 people",
+            "Nothing is sent until you click Confirm",
+        ],
+    );
     let pool = db(&env).await;
-    assert_eq!(count(&pool, "select count(*) from round").await, 0, "a preview starts nothing");
+    assert_eq!(
+        count(&pool, "select count(*) from round").await,
+        0,
+        "a preview starts nothing"
+    );
     assert!(env.fake.threads().is_empty());
     let proposed: Value = serde_json::from_str(
-        &sqlx::query_scalar::<_, String>("select groups_json from round_preview").fetch_one(&pool).await.unwrap(),
+        &sqlx::query_scalar::<_, String>("select groups_json from round_preview")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
     )
     .unwrap();
 
     let message_id = preview.message_id.expect("the preview is a message");
     let confirm = preview.buttons()[0].custom_id.clone().unwrap();
     // Only a coordinator may confirm.
-    let handle = env.fake.click(ButtonClick::new(message_id, &confirm).by(ids::ADA)).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(message_id, &confirm).by(ids::ADA))
+        .await;
     assert_private_reply(&env.fake.reply_to(&handle, WAIT).await, "Only coordinators");
-    let handle = env.fake.click(ButtonClick::new(message_id, &confirm).by(ids::CORA)).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(message_id, &confirm).by(ids::CORA))
+        .await;
     let confirmed = env.fake.reply_to(&handle, WAIT).await;
-    assert!(confirmed.content.contains("✅ Confirmed"), "{}", confirmed.content);
+    assert!(
+        confirmed.content.contains("✅ Confirmed"),
+        "{}",
+        confirmed.content
+    );
     summary(&env, 1).await;
 
     let stored: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -352,12 +573,22 @@ async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
     let mut expected = Vec::new();
     for (position, group) in proposed["groups"].as_array().unwrap().iter().enumerate() {
         for member in group["members"].as_array().unwrap() {
-            expected.push((position as i64, member[0].as_u64().unwrap() as i64, proposed["seed"].as_i64().unwrap()));
+            expected.push((
+                position as i64,
+                member[0].as_u64().unwrap() as i64,
+                proposed["seed"].as_i64().unwrap(),
+            ));
         }
     }
-    assert_eq!(stored, expected, "the same groups, in the same order, with the same seed");
+    assert_eq!(
+        stored, expected,
+        "the same groups, in the same order, with the same seed"
+    );
     // A second Confirm does not run it again.
-    let handle = env.fake.click(ButtonClick::new(message_id, &confirm).by(ids::CORA)).await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(message_id, &confirm).by(ids::CORA))
+        .await;
     assert_private_reply(&env.fake.reply_to(&handle, WAIT).await, "already confirmed");
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
 }

@@ -19,14 +19,20 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
     let store = Store::open(&url, 1, Duration::from_secs(5)).await.unwrap();
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
     let yesterday = Utc::now() - chrono::Duration::days(1);
-    store.set_channels(ids::GUILD, ids::MENTORING, None, ten_days_ago).await.unwrap();
+    store
+        .set_channels(ids::GUILD, ids::MENTORING, None, ten_days_ago)
+        .await
+        .unwrap();
     let schedule = Schedule {
         cadence: Cadence::Weekly,
         weekday: yesterday.weekday(),
         hour: 0,
         time_zone: chrono_tz::UTC,
     };
-    store.set_schedule(ids::GUILD, &schedule, ten_days_ago).await.unwrap();
+    store
+        .set_schedule(ids::GUILD, &schedule, ten_days_ago)
+        .await
+        .unwrap();
     for n in 1..=4 {
         let change = ProfileChange {
             role: Role::Peer,
@@ -36,7 +42,16 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
             modality: None,
             capacity: None,
         };
-        store.join(ids::GUILD, member(n), &format!("member{n}"), &change, ten_days_ago).await.unwrap();
+        store
+            .join(
+                ids::GUILD,
+                member(n),
+                &format!("member{n}"),
+                &change,
+                ten_days_ago,
+            )
+            .await
+            .unwrap();
     }
 }
 
@@ -44,19 +59,37 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
 async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     prepare_missed_round(dir.path()).await;
-    let fake = crate::support::fake_discord::FakeDiscord::start(FakeConfig::default().with_generated_members(4)).await;
+    let fake = crate::support::fake_discord::FakeDiscord::start(
+        FakeConfig::default().with_generated_members(4),
+    )
+    .await;
     let config = dir.path().join("fast.toml");
     std::fs::write(&config, FAST).unwrap();
-    let options = BotOptions::new(dir.path().join("hallway.db")).args(&["--config", &config.display().to_string(), "run"]);
+    let options = BotOptions::new(dir.path().join("hallway.db")).args(&[
+        "--config",
+        &config.display().to_string(),
+        "run",
+    ]);
     let mut bot = BotProcess::spawn(&fake, &options);
     let summary_message = fake
         .wait_for_message(ids::MENTORING, |m| m.content.contains("**Round 1**"), WAIT)
         .await;
-    assert!(summary_message.content.contains("2 chats this round, 4 people"));
-    let pool = sqlx::SqlitePool::connect(&options.database_url()).await.unwrap();
+    assert!(summary_message
+        .content
+        .contains("2 chats this round, 4 people"));
+    let pool = sqlx::SqlitePool::connect(&options.database_url())
+        .await
+        .unwrap();
     // Two slots were missed (yesterday's and the one a week before): one round, not two.
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
-    assert_eq!(count(&pool, "select count(*) from round where trigger = 'schedule'").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from round where trigger = 'schedule'"
+        )
+        .await,
+        1
+    );
 
     // A restart, and several more scheduler passes, run nothing again.
     bot.kill().await;
@@ -68,7 +101,11 @@ async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
     .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
-    let summaries = fake.messages_in(ids::MENTORING).into_iter().filter(|m| m.content.contains("**Round")).count();
+    let summaries = fake
+        .messages_in(ids::MENTORING)
+        .into_iter()
+        .filter(|m| m.content.contains("**Round"))
+        .count();
     assert_eq!(summaries, 1, "nothing posted twice");
     drop(bot);
 }
@@ -92,7 +129,11 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(count(&pool, "select count(*) from round").await, 0, "paused: nothing runs");
+    assert_eq!(
+        count(&pool, "select count(*) from round").await,
+        0,
+        "paused: nothing runs"
+    );
     let refused = crate::helpers::run(&env, admin("match-now").by(ids::CORA)).await;
     assert_private(&refused, &["The program is paused"]);
 
@@ -101,8 +142,14 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     // Resuming starts from the next slot: the weeks spent paused are not caught up.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 0);
-    let next: String = sqlx::query_scalar("select schedule_anchor from community").fetch_one(&pool).await.unwrap();
-    assert!(next.starts_with(&Utc::now().format("%Y-%m-%d").to_string()), "{next}");
+    let next: String = sqlx::query_scalar("select schedule_anchor from community")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        next.starts_with(&Utc::now().format("%Y-%m-%d").to_string()),
+        "{next}"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +165,10 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
         hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),
         hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),
     );
-    let started = [a.unwrap(), b.unwrap()].iter().filter(|r| r.is_some()).count();
+    let started = [a.unwrap(), b.unwrap()]
+        .iter()
+        .filter(|r| r.is_some())
+        .count();
     assert_eq!(started, 1);
     let pool = store.pool();
     wait_for_count(pool, "select count(*) from round", 1).await;

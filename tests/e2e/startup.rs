@@ -71,7 +71,22 @@ async fn identifies_then_registers_the_command_set() {
     let admin = &commands[1];
     // Hidden from members without Manage Server (0x20) by Discord itself.
     assert_eq!(admin["default_member_permissions"], "32");
-    assert_eq!(option_names(admin), ["setup", "schedule", "matching"]);
+    assert_eq!(
+        option_names(admin),
+        [
+            "setup",
+            "schedule",
+            "matching",
+            "match-now",
+            "pause-program",
+            "resume-program",
+            "prompts"
+        ]
+    );
+    assert_eq!(option_names(subcommand(admin, "match-now")), ["preview"]);
+    let prompts = subcommand(admin, "prompts");
+    assert_eq!(prompts["type"], 2, "a subcommand group");
+    assert_eq!(option_names(prompts), ["add", "list", "remove"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
         ["channel", "celebrations_channel"]

@@ -20,7 +20,10 @@ use crate::storage::Trigger;
 #[poise::command(slash_command, guild_only, rename = "pause-program")]
 pub async fn pause_program(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    ctx.data().store.set_program_paused(guild_id, true, Utc::now()).await?;
+    ctx.data()
+        .store
+        .set_program_paused(guild_id, true, Utc::now())
+        .await?;
     reply_private(
         ctx,
         "The program is paused: no new rounds start until `/hallway-admin resume-program`. \
@@ -85,9 +88,17 @@ pub async fn match_now(
         .await?;
         return Ok(());
     }
-    let round = rounds::save_round(&data.store, &community, &plan, Trigger::Manual, now, now, None)
-        .await?
-        .context("a round started by hand is always saved")?;
+    let round = rounds::save_round(
+        &data.store,
+        &community,
+        &plan,
+        Trigger::Manual,
+        now,
+        now,
+        None,
+    )
+    .await?
+    .context("a round started by hand is always saved")?;
     data.wake.notify_one();
     reply_private(ctx, &render::round_started(round.number, &plan, &community)).await?;
     Ok(())
@@ -110,20 +121,37 @@ pub async fn confirm_preview(
         return respond(ctx, click, private(NOT_A_COORDINATOR)).await;
     }
     let Some(preview) = data.store.preview(guild_id, preview_id).await? else {
-        return respond(ctx, click, private("This preview no longer exists. Run `/hallway-admin match-now preview:true` again.")).await;
+        return respond(
+            ctx,
+            click,
+            private(
+                "This preview no longer exists. Run `/hallway-admin match-now preview:true` again.",
+            ),
+        )
+        .await;
     };
     if preview.confirmed_round_id.is_some() {
-        return respond(ctx, click, private("This preview was already confirmed; its round is running.")).await;
+        return respond(
+            ctx,
+            click,
+            private("This preview was already confirmed; its round is running."),
+        )
+        .await;
     }
     let community = data.store.community(guild_id).await?;
     if let Err(err) = ready_for_a_round(&community) {
         return respond(ctx, click, private(&err.0)).await;
     }
-    let plan: Plan = serde_json::from_str(&preview.plan_json).context("stored preview is unreadable")?;
+    let plan: Plan =
+        serde_json::from_str(&preview.plan_json).context("stored preview is unreadable")?;
     let now = Utc::now();
     for group in &plan.groups {
         for (user, _) in &group.members {
-            let still_there = data.store.member(guild_id, *user).await?.is_some_and(|m| m.is_matchable(now));
+            let still_there = data
+                .store
+                .member(guild_id, *user)
+                .await?
+                .is_some_and(|m| m.is_matchable(now));
             if !still_there {
                 return respond(
                     ctx,
@@ -134,10 +162,23 @@ pub async fn confirm_preview(
             }
         }
     }
-    let Some(round) =
-        rounds::save_round(&data.store, &community, &plan, Trigger::Manual, now, now, Some(preview_id)).await?
+    let Some(round) = rounds::save_round(
+        &data.store,
+        &community,
+        &plan,
+        Trigger::Manual,
+        now,
+        now,
+        Some(preview_id),
+    )
+    .await?
     else {
-        return respond(ctx, click, private("This preview was already confirmed; its round is running.")).await;
+        return respond(
+            ctx,
+            click,
+            private("This preview was already confirmed; its round is running."),
+        )
+        .await;
     };
     data.wake.notify_one();
     let text = format!(
@@ -149,7 +190,12 @@ pub async fn confirm_preview(
         .content(render::fit(&text))
         .components(Vec::new())
         .allowed_mentions(serenity::CreateAllowedMentions::new());
-    respond(ctx, click, serenity::CreateInteractionResponse::UpdateMessage(update)).await
+    respond(
+        ctx,
+        click,
+        serenity::CreateInteractionResponse::UpdateMessage(update),
+    )
+    .await
 }
 
 fn ready_for_a_round(community: &Community) -> Result<(), InputError> {

@@ -13,7 +13,12 @@ use crate::domain::prompts::{self, Category};
 use crate::domain::validate::{self, InputError};
 
 /// Manage the icebreaker prompts groups get.
-#[poise::command(slash_command, guild_only, subcommands("add", "list", "remove"), subcommand_required)]
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("add", "list", "remove"),
+    subcommand_required
+)]
 pub async fn prompts(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
@@ -32,7 +37,13 @@ async fn add(
     let key = ctx
         .data()
         .store
-        .add_prompt(guild_id, category.0, &text, ctx.author().id.get(), Utc::now())
+        .add_prompt(
+            guild_id,
+            category.0,
+            &text,
+            ctx.author().id.get(),
+            Utc::now(),
+        )
         .await?;
     reply_private(ctx, &format!("Added `{key}` ({}): {text}", category.0)).await?;
     Ok(())
@@ -47,18 +58,28 @@ async fn list(ctx: Context<'_>) -> Result<(), Error> {
     for prompt in prompts::built_in() {
         *by_category.entry(prompt.category).or_default() += 1;
     }
-    let library: Vec<String> = by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let library: Vec<String> = by_category
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
     let mut text = format!(
         "**Built-in library:** {} prompts ({}).\n",
         by_category.values().sum::<usize>(),
         library.join(", ")
     );
     if custom.is_empty() {
-        text.push_str("**This server's prompts:** none yet. Add one with `/hallway-admin prompts add`.");
+        text.push_str(
+            "**This server's prompts:** none yet. Add one with `/hallway-admin prompts add`.",
+        );
     } else {
-        text.push_str("**This server's prompts** (remove with `/hallway-admin prompts remove key:<key>`):\n");
+        text.push_str(
+            "**This server's prompts** (remove with `/hallway-admin prompts remove key:<key>`):\n",
+        );
         for prompt in &custom {
-            text.push_str(&format!("`{}` ({}) {}\n", prompt.key, prompt.category, prompt.text));
+            text.push_str(&format!(
+                "`{}` ({}) {}\n",
+                prompt.key, prompt.category, prompt.text
+            ));
         }
     }
     reply_private(ctx, &render::fit(&text)).await?;
@@ -73,7 +94,12 @@ async fn remove(
 ) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let key = key.trim();
-    if !ctx.data().store.remove_prompt(guild_id, key, Utc::now()).await? {
+    if !ctx
+        .data()
+        .store
+        .remove_prompt(guild_id, key, Utc::now())
+        .await?
+    {
         return Err(InputError::new(format!(
             "There is no prompt `{}` of this server's to remove. `/hallway-admin prompts list` shows the keys; \
              built-in prompts cannot be removed.",
