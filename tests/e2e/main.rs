@@ -7,6 +7,7 @@ mod support;
 mod helpers;
 
 mod admin;
+mod bench;
 mod members;
 mod resilience;
 mod rounds;
