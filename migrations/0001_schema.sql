@@ -24,8 +24,10 @@ create table community (
     program_end             text,
     welcome_text            text,
     paused                  integer not null default 0 check (paused in (0, 1)),
+    -- Watercooler discussion prompts: a channel, how often, and from when.
     watercooler_channel_id  integer,
     watercooler_cadence     text check (watercooler_cadence in ('daily', 'weekly', 'biweekly')),
+    watercooler_anchor      text,
     created_at              text not null,
     updated_at              text not null
 );
@@ -186,13 +188,21 @@ create table win (
     created_at   text    not null
 );
 
--- Automatic posts (program halfway, chat milestones, anniversaries, watercooler prompts),
--- each posted at most once: the key names the occasion.
+-- Posts that are not part of a round: wins, program and member milestones, watercooler
+-- prompts. Each is claimed once under a key that names the occasion (e.g. `win:12`,
+-- `chats:<user>:5`, `watercooler:40`), then delivered like the round outbox.
 create table announcement (
     guild_id    integer not null references community (guild_id),
     key         text    not null,
-    state       text    not null default 'pending' check (state in ('pending', 'done')),
+    -- What to post, as JSON the bot renders at delivery time.
+    detail      text    not null,
+    state       text    not null default 'pending' check (state in ('pending', 'done', 'failed')),
+    attempts    integer not null default 0,
+    last_error  text,
+    channel_id  integer,
     message_id  integer,
     created_at  text    not null,
+    done_at     text,
     primary key (guild_id, key)
 );
+create index announcement_pending on announcement (state);

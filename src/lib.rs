@@ -2,6 +2,8 @@
 
 /// What each subcommand does, from settings to a running bot.
 pub mod app;
+/// Wins, milestones and watercooler prompts: claimed once, then delivered.
+pub mod celebrations;
 /// Command-line interface: the subcommands and their options.
 pub mod cli;
 /// Typed settings: defaults, config file, environment.

@@ -235,6 +235,8 @@ pub enum Message {
         round_number: u32,
         members: Vec<UserId>,
     },
+    /// A win, a milestone or a watercooler prompt.
+    Celebration(crate::celebrations::Occasion),
     /// Near the end of the round: how was it?
     Feedback {
         guild_id: u64,
@@ -300,6 +302,13 @@ pub trait Courier: Send + Sync {
     ) -> impl Future<Output = Result<u64, SendError>> + Send;
 
     fn open_dm(&self, user_id: u64) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    fn react(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        emoji: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 /// How hard delivery tries before leaving a message for the next pass.

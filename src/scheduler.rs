@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
+use crate::celebrations;
 use crate::domain::schedule;
 use crate::rounds::{self, Courier, RetryPolicy};
 use crate::storage::Store;
@@ -45,6 +46,12 @@ impl<C: Courier> Scheduler<C> {
             }
             Ok(_) => {}
             Err(err) => tracing::error!(error = format!("{err:#}"), "delivery pass failed"),
+        }
+        if let Err(err) = celebrations::claim_due(&self.store, now).await {
+            tracing::error!(error = format!("{err:#}"), "could not claim celebrations");
+        }
+        if let Err(err) = celebrations::deliver_pending(&self.store, &self.courier).await {
+            tracing::error!(error = format!("{err:#}"), "could not deliver celebrations");
         }
     }
 

@@ -52,6 +52,7 @@ pub async fn handle(
         button::CONFIRM => {
             super::commands::confirm_preview(ctx, data, click, guild_id, target).await
         }
+        button::FORGET => super::commands::confirm_forget(ctx, data, click, guild_id, target).await,
         _ => Ok(()),
     }
 }

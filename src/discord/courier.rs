@@ -11,6 +11,7 @@ use serenity::{
 };
 
 use super::render::{self, button};
+use crate::celebrations::Occasion;
 use crate::rounds::{Courier, Message, SendError};
 
 /// A request that takes longer than this is treated as failed (and looked up on retry).
@@ -59,18 +60,33 @@ impl Courier for DiscordCourier {
         let (content, outgoing) = build(message);
         let channel = ChannelId::new(channel_id);
         if recovering {
+            let embed_text = embed_text(message);
             let recent =
                 guarded(channel.messages(&*self.http, GetMessages::new().limit(25))).await?;
-            if let Some(sent) = recent
-                .iter()
-                .find(|m| m.author.id == self.bot_id && m.content == content)
-            {
+            let same = |m: &&serenity::Message| {
+                m.author.id == self.bot_id
+                    && m.content == content
+                    && embed_text.as_deref().is_none_or(|text| {
+                        m.embeds.first().and_then(|e| e.description.as_deref()) == Some(text)
+                    })
+            };
+            if let Some(sent) = recent.iter().find(same) {
                 tracing::info!(message = %sent.id, "found the message an earlier attempt sent");
                 return Ok(sent.id.get());
             }
         }
         let sent = guarded(channel.send_message(&*self.http, outgoing)).await?;
         Ok(sent.id.get())
+    }
+
+    async fn react(&self, channel_id: u64, message_id: u64, emoji: &str) -> Result<(), SendError> {
+        let reaction = serenity::ReactionType::Unicode(emoji.to_string());
+        guarded(ChannelId::new(channel_id).create_reaction(
+            &*self.http,
+            serenity::MessageId::new(message_id),
+            reaction,
+        ))
+        .await
     }
 
     async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
@@ -90,6 +106,7 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
         ),
         Message::DmIntro(view) => (render::intro(view, true, &[]), Vec::new(), Vec::new()),
         Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
+        Message::Celebration(occasion) => (render::occasion(occasion), Vec::new(), Vec::new()),
         Message::Nudge {
             round_number,
             members,
@@ -119,11 +136,22 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
     };
     // Mentioning the members is what adds them to the private thread: no extra calls.
     let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::new));
-    let outgoing = CreateMessage::new()
+    let mut outgoing = CreateMessage::new()
         .content(content.clone())
         .allowed_mentions(allowed)
         .components(components);
+    if let Message::Celebration(Occasion::Win(win)) = message {
+        outgoing = outgoing.embed(render::win_embed(win));
+    }
     (content, outgoing)
+}
+
+/// The text of the message's embed, which tells two wins with the same headline apart.
+fn embed_text(message: &Message) -> Option<String> {
+    match message {
+        Message::Celebration(Occasion::Win(win)) => Some(render::win_embed_text(win)),
+        _ => None,
+    }
 }
 
 /// We met / Not yet / Skip this round.

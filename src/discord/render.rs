@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use poise::serenity_prelude as serenity;
 
 use crate::domain::community::{Community, Schedule};
 use crate::domain::member::{Member, Standing};
@@ -176,12 +177,25 @@ pub fn settings(community: &Community) -> String {
             }
         ),
         format!(
-            "Program: {}",
+            "Program: {}{}",
+            community
+                .program
+                .name
+                .as_deref()
+                .map(|n| format!("{n}, "))
+                .unwrap_or_default(),
             if community.paused {
                 "paused"
             } else {
                 "running"
             }
+        ),
+        format!(
+            "Watercooler: {}",
+            community
+                .watercooler
+                .map(|w| format!("{} in <#{}>", w.cadence, w.channel_id))
+                .unwrap_or_else(|| "off".into())
         ),
     ];
     if community.program_channel_id.is_none() {
@@ -266,6 +280,7 @@ pub mod button {
     pub const SKIP: &str = "skip";
     pub const FEEDBACK: &str = "fb";
     pub const CONFIRM: &str = "confirm";
+    pub const FORGET: &str = "forget";
 
     pub fn id(action: &str, guild_id: u64, target: i64) -> String {
         format!("hw:{action}:{guild_id}:{target}")
@@ -565,6 +580,124 @@ pub fn round_started(number: u32, plan: &crate::rounds::Plan, community: &Commun
     );
     for note in &plan.notes {
         text.push_str(&format!("\nNote: {note}"));
+    }
+    fit(&text)
+}
+
+fn ordinal(n: u32) -> String {
+    match n {
+        1 => "first".into(),
+        5 => "5th".into(),
+        10 => "10th".into(),
+        25 => "25th".into(),
+        n if n % 10 == 1 && n % 100 != 11 => format!("{n}st"),
+        n if n % 10 == 2 && n % 100 != 12 => format!("{n}nd"),
+        n if n % 10 == 3 && n % 100 != 13 => format!("{n}rd"),
+        n => format!("{n}th"),
+    }
+}
+
+/// The text of a milestone or watercooler post.
+pub fn occasion(occasion: &crate::celebrations::Occasion) -> String {
+    use crate::celebrations::Occasion;
+    use crate::domain::milestones::Milestone;
+    match occasion {
+        Occasion::Win(win) => format!(
+            "{} {} from {}!",
+            win.kind.emoji(),
+            win.kind.headline(),
+            mention(win.user_id)
+        ),
+        Occasion::Milestone(Milestone::Chats { user_id, count }) => format!(
+            "🎉 {} just had their {} hallway chat! Thank you for showing up for each other.",
+            mention(*user_id),
+            ordinal(*count)
+        ),
+        Occasion::Milestone(Milestone::Anniversary { user_id, years }) => {
+            let span = if *years == 1 {
+                "one year".to_string()
+            } else {
+                format!("{years} years")
+            };
+            format!(
+                "🎂 Happy hallway anniversary, {}: {span} in the program!",
+                mention(*user_id)
+            )
+        }
+        Occasion::Milestone(Milestone::ProgramHalfway { name, end }) => format!(
+            "⛰️ **{}** is halfway through! It runs until {}. Thank you all for every chat so far; \
+             if you've been meaning to meet someone, now is a great time.",
+            name.as_deref().unwrap_or("The program"),
+            end.format("%-d %B %Y")
+        ),
+        Occasion::Milestone(Milestone::ProgramLastMonth { name, end }) => format!(
+            "🏁 **{}** has one month to go: it ends on {}. Make the most of your chats, and \
+             share your wins with `/win`!",
+            name.as_deref().unwrap_or("The program"),
+            end.format("%-d %B %Y")
+        ),
+        Occasion::Watercooler { prompt, .. } => {
+            format!("☕ **Watercooler question:** {prompt}\nAnswer here, or start a thread!")
+        }
+    }
+}
+
+/// The embed of a win: the member, the kind's headline, the description and the link.
+pub fn win_embed(win: &crate::celebrations::WinPost) -> serenity::CreateEmbed {
+    let mut embed = serenity::CreateEmbed::new()
+        .title(format!("{} {}", win.kind.emoji(), win.kind.headline()))
+        .description(win_embed_text(win))
+        .colour(win.kind.colour())
+        .footer(serenity::CreateEmbedFooter::new(
+            "Add a reaction to celebrate!",
+        ));
+    if let Some(link) = &win.link {
+        embed = embed.url(link).field("Link", link, false);
+    }
+    embed
+}
+
+pub fn win_embed_text(win: &crate::celebrations::WinPost) -> String {
+    format!(
+        "**{}** ({}): {}",
+        win.name,
+        mention(win.user_id),
+        win.description
+    )
+}
+
+/// A member's past chats, newest first.
+pub fn history(chats: &[crate::storage::PastChat]) -> String {
+    if chats.is_empty() {
+        return "You haven't had any chats here yet. Once you're matched, they'll show up here."
+            .into();
+    }
+    let mut text = String::from("**Your past chats** (newest first)\n");
+    for chat in chats {
+        let others: Vec<String> = chat
+            .others
+            .iter()
+            .map(|(id, role, name)| match name {
+                Some(_) => format!("{} ({})", mention(*id), role_word(*role)),
+                None => format!("a former member ({})", role_word(*role)),
+            })
+            .collect();
+        let with = if others.is_empty() {
+            "on your own".to_string()
+        } else {
+            format!("with {}", others.join(", "))
+        };
+        let answer = match chat.my_answer {
+            Some(crate::storage::OutcomeStatus::Met) => " · you met ✅",
+            Some(crate::storage::OutcomeStatus::Skipped) => " · you skipped",
+            Some(crate::storage::OutcomeStatus::NotYet) => " · not yet",
+            None => "",
+        };
+        text.push_str(&format!(
+            "Round {} · {}: {with}{answer}\n",
+            chat.round_number,
+            chat.due_at.format("%-d %b %Y")
+        ));
     }
     fit(&text)
 }

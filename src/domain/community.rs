@@ -121,6 +121,75 @@ pub struct Community {
     pub matching: MatchingRules,
     pub program: Program,
     pub paused: bool,
+    pub watercooler: Option<Watercooler>,
+}
+
+/// How often the watercooler posts a discussion prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WatercoolerCadence {
+    Daily,
+    Weekly,
+    Biweekly,
+}
+
+word_enum!(WatercoolerCadence, "watercooler cadence", {
+    Daily => "daily", Weekly => "weekly", Biweekly => "biweekly",
+});
+
+impl WatercoolerCadence {
+    pub fn period(self) -> chrono::Duration {
+        match self {
+            WatercoolerCadence::Daily => chrono::Duration::days(1),
+            WatercoolerCadence::Weekly => chrono::Duration::weeks(1),
+            WatercoolerCadence::Biweekly => chrono::Duration::weeks(2),
+        }
+    }
+}
+
+/// What a coordinator picks for the watercooler: a cadence, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WatercoolerSetting {
+    Daily,
+    Weekly,
+    Biweekly,
+    Off,
+}
+
+word_enum!(WatercoolerSetting, "watercooler setting", {
+    Daily => "daily", Weekly => "weekly", Biweekly => "biweekly", Off => "off",
+});
+
+impl WatercoolerSetting {
+    pub fn cadence(self) -> Option<WatercoolerCadence> {
+        match self {
+            WatercoolerSetting::Daily => Some(WatercoolerCadence::Daily),
+            WatercoolerSetting::Weekly => Some(WatercoolerCadence::Weekly),
+            WatercoolerSetting::Biweekly => Some(WatercoolerCadence::Biweekly),
+            WatercoolerSetting::Off => None,
+        }
+    }
+}
+
+/// Discussion prompts posted to a channel on their own cadence, from `anchor` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watercooler {
+    pub channel_id: u64,
+    pub cadence: WatercoolerCadence,
+    pub anchor: chrono::DateTime<chrono::Utc>,
+}
+
+impl Watercooler {
+    /// The number of the latest post due by `now` (0 is due at once), if any.
+    /// Only the latest is ever posted: a bot that was down does not post a backlog.
+    pub fn due_post(&self, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+        if now < self.anchor {
+            return None;
+        }
+        let period = self.cadence.period().num_seconds();
+        Some((now - self.anchor).num_seconds() / period)
+    }
 }
 
 impl Community {
@@ -135,8 +204,53 @@ impl Community {
             matching: MatchingRules::default(),
             program: Program::default(),
             paused: false,
+            watercooler: None,
         }
     }
+
+    /// Where celebrations go: their own channel, else the program channel.
+    pub fn celebrations_channel(&self) -> Option<u64> {
+        self.celebrations_channel_id.or(self.program_channel_id)
+    }
+}
+
+/// Checks a program's name, dates and welcome text.
+pub fn program(
+    name: &str,
+    start: Option<&str>,
+    end: Option<&str>,
+    welcome: Option<&str>,
+) -> Result<Program, super::validate::InputError> {
+    use super::validate::{self, InputError};
+    let date = |label: &str, value: &str| {
+        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+            InputError::new(format!(
+                "The {label} date '{}' is not a date. Write it as YYYY-MM-DD, e.g. 2026-09-01.",
+                validate::shorten(value.trim(), 30)
+            ))
+        })
+    };
+    let start = start.map(|s| date("start", s)).transpose()?;
+    let end = end.map(|e| date("end", e)).transpose()?;
+    if let (Some(start), Some(end)) = (start, end) {
+        if end <= start {
+            return Err(InputError::new(format!(
+                "The program must end after it starts ({start} to {end}). Check the dates."
+            )));
+        }
+    }
+    Ok(Program {
+        name: Some(validate::text(
+            name,
+            "The program name",
+            validate::PROGRAM_NAME_MAX_CHARS,
+        )?),
+        start,
+        end,
+        welcome: welcome
+            .map(|w| validate::text(w, "The welcome text", validate::WELCOME_MAX_CHARS))
+            .transpose()?,
+    })
 }
 
 /// Checks that a mode and a group size go together.
@@ -155,4 +269,49 @@ pub fn matching_rules(
         group_size,
         cross_institution,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn program_dates_must_be_dates_in_order() {
+        let ok = program(
+            " Spring cohort ",
+            Some("2026-01-05"),
+            Some("2026-06-30"),
+            Some("Welcome!"),
+        )
+        .unwrap();
+        assert_eq!(ok.name.as_deref(), Some("Spring cohort"));
+        assert_eq!(ok.start, chrono::NaiveDate::from_ymd_opt(2026, 1, 5));
+        assert!(program("x", Some("5 Jan"), None, None)
+            .unwrap_err()
+            .0
+            .contains("YYYY-MM-DD"));
+        assert!(program("x", Some("2026-06-30"), Some("2026-01-05"), None)
+            .unwrap_err()
+            .0
+            .contains("must end after"));
+        assert!(program("x", None, None, Some(&"w".repeat(2_000)))
+            .unwrap_err()
+            .0
+            .contains("limit is 1500"));
+    }
+
+    #[test]
+    fn the_watercooler_posts_the_latest_due_slot_only() {
+        let anchor = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
+        let w = Watercooler {
+            channel_id: 1,
+            cadence: WatercoolerCadence::Weekly,
+            anchor,
+        };
+        assert_eq!(w.due_post(anchor - chrono::Duration::seconds(1)), None);
+        assert_eq!(w.due_post(anchor), Some(0));
+        assert_eq!(w.due_post(anchor + chrono::Duration::days(6)), Some(0));
+        assert_eq!(w.due_post(anchor + chrono::Duration::days(22)), Some(3));
+    }
 }

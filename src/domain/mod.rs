@@ -4,9 +4,11 @@
 pub mod community;
 pub mod matching;
 pub mod member;
+pub mod milestones;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;
 pub mod suggest;
 pub mod validate;
+pub mod wins;
 pub mod words;

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::community::{Community, MatchingRules, Program, Schedule};
+use crate::domain::community::{Community, MatchingRules, Program, Schedule, Watercooler};
 use crate::domain::member::GuildId;
 
 #[derive(sqlx::FromRow)]
@@ -25,6 +25,9 @@ struct CommunityRow {
     program_end: Option<NaiveDate>,
     welcome_text: Option<String>,
     paused: bool,
+    watercooler_channel_id: Option<i64>,
+    watercooler_cadence: Option<String>,
+    watercooler_anchor: Option<DateTime<Utc>>,
 }
 
 impl CommunityRow {
@@ -56,6 +59,18 @@ impl CommunityRow {
                 welcome: self.welcome_text,
             },
             paused: self.paused,
+            watercooler: match (
+                self.watercooler_channel_id,
+                self.watercooler_cadence,
+                self.watercooler_anchor,
+            ) {
+                (Some(channel), Some(cadence), Some(anchor)) => Some(Watercooler {
+                    channel_id: discord_id(channel),
+                    cadence: parse_column(&cadence, "community.watercooler_cadence")?,
+                    anchor,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -160,6 +175,74 @@ impl Store {
 }
 
 impl Store {
+    /// The program's name, dates and onboarding text.
+    pub async fn set_program(
+        &self,
+        guild_id: GuildId,
+        program: &Program,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        sqlx::query(
+            "update community set program_name = ?, program_start = ?, program_end = ?, welcome_text = ?,
+                 updated_at = ?
+             where guild_id = ?",
+        )
+        .bind(&program.name)
+        .bind(program.start)
+        .bind(program.end)
+        .bind(&program.welcome)
+        .bind(now)
+        .bind(db_id(guild_id))
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the program")?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Turns the watercooler on (with a channel and cadence, starting now) or off.
+    pub async fn set_watercooler(
+        &self,
+        guild_id: GuildId,
+        watercooler: Option<&Watercooler>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        sqlx::query(
+            "update community set watercooler_channel_id = ?, watercooler_cadence = ?, watercooler_anchor = ?,
+                 updated_at = ?
+             where guild_id = ?",
+        )
+        .bind(watercooler.map(|w| db_id(w.channel_id)))
+        .bind(watercooler.map(|w| w.cadence.as_str()))
+        .bind(watercooler.map(|w| w.anchor))
+        .bind(now)
+        .bind(db_id(guild_id))
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the watercooler")?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every community that has at least one channel set: candidates for celebrations
+    /// and the watercooler.
+    pub async fn communities_with_channels(&self) -> anyhow::Result<Vec<Community>> {
+        let rows: Vec<CommunityRow> = sqlx::query_as(
+            "select * from community
+             where program_channel_id is not null or celebrations_channel_id is not null
+                or watercooler_channel_id is not null
+             order by guild_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot list communities")?;
+        rows.into_iter().map(CommunityRow::into_domain).collect()
+    }
+
     /// Pauses or resumes the whole program. Resuming restarts the schedule from `now`, so
     /// weeks spent paused do not trigger a catch-up round.
     pub async fn set_program_paused(

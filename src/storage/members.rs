@@ -19,6 +19,8 @@ pub struct ProfileChange {
     pub time_of_day: Option<TimeOfDay>,
     pub modality: Option<Modality>,
     pub capacity: Option<u8>,
+    /// Whether chat milestones and anniversaries may be celebrated in public.
+    pub shoutouts: Option<bool>,
 }
 
 impl ProfileChange {
@@ -104,6 +106,12 @@ pub struct Joined {
 }
 
 impl Store {
+    /// Every member who has not left, paused ones included.
+    pub async fn current_members(&self, guild_id: GuildId) -> anyhow::Result<Vec<Member>> {
+        let mut conn = self.pool.acquire().await?;
+        current_members(&mut conn, guild_id).await
+    }
+
     pub async fn member(
         &self,
         guild_id: GuildId,
@@ -127,13 +135,14 @@ impl Store {
         let profile = change.apply(current.as_ref().map(|m| &m.profile));
         sqlx::query(
             "insert into member (guild_id, user_id, display_name, role, time_zone, institution,
-                                 time_of_day, modality, capacity, joined_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 time_of_day, modality, capacity, shoutouts, joined_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              on conflict (guild_id, user_id) do update set
                  display_name = excluded.display_name, role = excluded.role,
                  time_zone = excluded.time_zone, institution = excluded.institution,
                  time_of_day = excluded.time_of_day, modality = excluded.modality,
-                 capacity = excluded.capacity, left_at = null, updated_at = excluded.updated_at",
+                 capacity = excluded.capacity, shoutouts = excluded.shoutouts, left_at = null,
+                 updated_at = excluded.updated_at",
         )
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
@@ -144,6 +153,12 @@ impl Store {
         .bind(profile.time_of_day.as_str())
         .bind(profile.modality.as_str())
         .bind(i64::from(profile.capacity))
+        .bind(
+            change
+                .shoutouts
+                .or(current.as_ref().map(|m| m.shoutouts))
+                .unwrap_or(true),
+        )
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -267,6 +282,7 @@ mod tests {
             time_of_day: None,
             modality: None,
             capacity: None,
+            shoutouts: None,
         }
     }
 
@@ -277,6 +293,7 @@ mod tests {
             institution: Some("MIT".into()),
             modality: Some(Modality::Phone),
             capacity: Some(3),
+            shoutouts: None,
             ..change(Role::Mentor)
         }
         .apply(None);

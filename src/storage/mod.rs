@@ -1,8 +1,10 @@
 //! All SQL lives here. Functions take and return domain types; a write that touches
 //! several rows runs in one transaction.
 
+mod announcements;
 mod communities;
 mod members;
+mod privacy;
 mod prompts;
 mod rounds;
 
@@ -13,7 +15,9 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use announcements::Announcement;
 pub use members::{Joined, ProfileChange};
+pub use privacy::{NewWin, PastChat};
 pub use rounds::{
     Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound,
     OutcomeStatus, RoundFigures, RoundRecord, Trigger,

@@ -227,7 +227,7 @@ impl Store {
     pub async fn matching_input(&self, guild_id: GuildId) -> anyhow::Result<MatchingInput> {
         let guild = db_id(guild_id);
         let mut conn = self.pool.acquire().await?;
-        let members = super::members::current_members(&mut *conn, guild_id).await?;
+        let members = super::members::current_members(&mut conn, guild_id).await?;
         let avoid = sqlx::query("select user_id, avoided_user_id from avoid where guild_id = ?")
             .bind(guild)
             .fetch_all(&mut *conn)

@@ -20,11 +20,18 @@ const MEMBERS: usize = 1_000;
 async fn deliver_round(storm: Option<usize>, settings: &str) -> (Duration, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hallway.db");
-    let store = Store::open(&format!("sqlite://{}", db.display()), 1, Duration::from_secs(5))
+    let store = Store::open(
+        &format!("sqlite://{}", db.display()),
+        1,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    store
+        .set_channels(ids::GUILD, ids::MENTORING, None, now)
         .await
         .unwrap();
-    let now = chrono::Utc::now();
-    store.set_channels(ids::GUILD, ids::MENTORING, None, now).await.unwrap();
     for n in 1..=MEMBERS {
         let change = ProfileChange {
             role: Role::Peer,
@@ -33,8 +40,12 @@ async fn deliver_round(storm: Option<usize>, settings: &str) -> (Duration, usize
             time_of_day: None,
             modality: None,
             capacity: None,
+            shoutouts: None,
         };
-        store.join(ids::GUILD, member(n), &format!("member{n}"), &change, now).await.unwrap();
+        store
+            .join(ids::GUILD, member(n), &format!("member{n}"), &change, now)
+            .await
+            .unwrap();
     }
     drop(store);
     let fake = FakeDiscord::start(FakeConfig::default().with_generated_members(MEMBERS)).await;
@@ -48,15 +59,27 @@ async fn deliver_round(storm: Option<usize>, settings: &str) -> (Duration, usize
     .await;
     fake.wait_for_live(Duration::from_secs(10)).await;
     if let Some(n) = storm {
-        fake.fail(FailRule::new("POST", "/channels/*/threads").times(n / 2).rate_limited(0.3));
-        fake.fail(FailRule::new("POST", "/channels/*/messages").times(n / 2).rate_limited(0.3));
+        fake.fail(
+            FailRule::new("POST", "/channels/*/threads")
+                .times(n / 2)
+                .rate_limited(0.3),
+        );
+        fake.fail(
+            FailRule::new("POST", "/channels/*/messages")
+                .times(n / 2)
+                .rate_limited(0.3),
+        );
     }
     let before = fake.requests().len();
     let started = Instant::now();
     let handle = fake.slash(admin("match-now").by(ids::CORA)).await;
     fake.reply_to(&handle, Duration::from_secs(30)).await;
-    fake.wait_for_message(ids::MENTORING, |m| m.content.contains("**Round 1**"), Duration::from_secs(600))
-        .await;
+    fake.wait_for_message(
+        ids::MENTORING,
+        |m| m.content.contains("**Round 1**"),
+        Duration::from_secs(600),
+    )
+    .await;
     let took = started.elapsed();
     let calls = fake.requests()[before..]
         .iter()
@@ -81,7 +104,8 @@ async fn bench_deliver_a_1000_member_round() {
         "100 injected 429s (retry_after 0.3 s), default retry settings: {groups} groups, {calls} REST calls, delivered in {:.2?}",
         took
     );
-    let quick = "[delivery]\nfirst_wait_ms = 300\nmax_wait_ms = 2000\n[scheduler]\ntick_seconds = 1\n";
+    let quick =
+        "[delivery]\nfirst_wait_ms = 300\nmax_wait_ms = 2000\n[scheduler]\ntick_seconds = 1\n";
     let (took, calls, groups) = deliver_round(Some(100), quick).await;
     println!(
         "100 injected 429s, first wait 300 ms (Discord's usual retry_after): {groups} groups, {calls} REST calls, delivered in {:.2?}",

@@ -8,6 +8,7 @@ mod helpers;
 
 mod admin;
 mod bench;
+mod community;
 mod members;
 mod resilience;
 mod rounds;

@@ -41,6 +41,7 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
             time_of_day: None,
             modality: None,
             capacity: None,
+            shoutouts: None,
         };
         store
             .join(

@@ -34,12 +34,22 @@ async fn identifies_then_registers_the_command_set() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["hallway", "hallway-admin"]);
+    assert_eq!(names, ["hallway", "hallway-admin", "win"]);
 
     let hallway = &commands[0];
     assert_eq!(
         option_names(hallway),
-        ["join", "profile", "pause", "resume", "leave"]
+        [
+            "join",
+            "profile",
+            "pause",
+            "resume",
+            "leave",
+            "avoid",
+            "unavoid",
+            "history",
+            "forget-me"
+        ]
     );
     let join = subcommand(hallway, "join");
     assert_eq!(
@@ -50,23 +60,19 @@ async fn identifies_then_registers_the_command_set() {
             "institution",
             "time_of_day",
             "modality",
-            "capacity"
+            "capacity",
+            "shoutouts"
         ]
     );
     let role = &join["options"][0];
     assert_eq!(role["required"], true);
-    let roles: Vec<&str> = role["choices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(roles, ["mentor", "mentee", "peer"]);
+    assert_eq!(choice_names(role), ["mentor", "mentee", "peer"]);
     assert_eq!(
         join["options"][1]["autocomplete"], true,
         "time zones autocomplete"
     );
     assert_eq!(option_names(subcommand(hallway, "pause")), ["weeks"]);
+    assert_eq!(option_names(subcommand(hallway, "avoid")), ["member"]);
 
     let admin = &commands[1];
     // Hidden from members without Manage Server (0x20) by Discord itself.
@@ -77,16 +83,14 @@ async fn identifies_then_registers_the_command_set() {
             "setup",
             "schedule",
             "matching",
+            "program",
+            "watercooler",
             "match-now",
             "pause-program",
             "resume-program",
             "prompts"
         ]
     );
-    assert_eq!(option_names(subcommand(admin, "match-now")), ["preview"]);
-    let prompts = subcommand(admin, "prompts");
-    assert_eq!(prompts["type"], 2, "a subcommand group");
-    assert_eq!(option_names(prompts), ["add", "list", "remove"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
         ["channel", "celebrations_channel"]
@@ -99,11 +103,46 @@ async fn identifies_then_registers_the_command_set() {
         option_names(subcommand(admin, "matching")),
         ["mode", "group_size", "cross_institution"]
     );
+    assert_eq!(
+        option_names(subcommand(admin, "program")),
+        ["name", "start", "end", "welcome"]
+    );
+    assert_eq!(
+        option_names(subcommand(admin, "watercooler")),
+        ["every", "channel"]
+    );
+    assert_eq!(option_names(subcommand(admin, "match-now")), ["preview"]);
+    let prompts = subcommand(admin, "prompts");
+    assert_eq!(prompts["type"], 2, "a subcommand group");
+    assert_eq!(option_names(prompts), ["add", "list", "remove"]);
+
+    let win = &commands[2];
+    assert_eq!(option_names(win), ["kind", "description", "link"]);
+    assert_eq!(
+        choice_names(&win["options"][0]),
+        [
+            "publication",
+            "grant",
+            "award",
+            "talk",
+            "milestone",
+            "other"
+        ]
+    );
     assert!(
         env.fake.unknown_routes().is_empty(),
         "{:?}",
         env.fake.unknown_routes()
     );
+}
+
+fn choice_names(option: &Value) -> Vec<&str> {
+    option["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod communities;
 mod members;
+mod privacy;
 
 use std::time::Duration;
 

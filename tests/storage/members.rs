@@ -12,6 +12,7 @@ fn mentor_change() -> ProfileChange {
         time_of_day: Some(TimeOfDay::Evening),
         modality: Some(Modality::Walking),
         capacity: Some(3),
+        shoutouts: None,
     }
 }
 
@@ -43,6 +44,7 @@ async fn join_stores_the_profile_and_rejoin_updates_it() {
         time_of_day: None,
         modality: Some(Modality::Video),
         capacity: None,
+        shoutouts: None,
     };
     let again = store
         .join(1, 42, "Ada L.", &update, at(3, 9))

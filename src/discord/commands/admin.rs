@@ -9,7 +9,9 @@ use crate::discord::choices::{autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::community::{self, Cadence, Day, MatchingMode, Schedule};
+use crate::domain::community::{
+    self, Cadence, Day, MatchingMode, Schedule, Watercooler, WatercoolerSetting,
+};
 use crate::domain::validate::{self, InputError};
 
 /// Coordinator tools: channels, schedule, matching, rounds and prompts.
@@ -23,6 +25,8 @@ use crate::domain::validate::{self, InputError};
         "setup",
         "schedule",
         "matching",
+        "program",
+        "watercooler",
         "super::program::match_now",
         "super::program::pause_program",
         "super::program::resume_program",
@@ -122,5 +126,95 @@ async fn matching(
     store.set_matching(guild_id, &rules, Utc::now()).await?;
     let community = store.community(guild_id).await?;
     reply_private(ctx, &format!("Saved.\n{}", render::settings(&community))).await?;
+    Ok(())
+}
+
+/// Name the program, set its dates, and write the welcome new members see.
+#[poise::command(slash_command, guild_only)]
+async fn program(
+    ctx: Context<'_>,
+    #[description = "The program's name"]
+    #[max_length = 100]
+    name: String,
+    #[description = "First day, YYYY-MM-DD"] start: Option<String>,
+    #[description = "Last day, YYYY-MM-DD"] end: Option<String>,
+    #[description = "Shown to everyone who joins: what the program is and what to expect"]
+    #[max_length = 1500]
+    welcome: Option<String>,
+) -> Result<(), Error> {
+    let program = community::program(&name, start.as_deref(), end.as_deref(), welcome.as_deref())?;
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    store.set_program(guild_id, &program, Utc::now()).await?;
+    let mut text = format!("Saved. **{}**", program.name.as_deref().unwrap_or_default());
+    match (program.start, program.end) {
+        (Some(start), Some(end)) => text.push_str(&format!(
+            " runs from {start} to {end}; hallway will celebrate its halfway point and its last month."
+        )),
+        (Some(start), None) => text.push_str(&format!(" starts on {start}.")),
+        (None, Some(end)) => text.push_str(&format!(" ends on {end}.")),
+        (None, None) => text.push('.'),
+    }
+    if let Some(welcome) = &program.welcome {
+        text.push_str(&format!(
+            "\nNew members will read:\n> {}",
+            welcome.replace('\n', "\n> ")
+        ));
+    }
+    reply_private(ctx, &render::fit(&text)).await?;
+    Ok(())
+}
+
+/// Post a discussion prompt to a channel on a cadence, or turn it off.
+#[poise::command(slash_command, guild_only)]
+async fn watercooler(
+    ctx: Context<'_>,
+    #[description = "How often to post, or off"] every: Choice<WatercoolerSetting>,
+    #[description = "Where to post (needed unless turning it off)"]
+    #[channel_types("Text")]
+    channel: Option<serenity::PartialChannel>,
+) -> Result<(), Error> {
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let now = Utc::now();
+    let Some(cadence) = every.0.cadence() else {
+        store.set_watercooler(guild_id, None, now).await?;
+        reply_private(ctx, "The watercooler is off.").await?;
+        return Ok(());
+    };
+    let Some(channel) = channel else {
+        return Err(InputError::new(
+            "Pick a channel for the watercooler, e.g. `/hallway-admin watercooler every:weekly channel:#general`.",
+        )
+        .into());
+    };
+    if channel.kind != serenity::ChannelType::Text {
+        return Err(InputError::new(format!(
+            "<#{}> is not a text channel. Pick a text channel.",
+            channel.id
+        ))
+        .into());
+    }
+    let setting = Watercooler {
+        channel_id: channel.id.get(),
+        cadence,
+        anchor: now,
+    };
+    store.set_watercooler(guild_id, Some(&setting), now).await?;
+    ctx.data().wake.notify_one();
+    reply_private(
+        ctx,
+        &format!(
+            "The watercooler is on: a discussion prompt in <#{}> {}, starting now. Prompts don't repeat \
+             until the library is used up. Turn it off with `/hallway-admin watercooler every:off`.",
+            channel.id,
+            match cadence {
+                community::WatercoolerCadence::Daily => "every day",
+                community::WatercoolerCadence::Weekly => "every week",
+                community::WatercoolerCadence::Biweekly => "every two weeks",
+            }
+        ),
+    )
+    .await?;
     Ok(())
 }

@@ -15,7 +15,17 @@ use crate::storage::ProfileChange;
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("join", "profile", "pause", "resume", "leave"),
+    subcommands(
+        "join",
+        "profile",
+        "pause",
+        "resume",
+        "leave",
+        "super::privacy::avoid",
+        "super::privacy::unavoid",
+        "super::privacy::history",
+        "super::privacy::forget_me"
+    ),
     subcommand_required
 )]
 pub async fn hallway(_ctx: Context<'_>) -> Result<(), Error> {
@@ -24,6 +34,7 @@ pub async fn hallway(_ctx: Context<'_>) -> Result<(), Error> {
 
 /// Opt in to random chats, or update your profile.
 #[poise::command(slash_command, guild_only)]
+#[allow(clippy::too_many_arguments)] // one per slash-command option
 async fn join(
     ctx: Context<'_>,
     #[description = "Your part in the program"] role: Choice<Role>,
@@ -41,6 +52,8 @@ async fn join(
     #[min = 1]
     #[max = 5]
     capacity: Option<i64>,
+    #[description = "Celebrate your chat milestones and anniversaries in public (default: yes)"]
+    shoutouts: Option<bool>,
 ) -> Result<(), Error> {
     let role = role.0;
     let change = ProfileChange {
@@ -53,6 +66,7 @@ async fn join(
         time_of_day: time_of_day.map(|c| c.0),
         modality: modality.map(|c| c.0),
         capacity: capacity.map(validate::mentor_capacity).transpose()?,
+        shoutouts,
     };
     if change.capacity.is_some() && role != Role::Mentor {
         return Err(InputError::new(
@@ -96,7 +110,16 @@ async fn profile(ctx: Context<'_>) -> Result<(), Error> {
     let community = store.community(guild_id).await?;
     let now = Utc::now();
     let next = crate::rounds::next_round_at(store, &community, now).await?;
-    reply_private(ctx, &render::profile(&member, &community, next, now)).await?;
+    let mut text = render::profile(&member, &community, next, now);
+    let avoided = store.avoid_list(guild_id, member.user_id).await?;
+    if !avoided.is_empty() {
+        let names: Vec<String> = avoided.iter().map(|id| format!("<@{id}>")).collect();
+        text.push_str(&format!(
+            "\n\n**Your do-not-match list** (only you can see it): {}",
+            names.join(", ")
+        ));
+    }
+    reply_private(ctx, &text).await?;
     Ok(())
 }
 
@@ -182,7 +205,7 @@ fn author(ctx: Context<'_>) -> UserId {
 }
 
 /// The member's server nickname, else their global display name, else their username.
-async fn display_name(ctx: Context<'_>) -> String {
+pub(crate) async fn display_name(ctx: Context<'_>) -> String {
     match ctx.author_member().await {
         Some(member) => member.display_name().to_string(),
         None => ctx.author().display_name().to_string(),
@@ -190,7 +213,7 @@ async fn display_name(ctx: Context<'_>) -> String {
 }
 
 /// The invoker's membership, or a user error telling them how to join.
-async fn current_member(
+pub(crate) async fn current_member(
     ctx: Context<'_>,
     guild_id: u64,
 ) -> Result<crate::domain::member::Member, Error> {

@@ -1,0 +1,190 @@
+//! Posts around the rounds: wins, program and member milestones, and watercooler
+//! prompts. Each occasion is claimed once under its key, then delivered; a crash
+//! between the two re-delivers, and a post that may have landed is looked up first.
+
+use chrono::{DateTime, Utc};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::community::Community;
+use crate::domain::milestones::{self, Milestone};
+use crate::domain::profile::Role;
+use crate::domain::prompts;
+use crate::domain::wins::WinKind;
+use crate::rounds::{Courier, Message, SendError};
+use crate::storage::Store;
+
+/// What an announcement posts; stored as JSON with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "occasion", rename_all = "kebab-case")]
+pub enum Occasion {
+    Win(WinPost),
+    Milestone(Milestone),
+    Watercooler { prompt_key: String, prompt: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WinPost {
+    pub user_id: u64,
+    pub name: String,
+    pub kind: WinKind,
+    pub description: String,
+    pub link: Option<String>,
+}
+
+/// The reaction added under each win, so others can join in with one click.
+pub const WIN_REACTION: &str = "🎉";
+
+/// Claims every occasion due by `now` in every community with a channel.
+pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    for community in store.communities_with_channels().await? {
+        if community.celebrations_channel().is_some() {
+            claim_milestones(store, &community, now).await?;
+        }
+        if let Some(watercooler) = community.watercooler {
+            if let Some(post) = watercooler.due_post(now) {
+                let key = format!("watercooler:{post}");
+                if !store.announcement_exists(community.guild_id, &key).await? {
+                    let occasion = watercooler_prompt(store, &community, post).await?;
+                    store
+                        .claim_announcement(
+                            community.guild_id,
+                            &key,
+                            &serde_json::to_string(&occasion)?,
+                            now,
+                        )
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn claim_milestones(
+    store: &Store,
+    community: &Community,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let zone = community.schedule.map_or(chrono_tz::UTC, |s| s.time_zone);
+    let today = now.with_timezone(&zone).date_naive();
+    let mut due = milestones::program_milestones(&community.program, today);
+    for (user_id, chats) in store.completed_chats(community.guild_id).await? {
+        if let Some(count) = milestones::chat_milestone(chats) {
+            due.push(Milestone::Chats { user_id, count });
+        }
+    }
+    for member in store.current_members(community.guild_id).await? {
+        if !member.shoutouts {
+            continue;
+        }
+        if let Some(years) = milestones::anniversary(member.joined_at, today) {
+            due.push(Milestone::Anniversary {
+                user_id: member.user_id,
+                years,
+            });
+        }
+    }
+    for milestone in due {
+        let detail = serde_json::to_string(&Occasion::Milestone(milestone.clone()))?;
+        if store
+            .claim_announcement(community.guild_id, &milestone.key(), &detail, now)
+            .await?
+        {
+            tracing::info!(guild = community.guild_id, key = %milestone.key(), "milestone claimed");
+        }
+    }
+    Ok(())
+}
+
+/// A prompt the watercooler has not posted yet (the least used once all have been).
+async fn watercooler_prompt(
+    store: &Store,
+    community: &Community,
+    post: i64,
+) -> anyhow::Result<Occasion> {
+    let used = store.watercooler_prompts_used(community.guild_id).await?;
+    let mut library: Vec<prompts::Prompt> = prompts::built_in()
+        .into_iter()
+        .filter(|p| p.category != prompts::Category::MentorSelfCare)
+        .collect();
+    library.extend(store.custom_prompts(community.guild_id, false).await?);
+    // Seeded by community and post number: the same post picks the same prompt.
+    let mut rng =
+        rand_chacha::ChaCha8Rng::seed_from_u64(community.guild_id ^ (post as u64).rotate_left(32));
+    let roles = [Role::Peer, Role::Peer];
+    let chosen = prompts::choose(&library, &roles, &[used], &mut rng)
+        .cloned()
+        .unwrap_or_else(|| prompts::built_in().remove(0));
+    Ok(Occasion::Watercooler {
+        prompt_key: chosen.key,
+        prompt: chosen.text,
+    })
+}
+
+/// Delivers pending announcements. A temporary Discord failure leaves the rest for the
+/// next pass; a permanent one is recorded and skipped.
+pub async fn deliver_pending<C: Courier>(store: &Store, courier: &C) -> anyhow::Result<u32> {
+    let mut delivered = 0;
+    for announcement in store.pending_announcements(50).await? {
+        let (guild, key) = (announcement.guild_id, announcement.key.as_str());
+        let now = Utc::now();
+        if announcement.attempts >= 50 {
+            store
+                .fail_announcement(guild, key, "gave up after 50 tries", now)
+                .await?;
+            continue;
+        }
+        let occasion: Occasion = match serde_json::from_str(&announcement.detail) {
+            Ok(occasion) => occasion,
+            Err(err) => {
+                store
+                    .fail_announcement(guild, key, &format!("unreadable: {err}"), now)
+                    .await?;
+                continue;
+            }
+        };
+        let community = store.community(guild).await?;
+        let channel = match &occasion {
+            Occasion::Watercooler { .. } => community.watercooler.map(|w| w.channel_id),
+            _ => community.celebrations_channel(),
+        };
+        let Some(channel) = channel else {
+            store
+                .fail_announcement(guild, key, "no channel is set", now)
+                .await?;
+            continue;
+        };
+        store.begin_announcement_attempt(guild, key).await?;
+        let message = Message::Celebration(occasion.clone());
+        match courier
+            .post(channel, &message, announcement.attempts > 0)
+            .await
+        {
+            Ok(message_id) => {
+                if matches!(occasion, Occasion::Win(_)) {
+                    // Best effort: the win is posted either way.
+                    if let Err(err) = courier.react(channel, message_id, WIN_REACTION).await {
+                        tracing::warn!(%err, "could not add the reaction under a win");
+                    }
+                }
+                store
+                    .complete_announcement(guild, key, Some(channel), Some(message_id), now)
+                    .await?;
+                delivered += 1;
+            }
+            Err(SendError::Transient(reason)) => {
+                store.postpone_announcement(guild, key, &reason).await?;
+                tracing::warn!(%reason, key, "announcement will be retried");
+                break;
+            }
+            Err(err) => {
+                store
+                    .fail_announcement(guild, key, &err.to_string(), now)
+                    .await?;
+                tracing::warn!(%err, key, "announcement failed for good");
+            }
+        }
+    }
+    Ok(delivered)
+}

@@ -1,0 +1,217 @@
+//! Wins, the confidential do-not-match list, a member's own history, and forget-me.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{db_id, discord_id, parse_column, Store};
+use crate::domain::member::{GuildId, UserId};
+use crate::domain::profile::Role;
+use crate::domain::wins::WinKind;
+use crate::storage::OutcomeStatus;
+
+/// A win to save, and the post that celebrates it.
+#[derive(Debug, Clone)]
+pub struct NewWin<'a> {
+    pub guild_id: GuildId,
+    pub user_id: UserId,
+    pub kind: WinKind,
+    pub description: &'a str,
+    pub link: Option<&'a str>,
+    /// What the celebration post shows, as stored for delivery.
+    pub detail: &'a str,
+}
+
+/// One past chat, as its member sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastChat {
+    pub round_number: u32,
+    pub due_at: DateTime<Utc>,
+    /// The others in the group: id, role, and name (`None` if they were forgotten).
+    pub others: Vec<(UserId, Role, Option<String>)>,
+    pub my_answer: Option<OutcomeStatus>,
+}
+
+impl Store {
+    /// Saves a win and claims its celebration post (`detail`), in one transaction.
+    pub async fn record_win(&self, win: &NewWin<'_>, now: DateTime<Utc>) -> anyhow::Result<i64> {
+        let mut tx = self.write().await?;
+        super::communities::ensure_community(&mut tx, win.guild_id, now).await?;
+        let win_id: i64 = sqlx::query_scalar(
+            "insert into win (guild_id, user_id, kind, description, link, created_at)
+             values (?, ?, ?, ?, ?, ?) returning win_id",
+        )
+        .bind(db_id(win.guild_id))
+        .bind(db_id(win.user_id))
+        .bind(win.kind.as_str())
+        .bind(win.description)
+        .bind(win.link)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot save the win")?;
+        let key = format!("win:{win_id}");
+        super::announcements::claim(&mut tx, win.guild_id, &key, win.detail, now).await?;
+        tx.commit().await?;
+        Ok(win_id)
+    }
+
+    /// Adds to a member's do-not-match list. Returns false if it was there already.
+    pub async fn avoid(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        other: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "insert into avoid (guild_id, user_id, avoided_user_id, created_at) values (?, ?, ?, ?)
+             on conflict do nothing",
+        )
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .bind(db_id(other))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the do-not-match entry")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes from a member's do-not-match list. Returns false if it was not there.
+    pub async fn unavoid(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        other: UserId,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "delete from avoid where guild_id = ? and user_id = ? and avoided_user_id = ?",
+        )
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .bind(db_id(other))
+        .execute(&self.pool)
+        .await
+        .context("cannot remove the do-not-match entry")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The member's own do-not-match list; only ever shown to the member.
+    pub async fn avoid_list(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+    ) -> anyhow::Result<Vec<UserId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "select avoided_user_id from avoid where guild_id = ? and user_id = ? order by created_at",
+        )
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the do-not-match list")?;
+        Ok(ids.into_iter().map(discord_id).collect())
+    }
+
+    /// The member's past chats, newest first.
+    pub async fn history(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        limit: u32,
+    ) -> anyhow::Result<Vec<PastChat>> {
+        let guild = db_id(guild_id);
+        let rows = sqlx::query(
+            "select g.group_id, r.number, r.due_at,
+                    (select status from outcome o where o.group_id = g.group_id and o.user_id = gm.user_id) as answer
+             from group_member gm join match_group g on g.group_id = gm.group_id
+             join round r on r.round_id = g.round_id
+             where gm.guild_id = ? and gm.user_id = ?
+             order by r.number desc limit ?",
+        )
+        .bind(guild)
+        .bind(db_id(user_id))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the member's history")?;
+        let mut chats = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let group_id: i64 = row.try_get("group_id")?;
+            let others = sqlx::query(
+                "select gm.user_id, gm.role, m.display_name from group_member gm
+                 left join member m on m.guild_id = gm.guild_id and m.user_id = gm.user_id
+                 where gm.group_id = ? and gm.guild_id = ? and gm.user_id <> ? order by gm.rowid",
+            )
+            .bind(group_id)
+            .bind(guild)
+            .bind(db_id(user_id))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|o| {
+                Ok((
+                    discord_id(o.try_get("user_id")?),
+                    parse_column(o.try_get("role")?, "group_member.role")?,
+                    o.try_get("display_name")?,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+            let answer: Option<String> = row.try_get("answer")?;
+            chats.push(PastChat {
+                round_number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or(0),
+                due_at: row.try_get("due_at")?,
+                others,
+                my_answer: answer.as_deref().map(parse_status).transpose()?,
+            });
+        }
+        Ok(chats)
+    }
+
+    /// Deletes everything that names the member in this community: profile, do-not-match
+    /// entries both ways, group seats, answers, wins and their posts' records, previews
+    /// that list them, and pending messages to them. Groups keep their size, so the
+    /// stats still count past chats, anonymously.
+    pub async fn forget_member(&self, guild_id: GuildId, user_id: UserId) -> anyhow::Result<()> {
+        let (guild, user) = (db_id(guild_id), db_id(user_id));
+        let mut tx = self.write().await?;
+        let user_text = user_id.to_string();
+        let statements: [(&str, bool); 11] = [
+            ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
+            ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
+            ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
+            ("delete from delivery where guild_id = ?1 and user_id = ?2", false),
+            ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
+            ("delete from announcement where guild_id = ?1 and key in
+                (select 'win:' || win_id from win where guild_id = ?1 and user_id = ?2)", false),
+            ("delete from win where guild_id = ?1 and user_id = ?2", false),
+            ("delete from announcement where guild_id = ?1 and (key like 'chats:' || ?3 || ':%'
+                or key like 'anniversary:' || ?3 || ':%')", true),
+            ("delete from round_preview where guild_id = ?1 and (requested_by = ?2 or instr(groups_json, ?3) > 0)", true),
+            ("update prompt set created_by = 0 where guild_id = ?1 and created_by = ?2", false),
+            ("delete from member where guild_id = ?1 and user_id = ?2", false),
+        ];
+        for (sql, uses_text) in statements {
+            let mut query = sqlx::query(sql).bind(guild).bind(user);
+            if uses_text {
+                query = query.bind(&user_text);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("forget-me failed at: {sql}"))?;
+        }
+        tx.commit().await.context("cannot commit forget-me")?;
+        Ok(())
+    }
+}
+
+fn parse_status(s: &str) -> anyhow::Result<OutcomeStatus> {
+    Ok(match s {
+        "met" => OutcomeStatus::Met,
+        "not-yet" => OutcomeStatus::NotYet,
+        "skipped" => OutcomeStatus::Skipped,
+        other => anyhow::bail!("bad outcome.status {other}"),
+    })
+}
