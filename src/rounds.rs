@@ -367,7 +367,9 @@ pub async fn deliver_due<C: Courier>(
                 Attempt::Failed => report.failed += 1,
                 Attempt::Later(reason) => {
                     report.postponed += 1;
-                    let retry_at = Utc::now() + chrono::Duration::from_std(retry.max_wait)?;
+                    // The next step of the backoff; the scheduler wakes up for it.
+                    let wait = retry.wait(retry.tries_per_pass);
+                    let retry_at = Utc::now() + chrono::Duration::from_std(wait)?;
                     store
                         .postpone_delivery(delivery.delivery_id, &reason, retry_at)
                         .await?;

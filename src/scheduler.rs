@@ -29,8 +29,24 @@ impl<C: Courier> Scheduler<C> {
         loop {
             self.tick_once(Utc::now()).await;
             tokio::select! {
-                () = tokio::time::sleep(self.tick) => {}
+                () = tokio::time::sleep(self.until_next_pass().await) => {}
                 () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// The tick, or less when a retry or follow-up falls due sooner.
+    async fn until_next_pass(&self) -> Duration {
+        match self.store.next_delivery_due().await {
+            Ok(Some(due)) => {
+                let soon = (due - Utc::now()).to_std().unwrap_or_default();
+                // Never spin: at least a few milliseconds between passes.
+                soon.clamp(Duration::from_millis(20), self.tick)
+            }
+            Ok(None) => self.tick,
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "cannot read the outbox");
+                self.tick
             }
         }
     }

@@ -405,6 +405,16 @@ impl Store {
             .collect()
     }
 
+    /// When the earliest pending outbox entry is due, if any.
+    pub async fn next_delivery_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let next: Option<DateTime<Utc>> =
+            sqlx::query_scalar("select min(due_at) from delivery where state = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .context("cannot read the outbox")?;
+        Ok(next)
+    }
+
     /// When the last of a round's undelivered intros (in threads or by DM) is next
     /// tried; `None` when they are all out.
     pub async fn pending_intros_due(&self, round_id: i64) -> anyhow::Result<Option<DateTime<Utc>>> {
