@@ -548,8 +548,8 @@ pub fn next_round(next: Option<DateTime<Utc>>, community: &Community) -> String 
 /// The proposed groups, for the coordinator who asked for a preview.
 pub fn preview(plan: &crate::rounds::Plan) -> String {
     let mut text = format!(
-        "**Preview: {} chats for {} people.** Nothing is sent until you click Confirm.\n",
-        plan.groups.len(),
+        "**Preview: {} for {} people.** Nothing is sent until you click Confirm.\n",
+        chats(plan.groups.len()),
         plan.people()
     );
     for (i, group) in plan.groups.iter().enumerate() {
@@ -573,9 +573,9 @@ pub fn round_started(number: u32, plan: &crate::rounds::Plan, community: &Commun
         .map(|id| format!("<#{id}>"))
         .unwrap_or_else(|| "the program channel".into());
     let mut text = format!(
-        "Round {number} is matched: {} chats for {} people. The private threads are on their way, \
+        "Round {number} is matched: {} for {} people. The private threads are on their way, \
          and a summary will follow in {channel}.",
-        plan.groups.len(),
+        chats(plan.groups.len()),
         plan.people()
     );
     for note in &plan.notes {
@@ -700,4 +700,12 @@ pub fn history(chats: &[crate::storage::PastChat]) -> String {
         ));
     }
     fit(&text)
+}
+
+fn chats(n: usize) -> String {
+    if n == 1 {
+        "1 chat".into()
+    } else {
+        format!("{n} chats")
+    }
 }

@@ -56,3 +56,33 @@ async fn a_failed_database_write_gets_a_generic_reply_and_the_cause_goes_to_the_
         .await;
     assert_eq!(count(&pool, "select count(*) from member").await, 0);
 }
+
+#[tokio::test]
+async fn a_member_who_leaves_the_server_is_no_longer_matched() {
+    let env = crate::rounds::start(3).await;
+    crate::rounds::set_up_program(&env).await;
+    for n in 1..=3 {
+        crate::rounds::join(&env, crate::rounds::member(n), choice::PEER).await;
+    }
+    env.fake
+        .member_leave(crate::support::config::ids::GUILD, crate::rounds::member(3))
+        .await;
+    let pool = db(&env).await;
+    crate::helpers::wait_for_count(
+        &pool,
+        "select count(*) from member where left_at is not null",
+        1,
+    )
+    .await;
+    let started = crate::rounds::match_now(&env).await;
+    assert!(started.contains("1 chat for 2 people"), "{started}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly() {
+    let mut env = TestEnv::start().await;
+    env.bot.terminate();
+    let status = env.bot.wait_exit(WAIT).await;
+    assert!(status.success(), "{status}: {}", env.bot.logs());
+    assert!(env.bot.logs().contains("shutting down"));
+}

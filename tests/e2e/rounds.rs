@@ -499,7 +499,7 @@ async fn a_paused_member_is_not_matched() {
     }
     run(&env, hallway("pause").opt("weeks", 1i64).by(member(3))).await;
     let started = match_now(&env).await;
-    assert!(started.contains("1 chats for 2 people"), "{started}");
+    assert!(started.contains("1 chat for 2 people"), "{started}");
     summary(&env, 1).await;
     let pool = db(&env).await;
     let matched = count(
