@@ -541,6 +541,12 @@ async fn rest_answers_parse_into_serenity_types() {
         .say(&http, "Hi <@1300000000000000012>!")
         .await
         .expect("post in the thread");
+    // The bot's active threads, as hallway reads them to recover after a crash.
+    let active = http
+        .get_guild_active_threads(serenity::GuildId::new(ids::GUILD))
+        .await
+        .expect("active threads parse as ThreadsData");
+    assert!(active.threads.iter().any(|t| t.id == thread.id && t.name == "Ada & Ben · week 1"));
     let info = fake.threads().pop().expect("thread recorded");
     assert!(info.is_private_thread() && !info.invitable);
     assert_eq!(info.members, vec![ids::BOT_USER, ids::ADA, ids::BEN]);

@@ -84,6 +84,9 @@ pub struct FakeConfig {
     /// Short by default so a silently dropped TCP connection is noticed within
     /// a second: serenity only detects it when its next heartbeat fails.
     pub heartbeat_interval_ms: u64,
+    /// Close every IDENTIFY with 4004 even though REST accepts the token, as when a
+    /// token is reset between the bot's first request and its gateway login.
+    pub reject_identify: bool,
 }
 
 impl Default for FakeConfig {
@@ -96,6 +99,7 @@ impl Default for FakeConfig {
             bot_permissions: bot_permissions(),
             guilds: vec![FakeGuild::default_guild()],
             heartbeat_interval_ms: 1_000,
+            reject_identify: false,
         }
     }
 }
@@ -111,6 +115,11 @@ impl FakeConfig {
 
     pub fn token(mut self, token: &str) -> Self {
         self.token = token.to_string();
+        self
+    }
+
+    pub fn reject_identify(mut self) -> Self {
+        self.reject_identify = true;
         self
     }
 

@@ -173,7 +173,8 @@ impl Connection {
     }
 
     fn token_ok(&self, data: &Value) -> bool {
-        data["token"].as_str() == Some(&format!("Bot {}", self.inner.config.token))
+        !self.inner.config.reject_identify
+            && data["token"].as_str() == Some(&format!("Bot {}", self.inner.config.token))
     }
 
     async fn identify(&mut self, data: &Value) -> Next {
