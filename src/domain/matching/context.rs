@@ -234,13 +234,15 @@ impl<'a> Pool<'a> {
         !self.met_history(i, j) && !self.avoided(i, j)
     }
 
-    /// Soft-preference cost of a pair, 0 (ideal) to 7.
+    /// Soft-preference cost of a pair, 0 (ideal) to 11.
     #[inline]
     pub fn soft_cost(&self, i: usize, j: usize) -> i64 {
         let (a, b) = (&self.soft[i], &self.soft[j]);
         let mut cost = 0;
         if self.cross && a.inst != 0 && a.inst == b.inst {
-            cost += 4;
+            // Outweighs time and modality on both pairs of a swap, so a swap that
+            // splits a same-institution pair always pays.
+            cost += 8;
         }
         match (a.hours & b.hours).count_ones() {
             0 => cost += 2,

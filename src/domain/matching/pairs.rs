@@ -63,7 +63,7 @@ pub(crate) fn pair_up(
     let mut repeats = repeats;
     if let Some(t) = trio {
         let cost = group_cost(pool, &t);
-        if cost >= REPEAT_COST && cost < super::context::AVOID_COST {
+        if (REPEAT_COST..super::context::AVOID_COST).contains(&cost) {
             repeats += 1;
         }
         if cost >= super::context::AVOID_COST {
@@ -104,7 +104,7 @@ fn group_cost(pool: &Pool, g: &[usize]) -> i64 {
 }
 
 /// Members that no pair can take (every partner avoids them): join a group they avoid
-/// nobody in, or stay unplaced.
+/// nobody in (the smallest, then the cheapest), or stay unplaced.
 pub(crate) fn seat_leftovers(
     pool: &Pool,
     leftover: &[usize],
@@ -150,24 +150,50 @@ pub(crate) fn seat_leftovers(
 }
 
 /// Picks the trio: members with the fewest off-size seats first, mutually unmet if
-/// possible. Why first: the extra seat must rotate fairly, and taking the three out
-/// before pairing costs little in a pool that is not near its horizon.
+/// possible, and (in small pools) such that the others can still pair without a
+/// repeat. Why first: the extra seat must rotate fairly.
 pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
     let sorted = by_off_size(pool, members);
-    let reach = sorted
-        .len()
-        .min(if pool.has_levels() { DENSE_LIMIT } else { 512 });
+    let dense = pool.has_levels();
+    // Small pools try every unmet trio; large ones take the first, as the rest of a
+    // large pool always pairs up.
+    let limit = if !dense {
+        1
+    } else if members.len() <= 16 {
+        usize::MAX
+    } else {
+        48
+    };
+    let reach = sorted.len().min(if dense { DENSE_LIMIT } else { 512 });
+    let mut first: Option<[usize; 3]> = None;
+    let mut tried = 0usize;
     for (xi, &x) in sorted.iter().take(reach.min(64)).enumerate() {
         for (yi, &y) in sorted.iter().enumerate().take(reach).skip(xi + 1) {
             if !pool.fresh(x, y) {
                 continue;
             }
             for &z in sorted.iter().take(reach).skip(yi + 1) {
-                if pool.fresh(x, z) && pool.fresh(y, z) {
-                    return [x, y, z];
+                if !(pool.fresh(x, z) && pool.fresh(y, z)) {
+                    continue;
+                }
+                let t = [x, y, z];
+                first.get_or_insert(t);
+                if limit == 1 {
+                    return t;
+                }
+                let rest: Vec<usize> = members.iter().copied().filter(|m| !t.contains(m)).collect();
+                if pairs_without_repeat(pool, &rest) {
+                    return t;
+                }
+                tried += 1;
+                if tried >= limit {
+                    return first.unwrap_or(t);
                 }
             }
         }
+    }
+    if let Some(t) = first {
+        return t;
     }
     // No repeat-free trio: the cheapest among the least-seated.
     let few = &sorted[..sorted.len().min(24)];
@@ -185,6 +211,16 @@ pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
         }
     }
     best
+}
+
+/// Whether `members` (an even count, small pool) can all pair with unmet partners.
+fn pairs_without_repeat(pool: &Pool, members: &[usize]) -> bool {
+    let k = members.len();
+    let fresh = |a: usize, b: usize| pool.level(members[a], members[b]) == NEVER;
+    let mut mate = vec![NONE; k];
+    greedy_extend(&mut mate, fresh);
+    Blossom::new(k).augment_all(&mut mate, fresh);
+    mate.iter().all(|&m| m != NONE)
 }
 
 /// Members ordered by off-size seats (counting sort, stable: keeps the random order).
