@@ -246,16 +246,37 @@ fn pair_dense(
         return (pairs, Vec::new(), 0);
     }
 
-    // Greedy on unmet pairs, soft cost deciding among a window of candidates.
+    // Greedy on unmet pairs, soft cost deciding among a window of candidates; the
+    // largest institution chooses first (see `pair_sparse`).
     let mut mate = vec![NONE; k];
-    for a in 0..k {
+    let largest = if pool.cross {
+        members
+            .iter()
+            .map(|&x| pool.inst_count[x])
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let first: Vec<usize> = if largest > 1 {
+        (0..k)
+            .filter(|&a| pool.inst_count[members[a]] == largest)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let order = first
+        .iter()
+        .map(|&a| (a, 0))
+        .chain((0..k).map(|a| (a, a + 1)));
+    for (a, from) in order {
         if mate[a] != NONE {
             continue;
         }
         let mut best: Option<(usize, (i64, i64))> = None;
         let mut seen = 0;
-        for b in a + 1..k {
-            if mate[b] != NONE || level(a, b) != NEVER {
+        for b in from..k {
+            if b == a || mate[b] != NONE || level(a, b) != NEVER {
                 continue;
             }
             let key = pool.choice_key(members[a], members[b]);
@@ -489,18 +510,32 @@ fn pair_sparse(
     }
     let mut pairs = Vec::with_capacity(k / 2);
     let mut leftover = Vec::new();
-    let mut i = 0;
-    loop {
-        i = find(&mut next, i);
-        if i >= k {
-            break;
-        }
+    // With cross-institution on, the largest institution's members choose first, from
+    // the front of the random order: otherwise everyone else pairs among themselves
+    // early and the big institution is left to pair with itself at the end.
+    let largest = if pool.cross {
+        members
+            .iter()
+            .map(|&x| pool.inst_count[x])
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let first: Vec<usize> = if largest > 1 {
+        (0..k)
+            .filter(|&i| pool.inst_count[members[i]] == largest)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut pick = |i: usize, from: usize, next: &mut Vec<u32>| {
         next[i] = (i + 1) as u32;
         let a = members[i];
         let mut best: Option<(usize, (i64, i64))> = None;
-        let mut j = i + 1;
+        let mut j = from;
         for _ in 0..WINDOW {
-            j = find(&mut next, j);
+            j = find(next, j);
             if j >= k {
                 break;
             }
@@ -517,6 +552,19 @@ fn pair_sparse(
             }
             None => leftover.push(a),
         }
+    };
+    for &i in &first {
+        if find(&mut next, i) == i {
+            pick(i, 0, &mut next);
+        }
+    }
+    let mut i = 0;
+    loop {
+        i = find(&mut next, i);
+        if i >= k {
+            break;
+        }
+        pick(i, i + 1, &mut next);
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
     let n = pairs.len();
