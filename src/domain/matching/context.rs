@@ -44,17 +44,15 @@ impl Soft {
         let inst = c
             .institution
             .as_deref()
-            .map_or(0, |s| fnv1a(s.trim().as_bytes()).max(1));
+            .map_or(0, |s| hash_words(s.trim().as_bytes()).max(1));
         let hours = match c.utc_offset_minutes {
             None => ALL_HOURS,
             Some(offset) => {
-                let shift = (offset as f64 / 60.0).round() as i32;
-                let mut mask = 0u32;
-                for local in c.time_of_day.local_hours() {
-                    let utc = (local as i32 - shift).rem_euclid(24);
-                    mask |= 1 << utc;
-                }
-                mask
+                // The local window as a bit mask, rotated into UTC within 24 bits.
+                let local = c.time_of_day.local_hours();
+                let mask = ((1u32 << (local.end - local.start)) - 1) << local.start;
+                let shift = (offset + 30).div_euclid(60).rem_euclid(24) as u32;
+                ((mask >> shift) | (mask << (24 - shift))) & ALL_HOURS
             }
         };
         Soft {
@@ -65,13 +63,21 @@ impl Soft {
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b.to_ascii_lowercase() as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// A 64-bit hash of a short string, eight bytes at a time (names are compared by it;
+/// a collision between two institutions is a 1-in-10^19 event).
+fn hash_words(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
     }
-    h
+    let mut word = [0u8; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^ (h >> 32)
 }
 
 /// The members of one matching problem, in random order.
@@ -106,10 +112,7 @@ impl<'a> Pool<'a> {
         // Read the members in their given order (sequential memory), then permute the
         // compact results: a shuffled walk over the members themselves would miss the
         // cache on every step at 100,000 members.
-        let slot_given: Vec<u32> = members
-            .iter()
-            .map(|c| history.slot(c.id).unwrap_or(NO_SLOT))
-            .collect();
+        let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
         let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
         let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
         let ids: Vec<u64> = order.iter().map(|&p| members[p as usize].id).collect();
@@ -202,6 +205,14 @@ impl<'a> Pool<'a> {
             (j as u32, i as u32)
         };
         self.avoid.binary_search(&key).is_ok()
+    }
+
+    /// Starts loading member `i`'s history line, for a check a few steps later.
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        if self.slot[i] != NO_SLOT {
+            self.history.prefetch_slot(self.slot[i]);
+        }
     }
 
     fn met_history(&self, i: usize, j: usize) -> bool {

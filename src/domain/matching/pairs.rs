@@ -570,6 +570,9 @@ fn pair_sparse(
     let n = pairs.len();
     let mut repeats = 0;
     for p in 0..n {
+        if let Some(&(ahead, _)) = pairs.get(p + 8) {
+            pool.prefetch(ahead);
+        }
         let (a, b) = pairs[p];
         if pool.fresh(a, b) {
             continue;
