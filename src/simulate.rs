@@ -114,6 +114,8 @@ pub struct Report {
     pub ms_match_median: f64,
     pub ms_record_median: f64,
     pub peak_rss_mb: f64,
+    /// Every round's time (matching plus recording), in order, for the first seed.
+    pub ms_per_round: Vec<f64>,
     pub baseline_repeats: Option<u64>,
     pub baseline_first_repeat_round: Option<u32>,
     pub baseline_same_institution_pairs: Option<u64>,
@@ -192,6 +194,11 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     }
     report.cross_institution_possible = report.same_institution_min.map(|m| report.pairs_total - m);
     report.peak_rss_mb = peak_rss_mb();
+    report.ms_per_round = times
+        .iter()
+        .take(args.rounds as usize)
+        .map(|t| (t * 1000.0).round() / 1000.0)
+        .collect();
     let (median, max) = median_max(&mut times);
     report.ms_per_round_median = median;
     report.ms_per_round_max = max;

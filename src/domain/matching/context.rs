@@ -114,15 +114,20 @@ impl<'a> Pool<'a> {
         // cache on every step at 100,000 members.
         let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
         let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
-        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
-        let ids: Vec<u64> = order.iter().map(|&p| members[p as usize].id).collect();
-        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
-        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
-        let inst_count = if cross {
-            count_institutions(&soft)
+        let ids_given: Vec<u64> = members.iter().map(|c| c.id).collect();
+        let count_given = if cross {
+            count_institutions(&soft_given)
         } else {
             vec![0; m]
         };
+        if cross {
+            order = interleave_largest(order, &count_given);
+        }
+        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
+        let ids: Vec<u64> = order.iter().map(|&p| ids_given[p as usize]).collect();
+        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
+        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
+        let inst_count: Vec<u32> = order.iter().map(|&p| count_given[p as usize]).collect();
         let avoid_local = local_avoid_pairs(&ids, avoid);
         let mut pool = Pool {
             cands,
@@ -255,10 +260,12 @@ impl<'a> Pool<'a> {
             // splits a same-institution pair always pays.
             cost += 8;
         }
-        match (a.hours & b.hours).count_ones() {
-            0 => cost += 2,
-            1 => cost += 1,
-            _ => {}
+        // No common hour costs 2, a single one 1 (without a popcount instruction).
+        let common = a.hours & b.hours;
+        if common == 0 {
+            cost += 2;
+        } else if common & (common - 1) == 0 {
+            cost += 1;
         }
         if !a.modality.compatible(b.modality) {
             cost += 1;
@@ -285,6 +292,33 @@ impl<'a> Pool<'a> {
     pub fn has_levels(&self) -> bool {
         self.levels.is_some()
     }
+}
+
+/// Spreads the largest institution evenly through the random order (each part keeps
+/// its random order). Why: every greedy pass scans forward from each member, so a big
+/// institution that is evenly spread always has other members in view; left to chance,
+/// the others pair among themselves early and the big one pairs with itself at the end.
+fn interleave_largest(order: Vec<u32>, count: &[u32]) -> Vec<u32> {
+    let largest = count.iter().copied().max().unwrap_or(0);
+    if largest < 2 || largest as usize == count.len() {
+        return order;
+    }
+    let (big, rest): (Vec<u32>, Vec<u32>) =
+        order.iter().partition(|&&p| count[p as usize] == largest);
+    let (nb, nr) = (big.len(), rest.len());
+    let mut out = Vec::with_capacity(order.len());
+    let (mut i, mut j) = (0, 0);
+    while i < nb || j < nr {
+        // Take from whichever part is behind its share.
+        if j == nr || (i < nb && i * nr <= j * nb) {
+            out.push(big[i]);
+            i += 1;
+        } else {
+            out.push(rest[j]);
+            j += 1;
+        }
+    }
+    out
 }
 
 fn epoch_level(epoch: u32) -> Level {

@@ -246,29 +246,10 @@ fn pair_dense(
         return (pairs, Vec::new(), 0);
     }
 
-    // Greedy on unmet pairs, soft cost deciding among a window of candidates; the
-    // largest institution chooses first (see `pair_sparse`).
+    // Greedy on unmet pairs, soft cost deciding among a window of candidates (the
+    // pool spread the largest institution evenly through the order).
     let mut mate = vec![NONE; k];
-    let largest = if pool.cross {
-        members
-            .iter()
-            .map(|&x| pool.inst_count[x])
-            .max()
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let first: Vec<usize> = if largest > 1 {
-        (0..k)
-            .filter(|&a| pool.inst_count[members[a]] == largest)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let order = first
-        .iter()
-        .map(|&a| (a, 0))
-        .chain((0..k).map(|a| (a, a + 1)));
+    let order = (0..k).map(|a| (a, a + 1));
     for (a, from) in order {
         if mate[a] != NONE {
             continue;
@@ -494,77 +475,39 @@ fn pair_sparse(
     rng: &mut impl Rng,
 ) -> (Vec<(usize, usize)>, Vec<usize>, usize) {
     let k = members.len();
-    // next[i]: the next untaken position at or after i (path-compressed skip list).
-    let mut next: Vec<u32> = (0..=k as u32).collect();
-    fn find(next: &mut [u32], mut i: usize) -> usize {
-        let mut root = i;
-        while next[root] as usize != root {
-            root = next[root] as usize;
-        }
-        while next[i] as usize != root {
-            let up = next[i] as usize;
-            next[i] = root as u32;
-            i = up;
-        }
-        root
-    }
+    let mut taken = vec![false; k];
     let mut pairs = Vec::with_capacity(k / 2);
     let mut leftover = Vec::new();
-    // With cross-institution on, the largest institution's members choose first, from
-    // the front of the random order: otherwise everyone else pairs among themselves
-    // early and the big institution is left to pair with itself at the end.
-    let largest = if pool.cross {
-        members
-            .iter()
-            .map(|&x| pool.inst_count[x])
-            .max()
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    let first: Vec<usize> = if largest > 1 {
-        (0..k)
-            .filter(|&i| pool.inst_count[members[i]] == largest)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut pick = |i: usize, from: usize, next: &mut Vec<u32>| {
-        next[i] = (i + 1) as u32;
+    // Scan forward from each member over the next few free ones; the pool spread the
+    // largest institution evenly through the order, so it always has others in view.
+    for i in 0..k {
+        if taken[i] {
+            continue;
+        }
+        taken[i] = true;
         let a = members[i];
         let mut best: Option<(usize, (i64, i64))> = None;
-        let mut j = from;
-        for _ in 0..WINDOW {
-            j = find(next, j);
-            if j >= k {
-                break;
+        let mut seen = 0;
+        for j in i + 1..k {
+            if taken[j] {
+                continue;
             }
             let key = pool.choice_key(a, members[j]);
             if best.is_none_or(|(_, k0)| key < k0) {
                 best = Some((j, key));
             }
-            j += 1;
+            seen += 1;
+            if seen == WINDOW || key.0 == 0 && seen >= WINDOW / 2 {
+                break;
+            }
         }
         match best {
             Some((j, _)) => {
-                next[j] = (j + 1) as u32;
+                taken[j] = true;
                 pairs.push((a, members[j]));
             }
             None => leftover.push(a),
         }
-    };
-    for &i in &first {
-        if find(&mut next, i) == i {
-            pick(i, 0, &mut next);
-        }
-    }
-    let mut i = 0;
-    loop {
-        i = find(&mut next, i);
-        if i >= k {
-            break;
-        }
-        pick(i, i + 1, &mut next);
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
     let n = pairs.len();
