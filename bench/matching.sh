@@ -28,18 +28,19 @@ sim() { "$BIN" simulate --json "$@"; }
 table() {
   python3 -c '
 import json, sys
-print("| case | n | mode | size | churn | repeats | first repeat | shuffle repeats | ratio | max off-size seats | unmatched | violations | same-inst (min) | ms median | ms max | shuffle ms | RSS MB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| case | n | mode | size | churn | seeds | repeats per seed | seeds with repeats | first repeat | shuffle repeats | ratio | max off-size seats | unmatched | violations | same-inst (min) | ms median | ms max | shuffle ms | RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for line in sys.stdin:
     label, raw = line.rstrip("\n").split("\t", 1)
     d = json.loads(raw)
     b = d.get("baseline_repeats")
-    ratio = "-" if b in (None, 0) else "%.3f" % (d["repeats"] / b)
+    per_seed = d["repeats"] / d["seeds"]
+    ratio = "-" if b in (None, 0) else "%.3f" % (per_seed / b)
     viol = d["avoid_violations"] + d["capacity_violations"] + d["unavailable_matched"] + d["double_placements"]
     same = str(d["same_institution_pairs"]) + ("" if d["same_institution_min"] is None else " (%d)" % d["same_institution_min"])
     bms = d.get("baseline_ms_per_round_median")
-    print("| %s | %d | %s | %d | %g | %d | %d | %s | %s | %d | %d | %d | %s | %.2f | %.2f | %s | %.1f |" % (
-        label, d["members"], d["mode"], d["group_size"], d["churn"], d["repeats"], d["first_repeat_round"],
+    print("| %s | %d | %s | %d | %g | %d | %g | %d | %d | %s | %s | %d | %d | %d | %s | %.2f | %.2f | %s | %.1f |" % (
+        label, d["members"], d["mode"], d["group_size"], d["churn"], d["seeds"], per_seed, d["seeds_with_repeats"], d["first_repeat_round"],
         "-" if b is None else b, ratio, d["max_trios_per_member"], d["unmatched_member_rounds"], viol, same,
         d["ms_per_round_median"], d["ms_per_round_max"], "-" if bms is None else "%.2f" % bms, d["peak_rss_mb"]))
 '

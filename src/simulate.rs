@@ -136,7 +136,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
         _ => 2,
     });
     validate::group_size(group_size as i64).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (population, avoid) = match &args.population {
+    let (mut population, avoid) = match &args.population {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -161,7 +161,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     for k in 0..report.seeds {
         let seed = args.seed.wrapping_add(k);
         let run = simulate_engine(
-            &population,
+            &mut population,
             &avoid,
             &settings,
             args,
@@ -306,7 +306,7 @@ fn churn_round(population: &mut [Candidate], churn: f64, rng: &mut ChaCha8Rng) {
 }
 
 fn simulate_engine(
-    population: &[Candidate],
+    population: &mut [Candidate],
     avoid: &AvoidList,
     settings: &MatchSettings,
     args: &SimulateArgs,
@@ -314,14 +314,15 @@ fn simulate_engine(
     times: &mut Vec<f64>,
     parts: &mut (Vec<f64>, Vec<f64>),
 ) -> RunStats {
-    let mut members = population.to_vec();
+    // Churn flips `available` in place: no second copy of 100,000 members.
+    let members = population;
     let mut history = History::new();
     let mut churn_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
     let mut stats = RunStats::default();
     let index = Index::new(&members);
     let mut off_size = vec![0u32; members.len()];
     for round in 1..=args.rounds {
-        churn_round(&mut members, args.churn, &mut churn_rng);
+        churn_round(members, args.churn, &mut churn_rng);
         // The bot stores this seed per round, so the round can be replayed exactly.
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(round as u64));
@@ -581,11 +582,12 @@ fn synthetic(args: &SimulateArgs) -> Vec<Candidate> {
                     }
                 }
             };
+            // Drawn at random, so institution does not follow role.
             let institution = match args.institutions {
                 0 => None,
                 1 => Some("institution-0".to_string()),
-                _ if i % 2 == 0 => Some("institution-0".to_string()),
-                n => Some(format!("institution-{}", 1 + (i / 2) % (n as usize - 1))),
+                _ if rng.random_bool(0.5) => Some("institution-0".to_string()),
+                n => Some(format!("institution-{}", rng.random_range(1..n))),
             };
             Candidate {
                 // Snowflake-like ids: large, increasing, not dense.

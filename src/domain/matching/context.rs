@@ -112,9 +112,9 @@ impl<'a> Pool<'a> {
         // Read the members in their given order (sequential memory), then permute the
         // compact results: a shuffled walk over the members themselves would miss the
         // cache on every step at 100,000 members.
-        let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
+        // Each array is permuted right after it is read, so only one unpermuted copy
+        // is alive at a time (peak memory matters at 100,000 members).
         let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
-        let ids_given: Vec<u64> = members.iter().map(|c| c.id).collect();
         let count_given = if cross {
             count_institutions(&soft_given)
         } else {
@@ -123,11 +123,18 @@ impl<'a> Pool<'a> {
         if cross {
             order = interleave_largest(order, &count_given);
         }
-        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
-        let ids: Vec<u64> = order.iter().map(|&p| ids_given[p as usize]).collect();
-        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
-        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
         let inst_count: Vec<u32> = order.iter().map(|&p| count_given[p as usize]).collect();
+        drop(count_given);
+        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
+        drop(soft_given);
+        let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
+        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
+        drop(slot_given);
+        let ids_given: Vec<u64> = members.iter().map(|c| c.id).collect();
+        let ids: Vec<u64> = order.iter().map(|&p| ids_given[p as usize]).collect();
+        drop(ids_given);
+        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
+        drop(order);
         let avoid_local = local_avoid_pairs(&ids, avoid);
         let mut pool = Pool {
             cands,
