@@ -319,7 +319,7 @@ fn simulate_engine(
     let mut history = History::new();
     let mut churn_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
     let mut stats = RunStats::default();
-    let index = Index::new(&members);
+    let index = Index::new(members);
     let mut off_size = vec![0u32; members.len()];
     for round in 1..=args.rounds {
         churn_round(members, args.churn, &mut churn_rng);
@@ -327,10 +327,10 @@ fn simulate_engine(
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(round as u64));
         let start = Instant::now();
-        let outcome = match_round(&members, &history, avoid, settings, &mut rng);
+        let outcome = match_round(members, &history, avoid, settings, &mut rng);
         let matched = start.elapsed();
         check_round(
-            &members,
+            members,
             &index,
             &outcome.groups,
             &history,
