@@ -378,7 +378,7 @@ fn plan_ahead(pool: &Pool, members: &[usize], rng: &mut impl Rng) -> Option<Vec<
             }
         }
     }
-    let colours = factorize(k, &edges, degree, rng, 30)?;
+    let colours = factorize(k, &edges, degree, rng, 200)?;
     // The factor with the lowest soft cost; the rest remain for later rounds.
     let mut cost = vec![0i64; degree];
     for (e, &(a, b)) in edges.iter().enumerate() {
