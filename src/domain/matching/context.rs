@@ -34,7 +34,8 @@ pub(crate) struct Soft {
     inst: u64,
     /// UTC hours (bits 0-23) of the member's preferred time of day.
     hours: u32,
-    modality: Modality,
+    /// Modality as a bit set (any = all bits), so "compatible" is one AND.
+    modality: u8,
 }
 
 const ALL_HOURS: u32 = (1 << 24) - 1;
@@ -58,7 +59,13 @@ impl Soft {
         Soft {
             inst,
             hours,
-            modality: c.modality,
+            modality: match c.modality {
+                Modality::Video => 1,
+                Modality::Phone => 2,
+                Modality::Walking => 4,
+                Modality::Text => 8,
+                Modality::Any => 15,
+            },
         }
     }
 }
@@ -260,24 +267,17 @@ impl<'a> Pool<'a> {
     /// Soft-preference cost of a pair, 0 (ideal) to 11.
     #[inline]
     pub fn soft_cost(&self, i: usize, j: usize) -> i64 {
+        // Branch-free: this runs millions of times a round at 100,000 members.
         let (a, b) = (&self.soft[i], &self.soft[j]);
-        let mut cost = 0;
-        if self.cross && a.inst != 0 && a.inst == b.inst {
-            // Outweighs time and modality on both pairs of a swap, so a swap that
-            // splits a same-institution pair always pays.
-            cost += 8;
-        }
+        // Same institution outweighs time and modality on both pairs of a swap, so a
+        // swap that splits a same-institution pair always pays.
+        let same = (self.cross & (a.inst != 0) & (a.inst == b.inst)) as i64 * 8;
         // No common hour costs 2, a single one 1 (without a popcount instruction).
         let common = a.hours & b.hours;
-        if common == 0 {
-            cost += 2;
-        } else if common & (common - 1) == 0 {
-            cost += 1;
-        }
-        if !a.modality.compatible(b.modality) {
-            cost += 1;
-        }
-        cost
+        let hours = (common == 0) as i64 * 2
+            + ((common != 0) & (common & common.wrapping_sub(1) == 0)) as i64;
+        let modality = ((a.modality & b.modality) == 0) as i64;
+        same + hours + modality
     }
 
     /// Full cost of a pair for group searches: avoid, then repeats (recent worse), then soft.
@@ -294,6 +294,13 @@ impl<'a> Pool<'a> {
     #[inline]
     pub fn choice_key(&self, i: usize, j: usize) -> (i64, i64) {
         (self.soft_cost(i, j), -(self.inst_count[j] as i64))
+    }
+
+    /// `choice_key` packed in one integer (smaller is better), so a window scan can
+    /// keep the minimum without branches.
+    #[inline]
+    pub fn choice_rank(&self, i: usize, j: usize) -> u64 {
+        ((self.soft_cost(i, j) as u64) << 32) | (u32::MAX - self.inst_count[j]) as u64
     }
 
     pub fn has_levels(&self) -> bool {

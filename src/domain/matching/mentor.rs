@@ -330,6 +330,10 @@ fn run_phases(
             }
         }
         for e in 0..mentees.len() {
+            // A path needs a mentor with room at its end; once none has, stop.
+            if (0..mentors.len()).all(|r| state.load(r) >= caps[r]) {
+                break;
+            }
             if state.assigned[e] == NONE {
                 augment_from_mentee(state, e, caps, allowed);
             }

@@ -486,27 +486,24 @@ fn pair_sparse(
         }
         taken[i] = true;
         let a = members[i];
-        let mut best: Option<(usize, (i64, i64))> = None;
+        // (rank, position): the minimum is the best, earliest on a tie.
+        let mut best = (u64::MAX, usize::MAX);
         let mut seen = 0;
-        for j in i + 1..k {
-            if taken[j] {
+        for (j, &free) in taken.iter().enumerate().skip(i + 1) {
+            if free {
                 continue;
             }
-            let key = pool.choice_key(a, members[j]);
-            if best.is_none_or(|(_, k0)| key < k0) {
-                best = Some((j, key));
-            }
+            best = best.min((pool.choice_rank(a, members[j]), j));
             seen += 1;
-            if seen == WINDOW || key.0 == 0 && seen >= WINDOW / 2 {
+            if seen == WINDOW {
                 break;
             }
         }
-        match best {
-            Some((j, _)) => {
-                taken[j] = true;
-                pairs.push((a, members[j]));
-            }
-            None => leftover.push(a),
+        if best.1 == usize::MAX {
+            leftover.push(a);
+        } else {
+            taken[best.1] = true;
+            pairs.push((a, members[best.1]));
         }
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
