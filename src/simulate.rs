@@ -364,16 +364,20 @@ fn simulate_engine(
 
 /// A note with its numbers taken out, so rounds can be counted per kind.
 fn generic(note: &str) -> String {
-    note.split_whitespace()
-        .map(|w| {
-            if w.chars().any(|c| c.is_ascii_digit()) {
-                "N"
-            } else {
-                w
+    let mut out = String::with_capacity(note.len());
+    let mut in_number = false;
+    for c in note.chars() {
+        if c.is_ascii_digit() || (in_number && c == ',') {
+            if !in_number {
+                out.push('N');
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The baseline: shuffle the available members and cut them into groups.

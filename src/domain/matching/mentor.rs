@@ -94,15 +94,16 @@ pub(crate) fn match_mentors(
     let mut extra: Vec<usize> = (0..mentees.len())
         .filter(|&e| state.assigned[e] == NONE)
         .collect();
+    // Room left with mentors, before any mentee is taken back for a lone extra one.
+    let spare: usize = (0..mentors.len())
+        .map(|r| cap[r].saturating_sub(state.load(r)))
+        .sum();
     if extra.len() == 1 {
         if let Some(e2) = steal_for(&pool, &mentees, &mut state, mentees[extra[0]], 2) {
             extra.push(e2);
         }
     }
     if !extra.is_empty() {
-        let spare: usize = (0..mentors.len())
-            .map(|r| cap[r].saturating_sub(state.load(r)))
-            .sum();
         notes.push(if spare > 0 {
             format!(
                 "{} mentee(s) without a mentor (do-not-match rules or capacity 0) were paired with each other",
