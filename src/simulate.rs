@@ -114,6 +114,8 @@ pub struct Report {
     pub ms_match_median: f64,
     pub ms_record_median: f64,
     pub peak_rss_mb: f64,
+    /// Every round's time (matching plus recording), in order, for the first seed.
+    pub ms_per_round: Vec<f64>,
     pub baseline_repeats: Option<u64>,
     pub baseline_first_repeat_round: Option<u32>,
     pub baseline_same_institution_pairs: Option<u64>,
@@ -134,7 +136,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
         _ => 2,
     });
     validate::group_size(group_size as i64).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (population, avoid) = match &args.population {
+    let (mut population, avoid) = match &args.population {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -159,7 +161,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     for k in 0..report.seeds {
         let seed = args.seed.wrapping_add(k);
         let run = simulate_engine(
-            &population,
+            &mut population,
             &avoid,
             &settings,
             args,
@@ -192,6 +194,11 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     }
     report.cross_institution_possible = report.same_institution_min.map(|m| report.pairs_total - m);
     report.peak_rss_mb = peak_rss_mb();
+    report.ms_per_round = times
+        .iter()
+        .take(args.rounds as usize)
+        .map(|t| (t * 1000.0).round() / 1000.0)
+        .collect();
     let (median, max) = median_max(&mut times);
     report.ms_per_round_median = median;
     report.ms_per_round_max = max;
@@ -299,7 +306,7 @@ fn churn_round(population: &mut [Candidate], churn: f64, rng: &mut ChaCha8Rng) {
 }
 
 fn simulate_engine(
-    population: &[Candidate],
+    population: &mut [Candidate],
     avoid: &AvoidList,
     settings: &MatchSettings,
     args: &SimulateArgs,
@@ -307,22 +314,23 @@ fn simulate_engine(
     times: &mut Vec<f64>,
     parts: &mut (Vec<f64>, Vec<f64>),
 ) -> RunStats {
-    let mut members = population.to_vec();
+    // Churn flips `available` in place: no second copy of 100,000 members.
+    let members = population;
     let mut history = History::new();
     let mut churn_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
     let mut stats = RunStats::default();
-    let index = Index::new(&members);
+    let index = Index::new(members);
     let mut off_size = vec![0u32; members.len()];
     for round in 1..=args.rounds {
-        churn_round(&mut members, args.churn, &mut churn_rng);
+        churn_round(members, args.churn, &mut churn_rng);
         // The bot stores this seed per round, so the round can be replayed exactly.
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(round as u64));
         let start = Instant::now();
-        let outcome = match_round(&members, &history, avoid, settings, &mut rng);
+        let outcome = match_round(members, &history, avoid, settings, &mut rng);
         let matched = start.elapsed();
         check_round(
-            &members,
+            members,
             &index,
             &outcome.groups,
             &history,
@@ -356,16 +364,20 @@ fn simulate_engine(
 
 /// A note with its numbers taken out, so rounds can be counted per kind.
 fn generic(note: &str) -> String {
-    note.split_whitespace()
-        .map(|w| {
-            if w.chars().any(|c| c.is_ascii_digit()) {
-                "N"
-            } else {
-                w
+    let mut out = String::with_capacity(note.len());
+    let mut in_number = false;
+    for c in note.chars() {
+        if c.is_ascii_digit() || (in_number && c == ',') {
+            if !in_number {
+                out.push('N');
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The baseline: shuffle the available members and cut them into groups.
@@ -574,11 +586,12 @@ fn synthetic(args: &SimulateArgs) -> Vec<Candidate> {
                     }
                 }
             };
+            // Drawn at random, so institution does not follow role.
             let institution = match args.institutions {
                 0 => None,
                 1 => Some("institution-0".to_string()),
-                _ if i % 2 == 0 => Some("institution-0".to_string()),
-                n => Some(format!("institution-{}", 1 + (i / 2) % (n as usize - 1))),
+                _ if rng.random_bool(0.5) => Some("institution-0".to_string()),
+                n => Some(format!("institution-{}", rng.random_range(1..n))),
             };
             Candidate {
                 // Snowflake-like ids: large, increasing, not dense.

@@ -34,7 +34,8 @@ pub(crate) struct Soft {
     inst: u64,
     /// UTC hours (bits 0-23) of the member's preferred time of day.
     hours: u32,
-    modality: Modality,
+    /// Modality as a bit set (any = all bits), so "compatible" is one AND.
+    modality: u8,
 }
 
 const ALL_HOURS: u32 = (1 << 24) - 1;
@@ -44,34 +45,46 @@ impl Soft {
         let inst = c
             .institution
             .as_deref()
-            .map_or(0, |s| fnv1a(s.trim().as_bytes()).max(1));
+            .map_or(0, |s| hash_words(s.trim().as_bytes()).max(1));
         let hours = match c.utc_offset_minutes {
             None => ALL_HOURS,
             Some(offset) => {
-                let shift = (offset as f64 / 60.0).round() as i32;
-                let mut mask = 0u32;
-                for local in c.time_of_day.local_hours() {
-                    let utc = (local as i32 - shift).rem_euclid(24);
-                    mask |= 1 << utc;
-                }
-                mask
+                // The local window as a bit mask, rotated into UTC within 24 bits.
+                let local = c.time_of_day.local_hours();
+                let mask = ((1u32 << (local.end - local.start)) - 1) << local.start;
+                let shift = (offset + 30).div_euclid(60).rem_euclid(24) as u32;
+                ((mask >> shift) | (mask << (24 - shift))) & ALL_HOURS
             }
         };
         Soft {
             inst,
             hours,
-            modality: c.modality,
+            modality: match c.modality {
+                Modality::Video => 1,
+                Modality::Phone => 2,
+                Modality::Walking => 4,
+                Modality::Text => 8,
+                Modality::Any => 15,
+            },
         }
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b.to_ascii_lowercase() as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// A 64-bit hash of a short string, eight bytes at a time (names are compared by it;
+/// a collision between two institutions is a 1-in-10^19 event).
+fn hash_words(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
     }
-    h
+    let mut word = [0u8; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^ (h >> 32)
 }
 
 /// The members of one matching problem, in random order.
@@ -106,20 +119,29 @@ impl<'a> Pool<'a> {
         // Read the members in their given order (sequential memory), then permute the
         // compact results: a shuffled walk over the members themselves would miss the
         // cache on every step at 100,000 members.
-        let slot_given: Vec<u32> = members
-            .iter()
-            .map(|c| history.slot(c.id).unwrap_or(NO_SLOT))
-            .collect();
+        // Each array is permuted right after it is read, so only one unpermuted copy
+        // is alive at a time (peak memory matters at 100,000 members).
         let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
-        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
-        let ids: Vec<u64> = order.iter().map(|&p| members[p as usize].id).collect();
-        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
-        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
-        let inst_count = if cross {
-            count_institutions(&soft)
+        let count_given = if cross {
+            count_institutions(&soft_given)
         } else {
             vec![0; m]
         };
+        if cross {
+            order = interleave_largest(order, &count_given);
+        }
+        let inst_count: Vec<u32> = order.iter().map(|&p| count_given[p as usize]).collect();
+        drop(count_given);
+        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
+        drop(soft_given);
+        let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
+        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
+        drop(slot_given);
+        let ids_given: Vec<u64> = members.iter().map(|c| c.id).collect();
+        let ids: Vec<u64> = order.iter().map(|&p| ids_given[p as usize]).collect();
+        drop(ids_given);
+        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
+        drop(order);
         let avoid_local = local_avoid_pairs(&ids, avoid);
         let mut pool = Pool {
             cands,
@@ -204,6 +226,14 @@ impl<'a> Pool<'a> {
         self.avoid.binary_search(&key).is_ok()
     }
 
+    /// Starts loading member `i`'s history line, for a check a few steps later.
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        if self.slot[i] != NO_SLOT {
+            self.history.prefetch_slot(self.slot[i]);
+        }
+    }
+
     fn met_history(&self, i: usize, j: usize) -> bool {
         let (a, b) = (self.slot[i], self.slot[j]);
         a != NO_SLOT && b != NO_SLOT && self.history.met_slots(a, b)
@@ -234,23 +264,20 @@ impl<'a> Pool<'a> {
         !self.met_history(i, j) && !self.avoided(i, j)
     }
 
-    /// Soft-preference cost of a pair, 0 (ideal) to 7.
+    /// Soft-preference cost of a pair, 0 (ideal) to 11.
     #[inline]
     pub fn soft_cost(&self, i: usize, j: usize) -> i64 {
+        // Branch-free: this runs millions of times a round at 100,000 members.
         let (a, b) = (&self.soft[i], &self.soft[j]);
-        let mut cost = 0;
-        if self.cross && a.inst != 0 && a.inst == b.inst {
-            cost += 4;
-        }
-        match (a.hours & b.hours).count_ones() {
-            0 => cost += 2,
-            1 => cost += 1,
-            _ => {}
-        }
-        if !a.modality.compatible(b.modality) {
-            cost += 1;
-        }
-        cost
+        // Same institution outweighs time and modality on both pairs of a swap, so a
+        // swap that splits a same-institution pair always pays.
+        let same = (self.cross & (a.inst != 0) & (a.inst == b.inst)) as i64 * 8;
+        // No common hour costs 2, a single one 1 (without a popcount instruction).
+        let common = a.hours & b.hours;
+        let hours = (common == 0) as i64 * 2
+            + ((common != 0) & (common & common.wrapping_sub(1) == 0)) as i64;
+        let modality = ((a.modality & b.modality) == 0) as i64;
+        same + hours + modality
     }
 
     /// Full cost of a pair for group searches: avoid, then repeats (recent worse), then soft.
@@ -269,9 +296,43 @@ impl<'a> Pool<'a> {
         (self.soft_cost(i, j), -(self.inst_count[j] as i64))
     }
 
+    /// `choice_key` packed in one integer (smaller is better), so a window scan can
+    /// keep the minimum without branches.
+    #[inline]
+    pub fn choice_rank(&self, i: usize, j: usize) -> u64 {
+        ((self.soft_cost(i, j) as u64) << 32) | (u32::MAX - self.inst_count[j]) as u64
+    }
+
     pub fn has_levels(&self) -> bool {
         self.levels.is_some()
     }
+}
+
+/// Spreads the largest institution evenly through the random order (each part keeps
+/// its random order). Why: every greedy pass scans forward from each member, so a big
+/// institution that is evenly spread always has other members in view; left to chance,
+/// the others pair among themselves early and the big one pairs with itself at the end.
+fn interleave_largest(order: Vec<u32>, count: &[u32]) -> Vec<u32> {
+    let largest = count.iter().copied().max().unwrap_or(0);
+    if largest < 2 || largest as usize == count.len() {
+        return order;
+    }
+    let (big, rest): (Vec<u32>, Vec<u32>) =
+        order.iter().partition(|&&p| count[p as usize] == largest);
+    let (nb, nr) = (big.len(), rest.len());
+    let mut out = Vec::with_capacity(order.len());
+    let (mut i, mut j) = (0, 0);
+    while i < nb || j < nr {
+        // Take from whichever part is behind its share.
+        if j == nr || (i < nb && i * nr <= j * nb) {
+            out.push(big[i]);
+            i += 1;
+        } else {
+            out.push(rest[j]);
+            j += 1;
+        }
+    }
+    out
 }
 
 fn epoch_level(epoch: u32) -> Level {

@@ -29,7 +29,9 @@ pub(crate) fn factorize(
     if d == 0 || d > 32 || edges.len() != n * d / 2 {
         return None;
     }
-    let max_steps = 200 * edges.len() + 1000;
+    // A successful walk is quick (a few steps per edge); a stuck one rarely recovers,
+    // so many short attempts beat a few long ones.
+    let max_steps = 20 * edges.len() + 1000;
     for _ in 0..attempts {
         if let Some(colours) = attempt(n, edges, d, rng, max_steps) {
             return Some(colours);

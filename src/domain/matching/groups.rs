@@ -149,7 +149,7 @@ pub(crate) fn circles(
         groups.push(group);
     }
     let budget = if dense { 60 * k + 2000 } else { 4 * k };
-    let cost = repair(pool, &mut groups, rng, budget, dense);
+    let cost = repair(pool, &mut groups, size, rng, budget, dense);
     let repeats: usize = groups
         .iter()
         .map(|g| {
@@ -272,15 +272,16 @@ fn pick_member(
 fn repair(
     pool: &Pool,
     groups: &mut [Vec<usize>],
+    size: usize,
     rng: &mut impl Rng,
     budget: usize,
     dense: bool,
 ) -> i64 {
     let ng = groups.len();
     if ng < 2 {
-        return groups.iter().map(|g| cost_of(pool, g)).sum();
+        return groups.iter().map(|g| cost_of(pool, g, size)).sum();
     }
-    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g)).collect();
+    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g, size)).collect();
     let mut sideways = 0usize;
     let mut steps = 0usize;
     let mut bad: Vec<usize> = Vec::new();
@@ -327,6 +328,11 @@ fn repair(
                         delta += pool.pair_cost(x, z) - pool.pair_cost(y, z);
                     }
                 }
+                let (g_off, h_off) = (groups[g].len() != size, groups[h].len() != size);
+                if g_off != h_off {
+                    let shift = FAIRNESS * (pool.off(y) as i64 - pool.off(x) as i64);
+                    delta += if g_off { shift } else { -shift };
+                }
                 if delta < best_delta {
                     best_delta = delta;
                     best_moves.clear();
@@ -350,14 +356,24 @@ fn repair(
         let y = groups[h][yi];
         groups[g][xi] = y;
         groups[h][yi] = x;
-        cost[g] = cost_of(pool, &groups[g]);
-        cost[h] = cost_of(pool, &groups[h]);
+        cost[g] = cost_of(pool, &groups[g], size);
+        cost[h] = cost_of(pool, &groups[h], size);
     }
     cost.iter().sum()
 }
 
-fn cost_of(pool: &Pool, g: &[usize]) -> i64 {
+/// Weight of one earlier off-size seat for a member of an off-size group: above any
+/// soft cost, far below a repeat (fairness ranks between them).
+const FAIRNESS: i64 = 100;
+
+fn cost_of(pool: &Pool, g: &[usize], size: usize) -> i64 {
     let mut c = 0;
+    if g.len() != size {
+        c += g
+            .iter()
+            .map(|&x| FAIRNESS * pool.off(x) as i64)
+            .sum::<i64>();
+    }
     for (i, &a) in g.iter().enumerate() {
         for &b in &g[i + 1..] {
             c += pool.pair_cost(a, b);

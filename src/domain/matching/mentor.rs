@@ -8,12 +8,15 @@
 //! horizon a threshold on "last met" rises until the assignment is as full as it can
 //! be, so the oldest pairs repeat first. Peers count as mentees here.
 
+// Mentors, mentees, capacities and loads are parallel arrays: index loops read best.
+#![allow(clippy::needless_range_loop)]
+
 use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::context::{Pool, AVOID, NEVER};
 use super::groups::{circles, emit};
-use super::pairs::{pair_up, seat_leftovers, Grouping};
+use super::pairs::{pair_up, Grouping};
 use super::{AvoidList, Candidate, History, MatchOutcome, MatchSettings};
 use crate::domain::profile::Role;
 
@@ -84,21 +87,23 @@ pub(crate) fn match_mentors(
         ));
     }
 
-    let mut grouping = Grouping::default();
     // Extra mentees: one alone takes a mentee from a mentor who has two or more, so
-    // nobody is left out; then they pair with each other.
+    // nobody is left out; then they pair with each other. They only ever join groups
+    // of mentees, so no mentor goes past capacity.
+    let mut mentee_groups = Grouping::default();
     let mut extra: Vec<usize> = (0..mentees.len())
         .filter(|&e| state.assigned[e] == NONE)
         .collect();
+    // Room left with mentors, before any mentee is taken back for a lone extra one.
+    let spare: usize = (0..mentors.len())
+        .map(|r| cap[r].saturating_sub(state.load(r)))
+        .sum();
     if extra.len() == 1 {
         if let Some(e2) = steal_for(&pool, &mentees, &mut state, mentees[extra[0]], 2) {
             extra.push(e2);
         }
     }
     if !extra.is_empty() {
-        let spare: usize = (0..mentors.len())
-            .map(|r| cap[r].saturating_sub(state.load(r)))
-            .sum();
         notes.push(if spare > 0 {
             format!(
                 "{} mentee(s) without a mentor (do-not-match rules or capacity 0) were paired with each other",
@@ -111,9 +116,7 @@ pub(crate) fn match_mentors(
             )
         });
         let ids: Vec<usize> = extra.iter().map(|&e| mentees[e]).collect();
-        let mut sub = pair_up(&pool, &ids, rng, notes);
-        grouping.groups.append(&mut sub.groups);
-        grouping.unplaced.append(&mut sub.unplaced);
+        mentee_groups = pair_up(&pool, &ids, rng, notes);
     }
     // Mentors without a mentee meet each other; a lone one with capacity takes a mentee.
     let mut spare_mentors: Vec<usize> =
@@ -125,42 +128,58 @@ pub(crate) fn match_mentors(
             spare_mentors.clear();
         }
     }
-    if !spare_mentors.is_empty() {
-        if spare_mentors.len() > 1 {
-            notes.push(format!(
-                "{} mentor(s) had no mentee this round and were paired with each other",
-                spare_mentors.len()
-            ));
-        }
+    let mut mentor_pairs = Grouping::default();
+    if spare_mentors.len() > 1 {
+        notes.push(format!(
+            "{} mentor(s) had no mentee this round and were paired with each other",
+            spare_mentors.len()
+        ));
         let ids: Vec<usize> = spare_mentors.iter().map(|&r| mentors[r]).collect();
-        let mut sub = pair_up(&pool, &ids, rng, notes);
-        grouping.groups.append(&mut sub.groups);
-        grouping.unplaced.append(&mut sub.unplaced);
+        mentor_pairs = pair_up(&pool, &ids, rng, notes);
+    } else if let Some(&r) = spare_mentors.first() {
+        notes.push(
+            "1 mentor had no mentee this round (capacity 0 or do-not-match rules) and no other free mentor to meet".into(),
+        );
+        mentor_pairs.unplaced.push(mentors[r]);
     }
     // Each mentor's mentees, split into chats of `group_size - 1` mentees.
     let per_chat = group_size.saturating_sub(1).max(1);
-    let mut mentor_groups = Vec::new();
+    let mut grouping = Grouping::default();
     for (r, list) in state.lists.iter().enumerate() {
         if list.is_empty() {
             continue;
         }
-        let chats = list.len().div_ceil(per_chat);
-        for c in 0..chats {
+        // Mentees sharing a chat meet each other too: never an avoided pair, and the
+        // fewest repeats; a mentee who fits nowhere gets a chat of their own.
+        let mut chats: Vec<Vec<usize>> = vec![Vec::new(); list.len().div_ceil(per_chat)];
+        for &e in list {
+            let e = mentees[e as usize];
+            let best = chats
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.len() < per_chat && c.iter().all(|&x| pool.level(x, e) != AVOID))
+                .min_by_key(|(_, c)| {
+                    (
+                        c.iter().map(|&x| pool.pair_cost(x, e)).sum::<i64>(),
+                        c.len(),
+                    )
+                })
+                .map(|(k, _)| k);
+            match best {
+                Some(k) => chats[k].push(e),
+                None => chats.push(vec![e]),
+            }
+        }
+        for chat in chats.into_iter().filter(|c| !c.is_empty()) {
             let mut g = vec![mentors[r]];
-            // Round-robin so chat sizes differ by at most one.
-            g.extend(
-                list.iter()
-                    .skip(c)
-                    .step_by(chats)
-                    .map(|&e| mentees[e as usize]),
-            );
-            mentor_groups.push(g);
+            g.extend(chat);
+            grouping.groups.push(g);
         }
     }
-    mentor_groups.append(&mut grouping.groups);
-    grouping.groups = mentor_groups;
-    let unplaced = std::mem::take(&mut grouping.unplaced);
-    seat_leftovers(&pool, &unplaced, &mut grouping, notes);
+    grouping.groups.append(&mut mentee_groups.groups);
+    grouping.groups.append(&mut mentor_pairs.groups);
+    grouping.unplaced.append(&mut mentee_groups.unplaced);
+    grouping.unplaced.append(&mut mentor_pairs.unplaced);
     emit(&pool, grouping, out);
     out.compromises.append(notes);
 }
@@ -312,6 +331,10 @@ fn run_phases(
             }
         }
         for e in 0..mentees.len() {
+            // A path needs a mentor with room at its end; once none has, stop.
+            if (0..mentors.len()).all(|r| state.load(r) >= caps[r]) {
+                break;
+            }
             if state.assigned[e] == NONE {
                 augment_from_mentee(state, e, caps, allowed);
             }

@@ -63,7 +63,7 @@ pub(crate) fn pair_up(
     let mut repeats = repeats;
     if let Some(t) = trio {
         let cost = group_cost(pool, &t);
-        if cost >= REPEAT_COST && cost < super::context::AVOID_COST {
+        if (REPEAT_COST..super::context::AVOID_COST).contains(&cost) {
             repeats += 1;
         }
         if cost >= super::context::AVOID_COST {
@@ -104,7 +104,7 @@ fn group_cost(pool: &Pool, g: &[usize]) -> i64 {
 }
 
 /// Members that no pair can take (every partner avoids them): join a group they avoid
-/// nobody in, or stay unplaced.
+/// nobody in (the smallest, then the cheapest), or stay unplaced.
 pub(crate) fn seat_leftovers(
     pool: &Pool,
     leftover: &[usize],
@@ -150,24 +150,50 @@ pub(crate) fn seat_leftovers(
 }
 
 /// Picks the trio: members with the fewest off-size seats first, mutually unmet if
-/// possible. Why first: the extra seat must rotate fairly, and taking the three out
-/// before pairing costs little in a pool that is not near its horizon.
+/// possible, and (in small pools) such that the others can still pair without a
+/// repeat. Why first: the extra seat must rotate fairly.
 pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
     let sorted = by_off_size(pool, members);
-    let reach = sorted
-        .len()
-        .min(if pool.has_levels() { DENSE_LIMIT } else { 512 });
+    let dense = pool.has_levels();
+    // Small pools try every unmet trio; large ones take the first, as the rest of a
+    // large pool always pairs up.
+    let limit = if !dense {
+        1
+    } else if members.len() <= 16 {
+        usize::MAX
+    } else {
+        48
+    };
+    let reach = sorted.len().min(if dense { DENSE_LIMIT } else { 512 });
+    let mut first: Option<[usize; 3]> = None;
+    let mut tried = 0usize;
     for (xi, &x) in sorted.iter().take(reach.min(64)).enumerate() {
         for (yi, &y) in sorted.iter().enumerate().take(reach).skip(xi + 1) {
             if !pool.fresh(x, y) {
                 continue;
             }
             for &z in sorted.iter().take(reach).skip(yi + 1) {
-                if pool.fresh(x, z) && pool.fresh(y, z) {
-                    return [x, y, z];
+                if !(pool.fresh(x, z) && pool.fresh(y, z)) {
+                    continue;
+                }
+                let t = [x, y, z];
+                first.get_or_insert(t);
+                if limit == 1 {
+                    return t;
+                }
+                let rest: Vec<usize> = members.iter().copied().filter(|m| !t.contains(m)).collect();
+                if pairs_without_repeat(pool, &rest) {
+                    return t;
+                }
+                tried += 1;
+                if tried >= limit {
+                    return first.unwrap_or(t);
                 }
             }
         }
+    }
+    if let Some(t) = first {
+        return t;
     }
     // No repeat-free trio: the cheapest among the least-seated.
     let few = &sorted[..sorted.len().min(24)];
@@ -185,6 +211,16 @@ pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
         }
     }
     best
+}
+
+/// Whether `members` (an even count, small pool) can all pair with unmet partners.
+fn pairs_without_repeat(pool: &Pool, members: &[usize]) -> bool {
+    let k = members.len();
+    let fresh = |a: usize, b: usize| pool.level(members[a], members[b]) == NEVER;
+    let mut mate = vec![NONE; k];
+    greedy_extend(&mut mate, fresh);
+    Blossom::new(k).augment_all(&mut mate, fresh);
+    mate.iter().all(|&m| m != NONE)
 }
 
 /// Members ordered by off-size seats (counting sort, stable: keeps the random order).
@@ -210,16 +246,18 @@ fn pair_dense(
         return (pairs, Vec::new(), 0);
     }
 
-    // Greedy on unmet pairs, soft cost deciding among a window of candidates.
+    // Greedy on unmet pairs, soft cost deciding among a window of candidates (the
+    // pool spread the largest institution evenly through the order).
     let mut mate = vec![NONE; k];
-    for a in 0..k {
+    let order = (0..k).map(|a| (a, a + 1));
+    for (a, from) in order {
         if mate[a] != NONE {
             continue;
         }
         let mut best: Option<(usize, (i64, i64))> = None;
         let mut seen = 0;
-        for b in a + 1..k {
-            if mate[b] != NONE || level(a, b) != NEVER {
+        for b in from..k {
+            if b == a || mate[b] != NONE || level(a, b) != NEVER {
                 continue;
             }
             let key = pool.choice_key(members[a], members[b]);
@@ -340,7 +378,7 @@ fn plan_ahead(pool: &Pool, members: &[usize], rng: &mut impl Rng) -> Option<Vec<
             }
         }
     }
-    let colours = factorize(k, &edges, degree, rng, 30)?;
+    let colours = factorize(k, &edges, degree, rng, 200)?;
     // The factor with the lowest soft cost; the rest remain for later rounds.
     let mut cost = vec![0i64; degree];
     for (e, &(a, b)) in edges.iter().enumerate() {
@@ -437,55 +475,44 @@ fn pair_sparse(
     rng: &mut impl Rng,
 ) -> (Vec<(usize, usize)>, Vec<usize>, usize) {
     let k = members.len();
-    // next[i]: the next untaken position at or after i (path-compressed skip list).
-    let mut next: Vec<u32> = (0..=k as u32).collect();
-    fn find(next: &mut [u32], mut i: usize) -> usize {
-        let mut root = i;
-        while next[root] as usize != root {
-            root = next[root] as usize;
-        }
-        while next[i] as usize != root {
-            let up = next[i] as usize;
-            next[i] = root as u32;
-            i = up;
-        }
-        root
-    }
+    let mut taken = vec![false; k];
     let mut pairs = Vec::with_capacity(k / 2);
     let mut leftover = Vec::new();
-    let mut i = 0;
-    loop {
-        i = find(&mut next, i);
-        if i >= k {
-            break;
+    // Scan forward from each member over the next few free ones; the pool spread the
+    // largest institution evenly through the order, so it always has others in view.
+    for i in 0..k {
+        if taken[i] {
+            continue;
         }
-        next[i] = (i + 1) as u32;
+        taken[i] = true;
         let a = members[i];
-        let mut best: Option<(usize, (i64, i64))> = None;
-        let mut j = i + 1;
-        for _ in 0..WINDOW {
-            j = find(&mut next, j);
-            if j >= k {
+        // (rank, position): the minimum is the best, earliest on a tie.
+        let mut best = (u64::MAX, usize::MAX);
+        let mut seen = 0;
+        for (j, &free) in taken.iter().enumerate().skip(i + 1) {
+            if free {
+                continue;
+            }
+            best = best.min((pool.choice_rank(a, members[j]), j));
+            seen += 1;
+            if seen == WINDOW {
                 break;
             }
-            let key = pool.choice_key(a, members[j]);
-            if best.is_none_or(|(_, k0)| key < k0) {
-                best = Some((j, key));
-            }
-            j += 1;
         }
-        match best {
-            Some((j, _)) => {
-                next[j] = (j + 1) as u32;
-                pairs.push((a, members[j]));
-            }
-            None => leftover.push(a),
+        if best.1 == usize::MAX {
+            leftover.push(a);
+        } else {
+            taken[best.1] = true;
+            pairs.push((a, members[best.1]));
         }
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
     let n = pairs.len();
     let mut repeats = 0;
     for p in 0..n {
+        if let Some(&(ahead, _)) = pairs.get(p + 8) {
+            pool.prefetch(ahead);
+        }
         let (a, b) = pairs[p];
         if pool.fresh(a, b) {
             continue;

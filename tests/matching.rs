@@ -1,0 +1,563 @@
+//! The matching engine: hard rules and determinism (property tests), repeat-freedom
+//! against brute force for small pools, edge cases, and quality targets at CI sizes.
+
+use std::collections::BTreeMap;
+
+use hallway::domain::community::MatchingMode;
+use hallway::domain::matching::{
+    match_round, AvoidList, Candidate, Group, History, MatchOutcome, MatchSettings,
+};
+use hallway::domain::profile::Role;
+use hallway::simulate::{run, SimulateArgs};
+use proptest::prelude::*;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn person(id: u64, role: Role, capacity: u8) -> Candidate {
+    Candidate {
+        role,
+        capacity,
+        ..Candidate::peer(id)
+    }
+}
+
+fn settings(mode: MatchingMode, size: u8) -> MatchSettings {
+    MatchSettings::new(mode, size)
+}
+
+fn run_round(
+    members: &[Candidate],
+    history: &History,
+    avoid: &AvoidList,
+    s: &MatchSettings,
+    seed: u64,
+) -> MatchOutcome {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    match_round(members, history, avoid, s, &mut rng)
+}
+
+/// Checks every hard rule; returns a description of the first broken one.
+fn hard_rules(
+    members: &[Candidate],
+    avoid: &AvoidList,
+    s: &MatchSettings,
+    out: &MatchOutcome,
+) -> Result<(), String> {
+    let by_id: BTreeMap<u64, &Candidate> = members.iter().map(|c| (c.id, c)).collect();
+    let eligible = |c: &Candidate| {
+        c.available
+            && !(s.mode == MatchingMode::PeerCircles && s.circle_role.is_some_and(|r| r != c.role))
+    };
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut mentees_of: BTreeMap<u64, usize> = BTreeMap::new();
+    for g in &out.groups {
+        if g.members.len() < 2 {
+            return Err(format!("group too small: {g:?}"));
+        }
+        for (k, a) in g.members.iter().enumerate() {
+            let c = by_id.get(a).ok_or(format!("unknown id {a}"))?;
+            if !eligible(c) {
+                return Err(format!("{a} is not available or not in this program"));
+            }
+            *seen.entry(*a).or_default() += 1;
+            for b in &g.members[k + 1..] {
+                if avoid.contains(*a, *b) {
+                    return Err(format!("avoided pair {a}-{b} matched"));
+                }
+                if a == b {
+                    return Err(format!("{a} twice in one group"));
+                }
+            }
+        }
+        if s.mode == MatchingMode::MentorMentee {
+            let first = by_id[&g.members[0]];
+            if first.role == Role::Mentor {
+                let n = g
+                    .members
+                    .iter()
+                    .filter(|id| by_id[id].role != Role::Mentor)
+                    .count();
+                *mentees_of.entry(first.id).or_default() += n;
+            }
+            let mentors = g
+                .members
+                .iter()
+                .filter(|id| by_id[id].role == Role::Mentor)
+                .count();
+            let has_mentee = g.members.iter().any(|id| by_id[id].role != Role::Mentor);
+            if mentors > 1 && has_mentee {
+                return Err(format!("two mentors in a mentee chat: {g:?}"));
+            }
+            if mentors == 1 && has_mentee && first.role != Role::Mentor {
+                return Err(format!("the mentor is not first: {g:?}"));
+            }
+        }
+    }
+    for c in members.iter().filter(|c| eligible(c)) {
+        let n = seen.get(&c.id).copied().unwrap_or(0);
+        let unplaced = out.unplaced.contains(&c.id);
+        let multi_ok = s.mode == MatchingMode::MentorMentee && c.role == Role::Mentor;
+        match (n, unplaced) {
+            (0, false) => return Err(format!("{} is neither placed nor reported unplaced", c.id)),
+            (0, true) => {}
+            (_, true) => return Err(format!("{} is placed and also reported unplaced", c.id)),
+            (1, false) => {}
+            (_, false) if multi_ok => {}
+            _ => return Err(format!("{} placed {n} times", c.id)),
+        }
+    }
+    for (mentor, n) in mentees_of {
+        if n > by_id[&mentor].capacity as usize {
+            return Err(format!(
+                "mentor {mentor} has {n} mentees, capacity {}",
+                by_id[&mentor].capacity
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A random past: `rounds` random groupings of everyone.
+fn random_history(ids: &[u64], rounds: usize, rng: &mut ChaCha8Rng) -> History {
+    let mut h = History::new();
+    for r in 0..rounds {
+        let mut v = ids.to_vec();
+        v.shuffle(rng);
+        let mut groups: Vec<Group> = v
+            .chunks(2)
+            .map(|c| Group {
+                members: c.to_vec(),
+            })
+            .collect();
+        if groups.last().is_some_and(|g| g.members.len() == 1) && groups.len() > 1 {
+            let lone = groups.pop().unwrap().members;
+            groups.last_mut().unwrap().members.extend(lone);
+        }
+        groups.retain(|g| g.members.len() > 1);
+        h.record_round(r as u32 + 1, &groups);
+    }
+    h
+}
+
+/// Is there a grouping into pairs (one trio if odd) using only `ok` pairs?
+fn repeat_free_exists(people: &[usize], ok: &dyn Fn(usize, usize) -> bool) -> bool {
+    fn pairs(rest: &[usize], ok: &dyn Fn(usize, usize) -> bool) -> bool {
+        if rest.is_empty() {
+            return true;
+        }
+        let a = rest[0];
+        for k in 1..rest.len() {
+            let b = rest[k];
+            if ok(a, b) {
+                let next: Vec<usize> = rest.iter().copied().filter(|&x| x != a && x != b).collect();
+                if pairs(&next, ok) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    if people.len() < 2 {
+        return true;
+    }
+    if people.len() % 2 == 0 {
+        return pairs(people, ok);
+    }
+    for i in 0..people.len() {
+        for j in i + 1..people.len() {
+            for k in j + 1..people.len() {
+                let (x, y, z) = (people[i], people[j], people[k]);
+                if ok(x, y) && ok(x, z) && ok(y, z) {
+                    let rest: Vec<usize> = people
+                        .iter()
+                        .copied()
+                        .filter(|&p| p != x && p != y && p != z)
+                        .collect();
+                    if pairs(&rest, ok) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+/// A random small community: roles, capacities, availability, avoid pairs.
+fn random_case(seed: u64) -> (Vec<Candidate>, AvoidList, MatchSettings, History) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = rng.random_range(0..=12usize);
+    let mode = [
+        MatchingMode::Open,
+        MatchingMode::MentorMentee,
+        MatchingMode::PeerCircles,
+    ][rng.random_range(0..3)];
+    let size = rng.random_range(2..=4u8);
+    let members: Vec<Candidate> = (0..n)
+        .map(|i| {
+            let role = [Role::Mentor, Role::Mentee, Role::Peer][rng.random_range(0..3)];
+            let mut c = person(1000 + i as u64 * 17, role, rng.random_range(0..=5));
+            c.available = rng.random_bool(0.85);
+            c.institution = Some(format!("inst{}", rng.random_range(0..3)));
+            c
+        })
+        .collect();
+    let ids: Vec<u64> = members.iter().map(|c| c.id).collect();
+    let mut pairs = Vec::new();
+    for (i, &a) in ids.iter().enumerate() {
+        for &b in &ids[i + 1..] {
+            if rng.random_bool(0.1) {
+                pairs.push((a, b));
+            }
+        }
+    }
+    let history = random_history(&ids, rng.random_range(0..6), &mut rng);
+    let mut s = settings(mode, size);
+    s.cross_institution = rng.random_bool(0.5);
+    (members, pairs.into_iter().collect(), s, history)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hard_rules_hold_and_everyone_is_placed_once(seed in any::<u64>()) {
+        let (members, avoid, s, history) = random_case(seed);
+        let out = run_round(&members, &history, &avoid, &s, seed);
+        if let Err(e) = hard_rules(&members, &avoid, &s, &out) {
+            prop_assert!(false, "{e}\n{members:?}\n{s:?}\n{out:?}");
+        }
+        // Only a lone member, a do-not-match rule or a mentor with nobody to meet
+        // leaves someone out.
+        if !out.unplaced.is_empty() {
+            let eligible = members.iter().filter(|c| c.available).count();
+            let excused = eligible == 1 || !avoid.is_empty() || s.mode != MatchingMode::Open;
+            prop_assert!(excused, "{out:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_same_groups(seed in any::<u64>()) {
+        let (members, avoid, s, history) = random_case(seed);
+        let a = run_round(&members, &history, &avoid, &s, seed);
+        let b = run_round(&members, &history, &avoid, &s, seed);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn no_repeat_when_a_repeat_free_pairing_exists(seed in any::<u64>()) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n = rng.random_range(2..=10usize);
+        let members: Vec<Candidate> = (0..n).map(|i| Candidate::peer(50 + i as u64)).collect();
+        let ids: Vec<u64> = members.iter().map(|c| c.id).collect();
+        let history = random_history(&ids, rng.random_range(0..n), &mut rng);
+        let avoid: AvoidList = if rng.random_bool(0.3) {
+            vec![(ids[0], ids[1])].into_iter().collect()
+        } else {
+            AvoidList::new()
+        };
+        let ok = |a: usize, b: usize| !history.met(ids[a], ids[b]) && !avoid.contains(ids[a], ids[b]);
+        let people: Vec<usize> = (0..n).collect();
+        let exists = repeat_free_exists(&people, &ok);
+        let out = run_round(&members, &history, &avoid, &settings(MatchingMode::Open, 2), seed);
+        prop_assert!(hard_rules(&members, &avoid, &settings(MatchingMode::Open, 2), &out).is_ok());
+        let repeats = out.groups.iter().map(|g| {
+            let mut r = 0;
+            for (k, a) in g.members.iter().enumerate() {
+                for b in &g.members[k + 1..] {
+                    if history.met(*a, *b) { r += 1; }
+                }
+            }
+            r
+        }).sum::<usize>();
+        if exists {
+            prop_assert_eq!(repeats, 0, "a repeat-free pairing exists: {:?}", out);
+        }
+    }
+}
+
+#[test]
+fn zero_one_two_and_three_members() {
+    let s = settings(MatchingMode::Open, 2);
+    let (h, a) = (History::new(), AvoidList::new());
+    let out = run_round(&[], &h, &a, &s, 1);
+    assert!(out.groups.is_empty() && out.unplaced.is_empty());
+
+    let one = [Candidate::peer(1)];
+    let out = run_round(&one, &h, &a, &s, 1);
+    assert!(out.groups.is_empty());
+    assert_eq!(out.unplaced, vec![1]);
+    assert!(out
+        .compromises
+        .iter()
+        .any(|c| c.contains("only one member")));
+
+    let two = [Candidate::peer(1), Candidate::peer(2)];
+    let out = run_round(&two, &h, &a, &s, 1);
+    assert_eq!(out.groups.len(), 1);
+    assert_eq!(out.groups[0].members.len(), 2);
+
+    let three = [Candidate::peer(1), Candidate::peer(2), Candidate::peer(3)];
+    let out = run_round(&three, &h, &a, &s, 1);
+    assert_eq!(out.groups.len(), 1, "three make one trio, nobody left out");
+    assert_eq!(out.groups[0].members.len(), 3);
+    assert!(out.unplaced.is_empty());
+}
+
+#[test]
+fn paused_members_are_never_matched() {
+    let mut members: Vec<Candidate> = (1..=6).map(Candidate::peer).collect();
+    members[2].available = false;
+    let out = run_round(
+        &members,
+        &History::new(),
+        &AvoidList::new(),
+        &settings(MatchingMode::Open, 2),
+        3,
+    );
+    assert!(out.groups.iter().all(|g| !g.members.contains(&3)));
+    assert_eq!(out.groups.iter().map(|g| g.members.len()).sum::<usize>(), 5);
+}
+
+#[test]
+fn everyone_avoiding_everyone_leaves_them_unplaced_and_says_so() {
+    let members: Vec<Candidate> = (1..=5).map(Candidate::peer).collect();
+    let mut pairs = Vec::new();
+    for a in 1..=5u64 {
+        for b in a + 1..=5 {
+            pairs.push((a, b));
+        }
+    }
+    let avoid: AvoidList = pairs.into_iter().collect();
+    for mode in [MatchingMode::Open, MatchingMode::PeerCircles] {
+        let mut s = settings(mode, if mode == MatchingMode::Open { 2 } else { 3 });
+        s.circle_role = None;
+        let out = run_round(&members, &History::new(), &avoid, &s, 9);
+        assert!(out.groups.is_empty(), "{out:?}");
+        assert_eq!(out.unplaced.len(), 5);
+        assert!(
+            out.compromises.iter().any(|c| c.contains("do-not-match")),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn an_avoid_forces_a_trio_rather_than_leaving_someone_out() {
+    // 1 avoids 2 and 3; with four members 1 must pair with 4 and 2 with 3.
+    let members: Vec<Candidate> = (1..=4).map(Candidate::peer).collect();
+    let avoid: AvoidList = vec![(1, 2), (1, 3)].into_iter().collect();
+    for seed in 0..20 {
+        let out = run_round(
+            &members,
+            &History::new(),
+            &avoid,
+            &settings(MatchingMode::Open, 2),
+            seed,
+        );
+        hard_rules(&members, &avoid, &settings(MatchingMode::Open, 2), &out).unwrap();
+        assert!(out.unplaced.is_empty());
+    }
+}
+
+#[test]
+fn all_mentors_paused_falls_back_to_mentee_pairs() {
+    let mut members = vec![person(1, Role::Mentor, 3), person(2, Role::Mentor, 2)];
+    members.extend((10..16).map(|i| person(i, Role::Mentee, 0)));
+    members[0].available = false;
+    members[1].available = false;
+    let s = settings(MatchingMode::MentorMentee, 2);
+    let out = run_round(&members, &History::new(), &AvoidList::new(), &s, 4);
+    hard_rules(&members, &AvoidList::new(), &s, &out).unwrap();
+    assert_eq!(out.groups.len(), 3);
+    assert!(
+        out.compromises.iter().any(|c| c.contains("no mentor")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_capacity_zero_mentor_never_gets_a_mentee() {
+    let members = vec![
+        person(1, Role::Mentor, 0),
+        person(2, Role::Mentor, 2),
+        person(10, Role::Mentee, 0),
+        person(11, Role::Mentee, 0),
+        person(12, Role::Mentee, 0),
+    ];
+    let s = settings(MatchingMode::MentorMentee, 2);
+    for seed in 0..20 {
+        let out = run_round(&members, &History::new(), &AvoidList::new(), &s, seed);
+        hard_rules(&members, &AvoidList::new(), &s, &out).unwrap();
+        for g in &out.groups {
+            if g.members.contains(&1) {
+                assert!(g.members.iter().all(|&m| m < 10), "{g:?}");
+            }
+        }
+        // The third mentee pairs with... nobody with capacity: paired with a mentee taken
+        // from the mentor, or the mentees meet each other; never left out.
+        for m in [10, 11, 12] {
+            assert!(out.groups.iter().any(|g| g.members.contains(&m)), "{out:?}");
+        }
+    }
+}
+
+#[test]
+fn mentors_see_several_mentees_in_separate_chats() {
+    let mut members = vec![person(1, Role::Mentor, 3)];
+    members.extend((10..13).map(|i| person(i, Role::Mentee, 0)));
+    let s = settings(MatchingMode::MentorMentee, 2);
+    let out = run_round(&members, &History::new(), &AvoidList::new(), &s, 2);
+    assert_eq!(out.groups.len(), 3);
+    assert!(out
+        .groups
+        .iter()
+        .all(|g| g.members[0] == 1 && g.members.len() == 2));
+}
+
+#[test]
+fn history_round_trips_through_stored_rounds() {
+    let mut live = History::new();
+    let rounds = vec![
+        (1u32, vec![vec![1u64, 2], vec![3, 4, 5]]),
+        (2, vec![vec![1, 3], vec![2, 4]]),
+    ];
+    for (n, groups) in &rounds {
+        let g: Vec<Group> = groups
+            .iter()
+            .map(|m| Group { members: m.clone() })
+            .collect();
+        live.record_round(*n, &g);
+    }
+    let rebuilt = History::from_rounds(rounds);
+    for a in 1..=5 {
+        for b in 1..=5 {
+            assert_eq!(live.last_met(a, b), rebuilt.last_met(a, b));
+        }
+        assert_eq!(live.off_size_groups(a), rebuilt.off_size_groups(a));
+    }
+}
+
+// ---- Quality targets at CI sizes, through `hallway simulate` ----
+
+fn simulate(extra: impl FnOnce(&mut SimulateArgs)) -> serde_json::Value {
+    let mut args = SimulateArgs {
+        members: 100,
+        rounds: 52,
+        mode: MatchingMode::Open,
+        group_size: None,
+        mentor_ratio: 3,
+        capacity: None,
+        churn: 0.0,
+        institutions: 0,
+        cross_institution: true,
+        seed: 1,
+        seeds: 1,
+        population: None,
+        json: true,
+        no_baseline: true,
+    };
+    extra(&mut args);
+    let mut out = Vec::new();
+    run(&args, &mut out).expect("simulate runs");
+    serde_json::from_slice(&out).expect("one JSON object")
+}
+
+fn no_violations(v: &serde_json::Value) {
+    for key in [
+        "avoid_violations",
+        "capacity_violations",
+        "unavailable_matched",
+        "double_placements",
+        "unmatched_member_rounds",
+    ] {
+        assert_eq!(v[key], 0, "{key}: {v}");
+    }
+}
+
+#[test]
+fn forty_members_over_45_rounds_repeat_exactly_the_unavoidable_120() {
+    let v = simulate(|a| {
+        a.members = 40;
+        a.rounds = 45;
+        a.seeds = 2;
+    });
+    no_violations(&v);
+    assert_eq!(v["repeats"], 240, "{v}"); // 120 per seed
+    assert_eq!(v["first_repeat_round"], 40, "{v}");
+}
+
+#[test]
+fn even_rosters_go_the_whole_horizon_without_a_repeat() {
+    for n in (6..=60).step_by(2) {
+        let v = simulate(|a| {
+            a.members = n;
+            a.rounds = n as u32 - 1;
+            a.seeds = 3;
+            a.seed = 11;
+        });
+        no_violations(&v);
+        assert_eq!(v["repeats"], 0, "n = {n}: {v}");
+    }
+}
+
+#[test]
+fn mentor_mentee_25_by_75_repeats_exactly_2025_and_respects_capacity() {
+    let v = simulate(|a| {
+        a.mode = MatchingMode::MentorMentee;
+        a.capacity = Some(3);
+    });
+    no_violations(&v);
+    assert_eq!(v["repeats"], 2025, "{v}");
+    assert_eq!(v["first_repeat_round"], 26, "{v}");
+}
+
+#[test]
+fn mentor_mentee_one_to_one_is_repeat_free_to_the_horizon() {
+    let v = simulate(|a| {
+        a.mode = MatchingMode::MentorMentee;
+        a.members = 60;
+        a.mentor_ratio = 1;
+        a.rounds = 30;
+    });
+    no_violations(&v);
+    assert_eq!(v["repeats"], 0, "{v}");
+}
+
+#[test]
+fn churn_at_one_hundred_never_repeats_and_rotates_trios() {
+    let v = simulate(|a| {
+        a.churn = 0.1;
+        a.seeds = 2;
+    });
+    no_violations(&v);
+    assert_eq!(v["repeats"], 0, "{v}");
+    assert!(v["max_trios_per_member"].as_u64().unwrap() <= 2, "{v}");
+}
+
+#[test]
+fn peer_circles_of_three_stay_near_the_floor() {
+    // The floor is 146 (5,096 pair meetings for 4,950 pairs); plain greedy gets ~460.
+    let v = simulate(|a| {
+        a.mode = MatchingMode::PeerCircles;
+        a.group_size = Some(3);
+    });
+    no_violations(&v);
+    let repeats = v["repeats"].as_u64().unwrap();
+    assert!(repeats <= 260, "{v}");
+}
+
+#[test]
+fn cross_institution_pairs_reach_the_minimum() {
+    let v = simulate(|a| {
+        a.members = 200;
+        a.rounds = 20;
+        a.institutions = 5;
+    });
+    no_violations(&v);
+    let same = v["same_institution_pairs"].as_u64().unwrap();
+    let min = v["same_institution_min"].as_u64().unwrap();
+    let total = v["pairs_total"].as_u64().unwrap();
+    assert!(same <= min + total / 50, "{v}");
+}
