@@ -56,6 +56,9 @@ pub fn plan(
     let rules = community.matching;
     let mut settings = MatchSettings::new(rules.mode, rules.group_size);
     settings.cross_institution = rules.cross_institution;
+    // Peer circles form within each role, so a community of peers (or of mentors) is
+    // never left out.
+    settings.circle_role = None;
     let outcome = matching::match_round(&candidates, &history, &avoid, &settings, &mut rng);
 
     let mut library = prompts::built_in();
