@@ -112,3 +112,25 @@ async fn bench_deliver_a_1000_member_round() {
         took
     );
 }
+
+/// Resident memory of the bot, idle after connecting and registering its commands.
+#[tokio::test]
+#[ignore = "benchmark: run with --ignored --release"]
+async fn bench_idle_memory_after_connecting() {
+    let env = crate::support::bot::TestEnv::start().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = env.bot.pid().expect("running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+            .unwrap_or_default()
+    };
+    println!(
+        "idle after connecting: VmRSS {} kB, VmHWM {} kB",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+}
