@@ -546,7 +546,10 @@ async fn rest_answers_parse_into_serenity_types() {
         .get_guild_active_threads(serenity::GuildId::new(ids::GUILD))
         .await
         .expect("active threads parse as ThreadsData");
-    assert!(active.threads.iter().any(|t| t.id == thread.id && t.name == "Ada & Ben · week 1"));
+    assert!(active
+        .threads
+        .iter()
+        .any(|t| t.id == thread.id && t.name == "Ada & Ben · week 1"));
     let info = fake.threads().pop().expect("thread recorded");
     assert!(info.is_private_thread() && !info.invitable);
     assert_eq!(info.members, vec![ids::BOT_USER, ids::ADA, ids::BEN]);

@@ -225,10 +225,15 @@ async fn migrate_creates_the_database_and_exits() {
 #[tokio::test]
 async fn a_token_the_gateway_rejects_with_4004_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeDiscord::start(crate::support::config::FakeConfig::default().reject_identify()).await;
+    let fake =
+        FakeDiscord::start(crate::support::config::FakeConfig::default().reject_identify()).await;
     let mut bot = BotProcess::spawn(&fake, &BotOptions::new(dir.path().join("h.db")));
     let status = bot.wait_exit(Duration::from_secs(20)).await;
     assert!(!status.success());
-    assert!(bot.logs().contains("gateway close code 4004"), "{}", bot.logs());
+    assert!(
+        bot.logs().contains("gateway close code 4004"),
+        "{}",
+        bot.logs()
+    );
     assert_eq!(fake.identify_count(), 1, "no reconnect loop after 4004");
 }
