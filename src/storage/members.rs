@@ -24,6 +24,19 @@ pub struct ProfileChange {
 }
 
 impl ProfileChange {
+    /// A change that sets the role and keeps everything else.
+    pub fn role(role: Role) -> Self {
+        ProfileChange {
+            role,
+            time_zone: None,
+            institution: None,
+            time_of_day: None,
+            modality: None,
+            capacity: None,
+            shoutouts: None,
+        }
+    }
+
     /// The profile after applying this change to `current` (or to the defaults).
     pub fn apply(&self, current: Option<&Profile>) -> Profile {
         let capacity = match self.role {
@@ -183,18 +196,8 @@ impl Store {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "update member set paused_until = ?, updated_at = ?
-             where guild_id = ? and user_id = ? and left_at is null",
-        )
-        .bind(until)
-        .bind(now)
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .execute(&self.pool)
-        .await
-        .context("cannot pause the member")?;
-        Ok(done.rows_affected() == 1)
+        self.set_standing(guild_id, user_id, Some(until), None, now)
+            .await
     }
 
     /// Ends a pause. Returns false when they are not a current member.
@@ -204,17 +207,7 @@ impl Store {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "update member set paused_until = null, updated_at = ?
-             where guild_id = ? and user_id = ? and left_at is null",
-        )
-        .bind(now)
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .execute(&self.pool)
-        .await
-        .context("cannot resume the member")?;
-        Ok(done.rows_affected() == 1)
+        self.set_standing(guild_id, user_id, None, None, now).await
     }
 
     /// Stops matching a member but keeps their history, so they can come back.
@@ -225,17 +218,31 @@ impl Store {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
+        self.set_standing(guild_id, user_id, None, Some(now), now)
+            .await
+    }
+
+    /// Sets a current member's pause and departure; members who left are untouched.
+    async fn set_standing(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        paused_until: Option<DateTime<Utc>>,
+        left_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
         let done = sqlx::query(
-            "update member set left_at = ?, paused_until = null, updated_at = ?
+            "update member set paused_until = ?, left_at = ?, updated_at = ?
              where guild_id = ? and user_id = ? and left_at is null",
         )
-        .bind(now)
+        .bind(paused_until)
+        .bind(left_at)
         .bind(now)
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .execute(&self.pool)
         .await
-        .context("cannot record that the member left")?;
+        .context("cannot change the member's standing")?;
         Ok(done.rows_affected() == 1)
     }
 }
@@ -274,18 +281,6 @@ async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
 mod tests {
     use super::*;
 
-    fn change(role: Role) -> ProfileChange {
-        ProfileChange {
-            role,
-            time_zone: None,
-            institution: None,
-            time_of_day: None,
-            modality: None,
-            capacity: None,
-            shoutouts: None,
-        }
-    }
-
     #[test]
     fn a_change_keeps_what_it_does_not_mention() {
         let first = ProfileChange {
@@ -294,16 +289,16 @@ mod tests {
             modality: Some(Modality::Phone),
             capacity: Some(3),
             shoutouts: None,
-            ..change(Role::Mentor)
+            ..ProfileChange::role(Role::Mentor)
         }
         .apply(None);
         assert_eq!(first.capacity, 3);
-        let second = change(Role::Mentor).apply(Some(&first));
+        let second = ProfileChange::role(Role::Mentor).apply(Some(&first));
         assert_eq!(second, first);
-        let as_mentee = change(Role::Mentee).apply(Some(&first));
+        let as_mentee = ProfileChange::role(Role::Mentee).apply(Some(&first));
         assert_eq!(as_mentee.capacity, 0, "only mentors have a capacity");
         assert_eq!(as_mentee.institution.as_deref(), Some("MIT"));
-        let back_to_mentor = change(Role::Mentor).apply(Some(&as_mentee));
+        let back_to_mentor = ProfileChange::role(Role::Mentor).apply(Some(&as_mentee));
         assert_eq!(back_to_mentor.capacity, DEFAULT_MENTOR_CAPACITY);
     }
 }

@@ -34,13 +34,8 @@ async fn deliver_round(storm: Option<usize>, settings: &str) -> (Duration, usize
         .unwrap();
     for n in 1..=MEMBERS {
         let change = ProfileChange {
-            role: Role::Peer,
             time_zone: Some(chrono_tz::Europe::Berlin),
-            institution: None,
-            time_of_day: None,
-            modality: None,
-            capacity: None,
-            shoutouts: None,
+            ..ProfileChange::role(Role::Peer)
         };
         store
             .join(ids::GUILD, member(n), &format!("member{n}"), &change, now)

@@ -300,11 +300,7 @@ async fn the_watercooler_posts_a_prompt_and_can_be_turned_off() {
 
 #[tokio::test]
 async fn the_do_not_match_list_is_honoured_and_stays_confidential() {
-    let env = start(4).await;
-    set_up_program(&env).await;
-    for n in 1..=4 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = crate::rounds::program_with(4, choice::PEER).await;
     let reply = run(
         &env,
         hallway("avoid").user_opt("member", member(2)).by(member(1)),

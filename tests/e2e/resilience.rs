@@ -59,11 +59,7 @@ async fn a_failed_database_write_gets_a_generic_reply_and_the_cause_goes_to_the_
 
 #[tokio::test]
 async fn a_member_who_leaves_the_server_is_no_longer_matched() {
-    let env = crate::rounds::start(3).await;
-    crate::rounds::set_up_program(&env).await;
-    for n in 1..=3 {
-        crate::rounds::join(&env, crate::rounds::member(n), choice::PEER).await;
-    }
+    let env = crate::rounds::program_with(3, choice::PEER).await;
     env.fake
         .member_leave(crate::support::config::ids::GUILD, crate::rounds::member(3))
         .await;

@@ -46,6 +46,16 @@ pub async fn set_up_program(env: &TestEnv) {
     assert_private(&reply, &["Saved."]);
 }
 
+/// A running bot with the program channel set and `members` members joined in `role`.
+pub async fn program_with(members: usize, role: i64) -> TestEnv {
+    let env = start(members).await;
+    set_up_program(&env).await;
+    for n in 1..=members {
+        join(&env, member(n), role).await;
+    }
+    env
+}
+
 pub async fn join(env: &TestEnv, user: u64, role: i64) {
     let reply = run(env, hallway("join").opt("role", role).by(user)).await;
     assert!(reply.content.contains("Role:"), "{}", reply.content);
@@ -90,11 +100,7 @@ fn custom_id(message: &PostedMessage, label: &str) -> String {
 
 #[tokio::test]
 async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a_summary() {
-    let env = start(9).await;
-    set_up_program(&env).await;
-    for n in 1..=9 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = program_with(9, choice::PEER).await;
     let started = match_now(&env).await;
     assert!(
         started.contains("Round 1 is matched: 4 chats for 9 people"),
@@ -183,11 +189,7 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
 
 #[tokio::test]
 async fn we_met_skip_and_a_click_from_outside_the_group() {
-    let env = start(4).await;
-    set_up_program(&env).await;
-    for n in 1..=4 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = program_with(4, choice::PEER).await;
     match_now(&env).await;
     summary(&env, 1).await;
     let threads = threads_with_intros(&env);
@@ -277,11 +279,7 @@ fn assert_private_reply(reply: &crate::support::fake_discord::Reply, needle: &st
 
 #[tokio::test]
 async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_question() {
-    let env = start(4).await;
-    set_up_program(&env).await;
-    for n in 1..=4 {
-        join(&env, member(n), choice::MENTEE).await;
-    }
+    let env = program_with(4, choice::MENTEE).await;
     match_now(&env).await;
     summary(&env, 1).await;
     let threads = threads_with_intros(&env);
@@ -351,11 +349,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
 
 #[tokio::test]
 async fn a_429_storm_and_500s_during_delivery_lose_nothing_and_double_nothing() {
-    let env = start(8).await;
-    set_up_program(&env).await;
-    for n in 1..=8 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = program_with(8, choice::PEER).await;
     env.fake.fail(
         FailRule::new("POST", "/channels/*/threads")
             .times(6)
@@ -405,11 +399,7 @@ async fn a_429_storm_and_500s_during_delivery_lose_nothing_and_double_nothing() 
 
 #[tokio::test]
 async fn a_bot_killed_mid_delivery_resumes_after_restart_without_doubles() {
-    let mut env = start(8).await;
-    set_up_program(&env).await;
-    for n in 1..=8 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let mut env = program_with(8, choice::PEER).await;
     // The second intro reaches Discord, but the bot dies before it hears back.
     env.fake.fail(
         FailRule::new("POST", "/channels/*/messages")
@@ -492,11 +482,7 @@ async fn a_thread_that_cannot_be_created_falls_back_to_dms_and_the_summary_says_
 
 #[tokio::test]
 async fn a_paused_member_is_not_matched() {
-    let env = start(3).await;
-    set_up_program(&env).await;
-    for n in 1..=3 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = program_with(3, choice::PEER).await;
     run(&env, hallway("pause").opt("weeks", 1i64).by(member(3))).await;
     let started = match_now(&env).await;
     assert!(started.contains("1 chat for 2 people"), "{started}");
@@ -515,11 +501,7 @@ async fn a_paused_member_is_not_matched() {
 
 #[tokio::test]
 async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
-    let env = start(6).await;
-    set_up_program(&env).await;
-    for n in 1..=6 {
-        join(&env, member(n), choice::PEER).await;
-    }
+    let env = program_with(6, choice::PEER).await;
     let preview = run(&env, admin("match-now").opt("preview", true).by(ids::CORA)).await;
     assert_private(
         &preview,

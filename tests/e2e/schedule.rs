@@ -34,15 +34,7 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
         .await
         .unwrap();
     for n in 1..=4 {
-        let change = ProfileChange {
-            role: Role::Peer,
-            time_zone: None,
-            institution: None,
-            time_of_day: None,
-            modality: None,
-            capacity: None,
-            shoutouts: None,
-        };
+        let change = ProfileChange::role(Role::Peer);
         store
             .join(
                 ids::GUILD,

@@ -3,23 +3,14 @@ use hallway::storage::ProfileChange;
 
 use crate::{at, fresh_store};
 
-fn peer() -> ProfileChange {
-    ProfileChange {
-        role: Role::Peer,
-        time_zone: None,
-        institution: None,
-        time_of_day: None,
-        modality: None,
-        capacity: None,
-        shoutouts: None,
-    }
-}
-
 #[tokio::test]
 async fn forget_member_removes_the_member_and_their_avoid_entries_both_ways() {
     let (store, _dir) = fresh_store().await;
     for user in [1, 2, 3] {
-        store.join(9, user, "x", &peer(), at(2, 9)).await.unwrap();
+        store
+            .join(9, user, "x", &ProfileChange::role(Role::Peer), at(2, 9))
+            .await
+            .unwrap();
     }
     store.avoid(9, 1, 2, at(2, 9)).await.unwrap();
     store.avoid(9, 3, 1, at(2, 9)).await.unwrap();
