@@ -7,6 +7,7 @@ pub mod member;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;
+pub mod stats;
 pub mod suggest;
 pub mod validate;
 pub mod words;

@@ -2,9 +2,11 @@
 //! several rows runs in one transaction.
 
 mod communities;
+mod export;
 mod members;
 mod prompts;
 mod rounds;
+mod stats;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
 pub use members::{Joined, ProfileChange};
 pub use rounds::{
     Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound,
@@ -35,11 +38,30 @@ impl Store {
         max_connections: u32,
         busy_timeout: Duration,
     ) -> anyhow::Result<Store> {
+        Store::connect(url, max_connections, busy_timeout, true).await
+    }
+
+    /// Like [`Store::open`], but fails when the file does not exist: a tool that only
+    /// reads (`hallway export`) must not leave an empty database at a mistyped path.
+    pub async fn open_existing(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> anyhow::Result<Store> {
+        Store::connect(url, max_connections, busy_timeout, false).await
+    }
+
+    async fn connect(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+        create_if_missing: bool,
+    ) -> anyhow::Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| {
                 format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
             })?
-            .create_if_missing(true)
+            .create_if_missing(create_if_missing)
             .journal_mode(SqliteJournalMode::Wal)
             // Durable enough in WAL mode, and much faster than FULL.
             .synchronous(SqliteSynchronous::Normal)

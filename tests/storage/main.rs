@@ -3,6 +3,7 @@
 
 mod communities;
 mod members;
+mod stats;
 
 use std::time::Duration;
 
