@@ -2,6 +2,8 @@
 
 /// What each subcommand does, from settings to a running bot.
 pub mod app;
+/// PNG charts for coordinators: data in, bytes out.
+pub mod chart;
 /// Command-line interface: the subcommands and their options.
 pub mod cli;
 /// Typed settings: defaults, config file, environment.
