@@ -189,11 +189,24 @@ fn draw_shapes(
             .iter()
             .filter_map(|p| Some((f64::from(p.number), p.meeting_rate? * 100.0)))
             .collect();
+        // A white halo keeps the line and its dots visible where they cross the bars.
+        let dots = points.len() <= DOTS_UP_TO || line.len() == 1;
+        let width = if dots { 3 } else { 2 };
         chart.draw_secondary_series(std::iter::once(PathElement::new(
             line.clone(),
-            RATE_COLOUR.stroke_width(3),
+            WHITE.stroke_width(width + 3),
         )))?;
-        if points.len() <= DOTS_UP_TO || line.len() == 1 {
+        if dots {
+            chart.draw_secondary_series(
+                line.iter()
+                    .map(|coord| Circle::new(*coord, 7, WHITE.filled())),
+            )?;
+        }
+        chart.draw_secondary_series(std::iter::once(PathElement::new(
+            line.clone(),
+            RATE_COLOUR.stroke_width(width),
+        )))?;
+        if dots {
             chart.draw_secondary_series(
                 line.into_iter()
                     .map(|coord| Circle::new(coord, 5, RATE_COLOUR.filled())),
