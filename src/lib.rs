@@ -12,6 +12,8 @@ pub mod config;
 pub mod discord;
 /// Pure program logic: profiles, settings, validation and matching.
 pub mod domain;
+/// The CSV export shared by `/hallway-admin export` and `hallway export`.
+pub mod export;
 /// One round as an idempotent step: match, save with the outbox, deliver.
 pub mod rounds;
 /// The background loop that starts due rounds and delivers the outbox.

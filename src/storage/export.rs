@@ -10,7 +10,7 @@ use super::{db_id, discord_id, Store};
 use crate::domain::member::{GuildId, UserId};
 
 /// One row of `rounds.csv`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RoundRow {
     pub round: u32,
     pub due_at: DateTime<Utc>,
@@ -25,7 +25,7 @@ pub struct RoundRow {
 
 /// One row of `groups.csv`: a member of a group. Members who asked to be forgotten have
 /// no row; `group_size` still counts them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GroupRow {
     pub round: u32,
     /// The group's number within its round, from 1.
@@ -36,7 +36,7 @@ pub struct GroupRow {
 }
 
 /// One row of `outcomes.csv`: what a member said happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OutcomeRow {
     pub round: u32,
     pub group: u32,
@@ -48,7 +48,7 @@ pub struct OutcomeRow {
 
 /// One row of `feedback.csv`: how many answers of one rating a round had. No member and
 /// no group, so no answer can be traced to a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FeedbackRow {
     pub round: u32,
     pub rating: String,
@@ -56,7 +56,7 @@ pub struct FeedbackRow {
 }
 
 /// One row of `wins.csv`: a celebrated win, public when it was posted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct WinRow {
     pub created_at: DateTime<Utc>,
     pub user_id: UserId,

@@ -13,3 +13,4 @@ mod resilience;
 mod rounds;
 mod schedule;
 mod startup;
+mod stats;

@@ -12,7 +12,7 @@ use crate::discord::state::{Context, Error};
 use crate::domain::community::{self, Cadence, Day, MatchingMode, Schedule};
 use crate::domain::validate::{self, InputError};
 
-/// Coordinator tools: channels, schedule, matching, rounds and prompts.
+/// Coordinator tools: channels, schedule, matching, rounds, prompts, stats and export.
 #[poise::command(
     slash_command,
     guild_only,
@@ -26,7 +26,9 @@ use crate::domain::validate::{self, InputError};
         "super::program::match_now",
         "super::program::pause_program",
         "super::program::resume_program",
-        "super::prompts::prompts"
+        "super::prompts::prompts",
+        "super::stats::stats",
+        "super::stats::export"
     ),
     subcommand_required
 )]

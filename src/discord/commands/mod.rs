@@ -4,6 +4,7 @@ mod admin;
 mod member;
 mod program;
 mod prompts;
+mod stats;
 
 pub use program::confirm_preview;
 
