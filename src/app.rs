@@ -31,6 +31,35 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `hallway export`: one server's CSV files, written to a directory, from the database
+/// in the settings (which must exist: a mistyped path is an error, not an empty export).
+pub async fn export(settings: Settings, args: &crate::export::ExportArgs) -> anyhow::Result<()> {
+    let guild_id = crate::export::parse_guild(&args.guild)?;
+    let db = &settings.database;
+    let store = Store::open_existing(
+        &db.url,
+        db.max_connections,
+        Duration::from_millis(db.busy_timeout_ms),
+    )
+    .await
+    .context(
+        "cannot read the bot's database (set DATABASE_URL, or [database] url in the config)",
+    )?;
+    if !store.knows_community(guild_id).await? {
+        anyhow::bail!(
+            "the database {} has no server with id {guild_id}: check --guild (the server's id, not a channel's)",
+            db.url
+        );
+    }
+    let files = crate::export::read(&store, guild_id).await?;
+    let written = crate::export::write_dir(&files, &args.out)?;
+    for (file, path) in files.iter().zip(&written) {
+        let unit = if file.rows == 1 { "row" } else { "rows" };
+        println!("{} ({} {unit})", path.display(), file.rows);
+    }
+    Ok(())
+}
+
 /// `hallway migrate`: create or upgrade the database, then exit.
 pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
     open_store(&settings).await.context("migration failed")?;

@@ -27,4 +27,6 @@ pub enum Command {
     Migrate,
     /// Preview matching quality offline on a synthetic or CSV population.
     Simulate(crate::simulate::SimulateArgs),
+    /// Write one server's rounds, groups, outcomes, feedback and wins as CSV files.
+    Export(crate::export::ExportArgs),
 }

@@ -4,6 +4,8 @@
 pub mod app;
 /// Wins, milestones and watercooler prompts: claimed once, then delivered.
 pub mod celebrations;
+/// PNG charts for coordinators: data in, bytes out.
+pub mod chart;
 /// Command-line interface: the subcommands and their options.
 pub mod cli;
 /// Typed settings: defaults, config file, environment.
@@ -12,6 +14,8 @@ pub mod config;
 pub mod discord;
 /// Pure program logic: profiles, settings, validation and matching.
 pub mod domain;
+/// The CSV export shared by `/hallway-admin export` and `hallway export`.
+pub mod export;
 /// One round as an idempotent step: match, save with the outbox, deliver.
 pub mod rounds;
 /// The background loop that starts due rounds and delivers the outbox.

@@ -28,6 +28,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match command {
             Command::Run => hallway::app::run(settings).await,
             Command::Migrate => hallway::app::migrate(settings).await,
+            Command::Export(args) => hallway::app::export(settings, &args).await,
             Command::Simulate(_) => unreachable!("handled above"),
         }
     })

@@ -8,6 +8,7 @@ pub mod milestones;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;
+pub mod stats;
 pub mod suggest;
 pub mod validate;
 pub mod wins;

@@ -3,10 +3,12 @@
 
 mod announcements;
 mod communities;
+mod export;
 mod members;
 mod privacy;
 mod prompts;
 mod rounds;
+mod stats;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use announcements::Announcement;
+pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
 pub use members::{Joined, ProfileChange};
 pub use privacy::{NewWin, PastChat};
 pub use rounds::{
@@ -39,11 +42,30 @@ impl Store {
         max_connections: u32,
         busy_timeout: Duration,
     ) -> anyhow::Result<Store> {
+        Store::connect(url, max_connections, busy_timeout, true).await
+    }
+
+    /// Like [`Store::open`], but fails when the file does not exist: a tool that only
+    /// reads (`hallway export`) must not leave an empty database at a mistyped path.
+    pub async fn open_existing(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> anyhow::Result<Store> {
+        Store::connect(url, max_connections, busy_timeout, false).await
+    }
+
+    async fn connect(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+        create_if_missing: bool,
+    ) -> anyhow::Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| {
                 format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
             })?
-            .create_if_missing(true)
+            .create_if_missing(create_if_missing)
             .journal_mode(SqliteJournalMode::Wal)
             // Durable enough in WAL mode, and much faster than FULL.
             .synchronous(SqliteSynchronous::Normal)

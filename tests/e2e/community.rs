@@ -474,6 +474,8 @@ async fn every_coordinator_command_refuses_a_member_without_manage_server() {
         admin("match-now"),
         admin("pause-program"),
         admin("resume-program"),
+        admin("stats"),
+        admin("export"),
         SlashInvocation::new("hallway-admin")
             .group("prompts")
             .sub("list"),

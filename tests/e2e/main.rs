@@ -14,3 +14,4 @@ mod resilience;
 mod rounds;
 mod schedule;
 mod startup;
+mod stats;

@@ -88,9 +88,19 @@ async fn identifies_then_registers_the_command_set() {
             "match-now",
             "pause-program",
             "resume-program",
-            "prompts"
+            "prompts",
+            "stats",
+            "export"
         ]
     );
+    let stats = subcommand(admin, "stats");
+    assert_eq!(option_names(stats), ["rounds"]);
+    let bounds = |key: &str| stats["options"][0][key].as_f64();
+    assert_eq!(
+        (bounds("min_value"), bounds("max_value")),
+        (Some(1.0), Some(520.0))
+    );
+    assert!(option_names(subcommand(admin, "export")).is_empty());
     assert_eq!(
         option_names(subcommand(admin, "setup")),
         ["channel", "celebrations_channel"]

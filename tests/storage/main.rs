@@ -4,6 +4,7 @@
 mod communities;
 mod members;
 mod privacy;
+mod stats;
 
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ use crate::domain::community::{
 };
 use crate::domain::validate::{self, InputError};
 
-/// Coordinator tools: channels, schedule, matching, rounds and prompts.
+/// Coordinator tools: channels, schedule, matching, rounds, prompts, stats and export.
 #[poise::command(
     slash_command,
     guild_only,
@@ -30,7 +30,9 @@ use crate::domain::validate::{self, InputError};
         "super::program::match_now",
         "super::program::pause_program",
         "super::program::resume_program",
-        "super::prompts::prompts"
+        "super::prompts::prompts",
+        "super::stats::stats",
+        "super::stats::export"
     ),
     subcommand_required
 )]

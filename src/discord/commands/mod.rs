@@ -5,6 +5,7 @@ mod member;
 mod privacy;
 mod program;
 mod prompts;
+mod stats;
 mod wins;
 
 pub use privacy::confirm_forget;

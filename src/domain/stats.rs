@@ -1,0 +1,404 @@
+//! Program statistics for coordinators: counts per round and the rates made from them.
+//! The database counts; this module only adds up and divides, so every rate is defined
+//! in one place.
+
+use chrono::{DateTime, Utc};
+
+use super::profile::Role;
+use super::validate::InputError;
+
+/// The most rounds `/hallway-admin stats rounds:` looks back: ten years of weekly rounds.
+pub const MAX_ROUNDS_WINDOW: u32 = 520;
+
+/// The win kinds, in the order the stats list them (the schema's order).
+pub const WIN_KINDS: [&str; 6] = [
+    "publication",
+    "grant",
+    "award",
+    "talk",
+    "milestone",
+    "other",
+];
+
+/// The "how was it?" answers, best first (the schema's order).
+pub const FEEDBACK_RATINGS: [&str; 3] = ["great", "good", "meh"];
+
+/// How many rounds to look back, 1 to [`MAX_ROUNDS_WINDOW`].
+pub fn rounds_window(value: i64) -> Result<u32, InputError> {
+    let max = i64::from(MAX_ROUNDS_WINDOW);
+    if (1..=max).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(InputError::new(format!(
+            "The number of rounds must be from 1 to {max}, not {value}: for example 10 for the \
+             last ten rounds. Leave it out to see every round."
+        )))
+    }
+}
+
+/// A share: `part` of `whole`. Kept as two counts so a reply can say "7 of 12", and so
+/// rates over several rounds are pooled from counts instead of averaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rate {
+    pub part: u32,
+    pub whole: u32,
+}
+
+impl Rate {
+    pub fn new(part: u32, whole: u32) -> Rate {
+        Rate { part, whole }
+    }
+
+    /// From 0 to 1; `None` when there was nothing to count (no chats, no pairs...).
+    pub fn value(self) -> Option<f64> {
+        (self.whole > 0).then(|| f64::from(self.part) / f64::from(self.whole))
+    }
+
+    /// Rounded to a whole percent.
+    pub fn percent(self) -> Option<u32> {
+        self.value().map(|v| (v * 100.0).round() as u32)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    /// "58% (7 of 12)", or "n/a" when there is nothing to divide.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.percent() {
+            Some(percent) => write!(f, "{percent}% ({} of {})", self.part, self.whole),
+            None => f.write_str("n/a"),
+        }
+    }
+}
+
+/// How many members of one role stand where, right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Standings {
+    pub active: u32,
+    /// Not left, and paused until a time still ahead.
+    pub paused: u32,
+    /// Opted out with `/hallway leave` (or left the server); history kept.
+    pub left: u32,
+}
+
+impl Standings {
+    pub fn total(self) -> u32 {
+        self.active + self.paused + self.left
+    }
+}
+
+/// The counts behind a round's rates; several rounds add up to one tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Groups (chats) matched.
+    pub chats: u32,
+    /// People matched, counted from each group's size, so members who were forgotten
+    /// still count.
+    pub people: u32,
+    /// Chats where at least one member clicked "We met".
+    pub met_chats: u32,
+    /// Members who clicked "Skip this round".
+    pub skipped: u32,
+    /// Pairs of members inside the groups (a trio has three), among members still on
+    /// record.
+    pub pairs: u32,
+    /// Of those pairs, the ones that had already been in a group together in an earlier
+    /// round of the same community.
+    pub repeat_pairs: u32,
+}
+
+impl Tally {
+    /// "We met" chats out of all chats.
+    pub fn meeting_rate(self) -> Rate {
+        Rate::new(self.met_chats, self.chats)
+    }
+
+    /// Pairs matched again out of all pairs.
+    pub fn repeat_rate(self) -> Rate {
+        Rate::new(self.repeat_pairs, self.pairs)
+    }
+
+    /// Members who skipped out of all people matched.
+    pub fn skip_rate(self) -> Rate {
+        Rate::new(self.skipped, self.people)
+    }
+}
+
+impl std::ops::Add for Tally {
+    type Output = Tally;
+
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            chats: self.chats + other.chats,
+            people: self.people + other.people,
+            met_chats: self.met_chats + other.met_chats,
+            skipped: self.skipped + other.skipped,
+            pairs: self.pairs + other.pairs,
+            repeat_pairs: self.repeat_pairs + other.repeat_pairs,
+        }
+    }
+}
+
+impl std::iter::Sum for Tally {
+    fn sum<I: Iterator<Item = Tally>>(iter: I) -> Tally {
+        iter.fold(Tally::default(), |a, b| a + b)
+    }
+}
+
+/// One round and its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundStats {
+    pub number: u32,
+    pub due_at: DateTime<Utc>,
+    pub tally: Tally,
+}
+
+/// Everything `/hallway-admin stats` reports for one community.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// Every role, in [`Role::ALL`] order, zeros included.
+    pub members: Vec<(Role, Standings)>,
+    /// The rounds looked at, oldest first.
+    pub rounds: Vec<RoundStats>,
+    /// The first round of a window shorter than the whole history: wins are counted from
+    /// its date. `None` when every round is included.
+    pub window_start: Option<DateTime<Utc>>,
+    /// Wins by kind, in [`WIN_KINDS`] order, zeros included.
+    pub wins: Vec<(&'static str, u32)>,
+    /// "How was it?" answers by rating, in [`FEEDBACK_RATINGS`] order, zeros included.
+    pub feedback: Vec<(&'static str, u32)>,
+}
+
+impl Stats {
+    /// All rounds looked at, added up.
+    pub fn totals(&self) -> Tally {
+        self.rounds.iter().map(|r| r.tally).sum()
+    }
+
+    pub fn wins_total(&self) -> u32 {
+        self.wins.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn feedback_total(&self) -> u32 {
+        self.feedback.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The per-round series the chart draws.
+    pub fn series(&self) -> Vec<RoundPoint> {
+        self.rounds
+            .iter()
+            .map(|r| RoundPoint {
+                number: r.number,
+                people: r.tally.people,
+                chats: r.tally.chats,
+                meeting_rate: r.tally.meeting_rate().value(),
+            })
+            .collect()
+    }
+}
+
+/// One round on the chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundPoint {
+    pub number: u32,
+    pub people: u32,
+    pub chats: u32,
+    /// From 0 to 1; `None` for a round without chats.
+    pub meeting_rate: Option<f64>,
+}
+
+/// Counts by a fixed list of words, in the list's order and with zeros; words outside the
+/// list are ignored (the schema's checks keep them out).
+pub fn counts_in_order(
+    order: &[&'static str],
+    counted: &[(String, u32)],
+) -> Vec<(&'static str, u32)> {
+    order
+        .iter()
+        .map(|word| {
+            let n = counted
+                .iter()
+                .filter(|(w, _)| w == word)
+                .map(|(_, n)| n)
+                .sum();
+            (*word, n)
+        })
+        .collect()
+}
+
+/// Pairs inside a group of `size` people: 1 for a pair, 3 for a trio, 6 for four.
+pub fn pairs_in_group(size: u32) -> u32 {
+    size * size.saturating_sub(1) / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn round(number: u32, tally: Tally) -> RoundStats {
+        RoundStats {
+            number,
+            due_at: Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()
+                + chrono::Duration::weeks(i64::from(number)),
+            tally,
+        }
+    }
+
+    #[test]
+    fn rates_show_the_counts_and_say_when_there_is_nothing_to_count() {
+        assert_eq!(Rate::new(7, 12).to_string(), "58% (7 of 12)");
+        assert_eq!(Rate::new(1, 3).percent(), Some(33));
+        assert_eq!(Rate::new(2, 3).percent(), Some(67));
+        assert_eq!(Rate::new(0, 0).value(), None);
+        assert_eq!(Rate::new(0, 0).to_string(), "n/a");
+        assert_eq!(Rate::new(0, 5).to_string(), "0% (0 of 5)");
+    }
+
+    #[test]
+    fn a_rounds_rates_come_from_its_counts() {
+        let tally = Tally {
+            chats: 4,
+            people: 9,
+            met_chats: 3,
+            skipped: 1,
+            pairs: 6,
+            repeat_pairs: 2,
+        };
+        assert_eq!(tally.meeting_rate(), Rate::new(3, 4));
+        assert_eq!(tally.repeat_rate(), Rate::new(2, 6));
+        assert_eq!(tally.skip_rate(), Rate::new(1, 9));
+    }
+
+    #[test]
+    fn totals_pool_the_counts_instead_of_averaging_the_rates() {
+        let stats = Stats {
+            members: Vec::new(),
+            rounds: vec![
+                round(
+                    1,
+                    Tally {
+                        chats: 1,
+                        people: 2,
+                        met_chats: 1,
+                        ..Tally::default()
+                    },
+                ),
+                round(
+                    2,
+                    Tally {
+                        chats: 9,
+                        people: 18,
+                        met_chats: 0,
+                        ..Tally::default()
+                    },
+                ),
+            ],
+            window_start: None,
+            wins: Vec::new(),
+            feedback: Vec::new(),
+        };
+        // Averaging the two rounds' rates would say 50%.
+        assert_eq!(stats.totals().meeting_rate(), Rate::new(1, 10));
+        let series = stats.series();
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].meeting_rate, Some(1.0));
+        assert_eq!((series[1].people, series[1].chats), (18, 9));
+    }
+
+    #[test]
+    fn a_round_without_chats_has_no_meeting_rate_on_the_chart() {
+        let stats = Stats {
+            members: Vec::new(),
+            rounds: vec![round(1, Tally::default())],
+            window_start: None,
+            wins: Vec::new(),
+            feedback: Vec::new(),
+        };
+        assert_eq!(stats.series()[0].meeting_rate, None);
+    }
+
+    #[test]
+    fn counts_follow_the_fixed_order_with_zeros() {
+        let counted = vec![("grant".to_string(), 2), ("publication".to_string(), 1)];
+        assert_eq!(
+            counts_in_order(&WIN_KINDS, &counted),
+            [
+                ("publication", 1),
+                ("grant", 2),
+                ("award", 0),
+                ("talk", 0),
+                ("milestone", 0),
+                ("other", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_rounds_window_is_checked_with_a_helpful_message() {
+        assert_eq!(rounds_window(1), Ok(1));
+        assert_eq!(rounds_window(520), Ok(520));
+        let err = rounds_window(0).unwrap_err();
+        assert!(err.0.contains("from 1 to 520, not 0"), "{}", err.0);
+        assert!(rounds_window(521).is_err());
+        assert!(rounds_window(-3).is_err());
+    }
+
+    #[test]
+    fn pairs_in_groups_of_two_to_four() {
+        assert_eq!(
+            [0, 1, 2, 3, 4].map(pairs_in_group),
+            [0, 0, 1, 3, 6],
+            "a lone member has nobody to pair with"
+        );
+    }
+
+    fn tally() -> impl Strategy<Value = Tally> {
+        (0u32..50, 0u32..4, 0u32..=100, 0u32..=100, 0u32..=100).prop_map(
+            |(chats, extra, met, skip, repeat)| {
+                let people = chats * 2 + extra.min(chats);
+                let pairs = chats + extra.min(chats) * 2;
+                Tally {
+                    chats,
+                    people,
+                    met_chats: chats * met / 100,
+                    skipped: people * skip / 100,
+                    pairs,
+                    repeat_pairs: pairs * repeat / 100,
+                }
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn rates_stay_between_zero_and_one(t in tally()) {
+            for rate in [t.meeting_rate(), t.repeat_rate(), t.skip_rate()] {
+                if let Some(v) = rate.value() {
+                    prop_assert!((0.0..=1.0).contains(&v));
+                    prop_assert!(rate.percent().unwrap() <= 100);
+                } else {
+                    prop_assert_eq!(rate.whole, 0);
+                }
+            }
+        }
+
+        #[test]
+        fn the_pooled_rate_lies_between_the_rounds_rates(
+            tallies in proptest::collection::vec(tally(), 1..12)
+        ) {
+            let total: Tally = tallies.iter().copied().sum();
+            prop_assert_eq!(total.chats, tallies.iter().map(|t| t.chats).sum::<u32>());
+            let rates: Vec<f64> =
+                tallies.iter().filter_map(|t| t.meeting_rate().value()).collect();
+            match total.meeting_rate().value() {
+                None => prop_assert!(rates.is_empty()),
+                Some(pooled) => {
+                    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    prop_assert!(lo - 1e-12 <= pooled && pooled <= hi + 1e-12);
+                }
+            }
+        }
+    }
+}

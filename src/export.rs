@@ -1,0 +1,261 @@
+//! The CSV export for program evaluation: the same five files for `/hallway-admin export`
+//! and for `hallway export --guild ID --out DIR`. Avoid lists are never exported, and
+//! feedback leaves as counts per round.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::domain::member::GuildId;
+use crate::storage::{ExportRows, Store};
+
+/// `hallway export`: write one server's CSV files to a directory.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The Discord server (guild) id, e.g. 123456789012345678. In Discord: turn on
+    /// Developer Mode, right-click the server, Copy Server ID.
+    #[arg(long, value_name = "ID")]
+    pub guild: String,
+    /// Where to write the CSV files; created if missing, files of the same name replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// One CSV file, ready to attach or write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvFile {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+    /// Data rows, not counting the header.
+    pub rows: usize,
+}
+
+const ROUNDS_HEADER: [&str; 8] = [
+    "round",
+    "due_at",
+    "trigger",
+    "state",
+    "chats",
+    "people",
+    "created_at",
+    "delivered_at",
+];
+const GROUPS_HEADER: [&str; 5] = ["round", "group", "group_size", "user_id", "role"];
+const OUTCOMES_HEADER: [&str; 5] = ["round", "group", "user_id", "status", "recorded_at"];
+const FEEDBACK_HEADER: [&str; 3] = ["round", "rating", "answers"];
+const WINS_HEADER: [&str; 5] = ["created_at", "user_id", "kind", "description", "link"];
+
+/// The five files, in the order they are attached: rounds, groups, outcomes, feedback, wins.
+pub fn csv_files(rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> {
+    let wins: Vec<_> = rows
+        .wins
+        .iter()
+        .map(|win| {
+            let mut win = win.clone();
+            win.description = defuse(&win.description);
+            win.link = win.link.as_deref().map(defuse);
+            win
+        })
+        .collect();
+    Ok(vec![
+        csv_file("rounds.csv", &ROUNDS_HEADER, &rows.rounds)?,
+        csv_file("groups.csv", &GROUPS_HEADER, &rows.groups)?,
+        csv_file("outcomes.csv", &OUTCOMES_HEADER, &rows.outcomes)?,
+        csv_file("feedback.csv", &FEEDBACK_HEADER, &rows.feedback)?,
+        csv_file("wins.csv", &WINS_HEADER, &wins)?,
+    ])
+}
+
+/// Reads a server's rows and makes its files.
+pub async fn read(store: &Store, guild_id: GuildId) -> anyhow::Result<Vec<CsvFile>> {
+    csv_files(&store.export_rows(guild_id).await?)
+}
+
+/// Writes the files into `dir`, creating it if needed. Returns the paths written.
+pub fn write_dir(files: &[CsvFile], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+    files
+        .iter()
+        .map(|file| {
+            let path = dir.join(file.name);
+            std::fs::write(&path, &file.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// `--guild` as a Discord server id, or a message that says what one looks like.
+pub fn parse_guild(input: &str) -> anyhow::Result<GuildId> {
+    let trimmed = input.trim();
+    match trimmed.parse::<u64>() {
+        // Discord ids are 63-bit snowflakes; they are stored as SQLite integers.
+        Ok(id) if id > 0 && id <= i64::MAX as u64 => Ok(id),
+        _ => anyhow::bail!(
+            "--guild must be a Discord server id, a number such as 123456789012345678, not '{}' \
+             (in Discord: turn on Developer Mode, right-click the server, Copy Server ID)",
+            crate::domain::validate::shorten(trimmed, 40)
+        ),
+    }
+}
+
+/// The header is written even when there are no rows, so an empty file still says what
+/// its columns are.
+fn csv_file<T: Serialize>(
+    name: &'static str,
+    header: &[&str],
+    rows: &[T],
+) -> anyhow::Result<CsvFile> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    writer
+        .write_record(header)
+        .with_context(|| format!("cannot write the header of {name}"))?;
+    for row in rows {
+        writer
+            .serialize(row)
+            .with_context(|| format!("cannot write a row of {name}"))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|err| anyhow::anyhow!("cannot finish {name}: {}", err.error()))?;
+    Ok(CsvFile {
+        name,
+        bytes,
+        rows: rows.len(),
+    })
+}
+
+/// Members' free text opened in a spreadsheet must not run as a formula: a cell that
+/// starts like one gets a leading apostrophe, which spreadsheets show as plain text.
+fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+    use chrono::{TimeZone, Utc};
+
+    fn rows() -> ExportRows {
+        let t = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        ExportRows {
+            rounds: vec![RoundRow {
+                round: 1,
+                due_at: t,
+                trigger: "manual".into(),
+                state: "matched".into(),
+                chats: 1,
+                people: 2,
+                created_at: t,
+                delivered_at: None,
+            }],
+            groups: vec![GroupRow {
+                round: 1,
+                group: 1,
+                group_size: 2,
+                user_id: 1_300_000_000_000_000_011,
+                role: "mentee".into(),
+            }],
+            outcomes: vec![OutcomeRow {
+                round: 1,
+                group: 1,
+                user_id: 1_300_000_000_000_000_011,
+                status: "met".into(),
+                recorded_at: t,
+            }],
+            feedback: vec![FeedbackRow {
+                round: 1,
+                rating: "great".into(),
+                answers: 2,
+            }],
+            wins: vec![WinRow {
+                created_at: t,
+                user_id: 7,
+                kind: "grant".into(),
+                description: "Our \"first\" grant, at last\nsecond line".into(),
+                link: None,
+            }],
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(file: &CsvFile) -> Vec<T> {
+        csv::Reader::from_reader(file.bytes.as_slice())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_file_parses_back_to_its_rows() {
+        let rows = rows();
+        let files = csv_files(&rows).unwrap();
+        let names: Vec<_> = files.iter().map(|f| f.name).collect();
+        assert_eq!(
+            names,
+            [
+                "rounds.csv",
+                "groups.csv",
+                "outcomes.csv",
+                "feedback.csv",
+                "wins.csv"
+            ]
+        );
+        assert_eq!(parse::<RoundRow>(&files[0]), rows.rounds);
+        assert_eq!(parse::<GroupRow>(&files[1]), rows.groups);
+        assert_eq!(parse::<OutcomeRow>(&files[2]), rows.outcomes);
+        assert_eq!(parse::<FeedbackRow>(&files[3]), rows.feedback);
+        assert_eq!(parse::<WinRow>(&files[4]), rows.wins);
+        assert!(String::from_utf8_lossy(&files[0].bytes)
+            .starts_with("round,due_at,trigger,state,chats,people,created_at,delivered_at\n1,2026-11-02T09:00:00Z,"));
+    }
+
+    #[test]
+    fn empty_files_still_have_their_header() {
+        let files = csv_files(&ExportRows::default()).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&files[3].bytes),
+            "round,rating,answers\n"
+        );
+        assert!(files.iter().all(|f| f.rows == 0));
+    }
+
+    #[test]
+    fn feedback_names_nobody() {
+        assert!(!FEEDBACK_HEADER
+            .iter()
+            .any(|c| c.contains("user") || c.contains("group")));
+    }
+
+    #[test]
+    fn a_description_that_looks_like_a_formula_stays_text() {
+        let mut rows = rows();
+        rows.wins[0].description = "=HYPERLINK(\"http://x\")".into();
+        rows.wins[0].link = Some("@evil".into());
+        let files = csv_files(&rows).unwrap();
+        let wins: Vec<WinRow> = parse(&files[4]);
+        assert_eq!(wins[0].description, "'=HYPERLINK(\"http://x\")");
+        assert_eq!(wins[0].link.as_deref(), Some("'@evil"));
+        assert_eq!(defuse("Paper in Nature"), "Paper in Nature");
+    }
+
+    #[test]
+    fn guild_ids_are_checked() {
+        assert_eq!(
+            parse_guild(" 1200000000000000001 ").unwrap(),
+            1_200_000_000_000_000_001
+        );
+        for bad in ["", "abc", "0", "-5", "18446744073709551615", "12.5"] {
+            let err = parse_guild(bad).unwrap_err().to_string();
+            assert!(err.contains("--guild must be a Discord server id"), "{err}");
+        }
+    }
+}

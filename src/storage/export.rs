@@ -1,0 +1,231 @@
+//! The rows of a community's export, for program evaluation. Avoid lists are never read
+//! here, and feedback leaves as counts per round: coordinators only see aggregates.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+
+use super::{db_id, discord_id, Store};
+use crate::domain::member::{GuildId, UserId};
+
+/// One row of `rounds.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RoundRow {
+    pub round: u32,
+    pub due_at: DateTime<Utc>,
+    /// `schedule` or `manual`.
+    pub trigger: String,
+    pub state: String,
+    pub chats: u32,
+    pub people: u32,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// One row of `groups.csv`: a member of a group. Members who asked to be forgotten have
+/// no row; `group_size` still counts them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub round: u32,
+    /// The group's number within its round, from 1.
+    pub group: u32,
+    pub group_size: u32,
+    pub user_id: UserId,
+    pub role: String,
+}
+
+/// One row of `outcomes.csv`: what a member said happened.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutcomeRow {
+    pub round: u32,
+    pub group: u32,
+    pub user_id: UserId,
+    /// `met`, `not-yet` or `skipped`.
+    pub status: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// One row of `feedback.csv`: how many answers of one rating a round had. No member and
+/// no group, so no answer can be traced to a person.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeedbackRow {
+    pub round: u32,
+    pub rating: String,
+    pub answers: u32,
+}
+
+/// One row of `wins.csv`: a celebrated win, public when it was posted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WinRow {
+    pub created_at: DateTime<Utc>,
+    pub user_id: UserId,
+    pub kind: String,
+    pub description: String,
+    pub link: Option<String>,
+}
+
+/// Everything the export holds, read in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportRows {
+    pub rounds: Vec<RoundRow>,
+    pub groups: Vec<GroupRow>,
+    pub outcomes: Vec<OutcomeRow>,
+    pub feedback: Vec<FeedbackRow>,
+    pub wins: Vec<WinRow>,
+}
+
+impl Store {
+    /// A community's rounds, groups, outcomes, feedback counts and wins, in order.
+    pub async fn export_rows(&self, guild_id: GuildId) -> anyhow::Result<ExportRows> {
+        let guild = db_id(guild_id);
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot start reading the export")?;
+
+        let rounds = sqlx::query(
+            "select r.number, r.due_at, r.trigger, r.state, r.created_at, r.delivered_at,
+                    (select count(*) from match_group g
+                     where g.guild_id = ?1 and g.round_id = r.round_id) as chats,
+                    (select coalesce(sum(g.size), 0) from match_group g
+                     where g.guild_id = ?1 and g.round_id = r.round_id) as people
+             from round r where r.guild_id = ?1 order by r.number",
+        )
+        .bind(guild)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the rounds for the export")?
+        .iter()
+        .map(|row| {
+            Ok(RoundRow {
+                round: count(row, "number")?,
+                due_at: row.try_get("due_at")?,
+                trigger: row.try_get("trigger")?,
+                state: row.try_get("state")?,
+                chats: count(row, "chats")?,
+                people: count(row, "people")?,
+                created_at: row.try_get("created_at")?,
+                delivered_at: row.try_get("delivered_at")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let groups = sqlx::query(
+            "select r.number, g.position, g.size, gm.user_id, gm.role
+             from round r
+             join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+             join group_member gm on gm.group_id = g.group_id and gm.guild_id = ?1
+             where r.guild_id = ?1
+             order by r.number, g.position, gm.rowid",
+        )
+        .bind(guild)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the groups for the export")?
+        .iter()
+        .map(|row| {
+            Ok(GroupRow {
+                round: count(row, "number")?,
+                group: count(row, "position")? + 1,
+                group_size: count(row, "size")?,
+                user_id: discord_id(row.try_get("user_id")?),
+                role: row.try_get("role")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let outcomes = sqlx::query(
+            "select r.number, g.position, o.user_id, o.status, o.recorded_at
+             from round r
+             join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+             join outcome o on o.group_id = g.group_id and o.guild_id = ?1
+             where r.guild_id = ?1
+             order by r.number, g.position, o.recorded_at, o.rowid",
+        )
+        .bind(guild)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the outcomes for the export")?
+        .iter()
+        .map(|row| {
+            Ok(OutcomeRow {
+                round: count(row, "number")?,
+                group: count(row, "position")? + 1,
+                user_id: discord_id(row.try_get("user_id")?),
+                status: row.try_get("status")?,
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let feedback = sqlx::query(
+            "select r.number, f.rating, count(*) as answers
+             from round r
+             join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+             join feedback f on f.group_id = g.group_id and f.guild_id = ?1
+             where r.guild_id = ?1
+             group by r.number, f.rating
+             order by r.number, case f.rating when 'great' then 0 when 'good' then 1 else 2 end",
+        )
+        .bind(guild)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the feedback for the export")?
+        .iter()
+        .map(|row| {
+            Ok(FeedbackRow {
+                round: count(row, "number")?,
+                rating: row.try_get("rating")?,
+                answers: count(row, "answers")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let wins = sqlx::query(
+            "select created_at, user_id, kind, description, link from win
+             where guild_id = ?1 order by created_at, win_id",
+        )
+        .bind(guild)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the wins for the export")?
+        .iter()
+        .map(|row| {
+            Ok(WinRow {
+                created_at: row.try_get("created_at")?,
+                user_id: discord_id(row.try_get("user_id")?),
+                kind: row.try_get("kind")?,
+                description: row.try_get("description")?,
+                link: row.try_get("link")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+        tx.rollback().await.ok();
+
+        Ok(ExportRows {
+            rounds,
+            groups,
+            outcomes,
+            feedback,
+            wins,
+        })
+    }
+
+    /// Whether the database has this server (every member, round and win belongs to one).
+    pub async fn knows_community(&self, guild_id: GuildId) -> anyhow::Result<bool> {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from community where guild_id = ?)")
+                .bind(db_id(guild_id))
+                .fetch_one(&self.pool)
+                .await
+                .context("cannot look the server up")?;
+        Ok(known)
+    }
+}
+
+fn count(row: &sqlx::sqlite::SqliteRow, column: &str) -> anyhow::Result<u32> {
+    let value: i64 = row.try_get(column)?;
+    u32::try_from(value).with_context(|| format!("{column} out of range: {value}"))
+}

@@ -1,0 +1,188 @@
+//! Aggregates for `/hallway-admin stats`. Every query is filtered on the guild, and the
+//! whole report is read in one transaction so its numbers agree with each other.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{db_id, parse_column, Store};
+use crate::domain::member::GuildId;
+use crate::domain::profile::Role;
+use crate::domain::stats::{
+    counts_in_order, RoundStats, Standings, Stats, Tally, FEEDBACK_RATINGS, WIN_KINDS,
+};
+
+/// The rounds a report covers: the community's last `?2` rounds (all of them for -1,
+/// which SQLite reads as "no limit").
+const CHOSEN_ROUNDS: &str = "select round_id, number, due_at from round
+     where guild_id = ?1 order by number desc limit ?2";
+
+impl Store {
+    /// Members now, and the last `last_rounds` rounds (every round when `None`), with
+    /// their wins and feedback.
+    pub async fn stats(
+        &self,
+        guild_id: GuildId,
+        last_rounds: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Stats> {
+        let guild = db_id(guild_id);
+        let limit = last_rounds.map_or(-1, i64::from);
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot start reading the stats")?;
+
+        let mut members: Vec<(Role, Standings)> = Role::ALL
+            .iter()
+            .map(|r| (*r, Standings::default()))
+            .collect();
+        let rows = sqlx::query(
+            "select role,
+                    coalesce(sum(left_at is null and not paused), 0) as active,
+                    coalesce(sum(left_at is null and paused), 0) as paused,
+                    coalesce(sum(left_at is not null), 0) as gone
+             from (select role, left_at,
+                          coalesce(julianday(paused_until) > julianday(?2), 0) as paused
+                   from member where guild_id = ?1)
+             group by role",
+        )
+        .bind(guild)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the members")?;
+        for row in &rows {
+            let role: Role = parse_column(row.try_get("role")?, "member.role")?;
+            let standings = Standings {
+                active: count(row, "active")?,
+                paused: count(row, "paused")?,
+                left: count(row, "gone")?,
+            };
+            if let Some(slot) = members.iter_mut().find(|(r, _)| *r == role) {
+                slot.1 = standings;
+            }
+        }
+
+        // A pair repeats when its two members were in one group in an earlier round:
+        // the first round of every pair is found over the whole history, not only the
+        // rounds shown.
+        let rows = sqlx::query(&format!(
+            "with chosen as ({CHOSEN_ROUNDS}),
+             pair as (
+                 select g.round_id, r.number,
+                        min(r.number) over (partition by a.user_id, b.user_id) as first_number
+                 from round r
+                 join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+                 join group_member a on a.group_id = g.group_id and a.guild_id = ?1
+                 join group_member b on b.group_id = g.group_id and b.guild_id = ?1
+                                    and a.user_id < b.user_id
+                 where r.guild_id = ?1
+             ),
+             pair_counts as (
+                 select round_id, count(*) as pairs, sum(number > first_number) as repeat_pairs
+                 from pair group by round_id
+             )
+             select c.number, c.due_at,
+                 (select count(*) from match_group g
+                  where g.guild_id = ?1 and g.round_id = c.round_id) as chats,
+                 (select coalesce(sum(g.size), 0) from match_group g
+                  where g.guild_id = ?1 and g.round_id = c.round_id) as people,
+                 (select count(*) from match_group g
+                  where g.guild_id = ?1 and g.round_id = c.round_id
+                    and exists (select 1 from outcome o
+                                where o.group_id = g.group_id and o.guild_id = ?1
+                                  and o.status = 'met')) as met_chats,
+                 (select count(*) from outcome o
+                  join match_group g on g.group_id = o.group_id
+                  where o.guild_id = ?1 and g.guild_id = ?1 and g.round_id = c.round_id
+                    and o.status = 'skipped') as skipped,
+                 coalesce(p.pairs, 0) as pairs,
+                 coalesce(p.repeat_pairs, 0) as repeat_pairs
+             from chosen c left join pair_counts p on p.round_id = c.round_id
+             order by c.number"
+        ))
+        .bind(guild)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the rounds")?;
+        let rounds = rows
+            .iter()
+            .map(|row| {
+                Ok(RoundStats {
+                    number: count(row, "number")?,
+                    due_at: row.try_get("due_at")?,
+                    tally: Tally {
+                        chats: count(row, "chats")?,
+                        people: count(row, "people")?,
+                        met_chats: count(row, "met_chats")?,
+                        skipped: count(row, "skipped")?,
+                        pairs: count(row, "pairs")?,
+                        repeat_pairs: count(row, "repeat_pairs")?,
+                    },
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let all_rounds: i64 = sqlx::query_scalar("select count(*) from round where guild_id = ?")
+            .bind(guild)
+            .fetch_one(&mut *tx)
+            .await
+            .context("cannot count the rounds")?;
+        let window_start = match rounds.first() {
+            Some(first) if (rounds.len() as i64) < all_rounds => Some(first.due_at),
+            _ => None,
+        };
+
+        let wins = sqlx::query(
+            "select kind, count(*) as n from win
+             where guild_id = ?1 and (?2 is null or julianday(created_at) >= julianday(?2))
+             group by kind",
+        )
+        .bind(guild)
+        .bind(window_start)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the wins")?;
+        let wins = word_counts(&wins, "kind")?;
+
+        let feedback = sqlx::query(&format!(
+            "select f.rating, count(*) as n from feedback f
+             join match_group g on g.group_id = f.group_id
+             where f.guild_id = ?1 and g.guild_id = ?1
+               and g.round_id in (select round_id from ({CHOSEN_ROUNDS}))
+             group by f.rating"
+        ))
+        .bind(guild)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the feedback")?;
+        let feedback = word_counts(&feedback, "rating")?;
+        tx.rollback().await.ok();
+
+        Ok(Stats {
+            members,
+            rounds,
+            window_start,
+            wins: counts_in_order(&WIN_KINDS, &wins),
+            feedback: counts_in_order(&FEEDBACK_RATINGS, &feedback),
+        })
+    }
+}
+
+fn count(row: &sqlx::sqlite::SqliteRow, column: &str) -> anyhow::Result<u32> {
+    let value: i64 = row.try_get(column)?;
+    u32::try_from(value).with_context(|| format!("count {column} out of range: {value}"))
+}
+
+fn word_counts(
+    rows: &[sqlx::sqlite::SqliteRow],
+    column: &str,
+) -> anyhow::Result<Vec<(String, u32)>> {
+    rows.iter()
+        .map(|row| Ok((row.try_get(column)?, count(row, "n")?)))
+        .collect()
+}

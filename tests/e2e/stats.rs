@@ -1,0 +1,447 @@
+//! `/hallway-admin stats` and `export`, and `hallway export`, after a real round with
+//! "We met" and "Skip" clicks.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use hallway::storage::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+use sqlx::SqlitePool;
+
+use crate::helpers::{admin, assert_private, choice, count, db, run, WAIT};
+use crate::rounds::{join, match_now, member, set_up_program, start, summary, threads_with_intros};
+use crate::support::bot::TestEnv;
+use crate::support::config::ids;
+use crate::support::fake_discord::Reply;
+use crate::support::interactions::ButtonClick;
+use crate::support::state::{FilePart, PostedMessage};
+
+const GUILD: i64 = ids::GUILD as i64;
+
+fn custom_id(message: &PostedMessage, label: &str) -> String {
+    message
+        .buttons()
+        .into_iter()
+        .find(|b| b.label.as_deref() == Some(label))
+        .and_then(|b| b.custom_id)
+        .unwrap_or_else(|| panic!("no {label:?} button on {}", message.content))
+}
+
+async fn click(env: &TestEnv, intro: &PostedMessage, label: &str, user: u64) {
+    let handle = env
+        .fake
+        .click(ButtonClick::new(intro.id, &custom_id(intro, label)).by(user))
+        .await;
+    env.fake.reply_to(&handle, WAIT).await;
+}
+
+/// Four peers, one round of two pairs: someone in the first pair clicks "We met", someone
+/// in the second "Skip this round".
+async fn a_round_with_answers(env: &TestEnv) {
+    set_up_program(env).await;
+    for n in 1..=4 {
+        join(env, member(n), choice::PEER).await;
+    }
+    match_now(env).await;
+    summary(env, 1).await;
+    let threads = threads_with_intros(env);
+    assert_eq!(threads.len(), 2);
+    let met = &threads[0].1[0];
+    let skipped = &threads[1].1[0];
+    click(env, met, "We met", met.mentioned_ids()[0]).await;
+    click(env, skipped, "Skip this round", skipped.mentioned_ids()[0]).await;
+    let pool = db(env).await;
+    assert_eq!(count(&pool, "select count(*) from outcome").await, 2);
+}
+
+fn decode_png(file: &FilePart) -> png::OutputInfo {
+    let decoder = png::Decoder::new(std::io::Cursor::new(file.bytes.as_slice()));
+    let mut reader = decoder.read_info().expect("the attachment is a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
+    reader
+        .next_frame(&mut pixels)
+        .expect("the PNG's pixels decode")
+}
+
+#[tokio::test]
+async fn stats_give_the_numbers_and_a_png_chart() {
+    let env = start(4).await;
+    a_round_with_answers(&env).await;
+
+    let reply = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &[
+            "**hallway stats** · every round (round 1)",
+            "Peers: 4 active · 0 paused · 0 left",
+            "Mentors: 0 active · 0 paused · 0 left",
+            "2 chats, 4 people · met 50% (1 of 2) · repeats 0% (0 of 2) · skipped 25% (1 of 4)",
+            "meeting rate 50% (1 of 2 chats)",
+            "skip rate 25% (1 of 4 people)",
+            "**Wins**: none yet",
+        ],
+    );
+    assert_eq!(reply.attachments.len(), 1, "one chart");
+    let chart = &reply.attachments[0];
+    assert_eq!(chart.filename, "hallway-stats.png");
+    let info = decode_png(chart);
+    assert_eq!(
+        (info.width, info.height),
+        (hallway::chart::WIDTH, hallway::chart::HEIGHT)
+    );
+    assert_eq!((info.width, info.height), (800, 400));
+
+    // A second round, then a window of one round: only round 2 is counted.
+    match_now(&env).await;
+    summary(&env, 2).await;
+    let reply = run(&env, admin("stats").opt("rounds", 1i64).by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &[
+            "the last 1 round (round 2)",
+            "2 chats, 4 people · met 0% (0 of 2)",
+        ],
+    );
+    assert!(!reply.content.contains("Round 1 ("), "{}", reply.content);
+    assert_eq!(reply.attachments.len(), 1);
+    let reply = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &["every round (rounds 1–2)", "Round 1 (", "Round 2 ("],
+    );
+
+    let refused = run(&env, admin("stats").opt("rounds", 0i64).by(ids::CORA)).await;
+    assert_private(&refused, &["must be from 1 to 520, not 0"]);
+    assert!(refused.attachments.is_empty());
+}
+
+#[tokio::test]
+async fn stats_before_any_round_say_so_without_a_chart() {
+    let env = start(2).await;
+    set_up_program(&env).await;
+    join(&env, member(1), choice::MENTEE).await;
+    let reply = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &["no rounds yet", "Mentees: 1 active", "**Rounds**: none yet"],
+    );
+    assert!(reply.attachments.is_empty());
+}
+
+fn parse<T: serde::de::DeserializeOwned>(reply: &Reply, name: &str) -> Vec<T> {
+    let file = reply
+        .attachments
+        .iter()
+        .find(|f| f.filename == name)
+        .unwrap_or_else(|| panic!("no {name} attached"));
+    csv::Reader::from_reader(file.bytes.as_slice())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|err| panic!("{name} does not parse: {err}"))
+}
+
+/// number, due_at, trigger, state, created_at, delivered_at
+type StoredRound = (
+    i64,
+    DateTime<Utc>,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+/// The rows as the database holds them, read with plain SQL, not through the export code.
+async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
+    let rows: Vec<StoredRound> = sqlx::query_as(
+        "select number, due_at, trigger, state, created_at, delivered_at from round
+             where guild_id = ? order by number",
+    )
+    .bind(GUILD)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for (number, due_at, trigger, state, created_at, delivered_at) in rows {
+        let (chats, people): (i64, i64) = sqlx::query_as(
+            "select count(*), sum(size) from match_group g join round r using (round_id)
+             where r.guild_id = ? and r.number = ?",
+        )
+        .bind(GUILD)
+        .bind(number)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        out.push(RoundRow {
+            round: number as u32,
+            due_at,
+            trigger,
+            state,
+            chats: chats as u32,
+            people: people as u32,
+            created_at,
+            delivered_at,
+        });
+    }
+    out
+}
+
+async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
+    let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+        "select r.number, g.position, g.size, gm.user_id, gm.role
+         from group_member gm join match_group g using (group_id) join round r using (round_id)
+         where r.guild_id = ? order by r.number, g.position, gm.user_id",
+    )
+    .bind(GUILD)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(round, position, size, user, role)| GroupRow {
+            round: round as u32,
+            group: position as u32 + 1,
+            group_size: size as u32,
+            user_id: user as u64,
+            role,
+        })
+        .collect()
+}
+
+async fn stored_outcomes(pool: &SqlitePool) -> Vec<OutcomeRow> {
+    let rows: Vec<(i64, i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "select r.number, g.position, o.user_id, o.status, o.recorded_at
+         from outcome o join match_group g using (group_id) join round r using (round_id)
+         where r.guild_id = ? order by r.number, g.position, o.user_id",
+    )
+    .bind(GUILD)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(round, position, user, status, recorded_at)| OutcomeRow {
+            round: round as u32,
+            group: position as u32 + 1,
+            user_id: user as u64,
+            status,
+            recorded_at,
+        })
+        .collect()
+}
+
+fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
+    rows.sort();
+    rows
+}
+
+/// A user id that appears only in an avoid list.
+const AVOIDED: u64 = 1_999_999_999_999_999_999;
+
+#[tokio::test]
+async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
+    let env = start(4).await;
+    a_round_with_answers(&env).await;
+    let pool = db(&env).await;
+    // Feedback, a win and an avoid entry straight into the database: their own features
+    // are tested elsewhere.
+    sqlx::query(
+        "insert into feedback (group_id, guild_id, user_id, rating, recorded_at)
+         select gm.group_id, gm.guild_id, gm.user_id, 'great', '2026-11-20T10:00:00Z'
+         from group_member gm join match_group g using (group_id) where g.position = 0",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let description = "Paper accepted, \"finally\"\nwith a second line";
+    sqlx::query(
+        "insert into win (guild_id, user_id, kind, description, link, created_at)
+         values (?, ?, 'publication', ?, 'https://doi.org/10.1000/182', '2026-11-21T10:00:00Z')",
+    )
+    .bind(GUILD)
+    .bind(member(2) as i64)
+    .bind(description)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into avoid (guild_id, user_id, avoided_user_id, created_at)
+         values (?, ?, ?, '2026-11-21T10:00:00Z')",
+    )
+    .bind(GUILD)
+    .bind(member(1) as i64)
+    .bind(AVOIDED as i64)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let reply = run(&env, admin("export").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &[
+            "`rounds.csv` (1 row)",
+            "`groups.csv` (4 rows)",
+            "`outcomes.csv` (2 rows)",
+            "`feedback.csv` (1 row)",
+            "`wins.csv` (1 row)",
+            "Do-not-match lists are never exported",
+        ],
+    );
+    let names: Vec<&str> = reply
+        .attachments
+        .iter()
+        .map(|f| f.filename.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "rounds.csv",
+            "groups.csv",
+            "outcomes.csv",
+            "feedback.csv",
+            "wins.csv"
+        ]
+    );
+
+    assert_eq!(
+        parse::<RoundRow>(&reply, "rounds.csv"),
+        stored_rounds(&pool).await
+    );
+    assert_eq!(
+        sorted(parse::<GroupRow>(&reply, "groups.csv")),
+        stored_groups(&pool).await
+    );
+    assert_eq!(
+        sorted(parse::<OutcomeRow>(&reply, "outcomes.csv")),
+        stored_outcomes(&pool).await
+    );
+    assert_eq!(
+        parse::<FeedbackRow>(&reply, "feedback.csv"),
+        [FeedbackRow {
+            round: 1,
+            rating: "great".into(),
+            answers: 2
+        }]
+    );
+    let wins: Vec<WinRow> = parse(&reply, "wins.csv");
+    assert_eq!(wins.len(), 1);
+    assert_eq!(
+        (
+            wins[0].user_id,
+            wins[0].kind.as_str(),
+            wins[0].description.as_str()
+        ),
+        (member(2), "publication", description)
+    );
+    assert_eq!(wins[0].link.as_deref(), Some("https://doi.org/10.1000/182"));
+
+    // Feedback names nobody; the avoid list is nowhere.
+    let feedback = &reply.attachments[3];
+    let feedback_text = String::from_utf8_lossy(&feedback.bytes);
+    assert_eq!(feedback_text.lines().next(), Some("round,rating,answers"));
+    for n in 1..=4 {
+        assert!(!feedback_text.contains(&member(n).to_string()));
+    }
+    for file in &reply.attachments {
+        let text = String::from_utf8_lossy(&file.bytes);
+        assert!(!text.contains(&AVOIDED.to_string()), "{}", file.filename);
+        assert!(!text.contains("avoid"), "{}", file.filename);
+    }
+
+    // The offline export writes the very same files.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("export").join("2026-11");
+    let (status, stdout, stderr) =
+        hallway_export(&env.database_url(), &ids::GUILD.to_string(), &dir).await;
+    assert!(status, "hallway export failed: {stderr}");
+    for file in &reply.attachments {
+        let written = std::fs::read(dir.join(&file.filename)).unwrap();
+        assert_eq!(written, file.bytes, "{} differs", file.filename);
+        assert!(stdout.contains(&*file.filename), "{stdout}");
+    }
+    assert!(stdout.contains("groups.csv (4 rows)"), "{stdout}");
+}
+
+/// Runs `hallway export`; returns whether it succeeded, its stdout and its stderr.
+async fn hallway_export(database_url: &str, guild: &str, out: &Path) -> (bool, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_hallway"))
+        .args(["export", "--guild", guild, "--out"])
+        .arg(out)
+        .env("DATABASE_URL", database_url)
+        .env_remove("DISCORD_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run hallway export");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_offline_export_explains_a_bad_guild_a_bad_directory_and_a_missing_database() {
+    let env = start(2).await;
+    set_up_program(&env).await;
+    let url = env.database_url();
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+
+    let expect_error = |(ok, stdout, stderr): (bool, String, String), needle: &str| {
+        assert!(!ok, "should fail; stdout: {stdout}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line:\n{stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(needle), "lacks {needle:?}: {stderr}");
+    };
+    expect_error(
+        hallway_export(&url, "not-a-number", &out).await,
+        "--guild must be a Discord server id",
+    );
+    expect_error(
+        hallway_export(&url, "42", &out).await,
+        "has no server with id 42",
+    );
+    let a_file = scratch.path().join("a-file");
+    std::fs::write(&a_file, "not a directory").unwrap();
+    expect_error(
+        hallway_export(&url, &ids::GUILD.to_string(), &a_file.join("out")).await,
+        "cannot create the output directory",
+    );
+    let missing = scratch.path().join("missing.db");
+    expect_error(
+        hallway_export(
+            &format!("sqlite://{}", missing.display()),
+            &ids::GUILD.to_string(),
+            &out,
+        )
+        .await,
+        "cannot read the bot's database",
+    );
+    assert!(!missing.exists(), "no empty database is left behind");
+    assert!(!out.exists(), "nothing was written");
+
+    // A server with no rounds yet: every file, each with its header only.
+    let (ok, _, stderr) = hallway_export(&url, &ids::GUILD.to_string(), &out).await;
+    assert!(ok, "{stderr}");
+    let groups = std::fs::read_to_string(out.join("groups.csv")).unwrap();
+    assert_eq!(groups, "round,group,group_size,user_id,role\n");
+}
+
+#[tokio::test]
+async fn a_member_without_manage_server_gets_neither_stats_nor_export() {
+    let env = start(2).await;
+    set_up_program(&env).await;
+    for sub in ["stats", "export"] {
+        let reply = run(&env, admin(sub).by(ids::ADA)).await;
+        assert_private(&reply, &["Only coordinators", "Manage Server"]);
+        assert!(reply.attachments.is_empty(), "{sub} attached files");
+        assert!(
+            !reply.content.contains("hallway stats"),
+            "{}",
+            reply.content
+        );
+        assert!(
+            !reply.content.contains("hallway export"),
+            "{}",
+            reply.content
+        );
+    }
+}

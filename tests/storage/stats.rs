@@ -1,0 +1,385 @@
+//! The stats aggregates and the export rows, checked against hand-counted numbers, with a
+//! second server whose rows must never show up.
+
+use chrono::{DateTime, Utc};
+use hallway::domain::profile::Role;
+use hallway::domain::stats::{Rate, Standings, Tally};
+use hallway::storage::{
+    FeedbackRow, GroupRow, NewGroup, NewRound, OutcomeRow, OutcomeStatus, ProfileChange, Store,
+    Trigger, WinRow,
+};
+
+use crate::{at, fresh_store};
+
+const GUILD: u64 = 1;
+const OTHER: u64 = 2;
+
+async fn join(store: &Store, guild: u64, user: u64, role: Role) {
+    store
+        .join(
+            guild,
+            user,
+            &format!("user {user}"),
+            &ProfileChange::role(role),
+            at(1, 9),
+        )
+        .await
+        .unwrap();
+}
+
+/// Saves a round of `groups` (all peers) due at `due`, and returns its group ids in order.
+async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]]) -> Vec<i64> {
+    let saved = store
+        .create_round(&NewRound {
+            guild_id: guild,
+            due_at: due,
+            trigger: Trigger::Manual,
+            seed: 7,
+            notes: Vec::new(),
+            groups: groups
+                .iter()
+                .map(|members| NewGroup {
+                    members: members.iter().map(|u| (*u, Role::Peer)).collect(),
+                    prompt_key: None,
+                })
+                .collect(),
+            nudge_at: due,
+            feedback_at: due,
+            created_at: due,
+            confirms_preview: None,
+        })
+        .await
+        .unwrap()
+        .expect("a manual round is always saved");
+    sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
+        .bind(saved.round_id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+async fn outcome(store: &Store, guild: u64, group: i64, user: u64, status: OutcomeStatus) {
+    store
+        .record_outcome(guild, group, user, status, at(10, 12))
+        .await
+        .unwrap();
+}
+
+async fn win(store: &Store, guild: u64, user: u64, kind: &str, when: DateTime<Utc>) {
+    // The wins feature has its own store API; a plain insert keeps this test independent.
+    sqlx::query(
+        "insert into win (guild_id, user_id, kind, description, link, created_at)
+         values (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(guild as i64)
+    .bind(user as i64)
+    .bind(kind)
+    .bind(format!("{kind} by {user}"))
+    .bind(Some("https://example.org/paper"))
+    .bind(when)
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+/// Two rounds in GUILD and one in OTHER, with outcomes, feedback and wins:
+///
+/// - round 1: {1,2} both met, {3,4} 3 skipped, {5,6} 5 not yet;
+/// - OTHER's round: {1,3}, both met (the same user ids, another server);
+/// - round 2: {1,2,3} 3 met, {4,5} both skipped. 1-2 is a repeat; 1-3 is not (that pair
+///   met in OTHER).
+async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
+    for user in 1..=6 {
+        join(store, GUILD, user, Role::Peer).await;
+    }
+    join(store, OTHER, 1, Role::Peer).await;
+    join(store, OTHER, 3, Role::Peer).await;
+
+    let first = round(store, GUILD, at(2, 9), &[&[1, 2], &[3, 4], &[5, 6]]).await;
+    outcome(store, GUILD, first[0], 1, OutcomeStatus::Met).await;
+    outcome(store, GUILD, first[0], 2, OutcomeStatus::Met).await;
+    outcome(store, GUILD, first[1], 3, OutcomeStatus::Skipped).await;
+    outcome(store, GUILD, first[2], 5, OutcomeStatus::NotYet).await;
+    store
+        .record_feedback(GUILD, first[0], 1, "great", at(12, 9))
+        .await
+        .unwrap();
+    store
+        .record_feedback(GUILD, first[0], 2, "good", at(12, 9))
+        .await
+        .unwrap();
+
+    let other = round(store, OTHER, at(3, 9), &[&[1, 3]]).await;
+    outcome(store, OTHER, other[0], 1, OutcomeStatus::Met).await;
+    outcome(store, OTHER, other[0], 3, OutcomeStatus::Met).await;
+    store
+        .record_feedback(OTHER, other[0], 1, "meh", at(12, 9))
+        .await
+        .unwrap();
+
+    let second = round(store, GUILD, at(16, 9), &[&[1, 2, 3], &[4, 5]]).await;
+    outcome(store, GUILD, second[0], 3, OutcomeStatus::Met).await;
+    outcome(store, GUILD, second[1], 4, OutcomeStatus::Skipped).await;
+    outcome(store, GUILD, second[1], 5, OutcomeStatus::Skipped).await;
+    store
+        .record_feedback(GUILD, second[0], 3, "meh", at(20, 9))
+        .await
+        .unwrap();
+
+    win(store, GUILD, 1, "publication", at(5, 9)).await;
+    win(store, GUILD, 2, "grant", at(17, 9)).await;
+    win(store, GUILD, 3, "publication", at(18, 9)).await;
+    win(store, OTHER, 1, "award", at(18, 9)).await;
+    (first, second)
+}
+
+#[tokio::test]
+async fn members_are_counted_by_role_and_standing() {
+    let (store, _dir) = fresh_store().await;
+    join(&store, GUILD, 1, Role::Mentor).await;
+    join(&store, GUILD, 2, Role::Mentor).await;
+    join(&store, GUILD, 3, Role::Mentee).await;
+    join(&store, GUILD, 4, Role::Mentee).await;
+    join(&store, GUILD, 5, Role::Peer).await;
+    join(&store, OTHER, 6, Role::Mentor).await;
+    let now = at(10, 9);
+    // 2 is paused past `now`; 5's pause is over; 4 left (a pause before leaving is moot).
+    assert!(store.pause(GUILD, 2, at(20, 9), at(3, 9)).await.unwrap());
+    assert!(store.pause(GUILD, 5, at(9, 9), at(3, 9)).await.unwrap());
+    assert!(store.leave(GUILD, 4, at(4, 9)).await.unwrap());
+
+    let stats = store.stats(GUILD, None, now).await.unwrap();
+    let standing = |active, paused, left| Standings {
+        active,
+        paused,
+        left,
+    };
+    assert_eq!(
+        stats.members,
+        [
+            (Role::Mentor, standing(1, 1, 0)),
+            (Role::Mentee, standing(1, 0, 1)),
+            (Role::Peer, standing(1, 0, 0)),
+        ]
+    );
+    assert!(stats.rounds.is_empty());
+    assert_eq!(stats.totals(), Tally::default());
+
+    let nobody = store.stats(99, None, now).await.unwrap();
+    assert!(nobody.members.iter().all(|(_, s)| s.total() == 0));
+}
+
+#[tokio::test]
+async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let stats = store.stats(GUILD, None, at(25, 9)).await.unwrap();
+
+    assert_eq!(stats.rounds.len(), 2);
+    let (first, second) = (&stats.rounds[0], &stats.rounds[1]);
+    assert_eq!((first.number, first.due_at), (1, at(2, 9)));
+    assert_eq!(
+        first.tally,
+        Tally {
+            chats: 3,
+            people: 6,
+            met_chats: 1,
+            skipped: 1,
+            pairs: 3,
+            repeat_pairs: 0
+        }
+    );
+    assert_eq!((second.number, second.due_at), (2, at(16, 9)));
+    assert_eq!(
+        second.tally,
+        Tally {
+            chats: 2,
+            people: 5,
+            met_chats: 1,
+            skipped: 2,
+            pairs: 4,
+            repeat_pairs: 1
+        }
+    );
+    let totals = stats.totals();
+    assert_eq!(totals.meeting_rate(), Rate::new(2, 5));
+    assert_eq!(totals.repeat_rate(), Rate::new(1, 7));
+    assert_eq!(totals.skip_rate(), Rate::new(3, 11));
+    assert_eq!(stats.window_start, None);
+    assert_eq!(
+        stats.wins,
+        [
+            ("publication", 2),
+            ("grant", 1),
+            ("award", 0),
+            ("talk", 0),
+            ("milestone", 0),
+            ("other", 0)
+        ]
+    );
+    assert_eq!(stats.feedback, [("great", 1), ("good", 1), ("meh", 1)]);
+
+    // The other server sees only its own round: its 1-3 pair is new there.
+    let other = store.stats(OTHER, None, at(25, 9)).await.unwrap();
+    assert_eq!(other.rounds.len(), 1);
+    assert_eq!(
+        other.rounds[0].tally,
+        Tally {
+            chats: 1,
+            people: 2,
+            met_chats: 1,
+            skipped: 0,
+            pairs: 1,
+            repeat_pairs: 0
+        }
+    );
+    assert_eq!(other.wins_total(), 1);
+    assert_eq!(other.feedback, [("great", 0), ("good", 0), ("meh", 1)]);
+}
+
+#[tokio::test]
+async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let stats = store.stats(GUILD, Some(1), at(25, 9)).await.unwrap();
+    assert_eq!(stats.rounds.len(), 1);
+    assert_eq!(stats.rounds[0].number, 2);
+    assert_eq!(stats.rounds[0].tally.repeat_pairs, 1);
+    assert_eq!(stats.window_start, Some(at(16, 9)));
+    // Wins from round 2's date on, and round 2's feedback only.
+    assert_eq!(stats.wins[0], ("publication", 1));
+    assert_eq!(stats.wins[1], ("grant", 1));
+    assert_eq!(stats.feedback, [("great", 0), ("good", 0), ("meh", 1)]);
+
+    // A window as long as the history is the whole history.
+    let all = store.stats(GUILD, Some(10), at(25, 9)).await.unwrap();
+    assert_eq!(all.rounds.len(), 2);
+    assert_eq!(all.window_start, None);
+}
+
+#[tokio::test]
+async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    // What forget-me leaves: the group's size, no row naming the member.
+    sqlx::query("delete from group_member where guild_id = ? and user_id = 6")
+        .bind(GUILD as i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let stats = store.stats(GUILD, None, at(25, 9)).await.unwrap();
+    assert_eq!(stats.rounds[0].tally.people, 6);
+    assert_eq!(stats.rounds[0].tally.pairs, 2);
+}
+
+#[tokio::test]
+async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    sqlx::query(
+        "insert into avoid (guild_id, user_id, avoided_user_id, created_at) values (1, 1, 2, '2026-11-01T00:00:00Z')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let rows = store.export_rows(GUILD).await.unwrap();
+
+    assert_eq!(
+        rows.rounds
+            .iter()
+            .map(|r| (r.round, r.due_at, r.trigger.as_str(), r.chats, r.people))
+            .collect::<Vec<_>>(),
+        [
+            (1, at(2, 9), "manual", 3, 6),
+            (2, at(16, 9), "manual", 2, 5)
+        ]
+    );
+    let group = |round, group, group_size, user_id| GroupRow {
+        round,
+        group,
+        group_size,
+        user_id,
+        role: "peer".into(),
+    };
+    assert_eq!(
+        rows.groups,
+        [
+            group(1, 1, 2, 1),
+            group(1, 1, 2, 2),
+            group(1, 2, 2, 3),
+            group(1, 2, 2, 4),
+            group(1, 3, 2, 5),
+            group(1, 3, 2, 6),
+            group(2, 1, 3, 1),
+            group(2, 1, 3, 2),
+            group(2, 1, 3, 3),
+            group(2, 2, 2, 4),
+            group(2, 2, 2, 5),
+        ]
+    );
+    let outcome = |round, group, user_id, status: &str| OutcomeRow {
+        round,
+        group,
+        user_id,
+        status: status.into(),
+        recorded_at: at(10, 12),
+    };
+    assert_eq!(
+        rows.outcomes,
+        [
+            outcome(1, 1, 1, "met"),
+            outcome(1, 1, 2, "met"),
+            outcome(1, 2, 3, "skipped"),
+            outcome(1, 3, 5, "not-yet"),
+            outcome(2, 1, 3, "met"),
+            outcome(2, 2, 4, "skipped"),
+            outcome(2, 2, 5, "skipped"),
+        ]
+    );
+    let feedback = |round, rating: &str, answers| FeedbackRow {
+        round,
+        rating: rating.into(),
+        answers,
+    };
+    assert_eq!(
+        rows.feedback,
+        [
+            feedback(1, "great", 1),
+            feedback(1, "good", 1),
+            feedback(2, "meh", 1)
+        ]
+    );
+    assert_eq!(
+        rows.wins,
+        [
+            WinRow {
+                created_at: at(5, 9),
+                user_id: 1,
+                kind: "publication".into(),
+                description: "publication by 1".into(),
+                link: Some("https://example.org/paper".into()),
+            },
+            WinRow {
+                created_at: at(17, 9),
+                user_id: 2,
+                kind: "grant".into(),
+                description: "grant by 2".into(),
+                link: Some("https://example.org/paper".into()),
+            },
+            WinRow {
+                created_at: at(18, 9),
+                user_id: 3,
+                kind: "publication".into(),
+                description: "publication by 3".into(),
+                link: Some("https://example.org/paper".into()),
+            },
+        ]
+    );
+
+    assert!(store.knows_community(GUILD).await.unwrap());
+    assert!(!store.knows_community(99).await.unwrap());
+    let other = store.export_rows(OTHER).await.unwrap();
+    assert_eq!(other.groups.len(), 2);
+    assert_eq!(other.wins.len(), 1);
+    assert_eq!(other.wins[0].kind, "award");
+}
