@@ -173,7 +173,8 @@ pub async fn deliver_pending<C: Courier>(store: &Store, courier: &C) -> anyhow::
                     .await?;
                 delivered += 1;
             }
-            Err(SendError::Transient(reason)) => {
+            Err(err @ (SendError::Transient(_) | SendError::RateLimited(_))) => {
+                let reason = err.to_string();
                 store.postpone_announcement(guild, key, &reason).await?;
                 tracing::warn!(%reason, key, "announcement will be retried");
                 break;

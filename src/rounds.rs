@@ -275,6 +275,10 @@ pub enum SendError {
     /// 429, 5xx, a timeout or a dropped connection: try again later, never give up.
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// 429: Discord asks us to slow down. Its `retry_after` does not reach us when
+    /// serenity's rate limiter is off (see the README), so we wait a short fixed step.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
     /// 403: hallway lacks a permission there.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -329,9 +333,11 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             first_wait: Duration::from_secs(1),
-            max_wait: Duration::from_secs(60),
-            tries_per_pass: 6,
-            max_total_tries: 50,
+            max_wait: Duration::from_secs(30),
+            tries_per_pass: 8,
+            // Only failures that may heal count; at the longest wait this is hours of
+            // trying before a message is given up (and logged).
+            max_total_tries: 1_000,
         }
     }
 }
@@ -368,10 +374,9 @@ pub async fn deliver_due<C: Courier>(
             match deliver_with_retries(store, courier, retry, &delivery).await? {
                 Attempt::Done => report.delivered += 1,
                 Attempt::Failed => report.failed += 1,
-                Attempt::Later(reason) => {
+                Attempt::Later(reason, wait) => {
                     report.postponed += 1;
-                    // The next step of the backoff; the scheduler wakes up for it.
-                    let wait = retry.wait(retry.tries_per_pass);
+                    // The scheduler wakes up for it.
                     let retry_at = Utc::now() + chrono::Duration::from_std(wait)?;
                     store
                         .postpone_delivery(delivery.delivery_id, &reason, retry_at)
@@ -389,8 +394,8 @@ pub async fn deliver_due<C: Courier>(
 enum Attempt {
     Done,
     Failed,
-    /// Transient failures used up this pass's tries.
-    Later(String),
+    /// Transient failures used up this pass's tries; try again after the wait.
+    Later(String, Duration),
     /// Not ready yet (a summary waiting for its intros); it was rescheduled.
     Waiting,
 }
@@ -418,14 +423,20 @@ async fn deliver_with_retries<C: Courier>(
         };
         match deliver_one(store, courier, &current).await {
             Ok(outcome) => return Ok(outcome),
-            Err(Failure::Send(SendError::Transient(reason))) => {
+            Err(Failure::Send(err @ (SendError::Transient(_) | SendError::RateLimited(_)))) => {
                 failures += 1;
                 attempts += 1;
+                // Rate limits reset within seconds, so a 429 waits the first step each
+                // time; server errors and timeouts back off exponentially.
+                let wait = match err {
+                    SendError::RateLimited(_) => retry.first_wait,
+                    _ => retry.wait(failures - 1),
+                };
                 if failures >= retry.tries_per_pass {
-                    return Ok(Attempt::Later(reason));
+                    return Ok(Attempt::Later(err.to_string(), wait));
                 }
-                tracing::info!(delivery = delivery.delivery_id, %reason, "retrying");
-                tokio::time::sleep(retry.wait(failures - 1)).await;
+                tracing::info!(delivery = delivery.delivery_id, %err, ?wait, "retrying");
+                tokio::time::sleep(wait).await;
             }
             Err(Failure::Send(permanent)) => {
                 let reason = permanent.to_string();

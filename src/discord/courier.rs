@@ -185,7 +185,8 @@ pub fn classify(err: serenity::Error) -> SendError {
             let status = response.status_code.as_u16();
             let why = format!("HTTP {status}: {}", response.error.message);
             match status {
-                429 | 500..=599 => SendError::Transient(why),
+                429 => SendError::RateLimited(why),
+                500..=599 => SendError::Transient(why),
                 403 => SendError::Forbidden(why),
                 404 => SendError::NotFound(why),
                 _ => SendError::Rejected(why),
