@@ -21,7 +21,7 @@ RUN apt-get update \
     && mkdir -p /data \
     && chown hallway:hallway /data
 COPY --from=builder /app/target/release/hallway /usr/local/bin/hallway
-COPY config/default.toml /etc/hallway/default.toml
+# The defaults are built in; mount a file and pass `--config /path` to change them.
 USER hallway
 WORKDIR /data
 VOLUME ["/data"]
