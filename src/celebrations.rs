@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
+use crate::delivery::{Courier, Message, SendError};
 use crate::domain::community::Community;
 use crate::domain::milestones::{self, Milestone};
 use crate::domain::profile::Role;
 use crate::domain::prompts;
 use crate::domain::wins::WinKind;
-use crate::rounds::{Courier, Message, SendError};
 use crate::storage::Store;
 
 /// What an announcement posts; stored as JSON with it.

@@ -35,8 +35,8 @@ pub struct DeliverySettings {
 }
 
 impl DeliverySettings {
-    pub fn retry_policy(&self) -> crate::rounds::RetryPolicy {
-        crate::rounds::RetryPolicy {
+    pub fn retry_policy(&self) -> crate::delivery::RetryPolicy {
+        crate::delivery::RetryPolicy {
             first_wait: std::time::Duration::from_millis(self.first_wait_ms),
             max_wait: std::time::Duration::from_millis(self.max_wait_ms.max(self.first_wait_ms)),
             tries_per_pass: self.tries_per_pass.max(1),

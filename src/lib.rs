@@ -10,6 +10,8 @@ pub mod chart;
 pub mod cli;
 /// Typed settings: defaults, config file, environment.
 pub mod config;
+/// Delivering the outbox through a [`delivery::Courier`], with retries and recovery.
+pub mod delivery;
 /// The Discord adapter: slash commands, rendering and delivery (serenity and poise).
 pub mod discord;
 /// Pure program logic: profiles, settings, validation and matching.

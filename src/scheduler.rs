@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::celebrations;
+use crate::delivery::{self, Courier, RetryPolicy};
 use crate::domain::schedule;
-use crate::rounds::{self, Courier, RetryPolicy};
+use crate::rounds;
 use crate::storage::Store;
 
 pub struct Scheduler<C> {
@@ -56,7 +57,7 @@ impl<C: Courier> Scheduler<C> {
         if let Err(err) = self.start_due_rounds(now).await {
             tracing::error!(error = format!("{err:#}"), "could not start due rounds");
         }
-        match rounds::deliver_due(&self.store, &self.courier, &self.retry).await {
+        match delivery::deliver_due(&self.store, &self.courier, &self.retry).await {
             Ok(report) if report != Default::default() => {
                 tracing::info!(?report, "delivery pass");
             }

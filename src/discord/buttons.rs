@@ -11,7 +11,7 @@ use serenity::{
 use super::courier::intro_buttons;
 use super::render::{self, button};
 use super::state::Data;
-use crate::rounds;
+use crate::delivery;
 use crate::storage::{GroupDetail, OutcomeStatus};
 
 const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
@@ -124,7 +124,7 @@ async fn refresh_intro(
     click: &ComponentInteraction,
     group: &GroupDetail,
 ) -> anyhow::Result<()> {
-    let view = rounds::intro_view(&data.store, group).await?;
+    let view = delivery::intro_view(&data.store, group).await?;
     let answers = data
         .store
         .group_outcomes(group.guild_id, group.group_id)

@@ -12,7 +12,7 @@ use serenity::{
 
 use super::render::{self, button};
 use crate::celebrations::Occasion;
-use crate::rounds::{Courier, Message, SendError};
+use crate::delivery::{Courier, Message, SendError};
 
 /// A request that takes longer than this is treated as failed (and looked up on retry).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -355,7 +355,7 @@ fn modality_phrase(modality: crate::domain::profile::Modality) -> &'static str {
 /// The first message in a group's space: who is here, an icebreaker, a suggestion, and
 /// the status of the group's answers so far.
 pub fn intro(
-    view: &crate::rounds::IntroView,
+    view: &crate::delivery::IntroView,
     by_dm: bool,
     answers: &[(u64, crate::storage::OutcomeStatus)],
 ) -> String {
@@ -410,7 +410,7 @@ pub fn intro(
     text
 }
 
-fn suggestion(view: &crate::rounds::IntroView) -> String {
+fn suggestion(view: &crate::delivery::IntroView) -> String {
     let s = &view.suggestion;
     let how = match s.modality {
         Some(modality) => modality_phrase(modality).to_string(),
