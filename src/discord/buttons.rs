@@ -130,7 +130,7 @@ async fn refresh_intro(
         .group_outcomes(group.guild_id, group.group_id)
         .await?;
     let message = CreateInteractionResponseMessage::new()
-        .content(render::intro(&view, false, &answers))
+        .content(render::fit(&render::intro(&view, false, &answers)))
         .components(vec![intro_buttons(group.guild_id, group.group_id)])
         .allowed_mentions(CreateAllowedMentions::new());
     respond(

@@ -134,6 +134,8 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
             )],
         ),
     };
+    // Never over Discord's 2,000 characters, whatever names and notes came in.
+    let content = render::fit(&content);
     // Mentioning the members is what adds them to the private thread: no extra calls.
     let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::new));
     let mut outgoing = CreateMessage::new()
