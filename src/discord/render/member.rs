@@ -1,0 +1,297 @@
+//! Members' and coordinators' own views: profile, settings, history.
+
+use super::*;
+
+pub fn schedule(schedule: Option<&Schedule>) -> String {
+    match schedule {
+        Some(s) => format!(
+            "{} on {} at {:02}:00 ({})",
+            cadence_words(s.cadence),
+            weekday_name(s.weekday),
+            s.hour,
+            s.time_zone.name()
+        ),
+        None => "not scheduled yet (a coordinator sets it with `/hallway-admin schedule`)".into(),
+    }
+}
+
+fn cadence_words(cadence: crate::domain::community::Cadence) -> &'static str {
+    use crate::domain::community::Cadence::*;
+    match cadence {
+        Weekly => "every week",
+        Biweekly => "every 2 weeks",
+        Every3Weeks => "every 3 weeks",
+        Every4Weeks => "every 4 weeks",
+        Monthly => "every month, on the first",
+    }
+}
+
+fn weekday_name(day: chrono::Weekday) -> &'static str {
+    use chrono::Weekday::*;
+    match day {
+        Mon => "Monday",
+        Tue => "Tuesday",
+        Wed => "Wednesday",
+        Thu => "Thursday",
+        Fri => "Friday",
+        Sat => "Saturday",
+        Sun => "Sunday",
+    }
+}
+
+/// The member's own settings, their standing, and what happens next.
+pub fn profile(
+    member: &Member,
+    community: &Community,
+    next: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    let p = &member.profile;
+    let mut lines = vec![
+        "**Your hallway profile**".to_string(),
+        format!("Role: {}", p.role),
+    ];
+    if p.role == Role::Mentor {
+        let plural = if p.capacity == 1 { "" } else { "s" };
+        lines.push(format!(
+            "Capacity: up to {} mentee{plural} a round",
+            p.capacity
+        ));
+    }
+    lines.push(format!(
+        "Time zone: {}",
+        p.time_zone.map(|z| z.name()).unwrap_or("not set")
+    ));
+    lines.push(format!(
+        "Institution: {}",
+        p.institution.as_deref().unwrap_or("not set")
+    ));
+    lines.push(format!("Time of day: {}", p.time_of_day));
+    lines.push(format!("Modality: {}", p.modality));
+    lines.push(format!("Status: {}", standing(member, now)));
+    lines.push(String::new());
+    lines.push(next_steps(member, community, next, now));
+    lines.join("\n")
+}
+
+fn standing(member: &Member, now: DateTime<Utc>) -> String {
+    match member.standing(now) {
+        Standing::Active => "active: you will be matched in the next round".into(),
+        Standing::PausedUntil(until) => format!(
+            "paused until {}: you are back in the rounds from then on",
+            date(until, member.profile.time_zone)
+        ),
+        Standing::Left(at) => format!(
+            "you left on {}; run `/hallway join` to come back",
+            date(at, member.profile.time_zone)
+        ),
+    }
+}
+
+/// What happens next, and how to pause or leave.
+pub fn next_steps(
+    member: &Member,
+    community: &Community,
+    next: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    let mut lines = vec!["**What happens next**".to_string()];
+    lines.push(format!(
+        "Rounds: {}.",
+        schedule(community.schedule.as_ref())
+    ));
+    lines.push(format!("Next round: {}.", next_round(next, community)));
+    match member.standing(now) {
+        Standing::Active => lines.push(
+            "Each round you get a private thread with your match and an icebreaker. \
+             Need a break? `/hallway pause weeks:2`. To stop: `/hallway leave`."
+                .into(),
+        ),
+        Standing::PausedUntil(_) => {
+            lines.push("To come back sooner: `/hallway resume`. To stop: `/hallway leave`.".into())
+        }
+        Standing::Left(_) => {}
+    }
+    lines.join("\n")
+}
+
+/// The reply to `/hallway join`: welcome text first, then the profile.
+pub fn joined(
+    member: &Member,
+    first_time: bool,
+    community: &Community,
+    next: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    let mut text = String::new();
+    let program = community.program.name.as_deref().unwrap_or("hallway");
+    if first_time {
+        text.push_str(&format!("**Welcome to {program}!**\n"));
+    } else {
+        text.push_str("**Your profile is updated.**\n");
+    }
+    if let Some(welcome) = &community.program.welcome {
+        text.push_str(welcome);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(&profile(member, community, next, now));
+    text
+}
+
+/// A coordinator's view of the community's settings.
+pub fn settings(community: &Community) -> String {
+    let channel = |id: Option<u64>| id.map(|id| format!("<#{id}>")).unwrap_or("not set".into());
+    let m = &community.matching;
+    let mut lines = vec![
+        "**hallway settings**".to_string(),
+        format!("Program channel: {}", channel(community.program_channel_id)),
+        format!(
+            "Celebrations channel: {}",
+            community
+                .celebrations_channel_id
+                .map(|id| format!("<#{id}>"))
+                .unwrap_or("the program channel".into())
+        ),
+        format!("Schedule: {}", schedule(community.schedule.as_ref())),
+        format!(
+            "Matching: {}, groups of {}, cross-institution {}",
+            m.mode,
+            m.group_size,
+            if m.cross_institution {
+                "preferred"
+            } else {
+                "off"
+            }
+        ),
+        format!(
+            "Program: {}{}",
+            community
+                .program
+                .name
+                .as_deref()
+                .map(|n| format!("{n}, "))
+                .unwrap_or_default(),
+            if community.paused {
+                "paused"
+            } else {
+                "running"
+            }
+        ),
+        format!(
+            "Watercooler: {}",
+            community
+                .watercooler
+                .map(|w| format!("{} in <#{}>", w.cadence, w.channel_id))
+                .unwrap_or_else(|| "off".into())
+        ),
+    ];
+    if community.program_channel_id.is_none() {
+        lines.push(
+            "Next: choose the program channel with `/hallway-admin setup channel:#…`.".into(),
+        );
+    } else if community.schedule.is_none() {
+        lines.push(
+            "Next: set when rounds happen with `/hallway-admin schedule every:weekly day:mon hour:9 timezone:Europe/Berlin`."
+                .into(),
+        );
+    }
+    lines.join("\n")
+}
+
+/// A member's past chats, newest first.
+pub fn history(chats: &[crate::storage::PastChat]) -> String {
+    if chats.is_empty() {
+        return "You haven't had any chats here yet. Once you're matched, they'll show up here."
+            .into();
+    }
+    let mut text = String::from("**Your past chats** (newest first)\n");
+    for chat in chats {
+        let others: Vec<String> = chat
+            .others
+            .iter()
+            .map(|(id, role, name)| match name {
+                Some(_) => format!("{} ({})", mention(*id), role_word(*role)),
+                None => format!("a former member ({})", role_word(*role)),
+            })
+            .collect();
+        let with = if others.is_empty() {
+            "on your own".to_string()
+        } else {
+            format!("with {}", others.join(", "))
+        };
+        let answer = match chat.my_answer {
+            Some(crate::storage::OutcomeStatus::Met) => " · you met ✅",
+            Some(crate::storage::OutcomeStatus::Skipped) => " · you skipped",
+            Some(crate::storage::OutcomeStatus::NotYet) => " · not yet",
+            None => "",
+        };
+        text.push_str(&format!(
+            "Round {} · {}: {with}{answer}\n",
+            chat.round_number,
+            chat.due_at.format("%-d %b %Y")
+        ));
+    }
+    fit(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::member::Profile;
+    use crate::domain::profile::{Modality, TimeOfDay};
+    use chrono::TimeZone;
+
+    fn member(role: Role) -> Member {
+        Member {
+            guild_id: 1,
+            user_id: 2,
+            display_name: "Ada".into(),
+            profile: Profile {
+                role,
+                time_zone: Some(chrono_tz::America::New_York),
+                institution: Some("MIT".into()),
+                time_of_day: TimeOfDay::Morning,
+                modality: Modality::Video,
+                capacity: if role == Role::Mentor { 3 } else { 0 },
+            },
+            paused_until: None,
+            left_at: None,
+            joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            shoutouts: true,
+        }
+    }
+
+    #[test]
+    fn dates_are_in_the_members_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 11, 3, 0, 0).unwrap();
+        assert_eq!(date(at, None), "Friday 11 December 2026");
+        assert_eq!(
+            date(at, Some(chrono_tz::America::New_York)),
+            "Thursday 10 December 2026"
+        );
+    }
+
+    #[test]
+    fn the_profile_shows_every_setting_and_the_pause() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let mut m = member(Role::Mentor);
+        m.paused_until = Some(now + chrono::Duration::weeks(2));
+        let text = profile(&m, &Community::new(1), None, now);
+        for expected in [
+            "Role: mentor",
+            "Capacity: up to 3 mentees a round",
+            "Time zone: America/New_York",
+            "Institution: MIT",
+            "Time of day: morning",
+            "Modality: video",
+            "paused until Friday 11 December 2026",
+            "`/hallway resume`",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+        assert!(
+            !profile(&member(Role::Mentee), &Community::new(1), None, now).contains("Capacity")
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! The words hallway shows people. Plain functions of data, so tests can read them.
+
+mod celebration;
+mod member;
+mod round;
+
+use crate::domain::community::{Community, Schedule};
+use crate::domain::member::{Member, Standing};
+use crate::domain::profile::Role;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use poise::serenity_prelude as serenity;
+
+pub use celebration::*;
+pub use member::*;
+pub use round::*;
+
+/// A date as people write it, in the member's own time zone (UTC when unknown).
+pub fn date(at: DateTime<Utc>, zone: Option<Tz>) -> String {
+    let zone = zone.unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&zone).format("%A %-d %B %Y").to_string()
+}
+
+fn mention(user: u64) -> String {
+    format!("<@{user}>")
+}
+
+fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Mentor => "mentor",
+        Role::Mentee => "mentee",
+        Role::Peer => "peer",
+    }
+}
+
+fn chats(n: usize) -> String {
+    if n == 1 {
+        "1 chat".into()
+    } else {
+        format!("{n} chats")
+    }
+}
+
+/// Discord refuses messages over 2,000 characters; long lists are cut with a note.
+pub fn fit(text: &str) -> String {
+    const LIMIT: usize = 2_000;
+    if text.chars().count() <= LIMIT {
+        return text.to_string();
+    }
+    let marker = "\n… (cut to fit Discord's message limit)";
+    let keep = LIMIT - marker.chars().count();
+    let mut cut: String = text.chars().take(keep).collect();
+    if let Some(newline) = cut.rfind('\n') {
+        cut.truncate(newline);
+    }
+    cut + marker
+}
+
+/// "Monday 30 November 2026 at 09:00 (Europe/Berlin)", or why there is none.
+pub fn next_round(next: Option<DateTime<Utc>>, community: &Community) -> String {
+    match (next, community.schedule.as_ref()) {
+        (Some(at), Some(schedule)) => {
+            let local = at.with_timezone(&schedule.time_zone);
+            format!(
+                "{} ({})",
+                local.format("%A %-d %B %Y at %H:%M"),
+                schedule.time_zone.name()
+            )
+        }
+        _ if community.paused => "none while the program is paused".into(),
+        _ if community.program_channel_id.is_none() => {
+            "none yet: a coordinator must choose the program channel (`/hallway-admin setup`)"
+                .into()
+        }
+        _ => "none yet: a coordinator must set the schedule (`/hallway-admin schedule`)".into(),
+    }
+}

@@ -1,0 +1,269 @@
+//! What a round posts: intros, summaries, nudges, follow-ups, previews, and the
+//! custom ids of their buttons.
+
+use super::*;
+
+/// Custom ids of hallway's buttons. The guild is in the id because buttons in DMs carry
+/// no guild; who may press them is checked against the stored group, not the id.
+pub mod button {
+    pub const MET: &str = "met";
+    pub const NOT_YET: &str = "notyet";
+    pub const SKIP: &str = "skip";
+    pub const FEEDBACK: &str = "fb";
+    pub const CONFIRM: &str = "confirm";
+    pub const FORGET: &str = "forget";
+
+    pub fn id(action: &str, guild_id: u64, target: i64) -> String {
+        format!("hw:{action}:{guild_id}:{target}")
+    }
+
+    pub fn feedback_id(guild_id: u64, group_id: i64, rating: &str) -> String {
+        format!("hw:{FEEDBACK}:{guild_id}:{group_id}:{rating}")
+    }
+
+    /// `(action, guild, target, extra)` from a custom id hallway made.
+    pub fn parse(custom_id: &str) -> Option<(&str, u64, i64, Option<&str>)> {
+        let mut parts = custom_id.split(':');
+        if parts.next()? != "hw" {
+            return None;
+        }
+        let action = parts.next()?;
+        let guild = parts.next()?.parse().ok()?;
+        let target = parts.next()?.parse().ok()?;
+        let extra = parts.next();
+        parts
+            .next()
+            .is_none()
+            .then_some((action, guild, target, extra))
+    }
+}
+
+/// Ratings offered by the "how was it?" question, with their labels.
+pub const RATINGS: [(&str, &str); 3] = [
+    ("great", "😊 Great"),
+    ("good", "🙂 Good"),
+    ("meh", "😐 Meh"),
+];
+
+fn utc_offset(zone: Tz, at: DateTime<Utc>) -> String {
+    use chrono::{Offset, TimeZone};
+    let seconds = zone
+        .offset_from_utc_datetime(&at.naive_utc())
+        .fix()
+        .local_minus_utc();
+    let sign = if seconds < 0 { '−' } else { '+' };
+    let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+    if m == 0 {
+        format!("UTC{sign}{h}")
+    } else {
+        format!("UTC{sign}{h}:{m:02}")
+    }
+}
+
+fn modality_phrase(modality: crate::domain::profile::Modality) -> &'static str {
+    use crate::domain::profile::Modality::*;
+    match modality {
+        Video => "a video call",
+        Phone => "a phone call",
+        Walking => "a walking call",
+        Text => "a text chat",
+        Any => "a video call",
+    }
+}
+
+/// The first message in a group's space: who is here, an icebreaker, a suggestion, and
+/// the status of the group's answers so far.
+pub fn intro(
+    view: &crate::delivery::IntroView,
+    by_dm: bool,
+    answers: &[(u64, crate::storage::OutcomeStatus)],
+) -> String {
+    let everyone: Vec<String> = view.members.iter().map(|m| mention(m.user_id)).collect();
+    let mut text = if by_dm {
+        format!(
+            "👋 You're matched for **round {}** of hallway with {}! (I couldn't open a private thread, so I'm writing to each of you.)\n",
+            view.round_number,
+            everyone.join(", ")
+        )
+    } else {
+        format!(
+            "👋 {}: you're matched for **round {}**!\n",
+            everyone.join(", "),
+            view.round_number
+        )
+    };
+    text.push_str("\n**Who's here**\n");
+    for m in &view.members {
+        let mut facts = vec![role_word(m.role).to_string()];
+        if let Some(institution) = &m.institution {
+            facts.push(institution.clone());
+        }
+        if let Some(zone) = m.time_zone {
+            facts.push(format!("{} ({})", zone.name(), utc_offset(zone, view.at)));
+        }
+        text.push_str(&format!(
+            "• {} ({}): {}\n",
+            mention(m.user_id),
+            m.name,
+            facts.join(" · ")
+        ));
+    }
+    if let Some(prompt) = &view.prompt {
+        text.push_str(&format!("\n**Icebreaker:** {prompt}\n"));
+    }
+    text.push_str(&format!("\n**Suggestion:** {}", suggestion(view)));
+    text.push_str("\nA 50-minute chat is plenty; 15 minutes is fine too.");
+    if !by_dm {
+        text.push_str(" When you've met, click **We met**.");
+    }
+    text.push('\n');
+    let met: Vec<&str> = answers
+        .iter()
+        .filter(|(_, s)| *s == crate::storage::OutcomeStatus::Met)
+        .filter_map(|(user, _)| view.members.iter().find(|m| m.user_id == *user))
+        .map(|m| m.name.as_str())
+        .collect();
+    if !met.is_empty() {
+        text.push_str(&format!("\n✅ **We met:** {}\n", met.join(", ")));
+    }
+    text
+}
+
+fn suggestion(view: &crate::delivery::IntroView) -> String {
+    let s = &view.suggestion;
+    let how = match s.modality {
+        Some(modality) => modality_phrase(modality).to_string(),
+        None => "whatever suits you both (you prefer different ways to meet)".to_string(),
+    };
+    let when = match s.window {
+        Some(window) => {
+            let times: Vec<String> = view
+                .members
+                .iter()
+                .filter_map(|m| m.time_zone.map(|zone| (m, zone)))
+                .map(|(m, zone)| {
+                    let (start, end) = window.local_hours(zone, view.at);
+                    format!("{start:02}:00-{end:02}:00 for {}", m.name)
+                })
+                .collect();
+            let caveat = if s.relaxed {
+                " (outside someone's preferred time of day, but inside everyone's working day)"
+            } else {
+                ""
+            };
+            format!(", {}{caveat}", times.join(", "))
+        }
+        None => String::new(),
+    };
+    format!("{how}{when}.")
+}
+
+/// The round's summary for the program channel. It names nobody.
+pub fn summary(figures: &crate::storage::RoundFigures) -> String {
+    if figures.groups == 0 {
+        return format!(
+            "**Round {}**: not enough members were available to match anyone. \
+             Invite people with `/hallway join`!",
+            figures.number
+        );
+    }
+    let chats = if figures.groups == 1 { "chat" } else { "chats" };
+    let mut text = format!(
+        "☕ **Round {}** is out: {} {chats} this round, {} people.",
+        figures.number, figures.groups, figures.people
+    );
+    if let Some(rate) = figures.previous_met_rate {
+        text.push_str(&format!(" Last round {:.0}% met.", rate * 100.0));
+    }
+    text.push_str(" Check your private thread for your match and an icebreaker.");
+    if figures.by_dm > 0 || figures.undelivered > 0 || !figures.notes.is_empty() {
+        text.push_str("\n\n**For coordinators:**");
+        if figures.by_dm > 0 {
+            text.push_str(&format!(
+                "\n• {} group(s) were told by DM instead of a thread.",
+                figures.by_dm
+            ));
+        }
+        if figures.undelivered > 0 {
+            text.push_str(&format!(
+                "\n• {} group(s) could not be reached at all.",
+                figures.undelivered
+            ));
+        }
+        for note in &figures.notes {
+            text.push_str(&format!("\n• Why: {note}"));
+        }
+    }
+    text
+}
+
+pub fn nudge(round_number: u32, members: &[u64]) -> String {
+    let everyone: Vec<String> = members.iter().map(|m| mention(*m)).collect();
+    format!(
+        "🌱 {}: a gentle nudge for round {round_number}. Found a time yet? Don't cancel just because \
+         there's not much to talk about: some of the best chats start that way. Even 15 minutes counts.",
+        everyone.join(", ")
+    )
+}
+
+pub fn feedback_question(round_number: u32) -> String {
+    format!(
+        "💬 How was your round {round_number} chat? One click. Only overall numbers reach the coordinators; \
+         nobody sees your answer."
+    )
+}
+
+/// What the rest of the group reads when someone skips.
+pub fn skipped(name: &str, others: &[u64]) -> String {
+    let others: Vec<String> = others.iter().map(|m| mention(*m)).collect();
+    let rest = if others.len() > 1 {
+        format!(
+            "{}, you can still meet without them. ",
+            others.join(" and ")
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{name} can't make it this round, and that's completely fine. {rest}See you all in the next round! 💛"
+    )
+}
+
+/// The proposed groups, for the coordinator who asked for a preview.
+pub fn preview(plan: &crate::rounds::Plan) -> String {
+    let mut text = format!(
+        "**Preview: {} for {} people.** Nothing is sent until you click Confirm.\n",
+        chats(plan.groups.len()),
+        plan.people()
+    );
+    for (i, group) in plan.groups.iter().enumerate() {
+        let members: Vec<String> = group
+            .members
+            .iter()
+            .map(|(user, role)| format!("{} ({})", mention(*user), role_word(*role)))
+            .collect();
+        text.push_str(&format!("{}. {}\n", i + 1, members.join(" + ")));
+    }
+    for note in &plan.notes {
+        text.push_str(&format!("Note: {note}\n"));
+    }
+    fit(&text)
+}
+
+/// What the coordinator reads after starting a round.
+pub fn round_started(number: u32, plan: &crate::rounds::Plan, community: &Community) -> String {
+    let channel = community
+        .program_channel_id
+        .map(|id| format!("<#{id}>"))
+        .unwrap_or_else(|| "the program channel".into());
+    let mut text = format!(
+        "Round {number} is matched: {} for {} people. The private threads are on their way, \
+         and a summary will follow in {channel}.",
+        chats(plan.groups.len()),
+        plan.people()
+    );
+    for note in &plan.notes {
+        text.push_str(&format!("\nNote: {note}"));
+    }
+    fit(&text)
+}
