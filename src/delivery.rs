@@ -200,6 +200,9 @@ async fn deliver_with_retries<C: Courier>(
 ) -> anyhow::Result<Attempt> {
     let mut failures = 0;
     let mut attempts = delivery.attempts;
+    // Tries that may have reached Discord: only these make the next try look first.
+    // A 429 was refused before anything happened.
+    let mut uncertain = delivery.attempts;
     loop {
         if attempts >= retry.max_total_tries {
             let reason = format!("gave up after {attempts} tries");
@@ -210,7 +213,7 @@ async fn deliver_with_retries<C: Courier>(
             return Ok(Attempt::Failed);
         }
         let current = Delivery {
-            attempts,
+            attempts: uncertain,
             ..delivery.clone()
         };
         match deliver_one(store, courier, &current).await {
@@ -218,6 +221,9 @@ async fn deliver_with_retries<C: Courier>(
             Err(Failure::Send(err @ (SendError::Transient(_) | SendError::RateLimited(_)))) => {
                 failures += 1;
                 attempts += 1;
+                if matches!(err, SendError::Transient(_)) {
+                    uncertain += 1;
+                }
                 // Rate limits reset within seconds, so a 429 waits the first step each
                 // time; server errors and timeouts back off exponentially.
                 let wait = match err {
@@ -423,13 +429,10 @@ async fn deliver_intro<C: Courier>(
     };
     if group.intro_message_id.is_none() {
         store.begin_delivery_attempt(delivery.delivery_id).await?;
-        // Once the thread exists, only its own history can tell whether the intro went out.
+        // After a try that may have reached Discord, the thread's history tells whether
+        // the intro went out.
         let message_id = courier
-            .post(
-                thread,
-                &Message::Intro(view),
-                recovering || group.thread_id.is_some(),
-            )
+            .post(thread, &Message::Intro(view), recovering)
             .await?;
         store.save_group_intro(group.group_id, message_id).await?;
     }
