@@ -606,16 +606,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn save_group_delivery_note(&self, group_id: i64, note: &str) -> anyhow::Result<()> {
-        sqlx::query("update match_group set delivery_note = ? where group_id = ?")
-            .bind(note)
-            .bind(group_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot save the delivery note")?;
-        Ok(())
-    }
-
     /// Records a member's outcome for their group. Returns the previous status, if any.
     pub async fn record_outcome(
         &self,
