@@ -178,10 +178,6 @@ impl Stats {
         self.wins.iter().map(|(_, n)| n).sum()
     }
 
-    pub fn feedback_total(&self) -> u32 {
-        self.feedback.iter().map(|(_, n)| n).sum()
-    }
-
     /// The per-round series the chart draws.
     pub fn series(&self) -> Vec<RoundPoint> {
         self.rounds
