@@ -5,6 +5,7 @@ mod announcements;
 mod communities;
 mod export;
 mod members;
+mod outbox;
 mod privacy;
 mod prompts;
 mod rounds;
@@ -20,11 +21,9 @@ use sqlx::SqlitePool;
 pub use announcements::Announcement;
 pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
 pub use members::{Joined, ProfileChange};
+pub use outbox::{Delivery, DeliveryKind, GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
 pub use privacy::{NewWin, PastChat};
-pub use rounds::{
-    Delivery, DeliveryKind, GroupDetail, GroupMember, MatchingInput, NewGroup, NewRound,
-    OutcomeStatus, RoundFigures, RoundRecord, Trigger,
-};
+pub use rounds::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
