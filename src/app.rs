@@ -25,6 +25,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             "DISCORD_TOKEN is not set. Set it to your bot's token from the Discord Developer Portal (Bot, Reset Token)."
         );
     }
+    // Held until the process exits.
+    let _lock = crate::storage::lock_single_instance(&settings.database.url)?;
     let store = open_store(&settings).await?;
     tracing::info!(database = %settings.database.url, "database ready");
     crate::discord::run(&settings, store).await?;

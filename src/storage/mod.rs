@@ -98,6 +98,32 @@ impl Store {
     }
 }
 
+/// Claims the database for this process: one running bot per database, or both would
+/// deliver the same outbox. The lock is on `<database>.lock` and the OS releases it when
+/// the process ends, even by a crash, so a restart never waits.
+pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
+    let options = SqliteConnectOptions::from_str(url).with_context(|| {
+        format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
+    })?;
+    let mut path = options.get_filename().as_os_str().to_owned();
+    path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.to_string_lossy()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            anyhow::bail!("another hallway is already running on {url}; run one bot per database")
+        }
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock {}", path.to_string_lossy()))
+        }
+    }
+}
+
 /// Discord ids are u64; SQLite integers are i64. Stored bit for bit (ids fit in 63 bits).
 pub(crate) fn db_id(id: u64) -> i64 {
     id as i64

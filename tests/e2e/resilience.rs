@@ -82,3 +82,19 @@ async fn sigterm_stops_the_bot_cleanly() {
     assert!(status.success(), "{status}: {}", env.bot.logs());
     assert!(env.bot.logs().contains("shutting down"));
 }
+
+#[tokio::test]
+async fn a_second_bot_on_the_same_database_refuses_to_start() {
+    let env = TestEnv::start().await;
+    let mut second = crate::support::bot::BotProcess::spawn(&env.fake, &env.options);
+    let status = second.wait_exit(WAIT).await;
+    assert!(!status.success());
+    assert!(
+        second.logs().contains("another hallway is already running"),
+        "{}",
+        second.logs()
+    );
+    // The first one still answers.
+    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
+    assert_private(&reply, &["Welcome to hallway!"]);
+}
