@@ -161,7 +161,7 @@ fn repeat_free_exists(people: &[usize], ok: &dyn Fn(usize, usize) -> bool) -> bo
     if people.len() < 2 {
         return true;
     }
-    if people.len() % 2 == 0 {
+    if people.len().is_multiple_of(2) {
         return pairs(people, ok);
     }
     for i in 0..people.len() {
