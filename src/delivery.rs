@@ -2,6 +2,8 @@
 //! A message that may have reached Discord before a crash is looked up there before it
 //! is sent again; 429s, 5xx and timeouts are retried and never drop a message.
 
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -157,13 +159,19 @@ pub async fn deliver_due<C: Courier>(
     retry: &RetryPolicy,
 ) -> anyhow::Result<PassReport> {
     let mut report = PassReport::default();
+    // Settings are read once per community per pass, not once per message.
+    let mut communities: BTreeMap<u64, Community> = BTreeMap::new();
     loop {
         let batch = store.due_deliveries(Utc::now(), 50).await?;
         if batch.is_empty() {
             return Ok(report);
         }
         for delivery in batch {
-            match deliver_with_retries(store, courier, retry, &delivery).await? {
+            let community = match communities.entry(delivery.guild_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(store.community(delivery.guild_id).await?),
+            };
+            match deliver_with_retries(store, courier, retry, community, &delivery).await? {
                 Attempt::Done => report.delivered += 1,
                 Attempt::Failed => report.failed += 1,
                 Attempt::Later(reason, wait) => {
@@ -196,6 +204,7 @@ async fn deliver_with_retries<C: Courier>(
     store: &Store,
     courier: &C,
     retry: &RetryPolicy,
+    community: &Community,
     delivery: &Delivery,
 ) -> anyhow::Result<Attempt> {
     let mut failures = 0;
@@ -216,7 +225,7 @@ async fn deliver_with_retries<C: Courier>(
             attempts: uncertain,
             ..delivery.clone()
         };
-        match deliver_one(store, courier, &current).await {
+        match deliver_one(store, courier, community, &current).await {
             Ok(outcome) => return Ok(outcome),
             Err(Failure::Send(err @ (SendError::Transient(_) | SendError::RateLimited(_)))) => {
                 failures += 1;
@@ -269,9 +278,9 @@ impl From<anyhow::Error> for Failure {
 async fn deliver_one<C: Courier>(
     store: &Store,
     courier: &C,
+    community: &Community,
     delivery: &Delivery,
 ) -> Result<Attempt, Failure> {
-    let community = store.community(delivery.guild_id).await?;
     let now = Utc::now();
     let group = match delivery.group_id {
         Some(id) => Some(
@@ -284,7 +293,7 @@ async fn deliver_one<C: Courier>(
     };
     match (delivery.kind, group) {
         (DeliveryKind::Intro, Some(group)) => {
-            deliver_intro(store, courier, delivery, &community, &group).await
+            deliver_intro(store, courier, delivery, community, &group).await
         }
         (DeliveryKind::DmIntro, Some(group)) => {
             let user = delivery.user_id.context("a DM has a recipient")?;
@@ -508,8 +517,8 @@ pub async fn prompt_text(
     guild_id: u64,
     key: &str,
 ) -> anyhow::Result<Option<String>> {
-    if let Some(prompt) = prompts::built_in().into_iter().find(|p| p.key == key) {
-        return Ok(Some(prompt.text));
+    if let Some(text) = prompts::built_in_text(key) {
+        return Ok(Some(text.to_string()));
     }
     let custom = store.custom_prompts(guild_id, true).await?;
     Ok(custom.into_iter().find(|p| p.key == key).map(|p| p.text))

@@ -164,6 +164,12 @@ pub fn built_in() -> Vec<Prompt> {
         .collect()
 }
 
+/// A built-in prompt's text by its key (`b<number>`), without building the library.
+pub fn built_in_text(key: &str) -> Option<&'static str> {
+    let index: usize = key.strip_prefix('b')?.parse().ok()?;
+    BUILT_IN.get(index).map(|(_, text)| *text)
+}
+
 /// Which categories fit a group, by the roles in it.
 pub fn categories_for(roles: &[Role]) -> &'static [Category] {
     let mentors = roles.iter().filter(|r| **r == Role::Mentor).count();
@@ -249,6 +255,18 @@ mod tests {
                 "{category}"
             );
         }
+    }
+
+    #[test]
+    fn built_in_texts_are_found_by_key() {
+        let library = built_in();
+        assert_eq!(built_in_text("b0"), Some(library[0].text.as_str()));
+        assert_eq!(
+            built_in_text(&library[103].key),
+            Some(library[103].text.as_str())
+        );
+        assert_eq!(built_in_text("b9999"), None);
+        assert_eq!(built_in_text("c1"), None);
     }
 
     #[test]
