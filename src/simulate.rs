@@ -16,7 +16,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::domain::community::MatchingMode;
-use crate::domain::matching::{match_round, AvoidList, Candidate, Group, History, MatchSettings};
+use crate::domain::matching::{
+    match_round_reusing, AvoidList, Candidate, Group, History, MatchOutcome, MatchScratch,
+    MatchSettings,
+};
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::validate;
 
@@ -321,13 +324,25 @@ fn simulate_engine(
     let mut stats = RunStats::default();
     let index = Index::new(members);
     let mut off_size = vec![0u32; members.len()];
+    // Buffers and the outcome's groups are reused from round to round, as a long-running
+    // caller would; the groups are the same as `match_round`'s.
+    let mut scratch = MatchScratch::new();
+    let mut outcome = MatchOutcome::default();
     for round in 1..=args.rounds {
         churn_round(members, args.churn, &mut churn_rng);
         // The bot stores this seed per round, so the round can be replayed exactly.
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(round as u64));
         let start = Instant::now();
-        let outcome = match_round(members, &history, avoid, settings, &mut rng);
+        match_round_reusing(
+            members,
+            &history,
+            avoid,
+            settings,
+            &mut rng,
+            &mut scratch,
+            &mut outcome,
+        );
         let matched = start.elapsed();
         check_round(
             members,
@@ -352,7 +367,7 @@ fn simulate_engine(
             *stats.compromises.entry(generic(note)).or_insert(0) += 1;
         }
         let start = Instant::now();
-        history.record_round(round, &outcome.groups);
+        history.record_matched(round, &outcome, &mut scratch);
         let recorded = start.elapsed();
         times.push((matched + recorded).as_secs_f64() * 1e3);
         parts.0.push(matched.as_secs_f64() * 1e3);
@@ -394,23 +409,31 @@ fn simulate_shuffle(
     let mut stats = RunStats::default();
     let index = Index::new(&members);
     let size = settings.group_size as usize;
+    // Reused between rounds like the engine's buffers, so the two are timed alike.
+    let mut ids: Vec<u64> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for round in 1..=args.rounds {
         churn_round(&mut members, args.churn, &mut churn_rng);
         let mut rng =
             ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(round as u64));
         let start = Instant::now();
-        let mut ids: Vec<u64> = members
-            .iter()
-            .filter(|c| c.available)
-            .map(|c| c.id)
-            .collect();
+        ids.clear();
+        ids.extend(members.iter().filter(|c| c.available).map(|c| c.id));
         ids.shuffle(&mut rng);
-        let mut groups: Vec<Group> = ids
-            .chunks(size)
-            .map(|c| Group {
-                members: c.to_vec(),
-            })
-            .collect();
+        let mut count = 0;
+        for chunk in ids.chunks(size) {
+            match groups.get_mut(count) {
+                Some(g) => {
+                    g.members.clear();
+                    g.members.extend_from_slice(chunk);
+                }
+                None => groups.push(Group {
+                    members: chunk.to_vec(),
+                }),
+            }
+            count += 1;
+        }
+        groups.truncate(count);
         if groups.len() > 1 && groups.last().is_some_and(|g| g.members.len() < size.max(2)) {
             let last = groups.pop().map(|g| g.members).unwrap_or_default();
             if let Some(g) = groups.last_mut() {

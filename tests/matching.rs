@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use hallway::domain::community::MatchingMode;
 use hallway::domain::matching::{
-    match_round, AvoidList, Candidate, Group, History, MatchOutcome, MatchSettings,
+    match_round, match_round_reusing, AvoidList, Candidate, Group, History, MatchOutcome,
+    MatchScratch, MatchSettings,
 };
 use hallway::domain::profile::Role;
 use hallway::simulate::{run, SimulateArgs};
@@ -560,4 +561,146 @@ fn cross_institution_pairs_reach_the_minimum() {
     let min = v["same_institution_min"].as_u64().unwrap();
     let total = v["pairs_total"].as_u64().unwrap();
     assert!(same <= min + total / 50, "{v}");
+}
+
+/// Every answer `History` gives about `ids`, to compare two histories.
+fn history_answers(h: &History, ids: &[u64]) -> Vec<(Option<u32>, u32, u16)> {
+    let mut out = Vec::new();
+    for &a in ids {
+        out.push((None, 0, h.off_size_groups(a)));
+        for &b in ids {
+            out.push((h.last_met(a, b), h.times_met(a, b), u16::from(h.met(a, b))));
+        }
+    }
+    out
+}
+
+/// Runs `rounds` rounds both ways, with availability changing each round: plain
+/// `match_round` + `record_round`, and reused buffers + `record_matched`.
+fn compare_reuse(
+    members: &[Candidate],
+    avoid: &AvoidList,
+    s: &MatchSettings,
+    history: &History,
+    seed: u64,
+    rounds: u32,
+) {
+    let mut plain = history.clone();
+    let mut reused = history.clone();
+    let mut scratch = MatchScratch::new();
+    let mut out = MatchOutcome::default();
+    let mut churn = ChaCha8Rng::seed_from_u64(seed ^ 0xABCD);
+    let mut members = members.to_vec();
+    for round in 0..rounds {
+        if round > 0 {
+            for c in members.iter_mut() {
+                c.available = churn.random_bool(0.85);
+            }
+        }
+        let a = run_round(&members, &plain, avoid, s, seed.wrapping_add(round as u64));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(round as u64));
+        match_round_reusing(
+            &members,
+            &reused,
+            avoid,
+            s,
+            &mut rng,
+            &mut scratch,
+            &mut out,
+        );
+        assert_eq!(a, out, "seed {seed} round {round}");
+        plain.record_round(round + 10, &a.groups);
+        reused.record_matched(round + 10, &out, &mut scratch);
+    }
+    let ids: Vec<u64> = members.iter().map(|c| c.id).collect();
+    let sample: Vec<u64> = ids
+        .iter()
+        .copied()
+        .step_by(ids.len().div_ceil(60).max(1))
+        .collect();
+    assert_eq!(
+        history_answers(&plain, &sample),
+        history_answers(&reused, &sample),
+        "seed {seed}"
+    );
+}
+
+#[test]
+fn reused_buffers_give_the_same_rounds_and_history() {
+    // Small communities in every mode (several groups per mentor, avoid pairs, odd
+    // counts), then large pools, which take the sparse paths.
+    for seed in 0..60u64 {
+        let (members, avoid, s, history) = random_case(seed);
+        compare_reuse(&members, &avoid, &s, &history, seed, 5);
+    }
+    for (mode, size) in [
+        (MatchingMode::Open, 2),
+        (MatchingMode::Open, 3),
+        (MatchingMode::MentorMentee, 2),
+        (MatchingMode::PeerCircles, 3),
+    ] {
+        let mut rng = ChaCha8Rng::seed_from_u64(size as u64);
+        let members: Vec<Candidate> = (0..2600u64)
+            .map(|i| {
+                let role = if mode == MatchingMode::MentorMentee && i % 4 == 0 {
+                    Role::Mentor
+                } else {
+                    Role::Mentee
+                };
+                let mut c = person(9_000_000 + i * 7, role, 3);
+                c.institution = Some(format!("inst{}", rng.random_range(0..4)));
+                c
+            })
+            .collect();
+        let mut s = settings(mode, size);
+        s.cross_institution = true;
+        compare_reuse(&members, &AvoidList::new(), &s, &History::new(), 7, 4);
+    }
+}
+
+#[test]
+fn record_matched_notices_edited_groups_and_other_histories() {
+    let members: Vec<Candidate> = (0..3000u64).map(|i| Candidate::peer(77 + i * 3)).collect();
+    let s = settings(MatchingMode::Open, 2);
+    let mut scratch = MatchScratch::new();
+    let mut out = MatchOutcome::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let history = History::new();
+    match_round_reusing(
+        &members,
+        &history,
+        &AvoidList::new(),
+        &s,
+        &mut rng,
+        &mut scratch,
+        &mut out,
+    );
+    // The caller swaps two members between groups before recording.
+    let (x, y) = (out.groups[0].members[0], out.groups[1].members[1]);
+    out.groups[0].members[0] = y;
+    out.groups[1].members[1] = x;
+    let mut edited = history.clone();
+    edited.record_matched(1, &out, &mut scratch);
+    let mut plain = history.clone();
+    plain.record_round(1, &out.groups);
+    let ids: Vec<u64> = members
+        .iter()
+        .map(|c| c.id)
+        .step_by(37)
+        .chain([x, y])
+        .collect();
+    assert_eq!(
+        history_answers(&edited, &ids),
+        history_answers(&plain, &ids)
+    );
+    assert!(edited.met(y, out.groups[0].members[1]));
+    // A scratch filled against one history, recorded into another with other slots.
+    let mut other = History::from_rounds(vec![(
+        1,
+        vec![vec![members[5].id, 1], vec![members[9].id, 2]],
+    )]);
+    let mut want = other.clone();
+    other.record_matched(2, &out, &mut scratch);
+    want.record_round(2, &out.groups);
+    assert_eq!(history_answers(&other, &ids), history_answers(&want, &ids));
 }

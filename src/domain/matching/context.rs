@@ -5,9 +5,8 @@
 //! index order and still be random, and arrays indexed by position stay small and
 //! sequential (cache-friendly) even at 100,000 members.
 
-use rand::seq::SliceRandom;
-
-use super::history::{History, NO_SLOT};
+use super::history::{prefetch, History, NO_SLOT};
+use super::pairs::Grouping;
 use super::{AvoidList, Candidate};
 use crate::domain::profile::Modality;
 
@@ -27,133 +26,321 @@ pub(crate) const REPEAT_COST: i64 = 1_000_000;
 /// Cost of an avoided pair: never worth it.
 pub(crate) const AVOID_COST: i64 = 1_000_000_000_000;
 
-/// Soft-preference attributes of one member.
-#[derive(Debug, Clone, Copy)]
+/// Soft-preference attributes of one member, packed in 8 bytes so a window of
+/// candidates is one or two cache lines.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Soft {
-    /// Hash of the institution, 0 for none.
-    inst: u64,
-    /// UTC hours (bits 0-23) of the member's preferred time of day.
-    hours: u32,
-    /// Modality as a bit set (any = all bits), so "compatible" is one AND.
-    modality: u8,
+    /// Institution number in this pool (1-based), 0 for none.
+    inst: u32,
+    /// UTC hours (bits 0-23) of the member's preferred time of day, and the modality
+    /// as a bit set in bits 24-27 (any = all bits), so "compatible" is one AND.
+    hours_modality: u32,
 }
 
 const ALL_HOURS: u32 = (1 << 24) - 1;
 
 impl Soft {
-    fn of(c: &Candidate) -> Soft {
-        let inst = c
-            .institution
-            .as_deref()
-            .map_or(0, |s| hash_words(s.trim().as_bytes()).max(1));
-        let hours = match c.utc_offset_minutes {
-            None => ALL_HOURS,
-            Some(offset) => {
-                // The local window as a bit mask, rotated into UTC within 24 bits.
-                let local = c.time_of_day.local_hours();
-                let mask = ((1u32 << (local.end - local.start)) - 1) << local.start;
-                let shift = (offset + 30).div_euclid(60).rem_euclid(24) as u32;
-                ((mask >> shift) | (mask << (24 - shift))) & ALL_HOURS
-            }
-        };
-        Soft {
-            inst,
-            hours,
-            modality: match c.modality {
-                Modality::Video => 1,
-                Modality::Phone => 2,
-                Modality::Walking => 4,
-                Modality::Text => 8,
-                Modality::Any => 15,
-            },
+    /// The institution number (0 for none).
+    #[inline]
+    pub fn inst(self) -> usize {
+        self.inst as usize
+    }
+
+    /// Hours and modality, packed.
+    #[inline]
+    pub fn hours_modality(self) -> u32 {
+        self.hours_modality
+    }
+}
+
+/// Hours and modality of a candidate, packed as in [`Soft`].
+fn hours_modality(c: &Candidate) -> u32 {
+    let hours = match c.utc_offset_minutes {
+        None => ALL_HOURS,
+        Some(offset) => {
+            // The local window as a bit mask, rotated into UTC within 24 bits.
+            let local = c.time_of_day.local_hours();
+            let mask = ((1u32 << (local.end - local.start)) - 1) << local.start;
+            let shift = (offset + 30).div_euclid(60).rem_euclid(24) as u32;
+            ((mask >> shift) | (mask << (24 - shift))) & ALL_HOURS
+        }
+    };
+    let modality: u32 = match c.modality {
+        Modality::Video => 1,
+        Modality::Phone => 2,
+        Modality::Walking => 4,
+        Modality::Text => 8,
+        Modality::Any => 15,
+    };
+    hours | modality << 24
+}
+
+/// A 64-bit hash of a short string, eight bytes at a time (names are compared by it;
+/// a collision between two institutions is a 1-in-10^19 event). The last word overlaps
+/// the one before instead of being copied into a padded buffer: the copy made every
+/// member wait on a stalled load.
+fn hash_words(bytes: &[u8]) -> u64 {
+    #[inline]
+    fn mix(h: u64, word: u64) -> u64 {
+        let h = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^ (h >> 29)
+    }
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&bytes[at..at + 4]);
+        u32::from_le_bytes(w) as u64
+    };
+    let n = bytes.len();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ n as u64;
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            h = mix(h, word(at));
+            at += 8;
+        }
+        if at < n {
+            h = mix(h, word(n - 8));
+        }
+    } else if n >= 4 {
+        h = mix(h, half(0) | half(n - 4) << 32);
+    } else if n > 0 {
+        h = mix(
+            h,
+            bytes[0] as u64 | (bytes[n / 2] as u64) << 8 | (bytes[n - 1] as u64) << 16,
+        );
+    }
+    h.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (h >> 32)
+}
+
+/// The name without surrounding white space; names rarely have any, so two byte
+/// checks usually settle it.
+#[inline]
+fn trimmed(name: &str) -> &[u8] {
+    let bytes = name.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last))
+            if first > b' ' && first < 0x80 && last > b' ' && last < 0x80 =>
+        {
+            bytes
+        }
+        _ => name.trim().as_bytes(),
+    }
+}
+
+/// Institution names of a pool, numbered in order of first appearance: an
+/// open-addressing table from name hash to number (looked up, never iterated), and
+/// how many pool members each has.
+#[derive(Debug, Default)]
+struct Institutions {
+    keys: Vec<u64>,
+    numbers: Vec<u32>,
+    /// Members per institution number; index 0 (no institution) stays 0.
+    counts: Vec<u32>,
+}
+
+impl Institutions {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.numbers.clear();
+        self.counts.clear();
+        self.counts.push(0);
+    }
+
+    /// The number of the institution with this name hash, counting one more member.
+    #[inline]
+    fn add(&mut self, key: u64) -> u32 {
+        if (self.counts.len()) * 2 >= self.keys.len() {
+            self.grow();
+        }
+        let p = self.probe(key);
+        if self.keys[p] != key {
+            self.keys[p] = key;
+            self.numbers[p] = self.counts.len() as u32;
+            self.counts.push(0);
+        }
+        let n = self.numbers[p];
+        self.counts[n as usize] += 1;
+        n
+    }
+
+    #[inline]
+    fn probe(&self, key: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut p = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        while self.keys[p] != 0 && self.keys[p] != key {
+            p = (p + 1) & mask;
+        }
+        p
+    }
+
+    fn grow(&mut self) {
+        let size = (self.keys.len() * 4).max(64);
+        let old: Vec<(u64, u32)> = self
+            .keys
+            .iter()
+            .zip(&self.numbers)
+            .filter(|(k, _)| **k != 0)
+            .map(|(k, n)| (*k, *n))
+            .collect();
+        self.keys = vec![0; size];
+        self.numbers = vec![0; size];
+        for (k, n) in old {
+            let p = self.probe(k);
+            self.keys[p] = k;
+            self.numbers[p] = n;
         }
     }
 }
 
-/// A 64-bit hash of a short string, eight bytes at a time (names are compared by it;
-/// a collision between two institutions is a 1-in-10^19 event).
-fn hash_words(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h ^= h >> 29;
-    }
-    let mut word = [0u8; 8];
-    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 32)
+/// The arrays of a [`Pool`], kept between rounds by a [`super::MatchScratch`] so that a
+/// round at 100,000 members allocates (and page-faults) almost nothing.
+#[derive(Debug, Default)]
+pub(crate) struct PoolBuffers {
+    members: Vec<Member>,
+    order: Vec<usize>,
+    institutions: Institutions,
+    /// Per candidate position in the caller's slice: the id and the history slot seen
+    /// last time, so an unchanged member list needs no id lookups (each hit is checked
+    /// against the history).
+    cache_ids: Vec<u64>,
+    cache_slots: Vec<u32>,
+    local_of_slot: Vec<u32>,
+    levels: Vec<Level>,
+    /// Work space of the grouping steps.
+    pub work: Work,
+}
+
+/// Work space of the grouping steps, kept between rounds.
+#[derive(Debug, Default)]
+pub(crate) struct Work {
+    pub rest: Vec<usize>,
+    pub grouping: Grouping,
+}
+
+/// What the engine keeps of one member for a round, in one 24-byte record: shuffling
+/// the records moves everything about a member at once.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    id: u64,
+    soft: Soft,
+    slot: u32,
+    /// Position in the caller's slice.
+    idx: u32,
 }
 
 /// The members of one matching problem, in random order.
 pub(crate) struct Pool<'a> {
-    pub cands: Vec<&'a Candidate>,
-    ids: Vec<u64>,
-    pub slot: Vec<u32>,
-    pub soft: Vec<Soft>,
+    cands: &'a [Candidate],
+    /// The members; local index `i` is `members[i]`.
+    members: Vec<Member>,
+    /// The order every algorithm scans members in: random, with the largest
+    /// institution spread evenly through it when cross-institution is on.
+    order: Vec<usize>,
+    /// Members of the pool per institution number.
+    inst_count: Vec<u32>,
     /// Off-size seats so far (the extra seat of a trio), read only when needed.
     off: std::cell::OnceCell<Vec<u16>>,
-    /// How many members of the pool share this member's institution (0 for none).
-    pub inst_count: Vec<u32>,
     pub cross: bool,
     history: &'a History,
     /// Avoided pairs among the pool, `(min, max)` local indices, sorted.
     avoid: Vec<(u32, u32)>,
     /// `m * m` levels when the pool is small enough.
     levels: Option<Vec<Level>>,
+    spare: PoolBuffers,
 }
 
 impl<'a> Pool<'a> {
+    /// The members of `cands` that `keep` selects, in a random order.
     pub fn new(
-        members: &[&'a Candidate],
+        cands: &'a [Candidate],
+        keep: impl Fn(&Candidate) -> bool,
         history: &'a History,
         avoid: &AvoidList,
         cross: bool,
         rng: &mut impl rand::Rng,
+        mut b: PoolBuffers,
     ) -> Pool<'a> {
-        let m = members.len();
-        let mut order: Vec<u32> = (0..m as u32).collect();
-        order.shuffle(rng);
-        // Read the members in their given order (sequential memory), then permute the
-        // compact results: a shuffled walk over the members themselves would miss the
-        // cache on every step at 100,000 members.
-        // Each array is permuted right after it is read, so only one unpermuted copy
-        // is alive at a time (peak memory matters at 100,000 members).
-        let soft_given: Vec<Soft> = members.iter().map(|c| Soft::of(c)).collect();
-        let count_given = if cross {
-            count_institutions(&soft_given)
-        } else {
-            vec![0; m]
-        };
-        if cross {
-            order = interleave_largest(order, &count_given);
+        // Read the candidates in their given order (sequential memory) into compact
+        // records, then shuffle those: a shuffled walk over the candidates themselves
+        // would miss the cache on every step at 100,000 members.
+        b.members.clear();
+        b.institutions.clear();
+        let cached = b.cache_ids.len() == cands.len();
+        if !cached {
+            b.cache_ids.clear();
+            b.cache_ids.resize(cands.len(), 0);
+            b.cache_slots.clear();
+            b.cache_slots.resize(cands.len(), NO_SLOT);
         }
-        let inst_count: Vec<u32> = order.iter().map(|&p| count_given[p as usize]).collect();
-        drop(count_given);
-        let soft: Vec<Soft> = order.iter().map(|&p| soft_given[p as usize]).collect();
-        drop(soft_given);
-        let slot_given: Vec<u32> = history.slots_of(members.iter().map(|c| c.id));
-        let slot: Vec<u32> = order.iter().map(|&p| slot_given[p as usize]).collect();
-        drop(slot_given);
-        let ids_given: Vec<u64> = members.iter().map(|c| c.id).collect();
-        let ids: Vec<u64> = order.iter().map(|&p| ids_given[p as usize]).collect();
-        drop(ids_given);
-        let cands: Vec<&Candidate> = order.iter().map(|&p| members[p as usize]).collect();
-        drop(order);
-        let avoid_local = local_avoid_pairs(&ids, avoid);
+        const AHEAD: usize = 16;
+        for (c, cand) in cands.iter().enumerate() {
+            if let Some(next) = cands.get(c + AHEAD) {
+                // The institution name lives elsewhere on the heap; so do the history
+                // entries of the id.
+                if let Some(name) = &next.institution {
+                    prefetch(name.as_ptr());
+                }
+                if cached && b.cache_ids[c + AHEAD] == next.id {
+                    if let Some(s) = b.cache_slots.get(c + AHEAD) {
+                        history.prefetch_id_of(*s);
+                    }
+                } else {
+                    history.prefetch_id(next.id);
+                }
+            }
+            if !keep(cand) {
+                continue;
+            }
+            let inst = match cand.institution.as_deref() {
+                Some(name) => b.institutions.add(hash_words(trimmed(name)).max(1)),
+                None => 0,
+            };
+            let soft = Soft {
+                inst,
+                hours_modality: hours_modality(cand),
+            };
+            let hinted = b.cache_slots[c];
+            let slot = if b.cache_ids[c] == cand.id
+                && hinted != NO_SLOT
+                && history.id_of(hinted) == Some(cand.id)
+            {
+                hinted
+            } else {
+                history.slot(cand.id).unwrap_or(NO_SLOT)
+            };
+            b.cache_ids[c] = cand.id;
+            b.cache_slots[c] = slot;
+            b.members.push(Member {
+                id: cand.id,
+                soft,
+                slot,
+                idx: c as u32,
+            });
+        }
+        let m = b.members.len();
+        arrange(
+            &mut b.members,
+            &mut b.order,
+            cross.then_some(&b.institutions.counts[..]),
+            rng,
+        );
+        let avoid_local = local_avoid_pairs(&b.members, avoid);
         let mut pool = Pool {
             cands,
-            ids,
-            slot,
-            soft,
+            members: std::mem::take(&mut b.members),
+            order: std::mem::take(&mut b.order),
+            inst_count: std::mem::take(&mut b.institutions.counts),
             off: std::cell::OnceCell::new(),
-            inst_count,
             cross,
             history,
             avoid: avoid_local,
             levels: None,
+            spare: b,
         };
         if m <= DENSE_LIMIT {
             pool.levels = Some(pool.build_levels());
@@ -161,20 +348,49 @@ impl<'a> Pool<'a> {
         pool
     }
 
-    pub fn len(&self) -> usize {
-        self.cands.len()
+    /// Gives the arrays back for the next round.
+    pub fn release(mut self) -> PoolBuffers {
+        let mut b = std::mem::take(&mut self.spare);
+        b.members = self.members;
+        b.order = self.order;
+        b.institutions.counts = self.inst_count;
+        if let Some(levels) = self.levels {
+            b.levels = levels;
+        }
+        b
     }
 
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Every local member, in the order algorithms should scan them.
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    #[inline]
     pub fn id(&self, i: usize) -> u64 {
-        self.ids[i]
+        self.members[i].id
+    }
+
+    /// The history slot of member `i` (`NO_SLOT` if new).
+    #[inline]
+    pub fn slot(&self, i: usize) -> u32 {
+        self.members[i].slot
+    }
+
+    /// The candidate behind local member `i`.
+    pub fn cand(&self, i: usize) -> &'a Candidate {
+        &self.cands[self.members[i].idx as usize]
     }
 
     /// Off-size seats of member `i` so far.
     pub fn off(&self, i: usize) -> u16 {
         self.off.get_or_init(|| {
-            self.slot
+            self.members
                 .iter()
-                .map(|&s| {
+                .map(|&Member { slot: s, .. }| {
                     if s == NO_SLOT {
                         0
                     } else {
@@ -185,26 +401,31 @@ impl<'a> Pool<'a> {
         })[i]
     }
 
-    fn build_levels(&self) -> Vec<Level> {
+    fn build_levels(&mut self) -> Vec<Level> {
         let m = self.len();
-        let mut levels = vec![NEVER; m * m];
-        let mut local_of_slot = vec![NO_SLOT; self.history.slot_count()];
-        for (i, &s) in self.slot.iter().enumerate() {
-            if s != NO_SLOT {
-                local_of_slot[s as usize] = i as u32;
+        let mut levels = std::mem::take(&mut self.spare.levels);
+        levels.clear();
+        levels.resize(m * m, NEVER);
+        let local_of_slot = &mut self.spare.local_of_slot;
+        local_of_slot.clear();
+        local_of_slot.resize(self.history.slot_count(), NO_SLOT);
+        for (i, member) in self.members.iter().enumerate() {
+            if member.slot != NO_SLOT {
+                local_of_slot[member.slot as usize] = i as u32;
             }
         }
-        for (i, &s) in self.slot.iter().enumerate() {
+        for (i, &Member { slot: s, .. }) in self.members.iter().enumerate() {
             if s == NO_SLOT {
                 continue;
             }
-            for (p, epoch) in self.history.entries(s) {
+            let row = &mut levels[i * m..(i + 1) * m];
+            self.history.for_each_meeting(s, |p, epoch| {
                 let j = local_of_slot[p as usize];
                 if j != NO_SLOT {
-                    // Entries are chronological, so the last write is the latest meeting.
-                    levels[i * m + j as usize] = epoch_level(epoch);
+                    // Meetings come oldest first, so the last write is the latest.
+                    row[j as usize] = epoch_level(epoch);
                 }
-            }
+            });
         }
         for &(a, b) in &self.avoid {
             levels[a as usize * m + b as usize] = AVOID;
@@ -226,16 +447,17 @@ impl<'a> Pool<'a> {
         self.avoid.binary_search(&key).is_ok()
     }
 
-    /// Starts loading member `i`'s history line, for a check a few steps later.
+    /// Starts loading member `i`'s history filter, for a check a few steps later.
     #[inline]
     pub fn prefetch(&self, i: usize) {
-        if self.slot[i] != NO_SLOT {
-            self.history.prefetch_slot(self.slot[i]);
+        let s = self.members[i].slot;
+        if s != NO_SLOT {
+            self.history.prefetch_slot(s);
         }
     }
 
     fn met_history(&self, i: usize, j: usize) -> bool {
-        let (a, b) = (self.slot[i], self.slot[j]);
+        let (a, b) = (self.members[i].slot, self.members[j].slot);
         a != NO_SLOT && b != NO_SLOT && self.history.met_slots(a, b)
     }
 
@@ -248,7 +470,7 @@ impl<'a> Pool<'a> {
         if self.avoided(i, j) {
             return AVOID;
         }
-        let (a, b) = (self.slot[i], self.slot[j]);
+        let (a, b) = (self.members[i].slot, self.members[j].slot);
         if a == NO_SLOT || b == NO_SLOT {
             return NEVER;
         }
@@ -267,17 +489,7 @@ impl<'a> Pool<'a> {
     /// Soft-preference cost of a pair, 0 (ideal) to 11.
     #[inline]
     pub fn soft_cost(&self, i: usize, j: usize) -> i64 {
-        // Branch-free: this runs millions of times a round at 100,000 members.
-        let (a, b) = (&self.soft[i], &self.soft[j]);
-        // Same institution outweighs time and modality on both pairs of a swap, so a
-        // swap that splits a same-institution pair always pays.
-        let same = (self.cross & (a.inst != 0) & (a.inst == b.inst)) as i64 * 8;
-        // No common hour costs 2, a single one 1 (without a popcount instruction).
-        let common = a.hours & b.hours;
-        let hours = (common == 0) as i64 * 2
-            + ((common != 0) & (common & common.wrapping_sub(1) == 0)) as i64;
-        let modality = ((a.modality & b.modality) == 0) as i64;
-        same + hours + modality
+        soft_cost(self.cross, self.members[i].soft, self.members[j].soft)
     }
 
     /// Full cost of a pair for group searches: avoid, then repeats (recent worse), then soft.
@@ -293,14 +505,21 @@ impl<'a> Pool<'a> {
     /// (a member of a big institution, so the big one is spread across pairs).
     #[inline]
     pub fn choice_key(&self, i: usize, j: usize) -> (i64, i64) {
-        (self.soft_cost(i, j), -(self.inst_count[j] as i64))
+        (
+            self.soft_cost(i, j),
+            -(self.inst_count[self.members[j].soft.inst as usize] as i64),
+        )
     }
 
-    /// `choice_key` packed in one integer (smaller is better), so a window scan can
-    /// keep the minimum without branches.
+    /// Soft attributes of member `i`, for tight loops.
     #[inline]
-    pub fn choice_rank(&self, i: usize, j: usize) -> u64 {
-        ((self.soft_cost(i, j) as u64) << 32) | (u32::MAX - self.inst_count[j]) as u64
+    pub fn soft_of(&self, i: usize) -> Soft {
+        self.members[i].soft
+    }
+
+    /// Members per institution number.
+    pub fn inst_counts(&self) -> &[u32] {
+        &self.inst_count
     }
 
     pub fn has_levels(&self) -> bool {
@@ -308,95 +527,90 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// Spreads the largest institution evenly through the random order (each part keeps
-/// its random order). Why: every greedy pass scans forward from each member, so a big
-/// institution that is evenly spread always has other members in view; left to chance,
-/// the others pair among themselves early and the big one pairs with itself at the end.
-fn interleave_largest(order: Vec<u32>, count: &[u32]) -> Vec<u32> {
-    let largest = count.iter().copied().max().unwrap_or(0);
-    if largest < 2 || largest as usize == count.len() {
-        return order;
+/// Soft-preference cost of a pair, 0 (ideal) to 11.
+#[inline]
+pub(crate) fn soft_cost(cross: bool, a: Soft, b: Soft) -> i64 {
+    soft_cost_parts(cross, a.inst, a.hours_modality, b.inst, b.hours_modality) as i64
+}
+
+/// [`soft_cost`] on the two packed fields, all in 32-bit lanes: a loop over a few
+/// candidates compiles to vector instructions.
+#[inline(always)]
+pub(crate) fn soft_cost_parts(cross: bool, a_inst: u32, a_hm: u32, b_inst: u32, b_hm: u32) -> u32 {
+    // Branch-free: this runs millions of times a round at 100,000 members.
+    // Same institution outweighs time and modality on both pairs of a swap, so a
+    // swap that splits a same-institution pair always pays.
+    let same = (cross & (a_inst != 0) & (a_inst == b_inst)) as u32 * 8;
+    let both = a_hm & b_hm;
+    // No common hour costs 2, a single one 1 (without a popcount instruction).
+    let common = both & ALL_HOURS;
+    let hours =
+        (common == 0) as u32 * 2 + ((common != 0) & (common & common.wrapping_sub(1) == 0)) as u32;
+    let modality = (both >> 24 == 0) as u32;
+    same + hours + modality
+}
+
+/// Shuffles `members` and sets `order`, the scan order. With institution counts
+/// (cross-institution on), the largest institution is spread evenly through the order,
+/// each part in random order. Why: every greedy pass scans forward from each member, so
+/// a big institution that is evenly spread always has other members in view; left to
+/// chance, the others pair among themselves early and the big one pairs with itself at
+/// the end.
+fn arrange(
+    members: &mut [Member],
+    order: &mut Vec<usize>,
+    counts: Option<&[u32]>,
+    rng: &mut impl rand::Rng,
+) {
+    let m = members.len();
+    order.clear();
+    let largest = counts.map_or(0, |c| c.iter().copied().max().unwrap_or(0));
+    if largest < 2 || largest as usize == m {
+        shuffle(members, rng);
+        order.extend(0..m);
+        return;
     }
-    let (big, rest): (Vec<u32>, Vec<u32>) =
-        order.iter().partition(|&&p| count[p as usize] == largest);
-    let (nb, nr) = (big.len(), rest.len());
-    let mut out = Vec::with_capacity(order.len());
+    let counts = counts.unwrap_or_default();
+    // The big ones first (a sequential pass), then each part shuffled.
+    let mut nb = 0;
+    for i in 0..m {
+        if counts[members[i].soft.inst as usize] == largest {
+            members.swap(i, nb);
+            nb += 1;
+        }
+    }
+    let (big, rest) = members.split_at_mut(nb);
+    shuffle(big, rng);
+    shuffle(rest, rng);
+    let nr = m - nb;
     let (mut i, mut j) = (0, 0);
     while i < nb || j < nr {
         // Take from whichever part is behind its share.
         if j == nr || (i < nb && i * nr <= j * nb) {
-            out.push(big[i]);
+            order.push(i);
             i += 1;
         } else {
-            out.push(rest[j]);
+            order.push(nb + j);
             j += 1;
         }
     }
-    out
+}
+
+/// Fisher-Yates with one 64-bit draw per step (the index is the high half of the
+/// draw times the range: a bias below one in 10^13 at a million members). Half the
+/// random bits of the general-purpose shuffle, which matters at 100,000 members.
+pub(crate) fn shuffle<T>(items: &mut [T], rng: &mut impl rand::Rng) {
+    for i in (1..items.len()).rev() {
+        let j = ((rng.next_u64() as u128 * (i as u128 + 1)) >> 64) as usize;
+        items.swap(i, j);
+    }
 }
 
 fn epoch_level(epoch: u32) -> Level {
     (epoch + 1).min(AVOID as u32 - 1) as Level
 }
 
-/// Per member, how many members of the pool share their institution. Uses a small
-/// open-addressing table keyed by the institution hash (looked up, never iterated).
-fn count_institutions(soft: &[Soft]) -> Vec<u32> {
-    let mut size = 64usize;
-    let mut keys: Vec<u64> = vec![0; size];
-    let mut counts: Vec<u32> = vec![0; size];
-    let mut used = 0usize;
-    let mut position = vec![usize::MAX; soft.len()];
-    for (i, s) in soft.iter().enumerate() {
-        if s.inst == 0 {
-            continue;
-        }
-        if used * 2 >= size {
-            // Grow and re-insert.
-            let old: Vec<(u64, u32)> = keys
-                .iter()
-                .zip(&counts)
-                .filter(|(k, _)| **k != 0)
-                .map(|(k, c)| (*k, *c))
-                .collect();
-            size *= 4;
-            keys = vec![0; size];
-            counts = vec![0; size];
-            for (k, c) in old {
-                let p = probe(&keys, k);
-                keys[p] = k;
-                counts[p] = c;
-            }
-            for (pi, ps) in soft[..i].iter().enumerate() {
-                if ps.inst != 0 {
-                    position[pi] = probe(&keys, ps.inst);
-                }
-            }
-        }
-        let p = probe(&keys, s.inst);
-        if keys[p] == 0 {
-            keys[p] = s.inst;
-            used += 1;
-        }
-        counts[p] += 1;
-        position[i] = p;
-    }
-    position
-        .iter()
-        .map(|&p| if p == usize::MAX { 0 } else { counts[p] })
-        .collect()
-}
-
-fn probe(keys: &[u64], key: u64) -> usize {
-    let mask = keys.len() - 1;
-    let mut p = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
-    while keys[p] != 0 && keys[p] != key {
-        p = (p + 1) & mask;
-    }
-    p
-}
-
-fn local_avoid_pairs(ids: &[u64], avoid: &AvoidList) -> Vec<(u32, u32)> {
+fn local_avoid_pairs(members: &[Member], avoid: &AvoidList) -> Vec<(u32, u32)> {
     if avoid.is_empty() {
         return Vec::new();
     }
@@ -404,11 +618,11 @@ fn local_avoid_pairs(ids: &[u64], avoid: &AvoidList) -> Vec<(u32, u32)> {
     let mut named: Vec<u64> = avoid.pairs().iter().flat_map(|&(a, b)| [a, b]).collect();
     named.sort_unstable();
     named.dedup();
-    let mut local_of: Vec<(u64, u32)> = ids
+    let mut local_of: Vec<(u64, u32)> = members
         .iter()
         .enumerate()
-        .filter(|(_, id)| named.binary_search(id).is_ok())
-        .map(|(i, &id)| (id, i as u32))
+        .filter(|(_, m)| named.binary_search(&m.id).is_ok())
+        .map(|(i, m)| (m.id, i as u32))
         .collect();
     local_of.sort_unstable();
     let find = |id: u64| {

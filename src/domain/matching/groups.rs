@@ -8,44 +8,73 @@
 
 use rand::Rng;
 
-use super::context::{Pool, AVOID_COST, REPEAT_COST};
-use super::pairs::{by_off_size, pair_up, seat_leftovers, Grouping};
-use super::{AvoidList, Candidate, Group, History, MatchOutcome, MatchSettings};
+use super::context::{Pool, PoolBuffers, AVOID_COST, REPEAT_COST};
+use super::pairs::{by_off_size, pair_up, pair_up_into, seat_leftovers, Grouping};
+use super::{AvoidList, Candidate, History, MatchSettings, Sink};
 
 /// Greedy candidates compared per seat in large pools.
 const WINDOW: usize = 8;
 
-/// Matches everyone in `members` into groups of `size` (2-4) and appends them to `out`.
+/// Matches everyone `keep` selects from `members` into groups of `size` (2-4) and
+/// appends them to `sink`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn match_everyone(
-    members: &[&Candidate],
+    members: &[Candidate],
+    keep: impl Fn(&Candidate) -> bool,
     history: &History,
     avoid: &AvoidList,
     settings: &MatchSettings,
     size: usize,
     rng: &mut impl Rng,
-    out: &mut MatchOutcome,
-) {
-    if members.is_empty() {
-        return;
+    sink: &mut Sink,
+    bufs: PoolBuffers,
+) -> PoolBuffers {
+    let mut bufs = bufs;
+    let mut work = std::mem::take(&mut bufs.work);
+    let pool = Pool::new(
+        members,
+        keep,
+        history,
+        avoid,
+        settings.cross_institution,
+        rng,
+        bufs,
+    );
+    if pool.len() == 0 {
+        let mut bufs = pool.release();
+        bufs.work = work;
+        return bufs;
     }
-    let pool = Pool::new(members, history, avoid, settings.cross_institution, rng);
-    let all: Vec<usize> = (0..pool.len()).collect();
-    let grouping = if size == 2 {
-        pair_up(&pool, &all, rng, &mut out.compromises)
+    work.grouping.clear();
+    if size == 2 {
+        pair_up_into(
+            &pool,
+            pool.order(),
+            rng,
+            &mut sink.out.compromises,
+            &mut work.grouping,
+            &mut work.rest,
+        );
     } else {
-        circles(&pool, &all, size, rng, &mut out.compromises)
-    };
-    emit(&pool, grouping, out);
+        work.grouping = circles(&pool, pool.order(), size, rng, &mut sink.out.compromises);
+    }
+    emit(&pool, &work.grouping, sink);
+    let mut bufs = pool.release();
+    bufs.work = work;
+    bufs
 }
 
 /// Turns local indices into ids on the outcome.
-pub(crate) fn emit(pool: &Pool, grouping: Grouping, out: &mut MatchOutcome) {
-    out.groups
-        .extend(grouping.groups.into_iter().map(|g| Group {
-            members: g.into_iter().map(|i| pool.id(i)).collect(),
-        }));
-    out.unplaced
-        .extend(grouping.unplaced.into_iter().map(|i| pool.id(i)));
+pub(crate) fn emit(pool: &Pool, grouping: &Grouping, sink: &mut Sink) {
+    for &(a, b) in &grouping.pairs {
+        sink.push_pair(pool, a, b);
+    }
+    for g in &grouping.groups {
+        sink.push(pool, g);
+    }
+    sink.out
+        .unplaced
+        .extend(grouping.unplaced.iter().map(|&i| pool.id(i)));
 }
 
 /// The group sizes for `k` members in groups of `size`, adding the fewest pair
@@ -194,6 +223,7 @@ pub(crate) fn circles(
         // Try pairing the leftovers among themselves first.
         let mut sub = pair_up(pool, &leftover, rng, notes);
         out.groups.append(&mut sub.groups);
+        out.pairs.append(&mut sub.pairs);
         seat_leftovers(pool, &sub.unplaced, &mut out, notes);
     }
     out

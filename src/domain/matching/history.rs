@@ -1,60 +1,234 @@
 //! Who has met whom, kept compact enough for 100,000 members and years of rounds.
 //!
 //! Why this layout: the engine asks "have these two met, and when last?" hundreds of
-//! thousands of times a round. A global hash set of pairs spills out of the cache and
-//! every question goes to main memory. Instead each member gets a dense slot, and per
-//! slot:
-//! - a chronological list of 4-byte entries (partner slot in 24 bits, rounds since the
-//!   member's previous entry in 8 bits), so a year of weekly rounds is ~200 bytes;
-//! - a 512-bit Bloom filter of partners (one cache line), which answers "never met"
-//!   for almost every random pair without touching the list;
-//! - how many times they sat in an off-size group (the extra seat of a trio).
+//! thousands of times a round, and records a round of 100,000 members every round. A
+//! global hash set of pairs spills out of the cache and every question goes to main
+//! memory. Instead each member gets a dense slot, and:
+//! - each recorded round is one array indexed by slot: the next member of the slot's
+//!   group, so every group is a short cycle (4 bytes per member per round). Recording
+//!   a round writes that array, which is small enough to stay in the CPU's cache while
+//!   it is written (400 KB at 100,000 members), instead of appending to 100,000 lists
+//!   scattered over memory;
+//! - each slot has a Bloom filter of its partners, updated in one sequential pass per
+//!   round. "Never met" is one filter read for almost every random pair (both members'
+//!   filters must agree before the rounds are searched);
+//! - how many times each slot sat in an off-size group (the extra seat of a trio).
+//!
+//! A member in several groups of one round (a mentor with several chats) has one extra
+//! "occurrence" per further group, kept in a short sorted list beside the round's array.
 
 use super::Group;
 
-/// Marks "no slot" in the id index and elsewhere.
+/// Marks "no slot" in the id index and "absent" in a round.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
-/// Partner value of a gap entry: it advances the member's clock without a meeting.
-const GAP_PARTNER: u32 = 0x00FF_FFFF;
-/// Slots must fit in the 24 partner bits (with the gap value reserved).
-const MAX_SLOTS: usize = GAP_PARTNER as usize;
-const PARTNER_MASK: u32 = 0x00FF_FFFF;
-const MAX_DELTA: u32 = 255;
+/// Slots and occurrence ids must stay below the marker.
+const MAX_SLOTS: usize = (u32::MAX / 2) as usize;
+/// Bloom filter hash functions per partner.
+const BLOOM_HASHES: u32 = 3;
+/// Filter bits per partner (on average over all slots) before the filters double.
+const BLOOM_BITS_PER_PARTNER: usize = 8;
+const MIN_BLOOM_WORDS: usize = 4;
+const MAX_BLOOM_WORDS: usize = 64;
 
-/// 256 Bloom bits per member, in the member's cache line.
-type Bloom = [u64; 4];
-
-#[inline]
-fn bloom_bits(partner: u32) -> (usize, usize) {
-    let h = (partner as u64 ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 56) as usize, ((h >> 48) & 255) as usize)
-}
-
-/// Everything about one member that a round touches, in one cache line, so checking
-/// or recording a member costs one memory access plus their list.
+/// A round's links, bit-packed: each entry takes as many bits as the largest
+/// occurrence id needs (17 bits at 100,000 members, 7 at 100), so a year of weekly
+/// rounds for 100,000 members is 11 MB rather than 21 MB of 4-byte entries.
 #[derive(Debug, Clone, Default)]
-#[repr(C, align(64))]
-struct Line {
-    bloom: Bloom,
-    /// Chronological meetings, `(delta << 24) | partner`.
-    meets: Vec<u32>,
-    /// The round index of the latest entry, to encode the next delta.
-    clock: u32,
-    /// Seats in off-size groups (the extra seat of a trio).
-    off_size: u16,
+struct Links {
+    /// Entries, `bits` each, then one spare word so every read may take two words.
+    words: Vec<u64>,
+    len: usize,
+    bits: u32,
 }
 
-#[inline]
-fn bloom_has(bloom: &Bloom, partner: u32) -> bool {
-    let (a, b) = bloom_bits(partner);
-    bloom[a >> 6] & (1 << (a & 63)) != 0 && bloom[b >> 6] & (1 << (b & 63)) != 0
+impl Links {
+    /// Packs `next` (`NO_SLOT` for absent); `occurrences` is one more than the largest
+    /// occurrence id it can hold.
+    fn pack(next: &[u32], occurrences: usize) -> Links {
+        // 2^bits > occurrences: every id fits and the all-ones value stays free.
+        let bits = (64 - (occurrences as u64).leading_zeros()).clamp(1, 32);
+        let none = (1u64 << bits) - 1;
+        let mut words = vec![0u64; (next.len() * bits as usize).div_ceil(64) + 1];
+        for (s, &v) in next.iter().enumerate() {
+            let v = if v == NO_SLOT { none } else { v as u64 };
+            let at = s * bits as usize;
+            let (w, off) = (at / 64, at % 64);
+            words[w] |= v << off;
+            if off + bits as usize > 64 {
+                words[w + 1] |= v >> (64 - off);
+            }
+        }
+        Links {
+            words,
+            len: next.len(),
+            bits,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The link of slot (or occurrence) `s < len`.
+    #[inline]
+    fn at(&self, s: usize) -> u32 {
+        let at = s * self.bits as usize;
+        let (w, off) = (at / 64, at % 64);
+        let two = self.words[w] as u128 | (self.words[w + 1] as u128) << 64;
+        let none = (1u64 << self.bits) - 1;
+        let v = (two >> off) as u64 & none;
+        if v == none {
+            NO_SLOT
+        } else {
+            v as u32
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
 }
 
+/// One recorded round.
+#[derive(Debug, Clone, Default)]
+struct Round {
+    /// Per slot (as many as existed when the round was recorded): the occurrence id of
+    /// the next member of the slot's first group in this round, or `NO_SLOT` if the
+    /// slot was not in a group. An occurrence id below `next.len()` is that slot itself;
+    /// `next.len() + k` is `extra[k]`.
+    next: Links,
+    /// Further groups of a slot in this round: `(slot, next occurrence)`, sorted.
+    extra: Vec<(u32, u32)>,
+}
+
+impl Round {
+    #[inline]
+    fn slot_of(&self, occurrence: u32) -> u32 {
+        let len = self.next.len();
+        if (occurrence as usize) < len {
+            occurrence
+        } else {
+            self.extra[occurrence as usize - len].0
+        }
+    }
+
+    #[inline]
+    fn succ(&self, occurrence: u32) -> u32 {
+        let len = self.next.len();
+        if (occurrence as usize) < len {
+            self.next.at(occurrence as usize)
+        } else {
+            self.extra[occurrence as usize - len].1
+        }
+    }
+
+    /// Calls `f` with each partner of `slot` in this round until it returns true;
+    /// returns whether it did.
+    #[inline]
+    fn any_partner(&self, slot: u32, f: impl FnMut(u32) -> bool) -> bool {
+        if (slot as usize) >= self.next.len() {
+            return false;
+        }
+        walk_partners(self.next.at(slot as usize), slot, self, f)
+    }
+
+    #[inline]
+    fn met(&self, a: u32, b: u32) -> bool {
+        (b as usize) < self.next.len() && self.any_partner(a, |p| p == b)
+    }
+}
+
+/// The links of a round, packed or not, for [`walk_partners`].
+trait Linked {
+    fn len(&self) -> usize;
+    fn succ(&self, occurrence: u32) -> u32;
+    fn slot_of(&self, occurrence: u32) -> u32;
+    fn extra(&self) -> &[(u32, u32)];
+}
+
+impl Linked for Round {
+    fn len(&self) -> usize {
+        self.next.len()
+    }
+    fn succ(&self, o: u32) -> u32 {
+        Round::succ(self, o)
+    }
+    fn slot_of(&self, o: u32) -> u32 {
+        Round::slot_of(self, o)
+    }
+    fn extra(&self) -> &[(u32, u32)] {
+        &self.extra
+    }
+}
+
+/// A round being recorded: plain links and extra occurrences.
+struct Unpacked<'r> {
+    next: &'r [u32],
+    extra: &'r [(u32, u32)],
+}
+
+impl Linked for Unpacked<'_> {
+    fn len(&self) -> usize {
+        self.next.len()
+    }
+    #[inline]
+    fn succ(&self, o: u32) -> u32 {
+        let len = self.next.len();
+        if (o as usize) < len {
+            self.next[o as usize]
+        } else {
+            self.extra[o as usize - len].1
+        }
+    }
+    #[inline]
+    fn slot_of(&self, o: u32) -> u32 {
+        let len = self.next.len();
+        if (o as usize) < len {
+            o
+        } else {
+            self.extra[o as usize - len].0
+        }
+    }
+    fn extra(&self) -> &[(u32, u32)] {
+        self.extra
+    }
+}
+
+/// Calls `f` with each partner of `slot` (whose own link is `first`) until it returns
+/// true; returns whether it did.
 #[inline]
-fn bloom_add(bloom: &mut Bloom, partner: u32) {
-    let (a, b) = bloom_bits(partner);
-    bloom[a >> 6] |= 1 << (a & 63);
-    bloom[b >> 6] |= 1 << (b & 63);
+fn walk_partners(first: u32, slot: u32, r: &impl Linked, mut f: impl FnMut(u32) -> bool) -> bool {
+    if first == NO_SLOT {
+        return false;
+    }
+    let mut o = first;
+    while o != slot {
+        if f(r.slot_of(o)) {
+            return true;
+        }
+        o = r.succ(o);
+    }
+    let extra = r.extra();
+    if extra.is_empty() {
+        return false;
+    }
+    let len = r.len() as u32;
+    let start = extra.partition_point(|&(s, _)| s < slot);
+    for (k, &(s, succ)) in extra.iter().enumerate().skip(start) {
+        if s != slot {
+            break;
+        }
+        let own = len + k as u32;
+        let mut o = succ;
+        while o != own {
+            if f(r.slot_of(o)) {
+                return true;
+            }
+            o = r.succ(o);
+        }
+    }
+    false
 }
 
 /// Asks the CPU to start loading `p`'s cache line; a hint with no effect on results.
@@ -77,30 +251,30 @@ fn hash_id(id: u64) -> u64 {
     (id ^ (id >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Open-addressing map from member id to dense slot. Each entry holds the id itself,
-/// so a lookup is one memory access. Lookups only, never iterated, so it cannot make
-/// the output depend on a hash order.
+/// Open-addressing map from member id to dense slot. The table holds slots only; the
+/// ids live in `History::ids`, which the engine needs anyway, so the table is a
+/// quarter of the size. Lookups only, never iterated, so it cannot make the output
+/// depend on a hash order.
 #[derive(Debug, Clone, Default)]
 struct IdIndex {
-    table: Vec<(u64, u32)>,
+    table: Vec<u32>,
     shift: u32,
-    len: usize,
 }
 
 impl IdIndex {
     #[inline]
-    fn find(&self, id: u64) -> Option<u32> {
+    fn find(&self, ids: &[u64], id: u64) -> Option<u32> {
         if self.table.is_empty() {
             return None;
         }
         let mask = self.table.len() - 1;
         let mut pos = (hash_id(id) >> self.shift) as usize;
         loop {
-            let (key, slot) = self.table[pos];
+            let slot = self.table[pos];
             if slot == NO_SLOT {
                 return None;
             }
-            if key == id {
+            if ids[slot as usize] == id {
                 return Some(slot);
             }
             pos = (pos + 1) & mask;
@@ -114,41 +288,177 @@ impl IdIndex {
         }
     }
 
-    fn insert(&mut self, id: u64, slot: u32) {
-        // Keep the load factor under 0.8: probes stay short, and 100,000 members fit in
-        // 2 MB instead of 4 MB.
-        if (self.len + 1) * 5 > self.table.len() * 4 {
-            let size = ((self.len + 1) * 2).next_power_of_two().max(64);
-            let old = std::mem::replace(&mut self.table, vec![(0, NO_SLOT); size]);
-            self.shift = 64 - size.trailing_zeros();
-            for (key, s) in old {
-                if s != NO_SLOT {
-                    self.place(key, s);
-                }
+    /// Starts loading the id that `id`'s home entry points to (call after `prefetch`).
+    #[inline]
+    fn prefetch_id(&self, ids: &[u64], id: u64) {
+        if !self.table.is_empty() {
+            let slot = self.table[(hash_id(id) >> self.shift) as usize];
+            if let Some(x) = ids.get(slot as usize) {
+                prefetch(x);
             }
         }
-        self.place(id, slot);
-        self.len += 1;
     }
 
-    fn place(&mut self, id: u64, slot: u32) {
+    /// Adds `slot` (the newest, so `ids[slot]` is its id); `ids` holds every slot.
+    fn insert(&mut self, ids: &[u64], slot: u32) {
+        // Keep the load factor at most 1/2: probes stay short, and 100,000 members take
+        // 1 MB.
+        if ids.len() * 2 > self.table.len() {
+            let size = (ids.len() * 2).next_power_of_two().max(64);
+            self.table = vec![NO_SLOT; size];
+            self.shift = 64 - size.trailing_zeros();
+            for s in 0..ids.len() as u32 {
+                self.place(ids, s);
+            }
+        } else {
+            self.place(ids, slot);
+        }
+    }
+
+    fn place(&mut self, ids: &[u64], slot: u32) {
         let mask = self.table.len() - 1;
-        let mut pos = (hash_id(id) >> self.shift) as usize;
-        while self.table[pos].1 != NO_SLOT {
+        let mut pos = (hash_id(ids[slot as usize]) >> self.shift) as usize;
+        while self.table[pos] != NO_SLOT {
             pos = (pos + 1) & mask;
         }
-        self.table[pos] = (id, slot);
+        self.table[pos] = slot;
     }
+}
+
+/// Each slot's Bloom filter: `per_slot` words (a power of two, at least 4), stored so
+/// that no filter straddles two cache lines (a 64-byte filter is one memory access,
+/// not two).
+#[derive(Debug, Clone, Default)]
+struct Filters {
+    words: Vec<u64>,
+    /// Index of the first word on a 64-byte boundary.
+    offset: usize,
+    per_slot: usize,
+    slots: usize,
+}
+
+impl Filters {
+    fn new(per_slot: usize, slots: usize) -> Self {
+        let mut f = Filters {
+            words: Vec::new(),
+            offset: 0,
+            per_slot,
+            slots: 0,
+        };
+        f.reserve(slots);
+        f.words.resize(f.offset + slots * per_slot, 0);
+        f.slots = slots;
+        f
+    }
+
+    /// Room for `slots` filters, keeping the alignment.
+    fn reserve(&mut self, slots: usize) {
+        let need = slots * self.per_slot + 8;
+        if need <= self.words.capacity() {
+            return;
+        }
+        let mut words: Vec<u64> = Vec::with_capacity(need.max(self.words.capacity() * 2));
+        let misaligned = (words.as_ptr() as usize % 64) / 8;
+        let offset = (8 - misaligned) % 8;
+        words.resize(offset, 0);
+        words.extend_from_slice(&self.words[self.offset.min(self.words.len())..]);
+        self.words = words;
+        self.offset = offset;
+    }
+
+    fn push_slot(&mut self) {
+        self.reserve(self.slots + 1);
+        self.words.extend(std::iter::repeat_n(0, self.per_slot));
+        self.slots += 1;
+    }
+
+    #[inline]
+    fn of(&self, slot: u32) -> &[u64] {
+        let at = self.offset + slot as usize * self.per_slot;
+        &self.words[at..at + self.per_slot]
+    }
+
+    #[inline]
+    fn of_mut(&mut self, slot: u32) -> &mut [u64] {
+        let at = self.offset + slot as usize * self.per_slot;
+        &mut self.words[at..at + self.per_slot]
+    }
+
+    #[inline]
+    fn prefetch(&self, slot: u32) {
+        if let Some(w) = self.words.get(self.offset + slot as usize * self.per_slot) {
+            prefetch(w);
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+}
+
+#[inline]
+fn bloom_bits(partner: u32, bits: u32) -> [u32; BLOOM_HASHES as usize] {
+    let h = (partner as u64 ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mask = bits - 1;
+    [
+        (h >> 40) as u32 & mask,
+        (h >> 20) as u32 & mask,
+        h.rotate_left(12) as u32 & mask,
+    ]
 }
 
 /// Every past meeting of a community, rebuilt by the bot from stored rounds before
 /// each new round. Rounds must be recorded oldest first ([`History::from_rounds`] sorts).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct History {
     index: IdIndex,
-    lines: Vec<Line>,
+    /// Member id of each slot.
+    ids: Vec<u64>,
+    bloom: Filters,
+    /// Partner entries added to the filters since they were last sized.
+    entries: usize,
+    off_size: Vec<u16>,
+    rounds: Vec<Round>,
     /// The caller's round number of each recorded round, in recording order.
     round_numbers: Vec<u32>,
+    /// A hash of `ids` in slot order: two histories with the same fingerprint and
+    /// slot count map every id to the same slot (up to a 1-in-2^64 collision).
+    fingerprint: u64,
+    /// Work space of `record_slots`, kept so that recording allocates little.
+    work: Vec<u32>,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            index: IdIndex::default(),
+            ids: Vec::new(),
+            bloom: Filters::new(MIN_BLOOM_WORDS, 0),
+            entries: 0,
+            off_size: Vec::new(),
+            rounds: Vec::new(),
+            round_numbers: Vec::new(),
+            fingerprint: 0,
+            work: Vec::new(),
+        }
+    }
+}
+
+/// A round's groups as slots: members of group `g` are `slots[ends[g-1]..ends[g]]`.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SlotGroups {
+    pub slots: Vec<u32>,
+    pub ends: Vec<u32>,
+    /// The group sizes as given (before removing duplicates), for off-size seats.
+    pub sizes: Vec<u32>,
+}
+
+impl SlotGroups {
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.ends.clear();
+        self.sizes.clear();
+    }
 }
 
 impl History {
@@ -184,7 +494,23 @@ impl History {
 
     /// How many distinct members have ever been recorded.
     pub fn members_known(&self) -> usize {
-        self.lines.len()
+        self.ids.len()
+    }
+
+    /// Heap bytes held, roughly (for benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        let rounds: usize = self
+            .rounds
+            .iter()
+            .map(|r| r.next.bytes() + r.extra.capacity() * 8)
+            .sum();
+        rounds
+            + self.index.table.capacity() * 4
+            + self.ids.capacity() * 8
+            + self.bloom.bytes()
+            + self.off_size.capacity() * 2
+            + self.rounds.capacity() * std::mem::size_of::<Round>()
+            + self.round_numbers.capacity() * 4
     }
 
     /// Records one round's groups. Every pair inside a group counts as a meeting.
@@ -192,59 +518,237 @@ impl History {
     /// (the trio among pairs, say) get one more off-size seat, so the next extra
     /// seat goes to someone else.
     pub fn record_round(&mut self, round_number: u32, groups: &[Group]) {
-        let epoch = self.round_numbers.len() as u32;
-        self.round_numbers.push(round_number);
-        let usual = usual_group_size(groups);
-        // Pass 1: every member's slot. The lookups are independent, so the CPU overlaps
-        // their cache misses.
-        let total: usize = groups.iter().map(|g| g.members.len()).sum();
-        let mut slots: Vec<u32> = Vec::with_capacity(total);
-        const AHEAD: usize = 8;
-        let mut ahead = groups.iter().flat_map(|g| g.members.iter()).skip(AHEAD);
+        let mut slot_groups = SlotGroups::default();
+        self.resolve(groups, &mut slot_groups);
+        self.record_slots(round_number, &slot_groups);
+    }
+
+    /// Like [`History::record_round`] for the outcome of
+    /// [`super::match_round_reusing`] with the same scratch and this history, unchanged
+    /// since: it takes each member's slot from the scratch instead of looking the id up,
+    /// which saves a random memory access per member. Anything else (another history,
+    /// groups edited since) is detected and recorded by looking ids up; the result is
+    /// always the same as `record_round`'s.
+    pub fn record_matched(
+        &mut self,
+        round_number: u32,
+        outcome: &super::MatchOutcome,
+        scratch: &mut super::MatchScratch,
+    ) {
+        let mut slot_groups = std::mem::take(&mut scratch.record);
+        if scratch.stamp == self.stamp() {
+            self.resolve_hinted(
+                &outcome.groups,
+                &scratch.out_ids,
+                &scratch.out_slots,
+                &mut slot_groups,
+            );
+        } else {
+            self.resolve(&outcome.groups, &mut slot_groups);
+        }
+        self.record_slots(round_number, &slot_groups);
+        scratch.record = slot_groups;
+    }
+
+    /// Each group's slots, new members getting one.
+    fn resolve(&mut self, groups: &[Group], out: &mut SlotGroups) {
+        out.clear();
+        // The lookups are independent, so fetching a few members ahead lets the CPU
+        // overlap their cache misses: the table entry 16 ahead, the id it names 8 ahead.
+        let mut far = groups.iter().flat_map(|g| g.members.iter()).skip(16);
+        let mut near = groups.iter().flat_map(|g| g.members.iter()).skip(8);
         for group in groups {
             for &id in &group.members {
-                if let Some(&next) = ahead.next() {
-                    self.index.prefetch(next);
+                if let Some(&a) = far.next() {
+                    self.index.prefetch(a);
                 }
-                slots.push(self.slot_or_insert(id).unwrap_or(NO_SLOT));
+                if let Some(&a) = near.next() {
+                    self.index.prefetch_id(&self.ids, a);
+                }
+                let slot = self.slot_or_insert(id).unwrap_or(NO_SLOT);
+                out.slots.push(slot);
             }
+            out.ends.push(out.slots.len() as u32);
+            out.sizes.push(group.members.len() as u32);
         }
-        // Pass 2: append the meetings, fetching each member's line 16 members ahead and
-        // the end of their list 8 ahead.
-        let mut start = 0;
-        let mut fetched_line = 0;
-        let mut fetched_list = 0;
+    }
+
+    /// [`History::resolve`] given the ids and slots the engine wrote, in order, under
+    /// this history's current stamp: where the id is the same, so is the slot.
+    fn resolve_hinted(
+        &mut self,
+        groups: &[Group],
+        ids: &[u64],
+        slots: &[u32],
+        out: &mut SlotGroups,
+    ) {
+        out.clear();
+        let mut k = 0usize;
         for group in groups {
-            let end = start + group.members.len();
-            while fetched_line < (end + 16).min(total) {
-                if let Some(line) = self.lines.get(slots[fetched_line] as usize) {
-                    prefetch(line);
-                }
-                fetched_line += 1;
+            for &id in &group.members {
+                let slot = match (ids.get(k), slots.get(k)) {
+                    (Some(&same), Some(&slot)) if same == id && slot != NO_SLOT => slot,
+                    _ => self.slot_or_insert(id).unwrap_or(NO_SLOT),
+                };
+                out.slots.push(slot);
+                k += 1;
             }
-            while fetched_list < (end + 8).min(total) {
-                if let Some(line) = self.lines.get(slots[fetched_list] as usize) {
-                    prefetch(line.meets.as_ptr_range().end);
-                }
-                fetched_list += 1;
-            }
-            let members = &slots[start..end];
-            start += group.members.len();
-            let off_size = group.members.len() != usual;
-            for (k, &a) in members.iter().enumerate() {
-                if a == NO_SLOT || members[..k].contains(&a) {
+            out.ends.push(out.slots.len() as u32);
+            out.sizes.push(group.members.len() as u32);
+        }
+    }
+
+    /// Records one round given as slots.
+    pub(crate) fn record_slots(&mut self, round_number: u32, groups: &SlotGroups) {
+        let usual = usual_group_size(&groups.sizes);
+        let len = self.ids.len();
+        let mut next = std::mem::take(&mut self.work);
+        next.clear();
+        next.resize(len, NO_SLOT);
+        // Each group becomes a cycle of occurrences. A slot's first group in the round
+        // is its primary occurrence (the slot itself); a later one (a mentor's further
+        // chat) is an extra occurrence, numbered from `len` in order of appearance for
+        // now. Duplicates inside a group are dropped.
+        let mut extra: Vec<(u32, u32)> = Vec::new();
+        let mut cycle: Vec<u32> = Vec::with_capacity(8);
+        let mut start = 0usize;
+        for (g, &end) in groups.ends.iter().enumerate() {
+            let end = end as usize;
+            let members = &groups.slots[start..end];
+            let off = groups.sizes[g] as usize != usual;
+            start = end;
+            // The common case, a pair of two members new to this round, in one step.
+            if let [a, b] = *members {
+                if a != b
+                    && a != NO_SLOT
+                    && b != NO_SLOT
+                    && next[a as usize] == NO_SLOT
+                    && next[b as usize] == NO_SLOT
+                {
+                    next[a as usize] = b;
+                    next[b as usize] = a;
+                    if off {
+                        for s in [a, b] {
+                            let c = &mut self.off_size[s as usize];
+                            *c = c.saturating_add(1);
+                        }
+                    }
                     continue;
                 }
-                for &b in &members[k + 1..] {
-                    if b != NO_SLOT && b != a {
-                        self.push_meeting(a, b, epoch);
-                        self.push_meeting(b, a, epoch);
+            }
+            cycle.clear();
+            for (k, &s) in members.iter().enumerate() {
+                if s == NO_SLOT || members[..k].contains(&s) {
+                    continue;
+                }
+                if off {
+                    let c = &mut self.off_size[s as usize];
+                    *c = c.saturating_add(1);
+                }
+                if next[s as usize] == NO_SLOT {
+                    cycle.push(s);
+                } else {
+                    cycle.push((len + extra.len()) as u32);
+                    extra.push((s, NO_SLOT));
+                }
+            }
+            if cycle.len() < 2 {
+                // A group of one (after dropping duplicates) is no meeting; undo any
+                // extra occurrence it took.
+                let taken = cycle.iter().filter(|&&o| o as usize >= len).count();
+                extra.truncate(extra.len() - taken);
+                continue;
+            }
+            for (i, &o) in cycle.iter().enumerate() {
+                let succ = cycle[(i + 1) % cycle.len()];
+                if (o as usize) < len {
+                    next[o as usize] = succ;
+                } else {
+                    extra[o as usize - len].1 = succ;
+                }
+            }
+        }
+        if !extra.is_empty() {
+            // Sort the extra occurrences by slot (lookups binary-search them) and renumber
+            // every link that points at one.
+            let mut order: Vec<u32> = (0..extra.len() as u32).collect();
+            order.sort_by_key(|&k| (extra[k as usize].0, k));
+            let mut renumber = vec![0u32; extra.len()];
+            for (new, &old) in order.iter().enumerate() {
+                renumber[old as usize] = (len + new) as u32;
+            }
+            let fix = |o: u32| {
+                if o != NO_SLOT && o as usize >= len {
+                    renumber[o as usize - len]
+                } else {
+                    o
+                }
+            };
+            for o in next.iter_mut() {
+                *o = fix(*o);
+            }
+            extra = order
+                .iter()
+                .map(|&old| {
+                    let (s, succ) = extra[old as usize];
+                    (s, fix(succ))
+                })
+                .collect();
+        }
+        // The filters, in slot order (sequential memory).
+        let bits = (self.bloom.per_slot * 64) as u32;
+        let mut added = 0usize;
+        let links = Unpacked {
+            next: &next,
+            extra: &extra,
+        };
+        for s in 0..len as u32 {
+            let first = next[s as usize];
+            if first == NO_SLOT {
+                continue;
+            }
+            let filter = self.bloom.of_mut(s);
+            walk_partners(first, s, &links, |p| {
+                for bit in bloom_bits(p, bits) {
+                    filter[(bit >> 6) as usize] |= 1 << (bit & 63);
+                }
+                added += 1;
+                false
+            });
+        }
+        self.entries += added;
+        let round = Round {
+            next: Links::pack(&next, len + extra.len()),
+            extra,
+        };
+        self.work = next;
+        self.rounds.push(round);
+        self.round_numbers.push(round_number);
+        self.resize_filters_if_full();
+    }
+
+    /// Doubles the filters once they hold more than their share of partners, and
+    /// rebuilds them from the rounds.
+    fn resize_filters_if_full(&mut self) {
+        let slots = self.ids.len().max(1);
+        let wanted = (self.entries * BLOOM_BITS_PER_PARTNER)
+            .div_ceil(64 * slots)
+            .next_power_of_two()
+            .clamp(MIN_BLOOM_WORDS, MAX_BLOOM_WORDS);
+        if wanted <= self.bloom.per_slot {
+            return;
+        }
+        self.bloom = Filters::new(wanted, self.ids.len());
+        let bits = (wanted * 64) as u32;
+        for round in &self.rounds {
+            for s in 0..round.next.len() as u32 {
+                let filter = self.bloom.of_mut(s);
+                round.any_partner(s, |p| {
+                    for bit in bloom_bits(p, bits) {
+                        filter[(bit >> 6) as usize] |= 1 << (bit & 63);
                     }
-                }
-                if off_size {
-                    let count = &mut self.lines[a as usize].off_size;
-                    *count = count.saturating_add(1);
-                }
+                    false
+                });
             }
         }
     }
@@ -267,119 +771,133 @@ impl History {
     /// How many times two members have met.
     pub fn times_met(&self, a: u64, b: u64) -> u32 {
         match (self.slot(a), self.slot(b)) {
-            (Some(x), Some(y)) => self.entries(x).filter(|&(p, _)| p == y).count() as u32,
+            (Some(x), Some(y)) if self.maybe_met(x, y) => {
+                self.rounds.iter().filter(|r| r.met(x, y)).count() as u32
+            }
             _ => 0,
         }
     }
 
     /// How many times a member sat in an off-size group (a trio among pairs).
     pub fn off_size_groups(&self, id: u64) -> u16 {
-        self.slot(id).map_or(0, |s| self.lines[s as usize].off_size)
+        self.slot(id).map_or(0, |s| self.off_size[s as usize])
     }
 
     #[inline]
     pub(crate) fn slot(&self, id: u64) -> Option<u32> {
-        self.index.find(id)
+        self.index.find(&self.ids, id)
     }
 
-    /// Slots of many ids (`NO_SLOT` for new members), fetching table entries ahead.
-    pub(crate) fn slots_of(&self, ids: impl ExactSizeIterator<Item = u64> + Clone) -> Vec<u32> {
-        const AHEAD: usize = 8;
-        let mut ahead = ids.clone().skip(AHEAD);
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(next) = ahead.next() {
-                self.index.prefetch(next);
-            }
-            out.push(self.slot(id).unwrap_or(NO_SLOT));
+    /// The member id of a slot.
+    #[inline]
+    pub(crate) fn id_of(&self, slot: u32) -> Option<u64> {
+        self.ids.get(slot as usize).copied()
+    }
+
+    /// Starts loading what a lookup of `id` reads first.
+    #[inline]
+    pub(crate) fn prefetch_id(&self, id: u64) {
+        self.index.prefetch(id);
+    }
+
+    /// Starts loading the id of `slot`, for an `id_of` a few steps later.
+    #[inline]
+    pub(crate) fn prefetch_id_of(&self, slot: u32) {
+        if let Some(x) = self.ids.get(slot as usize) {
+            prefetch(x);
         }
-        out
     }
 
-    /// Starts loading a slot's line, for a check a few steps later.
+    /// Starts loading a slot's filter, for a check a few steps later.
     #[inline]
     pub(crate) fn prefetch_slot(&self, slot: u32) {
-        if let Some(line) = self.lines.get(slot as usize) {
-            prefetch(line);
-        }
+        self.bloom.prefetch(slot);
     }
 
     pub(crate) fn off_size_of_slot(&self, slot: u32) -> u16 {
-        self.lines[slot as usize].off_size
+        self.off_size[slot as usize]
+    }
+
+    /// Identifies the id-to-slot mapping: `(fingerprint, slot count)`. Slots only ever
+    /// get added, so a slot handed out under one stamp stays right while the stamp's
+    /// fingerprint and count are a prefix of the history's (checked as equality here).
+    pub(crate) fn stamp(&self) -> (u64, usize) {
+        (self.fingerprint, self.ids.len())
     }
 
     /// How many slots exist (the size of a slot-indexed array).
     pub(crate) fn slot_count(&self) -> usize {
-        self.lines.len()
+        self.ids.len()
     }
 
-    /// Whether two slots have met: `a`'s Bloom filter first, then `a`'s list.
+    #[inline]
+    fn bloom_has(&self, a: u32, b: u32) -> bool {
+        let filter = self.bloom.of(a);
+        let bits = (filter.len() * 64) as u32;
+        bloom_bits(b, bits)
+            .iter()
+            .all(|&bit| filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0)
+    }
+
+    /// False only if the two slots have certainly never met.
+    #[inline]
+    fn maybe_met(&self, a: u32, b: u32) -> bool {
+        self.bloom_has(a, b) && self.bloom_has(b, a)
+    }
+
+    /// Whether two slots have met: both filters first, then the rounds, newest first.
     #[inline]
     pub(crate) fn met_slots(&self, a: u32, b: u32) -> bool {
-        let line = &self.lines[a as usize];
-        bloom_has(&line.bloom, b) && line.meets.iter().any(|&e| e & PARTNER_MASK == b)
+        self.maybe_met(a, b) && self.rounds.iter().rev().any(|r| r.met(a, b))
     }
 
     /// The round index (0-based, in recording order) in which two slots last met.
     pub(crate) fn last_epoch(&self, a: u32, b: u32) -> Option<u32> {
-        if !bloom_has(&self.lines[a as usize].bloom, b) {
+        if !self.maybe_met(a, b) {
             return None;
         }
-        let mut last = None;
-        for (p, epoch) in self.entries(a) {
-            if p == b {
-                last = Some(epoch);
-            }
-        }
-        last
+        self.rounds
+            .iter()
+            .rposition(|r| r.met(a, b))
+            .map(|e| e as u32)
     }
 
-    /// A slot's meetings as `(partner slot, round index)`, oldest first.
-    pub(crate) fn entries(&self, slot: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let mut epoch = 0u32;
-        self.lines[slot as usize]
-            .meets
-            .iter()
-            .filter_map(move |&e| {
-                epoch += e >> 24;
-                let partner = e & PARTNER_MASK;
-                (partner != GAP_PARTNER).then_some((partner, epoch))
-            })
+    /// Calls `f(partner slot, round index)` for each meeting of `slot`, oldest first.
+    pub(crate) fn for_each_meeting(&self, slot: u32, mut f: impl FnMut(u32, u32)) {
+        for (epoch, round) in self.rounds.iter().enumerate() {
+            round.any_partner(slot, |p| {
+                f(p, epoch as u32);
+                false
+            });
+        }
     }
 
     fn slot_or_insert(&mut self, id: u64) -> Option<u32> {
         if let Some(slot) = self.slot(id) {
             return Some(slot);
         }
-        if self.lines.len() >= MAX_SLOTS {
-            // Beyond 16.7 million members a community is not a hallway any more;
+        if self.ids.len() >= MAX_SLOTS {
+            // Beyond two billion members a community is not a hallway any more;
             // such members are matched but not remembered rather than panicking.
             return None;
         }
-        let slot = self.lines.len() as u32;
-        self.index.insert(id, slot);
-        self.lines.push(Line::default());
+        let slot = self.ids.len() as u32;
+        self.fingerprint = (self.fingerprint.rotate_left(23) ^ id)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ slot as u64;
+        self.ids.push(id);
+        self.off_size.push(0);
+        self.bloom.push_slot();
+        self.index.insert(&self.ids, slot);
         Some(slot)
-    }
-
-    fn push_meeting(&mut self, slot: u32, partner: u32, epoch: u32) {
-        let line = &mut self.lines[slot as usize];
-        let mut delta = epoch.saturating_sub(line.clock);
-        while delta > MAX_DELTA {
-            line.meets.push((MAX_DELTA << 24) | GAP_PARTNER);
-            delta -= MAX_DELTA;
-        }
-        line.meets.push((delta << 24) | partner);
-        line.clock = epoch.max(line.clock);
-        bloom_add(&mut line.bloom, partner);
     }
 }
 
 /// The most common group size of a round (the smaller on a tie); 2 for no groups.
-fn usual_group_size(groups: &[Group]) -> usize {
+fn usual_group_size(sizes: &[u32]) -> usize {
     let mut counts = [0usize; 9];
-    for g in groups {
-        counts[g.members.len().min(8)] += 1;
+    for &s in sizes {
+        counts[(s as usize).min(8)] += 1;
     }
     let mut best = 2;
     for size in 2..=8 {
@@ -426,6 +944,7 @@ mod tests {
         h.record_round(700, &[g(&[1, 2])]);
         assert_eq!(h.last_met(1, 2), Some(700));
         assert_eq!(h.times_met(1, 2), 2);
+        assert_eq!(h.times_met(3, 4), 699);
     }
 
     #[test]
@@ -448,6 +967,63 @@ mod tests {
         for i in 0..5000u64 {
             assert!(h.met(i * 7919 + 1, i * 7919 + 2));
             assert!(!h.met(i * 7919 + 1, i * 7919 + 7921));
+        }
+    }
+
+    #[test]
+    fn a_member_in_several_groups_meets_each() {
+        // A mentor (1) with three chats, and a duplicate id inside one group.
+        let mut h = History::new();
+        h.record_round(
+            4,
+            &[g(&[1, 2]), g(&[1, 3, 3]), g(&[5, 6]), g(&[1, 4]), g(&[7])],
+        );
+        for m in [2, 3, 4] {
+            assert!(h.met(1, m) && h.met(m, 1), "1-{m}");
+            assert_eq!(h.last_met(m, 1), Some(4));
+        }
+        assert!(!h.met(2, 3) && !h.met(3, 4) && !h.met(1, 5) && !h.met(3, 3));
+        assert!(h.met(5, 6));
+        assert!(!h.met(7, 1));
+        h.record_round(5, &[g(&[2, 1]), g(&[3, 4])]);
+        assert_eq!(h.times_met(1, 2), 2);
+        assert_eq!(h.times_met(1, 3), 1);
+        assert!(h.met(3, 4));
+    }
+
+    #[test]
+    fn filters_grow_and_stay_exact() {
+        // Many rounds of a small roster push the filters through several sizes; every
+        // answer must still match a plain set of pairs.
+        let n = 40u64;
+        let mut h = History::new();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut x = 12345u64;
+        for r in 0..120u32 {
+            let mut ids: Vec<u64> = (0..n).collect();
+            for i in (1..ids.len()).rev() {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ids.swap(i, (x >> 33) as usize % (i + 1));
+            }
+            let groups: Vec<Group> = ids.chunks(3).map(g).collect();
+            for grp in &groups {
+                for (k, &a) in grp.members.iter().enumerate() {
+                    for &b in &grp.members[k + 1..] {
+                        seen.insert((a.min(b), a.max(b)), r);
+                    }
+                }
+            }
+            h.record_round(r, &groups);
+        }
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    let want = seen.get(&(a.min(b), a.max(b))).copied();
+                    assert_eq!(h.last_met(a, b), want, "{a}-{b}");
+                }
+            }
         }
     }
 }

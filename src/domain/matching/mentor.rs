@@ -14,15 +14,16 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::context::{Pool, AVOID, NEVER};
+use super::context::{Pool, PoolBuffers, AVOID, NEVER};
 use super::groups::{circles, emit};
 use super::pairs::{pair_up, Grouping};
-use super::{AvoidList, Candidate, History, MatchOutcome, MatchSettings};
+use super::{AvoidList, Candidate, History, MatchSettings, Sink};
 use crate::domain::profile::Role;
 
 const NONE: u32 = u32::MAX;
 const WINDOW: usize = 8;
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn match_mentors(
     members: &[Candidate],
     history: &History,
@@ -30,18 +31,37 @@ pub(crate) fn match_mentors(
     settings: &MatchSettings,
     group_size: usize,
     rng: &mut impl Rng,
-    out: &mut MatchOutcome,
-) {
-    let available: Vec<&Candidate> = members.iter().filter(|c| c.available).collect();
-    if available.is_empty() {
-        return;
+    sink: &mut Sink,
+    bufs: PoolBuffers,
+) -> PoolBuffers {
+    let pool = Pool::new(
+        members,
+        |c| c.available,
+        history,
+        avoid,
+        settings.cross_institution,
+        rng,
+        bufs,
+    );
+    if pool.len() == 0 {
+        return pool.release();
     }
-    let pool = Pool::new(&available, history, avoid, settings.cross_institution, rng);
-    let mentors: Vec<usize> = (0..pool.len())
-        .filter(|&i| pool.cands[i].role == Role::Mentor)
+    match_pool(&pool, group_size, rng, sink);
+    pool.release()
+}
+
+fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sink) {
+    let mentors: Vec<usize> = pool
+        .order()
+        .iter()
+        .copied()
+        .filter(|&i| pool.cand(i).role == Role::Mentor)
         .collect();
-    let mentees: Vec<usize> = (0..pool.len())
-        .filter(|&i| pool.cands[i].role != Role::Mentor)
+    let mentees: Vec<usize> = pool
+        .order()
+        .iter()
+        .copied()
+        .filter(|&i| pool.cand(i).role != Role::Mentor)
         .collect();
     let mut notes_vec = Vec::new();
     let notes = &mut notes_vec;
@@ -56,24 +76,24 @@ pub(crate) fn match_mentors(
                 "no {who} is available this round, so {whom} were matched with each other"
             ));
         }
-        let all: Vec<usize> = (0..pool.len()).collect();
+        let all: Vec<usize> = pool.order().to_vec();
         let grouping = if group_size == 2 {
-            pair_up(&pool, &all, rng, notes)
+            pair_up(pool, &all, rng, notes)
         } else {
-            circles(&pool, &all, group_size, rng, notes)
+            circles(pool, &all, group_size, rng, notes)
         };
-        emit(&pool, grouping, out);
-        out.compromises.append(notes);
+        emit(pool, &grouping, sink);
+        sink.out.compromises.append(notes);
         return;
     }
     let cap: Vec<usize> = mentors
         .iter()
-        .map(|&r| pool.cands[r].capacity as usize)
+        .map(|&r| pool.cand(r).capacity as usize)
         .collect();
     let mut state = if pool.has_levels() {
-        dense_assign(&pool, &mentors, &mentees, &cap, rng)
+        dense_assign(pool, &mentors, &mentees, &cap, rng)
     } else {
-        sparse_assign(&pool, &mentors, &mentees, &cap, rng)
+        sparse_assign(pool, &mentors, &mentees, &cap, rng)
     };
     let repeats = state
         .assigned
@@ -99,7 +119,7 @@ pub(crate) fn match_mentors(
         .map(|r| cap[r].saturating_sub(state.load(r)))
         .sum();
     if extra.len() == 1 {
-        if let Some(e2) = steal_for(&pool, &mentees, &mut state, mentees[extra[0]], 2) {
+        if let Some(e2) = steal_for(pool, &mentees, &mut state, mentees[extra[0]], 2) {
             extra.push(e2);
         }
     }
@@ -116,14 +136,14 @@ pub(crate) fn match_mentors(
             )
         });
         let ids: Vec<usize> = extra.iter().map(|&e| mentees[e]).collect();
-        mentee_groups = pair_up(&pool, &ids, rng, notes);
+        mentee_groups = pair_up(pool, &ids, rng, notes);
     }
     // Mentors without a mentee meet each other; a lone one with capacity takes a mentee.
     let mut spare_mentors: Vec<usize> =
         (0..mentors.len()).filter(|&r| state.load(r) == 0).collect();
     if spare_mentors.len() == 1 && cap[spare_mentors[0]] > 0 {
         let r = spare_mentors[0];
-        if let Some(e) = steal_for(&pool, &mentees, &mut state, mentors[r], 2) {
+        if let Some(e) = steal_for(pool, &mentees, &mut state, mentors[r], 2) {
             state.give(e, r as u32);
             spare_mentors.clear();
         }
@@ -135,7 +155,7 @@ pub(crate) fn match_mentors(
             spare_mentors.len()
         ));
         let ids: Vec<usize> = spare_mentors.iter().map(|&r| mentors[r]).collect();
-        mentor_pairs = pair_up(&pool, &ids, rng, notes);
+        mentor_pairs = pair_up(pool, &ids, rng, notes);
     } else if let Some(&r) = spare_mentors.first() {
         notes.push(
             "1 mentor had no mentee this round (capacity 0 or do-not-match rules) and no other free mentor to meet".into(),
@@ -180,8 +200,10 @@ pub(crate) fn match_mentors(
     grouping.groups.append(&mut mentor_pairs.groups);
     grouping.unplaced.append(&mut mentee_groups.unplaced);
     grouping.unplaced.append(&mut mentor_pairs.unplaced);
-    emit(&pool, grouping, out);
-    out.compromises.append(notes);
+    grouping.pairs.append(&mut mentee_groups.pairs);
+    grouping.pairs.append(&mut mentor_pairs.pairs);
+    emit(pool, &grouping, sink);
+    sink.out.compromises.append(notes);
 }
 
 /// Who has which mentee: positions into the `mentors` and `mentees` lists.

@@ -152,6 +152,75 @@ pub struct MatchOutcome {
     pub unplaced: Vec<u64>,
 }
 
+/// Buffers kept between rounds by a caller that matches many rounds in a row (the
+/// simulator, a benchmark): with [`match_round_reusing`] and
+/// [`History::record_matched`], a round at 100,000 members allocates almost nothing
+/// and recording skips the id lookups. The groups are the same as [`match_round`]'s.
+#[derive(Debug, Default)]
+pub struct MatchScratch {
+    pool: context::PoolBuffers,
+    /// Id and history slot of each member of the outcome's groups, in order, and the
+    /// history's stamp when they were taken.
+    out_ids: Vec<u64>,
+    out_slots: Vec<u32>,
+    stamp: (u64, usize),
+    record: history::SlotGroups,
+}
+
+impl MatchScratch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Where the engine writes a round's groups: over the groups of a reused outcome.
+pub(crate) struct Sink<'o> {
+    pub out: &'o mut MatchOutcome,
+    written: usize,
+    ids: &'o mut Vec<u64>,
+    slots: &'o mut Vec<u32>,
+}
+
+impl Sink<'_> {
+    /// Appends a pair of local members of `pool`.
+    #[inline]
+    pub fn push_pair(&mut self, pool: &context::Pool, a: usize, b: usize) {
+        let (x, y) = (pool.id(a), pool.id(b));
+        match self.out.groups.get_mut(self.written) {
+            Some(g) => {
+                g.members.clear();
+                g.members.push(x);
+                g.members.push(y);
+            }
+            None => self.out.groups.push(Group {
+                members: vec![x, y],
+            }),
+        }
+        self.written += 1;
+        self.ids.push(x);
+        self.ids.push(y);
+        self.slots.push(pool.slot(a));
+        self.slots.push(pool.slot(b));
+    }
+
+    /// Appends a group of local members of `pool`.
+    pub fn push(&mut self, pool: &context::Pool, members: &[usize]) {
+        let ids = members.iter().map(|&i| pool.id(i));
+        match self.out.groups.get_mut(self.written) {
+            Some(g) => {
+                g.members.clear();
+                g.members.extend(ids);
+            }
+            None => self.out.groups.push(Group {
+                members: ids.collect(),
+            }),
+        }
+        self.written += 1;
+        self.ids.extend(members.iter().map(|&i| pool.id(i)));
+        self.slots.extend(members.iter().map(|&i| pool.slot(i)));
+    }
+}
+
 /// Matches one round. Deterministic for a given RNG state and input (including order).
 pub fn match_round(
     members: &[Candidate],
@@ -161,22 +230,68 @@ pub fn match_round(
     rng: &mut impl rand::Rng,
 ) -> MatchOutcome {
     let mut out = MatchOutcome::default();
+    let mut scratch = MatchScratch::default();
+    match_round_reusing(
+        members,
+        history,
+        avoid,
+        settings,
+        rng,
+        &mut scratch,
+        &mut out,
+    );
+    out
+}
+
+/// [`match_round`] into `out`, reusing `out`'s groups and `scratch`'s buffers from an
+/// earlier round. Gives exactly the groups `match_round` gives.
+pub fn match_round_reusing(
+    members: &[Candidate],
+    history: &History,
+    avoid: &AvoidList,
+    settings: &MatchSettings,
+    rng: &mut impl rand::Rng,
+    scratch: &mut MatchScratch,
+    out: &mut MatchOutcome,
+) {
+    out.compromises.clear();
+    out.unplaced.clear();
+    scratch.out_ids.clear();
+    scratch.out_slots.clear();
+    scratch.stamp = history.stamp();
+    let mut bufs = std::mem::take(&mut scratch.pool);
+    let mut sink = Sink {
+        out,
+        written: 0,
+        ids: &mut scratch.out_ids,
+        slots: &mut scratch.out_slots,
+    };
     let group_size = settings.group_size.clamp(2, 4) as usize;
     if settings.group_size != group_size as u8 {
-        out.compromises.push(format!(
+        sink.out.compromises.push(format!(
             "group size {} is outside 2-4; used {group_size}",
             settings.group_size
         ));
     }
     match settings.mode {
         MatchingMode::Open => {
-            let pool: Vec<&Candidate> = members.iter().filter(|c| c.available).collect();
-            groups::match_everyone(&pool, history, avoid, settings, group_size, rng, &mut out);
+            bufs = groups::match_everyone(
+                members,
+                |c| c.available,
+                history,
+                avoid,
+                settings,
+                group_size,
+                rng,
+                &mut sink,
+                bufs,
+            );
         }
         MatchingMode::PeerCircles => {
             let size = group_size.max(3);
             if size != group_size {
-                out.compromises
+                sink.out
+                    .compromises
                     .push("peer circles have 3 or 4 members; used circles of 3".into());
             }
             let roles: Vec<Role> = match settings.circle_role {
@@ -184,11 +299,17 @@ pub fn match_round(
                 None => Role::ALL.to_vec(),
             };
             for role in roles {
-                let pool: Vec<&Candidate> = members
-                    .iter()
-                    .filter(|c| c.available && c.role == role)
-                    .collect();
-                groups::match_everyone(&pool, history, avoid, settings, size, rng, &mut out);
+                bufs = groups::match_everyone(
+                    members,
+                    |c| c.available && c.role == role,
+                    history,
+                    avoid,
+                    settings,
+                    size,
+                    rng,
+                    &mut sink,
+                    bufs,
+                );
             }
             if let Some(role) = settings.circle_role {
                 let others = members
@@ -196,15 +317,19 @@ pub fn match_round(
                     .filter(|c| c.available && c.role != role)
                     .count();
                 if others > 0 {
-                    out.compromises.push(format!(
+                    sink.out.compromises.push(format!(
                         "{others} available member(s) are not {role}s and sit out {role} circles"
                     ));
                 }
             }
         }
         MatchingMode::MentorMentee => {
-            mentor::match_mentors(members, history, avoid, settings, group_size, rng, &mut out);
+            bufs = mentor::match_mentors(
+                members, history, avoid, settings, group_size, rng, &mut sink, bufs,
+            );
         }
     }
-    out
+    let written = sink.written;
+    out.groups.truncate(written);
+    scratch.pool = bufs;
 }

@@ -14,7 +14,7 @@
 
 use rand::Rng;
 
-use super::context::{Pool, AVOID, DENSE_LIMIT, NEVER, REPEAT_COST};
+use super::context::{soft_cost_parts, Pool, AVOID, DENSE_LIMIT, NEVER, REPEAT_COST};
 use super::factor::factorize;
 
 const NONE: u32 = u32::MAX;
@@ -26,8 +26,20 @@ const PLAN_DEGREE: usize = 10;
 /// Groups of local indices, plus members that no group can take.
 #[derive(Debug, Default)]
 pub(crate) struct Grouping {
+    /// Pairs, kept flat: 50,000 of them must not cost 50,000 allocations.
+    pub pairs: Vec<(usize, usize)>,
+    /// Every other group.
     pub groups: Vec<Vec<usize>>,
     pub unplaced: Vec<usize>,
+}
+
+impl Grouping {
+    /// Empties it, keeping the memory.
+    pub fn clear(&mut self) {
+        self.pairs.clear();
+        self.groups.clear();
+        self.unplaced.clear();
+    }
 }
 
 /// Pairs up `members` (local pool indices); an odd count gets one trio.
@@ -38,28 +50,47 @@ pub(crate) fn pair_up(
     notes: &mut Vec<String>,
 ) -> Grouping {
     let mut out = Grouping::default();
+    pair_up_into(pool, members, rng, notes, &mut out, &mut Vec::new());
+    out
+}
+
+/// [`pair_up`] into an empty `out` whose memory is reused; `rest` is work space.
+pub(crate) fn pair_up_into(
+    pool: &Pool,
+    members: &[usize],
+    rng: &mut impl Rng,
+    notes: &mut Vec<String>,
+    out: &mut Grouping,
+    rest: &mut Vec<usize>,
+) {
     match members.len() {
-        0 => return out,
+        0 => return,
         1 => {
             out.unplaced.push(members[0]);
             notes.push("only one member was available, so nobody was matched this round".into());
-            return out;
+            return;
         }
         _ => {}
     }
-    let mut rest: Vec<usize> = members.to_vec();
     let mut trio: Option<[usize; 3]> = None;
-    if members.len() % 2 == 1 {
+    let rest: &[usize] = if members.len() % 2 == 1 {
         let t = choose_trio(pool, members);
-        rest.retain(|x| !t.contains(x));
+        rest.clear();
+        rest.extend(members.iter().copied().filter(|x| !t.contains(x)));
         trio = Some(t);
-    }
-    let (pairs, leftover, repeats) = if pool.has_levels() {
-        pair_dense(pool, &rest, rng)
+        rest
     } else {
-        pair_sparse(pool, &rest, rng)
+        members
     };
-    out.groups = pairs.into_iter().map(|(a, b)| vec![a, b]).collect();
+    let mut leftover = Vec::new();
+    let repeats = if pool.has_levels() {
+        let (pairs, left, repeats) = pair_dense(pool, rest, rng);
+        out.pairs.extend(pairs);
+        leftover = left;
+        repeats
+    } else {
+        pair_sparse(pool, rest, rng, &mut out.pairs, &mut leftover)
+    };
     let mut repeats = repeats;
     if let Some(t) = trio {
         let cost = group_cost(pool, &t);
@@ -75,10 +106,10 @@ pub(crate) fn pair_up(
                 .find(|((x, y), _)| pool.level(*x, *y) != AVOID)
                 .unwrap_or(((a, b), c));
             if pool.level(pair.0, pair.1) != AVOID {
-                out.groups.push(vec![pair.0, pair.1]);
-                seat_leftovers(pool, &[lone], &mut out, notes);
+                out.pairs.push(pair);
+                seat_leftovers(pool, &[lone], out, notes);
             } else {
-                seat_leftovers(pool, &t, &mut out, notes);
+                seat_leftovers(pool, &t, out, notes);
             }
         } else {
             out.groups.push(t.to_vec());
@@ -89,8 +120,7 @@ pub(crate) fn pair_up(
             "{repeats} repeated pair(s): no repeat-free grouping was found, so the pairs that met longest ago meet again"
         ));
     }
-    seat_leftovers(pool, &leftover, &mut out, notes);
-    out
+    seat_leftovers(pool, &leftover, out, notes);
 }
 
 fn group_cost(pool: &Pool, g: &[usize]) -> i64 {
@@ -114,20 +144,32 @@ pub(crate) fn seat_leftovers(
     let mut seated = 0;
     let mut left = 0;
     for &x in leftover {
-        let best = out
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.iter().all(|&y| pool.level(x, y) != AVOID))
-            .min_by_key(|(_, g)| {
-                (
-                    g.len(),
-                    g.iter().map(|&y| pool.pair_cost(x, y)).sum::<i64>(),
-                )
-            })
-            .map(|(k, _)| k);
+        let fits = |g: &[usize]| g.iter().all(|&y| pool.level(x, y) != AVOID);
+        let key = |g: &[usize]| {
+            (
+                g.len(),
+                g.iter().map(|&y| pool.pair_cost(x, y)).sum::<i64>(),
+            )
+        };
+        // Pairs first (the smallest groups), then the others; the first best wins.
+        let mut best: Option<((usize, i64), bool, usize)> = None;
+        for (k, &(a, b)) in out.pairs.iter().enumerate() {
+            if fits(&[a, b]) && best.is_none_or(|(b0, _, _)| key(&[a, b]) < b0) {
+                best = Some((key(&[a, b]), true, k));
+            }
+        }
+        for (k, g) in out.groups.iter().enumerate() {
+            if fits(g) && best.is_none_or(|(b0, _, _)| key(g) < b0) {
+                best = Some((key(g), false, k));
+            }
+        }
         match best {
-            Some(k) => {
+            Some((_, true, k)) => {
+                let (a, b) = out.pairs.remove(k);
+                out.groups.push(vec![a, b, x]);
+                seated += 1;
+            }
+            Some((_, false, k)) => {
                 out.groups[k].push(x);
                 seated += 1;
             }
@@ -153,8 +195,12 @@ pub(crate) fn seat_leftovers(
 /// possible, and (in small pools) such that the others can still pair without a
 /// repeat. Why first: the extra seat must rotate fairly.
 pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
-    let sorted = by_off_size(pool, members);
     let dense = pool.has_levels();
+    let sorted = if dense {
+        by_off_size(pool, members)
+    } else {
+        least_seated(pool, members, 512)
+    };
     // Small pools try every unmet trio; large ones take the first, as the rest of a
     // large pool always pairs up.
     let limit = if !dense {
@@ -221,6 +267,32 @@ fn pairs_without_repeat(pool: &Pool, members: &[usize]) -> bool {
     greedy_extend(&mut mate, fresh);
     Blossom::new(k).augment_all(&mut mate, fresh);
     mate.iter().all(|&m| m != NONE)
+}
+
+/// The first `count` members of [`by_off_size`]'s order, without sorting everyone.
+fn least_seated(pool: &Pool, members: &[usize], count: usize) -> Vec<usize> {
+    const LEVELS: usize = 65;
+    let mut histogram = [0usize; LEVELS];
+    for &x in members {
+        histogram[(pool.off(x) as usize).min(LEVELS - 1)] += 1;
+    }
+    // The highest level needed to have `count` members.
+    let mut top = 0;
+    let mut have = 0;
+    while top < LEVELS - 1 && have + histogram[top] < count {
+        have += histogram[top];
+        top += 1;
+    }
+    let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); top + 1];
+    for &x in members {
+        let level = (pool.off(x) as usize).min(LEVELS - 1);
+        if level <= top && buckets[level].len() < count {
+            buckets[level].push(x);
+        }
+    }
+    let mut out: Vec<usize> = buckets.into_iter().flatten().collect();
+    out.truncate(count);
+    out
 }
 
 /// Members ordered by off-size seats (counting sort, stable: keeps the random order).
@@ -431,87 +503,99 @@ fn improve_pairs(pool: &Pool, pairs: &mut [(usize, usize)], rng: &mut impl Rng, 
     }
 }
 
-/// The large-pool version: compares soft costs (local arrays, cheap) and asks the
-/// history only about a swap that would help. Pairs are all repeat-free here.
-fn improve_pairs_soft(pool: &Pool, pairs: &mut [(usize, usize)], rng: &mut impl Rng, tries: usize) {
-    let n = pairs.len();
-    if n < 2 {
-        return;
-    }
-    for p in 0..n {
-        let (a, b) = pairs[p];
-        let here = pool.soft_cost(a, b);
-        if here == 0 {
-            continue;
-        }
-        for _ in 0..tries {
-            let q = rng.random_range(0..n);
-            if q == p {
-                continue;
-            }
-            let (a, b) = pairs[p];
-            let (c, d) = pairs[q];
-            let before = pool.soft_cost(a, b) + pool.soft_cost(c, d);
-            let x = pool.soft_cost(a, c) + pool.soft_cost(b, d);
-            let y = pool.soft_cost(a, d) + pool.soft_cost(b, c);
-            if x < before && x <= y && pool.fresh(a, c) && pool.fresh(b, d) {
-                pairs[p] = (a, c);
-                pairs[q] = (b, d);
-            } else if y < before && pool.fresh(a, d) && pool.fresh(b, c) {
-                pairs[p] = (a, d);
-                pairs[q] = (b, c);
-            }
-            if pool.soft_cost(pairs[p].0, pairs[p].1) == 0 {
-                break;
-            }
-        }
-    }
-}
-
 /// Large pools: windowed greedy on soft cost, then check and repair against history.
+/// Appends to `pairs` and `leftover`; returns the repeated pairs used.
 fn pair_sparse(
     pool: &Pool,
     members: &[usize],
     rng: &mut impl Rng,
-) -> (Vec<(usize, usize)>, Vec<usize>, usize) {
+    pairs: &mut Vec<(usize, usize)>,
+    leftover: &mut Vec<usize>,
+) -> usize {
     let k = members.len();
-    let mut taken = vec![false; k];
-    let mut pairs = Vec::with_capacity(k / 2);
-    let mut leftover = Vec::new();
-    // Scan forward from each member over the next few free ones; the pool spread the
-    // largest institution evenly through the order, so it always has others in view.
-    for i in 0..k {
-        if taken[i] {
-            continue;
-        }
-        taken[i] = true;
-        let a = members[i];
-        // (rank, position): the minimum is the best, earliest on a tie.
-        let mut best = (u64::MAX, usize::MAX);
-        let mut seen = 0;
-        for (j, &free) in taken.iter().enumerate().skip(i + 1) {
-            if free {
-                continue;
-            }
-            best = best.min((pool.choice_rank(a, members[j]), j));
-            seen += 1;
-            if seen == WINDOW {
-                break;
-            }
-        }
-        if best.1 == usize::MAX {
-            leftover.push(a);
+    let start = pairs.len();
+    // Each member in order pairs with the best of the next `WINDOW` unpaired ones; the
+    // pool spread the largest institution evenly through the order, so it always has
+    // others in view. `window` holds the next `WINDOW + 1` unpaired members (the member
+    // to pair is the earliest of them) with their soft attributes, so each step compares
+    // a few values side by side without branches. Slots are unordered: the position in
+    // the order is part of each key, so ties still go to the earliest, as in a scan.
+    const SLOTS: usize = WINDOW + 1;
+    // Lanes padded to a multiple of four (vector width); padding lanes stay empty.
+    const LANES: usize = SLOTS.div_ceil(4) * 4;
+    const EMPTY: u64 = u64::MAX;
+    let (cross, counts) = (pool.cross, pool.inst_counts());
+    let mut position = [EMPTY; SLOTS];
+    let mut inst = [0u32; LANES];
+    let mut hours_modality = [0u32; LANES];
+    // The part of each slot's key that does not depend on the member being paired:
+    // the scarcer institution first, then the earliest position; EMPTY for no member.
+    let mut base = [EMPTY; LANES];
+    let mut next = 0usize;
+    let mut fill = |t: usize,
+                    position: &mut [u64; SLOTS],
+                    inst: &mut [u32; LANES],
+                    hours_modality: &mut [u32; LANES],
+                    base: &mut [u64; LANES]| {
+        if next < k {
+            let s = pool.soft_of(members[next]);
+            let count = counts[s.inst()].min(0xFF_FFFF) as u64;
+            position[t] = next as u64;
+            inst[t] = s.inst() as u32;
+            hours_modality[t] = s.hours_modality();
+            base[t] = (0xFF_FFFF - count) << 28 | (next as u64 & 0xFF_FFFF) << 4 | t as u64;
+            next += 1;
         } else {
-            taken[best.1] = true;
-            pairs.push((a, members[best.1]));
+            position[t] = EMPTY;
+            base[t] = EMPTY;
         }
+    };
+    for t in 0..SLOTS {
+        fill(t, &mut position, &mut inst, &mut hours_modality, &mut base);
+    }
+    loop {
+        // The earliest member: the slot number sits in the low bits of the minimum.
+        let first = (0..SLOTS)
+            .map(|t| position[t].min(EMPTY >> 4) << 4 | t as u64)
+            .min()
+            .unwrap_or(EMPTY);
+        let ta = (first & 15) as usize;
+        if position[ta] == EMPTY {
+            break;
+        }
+        // Its best partner: soft cost, then the scarcer institution, then the earliest.
+        base[ta] = EMPTY;
+        let (a_inst, a_hm) = (inst[ta], hours_modality[ta]);
+        let mut cost = [0u32; LANES];
+        for t in 0..LANES {
+            cost[t] = soft_cost_parts(cross, a_inst, a_hm, inst[t], hours_modality[t]);
+        }
+        let mut best = EMPTY;
+        for t in 0..LANES {
+            best = best.min((cost[t] as u64) << 52 | base[t]);
+        }
+        let a = members[position[ta] as usize];
+        if best == EMPTY {
+            leftover.push(a);
+            break;
+        }
+        let tb = (best & 15) as usize;
+        pairs.push((a, members[position[tb] as usize]));
+        fill(ta, &mut position, &mut inst, &mut hours_modality, &mut base);
+        fill(tb, &mut position, &mut inst, &mut hours_modality, &mut base);
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
+    // Far enough ahead that the filter arrives before it is needed (a check takes a
+    // few nanoseconds, a trip to memory a hundred or more).
+    const AHEAD: usize = 32;
+    let all = &mut *pairs;
+    let pairs = &mut all[start..];
     let n = pairs.len();
     let mut repeats = 0;
     for p in 0..n {
-        if let Some(&(ahead, _)) = pairs.get(p + 8) {
-            pool.prefetch(ahead);
+        if let Some(&(c, _)) = pairs.get(p + AHEAD) {
+            // The first member's filter rules out almost every pair on its own.
+            pool.prefetch(c);
         }
         let (a, b) = pairs[p];
         if pool.fresh(a, b) {
@@ -549,9 +633,12 @@ fn pair_sparse(
             }
         }
     }
-    pairs.retain(|&(a, _)| a != NONE as usize);
-    improve_pairs_soft(pool, &mut pairs, rng, 0);
-    (pairs, leftover, repeats)
+    let mut k = start;
+    all.retain(|&(a, _)| {
+        k += 1;
+        k <= start || a != NONE as usize
+    });
+    repeats
 }
 
 /// Edmonds' blossom algorithm over an implicit graph given by `allowed`.
