@@ -550,6 +550,26 @@ fn peer_circles_of_three_stay_near_the_floor() {
 }
 
 #[test]
+fn small_circles_rotate_the_odd_group() {
+    // 7 members in circles of 3 make a trio and two pairs; 10 make two of each. Either
+    // way 4 members a round sit in a pair instead of a circle, and that must rotate
+    // (an earlier build left one member in a pair 27 rounds of 28).
+    for members in [7u64, 10] {
+        let rounds: u64 = 28;
+        let v = simulate(|a| {
+            a.members = members as usize;
+            a.rounds = rounds as u32;
+            a.mode = MatchingMode::PeerCircles;
+            a.group_size = Some(3);
+        });
+        no_violations(&v);
+        let fair_share = (rounds * 4).div_ceil(members);
+        let most = v["max_trios_per_member"].as_u64().unwrap();
+        assert!(most <= fair_share + 1, "fair share {fair_share}: {v}");
+    }
+}
+
+#[test]
 fn cross_institution_pairs_reach_the_minimum() {
     let v = simulate(|a| {
         a.members = 200;

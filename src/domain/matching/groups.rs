@@ -9,6 +9,7 @@
 use rand::Rng;
 
 use super::context::{Pool, PoolBuffers, AVOID_COST, REPEAT_COST};
+use super::history::usual_group_size;
 use super::pairs::{by_off_size, pair_up, pair_up_into, seat_leftovers, Grouping};
 use super::{AvoidList, Candidate, History, MatchSettings, Sink};
 
@@ -139,8 +140,11 @@ pub(crate) fn circles(
         return out;
     }
     let mut sizes = group_sizes(k, size);
+    // "Off-size" as History counts it: not the round's most common size. With 7 members
+    // in circles of 3 (a trio and two pairs) that is the trio, not the pairs.
+    let usual = usual_group_size(sizes.iter().copied());
     // Off-size groups first, so they get the members with the fewest off-size seats.
-    sizes.sort_by_key(|&s| s == size);
+    sizes.sort_by_key(|&s| s == usual);
     let off_order = by_off_size(pool, members);
     let dense = pool.has_levels();
     let mut taken = vec![false; pool.len()];
@@ -148,7 +152,7 @@ pub(crate) fn circles(
     let mut cursor = 0usize; // next untaken member in the random order
     let mut off_cursor = 0usize;
     for &target in &sizes {
-        let seed = if target != size {
+        let seed = if target != usual {
             while taken[off_order[off_cursor]] {
                 off_cursor += 1;
             }
@@ -169,7 +173,7 @@ pub(crate) fn circles(
                 &group,
                 cursor,
                 dense,
-                target != size,
+                target != usual,
                 &off_order,
             );
             taken[pick] = true;
@@ -178,7 +182,7 @@ pub(crate) fn circles(
         groups.push(group);
     }
     let budget = if dense { 60 * k + 2000 } else { 4 * k };
-    let cost = repair(pool, &mut groups, size, rng, budget, dense);
+    let cost = repair(pool, &mut groups, usual, rng, budget, dense);
     let repeats: usize = groups
         .iter()
         .map(|g| {
@@ -302,16 +306,16 @@ fn pick_member(
 fn repair(
     pool: &Pool,
     groups: &mut [Vec<usize>],
-    size: usize,
+    usual: usize,
     rng: &mut impl Rng,
     budget: usize,
     dense: bool,
 ) -> i64 {
     let ng = groups.len();
     if ng < 2 {
-        return groups.iter().map(|g| cost_of(pool, g, size)).sum();
+        return groups.iter().map(|g| cost_of(pool, g, usual)).sum();
     }
-    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g, size)).collect();
+    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g, usual)).collect();
     let mut sideways = 0usize;
     let mut steps = 0usize;
     let mut bad: Vec<usize> = Vec::new();
@@ -358,7 +362,7 @@ fn repair(
                         delta += pool.pair_cost(x, z) - pool.pair_cost(y, z);
                     }
                 }
-                let (g_off, h_off) = (groups[g].len() != size, groups[h].len() != size);
+                let (g_off, h_off) = (groups[g].len() != usual, groups[h].len() != usual);
                 if g_off != h_off {
                     let shift = FAIRNESS * (pool.off(y) as i64 - pool.off(x) as i64);
                     delta += if g_off { shift } else { -shift };
@@ -386,8 +390,8 @@ fn repair(
         let y = groups[h][yi];
         groups[g][xi] = y;
         groups[h][yi] = x;
-        cost[g] = cost_of(pool, &groups[g], size);
-        cost[h] = cost_of(pool, &groups[h], size);
+        cost[g] = cost_of(pool, &groups[g], usual);
+        cost[h] = cost_of(pool, &groups[h], usual);
     }
     cost.iter().sum()
 }
@@ -396,9 +400,9 @@ fn repair(
 /// soft cost, far below a repeat (fairness ranks between them).
 const FAIRNESS: i64 = 100;
 
-fn cost_of(pool: &Pool, g: &[usize], size: usize) -> i64 {
+fn cost_of(pool: &Pool, g: &[usize], usual: usize) -> i64 {
     let mut c = 0;
-    if g.len() != size {
+    if g.len() != usual {
         c += g
             .iter()
             .map(|&x| FAIRNESS * pool.off(x) as i64)

@@ -600,7 +600,7 @@ impl History {
 
     /// Records one round given as slots.
     pub(crate) fn record_slots(&mut self, round_number: u32, groups: &SlotGroups) {
-        let usual = usual_group_size(&groups.sizes);
+        let usual = usual_group_size(groups.sizes.iter().map(|&s| s as usize));
         let len = self.ids.len();
         let mut next = std::mem::take(&mut self.work);
         next.clear();
@@ -894,10 +894,12 @@ impl History {
 }
 
 /// The most common group size of a round (the smaller on a tie); 2 for no groups.
-fn usual_group_size(sizes: &[u32]) -> usize {
+/// Every group of another size is off-size. The engine plans with this same rule, so
+/// the members it seats in off-size groups are the ones whose seats get counted.
+pub(crate) fn usual_group_size(sizes: impl IntoIterator<Item = usize>) -> usize {
     let mut counts = [0usize; 9];
-    for &s in sizes {
-        counts[(s as usize).min(8)] += 1;
+    for s in sizes {
+        counts[s.min(8)] += 1;
     }
     let mut best = 2;
     for size in 2..=8 {
