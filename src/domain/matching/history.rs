@@ -84,10 +84,6 @@ impl Links {
             v as u32
         }
     }
-
-    fn bytes(&self) -> usize {
-        self.words.capacity() * 8
-    }
 }
 
 /// One recorded round.
@@ -390,10 +386,6 @@ impl Filters {
             prefetch(w);
         }
     }
-
-    fn bytes(&self) -> usize {
-        self.words.capacity() * 8
-    }
 }
 
 #[inline]
@@ -490,27 +482,6 @@ impl History {
     /// How many rounds have been recorded.
     pub fn rounds_recorded(&self) -> usize {
         self.round_numbers.len()
-    }
-
-    /// How many distinct members have ever been recorded.
-    pub fn members_known(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Heap bytes held, roughly (for benchmarks).
-    pub fn heap_bytes(&self) -> usize {
-        let rounds: usize = self
-            .rounds
-            .iter()
-            .map(|r| r.next.bytes() + r.extra.capacity() * 8)
-            .sum();
-        rounds
-            + self.index.table.capacity() * 4
-            + self.ids.capacity() * 8
-            + self.bloom.bytes()
-            + self.off_size.capacity() * 2
-            + self.rounds.capacity() * std::mem::size_of::<Round>()
-            + self.round_numbers.capacity() * 4
     }
 
     /// Records one round's groups. Every pair inside a group counts as a meeting.
