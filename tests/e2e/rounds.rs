@@ -89,15 +89,6 @@ fn mentioned(message: &PostedMessage) -> BTreeSet<u64> {
     message.mentioned_ids().into_iter().collect()
 }
 
-fn custom_id(message: &PostedMessage, label: &str) -> String {
-    message
-        .buttons()
-        .into_iter()
-        .find(|b| b.label.as_deref() == Some(label))
-        .and_then(|b| b.custom_id)
-        .unwrap_or_else(|| panic!("no {label:?} button on {}", message.content))
-}
-
 #[tokio::test]
 async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a_summary() {
     let env = program_with(9, choice::PEER).await;
@@ -195,7 +186,7 @@ async fn we_met_skip_and_a_click_from_outside_the_group() {
     let intro = threads[0].1[0].clone();
     let pair: Vec<u64> = mentioned(&intro).into_iter().collect();
     let outsider = (1..=4).map(member).find(|m| !pair.contains(m)).unwrap();
-    let met = custom_id(&intro, "We met");
+    let met = intro.button_id("We met");
 
     let handle = env
         .fake
@@ -243,7 +234,7 @@ async fn we_met_skip_and_a_click_from_outside_the_group() {
         0
     );
 
-    let skip = custom_id(&intro, "Skip this round");
+    let skip = intro.button_id("Skip this round");
     let handle = env
         .fake
         .click(ButtonClick::new(intro.id, &skip).by(pair[1]))
@@ -287,7 +278,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
     let first = *mentioned(&met_intro).iter().next().unwrap();
     let handle = env
         .fake
-        .click(ButtonClick::new(met_intro.id, &custom_id(&met_intro, "We met")).by(first))
+        .click(ButtonClick::new(met_intro.id, &met_intro.button_id("We met")).by(first))
         .await;
     env.fake.reply_to(&handle, WAIT).await;
 
@@ -329,7 +320,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
             WAIT,
         )
         .await;
-    let great = custom_id(&question, "😊 Great");
+    let great = question.button_id("😊 Great");
     let asker = *mentioned(&nudge).iter().next().unwrap();
     let handle = env
         .fake

@@ -17,19 +17,10 @@ use crate::support::state::{FilePart, PostedMessage};
 
 const GUILD: i64 = ids::GUILD as i64;
 
-fn custom_id(message: &PostedMessage, label: &str) -> String {
-    message
-        .buttons()
-        .into_iter()
-        .find(|b| b.label.as_deref() == Some(label))
-        .and_then(|b| b.custom_id)
-        .unwrap_or_else(|| panic!("no {label:?} button on {}", message.content))
-}
-
 async fn click(env: &TestEnv, intro: &PostedMessage, label: &str, user: u64) {
     let handle = env
         .fake
-        .click(ButtonClick::new(intro.id, &custom_id(intro, label)).by(user))
+        .click(ButtonClick::new(intro.id, &intro.button_id(label)).by(user))
         .await;
     env.fake.reply_to(&handle, WAIT).await;
 }

@@ -176,6 +176,15 @@ impl PostedMessage {
         buttons_in(&self.components)
     }
 
+    /// The custom id of the button labelled `label`; panics if there is none.
+    pub fn button_id(&self, label: &str) -> String {
+        self.buttons()
+            .into_iter()
+            .find(|b| b.label.as_deref() == Some(label))
+            .and_then(|b| b.custom_id)
+            .unwrap_or_else(|| panic!("no {label:?} button on {}", self.content))
+    }
+
     pub fn to_json(&self) -> Value {
         fixtures::message(self)
     }
