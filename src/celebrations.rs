@@ -1,12 +1,11 @@
 //! Posts around the rounds: wins, program and member milestones, and watercooler
-//! prompts. Each occasion is claimed once under its key, then delivered; a crash
-//! between the two re-delivers, and a post that may have landed is looked up first.
+//! prompts. Each occasion is queued in the outbox once, under its key, and delivered
+//! from there like everything else hallway posts.
 
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::delivery::{Courier, Message, SendError};
 use crate::domain::community::Community;
 use crate::domain::milestones::{self, Milestone};
 use crate::domain::profile::Role;
@@ -14,7 +13,7 @@ use crate::domain::prompts;
 use crate::domain::wins::WinKind;
 use crate::storage::Store;
 
-/// What an announcement posts; stored as JSON with it.
+/// What a celebration posts; stored as JSON in its outbox row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "occasion", rename_all = "kebab-case")]
 pub enum Occasion {
@@ -35,26 +34,38 @@ pub struct WinPost {
 /// The reaction added under each win, so others can join in with one click.
 pub const WIN_REACTION: &str = "🎉";
 
-/// Claims every occasion due by `now` in every community with a channel.
+/// Queues every occasion due by `now` in every community with a channel. One
+/// community's failure is logged and skips only that community.
 pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     for community in store.communities_with_channels().await? {
-        if community.celebrations_channel().is_some() {
-            claim_milestones(store, &community, now).await?;
+        if let Err(err) = claim_for(store, &community, now).await {
+            tracing::error!(
+                guild = community.guild_id,
+                error = format!("{err:#}"),
+                "could not queue celebrations"
+            );
         }
-        if let Some(watercooler) = community.watercooler {
-            if let Some(post) = watercooler.due_post(now) {
-                let key = format!("watercooler:{post}");
-                if !store.announcement_exists(community.guild_id, &key).await? {
-                    let occasion = watercooler_prompt(store, &community, post).await?;
-                    store
-                        .claim_announcement(
-                            community.guild_id,
-                            &key,
-                            &serde_json::to_string(&occasion)?,
-                            now,
-                        )
-                        .await?;
-                }
+    }
+    Ok(())
+}
+
+async fn claim_for(store: &Store, community: &Community, now: DateTime<Utc>) -> anyhow::Result<()> {
+    if community.celebrations_channel().is_some() {
+        claim_milestones(store, community, now).await?;
+    }
+    if let Some(watercooler) = community.watercooler {
+        if let Some(post) = watercooler.due_post(now) {
+            let key = format!("watercooler:{post}");
+            if !store.celebration_queued(community.guild_id, &key).await? {
+                let occasion = watercooler_prompt(store, community, post).await?;
+                store
+                    .queue_celebration(
+                        community.guild_id,
+                        &key,
+                        &serde_json::to_string(&occasion)?,
+                        now,
+                    )
+                    .await?;
             }
         }
     }
@@ -88,7 +99,7 @@ async fn claim_milestones(
     for milestone in due {
         let detail = serde_json::to_string(&Occasion::Milestone(milestone.clone()))?;
         if store
-            .claim_announcement(community.guild_id, &milestone.key(), &detail, now)
+            .queue_celebration(community.guild_id, &milestone.key(), &detail, now)
             .await?
         {
             tracing::info!(guild = community.guild_id, key = %milestone.key(), "milestone claimed");
@@ -120,72 +131,4 @@ async fn watercooler_prompt(
         prompt_key: chosen.key,
         prompt: chosen.text,
     })
-}
-
-/// Delivers pending announcements. A temporary Discord failure leaves the rest for the
-/// next pass; a permanent one is recorded and skipped.
-pub async fn deliver_pending<C: Courier>(store: &Store, courier: &C) -> anyhow::Result<u32> {
-    let mut delivered = 0;
-    for announcement in store.pending_announcements(50).await? {
-        let (guild, key) = (announcement.guild_id, announcement.key.as_str());
-        let now = Utc::now();
-        if announcement.attempts >= 50 {
-            store
-                .fail_announcement(guild, key, "gave up after 50 tries", now)
-                .await?;
-            continue;
-        }
-        let occasion: Occasion = match serde_json::from_str(&announcement.detail) {
-            Ok(occasion) => occasion,
-            Err(err) => {
-                store
-                    .fail_announcement(guild, key, &format!("unreadable: {err}"), now)
-                    .await?;
-                continue;
-            }
-        };
-        let community = store.community(guild).await?;
-        let channel = match &occasion {
-            Occasion::Watercooler { .. } => community.watercooler.map(|w| w.channel_id),
-            _ => community.celebrations_channel(),
-        };
-        let Some(channel) = channel else {
-            store
-                .fail_announcement(guild, key, "no channel is set", now)
-                .await?;
-            continue;
-        };
-        store.begin_announcement_attempt(guild, key).await?;
-        let message = Message::Celebration(occasion.clone());
-        match courier
-            .post(channel, &message, announcement.attempts > 0)
-            .await
-        {
-            Ok(message_id) => {
-                if matches!(occasion, Occasion::Win(_)) {
-                    // Best effort: the win is posted either way.
-                    if let Err(err) = courier.react(channel, message_id, WIN_REACTION).await {
-                        tracing::warn!(%err, "could not add the reaction under a win");
-                    }
-                }
-                store
-                    .complete_announcement(guild, key, Some(channel), Some(message_id), now)
-                    .await?;
-                delivered += 1;
-            }
-            Err(err @ (SendError::Transient(_) | SendError::RateLimited(_))) => {
-                let reason = err.to_string();
-                store.postpone_announcement(guild, key, &reason).await?;
-                tracing::warn!(%reason, key, "announcement will be retried");
-                break;
-            }
-            Err(err) => {
-                store
-                    .fail_announcement(guild, key, &err.to_string(), now)
-                    .await?;
-                tracing::warn!(%err, key, "announcement failed for good");
-            }
-        }
-    }
-    Ok(delivered)
 }

@@ -31,16 +31,30 @@ pub struct SchedulerSettings {
 pub struct DeliverySettings {
     pub first_wait_ms: u64,
     pub max_wait_ms: u64,
-    pub tries_per_pass: u32,
+    pub max_failures: u32,
+    /// hallway's own REST calls per second, under Discord's global limit of 50.
+    pub requests_per_second: f64,
+    pub concurrency: usize,
+    pub per_server: usize,
+    /// No longer used: retries are due times in the outbox, not tries in a pass. Still
+    /// accepted so that a config file written for an earlier version keeps loading.
+    #[serde(default)]
+    pub tries_per_pass: Option<u32>,
 }
 
 impl DeliverySettings {
-    pub fn retry_policy(&self) -> crate::delivery::RetryPolicy {
-        crate::delivery::RetryPolicy {
+    pub fn retry_policy(&self) -> crate::domain::outbox::RetryPolicy {
+        crate::domain::outbox::RetryPolicy {
             first_wait: std::time::Duration::from_millis(self.first_wait_ms),
             max_wait: std::time::Duration::from_millis(self.max_wait_ms.max(self.first_wait_ms)),
-            tries_per_pass: self.tries_per_pass.max(1),
-            ..Default::default()
+            max_failures: self.max_failures.max(1),
+        }
+    }
+
+    pub fn concurrency(&self) -> crate::delivery::Concurrency {
+        crate::delivery::Concurrency {
+            total: self.concurrency.max(1),
+            per_server: self.per_server.clamp(1, self.concurrency.max(1)),
         }
     }
 }

@@ -55,13 +55,12 @@ pub fn plan(
 
     let mut library = prompts::built_in();
     library.extend(custom_prompts.iter().cloned());
-    let role_of = |id: UserId| {
-        input
-            .members
-            .iter()
-            .find(|m| m.user_id == id)
-            .map_or(Role::Peer, |m| m.profile.role)
-    };
+    let roles: std::collections::HashMap<UserId, Role> = input
+        .members
+        .iter()
+        .map(|m| (m.user_id, m.profile.role))
+        .collect();
+    let role_of = |id: UserId| roles.get(&id).copied().unwrap_or(Role::Peer);
     let no_prompts_seen = BTreeSet::new();
     let groups = outcome
         .groups
@@ -133,7 +132,12 @@ pub async fn plan_for(
 ) -> anyhow::Result<Plan> {
     let input = store.matching_input(community.guild_id).await?;
     let custom = store.custom_prompts(community.guild_id, false).await?;
-    Ok(plan(community, &input, &custom, at, seed))
+    // Matching a large server takes a while: off the async runtime, so interactions and
+    // the gateway heartbeat never wait for it.
+    let community = community.clone();
+    tokio::task::spawn_blocking(move || plan(&community, &input, &custom, at, seed))
+        .await
+        .map_err(|err| anyhow::anyhow!("matching failed: {err}"))
 }
 
 /// Saves a planned round and its outbox. `None` when a scheduled round for this slot

@@ -12,14 +12,38 @@ use serenity::{
 
 use super::render::{self, button};
 use crate::celebrations::Occasion;
+use crate::delivery::pace::RateGate;
 use crate::delivery::{Courier, Message, SendError};
 
 /// A request that takes longer than this is treated as failed (and looked up on retry).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long nothing goes out after a 429, when Discord's `retry_after` cannot be read
+/// (serenity does not pass it on with its own rate limiter off).
+const AFTER_A_429: Duration = Duration::from_secs(1);
+
+/// Every REST call here waits its turn at the shared [`RateGate`], so hallway stays
+/// under Discord's global rate limit whatever the number of servers.
 pub struct DiscordCourier {
     pub http: Arc<Http>,
     pub bot_id: UserId,
+    pub gate: Arc<RateGate>,
+}
+
+impl DiscordCourier {
+    /// Runs a request in its turn, with a timeout, and sorts its failure into what
+    /// delivery can act on.
+    async fn send<T>(
+        &self,
+        request: impl Future<Output = serenity::Result<T>>,
+    ) -> Result<T, SendError> {
+        self.gate.acquire().await;
+        let result = guarded(request).await;
+        if let Err(SendError::RateLimited(_)) = &result {
+            self.gate.hold_off(AFTER_A_429);
+        }
+        result
+    }
 }
 
 impl Courier for DiscordCourier {
@@ -31,7 +55,9 @@ impl Courier for DiscordCourier {
         recovering: bool,
     ) -> Result<u64, SendError> {
         if recovering {
-            let active = guarded(GuildId::new(guild_id).get_active_threads(&*self.http)).await?;
+            let active = self
+                .send(GuildId::new(guild_id).get_active_threads(&*self.http))
+                .await?;
             let earlier = active.threads.iter().find(|t| {
                 t.parent_id == Some(ChannelId::new(channel_id))
                     && t.name == name
@@ -46,8 +72,9 @@ impl Courier for DiscordCourier {
             .kind(serenity::ChannelType::PrivateThread)
             .invitable(false)
             .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek);
-        let created =
-            guarded(ChannelId::new(channel_id).create_thread(&*self.http, thread)).await?;
+        let created = self
+            .send(ChannelId::new(channel_id).create_thread(&*self.http, thread))
+            .await?;
         Ok(created.id.get())
     }
 
@@ -61,8 +88,9 @@ impl Courier for DiscordCourier {
         let channel = ChannelId::new(channel_id);
         if recovering {
             let embed_text = embed_text(message);
-            let recent =
-                guarded(channel.messages(&*self.http, GetMessages::new().limit(25))).await?;
+            let recent = self
+                .send(channel.messages(&*self.http, GetMessages::new().limit(25)))
+                .await?;
             let same = |m: &&serenity::Message| {
                 m.author.id == self.bot_id
                     && m.content == content
@@ -75,13 +103,15 @@ impl Courier for DiscordCourier {
                 return Ok(sent.id.get());
             }
         }
-        let sent = guarded(channel.send_message(&*self.http, outgoing)).await?;
+        let sent = self
+            .send(channel.send_message(&*self.http, outgoing))
+            .await?;
         Ok(sent.id.get())
     }
 
     async fn react(&self, channel_id: u64, message_id: u64, emoji: &str) -> Result<(), SendError> {
         let reaction = serenity::ReactionType::Unicode(emoji.to_string());
-        guarded(ChannelId::new(channel_id).create_reaction(
+        self.send(ChannelId::new(channel_id).create_reaction(
             &*self.http,
             serenity::MessageId::new(message_id),
             reaction,
@@ -91,8 +121,17 @@ impl Courier for DiscordCourier {
 
     async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
         // Discord returns the same DM channel every time, so this is safe to repeat.
-        let channel = guarded(UserId::new(user_id).create_dm_channel(&*self.http)).await?;
+        let channel = self
+            .send(UserId::new(user_id).create_dm_channel(&*self.http))
+            .await?;
         Ok(channel.id.get())
+    }
+
+    async fn archive_thread(&self, thread_id: u64) -> Result<(), SendError> {
+        let archive = serenity::EditThread::new().archived(true);
+        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, archive))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -185,13 +224,15 @@ pub fn classify(err: serenity::Error) -> SendError {
     match &err {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response)) => {
             let status = response.status_code.as_u16();
-            let why = format!("HTTP {status}: {}", response.error.message);
+            let detail = format!("HTTP {status}: {}", response.error.message);
             match status {
-                429 => SendError::RateLimited(why),
-                500..=599 => SendError::Transient(why),
-                403 => SendError::Forbidden(why),
-                404 => SendError::NotFound(why),
-                _ => SendError::Rejected(why),
+                429 => SendError::RateLimited(detail),
+                500..=599 => SendError::Transient(detail),
+                _ => SendError::Refused {
+                    status,
+                    code: u64::try_from(response.error.code).unwrap_or(0),
+                    detail: response.error.message.clone(),
+                },
             }
         }
         // Connection failures, and bodies we could not read: the request may or may not

@@ -39,8 +39,8 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
         .ok_or_else(|| StopReason::Other("DISCORD_TOKEN is not set".into()))?;
     let mut http = serenity::HttpBuilder::new(token.expose_secret());
     if let Some(base) = &settings.api_base {
-        // serenity ignores the proxy while its own rate limiter is on; hallway's delivery
-        // retries handle 429s in that mode.
+        // serenity ignores the proxy while its own rate limiter is on; hallway's own
+        // pacing and retries handle 429s in that mode.
         http = http.proxy(base.clone()).ratelimiter_disabled(true);
         tracing::info!(api_base = %base, "sending all Discord traffic to another base URL");
     }
@@ -53,6 +53,10 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
     }
     let dev_guild = settings.dev_guild_id;
     let retry = all_settings.delivery.retry_policy();
+    let concurrency = all_settings.delivery.concurrency();
+    let gate = std::sync::Arc::new(crate::delivery::pace::RateGate::per_second(
+        all_settings.delivery.requests_per_second,
+    ));
     let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -94,11 +98,13 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
                 let wake = std::sync::Arc::new(tokio::sync::Notify::new());
                 let scheduler = crate::scheduler::Scheduler {
                     store: store.clone(),
-                    courier: courier::DiscordCourier {
+                    courier: std::sync::Arc::new(courier::DiscordCourier {
                         http: ctx.http.clone(),
                         bot_id: ready.user.id,
-                    },
+                        gate,
+                    }),
                     retry,
+                    concurrency,
                     tick,
                     wake: wake.clone(),
                 };

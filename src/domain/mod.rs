@@ -5,6 +5,7 @@ pub mod community;
 pub mod matching;
 pub mod member;
 pub mod milestones;
+pub mod outbox;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;

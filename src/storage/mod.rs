@@ -1,9 +1,10 @@
 //! All SQL lives here. Functions take and return domain types; a write that touches
 //! several rows runs in one transaction.
 
-mod announcements;
+mod celebrations;
 mod communities;
 mod export;
+mod groups;
 mod members;
 mod outbox;
 mod privacy;
@@ -18,10 +19,10 @@ use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use announcements::Announcement;
 pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+pub use groups::{GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
 pub use members::{Joined, ProfileChange};
-pub use outbox::{Delivery, DeliveryKind, GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
+pub use outbox::OutboxRow;
 pub use privacy::{NewWin, PastChat};
 pub use rounds::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
 

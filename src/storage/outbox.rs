@@ -1,136 +1,152 @@
-//! The round outbox: what is due, attempts, results; the groups' threads and intros; and
-//! members' answers about their chats.
+//! The one outbox: every post hallway makes is a row here, pending until Discord took it
+//! (done) or it cannot ever succeed (failed, with the reason). A retry is a later due
+//! time on the row.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::member::{GuildId, Member, UserId};
-use crate::domain::profile::Role;
+use crate::domain::member::{GuildId, UserId};
+use crate::domain::outbox::OutboxKind;
 
-/// The kinds of message a round sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryKind {
-    Intro,
-    /// The intro sent to one member by DM, when the group's thread could not be made.
-    DmIntro,
-    Summary,
-    Nudge,
-    Feedback,
-}
-
-impl DeliveryKind {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            DeliveryKind::Intro => "intro",
-            DeliveryKind::DmIntro => "dm-intro",
-            DeliveryKind::Summary => "summary",
-            DeliveryKind::Nudge => "nudge",
-            DeliveryKind::Feedback => "feedback",
-        }
-    }
-
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "intro" => DeliveryKind::Intro,
-            "dm-intro" => DeliveryKind::DmIntro,
-            "summary" => DeliveryKind::Summary,
-            "nudge" => DeliveryKind::Nudge,
-            "feedback" => DeliveryKind::Feedback,
-            other => anyhow::bail!("bad delivery.kind {other}"),
-        })
-    }
-}
-
-/// One pending entry of the outbox.
+/// One pending row of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub delivery_id: i64,
+pub struct OutboxRow {
+    pub outbox_id: i64,
     pub guild_id: GuildId,
+    pub kind: OutboxKind,
+    pub key: String,
+    pub round_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    /// What a celebration posts, as JSON.
+    pub detail: Option<String>,
+    /// Tries that may have reached Discord; after one, look before sending again.
+    pub attempts: u32,
+    /// Failed tries so far, 429s included.
+    pub failures: u32,
+}
+
+impl OutboxRow {
+    /// An earlier try may have reached Discord: look for its result first.
+    pub fn recovering(&self) -> bool {
+        self.attempts > 0
+    }
+}
+
+/// The key of a round's row: one per kind, group and member.
+pub(crate) fn round_key(
+    kind: OutboxKind,
+    round_id: i64,
+    group_id: Option<i64>,
+    user_id: Option<UserId>,
+) -> String {
+    format!(
+        "{kind}:{round_id}:{}:{}",
+        group_id.unwrap_or(0),
+        user_id.map_or(0, db_id)
+    )
+}
+
+/// A round's row, before it is queued.
+pub(crate) struct RoundPost {
+    pub kind: OutboxKind,
     pub round_id: i64,
     pub group_id: Option<i64>,
     pub user_id: Option<UserId>,
-    pub kind: DeliveryKind,
-    pub attempts: u32,
+    pub due_at: DateTime<Utc>,
 }
 
-/// A group as delivery and buttons see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupDetail {
-    pub group_id: i64,
-    pub guild_id: GuildId,
-    pub round_id: i64,
-    pub round_number: u32,
-    pub round_due_at: DateTime<Utc>,
-    pub members: Vec<GroupMember>,
-    pub prompt_key: Option<String>,
-    pub thread_id: Option<u64>,
-    pub intro_message_id: Option<u64>,
-    pub delivered_via: Option<String>,
+/// Queues a round's row inside the caller's transaction; a row queued before stays.
+pub(crate) async fn queue_round_row(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    post: RoundPost,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into outbox (guild_id, kind, key, round_id, group_id, user_id, due_at, created_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (guild_id, key) do nothing",
+    )
+    .bind(db_id(guild_id))
+    .bind(post.kind.as_str())
+    .bind(round_key(
+        post.kind,
+        post.round_id,
+        post.group_id,
+        post.user_id,
+    ))
+    .bind(post.round_id)
+    .bind(post.group_id)
+    .bind(post.user_id.map(db_id))
+    .bind(post.due_at)
+    .bind(now)
+    .execute(tx)
+    .await
+    .context("cannot queue a post")?;
+    Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupMember {
-    pub user_id: UserId,
-    pub role: Role,
-    /// `None` when the member has since asked to be forgotten.
-    pub profile: Option<Member>,
+/// Queues a celebration under its occasion's key. Returns false when that occasion was
+/// queued before (posted or not), so it is never posted twice.
+pub(crate) async fn queue_celebration(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    key: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "insert into outbox (guild_id, kind, key, detail, due_at, created_at)
+         values (?, 'celebration', ?, ?, ?, ?)
+         on conflict (guild_id, key) do nothing",
+    )
+    .bind(db_id(guild_id))
+    .bind(key)
+    .bind(detail)
+    .bind(now)
+    .bind(now)
+    .execute(tx)
+    .await
+    .context("cannot queue a celebration")?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// What a member said about their chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutcomeStatus {
-    Met,
-    NotYet,
-    Skipped,
-}
-
-impl OutcomeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeStatus::Met => "met",
-            OutcomeStatus::NotYet => "not-yet",
-            OutcomeStatus::Skipped => "skipped",
-        }
-    }
-
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "met" => OutcomeStatus::Met,
-            "not-yet" => OutcomeStatus::NotYet,
-            "skipped" => OutcomeStatus::Skipped,
-            other => anyhow::bail!("bad outcome.status {other}"),
-        })
-    }
-}
-
-/// Figures for the summary a round posts when its intros are out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoundFigures {
-    pub number: u32,
-    pub groups: u32,
-    pub people: u32,
-    pub by_dm: u32,
-    pub undelivered: u32,
-    /// Why some groups were told by DM or not at all.
-    pub notes: Vec<String>,
-    /// Share of the previous round's groups where someone clicked "We met".
-    pub previous_met_rate: Option<f64>,
+fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
+    let count = |name: &str| -> anyhow::Result<u32> {
+        Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(u32::MAX))
+    };
+    Ok(OutboxRow {
+        outbox_id: row.try_get("outbox_id")?,
+        guild_id: discord_id(row.try_get("guild_id")?),
+        kind: parse_column(row.try_get("kind")?, "outbox.kind")?,
+        key: row.try_get("key")?,
+        round_id: row.try_get("round_id")?,
+        group_id: row.try_get("group_id")?,
+        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(discord_id),
+        detail: row.try_get("detail")?,
+        attempts: count("attempts")?,
+        failures: count("failures")?,
+    })
 }
 
 impl Store {
-    /// Outbox entries due by `now`, oldest first. Intros come before the summary that
-    /// reports on them.
-    pub async fn due_deliveries(
+    /// Pending rows due by `now`, oldest first; among rows due together, archives, then
+    /// intros, then the rest, then summaries.
+    pub async fn due_outbox(
         &self,
         now: DateTime<Utc>,
         limit: u32,
-    ) -> anyhow::Result<Vec<Delivery>> {
+    ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "select delivery_id, guild_id, round_id, group_id, user_id, kind, attempts from delivery
-             where state = 'pending' and due_at <= ?
-             order by due_at, case kind when 'summary' then 1 else 0 end, delivery_id
+            "select outbox_id, guild_id, kind, key, round_id, group_id, user_id, detail, attempts, failures
+             from outbox where state = 'pending' and due_at <= ?
+             order by due_at,
+                      case kind when 'archive-thread' then 0 when 'intro' then 1 when 'dm-intro' then 1
+                                when 'summary' then 3 else 2 end,
+                      outbox_id
              limit ?",
         )
         .bind(now)
@@ -138,174 +154,150 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("cannot read the outbox")?;
-        rows.iter()
-            .map(|row| {
-                Ok(Delivery {
-                    delivery_id: row.try_get("delivery_id")?,
-                    guild_id: discord_id(row.try_get("guild_id")?),
-                    round_id: row.try_get("round_id")?,
-                    group_id: row.try_get("group_id")?,
-                    user_id: row.try_get::<Option<i64>, _>("user_id")?.map(discord_id),
-                    kind: DeliveryKind::parse(row.try_get("kind")?)?,
-                    attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
+        // A row that cannot even be read is not allowed to block the ones after it.
+        let mut due = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match row_from(row) {
+                Ok(read) => due.push(read),
+                Err(err) => {
+                    let id: i64 = row.try_get("outbox_id")?;
+                    tracing::error!(
+                        outbox = id,
+                        error = format!("{err:#}"),
+                        "unreadable outbox row; marking it failed"
+                    );
+                    self.fail_outbox(id, &format!("unreadable row: {err:#}"), now)
+                        .await?;
+                }
+            }
+        }
+        Ok(due)
     }
 
-    /// When the earliest pending outbox entry is due, if any.
-    pub async fn next_delivery_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+    /// When the earliest pending row is due, if any.
+    pub async fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let next: Option<DateTime<Utc>> =
-            sqlx::query_scalar("select min(due_at) from delivery where state = 'pending'")
+            sqlx::query_scalar("select min(due_at) from outbox where state = 'pending'")
                 .fetch_one(&self.pool)
                 .await
                 .context("cannot read the outbox")?;
         Ok(next)
     }
 
-    /// When the last of a round's undelivered intros (in threads or by DM) is next
-    /// tried; `None` when they are all out.
-    pub async fn pending_intros_due(&self, round_id: i64) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let latest: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "select max(due_at) from delivery
+    /// How many of a round's intros (in threads or by DM) are still pending.
+    pub async fn pending_intros(&self, round_id: i64) -> anyhow::Result<u32> {
+        let count: i64 = sqlx::query_scalar(
+            "select count(*) from outbox
              where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
         .bind(round_id)
         .fetch_one(&self.pool)
         .await
         .context("cannot read the round's pending intros")?;
-        Ok(latest)
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
-    /// Notes that an attempt is about to start, before any request goes out, so a crash
+    /// Notes that a try is about to start, before any request goes out, so a crash
     /// mid-request is known to have maybe reached Discord.
-    pub async fn begin_delivery_attempt(&self, delivery_id: i64) -> anyhow::Result<()> {
-        sqlx::query("update delivery set attempts = attempts + 1 where delivery_id = ?")
-            .bind(delivery_id)
+    pub async fn begin_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
+        sqlx::query("update outbox set attempts = attempts + 1 where outbox_id = ?")
+            .bind(outbox_id)
             .execute(&self.pool)
             .await
-            .context("cannot record a delivery attempt")?;
+            .context("cannot record an attempt")?;
         Ok(())
     }
 
-    pub async fn complete_delivery(
+    /// Marks a row done, remembering where it was posted. A win also remembers where it
+    /// was celebrated.
+    pub async fn complete_outbox(
         &self,
-        delivery_id: i64,
+        row: &OutboxRow,
+        posted: Option<(u64, u64)>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query("update delivery set state = 'done', done_at = ?, last_error = null where delivery_id = ?")
-            .bind(now)
-            .bind(delivery_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot complete a delivery")?;
-        Ok(())
-    }
-
-    /// Gives up on a delivery that cannot succeed (not for 429s or 5xx: those wait).
-    pub async fn fail_delivery(
-        &self,
-        delivery_id: i64,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        sqlx::query("update delivery set state = 'failed', done_at = ?, last_error = ? where delivery_id = ?")
-            .bind(now)
-            .bind(error)
-            .bind(delivery_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot record a failed delivery")?;
-        Ok(())
-    }
-
-    /// Keeps a delivery pending, to try again from `retry_at`.
-    pub async fn postpone_delivery(
-        &self,
-        delivery_id: i64,
-        error: &str,
-        retry_at: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        sqlx::query("update delivery set due_at = ?, last_error = ? where delivery_id = ?")
-            .bind(retry_at)
-            .bind(error)
-            .bind(delivery_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot postpone a delivery")?;
-        Ok(())
-    }
-
-    pub async fn group(
-        &self,
-        guild_id: GuildId,
-        group_id: i64,
-    ) -> anyhow::Result<Option<GroupDetail>> {
-        let guild = db_id(guild_id);
-        let row = sqlx::query(
-            "select g.*, r.number, r.due_at from match_group g join round r on r.round_id = g.round_id
-             where g.guild_id = ? and g.group_id = ?",
-        )
-        .bind(guild)
-        .bind(group_id)
-        .fetch_optional(&self.pool)
-        .await
-        .context("cannot read the group")?;
-        let Some(row) = row else { return Ok(None) };
-        let member_rows = sqlx::query(
-            "select user_id, role from group_member where guild_id = ? and group_id = ? order by rowid",
-        )
-        .bind(guild)
-        .bind(group_id)
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the group's members")?;
-        let mut members = Vec::with_capacity(member_rows.len());
-        for member in &member_rows {
-            let user_id = discord_id(member.try_get("user_id")?);
-            members.push(GroupMember {
-                user_id,
-                role: parse_column(member.try_get("role")?, "group_member.role")?,
-                profile: self.member(guild_id, user_id).await?,
-            });
-        }
-        Ok(Some(GroupDetail {
-            group_id,
-            guild_id,
-            round_id: row.try_get("round_id")?,
-            round_number: u32::try_from(row.try_get::<i64, _>("number")?)
-                .context("bad round.number")?,
-            round_due_at: row.try_get("due_at")?,
-            members,
-            prompt_key: row.try_get("prompt_key")?,
-            thread_id: row.try_get::<Option<i64>, _>("thread_id")?.map(discord_id),
-            intro_message_id: row
-                .try_get::<Option<i64>, _>("intro_message_id")?
-                .map(discord_id),
-            delivered_via: row.try_get("delivered_via")?,
-        }))
-    }
-
-    /// Records the private thread made for a group, as soon as Discord returns it.
-    pub async fn save_group_thread(&self, group_id: i64, thread_id: u64) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        let (channel, message) = (posted.map(|p| db_id(p.0)), posted.map(|p| db_id(p.1)));
         sqlx::query(
-            "update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?",
+            "update outbox set state = 'done', done_at = ?, channel_id = ?, message_id = ?, last_error = null
+             where outbox_id = ?",
         )
-        .bind(db_id(thread_id))
-        .bind(group_id)
+        .bind(now)
+        .bind(channel)
+        .bind(message)
+        .bind(row.outbox_id)
+        .execute(&mut *tx)
+        .await
+        .context("cannot complete a post")?;
+        if let Some(win_id) = row
+            .key
+            .strip_prefix("win:")
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            sqlx::query(
+                "update win set channel_id = ?, message_id = ? where guild_id = ? and win_id = ?",
+            )
+            .bind(channel)
+            .bind(message)
+            .bind(db_id(row.guild_id))
+            .bind(win_id)
+            .execute(&mut *tx)
+            .await
+            .context("cannot save where the win was posted")?;
+        }
+        tx.commit().await.context("cannot complete a post")?;
+        Ok(())
+    }
+
+    /// Gives up on a row that cannot succeed, keeping the reason.
+    pub async fn fail_outbox(
+        &self,
+        outbox_id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update outbox set state = 'failed', done_at = ?, last_error = ? where outbox_id = ?",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(outbox_id)
         .execute(&self.pool)
         .await
-        .context("cannot save the group's thread")?;
+        .context("cannot record a failed post")?;
         Ok(())
     }
 
-    pub async fn save_group_intro(&self, group_id: i64, message_id: u64) -> anyhow::Result<()> {
-        sqlx::query("update match_group set intro_message_id = ? where group_id = ?")
-            .bind(db_id(message_id))
-            .bind(group_id)
+    /// Keeps a row pending, to be tried again from `retry_at`. `failed` counts a failed
+    /// try against the retry policy; a row that only waits (a summary waiting for its
+    /// intros) passes false.
+    pub async fn retry_outbox_at(
+        &self,
+        outbox_id: i64,
+        reason: &str,
+        retry_at: DateTime<Utc>,
+        failed: bool,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update outbox set due_at = ?, last_error = ?, failures = failures + ? where outbox_id = ?",
+        )
+        .bind(retry_at)
+        .bind(reason)
+        .bind(i64::from(failed))
+        .bind(outbox_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot reschedule a post")?;
+        Ok(())
+    }
+
+    /// Takes back a recorded try that Discord refused before acting (a 429).
+    pub async fn undo_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
+        sqlx::query("update outbox set attempts = max(attempts - 1, 0) where outbox_id = ?")
+            .bind(outbox_id)
             .execute(&self.pool)
             .await
-            .context("cannot save the group's intro message")?;
+            .context("cannot record an attempt")?;
         Ok(())
     }
 
@@ -313,182 +305,92 @@ impl Store {
     /// made: in one transaction, so each member is messaged exactly once.
     pub async fn fall_back_to_dms(
         &self,
-        intro: &Delivery,
+        intro: &OutboxRow,
         members: &[UserId],
-        reason: &str,
+        note: &str,
+        thread_refused: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let group_id = intro.group_id.context("an intro always has a group")?;
+        let round_id = intro.round_id.context("an intro always has a round")?;
         let mut tx = self.write().await?;
         sqlx::query(
-            "update match_group set delivered_via = 'dm', delivery_note = ? where group_id = ?",
+            "update match_group set delivered_via = 'dm', delivery_note = ?, thread_refused = ?
+             where group_id = ?",
         )
-        .bind(reason)
+        .bind(note)
+        .bind(thread_refused)
         .bind(group_id)
         .execute(&mut *tx)
         .await
         .context("cannot save the DM fallback")?;
         for user in members {
-            sqlx::query(
-                "insert into delivery (guild_id, round_id, group_id, user_id, kind, due_at)
-                 values (?, ?, ?, ?, 'dm-intro', ?)",
-            )
-            .bind(db_id(intro.guild_id))
-            .bind(intro.round_id)
-            .bind(group_id)
-            .bind(db_id(*user))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .context("cannot queue a DM")?;
+            let dm = RoundPost {
+                kind: OutboxKind::DmIntro,
+                round_id,
+                group_id: Some(group_id),
+                user_id: Some(*user),
+                due_at: now,
+            };
+            queue_round_row(&mut tx, intro.guild_id, dm, now).await?;
         }
         sqlx::query(
-            "update delivery set state = 'done', done_at = ?, last_error = ? where delivery_id = ?",
+            "update outbox set state = 'done', done_at = ?, last_error = ? where outbox_id = ?",
         )
         .bind(now)
-        .bind(reason)
-        .bind(intro.delivery_id)
+        .bind(note)
+        .bind(intro.outbox_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await.context("cannot commit the DM fallback")?;
         Ok(())
     }
 
-    /// Records a member's outcome for their group. Returns the previous status, if any.
-    pub async fn record_outcome(
+    /// Marks a group undelivered with a note for the coordinators, and its row failed.
+    pub async fn fail_group_delivery(
         &self,
-        guild_id: GuildId,
-        group_id: i64,
-        user_id: UserId,
-        status: OutcomeStatus,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<OutcomeStatus>> {
-        let mut tx = self.write().await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
-        )
-        .bind(group_id)
-        .bind(db_id(user_id))
-        .bind(db_id(guild_id))
-        .fetch_optional(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
-             on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
-        )
-        .bind(group_id)
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot record the outcome")?;
-        tx.commit().await?;
-        previous.as_deref().map(OutcomeStatus::parse).transpose()
-    }
-
-    /// Each member's outcome in a group, in the order they answered.
-    pub async fn group_outcomes(
-        &self,
-        guild_id: GuildId,
-        group_id: i64,
-    ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
-        let rows = sqlx::query(
-            "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
-        )
-        .bind(db_id(guild_id))
-        .bind(group_id)
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the group's outcomes")?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    discord_id(row.try_get("user_id")?),
-                    OutcomeStatus::parse(row.try_get("status")?)?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Records a member's "how was it?" answer; the last answer counts.
-    pub async fn record_feedback(
-        &self,
-        guild_id: GuildId,
-        group_id: i64,
-        user_id: UserId,
-        rating: &str,
+        row: &OutboxRow,
+        note: &str,
+        log_reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        if let Some(group_id) = row.group_id {
+            sqlx::query(
+                "update match_group set delivery_note = coalesce(delivery_note, ?) where group_id = ?",
+            )
+            .bind(note)
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await
+            .context("cannot note the failed delivery")?;
+        }
         sqlx::query(
-            "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values (?, ?, ?, ?, ?)
-             on conflict (group_id, user_id) do update set rating = excluded.rating, recorded_at = excluded.recorded_at",
+            "update outbox set state = 'failed', done_at = ?, last_error = ? where outbox_id = ?",
         )
-        .bind(group_id)
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .bind(rating)
         .bind(now)
-        .execute(&self.pool)
-        .await
-        .context("cannot record the feedback")?;
+        .bind(log_reason)
+        .bind(row.outbox_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit()
+            .await
+            .context("cannot record a failed delivery")?;
         Ok(())
     }
 
-    /// The figures a round's summary reports.
-    pub async fn round_figures(
-        &self,
-        guild_id: GuildId,
-        round_id: i64,
-    ) -> anyhow::Result<RoundFigures> {
-        let guild = db_id(guild_id);
-        let round = self
-            .round(guild_id, round_id)
-            .await?
-            .context("round not found")?;
-        let row = sqlx::query(
-            "select count(*) as groups, coalesce(sum(size), 0) as people,
-                    coalesce(sum(delivered_via = 'dm'), 0) as by_dm,
-                    coalesce(sum(delivered_via is null or exists (
-                        select 1 from delivery d where d.group_id = g.group_id
-                        and d.kind in ('intro', 'dm-intro') and d.state = 'failed')), 0) as undelivered
-             from match_group g where guild_id = ? and round_id = ?",
+    /// A note an earlier group of the same round got because the program channel refused
+    /// threads. The other groups go straight to DMs instead of asking Discord again: each
+    /// refused request counts towards Discord's limit on invalid requests.
+    pub async fn round_thread_refusal(&self, round_id: i64) -> anyhow::Result<Option<String>> {
+        let note: Option<String> = sqlx::query_scalar(
+            "select delivery_note from match_group
+             where round_id = ? and delivered_via = 'dm' and thread_refused = 1 limit 1",
         )
-        .bind(guild)
         .bind(round_id)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await
-        .context("cannot count the round's groups")?;
-        let notes: Vec<String> = sqlx::query_scalar(
-            "select distinct delivery_note from match_group
-             where guild_id = ? and round_id = ? and delivery_note is not null order by 1",
-        )
-        .bind(guild)
-        .bind(round_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let previous_met_rate: Option<f64> = sqlx::query_scalar(
-            "select avg(exists (select 1 from outcome o where o.group_id = g.group_id and o.status = 'met'))
-             from match_group g join round r on r.round_id = g.round_id
-             where r.guild_id = ? and r.number = ?",
-        )
-        .bind(guild)
-        .bind(i64::from(round.number) - 1)
-        .fetch_one(&self.pool)
-        .await?;
-        let count = |name: &str| -> anyhow::Result<u32> {
-            Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
-        };
-        Ok(RoundFigures {
-            number: round.number,
-            groups: count("groups")?,
-            people: count("people")?,
-            by_dm: count("by_dm")?,
-            undelivered: count("undelivered")?,
-            // Delivery problems only: the matching engine's notes stay with the coordinators.
-            notes,
-            previous_met_rate,
-        })
+        .context("cannot read the round's delivery notes")?;
+        Ok(note)
     }
 }

@@ -51,7 +51,7 @@ impl Store {
         .await
         .context("cannot save the win")?;
         let key = format!("win:{win_id}");
-        super::announcements::claim(&mut tx, win.guild_id, &key, win.detail, now).await?;
+        super::outbox::queue_celebration(&mut tx, win.guild_id, &key, win.detail, now).await?;
         tx.commit().await?;
         Ok(win_id)
     }
@@ -181,12 +181,12 @@ impl Store {
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
             ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
-            ("delete from delivery where guild_id = ?1 and user_id = ?2", false),
+            ("delete from outbox where guild_id = ?1 and user_id = ?2", false),
             ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
-            ("delete from announcement where guild_id = ?1 and key in
+            ("delete from outbox where guild_id = ?1 and key in
                 (select 'win:' || win_id from win where guild_id = ?1 and user_id = ?2)", false),
             ("delete from win where guild_id = ?1 and user_id = ?2", false),
-            ("delete from announcement where guild_id = ?1 and (key like 'chats:' || ?3 || ':%'
+            ("delete from outbox where guild_id = ?1 and (key like 'chats:' || ?3 || ':%'
                 or key like 'anniversary:' || ?3 || ':%')", true),
             ("delete from round_preview where guild_id = ?1 and (requested_by = ?2 or instr(groups_json, ?3) > 0)", true),
             ("update prompt set created_by = 0 where guild_id = ?1 and created_by = ?2", false),

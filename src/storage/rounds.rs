@@ -1,4 +1,4 @@
-//! Rounds, their groups, and the delivery outbox.
+//! Rounds and their groups, saved with the round's rows of the outbox.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -6,9 +6,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::outbox::DeliveryKind;
+use super::outbox::{queue_round_row, RoundPost};
 use super::{db_id, discord_id, Store};
 use crate::domain::member::{GuildId, Member, UserId};
+use crate::domain::outbox::OutboxKind;
 use crate::domain::profile::Role;
 
 /// What started a round.
@@ -227,22 +228,65 @@ impl Store {
                     .context("cannot save a group member")?;
             }
             for (kind, due) in [
-                (DeliveryKind::Intro, new.created_at),
-                (DeliveryKind::Nudge, new.nudge_at),
-                (DeliveryKind::Feedback, new.feedback_at),
+                (OutboxKind::Intro, new.created_at),
+                (OutboxKind::Nudge, new.nudge_at),
+                (OutboxKind::Feedback, new.feedback_at),
             ] {
-                insert_delivery(&mut tx, guild, round_id, Some(group_id), kind, due).await?;
+                queue_round_row(
+                    &mut tx,
+                    new.guild_id,
+                    RoundPost {
+                        kind,
+                        round_id,
+                        group_id: Some(group_id),
+                        user_id: None,
+                        due_at: due,
+                    },
+                    new.created_at,
+                )
+                .await?;
             }
         }
-        insert_delivery(
+        queue_round_row(
             &mut tx,
-            guild,
-            round_id,
-            None,
-            DeliveryKind::Summary,
+            new.guild_id,
+            RoundPost {
+                kind: OutboxKind::Summary,
+                round_id,
+                group_id: None,
+                user_id: None,
+                due_at: new.created_at,
+            },
             new.created_at,
         )
         .await?;
+        // The earlier rounds are over: their threads are archived, oldest first, so the
+        // server stays under Discord's cap on active threads. A member's message reopens one.
+        let open_threads: Vec<(i64, i64)> = sqlx::query_as(
+            "select round_id, group_id from match_group
+             where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null
+             order by group_id",
+        )
+        .bind(guild)
+        .bind(round_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot list the earlier rounds' threads")?;
+        for (old_round, group_id) in open_threads {
+            queue_round_row(
+                &mut tx,
+                new.guild_id,
+                RoundPost {
+                    kind: OutboxKind::ArchiveThread,
+                    round_id: old_round,
+                    group_id: Some(group_id),
+                    user_id: None,
+                    due_at: new.created_at,
+                },
+                new.created_at,
+            )
+            .await?;
+        }
         if let Some(preview_id) = new.confirms_preview {
             let claimed = sqlx::query(
                 "update round_preview set confirmed_round_id = ?
@@ -322,26 +366,4 @@ impl Store {
         })
         .transpose()
     }
-}
-
-async fn insert_delivery(
-    tx: &mut sqlx::SqliteConnection,
-    guild: i64,
-    round_id: i64,
-    group_id: Option<i64>,
-    kind: DeliveryKind,
-    due_at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "insert into delivery (guild_id, round_id, group_id, kind, due_at) values (?, ?, ?, ?, ?)",
-    )
-    .bind(guild)
-    .bind(round_id)
-    .bind(group_id)
-    .bind(kind.as_str())
-    .bind(due_at)
-    .execute(tx)
-    .await
-    .context("cannot queue a delivery")?;
-    Ok(())
 }

@@ -291,7 +291,7 @@ async fn the_watercooler_posts_a_prompt_and_can_be_turned_off() {
     assert_eq!(
         count(
             &pool,
-            "select count(*) from announcement where key like 'watercooler:%'"
+            "select count(*) from outbox where key like 'watercooler:%'"
         )
         .await,
         1
@@ -396,7 +396,7 @@ async fn forget_me_deletes_every_row_that_names_the_member() {
     env.fake.reply_to(&handle, WAIT).await;
     wait_for_count(
         &pool,
-        &format!("select count(*) from announcement where key like 'chats:{me}:%'"),
+        &format!("select count(*) from outbox where key like 'chats:{me}:%'"),
         1,
     )
     .await;

@@ -14,7 +14,8 @@ use crate::support::interactions::ButtonClick;
 use crate::support::state::PostedMessage;
 
 /// Settings that make the scheduler and retries quick enough for tests.
-pub const FAST: &str = "[scheduler]\ntick_seconds = 0.2\n[delivery]\nfirst_wait_ms = 20\nmax_wait_ms = 300\ntries_per_pass = 4\n";
+pub const FAST: &str =
+    "[scheduler]\ntick_seconds = 0.2\n[delivery]\nfirst_wait_ms = 20\nmax_wait_ms = 300\n";
 
 pub async fn start(members: usize) -> TestEnv {
     start_with(FakeConfig::default().with_generated_members(members)).await
@@ -170,11 +171,18 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
     // The summary reaches the fake a moment before its row is marked done.
     crate::helpers::wait_for_count(
         &pool,
-        "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'",
+        "select count(*) from outbox where kind in ('intro', 'summary') and state = 'done'",
         5,
     )
     .await;
-    assert_eq!(count(&pool, "select count(*) from delivery where kind in ('nudge', 'feedback') and state = 'pending'").await, 8);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from outbox where kind in ('nudge', 'feedback') and state = 'pending'"
+        )
+        .await,
+        8
+    );
 }
 
 #[tokio::test]
@@ -284,7 +292,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
 
     // Halfway through the round: move the nudges' due time to now.
     let pool = db(&env).await;
-    sqlx::query("update delivery set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
+    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
         .execute(&pool)
         .await
         .unwrap();
@@ -298,7 +306,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
     assert_eq!(mentioned(&nudge).len(), 2);
     crate::helpers::wait_for_count(
         &pool,
-        "select count(*) from delivery where kind = 'nudge' and state = 'done'",
+        "select count(*) from outbox where kind = 'nudge' and state = 'done'",
         2,
     )
     .await;
@@ -308,7 +316,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
         "a group that met is not nudged"
     );
 
-    sqlx::query("update delivery set due_at = '2000-01-01T00:00:00Z' where kind = 'feedback'")
+    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'feedback'")
         .execute(&pool)
         .await
         .unwrap();
@@ -380,7 +388,7 @@ async fn a_429_storm_and_500s_during_delivery_lose_nothing_and_double_nothing() 
     // The summary reaches the fake a moment before its row is marked done.
     crate::helpers::wait_for_count(
         &pool,
-        "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'",
+        "select count(*) from outbox where kind in ('intro', 'summary') and state = 'done'",
         5,
     )
     .await;
@@ -432,7 +440,7 @@ async fn a_bot_killed_mid_delivery_resumes_after_restart_without_doubles() {
     // The summary reaches the fake a moment before its row is marked done.
     crate::helpers::wait_for_count(
         &pool,
-        "select count(*) from delivery where kind in ('intro', 'summary') and state = 'done'",
+        "select count(*) from outbox where kind in ('intro', 'summary') and state = 'done'",
         5,
     )
     .await;
@@ -456,8 +464,17 @@ async fn a_thread_that_cannot_be_created_falls_back_to_dms_and_the_summary_says_
         "{}",
         summary.content
     );
+    // In plain words that say what to fix, and no raw Discord error text: the summary is
+    // posted in the public program channel.
     assert!(
-        summary.content.contains("could not create private threads"),
+        summary
+            .content
+            .contains("hallway lacks the **Create Private Threads** permission"),
+        "{}",
+        summary.content
+    );
+    assert!(
+        !summary.content.contains("Missing Permissions") && !summary.content.contains("50013"),
         "{}",
         summary.content
     );

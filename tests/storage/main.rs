@@ -50,14 +50,13 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
     assert_eq!(
         tables,
         [
-            "announcement",
             "avoid",
             "community",
-            "delivery",
             "feedback",
             "group_member",
             "match_group",
             "member",
+            "outbox",
             "outcome",
             "prompt",
             "round",

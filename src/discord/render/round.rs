@@ -158,7 +158,8 @@ fn suggestion(view: &crate::delivery::IntroView) -> String {
     format!("{how}{when}.")
 }
 
-/// The round's summary for the program channel. It names nobody.
+/// The round's summary for the program channel: what was delivered, not what was
+/// planned. It names nobody, and says what went wrong in words a coordinator can act on.
 pub fn summary(figures: &crate::storage::RoundFigures) -> String {
     if figures.groups == 0 {
         return format!(
@@ -167,15 +168,23 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
             figures.number
         );
     }
-    let chats = if figures.groups == 1 { "chat" } else { "chats" };
+    let chats = if figures.reached == 1 {
+        "chat"
+    } else {
+        "chats"
+    };
     let mut text = format!(
         "☕ **Round {}** is out: {} {chats} this round, {} people.",
-        figures.number, figures.groups, figures.people
+        figures.number, figures.reached, figures.people
     );
     if let Some(rate) = figures.previous_met_rate {
         text.push_str(&format!(" Last round {:.0}% met.", rate * 100.0));
     }
-    text.push_str(" Check your private thread for your match and an icebreaker.");
+    if figures.reached > figures.by_dm {
+        text.push_str(" Check your private thread for your match and an icebreaker.");
+    } else if figures.reached > 0 {
+        text.push_str(" Check your direct messages for your match and an icebreaker.");
+    }
     if figures.by_dm > 0 || figures.undelivered > 0 || !figures.notes.is_empty() {
         text.push_str("\n\n**For coordinators:**");
         if figures.by_dm > 0 {
@@ -186,8 +195,8 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
         }
         if figures.undelivered > 0 {
             text.push_str(&format!(
-                "\n• {} group(s) could not be reached at all.",
-                figures.undelivered
+                "\n• {} of {} group(s) could not be reached at all.",
+                figures.undelivered, figures.groups
             ));
         }
         for note in &figures.notes {

@@ -1,0 +1,263 @@
+//! Delivering everything hallway posts, from one outbox. Rows drain concurrently (many
+//! servers at once, a few rows per server), each failure only reschedules its own row,
+//! and a row that may have reached Discord before a crash is looked up there before it
+//! is sent again.
+
+mod outbox;
+pub mod pace;
+mod send;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub use outbox::{Concurrency, Outbox};
+
+use crate::domain::member::UserId;
+use crate::domain::profile::Role;
+use crate::domain::prompts;
+use crate::domain::suggest::{self, Suggestion};
+use crate::storage::{GroupDetail, RoundFigures, Store};
+
+/// What a message is about. The Discord adapter turns these into text and buttons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// The first message in a group's private thread, mentioning everyone.
+    Intro(IntroView),
+    /// The same introduction by DM, when the thread could not be made.
+    DmIntro(IntroView),
+    /// The round's summary in the program channel.
+    Summary(RoundFigures),
+    /// Halfway through, for groups that have not said they met.
+    Nudge {
+        round_number: u32,
+        members: Vec<UserId>,
+    },
+    /// A win, a milestone or a watercooler prompt.
+    Celebration(crate::celebrations::Occasion),
+    /// Near the end of the round: how was it?
+    Feedback {
+        guild_id: u64,
+        round_number: u32,
+        group_id: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntroView {
+    pub guild_id: u64,
+    pub round_number: u32,
+    pub group_id: i64,
+    pub members: Vec<MemberView>,
+    pub prompt: Option<String>,
+    pub suggestion: Suggestion,
+    /// When the round started: the moment time zones and windows are read at.
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub institution: Option<String>,
+    pub time_zone: Option<Tz>,
+}
+
+/// Why Discord did not take a message. The text is Discord's, for the log only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 5xx, a timeout or a dropped connection: the request may have landed, so the next
+    /// try looks first.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// 429: refused before anything happened.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// Any other 4xx, with Discord's JSON error code: retrying would not help.
+    #[error("refused with HTTP {status}, code {code}: {detail}")]
+    Refused {
+        status: u16,
+        code: u64,
+        detail: String,
+    },
+}
+
+/// Discord's JSON error codes that delivery acts on.
+pub mod codes {
+    /// 403: the bot cannot see the channel.
+    pub const MISSING_ACCESS: u64 = 50001;
+    /// 403: the user does not accept DMs from the bot.
+    pub const CANNOT_DM: u64 = 50007;
+    /// 403: the bot lacks a permission in the channel.
+    pub const MISSING_PERMISSIONS: u64 = 50013;
+    /// 400: the thread is archived (and, for a message, locked).
+    pub const THREAD_ARCHIVED: u64 = 50083;
+    /// 404: the channel is gone.
+    pub const UNKNOWN_CHANNEL: u64 = 10003;
+    /// 400: the server has Discord's maximum of active threads.
+    pub const MAX_ACTIVE_THREADS: u64 = 160006;
+}
+
+impl SendError {
+    pub fn is_refusal(&self, wanted: u64) -> bool {
+        matches!(self, SendError::Refused { code, .. } if *code == wanted)
+    }
+
+    fn status(&self) -> Option<u16> {
+        match self {
+            SendError::Refused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Sends messages to Discord. `recovering` means an earlier attempt may have reached
+/// Discord before hallway stopped: look for its result before sending again.
+pub trait Courier: Send + Sync {
+    fn open_thread(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        name: &str,
+        recovering: bool,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    fn post(
+        &self,
+        channel_id: u64,
+        message: &Message,
+        recovering: bool,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    fn open_dm(&self, user_id: u64) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    /// Archives a thread; a member's message reopens it.
+    fn archive_thread(&self, thread_id: u64) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    fn react(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        emoji: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// "Ada, Grace & Lin · round 3", within Discord's 100 characters.
+pub fn thread_name(view: &IntroView) -> String {
+    let names: Vec<&str> = view.members.iter().map(|m| m.name.as_str()).collect();
+    let joined = match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} & {last}", rest.join(", ")),
+        None => "hallway".to_string(),
+    };
+    let suffix = format!(" · round {}", view.round_number);
+    let room = 100 - suffix.chars().count();
+    let mut name: String = joined.chars().take(room).collect();
+    if joined.chars().count() > room {
+        name.pop();
+        name.push('…');
+    }
+    name + &suffix
+}
+
+pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<IntroView> {
+    let prompt = match &group.prompt_key {
+        Some(key) => prompt_text(store, group.guild_id, key).await?,
+        None => None,
+    };
+    let members: Vec<MemberView> = group
+        .members
+        .iter()
+        .map(|m| MemberView {
+            user_id: m.user_id,
+            name: m
+                .profile
+                .as_ref()
+                .map_or_else(|| "a member".to_string(), |p| p.display_name.clone()),
+            role: m.role,
+            institution: m
+                .profile
+                .as_ref()
+                .and_then(|p| p.profile.institution.clone()),
+            time_zone: m.profile.as_ref().and_then(|p| p.profile.time_zone),
+        })
+        .collect();
+    let preferences: Vec<suggest::Preference> = group
+        .members
+        .iter()
+        .filter_map(|m| m.profile.as_ref())
+        .map(|m| suggest::Preference {
+            time_zone: m.profile.time_zone,
+            time_of_day: m.profile.time_of_day,
+            modality: m.profile.modality,
+        })
+        .collect();
+    let at = group.round_due_at;
+    Ok(IntroView {
+        guild_id: group.guild_id,
+        round_number: group.round_number,
+        group_id: group.group_id,
+        members,
+        prompt,
+        suggestion: suggest::suggest(&preferences, at),
+        at,
+    })
+}
+
+/// A prompt's text by key: built-in, or one of the community's (removed ones too).
+pub async fn prompt_text(
+    store: &Store,
+    guild_id: u64,
+    key: &str,
+) -> anyhow::Result<Option<String>> {
+    if let Some(text) = prompts::built_in_text(key) {
+        return Ok(Some(text.to_string()));
+    }
+    let custom = store.custom_prompts(guild_id, true).await?;
+    Ok(custom.into_iter().find(|p| p.key == key).map(|p| p.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(names: &[&str]) -> IntroView {
+        IntroView {
+            guild_id: 1,
+            round_number: 12,
+            group_id: 1,
+            members: names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| MemberView {
+                    user_id: i as u64,
+                    name: name.to_string(),
+                    role: Role::Peer,
+                    institution: None,
+                    time_zone: None,
+                })
+                .collect(),
+            prompt: None,
+            suggestion: suggest::suggest(&[], Utc::now()),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn thread_names_list_the_members_and_fit_discord() {
+        assert_eq!(
+            thread_name(&view(&["Ada", "Grace"])),
+            "Ada & Grace · round 12"
+        );
+        assert_eq!(
+            thread_name(&view(&["Ada", "Grace", "Lin"])),
+            "Ada, Grace & Lin · round 12"
+        );
+        let long = "x".repeat(80);
+        let name = thread_name(&view(&[&long, &long]));
+        assert_eq!(name.chars().count(), 100);
+        assert!(name.ends_with("… · round 12"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Draining the outbox: many servers' rows at once, up to a limit, and a few rows per
+//! server, so a server whose requests fail or hang never holds up another. Each row's
+//! failure is handled on that row alone: rescheduled by the retry policy (a due time in
+//! the database, never a sleep here), or marked failed with its reason.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use super::send::{self, RowError, Sent};
+use super::{Courier, SendError};
+use crate::domain::member::GuildId;
+use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};
+use crate::storage::{OutboxRow, Store};
+
+/// How many rows are in flight at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Concurrency {
+    pub total: usize,
+    /// Per server, so one server's slow or failing rows cannot take every slot.
+    pub per_server: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Concurrency {
+            total: 16,
+            per_server: 4,
+        }
+    }
+}
+
+/// The outbox worker. One per process.
+pub struct Outbox<C> {
+    pub store: Store,
+    pub courier: Arc<C>,
+    pub retry: RetryPolicy,
+    pub concurrency: Concurrency,
+    /// The longest the worker sleeps before it looks at the outbox again.
+    pub idle_wait: Duration,
+    /// Wakes the worker at once, e.g. when a round was just saved.
+    pub wake: Arc<Notify>,
+}
+
+/// How long a row whose result could not even be recorded (the database failing) is
+/// left alone, so it cannot spin.
+const COOL_DOWN: Duration = Duration::from_secs(30);
+
+impl<C: Courier + 'static> Outbox<C> {
+    /// Runs forever.
+    pub async fn run(self) {
+        let mut in_flight: JoinSet<bool> = JoinSet::new();
+        let mut tasks: HashMap<tokio::task::Id, (i64, GuildId)> = HashMap::new();
+        let mut busy: HashSet<i64> = HashSet::new();
+        let mut per_server: HashMap<GuildId, usize> = HashMap::new();
+        let mut cooling: HashMap<i64, Instant> = HashMap::new();
+        loop {
+            cooling.retain(|_, until| *until > Instant::now());
+            let blocked = self
+                .start_due(
+                    &mut in_flight,
+                    &mut tasks,
+                    &mut busy,
+                    &mut per_server,
+                    &cooling,
+                )
+                .await;
+            // Rows are due but every slot they could use is taken: wait for one to free.
+            let wait = if blocked {
+                None
+            } else {
+                Some(self.until_next_due().await)
+            };
+            tokio::select! {
+                Some(finished) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                    let (task, recorded) = match finished {
+                        Ok((task, recorded)) => (task, recorded),
+                        Err(err) => {
+                            // A panic in one row's task: that row alone cools down.
+                            tracing::error!(%err, "a delivery task panicked");
+                            (err.id(), false)
+                        }
+                    };
+                    if let Some((id, guild)) = tasks.remove(&task) {
+                        busy.remove(&id);
+                        release(&mut per_server, guild);
+                        if !recorded {
+                            cooling.insert(id, Instant::now() + COOL_DOWN);
+                        }
+                    }
+                }
+                () = self.wake.notified() => {}
+                () = sleep_or_forever(wait) => {}
+            }
+        }
+    }
+
+    /// Starts every due row that has a free slot. Returns true when some due row had to
+    /// wait for a slot.
+    async fn start_due(
+        &self,
+        in_flight: &mut JoinSet<bool>,
+        tasks: &mut HashMap<tokio::task::Id, (i64, GuildId)>,
+        busy: &mut HashSet<i64>,
+        per_server: &mut HashMap<GuildId, usize>,
+        cooling: &HashMap<i64, Instant>,
+    ) -> bool {
+        if in_flight.len() >= self.concurrency.total {
+            return true;
+        }
+        let limit = (busy.len() + cooling.len() + 4 * self.concurrency.total) as u32;
+        let due = match self.store.due_outbox(Utc::now(), limit).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), "cannot read the outbox");
+                return false;
+            }
+        };
+        let mut blocked = false;
+        for row in due {
+            if busy.contains(&row.outbox_id) || cooling.contains_key(&row.outbox_id) {
+                continue;
+            }
+            let server = per_server.entry(row.guild_id).or_default();
+            if in_flight.len() >= self.concurrency.total || *server >= self.concurrency.per_server {
+                blocked = true;
+                continue;
+            }
+            *server += 1;
+            busy.insert(row.outbox_id);
+            let (store, courier, retry) =
+                (self.store.clone(), self.courier.clone(), self.retry.clone());
+            let (id, guild) = (row.outbox_id, row.guild_id);
+            let task = in_flight
+                .spawn(async move { deliver_and_record(&store, &*courier, &retry, row).await });
+            tasks.insert(task.id(), (id, guild));
+        }
+        blocked
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        match self.store.next_outbox_due().await {
+            Ok(Some(due)) => (due - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                // Never spin, never oversleep a retry.
+                .clamp(Duration::from_millis(20), self.idle_wait),
+            Ok(None) => self.idle_wait,
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "cannot read the outbox");
+                self.idle_wait
+            }
+        }
+    }
+}
+
+fn release(per_server: &mut HashMap<GuildId, usize>, guild: GuildId) {
+    if let Some(count) = per_server.get_mut(&guild) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            per_server.remove(&guild);
+        }
+    }
+}
+
+async fn sleep_or_forever(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Delivers one row and records what became of it. Returns false when even that could
+/// not be recorded.
+pub async fn deliver_and_record<C: Courier>(
+    store: &Store,
+    courier: &C,
+    retry: &RetryPolicy,
+    row: OutboxRow,
+) -> bool {
+    let outcome = send::deliver(store, courier, &row).await;
+    let now = Utc::now();
+    let recorded = match outcome {
+        Ok(Sent::Done(posted)) => store.complete_outbox(&row, posted, now).await,
+        Ok(Sent::Recorded) => Ok(()),
+        Ok(Sent::NotYet(at)) => {
+            store
+                .retry_outbox_at(row.outbox_id, "waiting", at, false)
+                .await
+        }
+        Err(RowError::Poisoned(why)) => {
+            tracing::error!(outbox = row.outbox_id, kind = %row.kind, %why, "a post can never go out; marking it failed");
+            store.fail_outbox(row.outbox_id, &why, now).await
+        }
+        Err(RowError::Send(err @ SendError::Refused { .. })) => {
+            tracing::warn!(outbox = row.outbox_id, kind = %row.kind, %err, "Discord refused a post; marking it failed");
+            store
+                .fail_outbox(row.outbox_id, &err.to_string(), now)
+                .await
+        }
+        Err(RowError::Send(err)) => {
+            let rate_limited = matches!(err, SendError::RateLimited(_));
+            retry_later(store, retry, &row, &err.to_string(), rate_limited).await
+        }
+        Err(RowError::Internal(err)) => {
+            let reason = format!("{err:#}");
+            tracing::error!(outbox = row.outbox_id, kind = %row.kind, error = %reason, "delivering a post failed inside hallway");
+            retry_later(store, retry, &row, &reason, false).await
+        }
+    };
+    match recorded {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(
+                outbox = row.outbox_id,
+                error = format!("{err:#}"),
+                "cannot record a delivery's result"
+            );
+            false
+        }
+    }
+}
+
+async fn retry_later(
+    store: &Store,
+    retry: &RetryPolicy,
+    row: &OutboxRow,
+    reason: &str,
+    rate_limited: bool,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    match retry.after_failure(row.failures + 1, rate_limited) {
+        RetryDecision::RetryAfter(wait) => {
+            tracing::info!(outbox = row.outbox_id, kind = %row.kind, %reason, ?wait, "will retry");
+            let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+            store
+                .retry_outbox_at(row.outbox_id, reason, at, true)
+                .await?;
+            if rate_limited {
+                // The 429 was refused before anything happened: no look-up needed next time.
+                store.undo_outbox_attempt(row.outbox_id).await?;
+            }
+            Ok(())
+        }
+        RetryDecision::GiveUp => {
+            tracing::error!(outbox = row.outbox_id, kind = %row.kind, %reason, failures = row.failures + 1, "giving up on a post");
+            if matches!(row.kind, OutboxKind::Intro | OutboxKind::DmIntro) {
+                let note = DeliveryProblem::DiscordUnavailable.describe();
+                store.fail_group_delivery(row, &note, reason, now).await
+            } else {
+                store.fail_outbox(row.outbox_id, reason, now).await
+            }
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Delivering one outbox row, by kind. Nothing here retries or sleeps: a failure goes
+//! back to the outbox ([`super::outbox`]), which reschedules or fails that row alone.
+
+use chrono::{DateTime, Utc};
+
+use super::{codes, intro_view, thread_name, Courier, Message, SendError};
+use crate::celebrations::{Occasion, WIN_REACTION};
+use crate::domain::member::UserId;
+use crate::domain::outbox::{DeliveryProblem, OutboxKind};
+use crate::storage::{GroupDetail, OutboxRow, OutcomeStatus, Store};
+
+/// What became of a row that did not fail.
+pub(super) enum Sent {
+    /// Posted (where, when there is one place), or nothing was left to post.
+    Done(Option<(u64, u64)>),
+    /// This function already recorded the row's end (a DM fallback, a group noted as
+    /// undelivered).
+    Recorded,
+    /// Not ready yet: try again at this time without counting a failure.
+    NotYet(DateTime<Utc>),
+}
+
+/// Why a row did not go out.
+pub(super) enum RowError {
+    /// Discord failed or refused.
+    Send(SendError),
+    /// The row can never succeed (its group is gone, its detail unreadable).
+    Poisoned(String),
+    /// hallway's own failure, a database error for instance: retried like a 5xx.
+    Internal(anyhow::Error),
+}
+
+impl From<SendError> for RowError {
+    fn from(err: SendError) -> Self {
+        RowError::Send(err)
+    }
+}
+
+impl From<anyhow::Error> for RowError {
+    fn from(err: anyhow::Error) -> Self {
+        RowError::Internal(err)
+    }
+}
+
+/// How long a summary waits before it looks again whether its intros are all out.
+const SUMMARY_RECHECK: chrono::Duration = chrono::Duration::seconds(2);
+
+/// Old threads archived per batch when Discord says the server is at its thread cap.
+const ARCHIVE_BATCH: u32 = 25;
+
+pub(super) async fn deliver<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+) -> Result<Sent, RowError> {
+    match row.kind {
+        OutboxKind::Intro => intro(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::DmIntro => dm_intro(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::Summary => summary(store, courier, row).await,
+        OutboxKind::Nudge => nudge(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::Feedback => feedback(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::Celebration => celebration(store, courier, row).await,
+        OutboxKind::ArchiveThread => archive(store, courier, &group_of(store, row).await?).await,
+    }
+}
+
+async fn group_of(store: &Store, row: &OutboxRow) -> Result<GroupDetail, RowError> {
+    let Some(group_id) = row.group_id else {
+        return Err(RowError::Poisoned(format!(
+            "a {} row without a group",
+            row.kind
+        )));
+    };
+    store
+        .group(row.guild_id, group_id)
+        .await?
+        .ok_or_else(|| RowError::Poisoned(format!("group {group_id} no longer exists")))
+}
+
+/// Creates the group's thread (unless an earlier try did), then posts the intro. If the
+/// thread cannot be made, the group is told by DM, and the reason, in plain words, is
+/// kept for the coordinators' summary.
+async fn intro<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let now = Utc::now();
+    let members: Vec<UserId> = group.members.iter().map(|m| m.user_id).collect();
+    let community = store.community(row.guild_id).await?;
+    let Some(channel) = community.program_channel_id else {
+        let note = DeliveryProblem::NoProgramChannel.describe();
+        store
+            .fall_back_to_dms(row, &members, &note, false, now)
+            .await?;
+        return Ok(Sent::Recorded);
+    };
+    let view = intro_view(store, group).await?;
+    let thread = match group.thread_id {
+        Some(thread) => thread,
+        None => {
+            // Another group of this round was refused a thread: the channel would refuse
+            // this one too, and each refusal counts towards Discord's invalid-request ban.
+            if let Some(note) = store.round_thread_refusal(group.round_id).await? {
+                store
+                    .fall_back_to_dms(row, &members, &note, true, now)
+                    .await?;
+                return Ok(Sent::Recorded);
+            }
+            match open_thread(store, courier, row, group, channel, &thread_name(&view)).await? {
+                Ok(thread) => {
+                    store.save_group_thread(group.group_id, thread).await?;
+                    thread
+                }
+                Err((problem, refused)) => {
+                    store
+                        .fall_back_to_dms(row, &members, &problem.describe(), refused, now)
+                        .await?;
+                    return Ok(Sent::Recorded);
+                }
+            }
+        }
+    };
+    if group.intro_message_id.is_none() {
+        store.begin_outbox_attempt(row.outbox_id).await?;
+        // After a try that may have reached Discord, the thread's history tells whether
+        // the intro went out.
+        match courier
+            .post(thread, &Message::Intro(view), row.recovering())
+            .await
+        {
+            Ok(message_id) => store.save_group_intro(group.group_id, message_id).await?,
+            Err(err @ SendError::Refused { .. }) => {
+                tracing::warn!(group = group.group_id, %err, "the thread refused the intro; telling the group by DM");
+                let problem = match err.status() {
+                    Some(403) => DeliveryProblem::MissingPermission {
+                        permission: "Send Messages in Threads",
+                        channel_id: channel,
+                    },
+                    _ => DeliveryProblem::Refused,
+                };
+                store
+                    .fall_back_to_dms(row, &members, &problem.describe(), false, now)
+                    .await?;
+                return Ok(Sent::Recorded);
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(Sent::Done(None))
+}
+
+/// Opens the group's private thread. At Discord's cap on active threads it archives
+/// hallway's own older threads, oldest first, and tries again. A refusal that retrying
+/// cannot fix comes back as the problem, and whether the channel refused threads (so the
+/// round's other groups need not ask again).
+async fn open_thread<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+    channel: u64,
+    name: &str,
+) -> Result<Result<u64, (DeliveryProblem, bool)>, RowError> {
+    let mut recovering = row.recovering();
+    loop {
+        store.begin_outbox_attempt(row.outbox_id).await?;
+        let err = match courier
+            .open_thread(row.guild_id, channel, name, recovering)
+            .await
+        {
+            Ok(thread) => return Ok(Ok(thread)),
+            Err(err) => err,
+        };
+        if err.is_refusal(codes::MAX_ACTIVE_THREADS) {
+            let archived = archive_oldest(store, courier, row.guild_id, group.round_id).await?;
+            tracing::info!(
+                guild = row.guild_id,
+                archived,
+                "at Discord's active-thread cap; archived old threads"
+            );
+            if archived == 0 {
+                return Ok(Err((DeliveryProblem::ThreadCap, false)));
+            }
+            // The refused try made nothing: no need to look for it.
+            recovering = false;
+            continue;
+        }
+        let SendError::Refused { status, code, .. } = &err else {
+            return Err(err.into());
+        };
+        tracing::warn!(guild = row.guild_id, channel, %err, "cannot create a private thread; telling the group by DM");
+        let problem = match (status, *code) {
+            (403, codes::MISSING_ACCESS) => DeliveryProblem::MissingPermission {
+                permission: "View Channel",
+                channel_id: channel,
+            },
+            (403, _) => DeliveryProblem::MissingPermission {
+                permission: "Create Private Threads",
+                channel_id: channel,
+            },
+            (404, _) => DeliveryProblem::ChannelGone {
+                channel_id: channel,
+            },
+            _ => DeliveryProblem::Refused,
+        };
+        return Ok(Err((problem, true)));
+    }
+}
+
+/// Archives a batch of hallway's own threads from earlier rounds. Returns how many.
+async fn archive_oldest<C: Courier>(
+    store: &Store,
+    courier: &C,
+    guild_id: u64,
+    round_id: i64,
+) -> Result<usize, RowError> {
+    let open = store
+        .open_threads_before(guild_id, round_id, ARCHIVE_BATCH)
+        .await?;
+    for (group_id, thread_id) in &open {
+        match courier.archive_thread(*thread_id).await {
+            // Gone or already archived: either way it no longer counts.
+            Ok(()) | Err(SendError::Refused { .. }) => {
+                store.mark_thread_archived(*group_id, Utc::now()).await?;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(open.len())
+}
+
+async fn dm_intro<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(user) = row.user_id else {
+        return Err(RowError::Poisoned("a DM without a recipient".into()));
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let sent = match courier.open_dm(user).await {
+        Ok(dm) => {
+            let view = intro_view(store, group).await?;
+            courier
+                .post(dm, &Message::DmIntro(view), row.recovering())
+                .await
+                .map(|message| (dm, message))
+        }
+        Err(err) => Err(err),
+    };
+    match sent {
+        Ok(posted) => Ok(Sent::Done(Some(posted))),
+        Err(err @ SendError::Refused { .. }) => {
+            let problem = if err.is_refusal(codes::CANNOT_DM) {
+                DeliveryProblem::DmsClosed
+            } else {
+                DeliveryProblem::Refused
+            };
+            tracing::warn!(user, %err, "a DM intro was refused");
+            store
+                .fail_group_delivery(row, &problem.describe(), &err.to_string(), Utc::now())
+                .await?;
+            Ok(Sent::Recorded)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The round's summary, once every intro is out or has failed for good: it reports
+/// what was delivered.
+async fn summary<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+) -> Result<Sent, RowError> {
+    let Some(round_id) = row.round_id else {
+        return Err(RowError::Poisoned("a summary without a round".into()));
+    };
+    if store.pending_intros(round_id).await? > 0 {
+        return Ok(Sent::NotYet(Utc::now() + SUMMARY_RECHECK));
+    }
+    let community = store.community(row.guild_id).await?;
+    let Some(channel) = community.program_channel_id else {
+        return Ok(Sent::Done(None));
+    };
+    let figures = store.round_figures(row.guild_id, round_id).await?;
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let message = courier
+        .post(channel, &Message::Summary(figures), row.recovering())
+        .await?;
+    Ok(Sent::Done(Some((channel, message))))
+}
+
+/// Halfway through, for groups with a thread that have not said they met.
+async fn nudge<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let outcomes = store.group_outcomes(row.guild_id, group.group_id).await?;
+    let met = outcomes
+        .iter()
+        .any(|(_, status)| *status == OutcomeStatus::Met);
+    // Only groups with a thread get follow-ups there; DM groups are not chased.
+    let Some(thread) = group.thread_id.filter(|_| !met) else {
+        return Ok(Sent::Done(None));
+    };
+    let members: Vec<UserId> = group
+        .members
+        .iter()
+        .map(|m| m.user_id)
+        .filter(|user| {
+            !outcomes
+                .iter()
+                .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
+        })
+        .collect();
+    if members.len() < 2 {
+        return Ok(Sent::Done(None));
+    }
+    let message = Message::Nudge {
+        round_number: group.round_number,
+        members,
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let id = courier.post(thread, &message, row.recovering()).await?;
+    Ok(Sent::Done(Some((thread, id))))
+}
+
+/// Near the end of the round: how was it?
+async fn feedback<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(thread) = group.thread_id else {
+        return Ok(Sent::Done(None));
+    };
+    let message = Message::Feedback {
+        guild_id: group.guild_id,
+        round_number: group.round_number,
+        group_id: group.group_id,
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let id = courier.post(thread, &message, row.recovering()).await?;
+    Ok(Sent::Done(Some((thread, id))))
+}
+
+/// A win, a milestone or a watercooler prompt, in its channel.
+async fn celebration<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+) -> Result<Sent, RowError> {
+    let occasion: Occasion = serde_json::from_str(row.detail.as_deref().unwrap_or(""))
+        .map_err(|err| RowError::Poisoned(format!("unreadable celebration: {err}")))?;
+    let community = store.community(row.guild_id).await?;
+    let channel = match &occasion {
+        Occasion::Watercooler { .. } => community.watercooler.map(|w| w.channel_id),
+        _ => community.celebrations_channel(),
+    };
+    let Some(channel) = channel else {
+        return Err(RowError::Poisoned("no channel is set for it".into()));
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let message = Message::Celebration(occasion.clone());
+    let message_id = courier.post(channel, &message, row.recovering()).await?;
+    if matches!(occasion, Occasion::Win(_)) {
+        // Best effort: the win is posted either way.
+        if let Err(err) = courier.react(channel, message_id, WIN_REACTION).await {
+            tracing::warn!(%err, "could not add the reaction under a win");
+        }
+    }
+    Ok(Sent::Done(Some((channel, message_id))))
+}
+
+/// Archives a finished round's thread. Gone, or archived already: nothing to do.
+async fn archive<C: Courier>(
+    store: &Store,
+    courier: &C,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(thread) = group.thread_id else {
+        return Ok(Sent::Done(None));
+    };
+    if !store.thread_archived(group.group_id).await? {
+        match courier.archive_thread(thread).await {
+            Ok(()) | Err(SendError::Refused { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+        store
+            .mark_thread_archived(group.group_id, Utc::now())
+            .await?;
+    }
+    Ok(Sent::Done(None))
+}

@@ -1,0 +1,225 @@
+//! The outbox's rules, free of I/O: what kinds of post there are, in which order they go,
+//! how long a failed one waits before its next try, and how a delivery problem is worded
+//! for coordinators.
+
+use std::time::Duration;
+
+use super::words::word_enum;
+
+/// Everything hallway posts is one of these, in one outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutboxKind {
+    /// The first message in a group's private thread.
+    Intro,
+    /// The intro sent to one member by DM, when the group's thread could not be made.
+    DmIntro,
+    /// The round's summary in the program channel.
+    Summary,
+    Nudge,
+    Feedback,
+    /// A win, a milestone or a watercooler prompt.
+    Celebration,
+    /// Archive a finished round's thread, to stay under Discord's active-thread cap.
+    ArchiveThread,
+}
+
+word_enum!(OutboxKind, "outbox kind", {
+    Intro => "intro",
+    DmIntro => "dm-intro",
+    Summary => "summary",
+    Nudge => "nudge",
+    Feedback => "feedback",
+    Celebration => "celebration",
+    ArchiveThread => "archive-thread",
+});
+
+impl OutboxKind {
+    /// Among rows due at the same moment, lower goes first: old threads are archived
+    /// before new ones are opened, and a summary comes after the intros it reports on.
+    pub fn priority(self) -> u8 {
+        match self {
+            OutboxKind::ArchiveThread => 0,
+            OutboxKind::Intro | OutboxKind::DmIntro => 1,
+            OutboxKind::Summary => 3,
+            _ => 2,
+        }
+    }
+}
+
+/// How a failing row is retried: each retry is a later due time in the outbox, never a
+/// sleep, so one failing row holds up nothing else.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles with each failure after that.
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+    /// Failures (429s included) before a row is given up and marked failed.
+    pub max_failures: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_wait: Duration::from_secs(1),
+            max_wait: Duration::from_secs(15 * 60),
+            // About a day and a half of trying at the longest wait before a message is
+            // given up: long enough to ride out any Discord outage on record.
+            max_failures: 160,
+        }
+    }
+}
+
+/// What to do with a row after a failure that may heal (5xx, timeout, 429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+impl RetryPolicy {
+    /// `failures` counts this one: 1 after the first failure.
+    pub fn after_failure(&self, failures: u32, rate_limited: bool) -> RetryDecision {
+        if failures >= self.max_failures {
+            return RetryDecision::GiveUp;
+        }
+        if rate_limited {
+            // Rate limits reset within seconds: a short fixed step, not a long backoff.
+            return RetryDecision::RetryAfter(self.first_wait.min(self.max_wait));
+        }
+        let exponent = failures.saturating_sub(1).min(20);
+        let wait = self
+            .first_wait
+            .saturating_mul(1 << exponent)
+            .min(self.max_wait);
+        RetryDecision::RetryAfter(wait)
+    }
+}
+
+/// Why a group was told by DM, or not at all, in words a coordinator can act on. Discord's
+/// own error text goes to the log, never here: the summary is posted in a public channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryProblem {
+    NoProgramChannel,
+    /// hallway lacks a permission in the channel; the name is Discord's.
+    MissingPermission {
+        permission: &'static str,
+        channel_id: u64,
+    },
+    /// The program channel no longer exists.
+    ChannelGone {
+        channel_id: u64,
+    },
+    /// The server has Discord's maximum of active threads, and none of them are hallway's
+    /// to archive.
+    ThreadCap,
+    /// Some members do not accept direct messages from this server.
+    DmsClosed,
+    /// Discord kept failing for longer than the retry policy allows.
+    DiscordUnavailable,
+    /// Anything else Discord refused.
+    Refused,
+}
+
+impl DeliveryProblem {
+    pub fn describe(&self) -> String {
+        match self {
+            DeliveryProblem::NoProgramChannel => {
+                "no program channel is set: a coordinator can set one with `/hallway-admin setup`."
+                    .into()
+            }
+            DeliveryProblem::MissingPermission {
+                permission,
+                channel_id,
+            } => format!(
+                "hallway lacks the **{permission}** permission in <#{channel_id}>: give it to hallway's role in the channel settings."
+            ),
+            DeliveryProblem::ChannelGone { channel_id } => format!(
+                "the program channel <#{channel_id}> no longer exists: set a new one with `/hallway-admin setup`."
+            ),
+            DeliveryProblem::ThreadCap => {
+                "this server has reached Discord's limit of 1,000 active threads, none of them hallway's to archive: archive some threads, and hallway uses threads again."
+                    .into()
+            }
+            DeliveryProblem::DmsClosed => {
+                "some members do not accept direct messages from server members (Privacy Settings in the server menu)."
+                    .into()
+            }
+            DeliveryProblem::DiscordUnavailable => {
+                "Discord kept failing for hours, so hallway gave up on some messages.".into()
+            }
+            DeliveryProblem::Refused => {
+                "Discord refused some messages; the bot's log has the details.".into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_up_to_the_cap_then_give_up() {
+        let policy = RetryPolicy {
+            first_wait: Duration::from_millis(100),
+            max_wait: Duration::from_millis(500),
+            max_failures: 6,
+        };
+        let waits: Vec<RetryDecision> = (1..=6).map(|n| policy.after_failure(n, false)).collect();
+        let ms = |n| RetryDecision::RetryAfter(Duration::from_millis(n));
+        assert_eq!(
+            waits,
+            [
+                ms(100),
+                ms(200),
+                ms(400),
+                ms(500),
+                ms(500),
+                RetryDecision::GiveUp
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_waits_one_short_step_every_time() {
+        let policy = RetryPolicy::default();
+        for failures in [1, 5, 50] {
+            assert_eq!(
+                policy.after_failure(failures, true),
+                RetryDecision::RetryAfter(Duration::from_secs(1))
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_policy_tries_for_more_than_a_day() {
+        let policy = RetryPolicy::default();
+        let mut total = Duration::ZERO;
+        for failures in 1.. {
+            match policy.after_failure(failures, false) {
+                RetryDecision::RetryAfter(wait) => total += wait,
+                RetryDecision::GiveUp => break,
+            }
+        }
+        assert!(total > Duration::from_secs(24 * 3600), "{total:?}");
+    }
+
+    #[test]
+    fn problems_name_no_raw_discord_text() {
+        let text = DeliveryProblem::MissingPermission {
+            permission: "Create Private Threads",
+            channel_id: 7,
+        }
+        .describe();
+        assert!(text.contains("Create Private Threads") && text.contains("<#7>"));
+        assert!(!text.contains("50013"));
+    }
+
+    #[test]
+    fn archives_go_before_intros_and_summaries_last() {
+        let mut kinds = OutboxKind::ALL.to_vec();
+        kinds.sort_by_key(|k| k.priority());
+        assert_eq!(kinds.first(), Some(&OutboxKind::ArchiveThread));
+        assert_eq!(kinds.last(), Some(&OutboxKind::Summary));
+    }
+}

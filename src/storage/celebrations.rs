@@ -1,0 +1,80 @@
+//! Posts outside rounds (wins, milestones, watercooler prompts): each occasion is queued
+//! in the outbox once, under its key.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{db_id, discord_id, Store};
+use crate::domain::member::{GuildId, UserId};
+
+impl Store {
+    /// Queues an occasion. Returns false when it was queued before (posted or not).
+    pub async fn queue_celebration(
+        &self,
+        guild_id: GuildId,
+        key: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.write().await?;
+        super::communities::ensure_community(&mut tx, guild_id, now).await?;
+        let done = super::outbox::queue_celebration(&mut tx, guild_id, key, detail, now).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn celebration_queued(&self, guild_id: GuildId, key: &str) -> anyhow::Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("select 1 from outbox where guild_id = ? and key = ?")
+                .bind(db_id(guild_id))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Each current member who allows shout-outs, with their completed chats: groups in
+    /// which they clicked "We met".
+    pub async fn completed_chats(&self, guild_id: GuildId) -> anyhow::Result<Vec<(UserId, u32)>> {
+        let rows = sqlx::query(
+            "select m.user_id, count(o.group_id) as chats
+             from member m join outcome o on o.guild_id = m.guild_id and o.user_id = m.user_id and o.status = 'met'
+             where m.guild_id = ? and m.left_at is null and m.shoutouts = 1
+             group by m.user_id order by m.user_id",
+        )
+        .bind(db_id(guild_id))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot count completed chats")?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    discord_id(row.try_get("user_id")?),
+                    u32::try_from(row.try_get::<i64, _>("chats")?).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Prompt keys the watercooler has already posted in this community.
+    pub async fn watercooler_prompts_used(
+        &self,
+        guild_id: GuildId,
+    ) -> anyhow::Result<BTreeSet<String>> {
+        let details: Vec<String> = sqlx::query_scalar(
+            "select detail from outbox where guild_id = ? and kind = 'celebration' and key like 'watercooler:%'",
+        )
+        .bind(db_id(guild_id))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read past watercooler prompts")?;
+        Ok(details
+            .iter()
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .filter_map(|v| v["prompt_key"].as_str().map(str::to_string))
+            .collect())
+    }
+}

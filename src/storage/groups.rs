@@ -1,0 +1,349 @@
+//! Groups as delivery and buttons see them: threads, intros, members' answers about
+//! their chats, and the figures a round's summary reports.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+
+use super::{db_id, discord_id, parse_column, Store};
+use crate::domain::member::{GuildId, Member, UserId};
+use crate::domain::profile::Role;
+
+/// A group as delivery and buttons see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDetail {
+    pub group_id: i64,
+    pub guild_id: GuildId,
+    pub round_id: i64,
+    pub round_number: u32,
+    pub round_due_at: DateTime<Utc>,
+    pub members: Vec<GroupMember>,
+    pub prompt_key: Option<String>,
+    pub thread_id: Option<u64>,
+    pub intro_message_id: Option<u64>,
+    pub delivered_via: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    pub user_id: UserId,
+    pub role: Role,
+    /// `None` when the member has since asked to be forgotten.
+    pub profile: Option<Member>,
+}
+
+/// What a member said about their chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeStatus {
+    Met,
+    NotYet,
+    Skipped,
+}
+
+impl OutcomeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Met => "met",
+            OutcomeStatus::NotYet => "not-yet",
+            OutcomeStatus::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "met" => OutcomeStatus::Met,
+            "not-yet" => OutcomeStatus::NotYet,
+            "skipped" => OutcomeStatus::Skipped,
+            other => anyhow::bail!("bad outcome.status {other}"),
+        })
+    }
+}
+
+/// Figures for the summary a round posts when its intros are out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundFigures {
+    pub number: u32,
+    /// Groups the round matched.
+    pub groups: u32,
+    /// Groups whose intro reached them: in their thread, or by DM to at least one member.
+    pub reached: u32,
+    /// People who got an intro.
+    pub people: u32,
+    /// Of the groups reached, those told by DM instead of a thread.
+    pub by_dm: u32,
+    /// Groups nobody could be told about.
+    pub undelivered: u32,
+    /// Why some groups were told by DM or not at all, in plain words.
+    pub notes: Vec<String>,
+    /// Share of the previous round's groups where someone clicked "We met".
+    pub previous_met_rate: Option<f64>,
+}
+
+impl Store {
+    pub async fn group(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+    ) -> anyhow::Result<Option<GroupDetail>> {
+        let guild = db_id(guild_id);
+        let row = sqlx::query(
+            "select g.*, r.number, r.due_at from match_group g join round r on r.round_id = g.round_id
+             where g.guild_id = ? and g.group_id = ?",
+        )
+        .bind(guild)
+        .bind(group_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the group")?;
+        let Some(row) = row else { return Ok(None) };
+        let member_rows = sqlx::query(
+            "select user_id, role from group_member where guild_id = ? and group_id = ? order by rowid",
+        )
+        .bind(guild)
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the group's members")?;
+        let mut members = Vec::with_capacity(member_rows.len());
+        for member in &member_rows {
+            let user_id = discord_id(member.try_get("user_id")?);
+            members.push(GroupMember {
+                user_id,
+                role: parse_column(member.try_get("role")?, "group_member.role")?,
+                profile: self.member(guild_id, user_id).await?,
+            });
+        }
+        Ok(Some(GroupDetail {
+            group_id,
+            guild_id,
+            round_id: row.try_get("round_id")?,
+            round_number: u32::try_from(row.try_get::<i64, _>("number")?)
+                .context("bad round.number")?,
+            round_due_at: row.try_get("due_at")?,
+            members,
+            prompt_key: row.try_get("prompt_key")?,
+            thread_id: row.try_get::<Option<i64>, _>("thread_id")?.map(discord_id),
+            intro_message_id: row
+                .try_get::<Option<i64>, _>("intro_message_id")?
+                .map(discord_id),
+            delivered_via: row.try_get("delivered_via")?,
+        }))
+    }
+
+    /// Records the private thread made for a group, as soon as Discord returns it.
+    pub async fn save_group_thread(&self, group_id: i64, thread_id: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?",
+        )
+        .bind(db_id(thread_id))
+        .bind(group_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the group's thread")?;
+        Ok(())
+    }
+
+    pub async fn save_group_intro(&self, group_id: i64, message_id: u64) -> anyhow::Result<()> {
+        sqlx::query("update match_group set intro_message_id = ? where group_id = ?")
+            .bind(db_id(message_id))
+            .bind(group_id)
+            .execute(&self.pool)
+            .await
+            .context("cannot save the group's intro message")?;
+        Ok(())
+    }
+
+    /// Records a member's outcome for their group. Returns the previous status, if any.
+    pub async fn record_outcome(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+        user_id: UserId,
+        status: OutcomeStatus,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<OutcomeStatus>> {
+        let mut tx = self.write().await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
+        )
+        .bind(group_id)
+        .bind(db_id(user_id))
+        .bind(db_id(guild_id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
+             on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
+        )
+        .bind(group_id)
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot record the outcome")?;
+        tx.commit().await?;
+        previous.as_deref().map(OutcomeStatus::parse).transpose()
+    }
+
+    /// Each member's outcome in a group, in the order they answered.
+    pub async fn group_outcomes(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+    ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
+        let rows = sqlx::query(
+            "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
+        )
+        .bind(db_id(guild_id))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the group's outcomes")?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    discord_id(row.try_get("user_id")?),
+                    OutcomeStatus::parse(row.try_get("status")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a member's "how was it?" answer; the last answer counts.
+    pub async fn record_feedback(
+        &self,
+        guild_id: GuildId,
+        group_id: i64,
+        user_id: UserId,
+        rating: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values (?, ?, ?, ?, ?)
+             on conflict (group_id, user_id) do update set rating = excluded.rating, recorded_at = excluded.recorded_at",
+        )
+        .bind(group_id)
+        .bind(db_id(guild_id))
+        .bind(db_id(user_id))
+        .bind(rating)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("cannot record the feedback")?;
+        Ok(())
+    }
+
+    /// The figures a round's summary reports.
+    pub async fn round_figures(
+        &self,
+        guild_id: GuildId,
+        round_id: i64,
+    ) -> anyhow::Result<RoundFigures> {
+        let guild = db_id(guild_id);
+        let round = self
+            .round(guild_id, round_id)
+            .await?
+            .context("round not found")?;
+        // What was delivered, not what was planned.
+        let row = sqlx::query(
+            "select count(*) as groups,
+                    coalesce(sum(in_thread), 0) as in_threads,
+                    coalesce(sum(dms_done > 0), 0) as by_dm,
+                    coalesce(sum(case when in_thread then size else dms_done end), 0) as people
+             from (select g.size,
+                          g.delivered_via = 'thread' and g.intro_message_id is not null as in_thread,
+                          (select count(*) from outbox o where o.group_id = g.group_id
+                             and o.kind = 'dm-intro' and o.state = 'done') as dms_done
+                   from match_group g where g.guild_id = ? and g.round_id = ?)",
+        )
+        .bind(guild)
+        .bind(round_id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot count the round's groups")?;
+        let notes: Vec<String> = sqlx::query_scalar(
+            "select distinct delivery_note from match_group
+             where guild_id = ? and round_id = ? and delivery_note is not null order by 1",
+        )
+        .bind(guild)
+        .bind(round_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let previous_met_rate: Option<f64> = sqlx::query_scalar(
+            "select avg(exists (select 1 from outcome o where o.group_id = g.group_id and o.status = 'met'))
+             from match_group g join round r on r.round_id = g.round_id
+             where r.guild_id = ? and r.number = ?",
+        )
+        .bind(guild)
+        .bind(i64::from(round.number) - 1)
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |name: &str| -> anyhow::Result<u32> {
+            Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+        };
+        let (groups, in_threads, by_dm) = (count("groups")?, count("in_threads")?, count("by_dm")?);
+        Ok(RoundFigures {
+            number: round.number,
+            groups,
+            reached: in_threads + by_dm,
+            people: count("people")?,
+            by_dm,
+            undelivered: groups.saturating_sub(in_threads + by_dm),
+            // Delivery problems only: the matching engine's notes stay with the coordinators.
+            notes,
+            previous_met_rate,
+        })
+    }
+
+    /// Records that hallway archived a group's thread.
+    pub async fn mark_thread_archived(
+        &self,
+        group_id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("update match_group set thread_archived_at = ? where group_id = ?")
+            .bind(now)
+            .bind(group_id)
+            .execute(&self.pool)
+            .await
+            .context("cannot record an archived thread")?;
+        Ok(())
+    }
+
+    /// hallway's own threads in the server that it has not archived, outside `round_id`,
+    /// oldest first: what it can archive to make room for a new round's threads.
+    pub async fn open_threads_before(
+        &self,
+        guild_id: GuildId,
+        round_id: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(i64, u64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "select group_id, thread_id from match_group
+             where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null
+             order by group_id limit ?",
+        )
+        .bind(db_id(guild_id))
+        .bind(round_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot list hallway's open threads")?;
+        Ok(rows
+            .into_iter()
+            .map(|(group, thread)| (group, discord_id(thread)))
+            .collect())
+    }
+
+    pub async fn thread_archived(&self, group_id: i64) -> anyhow::Result<bool> {
+        let archived: Option<Option<String>> =
+            sqlx::query_scalar("select thread_archived_at from match_group where group_id = ?")
+                .bind(group_id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("cannot read the group's thread")?;
+        Ok(archived.flatten().is_some())
+    }
+}
