@@ -1330,6 +1330,92 @@ async fn waits_return_as_soon_as_the_condition_holds() {
     assert!(nothing.is_none());
 }
 
+// ---- (d) Discord's global rate limit ------------------------------------------
+
+#[tokio::test]
+async fn the_global_rate_limit_refuses_calls_past_n_a_second_but_not_interaction_endpoints() {
+    assert_eq!(
+        FakeConfig::default().global_rate_limit,
+        None,
+        "off by default"
+    );
+    let fake = FakeDiscord::start(FakeConfig::default().global_rate_limit(5)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+
+    // Twelve calls at once: five go through, seven get the global 429.
+    let answers = futures_util::future::join_all(
+        (0..12).map(|_| raw_get(&fake, "/users/@me", DEFAULT_TOKEN)),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        7,
+        "{statuses:?}"
+    );
+    let limited = answers.iter().find(|a| a.status == 429).expect("a 429");
+    let retry_after = limited.body["retry_after"]
+        .as_f64()
+        .expect("retry_after is a number");
+    assert!(retry_after > 0.0 && retry_after <= 1.0, "{retry_after}");
+    assert_eq!(
+        limited.body,
+        json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": true, "code": 0})
+    );
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(limited.header("x-ratelimit-global"), Some("true"));
+    assert_eq!(limited.header("x-ratelimit-scope"), Some("global"));
+
+    // A refused call does not act.
+    let err = ChannelId::new(ids::GENERAL)
+        .say(&http, "over the limit")
+        .await
+        .expect_err("globally rate limited");
+    assert_eq!(http_failure(&err), (429, 0));
+    assert!(fake.messages_in(ids::GENERAL).is_empty());
+
+    // Interaction callbacks and interaction webhooks are not bound to the global limit.
+    let (h, payload) = fake.prepare_slash(&SlashInvocation::new("hallway").sub("profile"));
+    let Interaction::Command(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a command")
+    };
+    ci.defer_ephemeral(&http)
+        .await
+        .expect("callback despite the limit");
+    ci.create_followup(
+        &http,
+        CreateInteractionResponseFollowup::new().content("still here"),
+    )
+    .await
+    .expect("follow-up despite the limit");
+    assert_eq!(fake.reply_to(&h, WAIT).await.content, "still here");
+
+    assert_eq!(fake.global_rate_limited_count(), 8);
+    let refused = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.global_rate_limited);
+    assert!(refused
+        .into_iter()
+        .all(|r| r.status == 429 && r.injected.is_none()));
+    assert_eq!(
+        fake.max_requests_in_any_second(),
+        13,
+        "12 GETs and the POST, refused ones included; not the interaction calls"
+    );
+
+    // Once `retry_after` has passed, calls go through again.
+    tokio::time::sleep(Duration::from_secs_f64(retry_after)).await;
+    let again = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+}
+
 // ---- the bot harness ---------------------------------------------------------
 
 #[tokio::test]

@@ -87,6 +87,10 @@ pub struct FakeConfig {
     /// Close every IDENTIFY with 4004 even though REST accepts the token, as when a
     /// token is reset between the bot's first request and its gateway login.
     pub reject_identify: bool,
+    /// Discord's global rate limit (Rate Limits topic, "Global Rate Limit"): every bot may
+    /// make at most this many REST requests per second across all routes; interaction
+    /// endpoints are not bound to it. `None` (the default) turns it off.
+    pub global_rate_limit: Option<u32>,
 }
 
 impl Default for FakeConfig {
@@ -100,6 +104,7 @@ impl Default for FakeConfig {
             guilds: vec![FakeGuild::default_guild()],
             heartbeat_interval_ms: 1_000,
             reject_identify: false,
+            global_rate_limit: None,
         }
     }
 }
@@ -120,6 +125,14 @@ impl FakeConfig {
 
     pub fn reject_identify(mut self) -> Self {
         self.reject_identify = true;
+        self
+    }
+
+    /// Answers a REST request 429 (global) when `per_second` counted requests were already
+    /// accepted in the last second (a sliding window). Interaction callbacks and
+    /// interaction webhooks are not counted, as on Discord. Off by default.
+    pub fn global_rate_limit(mut self, per_second: u32) -> Self {
+        self.global_rate_limit = Some(per_second);
         self
     }
 

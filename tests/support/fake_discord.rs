@@ -18,8 +18,8 @@ use super::gateway::{self, CLOSE_UNKNOWN_ERROR};
 use super::interactions::{self, ButtonClick, InteractionHandle, SlashInvocation};
 use super::rest;
 use super::state::{
-    buttons_in, Button, ChannelInfo, ConnCommand, FilePart, GatewayFrame, Inner, InteractionRecord,
-    InteractionResponse, PostedMessage, RecordedRequest,
+    buttons_in, counts_against_global_limit, Button, ChannelInfo, ConnCommand, FilePart,
+    GatewayFrame, Inner, InteractionRecord, InteractionResponse, PostedMessage, RecordedRequest,
 };
 
 /// A generous default for waits: they return as soon as the condition holds.
@@ -556,6 +556,37 @@ impl FakeDiscord {
                 .read(|s| s.requests.iter().find(|r| predicate(r)).cloned())
         })
         .await
+    }
+
+    /// How many calls the global rate limit ([`FakeConfig::global_rate_limit`]) refused with
+    /// a 429; none of them acted.
+    pub fn global_rate_limited_count(&self) -> usize {
+        self.inner
+            .read(|s| s.requests.iter().filter(|r| r.global_rate_limited).count())
+    }
+
+    /// The most calls that count against Discord's global rate limit (all but interaction
+    /// callbacks and interaction webhooks) that arrived within any one second, refused ones
+    /// included: how hard the bot pushed, whether or not the limit is on.
+    pub fn max_requests_in_any_second(&self) -> usize {
+        let app = self.inner.config.app_id;
+        let mut times: Vec<std::time::Instant> = self.inner.read(|s| {
+            s.requests
+                .iter()
+                .filter(|r| counts_against_global_limit(&r.path, app))
+                .map(|r| r.received_at)
+                .collect()
+        });
+        times.sort();
+        let mut start = 0;
+        let mut best = 0;
+        for end in 0..times.len() {
+            while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+                start += 1;
+            }
+            best = best.max(end - start + 1);
+        }
+        best
     }
 
     /// Calls to routes the fake does not implement (each got a 404).

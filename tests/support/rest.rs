@@ -15,7 +15,8 @@ use super::config::{channel_kind, FakeConfig};
 use super::failures::Failure;
 use super::fixtures::{self, discord_error, EPHEMERAL, LOADING};
 use super::state::{
-    ChannelInfo, FilePart, Inner, InteractionResponse, PostedMessage, RecordedRequest, State,
+    counts_against_global_limit, ChannelInfo, FilePart, Inner, InteractionResponse, PostedMessage,
+    RecordedRequest, State,
 };
 
 /// What a route answers, before it becomes an HTTP response.
@@ -82,6 +83,28 @@ impl Answer {
 
     fn unknown_member() -> Self {
         Self::error(404, 10007, "Unknown Member")
+    }
+
+    /// The global rate limit's 429, as in the Rate Limits topic ("Example Exceeded Global Rate
+    /// Limit Response"): `Retry-After` (whole seconds), `X-RateLimit-Global: true`,
+    /// `X-RateLimit-Scope: global`, and `retry_after` in seconds (a float) in the body.
+    fn globally_rate_limited(retry_after: f64) -> Self {
+        let headers = vec![
+            ("retry-after", format!("{}", retry_after.ceil() as u64)),
+            ("x-ratelimit-global", "true".to_string()),
+            ("x-ratelimit-scope", "global".to_string()),
+        ];
+        Self {
+            status: 429,
+            body: Some(json!({
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": true,
+                "code": 0,
+            })),
+            headers,
+            unknown_route: false,
+        }
     }
 
     fn invalid_body(what: &str) -> Self {
@@ -151,10 +174,20 @@ impl Answer {
 }
 
 pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Response {
-    let received_at = Instant::now();
-    let index = inner.update(|s| {
+    let counted = request
+        .uri()
+        .path()
+        .strip_prefix("/api/v10")
+        .is_some_and(|p| counts_against_global_limit(p, inner.config.app_id));
+    let limit = inner.config.global_rate_limit.filter(|_| counted);
+    // One lock for the arrival time, the index and the global limit, so the window sees
+    // concurrent requests in the order of their `received_at`.
+    let (index, received_at, globally_limited) = inner.update(|s| {
+        let now = Instant::now();
         s.arrivals += 1;
-        s.arrivals - 1
+        let limited =
+            limit.and_then(|per_second| global_limit(&mut s.global_window, now, per_second));
+        (s.arrivals - 1, now, limited)
     });
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -185,11 +218,15 @@ pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Req
         response: None,
         injected: None,
         unknown_route: false,
+        global_rate_limited: globally_limited.is_some(),
         received_at,
         elapsed: Duration::ZERO,
     };
 
     let answer = match api_path {
+        _ if globally_limited.is_some() => {
+            Answer::globally_rate_limited(globally_limited.unwrap_or(1.0))
+        }
         None => Answer::unknown_route(),
         Some(path) => match check_auth(&inner.config, &method, &path, auth.as_deref()) {
             Some(denied) => denied,
@@ -223,6 +260,32 @@ pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Req
     record.elapsed = received_at.elapsed();
     inner.update(|s| s.requests.push(record));
     answer.into_response()
+}
+
+/// Discord's global limit as a sliding one-second window over the requests it let through:
+/// `None` lets this one through (and counts it), `Some(retry_after)` refuses it, where
+/// `retry_after` is when the oldest request in the window leaves it, in seconds.
+fn global_limit(
+    window: &mut std::collections::VecDeque<Instant>,
+    now: Instant,
+    per_second: u32,
+) -> Option<f64> {
+    const WINDOW: Duration = Duration::from_secs(1);
+    while window
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+    {
+        window.pop_front();
+    }
+    if window.len() < per_second as usize {
+        window.push_back(now);
+        return None;
+    }
+    let wait = window.front().map_or(WINDOW, |oldest| {
+        WINDOW.saturating_sub(now.saturating_duration_since(*oldest))
+    });
+    // Milliseconds, never 0, like Discord's `retry_after`.
+    Some((wait.as_secs_f64() * 1000.0).ceil().max(1.0) / 1000.0)
 }
 
 /// serenity sends `Authorization: Bot <token>` on every call. Discord serves
