@@ -1330,7 +1330,7 @@ async fn waits_return_as_soon_as_the_condition_holds() {
     assert!(nothing.is_none());
 }
 
-// ---- (d) Discord's global rate limit ------------------------------------------
+// ---- (d) Discord's limits: global rate limit, active threads, archived threads --
 
 #[tokio::test]
 async fn the_global_rate_limit_refuses_calls_past_n_a_second_but_not_interaction_endpoints() {
@@ -1414,6 +1414,199 @@ async fn the_global_rate_limit_refuses_calls_past_n_a_second_but_not_interaction
     tokio::time::sleep(Duration::from_secs_f64(retry_after)).await;
     let again = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
     assert_eq!(again.status, 200, "{:?}", again.body);
+}
+
+#[tokio::test]
+async fn the_active_thread_cap_counts_everyones_unarchived_threads() {
+    assert_eq!(
+        FakeConfig::default().active_thread_cap,
+        1_000,
+        "Discord's cap"
+    );
+    let fake = FakeDiscord::start(FakeConfig::default().active_thread_cap(3)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let private = |name: &str| CreateThread::new(name).kind(ChannelType::PrivateThread);
+
+    let foreign = fake.add_foreign_active_threads(ids::GUILD, ids::GENERAL, 2);
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert!(foreign
+        .iter()
+        .all(|t| fake.channel(*t).expect("thread").owner_id == Some(ids::OLIVE)));
+    let ours = ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("ours"))
+        .await
+        .expect("the third active thread");
+    let err = ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("one too many"))
+        .await
+        .expect_err("past the cap");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert_eq!(fake.threads().len(), 3);
+
+    // Every active thread the bot can see, newest first; thread-member entries only
+    // for the threads the bot has joined.
+    let active = http
+        .get_guild_active_threads(GuildId::new(ids::GUILD))
+        .await
+        .expect("active threads");
+    let listed: Vec<u64> = active.threads.iter().map(|t| t.id.get()).collect();
+    assert_eq!(listed, [ours.id.get(), foreign[1], foreign[0]]);
+    let joined: Vec<u64> = active.members.iter().map(|m| m.id.get()).collect();
+    assert_eq!(joined, [ours.id.get()]);
+
+    // Archiving frees a slot; un-archiving needs one.
+    ours.id
+        .edit_thread(&http, serenity::EditThread::new().archived(true))
+        .await
+        .expect("archive");
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert_eq!(fake.archived_threads()[0].id, ours.id.get());
+    ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("in the freed slot"))
+        .await
+        .expect("a slot was free");
+    let err = ours
+        .id
+        .edit_thread(&http, serenity::EditThread::new().archived(false))
+        .await
+        .expect_err("un-archiving at the cap");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert!(fake.channel(ours.id.get()).expect("thread").archived);
+    fake.archive_thread(foreign[0]);
+    ours.id
+        .edit_thread(&http, serenity::EditThread::new().archived(false))
+        .await
+        .expect("un-archiving with a free slot");
+    assert_eq!(fake.active_threads_in(ids::GUILD), 3);
+    let active = http
+        .get_guild_active_threads(GuildId::new(ids::GUILD))
+        .await
+        .expect("active threads");
+    assert!(active.threads.iter().all(|t| t.id.get() != foreign[0]));
+}
+
+#[tokio::test]
+async fn archived_threads_refuse_edits_and_unarchive_on_a_message_unless_locked() {
+    let fake = FakeDiscord::start(FakeConfig::default().active_thread_cap(2)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let thread = ChannelId::new(ids::MENTORING)
+        .create_thread(
+            &http,
+            CreateThread::new("pair").kind(ChannelType::PrivateThread),
+        )
+        .await
+        .expect("thread")
+        .id;
+    let card = thread
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Did you meet?")
+                .button(CreateButton::new("met").label("We met")),
+        )
+        .await
+        .expect("post");
+    fake.archive_thread(thread.get());
+
+    // No edits, reactions or new members in an archived thread.
+    let err = thread
+        .edit_message(&http, card.id, EditMessage::new().content("edited"))
+        .await
+        .expect_err("edit in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let err = thread
+        .create_reaction(&http, card.id, ReactionType::Unicode("🎉".into()))
+        .await
+        .expect_err("reaction in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let err = http
+        .add_thread_channel_member(thread, UserId::new(ids::ADA))
+        .await
+        .expect_err("join an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+
+    // A button on the card: updating its message is refused, a private answer is not.
+    let click = || {
+        let (h, payload) = fake.prepare_click(&ButtonClick::new(card.id.get(), "met"));
+        let Interaction::Component(ci) =
+            interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+        else {
+            panic!("not a component")
+        };
+        (h, ci)
+    };
+    let (h, ci) = click();
+    let update = CreateInteractionResponseMessage::new().content("noted");
+    let err = ci
+        .create_response(&http, CreateInteractionResponse::UpdateMessage(update))
+        .await
+        .expect_err("type 7 in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let private = CreateInteractionResponseMessage::new()
+        .content("Noted, thanks!")
+        .ephemeral(true);
+    ci.create_response(&http, CreateInteractionResponse::Message(private))
+        .await
+        .expect("type 4 + ephemeral still works");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.content.as_str()),
+        (ReplyKind::Message, true, "Noted, thanks!")
+    );
+    let (_, ci) = click();
+    ci.defer(&http)
+        .await
+        .expect("type 6 is only an acknowledgement");
+    let err = ci
+        .edit_response(&http, EditInteractionResponse::new().content("noted"))
+        .await
+        .expect_err("editing the card after a type 6");
+    assert_eq!(http_failure(&err), (400, 50083));
+    assert_eq!(
+        fake.message(card.id.get()).expect("card").content,
+        "Did you meet?"
+    );
+    assert!(fake.channel(thread.get()).expect("thread").archived);
+
+    // The bot's message unarchives it, but not while the guild is at its cap.
+    thread.say(&http, "Still there?").await.expect("post");
+    assert!(!fake.channel(thread.get()).expect("thread").archived);
+    fake.archive_thread(thread.get());
+    let foreign = fake.add_foreign_active_threads(ids::GUILD, ids::GENERAL, 2);
+    let err = thread
+        .say(&http, "at the cap")
+        .await
+        .expect_err("no free slot");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert!(fake.channel(thread.get()).expect("thread").archived);
+
+    // A member's message unarchives it too, once a slot is free.
+    fake.archive_thread(foreign[0]);
+    let said = fake.member_posts_in(thread.get(), ids::ADA);
+    assert_eq!(said.author["id"], ids::ADA.to_string());
+    assert!(!fake.channel(thread.get()).expect("thread").archived);
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert!(fake
+        .messages_in(thread.get())
+        .iter()
+        .any(|m| m.id == said.id));
+
+    // Locked and archived: the bot's message is refused and the thread stays archived.
+    fake.lock_thread(thread.get());
+    let err = thread
+        .say(&http, "locked")
+        .await
+        .expect_err("locked thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    assert!(fake
+        .archived_threads()
+        .iter()
+        .any(|t| t.id == thread.get() && t.locked));
+    // Deleting is still allowed.
+    thread
+        .delete_message(&http, card.id)
+        .await
+        .expect("delete in an archived thread");
 }
 
 // ---- the bot harness ---------------------------------------------------------

@@ -91,7 +91,14 @@ pub struct FakeConfig {
     /// make at most this many REST requests per second across all routes; interaction
     /// endpoints are not bound to it. `None` (the default) turns it off.
     pub global_rate_limit: Option<u32>,
+    /// Discord caps the active (unarchived) threads of a guild (Threads topic, "Active &
+    /// Archived Threads"; JSON error 160006 "Maximum number of active threads reached").
+    /// The real cap is 1,000 per guild.
+    pub active_thread_cap: usize,
 }
+
+/// Discord's cap on active threads per guild.
+pub const DISCORD_ACTIVE_THREAD_CAP: usize = 1_000;
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -105,6 +112,7 @@ impl Default for FakeConfig {
             heartbeat_interval_ms: 1_000,
             reject_identify: false,
             global_rate_limit: None,
+            active_thread_cap: DISCORD_ACTIVE_THREAD_CAP,
         }
     }
 }
@@ -133,6 +141,13 @@ impl FakeConfig {
     /// interaction webhooks are not counted, as on Discord. Off by default.
     pub fn global_rate_limit(mut self, per_second: u32) -> Self {
         self.global_rate_limit = Some(per_second);
+        self
+    }
+
+    /// At most `n` active threads per guild (default 1,000, Discord's cap): creating or
+    /// unarchiving one more answers 400 / 160006.
+    pub fn active_thread_cap(mut self, n: usize) -> Self {
+        self.active_thread_cap = n;
         self
     }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::fixtures;
-use super::state::{ConnCommand, GatewayFrame, Inner, LiveConnection};
+use super::state::{ConnCommand, GatewayFrame, Inner, LiveConnection, State};
 
 pub const CLOSE_AUTHENTICATION_FAILED: u16 = 4004;
 pub const CLOSE_UNKNOWN_ERROR: u16 = 4000;
@@ -203,10 +203,13 @@ impl Connection {
             s.guilds
                 .iter()
                 .map(|g| {
+                    // Gateway Events, Guild Create: `threads` holds the "active threads in
+                    // the guild that current user has permission to view".
                     let threads: Vec<_> = s
                         .channels
                         .values()
-                        .filter(|c| c.is_thread() && c.guild_id == Some(g.id))
+                        .filter(|c| c.is_thread() && c.guild_id == Some(g.id) && !c.archived)
+                        .filter(|c| State::bot_can_view_thread(c, &config))
                         .collect();
                     fixtures::guild_create(&config, g, &threads)
                 })

@@ -360,6 +360,24 @@ impl State {
         self.guilds.iter().find(|g| g.id == id)
     }
 
+    /// Whether the bot can see a thread. Discord (Threads topic, "Permissions"): public
+    /// threads are "viewable by everyone who can view the parent channel" (the fake has no
+    /// channel overwrites, so the bot views every channel); private threads need an invite,
+    /// "or be a moderator (MANAGE_THREADS permission)".
+    pub fn bot_can_view_thread(c: &ChannelInfo, cfg: &FakeConfig) -> bool {
+        !c.is_private_thread()
+            || c.members.contains(&cfg.bot_user_id)
+            || cfg.bot_permissions & serenity::all::Permissions::MANAGE_THREADS.bits() != 0
+    }
+
+    /// Threads of the guild that are not archived: what Discord's active-thread cap counts.
+    pub fn active_thread_count(&self, guild_id: u64) -> usize {
+        self.channels
+            .values()
+            .filter(|c| c.is_thread() && c.guild_id == Some(guild_id) && !c.archived)
+            .count()
+    }
+
     pub fn guild_mut(&mut self, id: u64) -> Option<&mut FakeGuild> {
         self.guilds.iter_mut().find(|g| g.id == id)
     }
