@@ -1609,6 +1609,131 @@ async fn archived_threads_refuse_edits_and_unarchive_on_a_message_unless_locked(
         .expect("delete in an archived thread");
 }
 
+// ---- (e) gateway opcodes 7 and 9 --------------------------------------------
+
+#[tokio::test]
+async fn serenity_resumes_after_op7_and_op9_true_and_identifies_after_op9_false() {
+    let fake = FakeDiscord::start_default().await;
+    let (client, _events) = spawn_client(&fake, DEFAULT_TOKEN).await;
+    fake.wait_for_commands(WAIT).await;
+    let echo = |text: &str| SlashInvocation::new("echo").opt("text", text);
+
+    fake.send_reconnect().await;
+    fake.wait_until(WAIT, "a RESUME after op 7", |f| {
+        (f.resume_count() == 1).then_some(())
+    })
+    .await;
+    let reply = fake.reply_to(&fake.slash(echo("after7")).await, WAIT).await;
+    assert!(reply.content.starts_with("echo after7"), "{reply:?}");
+
+    fake.send_invalid_session(true).await;
+    fake.wait_until(WAIT, "a RESUME after op 9 true", |f| {
+        (f.resume_count() == 2).then_some(())
+    })
+    .await;
+    let reply = fake
+        .reply_to(&fake.slash(echo("after9t")).await, WAIT)
+        .await;
+    assert!(reply.content.starts_with("echo after9t"), "{reply:?}");
+    assert_eq!(fake.identify_count(), 1);
+
+    // serenity restarts the shard on op 9 false: about 5 s, then a fresh IDENTIFY.
+    fake.send_invalid_session(false).await;
+    fake.wait_until(
+        Duration::from_secs(20),
+        "an IDENTIFY after op 9 false",
+        |f| (f.identify_count() == 2).then_some(()),
+    )
+    .await;
+    let reply = fake
+        .reply_to(&fake.slash(echo("after9f")).await, Duration::from_secs(20))
+        .await;
+    assert!(reply.content.starts_with("echo after9f"), "{reply:?}");
+    assert_eq!(
+        fake.resume_count(),
+        2,
+        "no RESUME of the invalidated session"
+    );
+    let readies = fake
+        .frames_to_bot()
+        .into_iter()
+        .filter(|f| f.event() == Some("READY"))
+        .count();
+    assert_eq!(
+        readies, 2,
+        "a fresh IDENTIFY gets READY (and GUILD_CREATE) again"
+    );
+
+    // The opcodes parse as serenity's Reconnect and InvalidateSession.
+    let frames = fake.frames_to_bot();
+    assert!(frames
+        .iter()
+        .any(|f| matches!(parse_frame(&f.payload), GatewayEvent::Reconnect)));
+    for resumable in [true, false] {
+        assert!(frames.iter().any(|f| matches!(
+            parse_frame(&f.payload),
+            GatewayEvent::InvalidateSession(r) if r == resumable
+        )));
+    }
+    assert!(!client.is_finished());
+    client.abort();
+}
+
+#[tokio::test]
+async fn a_resume_of_an_invalidated_session_gets_op9_false_and_identify_gets_ready() {
+    use ::serenity::gateway::Shard;
+    use ::serenity::model::gateway::ShardInfo;
+    use ::serenity::model::id::ShardId;
+
+    let fake = FakeDiscord::start_default().await;
+    let url = Arc::new(tokio::sync::Mutex::new(fake.gateway_url()));
+    let info = ShardInfo {
+        id: ShardId(0),
+        total: 1,
+    };
+    let token = format!("Bot {DEFAULT_TOKEN}");
+    let connect = || Shard::new(url.clone(), &token, info, intents(), None);
+    let frame_on = |connection: u64, pick: fn(&GatewayFrame) -> bool| {
+        fake.wait_until(WAIT, "a frame to the bot", move |f| {
+            f.frames_to_bot()
+                .into_iter()
+                .find(|fr| fr.connection == connection && pick(fr))
+        })
+    };
+
+    let mut first = connect().await.expect("connect");
+    first.identify().await.expect("IDENTIFY");
+    let ready = frame_on(1, |f| f.event() == Some("READY")).await;
+    let session = ready.payload["d"]["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    fake.wait_for_live(WAIT).await;
+
+    fake.send_invalid_session(false).await;
+    frame_on(1, |f| f.op() == 9).await;
+    assert!(!fake.is_live());
+
+    // RESUME of the invalidated session, on a new connection: op 9 false again.
+    let mut second = connect().await.expect("connect again");
+    second
+        .client
+        .send_resume(&info, &session, 2, &token)
+        .await
+        .expect("send RESUME");
+    let refused = frame_on(2, |f| f.op() == 9).await;
+    assert_eq!(refused.payload["d"], false);
+    assert_eq!(fake.resume_count(), 1);
+    assert!(!fake.is_live());
+
+    // A fresh IDENTIFY on it gets READY and GUILD_CREATE.
+    second.identify().await.expect("IDENTIFY again");
+    frame_on(2, |f| f.event() == Some("GUILD_CREATE")).await;
+    fake.wait_for_live(WAIT).await;
+    assert_eq!(fake.identify_count(), 2);
+    drop(first);
+}
+
 // ---- the bot harness ---------------------------------------------------------
 
 #[tokio::test]

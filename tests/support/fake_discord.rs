@@ -262,6 +262,26 @@ impl FakeDiscord {
         self.take_live(ConnCommand::DropTcp).await
     }
 
+    /// Sends op 7 RECONNECT on the live connection. Discord (Gateway topic, "Reconnect"):
+    /// the client should reconnect and RESUME. serenity 0.12.5 does so at once: it opens a
+    /// new socket, sends RESUME without waiting for HELLO, and drops the old socket. Later
+    /// dispatches wait for the RESUMED.
+    pub async fn send_reconnect(&self) {
+        self.take_live(ConnCommand::Send(fixtures::reconnect()))
+            .await
+    }
+
+    /// Sends op 9 INVALID_SESSION with `d: resumable` on the live connection. Discord
+    /// (Gateway topic, "Invalid Session"): with `true` the client may RESUME; with `false` it
+    /// must IDENTIFY afresh, and the fake forgets the session, so a RESUME of it gets another
+    /// op 9 `false`. serenity 0.12.5 RESUMEs at once on `true`; on `false` it restarts the
+    /// shard, which takes about 5 s (a 5 s shutdown timeout and its 5 s gap between
+    /// IDENTIFYs), then IDENTIFYs and gets READY + GUILD_CREATE again.
+    pub async fn send_invalid_session(&self, resumable: bool) {
+        self.take_live(ConnCommand::InvalidSession { resumable })
+            .await
+    }
+
     async fn take_live(&self, command: ConnCommand) {
         self.wait_for_live(WAIT).await;
         // Taken now, so later dispatches wait for the next session.

@@ -74,6 +74,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
                     Next::Stop
                 },
                 ConnCommand::DropTcp => Next::Stop,
+                ConnCommand::InvalidSession { resumable } => conn.invalidate(resumable).await,
             },
         };
         if let Next::Close(code, reason) = next {
@@ -246,6 +247,24 @@ impl Connection {
         }
         self.go_live();
         Next::Continue
+    }
+
+    /// Op 9 INVALID_SESSION (Gateway topic, "Resuming"/"Invalid Session"): `d` says whether
+    /// the session may be resumed. When it may not, the fake forgets the session, so a RESUME
+    /// of it is answered with another op 9 `false` (see [`Self::resume`]), as Discord does,
+    /// and only a fresh IDENTIFY (READY + GUILD_CREATE) brings the bot back. The socket stays
+    /// open until the client drops it; serenity drops it when it reconnects.
+    async fn invalidate(&mut self, resumable: bool) -> Next {
+        if !resumable {
+            if let Some(session) = self.session.take() {
+                self.inner.update(|s| s.sessions.remove(&session));
+            }
+        }
+        if self.send(fixtures::invalid_session(resumable)).await {
+            Next::Continue
+        } else {
+            Next::Stop
+        }
     }
 
     /// From now on, test dispatches go to this connection.

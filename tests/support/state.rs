@@ -289,6 +289,10 @@ pub(crate) enum ConnCommand {
     },
     /// Drop the TCP connection without a close frame.
     DropTcp,
+    /// Send op 9 INVALID_SESSION; when not resumable, the session is forgotten first.
+    InvalidSession {
+        resumable: bool,
+    },
 }
 
 pub(crate) struct LiveConnection {
