@@ -1330,6 +1330,410 @@ async fn waits_return_as_soon_as_the_condition_holds() {
     assert!(nothing.is_none());
 }
 
+// ---- (d) Discord's limits: global rate limit, active threads, archived threads --
+
+#[tokio::test]
+async fn the_global_rate_limit_refuses_calls_past_n_a_second_but_not_interaction_endpoints() {
+    assert_eq!(
+        FakeConfig::default().global_rate_limit,
+        None,
+        "off by default"
+    );
+    let fake = FakeDiscord::start(FakeConfig::default().global_rate_limit(5)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+
+    // Twelve calls at once: five go through, seven get the global 429.
+    let answers = futures_util::future::join_all(
+        (0..12).map(|_| raw_get(&fake, "/users/@me", DEFAULT_TOKEN)),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        7,
+        "{statuses:?}"
+    );
+    let limited = answers.iter().find(|a| a.status == 429).expect("a 429");
+    let retry_after = limited.body["retry_after"]
+        .as_f64()
+        .expect("retry_after is a number");
+    assert!(retry_after > 0.0 && retry_after <= 1.0, "{retry_after}");
+    assert_eq!(
+        limited.body,
+        json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": true, "code": 0})
+    );
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(limited.header("x-ratelimit-global"), Some("true"));
+    assert_eq!(limited.header("x-ratelimit-scope"), Some("global"));
+
+    // A refused call does not act.
+    let err = ChannelId::new(ids::GENERAL)
+        .say(&http, "over the limit")
+        .await
+        .expect_err("globally rate limited");
+    assert_eq!(http_failure(&err), (429, 0));
+    assert!(fake.messages_in(ids::GENERAL).is_empty());
+
+    // Interaction callbacks and interaction webhooks are not bound to the global limit.
+    let (h, payload) = fake.prepare_slash(&SlashInvocation::new("hallway").sub("profile"));
+    let Interaction::Command(ci) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a command")
+    };
+    ci.defer_ephemeral(&http)
+        .await
+        .expect("callback despite the limit");
+    ci.create_followup(
+        &http,
+        CreateInteractionResponseFollowup::new().content("still here"),
+    )
+    .await
+    .expect("follow-up despite the limit");
+    assert_eq!(fake.reply_to(&h, WAIT).await.content, "still here");
+
+    assert_eq!(fake.global_rate_limited_count(), 8);
+    let refused = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.global_rate_limited);
+    assert!(refused
+        .into_iter()
+        .all(|r| r.status == 429 && r.injected.is_none()));
+    assert_eq!(
+        fake.max_requests_in_any_second(),
+        13,
+        "12 GETs and the POST, refused ones included; not the interaction calls"
+    );
+
+    // Once `retry_after` has passed, calls go through again.
+    tokio::time::sleep(Duration::from_secs_f64(retry_after)).await;
+    let again = raw_get(&fake, "/users/@me", DEFAULT_TOKEN).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+}
+
+#[tokio::test]
+async fn the_active_thread_cap_counts_everyones_unarchived_threads() {
+    assert_eq!(
+        FakeConfig::default().active_thread_cap,
+        1_000,
+        "Discord's cap"
+    );
+    let fake = FakeDiscord::start(FakeConfig::default().active_thread_cap(3)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let private = |name: &str| CreateThread::new(name).kind(ChannelType::PrivateThread);
+
+    let foreign = fake.add_foreign_active_threads(ids::GUILD, ids::GENERAL, 2);
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert!(foreign
+        .iter()
+        .all(|t| fake.channel(*t).expect("thread").owner_id == Some(ids::OLIVE)));
+    let ours = ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("ours"))
+        .await
+        .expect("the third active thread");
+    let err = ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("one too many"))
+        .await
+        .expect_err("past the cap");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert_eq!(fake.threads().len(), 3);
+
+    // Every active thread the bot can see, newest first; thread-member entries only
+    // for the threads the bot has joined.
+    let active = http
+        .get_guild_active_threads(GuildId::new(ids::GUILD))
+        .await
+        .expect("active threads");
+    let listed: Vec<u64> = active.threads.iter().map(|t| t.id.get()).collect();
+    assert_eq!(listed, [ours.id.get(), foreign[1], foreign[0]]);
+    let joined: Vec<u64> = active.members.iter().map(|m| m.id.get()).collect();
+    assert_eq!(joined, [ours.id.get()]);
+
+    // Archiving frees a slot; un-archiving needs one.
+    ours.id
+        .edit_thread(&http, serenity::EditThread::new().archived(true))
+        .await
+        .expect("archive");
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert_eq!(fake.archived_threads()[0].id, ours.id.get());
+    ChannelId::new(ids::MENTORING)
+        .create_thread(&http, private("in the freed slot"))
+        .await
+        .expect("a slot was free");
+    let err = ours
+        .id
+        .edit_thread(&http, serenity::EditThread::new().archived(false))
+        .await
+        .expect_err("un-archiving at the cap");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert!(fake.channel(ours.id.get()).expect("thread").archived);
+    fake.archive_thread(foreign[0]);
+    ours.id
+        .edit_thread(&http, serenity::EditThread::new().archived(false))
+        .await
+        .expect("un-archiving with a free slot");
+    assert_eq!(fake.active_threads_in(ids::GUILD), 3);
+    let active = http
+        .get_guild_active_threads(GuildId::new(ids::GUILD))
+        .await
+        .expect("active threads");
+    assert!(active.threads.iter().all(|t| t.id.get() != foreign[0]));
+}
+
+#[tokio::test]
+async fn archived_threads_refuse_edits_and_unarchive_on_a_message_unless_locked() {
+    let fake = FakeDiscord::start(FakeConfig::default().active_thread_cap(2)).await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let thread = ChannelId::new(ids::MENTORING)
+        .create_thread(
+            &http,
+            CreateThread::new("pair").kind(ChannelType::PrivateThread),
+        )
+        .await
+        .expect("thread")
+        .id;
+    let card = thread
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Did you meet?")
+                .button(CreateButton::new("met").label("We met")),
+        )
+        .await
+        .expect("post");
+    fake.archive_thread(thread.get());
+
+    // No edits, reactions or new members in an archived thread.
+    let err = thread
+        .edit_message(&http, card.id, EditMessage::new().content("edited"))
+        .await
+        .expect_err("edit in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let err = thread
+        .create_reaction(&http, card.id, ReactionType::Unicode("🎉".into()))
+        .await
+        .expect_err("reaction in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let err = http
+        .add_thread_channel_member(thread, UserId::new(ids::ADA))
+        .await
+        .expect_err("join an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+
+    // A button on the card: updating its message is refused, a private answer is not.
+    let click = || {
+        let (h, payload) = fake.prepare_click(&ButtonClick::new(card.id.get(), "met"));
+        let Interaction::Component(ci) =
+            interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+        else {
+            panic!("not a component")
+        };
+        (h, ci)
+    };
+    let (h, ci) = click();
+    let update = CreateInteractionResponseMessage::new().content("noted");
+    let err = ci
+        .create_response(&http, CreateInteractionResponse::UpdateMessage(update))
+        .await
+        .expect_err("type 7 in an archived thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    let private = CreateInteractionResponseMessage::new()
+        .content("Noted, thanks!")
+        .ephemeral(true);
+    ci.create_response(&http, CreateInteractionResponse::Message(private))
+        .await
+        .expect("type 4 + ephemeral still works");
+    let reply = fake.reply_to(&h, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.ephemeral, reply.content.as_str()),
+        (ReplyKind::Message, true, "Noted, thanks!")
+    );
+    let (_, ci) = click();
+    ci.defer(&http)
+        .await
+        .expect("type 6 is only an acknowledgement");
+    let err = ci
+        .edit_response(&http, EditInteractionResponse::new().content("noted"))
+        .await
+        .expect_err("editing the card after a type 6");
+    assert_eq!(http_failure(&err), (400, 50083));
+    assert_eq!(
+        fake.message(card.id.get()).expect("card").content,
+        "Did you meet?"
+    );
+    assert!(fake.channel(thread.get()).expect("thread").archived);
+
+    // The bot's message unarchives it, but not while the guild is at its cap.
+    thread.say(&http, "Still there?").await.expect("post");
+    assert!(!fake.channel(thread.get()).expect("thread").archived);
+    fake.archive_thread(thread.get());
+    let foreign = fake.add_foreign_active_threads(ids::GUILD, ids::GENERAL, 2);
+    let err = thread
+        .say(&http, "at the cap")
+        .await
+        .expect_err("no free slot");
+    assert_eq!(http_failure(&err), (400, 160006));
+    assert!(fake.channel(thread.get()).expect("thread").archived);
+
+    // A member's message unarchives it too, once a slot is free.
+    fake.archive_thread(foreign[0]);
+    let said = fake.member_posts_in(thread.get(), ids::ADA);
+    assert_eq!(said.author["id"], ids::ADA.to_string());
+    assert!(!fake.channel(thread.get()).expect("thread").archived);
+    assert_eq!(fake.active_threads_in(ids::GUILD), 2);
+    assert!(fake
+        .messages_in(thread.get())
+        .iter()
+        .any(|m| m.id == said.id));
+
+    // Locked and archived: the bot's message is refused and the thread stays archived.
+    fake.lock_thread(thread.get());
+    let err = thread
+        .say(&http, "locked")
+        .await
+        .expect_err("locked thread");
+    assert_eq!(http_failure(&err), (400, 50083));
+    assert!(fake
+        .archived_threads()
+        .iter()
+        .any(|t| t.id == thread.get() && t.locked));
+    // Deleting is still allowed.
+    thread
+        .delete_message(&http, card.id)
+        .await
+        .expect("delete in an archived thread");
+}
+
+// ---- (e) gateway opcodes 7 and 9 --------------------------------------------
+
+#[tokio::test]
+async fn serenity_resumes_after_op7_and_op9_true_and_identifies_after_op9_false() {
+    let fake = FakeDiscord::start_default().await;
+    let (client, _events) = spawn_client(&fake, DEFAULT_TOKEN).await;
+    fake.wait_for_commands(WAIT).await;
+    let echo = |text: &str| SlashInvocation::new("echo").opt("text", text);
+
+    fake.send_reconnect().await;
+    fake.wait_until(WAIT, "a RESUME after op 7", |f| {
+        (f.resume_count() == 1).then_some(())
+    })
+    .await;
+    let reply = fake.reply_to(&fake.slash(echo("after7")).await, WAIT).await;
+    assert!(reply.content.starts_with("echo after7"), "{reply:?}");
+
+    fake.send_invalid_session(true).await;
+    fake.wait_until(WAIT, "a RESUME after op 9 true", |f| {
+        (f.resume_count() == 2).then_some(())
+    })
+    .await;
+    let reply = fake
+        .reply_to(&fake.slash(echo("after9t")).await, WAIT)
+        .await;
+    assert!(reply.content.starts_with("echo after9t"), "{reply:?}");
+    assert_eq!(fake.identify_count(), 1);
+
+    // serenity restarts the shard on op 9 false: about 5 s, then a fresh IDENTIFY.
+    fake.send_invalid_session(false).await;
+    fake.wait_until(
+        Duration::from_secs(20),
+        "an IDENTIFY after op 9 false",
+        |f| (f.identify_count() == 2).then_some(()),
+    )
+    .await;
+    let reply = fake
+        .reply_to(&fake.slash(echo("after9f")).await, Duration::from_secs(20))
+        .await;
+    assert!(reply.content.starts_with("echo after9f"), "{reply:?}");
+    assert_eq!(
+        fake.resume_count(),
+        2,
+        "no RESUME of the invalidated session"
+    );
+    let readies = fake
+        .frames_to_bot()
+        .into_iter()
+        .filter(|f| f.event() == Some("READY"))
+        .count();
+    assert_eq!(
+        readies, 2,
+        "a fresh IDENTIFY gets READY (and GUILD_CREATE) again"
+    );
+
+    // The opcodes parse as serenity's Reconnect and InvalidateSession.
+    let frames = fake.frames_to_bot();
+    assert!(frames
+        .iter()
+        .any(|f| matches!(parse_frame(&f.payload), GatewayEvent::Reconnect)));
+    for resumable in [true, false] {
+        assert!(frames.iter().any(|f| matches!(
+            parse_frame(&f.payload),
+            GatewayEvent::InvalidateSession(r) if r == resumable
+        )));
+    }
+    assert!(!client.is_finished());
+    client.abort();
+}
+
+#[tokio::test]
+async fn a_resume_of_an_invalidated_session_gets_op9_false_and_identify_gets_ready() {
+    use ::serenity::gateway::Shard;
+    use ::serenity::model::gateway::ShardInfo;
+    use ::serenity::model::id::ShardId;
+
+    let fake = FakeDiscord::start_default().await;
+    let url = Arc::new(tokio::sync::Mutex::new(fake.gateway_url()));
+    let info = ShardInfo {
+        id: ShardId(0),
+        total: 1,
+    };
+    let token = format!("Bot {DEFAULT_TOKEN}");
+    let connect = || Shard::new(url.clone(), &token, info, intents(), None);
+    let frame_on = |connection: u64, pick: fn(&GatewayFrame) -> bool| {
+        fake.wait_until(WAIT, "a frame to the bot", move |f| {
+            f.frames_to_bot()
+                .into_iter()
+                .find(|fr| fr.connection == connection && pick(fr))
+        })
+    };
+
+    let mut first = connect().await.expect("connect");
+    first.identify().await.expect("IDENTIFY");
+    let ready = frame_on(1, |f| f.event() == Some("READY")).await;
+    let session = ready.payload["d"]["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    fake.wait_for_live(WAIT).await;
+
+    fake.send_invalid_session(false).await;
+    frame_on(1, |f| f.op() == 9).await;
+    assert!(!fake.is_live());
+
+    // RESUME of the invalidated session, on a new connection: op 9 false again.
+    let mut second = connect().await.expect("connect again");
+    second
+        .client
+        .send_resume(&info, &session, 2, &token)
+        .await
+        .expect("send RESUME");
+    let refused = frame_on(2, |f| f.op() == 9).await;
+    assert_eq!(refused.payload["d"], false);
+    assert_eq!(fake.resume_count(), 1);
+    assert!(!fake.is_live());
+
+    // A fresh IDENTIFY on it gets READY and GUILD_CREATE.
+    second.identify().await.expect("IDENTIFY again");
+    frame_on(2, |f| f.event() == Some("GUILD_CREATE")).await;
+    fake.wait_for_live(WAIT).await;
+    assert_eq!(fake.identify_count(), 2);
+    drop(first);
+}
+
 // ---- the bot harness ---------------------------------------------------------
 
 #[tokio::test]

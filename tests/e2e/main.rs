@@ -9,6 +9,7 @@ mod helpers;
 mod admin;
 mod bench;
 mod community;
+mod gateway;
 mod members;
 mod resilience;
 mod rounds;

@@ -87,7 +87,18 @@ pub struct FakeConfig {
     /// Close every IDENTIFY with 4004 even though REST accepts the token, as when a
     /// token is reset between the bot's first request and its gateway login.
     pub reject_identify: bool,
+    /// Discord's global rate limit (Rate Limits topic, "Global Rate Limit"): every bot may
+    /// make at most this many REST requests per second across all routes; interaction
+    /// endpoints are not bound to it. `None` (the default) turns it off.
+    pub global_rate_limit: Option<u32>,
+    /// Discord caps the active (unarchived) threads of a guild (Threads topic, "Active &
+    /// Archived Threads"; JSON error 160006 "Maximum number of active threads reached").
+    /// The real cap is 1,000 per guild.
+    pub active_thread_cap: usize,
 }
+
+/// Discord's cap on active threads per guild.
+pub const DISCORD_ACTIVE_THREAD_CAP: usize = 1_000;
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -100,6 +111,8 @@ impl Default for FakeConfig {
             guilds: vec![FakeGuild::default_guild()],
             heartbeat_interval_ms: 1_000,
             reject_identify: false,
+            global_rate_limit: None,
+            active_thread_cap: DISCORD_ACTIVE_THREAD_CAP,
         }
     }
 }
@@ -120,6 +133,21 @@ impl FakeConfig {
 
     pub fn reject_identify(mut self) -> Self {
         self.reject_identify = true;
+        self
+    }
+
+    /// Answers a REST request 429 (global) when `per_second` counted requests were already
+    /// accepted in the last second (a sliding window). Interaction callbacks and
+    /// interaction webhooks are not counted, as on Discord. Off by default.
+    pub fn global_rate_limit(mut self, per_second: u32) -> Self {
+        self.global_rate_limit = Some(per_second);
+        self
+    }
+
+    /// At most `n` active threads per guild (default 1,000, Discord's cap): creating or
+    /// unarchiving one more answers 400 / 160006.
+    pub fn active_thread_cap(mut self, n: usize) -> Self {
+        self.active_thread_cap = n;
         self
     }
 

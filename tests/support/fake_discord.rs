@@ -18,8 +18,8 @@ use super::gateway::{self, CLOSE_UNKNOWN_ERROR};
 use super::interactions::{self, ButtonClick, InteractionHandle, SlashInvocation};
 use super::rest;
 use super::state::{
-    buttons_in, Button, ChannelInfo, ConnCommand, FilePart, GatewayFrame, Inner, InteractionRecord,
-    InteractionResponse, PostedMessage, RecordedRequest,
+    buttons_in, counts_against_global_limit, Button, ChannelInfo, ConnCommand, FilePart,
+    GatewayFrame, Inner, InteractionRecord, InteractionResponse, PostedMessage, RecordedRequest,
 };
 
 /// A generous default for waits: they return as soon as the condition holds.
@@ -260,6 +260,26 @@ impl FakeDiscord {
     /// serenity notices at its next heartbeat (see `heartbeat_interval_ms`).
     pub async fn drop_gateway_tcp(&self) {
         self.take_live(ConnCommand::DropTcp).await
+    }
+
+    /// Sends op 7 RECONNECT on the live connection. Discord (Gateway topic, "Reconnect"):
+    /// the client should reconnect and RESUME. serenity 0.12.5 does so at once: it opens a
+    /// new socket, sends RESUME without waiting for HELLO, and drops the old socket. Later
+    /// dispatches wait for the RESUMED.
+    pub async fn send_reconnect(&self) {
+        self.take_live(ConnCommand::Send(fixtures::reconnect()))
+            .await
+    }
+
+    /// Sends op 9 INVALID_SESSION with `d: resumable` on the live connection. Discord
+    /// (Gateway topic, "Invalid Session"): with `true` the client may RESUME; with `false` it
+    /// must IDENTIFY afresh, and the fake forgets the session, so a RESUME of it gets another
+    /// op 9 `false`. serenity 0.12.5 RESUMEs at once on `true`; on `false` it restarts the
+    /// shard, which takes about 5 s (a 5 s shutdown timeout and its 5 s gap between
+    /// IDENTIFYs), then IDENTIFYs and gets READY + GUILD_CREATE again.
+    pub async fn send_invalid_session(&self, resumable: bool) {
+        self.take_live(ConnCommand::InvalidSession { resumable })
+            .await
     }
 
     async fn take_live(&self, command: ConnCommand) {
@@ -558,6 +578,37 @@ impl FakeDiscord {
         .await
     }
 
+    /// How many calls the global rate limit ([`FakeConfig::global_rate_limit`]) refused with
+    /// a 429; none of them acted.
+    pub fn global_rate_limited_count(&self) -> usize {
+        self.inner
+            .read(|s| s.requests.iter().filter(|r| r.global_rate_limited).count())
+    }
+
+    /// The most calls that count against Discord's global rate limit (all but interaction
+    /// callbacks and interaction webhooks) that arrived within any one second, refused ones
+    /// included: how hard the bot pushed, whether or not the limit is on.
+    pub fn max_requests_in_any_second(&self) -> usize {
+        let app = self.inner.config.app_id;
+        let mut times: Vec<std::time::Instant> = self.inner.read(|s| {
+            s.requests
+                .iter()
+                .filter(|r| counts_against_global_limit(&r.path, app))
+                .map(|r| r.received_at)
+                .collect()
+        });
+        times.sort();
+        let mut start = 0;
+        let mut best = 0;
+        for end in 0..times.len() {
+            while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+                start += 1;
+            }
+            best = best.max(end - start + 1);
+        }
+        best
+    }
+
     /// Calls to routes the fake does not implement (each got a 404).
     pub fn unknown_routes(&self) -> Vec<RecordedRequest> {
         self.inner.read(|s| {
@@ -641,6 +692,171 @@ impl FakeDiscord {
                 .filter(|c| c.is_thread())
                 .cloned()
                 .collect()
+        })
+    }
+
+    /// Unarchived threads in a guild, whoever made them: what Discord's active-thread cap
+    /// ([`FakeConfig::active_thread_cap`]) counts.
+    pub fn active_threads_in(&self, guild_id: u64) -> usize {
+        self.inner.read(|s| s.active_thread_count(guild_id))
+    }
+
+    /// Archived threads, oldest first.
+    pub fn archived_threads(&self) -> Vec<ChannelInfo> {
+        self.inner.read(|s| {
+            s.channels
+                .values()
+                .filter(|c| c.is_thread() && c.archived)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Creates `n` active public threads in `parent_channel_id` owned by the guild's owner,
+    /// not the bot, which is not a member of them: other people's threads that count
+    /// against the guild's active-thread cap. Returns their ids. Panics if the parent is
+    /// not a text channel of the guild, or if the threads would pass the cap (Discord would
+    /// refuse them).
+    pub fn add_foreign_active_threads(
+        &self,
+        guild_id: u64,
+        parent_channel_id: u64,
+        n: usize,
+    ) -> Vec<u64> {
+        let ids: Vec<u64> = (0..n).map(|_| self.inner.next_id()).collect();
+        let cap = self.inner.config.active_thread_cap;
+        self.inner.update(|s| {
+            let owner = s
+                .guild(guild_id)
+                .unwrap_or_else(|| panic!("fake Discord: no guild {guild_id}"))
+                .owner_id;
+            let parent_ok = s.channels.get(&parent_channel_id).is_some_and(|c| {
+                c.guild_id == Some(guild_id) && c.kind == super::config::channel_kind::TEXT
+            });
+            assert!(
+                parent_ok,
+                "fake Discord: {parent_channel_id} is not a text channel of guild {guild_id}"
+            );
+            let active = s.active_thread_count(guild_id);
+            assert!(
+                active + n <= cap,
+                "fake Discord: {active} active threads + {n} would pass the cap of {cap}"
+            );
+            for (i, id) in ids.iter().enumerate() {
+                s.channels.insert(
+                    *id,
+                    ChannelInfo {
+                        id: *id,
+                        kind: super::config::channel_kind::PUBLIC_THREAD,
+                        guild_id: Some(guild_id),
+                        name: format!("someone else's thread {}", i + 1),
+                        parent_id: Some(parent_channel_id),
+                        owner_id: Some(owner),
+                        invitable: false,
+                        archived: false,
+                        locked: false,
+                        auto_archive_duration: 4320,
+                        created_at: fixtures::now(),
+                        recipient: None,
+                        members: vec![owner],
+                    },
+                );
+            }
+        });
+        ids
+    }
+
+    /// Archives a thread, as Discord does after its inactivity timer or a moderator does.
+    /// No THREAD_UPDATE is dispatched.
+    pub fn archive_thread(&self, thread_id: u64) {
+        self.set_thread_state(thread_id, true, None)
+    }
+
+    /// Archives and locks a thread, as a moderator can: then only MANAGE_THREADS can
+    /// unarchive it, and a message does not (Threads topic, "Locked Threads").
+    pub fn lock_thread(&self, thread_id: u64) {
+        self.set_thread_state(thread_id, true, Some(true))
+    }
+
+    fn set_thread_state(&self, thread_id: u64, archived: bool, locked: Option<bool>) {
+        self.inner.update(|s| {
+            let c = s
+                .channels
+                .get_mut(&thread_id)
+                .filter(|c| c.is_thread())
+                .unwrap_or_else(|| panic!("fake Discord: no thread {thread_id}"));
+            c.archived = archived;
+            if let Some(l) = locked {
+                c.locked = l;
+            }
+        })
+    }
+
+    /// [`Self::member_says_in`] with a fixed text.
+    pub fn member_posts_in(&self, thread_id: u64, user_id: u64) -> PostedMessage {
+        self.member_says_in(thread_id, user_id, "hello from a member")
+    }
+
+    /// Stores a guild member's message in a thread, and unarchives the thread if it was
+    /// archived: Discord (Threads topic, "Active & Archived Threads"): "Sending a message
+    /// will automatically unarchive the thread, unless the thread has been locked by a
+    /// moderator." No MESSAGE_CREATE is dispatched. Panics where Discord would refuse the
+    /// member: not a guild member, a locked archived thread, or an archived thread while
+    /// the guild is at its active-thread cap.
+    pub fn member_says_in(&self, thread_id: u64, user_id: u64, content: &str) -> PostedMessage {
+        let id = self.inner.next_id();
+        let cap = self.inner.config.active_thread_cap;
+        self.inner.update(|s| {
+            let thread = s
+                .channels
+                .get(&thread_id)
+                .filter(|c| c.is_thread())
+                .cloned()
+                .unwrap_or_else(|| panic!("fake Discord: no thread {thread_id}"));
+            let guild = thread.guild_id.unwrap_or_default();
+            let author = s
+                .guild(guild)
+                .and_then(|g| g.member(user_id))
+                .map(fixtures::member_user)
+                .unwrap_or_else(|| panic!("fake Discord: {user_id} is not a member of {guild}"));
+            if thread.archived {
+                assert!(
+                    !thread.locked,
+                    "fake Discord: thread {thread_id} is locked and archived (50083)"
+                );
+                assert!(
+                    s.active_thread_count(guild) < cap,
+                    "fake Discord: guild {guild} is at its active-thread cap (160006)"
+                );
+            }
+            let m = PostedMessage {
+                id,
+                channel_id: thread_id,
+                guild_id: thread.guild_id,
+                author,
+                content: content.to_string(),
+                embeds: Vec::new(),
+                components: Vec::new(),
+                files: Vec::new(),
+                flags: 0,
+                allowed_mentions: None,
+                message_reference: None,
+                mentions: Vec::new(),
+                interaction_id: None,
+                timestamp: fixtures::now(),
+                edited_timestamp: None,
+                edits: 0,
+                deleted: false,
+                reactions: Vec::new(),
+            };
+            if let Some(c) = s.channels.get_mut(&thread_id) {
+                c.archived = false;
+                if !c.members.contains(&user_id) {
+                    c.members.push(user_id);
+                }
+            }
+            s.messages.insert(id, m.clone());
+            m
         })
     }
 

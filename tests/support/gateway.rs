@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::fixtures;
-use super::state::{ConnCommand, GatewayFrame, Inner, LiveConnection};
+use super::state::{ConnCommand, GatewayFrame, Inner, LiveConnection, State};
 
 pub const CLOSE_AUTHENTICATION_FAILED: u16 = 4004;
 pub const CLOSE_UNKNOWN_ERROR: u16 = 4000;
@@ -74,6 +74,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
                     Next::Stop
                 },
                 ConnCommand::DropTcp => Next::Stop,
+                ConnCommand::InvalidSession { resumable } => conn.invalidate(resumable).await,
             },
         };
         if let Next::Close(code, reason) = next {
@@ -203,10 +204,13 @@ impl Connection {
             s.guilds
                 .iter()
                 .map(|g| {
+                    // Gateway Events, Guild Create: `threads` holds the "active threads in
+                    // the guild that current user has permission to view".
                     let threads: Vec<_> = s
                         .channels
                         .values()
-                        .filter(|c| c.is_thread() && c.guild_id == Some(g.id))
+                        .filter(|c| c.is_thread() && c.guild_id == Some(g.id) && !c.archived)
+                        .filter(|c| State::bot_can_view_thread(c, &config))
                         .collect();
                     fixtures::guild_create(&config, g, &threads)
                 })
@@ -243,6 +247,24 @@ impl Connection {
         }
         self.go_live();
         Next::Continue
+    }
+
+    /// Op 9 INVALID_SESSION (Gateway topic, "Resuming"/"Invalid Session"): `d` says whether
+    /// the session may be resumed. When it may not, the fake forgets the session, so a RESUME
+    /// of it is answered with another op 9 `false` (see [`Self::resume`]), as Discord does,
+    /// and only a fresh IDENTIFY (READY + GUILD_CREATE) brings the bot back. The socket stays
+    /// open until the client drops it; serenity drops it when it reconnects.
+    async fn invalidate(&mut self, resumable: bool) -> Next {
+        if !resumable {
+            if let Some(session) = self.session.take() {
+                self.inner.update(|s| s.sessions.remove(&session));
+            }
+        }
+        if self.send(fixtures::invalid_session(resumable)).await {
+            Next::Continue
+        } else {
+            Next::Stop
+        }
     }
 
     /// From now on, test dispatches go to this connection.

@@ -15,7 +15,8 @@ use super::config::{channel_kind, FakeConfig};
 use super::failures::Failure;
 use super::fixtures::{self, discord_error, EPHEMERAL, LOADING};
 use super::state::{
-    ChannelInfo, FilePart, Inner, InteractionResponse, PostedMessage, RecordedRequest, State,
+    counts_against_global_limit, ChannelInfo, FilePart, Inner, InteractionResponse, PostedMessage,
+    RecordedRequest, State,
 };
 
 /// What a route answers, before it becomes an HTTP response.
@@ -82,6 +83,42 @@ impl Answer {
 
     fn unknown_member() -> Self {
         Self::error(404, 10007, "Unknown Member")
+    }
+
+    /// 400 / 160006. Discord (Threads topic): "guilds are capped at a certain number of
+    /// active threads"; JSON error codes: 160006 "Maximum number of active threads reached".
+    fn thread_cap_reached() -> Self {
+        Self::error(400, 160006, "Maximum number of active threads reached")
+    }
+
+    /// 400 / 50083. Discord (Threads topic): "Users cannot edit messages, add reactions, use
+    /// application commands, or join archived threads"; JSON error codes: 50083 "Tried to
+    /// perform an operation on an archived thread, such as editing a message or adding a user
+    /// to the thread".
+    fn thread_archived() -> Self {
+        Self::error(400, 50083, "Thread is archived")
+    }
+
+    /// The global rate limit's 429, as in the Rate Limits topic ("Example Exceeded Global Rate
+    /// Limit Response"): `Retry-After` (whole seconds), `X-RateLimit-Global: true`,
+    /// `X-RateLimit-Scope: global`, and `retry_after` in seconds (a float) in the body.
+    fn globally_rate_limited(retry_after: f64) -> Self {
+        let headers = vec![
+            ("retry-after", format!("{}", retry_after.ceil() as u64)),
+            ("x-ratelimit-global", "true".to_string()),
+            ("x-ratelimit-scope", "global".to_string()),
+        ];
+        Self {
+            status: 429,
+            body: Some(json!({
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": true,
+                "code": 0,
+            })),
+            headers,
+            unknown_route: false,
+        }
     }
 
     fn invalid_body(what: &str) -> Self {
@@ -151,10 +188,20 @@ impl Answer {
 }
 
 pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Response {
-    let received_at = Instant::now();
-    let index = inner.update(|s| {
+    let counted = request
+        .uri()
+        .path()
+        .strip_prefix("/api/v10")
+        .is_some_and(|p| counts_against_global_limit(p, inner.config.app_id));
+    let limit = inner.config.global_rate_limit.filter(|_| counted);
+    // One lock for the arrival time, the index and the global limit, so the window sees
+    // concurrent requests in the order of their `received_at`.
+    let (index, received_at, globally_limited) = inner.update(|s| {
+        let now = Instant::now();
         s.arrivals += 1;
-        s.arrivals - 1
+        let limited =
+            limit.and_then(|per_second| global_limit(&mut s.global_window, now, per_second));
+        (s.arrivals - 1, now, limited)
     });
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -185,11 +232,15 @@ pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Req
         response: None,
         injected: None,
         unknown_route: false,
+        global_rate_limited: globally_limited.is_some(),
         received_at,
         elapsed: Duration::ZERO,
     };
 
     let answer = match api_path {
+        _ if globally_limited.is_some() => {
+            Answer::globally_rate_limited(globally_limited.unwrap_or(1.0))
+        }
         None => Answer::unknown_route(),
         Some(path) => match check_auth(&inner.config, &method, &path, auth.as_deref()) {
             Some(denied) => denied,
@@ -223,6 +274,32 @@ pub(crate) async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Req
     record.elapsed = received_at.elapsed();
     inner.update(|s| s.requests.push(record));
     answer.into_response()
+}
+
+/// Discord's global limit as a sliding one-second window over the requests it let through:
+/// `None` lets this one through (and counts it), `Some(retry_after)` refuses it, where
+/// `retry_after` is when the oldest request in the window leaves it, in seconds.
+fn global_limit(
+    window: &mut std::collections::VecDeque<Instant>,
+    now: Instant,
+    per_second: u32,
+) -> Option<f64> {
+    const WINDOW: Duration = Duration::from_secs(1);
+    while window
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+    {
+        window.pop_front();
+    }
+    if window.len() < per_second as usize {
+        window.push_back(now);
+        return None;
+    }
+    let wait = window.front().map_or(WINDOW, |oldest| {
+        WINDOW.saturating_sub(now.saturating_duration_since(*oldest))
+    });
+    // Milliseconds, never 0, like Discord's `retry_after`.
+    Some((wait.as_secs_f64() * 1000.0).ceil().max(1.0) / 1000.0)
 }
 
 /// serenity sends `Authorization: Bot <token>` on every call. Discord serves
@@ -575,6 +652,11 @@ fn callback(inner: &Inner, id: u64, token: &str, body: Value, files: Vec<FilePar
                 let Some(msg) = rec.message_id else {
                     return Answer::error(400, 40004, "Interaction has no message");
                 };
+                // Updating the message is editing it, which an archived thread refuses; the
+                // interaction stays unacknowledged, so the bot can still answer with type 4.
+                if in_archived_thread(s, msg) {
+                    return Answer::thread_archived();
+                }
                 edit_message(s, cfg, msg, &data, files.clone());
                 Some(msg)
             }
@@ -650,6 +732,11 @@ fn webhook_message(
         };
         match method {
             "GET" => Answer::ok(s.messages[&target].to_json()),
+            // After a type 6 defer, `@original` is the button's message: editing it in an
+            // archived thread is refused like any edit there.
+            "PATCH" if rec.message_id == Some(target) && in_archived_thread(s, target) => {
+                Answer::thread_archived()
+            }
             "PATCH" => {
                 let Some(json) = edit_message(s, cfg, target, &body, files.clone()) else {
                     return Answer::unknown_message();
@@ -693,6 +780,17 @@ fn create_message(inner: &Inner, channel_id: u64, body: Value, files: Vec<FilePa
         if empty {
             return Answer::error(400, 50006, "Cannot send an empty message");
         }
+        // Threads topic: "Sending a message will automatically unarchive the thread, unless
+        // the thread has been locked by a moderator." Unarchiving needs a free active slot.
+        let unarchives = channel.is_thread() && channel.archived;
+        if unarchives {
+            if channel.locked {
+                return Answer::thread_archived();
+            }
+            if at_thread_cap(s, cfg, channel.guild_id) {
+                return Answer::thread_cap_reached();
+            }
+        }
         let m = build_message(s, cfg, new_id, channel_id, None, &body, files);
         if channel.is_private_thread() {
             // An @mention by the thread's creator adds that member to a private thread.
@@ -715,10 +813,34 @@ fn create_message(inner: &Inner, channel_id: u64, body: Value, files: Vec<FilePa
                 }
             }
         }
+        if unarchives {
+            if let Some(c) = s.channels.get_mut(&channel_id) {
+                c.archived = false;
+            }
+        }
         let json = m.to_json();
         s.messages.insert(new_id, m);
         Answer::ok(json)
     })
+}
+
+/// Whether the guild already has as many active threads as [`FakeConfig::active_thread_cap`].
+fn at_thread_cap(s: &State, cfg: &FakeConfig, guild: Option<u64>) -> bool {
+    guild.is_some_and(|g| s.active_thread_count(g) >= cfg.active_thread_cap)
+}
+
+/// Whether a channel is a thread that is archived (see [`Answer::thread_archived`]).
+fn archived_thread(s: &State, channel_id: u64) -> bool {
+    s.channels
+        .get(&channel_id)
+        .is_some_and(|c| c.is_thread() && c.archived)
+}
+
+/// Whether a (non-ephemeral) message sits in an archived thread.
+fn in_archived_thread(s: &State, message_id: u64) -> bool {
+    s.messages
+        .get(&message_id)
+        .is_some_and(|m| !m.ephemeral() && archived_thread(s, m.channel_id))
 }
 
 fn mention_allowed(allowed: Option<&Value>, user: u64) -> bool {
@@ -771,6 +893,8 @@ fn channel_message(
         }
         match method {
             "GET" => Answer::ok(s.messages[&id].to_json()),
+            // Deleting is the one thing Discord still allows in an archived thread.
+            "PATCH" if archived_thread(s, channel_id) => Answer::thread_archived(),
             "PATCH" => edit_message(s, cfg, id, &body, files)
                 .map_or_else(Answer::unknown_message, Answer::ok),
             "DELETE" => {
@@ -786,6 +910,9 @@ fn channel_message(
 
 fn react(inner: &Inner, method: &str, channel_id: u64, id: u64, emoji: &str) -> Answer {
     inner.update(|s| {
+        if method == "PUT" && archived_thread(s, channel_id) {
+            return Answer::thread_archived();
+        }
         let Some(m) = s
             .messages
             .get_mut(&id)
@@ -846,6 +973,9 @@ fn create_thread(inner: &Inner, parent: u64, from_message: Option<u64>, body: &V
                 );
             }
         }
+        if at_thread_cap(s, &inner.config, parent.guild_id) {
+            return Answer::thread_cap_reached();
+        }
         let thread = ChannelInfo {
             id,
             kind,
@@ -868,10 +998,15 @@ fn create_thread(inner: &Inner, parent: u64, from_message: Option<u64>, body: &V
     })
 }
 
-/// `GET /guilds/{g}/threads/active`: the guild's unarchived threads the bot is in, with
-/// the bot's own thread-member entries, as Discord returns them to a bot.
+/// `GET /guilds/{g}/threads/active`. Discord (Threads topic, "Enumerating threads"): it
+/// "returns all active threads in a guild that the current user can access, includes public
+/// & private threads"; the Guild resource adds that they are "ordered by their id, in
+/// descending order" and that `members` has "a thread member object for each returned thread
+/// the current user has joined". Threads others made count too (see
+/// [`State::bot_can_view_thread`] for which private ones the bot sees).
 fn active_threads(inner: &Inner, guild: u64) -> Answer {
-    let bot = inner.config.bot_user_id;
+    let cfg = &inner.config;
+    let bot = cfg.bot_user_id;
     inner.read(|s| {
         if s.guild(guild).is_none() {
             return Answer::error(404, 10004, "Unknown Guild");
@@ -879,11 +1014,13 @@ fn active_threads(inner: &Inner, guild: u64) -> Answer {
         let threads: Vec<&ChannelInfo> = s
             .channels
             .values()
+            .rev()
             .filter(|c| c.guild_id == Some(guild) && c.is_thread() && !c.archived)
-            .filter(|c| c.members.contains(&bot))
+            .filter(|c| State::bot_can_view_thread(c, cfg))
             .collect();
         let members: Vec<Value> = threads
             .iter()
+            .filter(|c| c.members.contains(&bot))
             .map(|c| {
                 json!({
                     "id": c.id.to_string(),
@@ -900,9 +1037,21 @@ fn active_threads(inner: &Inner, guild: u64) -> Answer {
     })
 }
 
+/// `PATCH /channels/{id}`. Un-archiving a thread (`archived: false`) makes it active again,
+/// so Discord refuses it with 160006 when the guild is at its active-thread cap; archiving
+/// frees a slot (Threads topic, "Active & Archived Threads").
 fn modify_channel(inner: &Inner, id: u64, body: &Value) -> Answer {
     let cfg = &inner.config;
     inner.update(|s| {
+        let Some(current) = s.channels.get(&id) else {
+            return Answer::unknown_channel();
+        };
+        let unarchive = current.is_thread()
+            && current.archived
+            && (body["archived"] == false || body["thread_metadata"]["archived"] == false);
+        if unarchive && at_thread_cap(s, cfg, current.guild_id) {
+            return Answer::thread_cap_reached();
+        }
         let Some(c) = s.channels.get_mut(&id) else {
             return Answer::unknown_channel();
         };
@@ -939,6 +1088,9 @@ fn thread_member(inner: &Inner, method: &str, thread: u64, user: u64) -> Answer 
                 .is_some_and(|g| g.member(user).is_some());
         if !is_member {
             return Answer::unknown_member();
+        }
+        if method == "PUT" && c.archived {
+            return Answer::thread_archived();
         }
         if let Some(c) = s.channels.get_mut(&thread) {
             match method {

@@ -3,7 +3,7 @@
 //! never held across an `.await`; every change bumps a watch channel so
 //! waiters wake up instead of sleeping.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +42,8 @@ pub struct RecordedRequest {
     pub injected: Option<String>,
     /// No route of the fake matched: the bot called something the fake does not know.
     pub unknown_route: bool,
+    /// Answered 429 by the global rate limit ([`FakeConfig::global_rate_limit`]); it did not act.
+    pub global_rate_limited: bool,
     pub received_at: Instant,
     pub elapsed: Duration,
 }
@@ -57,6 +59,8 @@ impl RecordedRequest {
     pub fn summary(&self) -> String {
         let mark = if let Some(why) = &self.injected {
             format!(" [injected: {why}]")
+        } else if self.global_rate_limited {
+            " [global rate limit]".to_string()
         } else {
             String::new()
         };
@@ -64,6 +68,19 @@ impl RecordedRequest {
             "#{} {} {} -> {}{mark}",
             self.index, self.method, self.path, self.status
         )
+    }
+}
+
+/// Whether a call counts against Discord's global rate limit. Discord (Rate Limits topic,
+/// "Global Rate Limit"): "Interaction endpoints are not bound to the bot's Global Rate
+/// Limit", i.e. `POST /interactions/{id}/{token}/callback` and the interaction webhooks
+/// `/webhooks/{application.id}/{token}/...` (follow-ups, `@original`). `path` is after `/api/v10`.
+pub fn counts_against_global_limit(path: &str, app_id: u64) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["interactions", _, _, "callback"] => false,
+        ["webhooks", app, _, ..] => app.parse::<u64>().ok() != Some(app_id),
+        _ => true,
     }
 }
 
@@ -272,6 +289,10 @@ pub(crate) enum ConnCommand {
     },
     /// Drop the TCP connection without a close frame.
     DropTcp,
+    /// Send op 9 INVALID_SESSION; when not resumable, the session is forgotten first.
+    InvalidSession {
+        resumable: bool,
+    },
 }
 
 pub(crate) struct LiveConnection {
@@ -304,6 +325,8 @@ pub(crate) struct State {
     pub command_puts: usize,
     /// Discord keeps a command's id when it is re-registered with the same name.
     pub command_ids: HashMap<(Option<u64>, String), u64>,
+    /// When the requests the global rate limit let through in the last second arrived.
+    pub global_window: VecDeque<Instant>,
 }
 
 impl State {
@@ -339,6 +362,24 @@ impl State {
 
     pub fn guild(&self, id: u64) -> Option<&FakeGuild> {
         self.guilds.iter().find(|g| g.id == id)
+    }
+
+    /// Whether the bot can see a thread. Discord (Threads topic, "Permissions"): public
+    /// threads are "viewable by everyone who can view the parent channel" (the fake has no
+    /// channel overwrites, so the bot views every channel); private threads need an invite,
+    /// "or be a moderator (MANAGE_THREADS permission)".
+    pub fn bot_can_view_thread(c: &ChannelInfo, cfg: &FakeConfig) -> bool {
+        !c.is_private_thread()
+            || c.members.contains(&cfg.bot_user_id)
+            || cfg.bot_permissions & serenity::all::Permissions::MANAGE_THREADS.bits() != 0
+    }
+
+    /// Threads of the guild that are not archived: what Discord's active-thread cap counts.
+    pub fn active_thread_count(&self, guild_id: u64) -> usize {
+        self.channels
+            .values()
+            .filter(|c| c.is_thread() && c.guild_id == Some(guild_id) && !c.archived)
+            .count()
     }
 
     pub fn guild_mut(&mut self, id: u64) -> Option<&mut FakeGuild> {
