@@ -12,7 +12,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use outbox::{Concurrency, Outbox};
+pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
 use crate::domain::member::UserId;
 use crate::domain::profile::Role;

@@ -5,6 +5,7 @@ mod communities;
 mod members;
 mod privacy;
 mod stats;
+mod upgrade;
 
 use std::time::Duration;
 
@@ -77,4 +78,26 @@ async fn opening_twice_applies_migrations_once() {
         .await
         .unwrap();
     assert_eq!(applied, hallway::storage::MIGRATOR.iter().count() as i64);
+}
+
+#[tokio::test]
+async fn the_outbox_check_list_holds_exactly_the_outbox_kinds() {
+    use hallway::domain::outbox::OutboxKind;
+    let (store, _dir) = fresh_store().await;
+    let schema: String = sqlx::query_scalar(
+        "select sql from sqlite_master where type = 'table' and name = 'outbox'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let start = schema.find("kind in (").expect("a CHECK on kind") + "kind in (".len();
+    let list = &schema[start..start + schema[start..].find(')').unwrap()];
+    let mut in_schema: Vec<String> = list
+        .split(',')
+        .map(|w| w.trim().trim_matches('\'').to_string())
+        .collect();
+    let mut in_code: Vec<String> = OutboxKind::ALL.iter().map(|k| k.to_string()).collect();
+    in_schema.sort();
+    in_code.sort();
+    assert_eq!(in_schema, in_code);
 }

@@ -1,0 +1,254 @@
+//! A database made by the previous `main` (schema 0001, with the two outboxes `delivery`
+//! and `announcement`) upgrades to the single outbox with every row kept, in its state,
+//! and the rows still pending are delivered afterwards.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hallway::delivery::{self, Courier, Message, SendError};
+use hallway::domain::outbox::RetryPolicy;
+use hallway::storage::Store;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::Row as _;
+
+const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
+const ROWS_AT_0EF0732: &str = include_str!("fixtures/main-0ef0732.sql");
+
+/// Builds the file exactly as the previous `main` left it: its only migration, applied by
+/// sqlx's migrator (so the upgrade sees it as applied), then its rows.
+async fn database_from_previous_main(dir: &std::path::Path) -> String {
+    let migrations = dir.join("migrations-0ef0732");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(migrations.join("0001_schema.sql"), SCHEMA_0001).unwrap();
+    let path = dir.join("hallway.db");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(migrations.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(ROWS_AT_0EF0732).execute(&pool).await.unwrap();
+    pool.close().await;
+    format!("sqlite://{}", path.display())
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn every_row_of_both_old_outboxes_is_kept_in_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_from_previous_main(dir.path()).await;
+    let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+    let pool = store.pool();
+
+    let rows = sqlx::query(
+        "select kind, key, state, attempts, failures, last_error, due_at, done_at, detail,
+                channel_id, message_id, group_id, user_id
+         from outbox order by outbox_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let seen: Vec<(String, String, String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("kind"),
+                r.get("key"),
+                r.get("state"),
+                r.get("attempts"),
+            )
+        })
+        .collect();
+    let expected = [
+        ("intro", "intro:1:1:0", "done", 1),
+        ("intro", "intro:1:2:0", "done", 1),
+        ("dm-intro", "dm-intro:1:2:1300000000000000013", "done", 1),
+        ("dm-intro", "dm-intro:1:2:1300000000000000014", "failed", 1),
+        ("summary", "summary:1:0:0", "pending", 3),
+        ("nudge", "nudge:1:1:0", "pending", 0),
+        ("nudge", "nudge:1:2:0", "pending", 0),
+        ("feedback", "feedback:1:1:0", "pending", 0),
+        ("feedback", "feedback:1:2:0", "pending", 0),
+        ("celebration", "win:1", "done", 1),
+        ("celebration", "watercooler:3", "failed", 1),
+        ("celebration", "win:2", "pending", 2),
+    ];
+    let expected: Vec<(String, String, String, i64)> = expected
+        .iter()
+        .map(|(k, key, s, a)| (k.to_string(), key.to_string(), s.to_string(), *a))
+        .collect();
+    assert_eq!(seen, expected);
+
+    // Times, errors, recipients, details and where things were posted, unchanged.
+    let summary = &rows[4];
+    assert_eq!(
+        summary.get::<DateTime<Utc>, _>("due_at"),
+        utc("2026-11-20T10:00:05Z")
+    );
+    assert_eq!(
+        summary.get::<Option<String>, _>("last_error").as_deref(),
+        Some("temporary failure: HTTP 502")
+    );
+    let refused_dm = &rows[3];
+    assert_eq!(
+        refused_dm.get::<Option<i64>, _>("user_id"),
+        Some(1_300_000_000_000_000_014)
+    );
+    assert_eq!(refused_dm.get::<Option<i64>, _>("group_id"), Some(2));
+    assert_eq!(
+        refused_dm.get::<Option<DateTime<Utc>>, _>("done_at"),
+        Some(utc("2026-11-20T10:00:02Z"))
+    );
+    let posted_win = &rows[9];
+    assert_eq!(
+        posted_win.get::<Option<i64>, _>("channel_id"),
+        Some(1_200_000_000_000_000_103)
+    );
+    assert_eq!(
+        posted_win.get::<Option<i64>, _>("message_id"),
+        Some(1_500_000_000_000_000_010)
+    );
+    assert!(posted_win
+        .get::<Option<String>, _>("detail")
+        .unwrap()
+        .contains("Got the fellowship"));
+    let pending_win = &rows[11];
+    assert_eq!(pending_win.get::<i64, _>("failures"), 2);
+    assert_eq!(
+        pending_win.get::<DateTime<Utc>, _>("due_at"),
+        utc("2026-11-22T12:00:00Z")
+    );
+
+    // Nothing else was touched, and the old tables are gone.
+    for (table, count) in [
+        ("member", 4),
+        ("round", 1),
+        ("match_group", 2),
+        ("group_member", 4),
+        ("win", 2),
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(n, count, "{table}");
+    }
+    let old: i64 = sqlx::query_scalar(
+        "select count(*) from sqlite_master where name in ('delivery', 'announcement')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(old, 0);
+    let group = store
+        .group(1_200_000_000_000_000_001, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(group.thread_id, Some(1_500_000_000_000_000_001));
+    assert_eq!(group.intro_message_id, Some(1_500_000_000_000_000_002));
+}
+
+/// Posts into memory, as Discord would take them.
+#[derive(Default)]
+struct Recorder {
+    posts: Mutex<Vec<(u64, String)>>,
+}
+
+impl Courier for Recorder {
+    async fn open_thread(&self, _: u64, _: u64, _: &str, _: bool) -> Result<u64, SendError> {
+        Ok(9_000)
+    }
+
+    async fn post(&self, channel_id: u64, message: &Message, _: bool) -> Result<u64, SendError> {
+        let what = match message {
+            Message::Intro(_) => "intro",
+            Message::DmIntro(_) => "dm-intro",
+            Message::Summary(_) => "summary",
+            Message::Nudge { .. } => "nudge",
+            Message::Celebration(_) => "celebration",
+            Message::Feedback { .. } => "feedback",
+        };
+        let mut posts = self.posts.lock().unwrap();
+        posts.push((channel_id, what.to_string()));
+        Ok(10_000 + posts.len() as u64)
+    }
+
+    async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
+        Ok(user_id)
+    }
+
+    async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    async fn archive_thread(&self, _: u64) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn rows_pending_before_the_upgrade_are_delivered_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_from_previous_main(dir.path()).await;
+    let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+    let courier = Recorder::default();
+    let later = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+    let due = store.due_outbox(later, 100).await.unwrap();
+    let keys: Vec<&str> = due.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "summary:1:0:0",
+            "win:2",
+            "nudge:1:1:0",
+            "nudge:1:2:0",
+            "feedback:1:1:0",
+            "feedback:1:2:0"
+        ]
+    );
+    for row in due {
+        assert!(delivery::deliver_and_record(&store, &courier, &RetryPolicy::default(), row).await);
+    }
+    let posts = courier.posts.lock().unwrap().clone();
+    // The summary in the program channel, the nudge and the feedback question in group 1's
+    // thread (group 2 was told by DM, so it is not chased there), and the pending win.
+    assert_eq!(
+        posts,
+        [
+            (1_200_000_000_000_000_102, "summary".to_string()),
+            (1_200_000_000_000_000_103, "celebration".to_string()),
+            (1_500_000_000_000_000_001, "nudge".to_string()),
+            (1_500_000_000_000_000_001, "feedback".to_string()),
+        ]
+    );
+    let pending: i64 = sqlx::query_scalar("select count(*) from outbox where state = 'pending'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+    let win_message: Option<i64> =
+        sqlx::query_scalar("select message_id from win where win_id = 2")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(
+        win_message.is_some(),
+        "the win remembers where it was celebrated"
+    );
+}
