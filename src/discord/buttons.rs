@@ -112,7 +112,11 @@ async fn answer(
             let message = CreateInteractionResponseMessage::new()
                 .content(render::skipped(&name, &others))
                 .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::new(*u))));
-            respond(ctx, click, CreateInteractionResponse::Message(message)).await
+            match click.create_response(&ctx.http, CreateInteractionResponse::Message(message)).await {
+                Ok(()) => Ok(()),
+                Err(err) if is_archived_thread(&err) => respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await,
+                Err(err) => Err(err.into()),
+            }
         }
     }
 }
@@ -133,12 +137,29 @@ async fn refresh_intro(
         .content(render::fit(&render::intro(&view, false, &answers)))
         .components(vec![intro_buttons(group.guild_id, group.group_id)])
         .allowed_mentions(CreateAllowedMentions::new());
-    respond(
-        ctx,
-        click,
-        CreateInteractionResponse::UpdateMessage(message),
+    let updated = click
+        .create_response(&ctx.http, CreateInteractionResponse::UpdateMessage(message))
+        .await;
+    match updated {
+        Ok(()) => Ok(()),
+        // Discord refuses edits in an archived thread (hallway archives a round's threads
+        // when the next round starts). The answer is saved: say so privately instead.
+        Err(err) if is_archived_thread(&err) => {
+            respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+const SAVED_IN_ARCHIVED_THREAD: &str =
+    "Saved, thanks! This chat's thread is archived now, so its message stays as it was; post in the thread to reopen it.";
+
+fn is_archived_thread(err: &serenity::Error) -> bool {
+    matches!(
+        err,
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response))
+            if response.error.code == crate::delivery::codes::THREAD_ARCHIVED as isize
     )
-    .await
 }
 
 pub fn private(text: &str) -> CreateInteractionResponse {

@@ -16,3 +16,4 @@ mod rounds;
 mod schedule;
 mod startup;
 mod stats;
+mod threads;
