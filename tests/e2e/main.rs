@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod community;
 mod gateway;
+mod isolation;
 mod members;
 mod resilience;
 mod rounds;
