@@ -112,8 +112,14 @@ impl<C: Courier + 'static> Outbox<C> {
         if in_flight.len() >= self.concurrency.total {
             return true;
         }
+        // Enough of each server's head to fill its free slots past rows busy or cooling.
+        let per_server_turns = (2 * self.concurrency.per_server + cooling.len()) as u32;
         let limit = (busy.len() + cooling.len() + 4 * self.concurrency.total) as u32;
-        let due = match self.store.due_outbox(Utc::now(), limit).await {
+        let due = match self
+            .store
+            .due_outbox(Utc::now(), per_server_turns, limit)
+            .await
+        {
             Ok(due) => due,
             Err(err) => {
                 tracing::error!(error = format!("{err:#}"), "cannot read the outbox");

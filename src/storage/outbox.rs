@@ -133,23 +133,33 @@ fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
 }
 
 impl Store {
-    /// Pending rows due by `now`, oldest first; among rows due together, archives, then
-    /// intros, then the rest, then summaries.
+    /// Pending rows due by `now`: the first `per_server` of each server, taken in turns
+    /// (every server's first row, then every server's second, ...), so a server with a
+    /// long backlog cannot crowd the others out. Within a server, oldest first; among rows
+    /// due together, archives, then intros, then the rest, then summaries.
     pub async fn due_outbox(
         &self,
         now: DateTime<Utc>,
+        per_server: u32,
         limit: u32,
     ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "select outbox_id, guild_id, kind, key, round_id, group_id, user_id, detail, attempts, failures
-             from outbox where state = 'pending' and due_at <= ?
-             order by due_at,
-                      case kind when 'archive-thread' then 0 when 'intro' then 1 when 'dm-intro' then 1
-                                when 'summary' then 3 else 2 end,
-                      outbox_id
+            "select * from (
+                 select outbox_id, guild_id, kind, key, round_id, group_id, user_id, detail, attempts, failures,
+                        due_at,
+                        row_number() over (
+                            partition by guild_id
+                            order by due_at,
+                                     case kind when 'archive-thread' then 0 when 'intro' then 1 when 'dm-intro' then 1
+                                               when 'summary' then 3 else 2 end,
+                                     outbox_id) as turn
+                 from outbox where state = 'pending' and due_at <= ?)
+             where turn <= ?
+             order by turn, due_at, outbox_id
              limit ?",
         )
         .bind(now)
+        .bind(i64::from(per_server))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await

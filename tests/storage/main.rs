@@ -3,6 +3,7 @@
 
 mod communities;
 mod members;
+mod outbox;
 mod privacy;
 mod stats;
 mod upgrade;

@@ -209,7 +209,7 @@ async fn rows_pending_before_the_upgrade_are_delivered_after_it() {
     let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
     let courier = Recorder::default();
     let later = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
-    let due = store.due_outbox(later, 100).await.unwrap();
+    let due = store.due_outbox(later, 100, 100).await.unwrap();
     let keys: Vec<&str> = due.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(
         keys,
