@@ -1,5 +1,7 @@
 //! `/hallway-admin pause-program | resume-program | match-now`, and Confirm on a preview.
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
@@ -60,6 +62,8 @@ pub async fn match_now(
     let data = ctx.data();
     let community = data.store.community(guild_id).await?;
     ready_for_a_round(&community)?;
+    // Matching and saving a large server's round can pass Discord's 3-second deadline.
+    ctx.defer_ephemeral().await?;
     let now = Utc::now();
     let seed = rand::random::<u64>() >> 1;
     let plan = rounds::plan_for(&data.store, &community, now, seed).await?;
@@ -144,58 +148,55 @@ pub async fn confirm_preview(
     }
     let plan: Plan =
         serde_json::from_str(&preview.plan_json).context("stored preview is unreadable")?;
+    // Checking and saving a large round can pass Discord's 3-second deadline: acknowledge
+    // the click first, then edit the preview with the outcome.
+    click.defer(&ctx.http).await?;
     let now = Utc::now();
-    for group in &plan.groups {
-        for (user, _) in &group.members {
-            let still_there = data
-                .store
-                .member(guild_id, *user)
-                .await?
-                .is_some_and(|m| m.is_matchable(now));
-            if !still_there {
-                return respond(
-                    ctx,
-                    click,
-                    private("Someone in this preview has paused or left since. Run `/hallway-admin match-now preview:true` again."),
-                )
-                .await;
-            }
-        }
-    }
-    let Some(round) = rounds::save_round(
-        &data.store,
-        &community,
-        &plan,
-        Trigger::Manual,
-        now,
-        now,
-        Some(preview_id),
-    )
-    .await?
-    else {
-        return respond(
-            ctx,
-            click,
-            private("This preview was already confirmed; its round is running."),
+    let matchable: HashSet<u64> = data
+        .store
+        .matching_input(guild_id)
+        .await?
+        .members
+        .iter()
+        .filter(|m| m.is_matchable(now))
+        .map(|m| m.user_id)
+        .collect();
+    let everyone_still_there = plan
+        .groups
+        .iter()
+        .flat_map(|g| &g.members)
+        .all(|(user, _)| matchable.contains(user));
+    let text = if !everyone_still_there {
+        "Someone in this preview has paused or left since. Run `/hallway-admin match-now preview:true` again.".to_string()
+    } else {
+        match rounds::save_round(
+            &data.store,
+            &community,
+            &plan,
+            Trigger::Manual,
+            now,
+            now,
+            Some(preview_id),
         )
-        .await;
+        .await?
+        {
+            Some(round) => {
+                data.wake.notify_one();
+                format!(
+                    "{}\n\n✅ Confirmed. {}",
+                    render::preview(&plan),
+                    render::round_started(round.number, &plan, &community)
+                )
+            }
+            None => "This preview was already confirmed; its round is running.".to_string(),
+        }
     };
-    data.wake.notify_one();
-    let text = format!(
-        "{}\n\n✅ Confirmed. {}",
-        render::preview(&plan),
-        render::round_started(round.number, &plan, &community)
-    );
-    let update = serenity::CreateInteractionResponseMessage::new()
+    let update = serenity::EditInteractionResponse::new()
         .content(render::fit(&text))
         .components(Vec::new())
         .allowed_mentions(serenity::CreateAllowedMentions::new());
-    respond(
-        ctx,
-        click,
-        serenity::CreateInteractionResponse::UpdateMessage(update),
-    )
-    .await
+    click.edit_response(&ctx.http, update).await?;
+    Ok(())
 }
 
 fn ready_for_a_round(community: &Community) -> Result<(), InputError> {
