@@ -228,6 +228,9 @@ pub fn classify(err: serenity::Error) -> SendError {
             match status {
                 429 => SendError::RateLimited(detail),
                 500..=599 => SendError::Transient(detail),
+                // The token was reset while running: Discord refused the bot itself, not
+                // this post. Failing every pending row would lose them; they wait instead.
+                401 => SendError::Transient(detail),
                 _ => SendError::Refused {
                     status,
                     code: u64::try_from(response.error.code).unwrap_or(0),
