@@ -20,6 +20,13 @@ async fn program(config: FakeConfig) -> crate::support::bot::TestEnv {
     env
 }
 
+/// The summary counts every group and member as reached, in a thread or by DM.
+#[track_caller]
+fn assert_every_group_reached(summary: &crate::support::state::PostedMessage) {
+    let everyone = format!("{GROUPS} chats this round, {MEMBERS} people");
+    assert!(summary.content.contains(&everyone), "{}", summary.content);
+}
+
 #[tokio::test]
 async fn with_room_for_only_one_rounds_threads_the_second_round_archives_the_first_and_gets_threads_too(
 ) {
@@ -27,25 +34,13 @@ async fn with_room_for_only_one_rounds_threads_the_second_round_archives_the_fir
     let env = program(FakeConfig::default().active_thread_cap(12)).await;
     match_now(&env).await;
     let first = summary(&env, 1).await;
-    assert!(
-        first
-            .content
-            .contains(&format!("{GROUPS} chats this round, {MEMBERS} people")),
-        "{}",
-        first.content
-    );
+    assert_every_group_reached(&first);
     let first_threads: Vec<u64> = env.fake.threads().iter().map(|t| t.id).collect();
     assert_eq!(first_threads.len(), GROUPS);
 
     match_now(&env).await;
     let second = summary(&env, 2).await;
-    assert!(
-        second
-            .content
-            .contains(&format!("{GROUPS} chats this round, {MEMBERS} people")),
-        "{}",
-        second.content
-    );
+    assert_every_group_reached(&second);
     assert!(!second.content.contains("DM"), "{}", second.content);
     // Every group of round 2 has its own thread, and round 1's are archived, not deleted.
     let pool = db(&env).await;
@@ -87,13 +82,7 @@ async fn when_other_threads_fill_the_cap_the_rest_go_by_dm_and_the_summary_says_
         .add_foreign_active_threads(ids::GUILD, ids::GENERAL, 8);
     match_now(&env).await;
     let first = summary(&env, 1).await;
-    assert!(
-        first
-            .content
-            .contains(&format!("{GROUPS} chats this round, {MEMBERS} people")),
-        "{}",
-        first.content
-    );
+    assert_every_group_reached(&first);
     assert!(
         first.content.contains("6 group(s) were told by DM"),
         "{}",
