@@ -207,3 +207,36 @@ async fn a_poisoned_row_and_a_row_discord_keeps_refusing_do_not_delay_another_se
         .len();
     assert_eq!(posts, 1, "a 400 is not retried");
 }
+
+#[tokio::test]
+async fn a_server_whose_round_cannot_start_does_not_stop_the_next_servers_scheduled_round() {
+    let env = two_servers().await;
+    let pool = db(&env).await;
+    // Both programs have a weekly slot already due. The first server, which the scheduler
+    // reaches first, has a row its round cannot read.
+    sqlx::query(
+        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
+         schedule_anchor = '2020-01-01T00:00:00Z'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("update member set time_zone = 'Not/A_Zone' where guild_id = ? and user_id = ?")
+        .bind(ids::GUILD as i64)
+        .bind(member(1) as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let text = summary_in_b(&env).await;
+    assert!(text.contains("4 chats this round, 8 people"), "{text}");
+    env.bot.wait_for_log("could not start a round", WAIT).await;
+    let first_rounds = count(
+        &pool,
+        &format!(
+            "select count(*) from round where guild_id = {}",
+            ids::GUILD as i64
+        ),
+    )
+    .await;
+    assert_eq!(first_rounds, 0);
+}
