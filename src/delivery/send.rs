@@ -253,18 +253,8 @@ async fn dm_intro<C: Courier>(
     };
     match sent {
         Ok(posted) => Ok(Sent::Done(Some(posted))),
-        Err(err @ SendError::Refused { .. }) => {
-            let problem = if err.is_refusal(codes::CANNOT_DM) {
-                DeliveryProblem::DmsClosed
-            } else {
-                DeliveryProblem::Refused
-            };
-            tracing::warn!(user, %err, "a DM intro was refused");
-            store
-                .fail_group_delivery(row, &problem.describe(), &err.to_string(), Utc::now())
-                .await?;
-            Ok(Sent::Recorded)
-        }
+        // Failed with its reason; the summary counts the members DMs did not reach.
+        Err(err @ SendError::Refused { .. }) => Err(err.into()),
         Err(err) => Err(err.into()),
     }
 }

@@ -73,6 +73,8 @@ pub struct RoundFigures {
     pub by_dm: u32,
     /// Groups nobody could be told about.
     pub undelivered: u32,
+    /// Members of DM groups whose DM Discord refused (most often: closed DMs).
+    pub dms_refused: u32,
     /// Why some groups were told by DM or not at all, in plain words.
     pub notes: Vec<String>,
     /// Share of the previous round's groups where someone clicked "We met".
@@ -251,8 +253,11 @@ impl Store {
             "select count(*) as groups,
                     coalesce(sum(in_thread), 0) as in_threads,
                     coalesce(sum(dms_done > 0), 0) as by_dm,
-                    coalesce(sum(case when in_thread then size else dms_done end), 0) as people
+                    coalesce(sum(case when in_thread then size else dms_done end), 0) as people,
+                    coalesce(sum(dms_failed), 0) as dms_refused
              from (select g.size,
+                          (select count(*) from outbox o where o.group_id = g.group_id
+                             and o.kind = 'dm-intro' and o.state = 'failed') as dms_failed,
                           g.delivered_via = 'thread' and g.intro_message_id is not null as in_thread,
                           (select count(*) from outbox o where o.group_id = g.group_id
                              and o.kind = 'dm-intro' and o.state = 'done') as dms_done
@@ -291,6 +296,7 @@ impl Store {
             people: count("people")?,
             by_dm,
             undelivered: groups.saturating_sub(in_threads + by_dm),
+            dms_refused: count("dms_refused")?,
             // Delivery problems only: the matching engine's notes stay with the coordinators.
             notes,
             previous_met_rate,

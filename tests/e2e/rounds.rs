@@ -579,3 +579,46 @@ async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
     assert_private_reply(&env.fake.reply_to(&handle, WAIT).await, "already confirmed");
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
 }
+
+#[tokio::test]
+async fn a_member_whose_dms_are_closed_is_counted_and_the_summary_says_why() {
+    use crate::support::config::FakeMember;
+    const CLOSED: u64 = 1_300_000_000_000_000_099;
+    let env = start_with(
+        FakeConfig::default()
+            .with_generated_members(1)
+            .with_member(FakeMember::new(CLOSED, "closed").dms_closed()),
+    )
+    .await;
+    set_up_program(&env).await;
+    join(&env, member(1), choice::PEER).await;
+    join(&env, CLOSED, choice::PEER).await;
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/threads")
+            .times(1)
+            .missing_permissions(),
+    );
+    match_now(&env).await;
+    let summary = summary(&env, 1).await;
+    // Delivered counts only what arrived: one member of the pair got the DM.
+    assert!(
+        summary.content.contains("1 chat this round, 1 person."),
+        "{}",
+        summary.content
+    );
+    assert!(
+        summary.content.contains(
+            "1 member(s) could not be sent their DM: some members do not accept direct messages"
+        ),
+        "{}",
+        summary.content
+    );
+    assert_eq!(env.fake.dms_to(member(1)).len(), 1);
+    let pool = db(&env).await;
+    let refused = count(
+        &pool,
+        "select count(*) from outbox where kind = 'dm-intro' and state = 'failed'",
+    )
+    .await;
+    assert_eq!(refused, 1);
+}

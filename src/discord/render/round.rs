@@ -2,6 +2,7 @@
 //! custom ids of their buttons.
 
 use super::*;
+use crate::domain::outbox::DeliveryProblem;
 
 /// Custom ids of hallway's buttons. The guild is in the id because buttons in DMs carry
 /// no guild; who may press them is checked against the stored group, not the id.
@@ -173,8 +174,13 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
     } else {
         "chats"
     };
+    let people = if figures.people == 1 {
+        "person"
+    } else {
+        "people"
+    };
     let mut text = format!(
-        "☕ **Round {}** is out: {} {chats} this round, {} people.",
+        "☕ **Round {}** is out: {} {chats} this round, {} {people}.",
         figures.number, figures.reached, figures.people
     );
     if let Some(rate) = figures.previous_met_rate {
@@ -185,7 +191,11 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
     } else if figures.reached > 0 {
         text.push_str(" Check your direct messages for your match and an icebreaker.");
     }
-    if figures.by_dm > 0 || figures.undelivered > 0 || !figures.notes.is_empty() {
+    let problems = figures.by_dm > 0
+        || figures.undelivered > 0
+        || figures.dms_refused > 0
+        || !figures.notes.is_empty();
+    if problems {
         text.push_str("\n\n**For coordinators:**");
         if figures.by_dm > 0 {
             text.push_str(&format!(
@@ -201,6 +211,13 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
         }
         for note in &figures.notes {
             text.push_str(&format!("\n• Why: {note}"));
+        }
+        if figures.dms_refused > 0 {
+            text.push_str(&format!(
+                "\n• {} member(s) could not be sent their DM: {}",
+                figures.dms_refused,
+                DeliveryProblem::DmsClosed.describe()
+            ));
         }
     }
     text
