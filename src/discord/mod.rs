@@ -101,7 +101,7 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
                     courier: std::sync::Arc::new(courier::DiscordCourier {
                         http: ctx.http.clone(),
                         bot_id: ready.user.id,
-                        gate,
+                        gate: start_up_paced(gate),
                     }),
                     retry,
                     concurrency,
@@ -136,6 +136,16 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
             Ok(())
         }
     }
+}
+
+/// The gate, holding off for a second: the start-up calls just made (the token check, the
+/// gateway URL, the application, the command registration) did not pass through it, and
+/// count towards Discord's global limit too.
+fn start_up_paced(
+    gate: std::sync::Arc<crate::delivery::pace::RateGate>,
+) -> std::sync::Arc<crate::delivery::pace::RateGate> {
+    gate.hold_off(std::time::Duration::from_secs(1));
+    gate
 }
 
 /// Asks Discord who we are before connecting, so a bad token or an unreachable API base
