@@ -23,7 +23,7 @@ echo "machine: $machine, $started"
 # One thread: the benchmarks time a bot each, and must not share the 2 cores with another.
 # A failed test (a missed deadline, a known bug) is a result to record, not a reason to stop.
 set +e
-cargo test --release --test e2e -- --ignored --nocapture --test-threads 1 \
+cargo test --release --test e2e -- --include-ignored --nocapture --test-threads 1 \
   bench_ at_20000_members a_round_started_right_after_start_up 2>&1 | tee "$RAW"
 set -e
 
