@@ -88,14 +88,8 @@ pub enum SendError {
 pub mod codes {
     /// 403: the bot cannot see the channel.
     pub const MISSING_ACCESS: u64 = 50001;
-    /// 403: the user does not accept DMs from the bot.
-    pub const CANNOT_DM: u64 = 50007;
-    /// 403: the bot lacks a permission in the channel.
-    pub const MISSING_PERMISSIONS: u64 = 50013;
     /// 400: the thread is archived (and, for a message, locked).
     pub const THREAD_ARCHIVED: u64 = 50083;
-    /// 404: the channel is gone.
-    pub const UNKNOWN_CHANNEL: u64 = 10003;
     /// 400: the server has Discord's maximum of active threads.
     pub const MAX_ACTIVE_THREADS: u64 = 160006;
 }

@@ -15,7 +15,7 @@ use super::send::{self, RowError, Sent};
 use super::{Courier, SendError};
 use crate::domain::member::GuildId;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};
-use crate::storage::{OutboxRow, Store};
+use crate::storage::{OutboxRow, RetryAt, Store};
 
 /// How many rows are in flight at once.
 #[derive(Debug, Clone, Copy)]
@@ -54,21 +54,12 @@ impl<C: Courier + 'static> Outbox<C> {
     /// Runs forever.
     pub async fn run(self) {
         let mut in_flight: JoinSet<bool> = JoinSet::new();
+        // The row and server of each task in flight: what is busy, per server, comes from it.
         let mut tasks: HashMap<tokio::task::Id, (i64, GuildId)> = HashMap::new();
-        let mut busy: HashSet<i64> = HashSet::new();
-        let mut per_server: HashMap<GuildId, usize> = HashMap::new();
         let mut cooling: HashMap<i64, Instant> = HashMap::new();
         loop {
             cooling.retain(|_, until| *until > Instant::now());
-            let blocked = self
-                .start_due(
-                    &mut in_flight,
-                    &mut tasks,
-                    &mut busy,
-                    &mut per_server,
-                    &cooling,
-                )
-                .await;
+            let blocked = self.start_due(&mut in_flight, &mut tasks, &cooling).await;
             // Rows are due but every slot they could use is taken: wait for one to free.
             let wait = if blocked {
                 None
@@ -85,9 +76,7 @@ impl<C: Courier + 'static> Outbox<C> {
                             (err.id(), false)
                         }
                     };
-                    if let Some((id, guild)) = tasks.remove(&task) {
-                        busy.remove(&id);
-                        release(&mut per_server, guild);
+                    if let Some((id, _)) = tasks.remove(&task) {
                         if !recorded {
                             cooling.insert(id, Instant::now() + COOL_DOWN);
                         }
@@ -105,12 +94,15 @@ impl<C: Courier + 'static> Outbox<C> {
         &self,
         in_flight: &mut JoinSet<bool>,
         tasks: &mut HashMap<tokio::task::Id, (i64, GuildId)>,
-        busy: &mut HashSet<i64>,
-        per_server: &mut HashMap<GuildId, usize>,
         cooling: &HashMap<i64, Instant>,
     ) -> bool {
-        if in_flight.len() >= self.concurrency.total {
+        if tasks.len() >= self.concurrency.total {
             return true;
+        }
+        let busy: HashSet<i64> = tasks.values().map(|(id, _)| *id).collect();
+        let mut per_server: HashMap<GuildId, usize> = HashMap::new();
+        for (_, guild) in tasks.values() {
+            *per_server.entry(*guild).or_default() += 1;
         }
         // Enough of each server's head to fill its free slots past rows busy or cooling.
         let per_server_turns = (2 * self.concurrency.per_server + cooling.len()) as u32;
@@ -132,12 +124,11 @@ impl<C: Courier + 'static> Outbox<C> {
                 continue;
             }
             let server = per_server.entry(row.guild_id).or_default();
-            if in_flight.len() >= self.concurrency.total || *server >= self.concurrency.per_server {
+            if tasks.len() >= self.concurrency.total || *server >= self.concurrency.per_server {
                 blocked = true;
                 continue;
             }
             *server += 1;
-            busy.insert(row.outbox_id);
             let (store, courier, retry) =
                 (self.store.clone(), self.courier.clone(), self.retry.clone());
             let (id, guild) = (row.outbox_id, row.guild_id);
@@ -164,15 +155,6 @@ impl<C: Courier + 'static> Outbox<C> {
     }
 }
 
-fn release(per_server: &mut HashMap<GuildId, usize>, guild: GuildId) {
-    if let Some(count) = per_server.get_mut(&guild) {
-        *count = count.saturating_sub(1);
-        if *count == 0 {
-            per_server.remove(&guild);
-        }
-    }
-}
-
 async fn sleep_or_forever(wait: Option<Duration>) {
     match wait {
         Some(wait) => tokio::time::sleep(wait).await,
@@ -194,9 +176,12 @@ pub async fn deliver_and_record<C: Courier>(
         Ok(Sent::Done(posted)) => store.complete_outbox(&row, posted, now).await,
         Ok(Sent::Recorded) => Ok(()),
         Ok(Sent::NotYet(at)) => {
-            store
-                .retry_outbox_at(row.outbox_id, "waiting", at, false)
-                .await
+            let wait = RetryAt {
+                at,
+                counts_as_failure: false,
+                refused_before_acting: false,
+            };
+            store.retry_outbox_at(row.outbox_id, "waiting", wait).await
         }
         Err(RowError::Poisoned(why)) => {
             tracing::error!(outbox = row.outbox_id, kind = %row.kind, %why, "a post can never go out; marking it failed");
@@ -243,14 +228,14 @@ async fn retry_later(
         RetryDecision::RetryAfter(wait) => {
             tracing::info!(outbox = row.outbox_id, kind = %row.kind, %reason, ?wait, "will retry");
             let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-            store
-                .retry_outbox_at(row.outbox_id, reason, at, true)
-                .await?;
-            if rate_limited {
-                // The 429 was refused before anything happened: no look-up needed next time.
-                store.undo_outbox_attempt(row.outbox_id).await?;
-            }
-            Ok(())
+            // A 429 was refused before anything happened: it takes its try back, so the
+            // next one needs no look-up.
+            let retry = RetryAt {
+                at,
+                counts_as_failure: true,
+                refused_before_acting: rate_limited,
+            };
+            store.retry_outbox_at(row.outbox_id, reason, retry).await
         }
         RetryDecision::GiveUp => {
             tracing::error!(outbox = row.outbox_id, kind = %row.kind, %reason, failures = row.failures + 1, "giving up on a post");

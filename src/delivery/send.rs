@@ -378,7 +378,7 @@ async fn archive<C: Courier>(
     let Some(thread) = group.thread_id else {
         return Ok(Sent::Done(None));
     };
-    if !store.thread_archived(group.group_id).await? {
+    if !group.thread_archived {
         match courier.archive_thread(thread).await {
             Ok(()) | Err(SendError::Refused { .. }) => {}
             Err(err) => return Err(err.into()),

@@ -22,6 +22,8 @@ pub struct GroupDetail {
     pub thread_id: Option<u64>,
     pub intro_message_id: Option<u64>,
     pub delivered_via: Option<String>,
+    /// hallway archived the group's thread (a member's message may have reopened it).
+    pub thread_archived: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +131,9 @@ impl Store {
                 .try_get::<Option<i64>, _>("intro_message_id")?
                 .map(discord_id),
             delivered_via: row.try_get("delivered_via")?,
+            thread_archived: row
+                .try_get::<Option<DateTime<Utc>>, _>("thread_archived_at")?
+                .is_some(),
         }))
     }
 
@@ -341,15 +346,5 @@ impl Store {
             .into_iter()
             .map(|(group, thread)| (group, discord_id(thread)))
             .collect())
-    }
-
-    pub async fn thread_archived(&self, group_id: i64) -> anyhow::Result<bool> {
-        let archived: Option<Option<String>> =
-            sqlx::query_scalar("select thread_archived_at from match_group where group_id = ?")
-                .bind(group_id)
-                .fetch_optional(&self.pool)
-                .await
-                .context("cannot read the group's thread")?;
-        Ok(archived.flatten().is_some())
     }
 }

@@ -22,7 +22,7 @@ use sqlx::SqlitePool;
 pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
 pub use groups::{GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
 pub use members::{Joined, ProfileChange};
-pub use outbox::OutboxRow;
+pub use outbox::{OutboxRow, RetryAt};
 pub use privacy::{NewWin, PastChat};
 pub use rounds::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
 

@@ -35,6 +35,18 @@ impl OutboxRow {
     }
 }
 
+/// When, and how, a pending row is tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryAt {
+    pub at: DateTime<Utc>,
+    /// A failed try, counted against the retry policy; a row that only waits (a summary
+    /// waiting for its intros) does not count one.
+    pub counts_as_failure: bool,
+    /// Discord refused the try before acting (a 429): it takes its attempt back, so the
+    /// next try needs no look-up.
+    pub refused_before_acting: bool,
+}
+
 /// The key of a round's row: one per kind, group and member.
 pub(crate) fn round_key(
     kind: OutboxKind,
@@ -278,36 +290,26 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps a row pending, to be tried again from `retry_at`. `failed` counts a failed
-    /// try against the retry policy; a row that only waits (a summary waiting for its
-    /// intros) passes false.
+    /// Keeps a row pending, to be tried again later.
     pub async fn retry_outbox_at(
         &self,
         outbox_id: i64,
         reason: &str,
-        retry_at: DateTime<Utc>,
-        failed: bool,
+        retry: RetryAt,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "update outbox set due_at = ?, last_error = ?, failures = failures + ? where outbox_id = ?",
+            "update outbox set due_at = ?, last_error = ?, failures = failures + ?,
+                    attempts = max(attempts - ?, 0)
+             where outbox_id = ?",
         )
-        .bind(retry_at)
+        .bind(retry.at)
         .bind(reason)
-        .bind(i64::from(failed))
+        .bind(i64::from(retry.counts_as_failure))
+        .bind(i64::from(retry.refused_before_acting))
         .bind(outbox_id)
         .execute(&self.pool)
         .await
         .context("cannot reschedule a post")?;
-        Ok(())
-    }
-
-    /// Takes back a recorded try that Discord refused before acting (a 429).
-    pub async fn undo_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
-        sqlx::query("update outbox set attempts = max(attempts - 1, 0) where outbox_id = ?")
-            .bind(outbox_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot record an attempt")?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{assert_private, choice, hallway, run, WAIT};
+use crate::helpers::{assert_still_answers, choice, WAIT};
 use crate::support::bot::TestEnv;
 
 /// serenity's shard restart after op 9 `false` alone takes about 5 s.
@@ -20,9 +20,7 @@ async fn after_op7_reconnect_the_bot_resumes_and_still_answers() {
             (f.resume_count() >= 1).then_some(())
         })
         .await;
-    env.fake.wait_for_live(WAIT).await;
-    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
-    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_still_answers(&env, choice::PEER).await;
     assert_eq!(env.fake.identify_count(), 1, "resumed, not re-identified");
 }
 
@@ -35,9 +33,7 @@ async fn after_a_resumable_invalid_session_the_bot_resumes_and_still_answers() {
             (f.resume_count() >= 1).then_some(())
         })
         .await;
-    env.fake.wait_for_live(WAIT).await;
-    let reply = run(&env, hallway("join").opt("role", choice::MENTEE)).await;
-    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_still_answers(&env, choice::MENTEE).await;
     assert_eq!(env.fake.identify_count(), 1, "resumed, not re-identified");
 }
 
@@ -50,9 +46,7 @@ async fn after_a_non_resumable_invalid_session_the_bot_identifies_again_and_stil
             (f.identify_count() >= 2).then_some(())
         })
         .await;
-    env.fake.wait_for_live(WAIT).await;
-    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
-    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_still_answers(&env, choice::PEER).await;
     assert_eq!(env.fake.identify_count(), 2);
     assert_eq!(
         env.fake.resume_count(),

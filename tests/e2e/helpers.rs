@@ -87,3 +87,22 @@ pub async fn wait_for_count(pool: &SqlitePool, sql: &str, expected: i64) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Gives every community a weekly slot that has already passed, so a round is due at once.
+pub async fn make_a_weekly_slot_due(pool: &SqlitePool) {
+    sqlx::query(
+        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
+         schedule_anchor = '2020-01-01T00:00:00Z'",
+    )
+    .execute(pool)
+    .await
+    .expect("set a due schedule");
+}
+
+/// After the gateway was disrupted: once the bot is connected again, a command still gets
+/// its answer.
+pub async fn assert_still_answers(env: &TestEnv, role: i64) {
+    env.fake.wait_for_live(WAIT).await;
+    let reply = run(env, hallway("join").opt("role", role)).await;
+    assert_private(&reply, &["Welcome to hallway!"]);
+}

@@ -214,13 +214,7 @@ async fn a_server_whose_round_cannot_start_does_not_stop_the_next_servers_schedu
     let pool = db(&env).await;
     // Both programs have a weekly slot already due. The first server, which the scheduler
     // reaches first, has a row its round cannot read.
-    sqlx::query(
-        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
-         schedule_anchor = '2020-01-01T00:00:00Z'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    crate::helpers::make_a_weekly_slot_due(&pool).await;
     sqlx::query("update member set time_zone = 'Not/A_Zone' where guild_id = ? and user_id = ?")
         .bind(ids::GUILD as i64)
         .bind(member(1) as i64)

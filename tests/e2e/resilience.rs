@@ -1,4 +1,4 @@
-use crate::helpers::{assert_private, choice, count, db, hallway, run, WAIT};
+use crate::helpers::{assert_private, assert_still_answers, choice, count, db, hallway, run, WAIT};
 use crate::support::bot::TestEnv;
 
 #[tokio::test]
@@ -10,9 +10,7 @@ async fn after_a_gateway_drop_the_bot_resumes_and_still_answers() {
             (f.resume_count() >= 1).then_some(())
         })
         .await;
-    env.fake.wait_for_live(WAIT).await;
-    let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
-    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_still_answers(&env, choice::PEER).await;
     assert_eq!(env.fake.identify_count(), 1, "resumed, not re-identified");
 }
 
@@ -25,9 +23,7 @@ async fn after_a_silent_tcp_drop_the_bot_reconnects_and_still_answers() {
             (f.connection_count() >= 2).then_some(())
         })
         .await;
-    env.fake.wait_for_live(WAIT).await;
-    let reply = run(&env, hallway("join").opt("role", choice::MENTEE)).await;
-    assert_private(&reply, &["Welcome to hallway!"]);
+    assert_still_answers(&env, choice::MENTEE).await;
 }
 
 #[tokio::test]

@@ -446,18 +446,23 @@ async fn a_bot_killed_mid_delivery_resumes_after_restart_without_doubles() {
     .await;
 }
 
-#[tokio::test]
-async fn a_thread_that_cannot_be_created_falls_back_to_dms_and_the_summary_says_why() {
-    let env = start(2).await;
-    set_up_program(&env).await;
-    join(&env, member(1), choice::PEER).await;
-    join(&env, member(2), choice::PEER).await;
+/// Two members joined, and a round whose one thread the channel refuses (403).
+async fn pair_whose_thread_is_refused(env: &TestEnv, first: u64, second: u64) {
+    set_up_program(env).await;
+    join(env, first, choice::PEER).await;
+    join(env, second, choice::PEER).await;
     env.fake.fail(
         FailRule::new("POST", "/channels/*/threads")
             .times(1)
             .missing_permissions(),
     );
-    match_now(&env).await;
+    match_now(env).await;
+}
+
+#[tokio::test]
+async fn a_thread_that_cannot_be_created_falls_back_to_dms_and_the_summary_says_why() {
+    let env = start(2).await;
+    pair_whose_thread_is_refused(&env, member(1), member(2)).await;
     let summary = summary(&env, 1).await;
     assert!(
         summary.content.contains("1 group(s) were told by DM"),
@@ -590,15 +595,7 @@ async fn a_member_whose_dms_are_closed_is_counted_and_the_summary_says_why() {
             .with_member(FakeMember::new(CLOSED, "closed").dms_closed()),
     )
     .await;
-    set_up_program(&env).await;
-    join(&env, member(1), choice::PEER).await;
-    join(&env, CLOSED, choice::PEER).await;
-    env.fake.fail(
-        FailRule::new("POST", "/channels/*/threads")
-            .times(1)
-            .missing_permissions(),
-    );
-    match_now(&env).await;
+    pair_whose_thread_is_refused(&env, member(1), CLOSED).await;
     let summary = summary(&env, 1).await;
     // Delivered counts only what arrived: one member of the pair got the DM.
     assert!(

@@ -114,13 +114,7 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     for n in 1..=4 {
         crate::rounds::join(&env, member(n), crate::helpers::choice::PEER).await;
     }
-    sqlx::query(
-        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
-         schedule_anchor = '2020-01-01T00:00:00Z'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    crate::helpers::make_a_weekly_slot_due(&pool).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         count(&pool, "select count(*) from round").await,

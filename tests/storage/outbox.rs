@@ -1,6 +1,7 @@
 //! The outbox's reads and writes against a real file.
 
 use hallway::domain::outbox::OutboxKind;
+use hallway::storage::RetryAt;
 
 use crate::{at, fresh_store};
 
@@ -60,11 +61,15 @@ async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
         .unwrap();
     let row = store.due_outbox(at(1, 9), 4, 10).await.unwrap().remove(0);
     store.begin_outbox_attempt(row.outbox_id).await.unwrap();
+    let after_a_429 = RetryAt {
+        at: at(1, 10),
+        counts_as_failure: true,
+        refused_before_acting: true,
+    };
     store
-        .retry_outbox_at(row.outbox_id, "rate limited", at(1, 10), true)
+        .retry_outbox_at(row.outbox_id, "rate limited", after_a_429)
         .await
         .unwrap();
-    store.undo_outbox_attempt(row.outbox_id).await.unwrap();
     assert!(
         store.due_outbox(at(1, 9), 4, 10).await.unwrap().is_empty(),
         "not due before its retry"

@@ -829,26 +829,7 @@ impl FakeDiscord {
                     "fake Discord: guild {guild} is at its active-thread cap (160006)"
                 );
             }
-            let m = PostedMessage {
-                id,
-                channel_id: thread_id,
-                guild_id: thread.guild_id,
-                author,
-                content: content.to_string(),
-                embeds: Vec::new(),
-                components: Vec::new(),
-                files: Vec::new(),
-                flags: 0,
-                allowed_mentions: None,
-                message_reference: None,
-                mentions: Vec::new(),
-                interaction_id: None,
-                timestamp: fixtures::now(),
-                edited_timestamp: None,
-                edits: 0,
-                deleted: false,
-                reactions: Vec::new(),
-            };
+            let m = PostedMessage::new(id, thread_id, thread.guild_id, author, content);
             if let Some(c) = s.channels.get_mut(&thread_id) {
                 c.archived = false;
                 if !c.members.contains(&user_id) {

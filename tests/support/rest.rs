@@ -516,25 +516,10 @@ fn build_message(
     body: &Value,
     files: Vec<FilePart>,
 ) -> PostedMessage {
+    let guild_id = s.channels.get(&channel_id).and_then(|c| c.guild_id);
     let mut m = PostedMessage {
-        id,
-        channel_id,
-        guild_id: s.channels.get(&channel_id).and_then(|c| c.guild_id),
-        author: fixtures::bot_user(cfg),
-        content: String::new(),
-        embeds: Vec::new(),
-        components: Vec::new(),
-        files: Vec::new(),
-        flags: 0,
-        allowed_mentions: None,
-        message_reference: None,
-        mentions: Vec::new(),
         interaction_id,
-        timestamp: fixtures::now(),
-        edited_timestamp: None,
-        edits: 0,
-        deleted: false,
-        reactions: Vec::new(),
+        ..PostedMessage::new(id, channel_id, guild_id, fixtures::bot_user(cfg), "")
     };
     apply_fields(s, cfg, &mut m, body, files);
     m

@@ -179,6 +179,36 @@ pub struct PostedMessage {
 }
 
 impl PostedMessage {
+    /// A message with only its place, author and text; everything else empty.
+    pub fn new(
+        id: u64,
+        channel_id: u64,
+        guild_id: Option<u64>,
+        author: Value,
+        content: &str,
+    ) -> Self {
+        PostedMessage {
+            id,
+            channel_id,
+            guild_id,
+            author,
+            content: content.to_string(),
+            embeds: Vec::new(),
+            components: Vec::new(),
+            files: Vec::new(),
+            flags: 0,
+            allowed_mentions: None,
+            message_reference: None,
+            mentions: Vec::new(),
+            interaction_id: None,
+            timestamp: fixtures::now(),
+            edited_timestamp: None,
+            edits: 0,
+            deleted: false,
+            reactions: Vec::new(),
+        }
+    }
+
     pub fn ephemeral(&self) -> bool {
         self.flags & fixtures::EPHEMERAL != 0
     }
