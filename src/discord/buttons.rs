@@ -112,11 +112,7 @@ async fn answer(
             let message = CreateInteractionResponseMessage::new()
                 .content(render::skipped(&name, &others))
                 .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::new(*u))));
-            match click.create_response(&ctx.http, CreateInteractionResponse::Message(message)).await {
-                Ok(()) => Ok(()),
-                Err(err) if is_archived_thread(&err) => respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await,
-                Err(err) => Err(err.into()),
-            }
+            respond_in_thread(ctx, click, CreateInteractionResponse::Message(message)).await
         }
     }
 }
@@ -137,13 +133,24 @@ async fn refresh_intro(
         .content(render::fit(&render::intro(&view, false, &answers)))
         .components(vec![intro_buttons(group.guild_id, group.group_id)])
         .allowed_mentions(CreateAllowedMentions::new());
-    let updated = click
-        .create_response(&ctx.http, CreateInteractionResponse::UpdateMessage(message))
-        .await;
-    match updated {
+    respond_in_thread(
+        ctx,
+        click,
+        CreateInteractionResponse::UpdateMessage(message),
+    )
+    .await
+}
+
+/// Answers in the group's thread. Discord refuses that in an archived thread (hallway
+/// archives a round's threads when the next round starts); the answer is saved, so it
+/// says so privately instead.
+async fn respond_in_thread(
+    ctx: &serenity::Context,
+    click: &ComponentInteraction,
+    response: CreateInteractionResponse,
+) -> anyhow::Result<()> {
+    match click.create_response(&ctx.http, response).await {
         Ok(()) => Ok(()),
-        // Discord refuses edits in an archived thread (hallway archives a round's threads
-        // when the next round starts). The answer is saved: say so privately instead.
         Err(err) if is_archived_thread(&err) => {
             respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await
         }
