@@ -1,10 +1,11 @@
 //! Around the rounds: wins, milestones, onboarding, the watercooler, privacy controls,
 //! and coordinator-only commands.
 
-use std::time::Duration;
+use chrono::Utc;
 
 use crate::helpers::{
-    admin, assert_private, choice, count, db, hallway, run, wait_for_count, WAIT,
+    admin, assert_private, choice, count, db, hallway, run, wait_for_count,
+    wait_for_the_bot_to_settle, WAIT,
 };
 use crate::rounds::{join, match_now, member, set_up_program, start, summary, threads_with_intros};
 use crate::support::config::ids;
@@ -114,9 +115,11 @@ async fn bad_wins_are_refused_and_nothing_is_posted() {
     for (invocation, expected) in cases {
         assert_private(&run(&env, invocation.by(member(1))).await, &[expected]);
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pool = db(&env).await;
+    wait_for_the_bot_to_settle(&env.bot, &pool, Utc::now(), 1).await;
     assert!(env.fake.messages_in(ids::CELEBRATIONS).is_empty());
-    assert_eq!(count(&db(&env).await, "select count(*) from win").await, 0);
+    assert_eq!(count(&pool, "select count(*) from win").await, 0);
+    assert_eq!(count(&pool, "select count(*) from outbox").await, 0);
 }
 
 #[tokio::test]
@@ -144,7 +147,7 @@ async fn the_program_halfway_point_is_posted_once_even_across_a_restart() {
         )
         .await;
     env.restart_bot().await;
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    wait_for_the_bot_to_settle(&env.bot, &db(&env).await, Utc::now(), 1).await;
     let posts = env
         .fake
         .messages_in(ids::CELEBRATIONS)
@@ -197,7 +200,8 @@ async fn a_first_chat_gets_a_shout_out_unless_the_member_turned_them_off() {
         )
         .await;
     assert!(shout.content.contains(&format!("<@{}>", member(1))));
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let pool = db(&env).await;
+    wait_for_the_bot_to_settle(&env.bot, &pool, Utc::now(), 1).await;
     let about_two = env
         .fake
         .messages_in(ids::CELEBRATIONS)
@@ -205,6 +209,15 @@ async fn a_first_chat_gets_a_shout_out_unless_the_member_turned_them_off() {
         .filter(|m| m.content.contains(&member(2).to_string()))
         .count();
     assert_eq!(about_two, 0, "member 2 turned shout-outs off");
+    let queued_for_two = format!(
+        "select count(*) from outbox where key like 'chats:{}:%'",
+        member(2)
+    );
+    assert_eq!(
+        count(&pool, &queued_for_two).await,
+        0,
+        "nothing queued for member 2"
+    );
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::SqlitePool;
 
-use crate::support::bot::TestEnv;
+use crate::support::bot::{BotProcess, TestEnv};
 use crate::support::fake_discord::Reply;
 use crate::support::interactions::SlashInvocation;
 
@@ -86,6 +87,69 @@ pub async fn wait_for_count(pool: &SqlitePool, sql: &str, expected: i64) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// When each scheduler pass the bot has completed so far started. The scheduler logs
+/// `scheduler pass done pass=N started=<RFC 3339>` after each pass of its rounds loop.
+fn scheduler_pass_starts(logs: &str) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    logs.lines()
+        .filter(|line| line.contains("scheduler pass done"))
+        .filter_map(|line| {
+            let started = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("started="))?;
+            DateTime::parse_from_rfc3339(started).ok()
+        })
+        .map(|started| started.with_timezone(&Utc))
+}
+
+/// Waits until `passes` scheduler passes that started after `after` are done. Such a pass
+/// read its clock after `after`, and the database after that, so it saw whatever the test
+/// did before `after`; a pass already under way at `after` does not count.
+pub async fn wait_for_scheduler_passes(bot: &BotProcess, after: DateTime<Utc>, passes: usize) {
+    bot.wait_for_logs(
+        &format!("{passes} scheduler passes started after {after}"),
+        WAIT,
+        |logs| scheduler_pass_starts(logs).filter(|s| *s > after).count() >= passes,
+    )
+    .await;
+}
+
+/// Waits until no outbox row due by now is pending: each one was delivered (so the fake has
+/// it) or failed. Whatever the bot had queued to post by now, it has posted.
+pub async fn wait_for_the_outbox_to_drain(pool: &SqlitePool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let due: i64 = sqlx::query_scalar(
+            "select count(*) from outbox where state = 'pending' and due_at <= ?",
+        )
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await
+        .expect("count the due outbox rows");
+        if due == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{due} outbox rows were still due after {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `passes` scheduler passes that started after `after` are done (they start
+/// due rounds and queue celebrations), then until the outbox has delivered all that is due.
+/// Anything the bot would post because of what happened before `after` is posted by then,
+/// so a test can then check that something was *not* posted or stored.
+pub async fn wait_for_the_bot_to_settle(
+    bot: &BotProcess,
+    pool: &SqlitePool,
+    after: DateTime<Utc>,
+    passes: usize,
+) {
+    wait_for_scheduler_passes(bot, after, passes).await;
+    wait_for_the_outbox_to_drain(pool).await;
 }
 
 /// Gives every community a weekly slot that has already passed, so a round is due at once.

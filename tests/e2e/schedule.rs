@@ -7,7 +7,10 @@ use hallway::domain::community::{Cadence, Schedule};
 use hallway::domain::profile::Role;
 use hallway::storage::{ProfileChange, Store};
 
-use crate::helpers::{admin, assert_private, count, db, wait_for_count, WAIT};
+use crate::helpers::{
+    admin, assert_private, count, db, wait_for_count, wait_for_scheduler_passes,
+    wait_for_the_bot_to_settle, WAIT,
+};
 use crate::rounds::{member, start_with, FAST};
 use crate::support::bot::{BotOptions, BotProcess};
 use crate::support::config::{ids, FakeConfig};
@@ -84,15 +87,16 @@ async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
         1
     );
 
-    // A restart, and several more scheduler passes, run nothing again.
+    // A restart, and two more scheduler passes, run nothing again.
     bot.kill().await;
     let registrations = fake.command_registrations();
+    let restarted = Utc::now();
     let bot = BotProcess::spawn(&fake, &options);
     fake.wait_until(WAIT, "the restarted bot registered", |f| {
         (f.command_registrations() > registrations).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    wait_for_the_bot_to_settle(&bot, &pool, restarted, 2).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
     let summaries = fake
         .messages_in(ids::MENTORING)
@@ -115,7 +119,7 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
         crate::rounds::join(&env, member(n), crate::helpers::choice::PEER).await;
     }
     crate::helpers::make_a_weekly_slot_due(&pool).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    wait_for_scheduler_passes(&env.bot, Utc::now(), 1).await;
     assert_eq!(
         count(&pool, "select count(*) from round").await,
         0,
@@ -127,7 +131,7 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     let reply = crate::helpers::run(&env, admin("resume-program").by(ids::CORA)).await;
     assert_private(&reply, &["running again", "Next round:"]);
     // Resuming starts from the next slot: the weeks spent paused are not caught up.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    wait_for_scheduler_passes(&env.bot, Utc::now(), 1).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 0);
     let next: String = sqlx::query_scalar("select schedule_anchor from community")
         .fetch_one(&pool)

@@ -147,11 +147,25 @@ impl BotProcess {
 
     /// Waits until the logs contain `needle`; panics with the logs on timeout.
     pub async fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        self.wait_for_logs(&format!("{needle:?}"), timeout, |logs| {
+            logs.contains(needle)
+        })
+        .await;
+    }
+
+    /// Waits until `done` holds for everything the bot printed so far, checking again
+    /// each time it prints; panics with `what` and the logs on timeout.
+    pub async fn wait_for_logs(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&str) -> bool,
+    ) {
         let mut changes = self.logs.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             changes.borrow_and_update();
-            if self.logs().contains(needle) {
+            if done(&self.logs()) {
                 return;
             }
             if tokio::time::timeout_at(deadline, changes.changed())
@@ -159,7 +173,7 @@ impl BotProcess {
                 .is_err()
             {
                 panic!(
-                    "hallway did not log {needle:?} within {timeout:?}; logs:\n{}",
+                    "hallway did not log {what} within {timeout:?}; logs:\n{}",
                     self.logs()
                 );
             }
