@@ -212,17 +212,30 @@ async fn we_met_skip_and_a_click_from_outside_the_group() {
         3,
         "the buttons stay for the other member"
     );
-    // Once per member: a second click records nothing new.
+    // Once per member: a second click shows the same intro again, the member counted once.
     let again = env
         .fake
         .click(ButtonClick::new(intro.id, &met).by(pair[0]))
         .await;
-    env.fake.reply_to(&again, WAIT).await;
-    let pool = db(&env).await;
+    let unchanged = env.fake.reply_to(&again, WAIT).await;
     assert_eq!(
-        count(&pool, "select count(*) from outcome where status = 'met'").await,
-        1
+        unchanged.kind,
+        crate::support::fake_discord::ReplyKind::Update,
+        "{}",
+        unchanged.content
     );
+    assert!(!unchanged.ephemeral);
+    assert_eq!(
+        unchanged.content, update.content,
+        "the intro reads the same"
+    );
+    assert_eq!(unchanged.components, update.components, "the same buttons");
+    assert_eq!(
+        env.fake.message(intro.id).unwrap().content,
+        update.content,
+        "the message in the thread is unchanged"
+    );
+    let pool = db(&env).await;
 
     let stranger = env
         .fake
