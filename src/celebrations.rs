@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::community::Community;
+use crate::domain::ids::UserId;
 use crate::domain::milestones::{self, Milestone};
 use crate::domain::profile::Role;
 use crate::domain::prompts;
@@ -24,7 +25,7 @@ pub enum Occasion {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WinPost {
-    pub user_id: u64,
+    pub user_id: UserId,
     pub name: String,
     pub kind: WinKind,
     pub description: String,
@@ -40,7 +41,7 @@ pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     for community in store.communities_with_channels().await? {
         if let Err(err) = claim_for(store, &community, now).await {
             tracing::error!(
-                guild = community.guild_id,
+                guild = %community.guild_id,
                 error = format!("{err:#}"),
                 "could not queue celebrations"
             );
@@ -102,7 +103,7 @@ async fn claim_milestones(
             .queue_celebration(community.guild_id, &milestone.key(), &detail, now)
             .await?
         {
-            tracing::info!(guild = community.guild_id, key = %milestone.key(), "milestone claimed");
+            tracing::info!(guild = %community.guild_id, key = %milestone.key(), "milestone claimed");
         }
     }
     Ok(())
@@ -121,8 +122,9 @@ async fn watercooler_prompt(
         .collect();
     library.extend(store.custom_prompts(community.guild_id, false).await?);
     // Seeded by community and post number: the same post picks the same prompt.
-    let mut rng =
-        rand_chacha::ChaCha8Rng::seed_from_u64(community.guild_id ^ (post as u64).rotate_left(32));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+        community.guild_id.get() ^ (post as u64).rotate_left(32),
+    );
     let roles = [Role::Peer, Role::Peer];
     let chosen = prompts::choose(&library, &roles, &[used], &mut rng)
         .cloned()

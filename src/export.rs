@@ -92,7 +92,7 @@ pub fn parse_guild(input: &str) -> anyhow::Result<GuildId> {
     let trimmed = input.trim();
     match trimmed.parse::<u64>() {
         // Discord ids are 63-bit snowflakes; they are stored as SQLite integers.
-        Ok(id) if id > 0 && id <= i64::MAX as u64 => Ok(id),
+        Ok(id) if id > 0 && id <= i64::MAX as u64 => Ok(GuildId(id)),
         _ => anyhow::bail!(
             "--guild must be a Discord server id, a number such as 123456789012345678, not '{}' \
              (in Discord: turn on Developer Mode, right-click the server, Copy Server ID)",
@@ -142,6 +142,7 @@ fn defuse(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::UserId;
     use crate::storage::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
     use chrono::{TimeZone, Utc};
 
@@ -162,13 +163,13 @@ mod tests {
                 round: 1,
                 group: 1,
                 group_size: 2,
-                user_id: 1_300_000_000_000_000_011,
+                user_id: UserId(1_300_000_000_000_000_011),
                 role: "mentee".into(),
             }],
             outcomes: vec![OutcomeRow {
                 round: 1,
                 group: 1,
-                user_id: 1_300_000_000_000_000_011,
+                user_id: UserId(1_300_000_000_000_000_011),
                 status: "met".into(),
                 recorded_at: t,
             }],
@@ -179,7 +180,7 @@ mod tests {
             }],
             wins: vec![WinRow {
                 created_at: t,
-                user_id: 7,
+                user_id: UserId(7),
                 kind: "grant".into(),
                 description: "Our \"first\" grant, at last\nsecond line".into(),
                 link: None,
@@ -251,7 +252,7 @@ mod tests {
     fn guild_ids_are_checked() {
         assert_eq!(
             parse_guild(" 1200000000000000001 ").unwrap(),
-            1_200_000_000_000_000_001
+            GuildId(1_200_000_000_000_000_001)
         );
         for bad in ["", "abc", "0", "-5", "18446744073709551615", "12.5"] {
             let err = parse_guild(bad).unwrap_err().to_string();

@@ -10,12 +10,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::community::Community;
+use crate::domain::ids::PreviewId;
 use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
 use crate::domain::member::{Member, UserId};
 use crate::domain::profile::Role;
 use crate::domain::prompts::{self, Prompt};
+use crate::domain::round::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
 use crate::domain::schedule;
-use crate::storage::{MatchingInput, NewGroup, NewRound, RoundRecord, Store, Trigger};
+use crate::storage::Store;
 
 /// A round's groups before they are saved: what a preview shows and Confirm saves.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,8 +45,19 @@ pub fn plan(
 ) -> Plan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let candidates: Vec<Candidate> = input.members.iter().map(|m| candidate(m, at)).collect();
-    let history = History::from_rounds(input.past_rounds.iter().cloned());
-    let avoid: AvoidList = input.avoid.iter().copied().collect();
+    // The engine keys people by their raw Discord id.
+    let history = History::from_rounds(input.past_rounds.iter().map(|(round, groups)| {
+        let groups = groups
+            .iter()
+            .map(|group| group.iter().map(|id| id.get()).collect())
+            .collect();
+        (*round, groups)
+    }));
+    let avoid: AvoidList = input
+        .avoid
+        .iter()
+        .map(|(a, b)| (a.get(), b.get()))
+        .collect();
     let rules = community.matching;
     let mut settings = MatchSettings::new(rules.mode, rules.group_size);
     settings.cross_institution = rules.cross_institution;
@@ -66,16 +79,19 @@ pub fn plan(
         .groups
         .iter()
         .map(|group| {
-            let members: Vec<(UserId, Role)> =
-                group.members.iter().map(|id| (*id, role_of(*id))).collect();
+            let members: Vec<(UserId, Role)> = group
+                .members
+                .iter()
+                .map(|&id| (UserId(id), role_of(UserId(id))))
+                .collect();
             let roles: Vec<Role> = members.iter().map(|(_, role)| *role).collect();
             let seen: Vec<BTreeSet<String>> = group
                 .members
                 .iter()
-                .map(|id| {
+                .map(|&id| {
                     input
                         .prompts_seen
-                        .get(id)
+                        .get(&UserId(id))
                         .unwrap_or(&no_prompts_seen)
                         .clone()
                 })
@@ -105,7 +121,7 @@ pub fn plan(
 fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
     let p = &member.profile;
     Candidate {
-        id: member.user_id,
+        id: member.user_id.get(),
         role: p.role,
         institution: p.institution.clone(),
         utc_offset_minutes: p.time_zone.map(|zone| utc_offset_minutes(zone, at)),
@@ -149,7 +165,7 @@ pub async fn save_round(
     trigger: Trigger,
     due_at: DateTime<Utc>,
     now: DateTime<Utc>,
-    confirms_preview: Option<i64>,
+    confirms_preview: Option<PreviewId>,
 ) -> anyhow::Result<Option<RoundRecord>> {
     // Follow-ups are spaced over what is left of the round, even when it starts late.
     let next = due_at + schedule::round_length(community.schedule.as_ref(), due_at);

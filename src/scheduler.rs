@@ -62,7 +62,7 @@ impl<C: Courier + 'static> Scheduler<C> {
                 for community in communities {
                     if let Err(err) = self.start_due_round(&community, now).await {
                         tracing::error!(
-                            guild = community.guild_id,
+                            guild = %community.guild_id,
                             error = format!("{err:#}"),
                             "could not start a round"
                         );
@@ -96,12 +96,12 @@ impl<C: Courier + 'static> Scheduler<C> {
         };
         match rounds::start_scheduled_round(&self.store, community, due, now).await? {
             Some(round) => tracing::info!(
-                guild = community.guild_id,
+                guild = %community.guild_id,
                 round = round.number,
                 due = %due,
                 "round started"
             ),
-            None => tracing::debug!(guild = community.guild_id, due = %due, "round already ran"),
+            None => tracing::debug!(guild = %community.guild_id, due = %due, "round already ran"),
         }
         Ok(())
     }

@@ -14,11 +14,12 @@ use chrono_tz::Tz;
 
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
-use crate::domain::member::UserId;
+use crate::domain::group::{GroupDetail, RoundFigures};
+use crate::domain::ids::{GroupId, GuildId, UserId};
 use crate::domain::profile::Role;
 use crate::domain::prompts;
 use crate::domain::suggest::{self, Suggestion};
-use crate::storage::{GroupDetail, RoundFigures, Store};
+use crate::storage::Store;
 
 /// What a message is about. The Discord adapter turns these into text and buttons.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,17 +39,17 @@ pub enum Message {
     Celebration(crate::celebrations::Occasion),
     /// Near the end of the round: how was it?
     Feedback {
-        guild_id: u64,
+        guild_id: GuildId,
         round_number: u32,
-        group_id: i64,
+        group_id: GroupId,
     },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntroView {
-    pub guild_id: u64,
+    pub guild_id: GuildId,
     pub round_number: u32,
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub members: Vec<MemberView>,
     pub prompt: Option<String>,
     pub suggestion: Suggestion,
@@ -112,7 +113,7 @@ impl SendError {
 pub trait Courier: Send + Sync {
     fn open_thread(
         &self,
-        guild_id: u64,
+        guild_id: GuildId,
         channel_id: u64,
         name: &str,
         recovering: bool,
@@ -125,7 +126,7 @@ pub trait Courier: Send + Sync {
         recovering: bool,
     ) -> impl Future<Output = Result<u64, SendError>> + Send;
 
-    fn open_dm(&self, user_id: u64) -> impl Future<Output = Result<u64, SendError>> + Send;
+    fn open_dm(&self, user_id: UserId) -> impl Future<Output = Result<u64, SendError>> + Send;
 
     /// Archives a thread; a member's message reopens it.
     fn archive_thread(&self, thread_id: u64) -> impl Future<Output = Result<(), SendError>> + Send;
@@ -203,7 +204,7 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
 /// A prompt's text by key: built-in, or one of the community's (removed ones too).
 pub async fn prompt_text(
     store: &Store,
-    guild_id: u64,
+    guild_id: GuildId,
     key: &str,
 ) -> anyhow::Result<Option<String>> {
     if let Some(text) = prompts::built_in_text(key) {
@@ -219,14 +220,14 @@ mod tests {
 
     fn view(names: &[&str]) -> IntroView {
         IntroView {
-            guild_id: 1,
+            guild_id: GuildId(1),
             round_number: 12,
-            group_id: 1,
+            group_id: GroupId(1),
             members: names
                 .iter()
                 .enumerate()
                 .map(|(i, name)| MemberView {
-                    user_id: i as u64,
+                    user_id: UserId(i as u64),
                     name: name.to_string(),
                     role: Role::Peer,
                     institution: None,

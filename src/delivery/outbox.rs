@@ -15,7 +15,8 @@ use super::send::{self, RowError, Sent};
 use super::{Courier, SendError};
 use crate::domain::member::GuildId;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};
-use crate::storage::{OutboxRow, RetryAt, Store};
+use crate::domain::outbox::{OutboxRow, RetryAt};
+use crate::storage::Store;
 
 /// How many rows are in flight at once.
 #[derive(Debug, Clone, Copy)]

@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::{codes, intro_view, thread_name, Courier, Message, SendError};
 use crate::celebrations::{Occasion, WIN_REACTION};
-use crate::domain::member::UserId;
+use crate::domain::group::{GroupDetail, OutcomeStatus};
+use crate::domain::ids::{GuildId, RoundId, UserId};
+use crate::domain::outbox::OutboxRow;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind};
-use crate::storage::{GroupDetail, OutboxRow, OutcomeStatus, Store};
+use crate::storage::Store;
 
 /// What became of a row that did not fail.
 pub(super) enum Sent {
@@ -132,7 +134,7 @@ async fn intro<C: Courier>(
         {
             Ok(message_id) => store.save_group_intro(group.group_id, message_id).await?,
             Err(err @ SendError::Refused { .. }) => {
-                tracing::warn!(group = group.group_id, %err, "the thread refused the intro; telling the group by DM");
+                tracing::warn!(group = %group.group_id, %err, "the thread refused the intro; telling the group by DM");
                 let problem = match err.status() {
                     Some(403) => DeliveryProblem::MissingPermission {
                         permission: "Send Messages in Threads",
@@ -176,7 +178,7 @@ async fn open_thread<C: Courier>(
         if err.is_refusal(codes::MAX_ACTIVE_THREADS) {
             let archived = archive_oldest(store, courier, row.guild_id, group.round_id).await?;
             tracing::info!(
-                guild = row.guild_id,
+                guild = %row.guild_id,
                 archived,
                 "at Discord's active-thread cap; archived old threads"
             );
@@ -190,7 +192,7 @@ async fn open_thread<C: Courier>(
         let SendError::Refused { status, code, .. } = &err else {
             return Err(err.into());
         };
-        tracing::warn!(guild = row.guild_id, channel, %err, "cannot create a private thread; telling the group by DM");
+        tracing::warn!(guild = %row.guild_id, channel, %err, "cannot create a private thread; telling the group by DM");
         let problem = match (status, *code) {
             (403, codes::MISSING_ACCESS) => DeliveryProblem::MissingPermission {
                 permission: "View Channel",
@@ -213,8 +215,8 @@ async fn open_thread<C: Courier>(
 async fn archive_oldest<C: Courier>(
     store: &Store,
     courier: &C,
-    guild_id: u64,
-    round_id: i64,
+    guild_id: GuildId,
+    round_id: RoundId,
 ) -> Result<usize, RowError> {
     let open = store
         .open_threads_before(guild_id, round_id, ARCHIVE_BATCH)

@@ -8,11 +8,13 @@ use serenity::{
     CreateInteractionResponseMessage,
 };
 
+use super::button_id::ButtonId;
 use super::courier::intro_buttons;
-use super::render::{self, button};
+use super::render;
 use super::state::Data;
 use crate::delivery;
-use crate::storage::{GroupDetail, OutcomeStatus};
+use crate::domain::group::{GroupDetail, OutcomeStatus};
+use crate::domain::ids::{GroupId, GuildId, UserId};
 
 const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
 
@@ -22,25 +24,38 @@ pub async fn handle(
     data: &Data,
     click: &ComponentInteraction,
 ) -> anyhow::Result<()> {
-    let Some((action, guild_id, target, extra)) = button::parse(&click.data.custom_id) else {
+    let Some(button) = ButtonId::parse(&click.data.custom_id) else {
         return Ok(());
     };
-    let user = click.user.id.get();
-    match action {
-        button::MET | button::NOT_YET | button::SKIP => {
-            let Some(group) = member_group(data, guild_id, target, user).await? else {
+    // A button clicked in a server belongs to that server; only DMs carry no server.
+    if click
+        .guild_id
+        .is_some_and(|here| GuildId::from(here) != button.guild())
+    {
+        return respond(ctx, click, private(NOT_FROM_HERE)).await;
+    }
+    let user = UserId::from(click.user.id);
+    match button {
+        ButtonId::Answer {
+            guild,
+            group,
+            answer: status,
+        } => {
+            let Some(group) = member_group(data, guild, group, user).await? else {
                 return respond(ctx, click, private(NOT_YOURS)).await;
             };
-            answer(ctx, data, click, &group, action, user).await
+            answer(ctx, data, click, &group, status, user).await
         }
-        button::FEEDBACK => {
-            let Some(group) = member_group(data, guild_id, target, user).await? else {
+        ButtonId::Feedback {
+            guild,
+            group,
+            rating,
+        } => {
+            let Some(group) = member_group(data, guild, group, user).await? else {
                 return respond(ctx, click, private(NOT_YOURS)).await;
             };
-            let rating = extra.filter(|r| render::RATINGS.iter().any(|(known, _)| known == r));
-            let Some(rating) = rating else { return Ok(()) };
             data.store
-                .record_feedback(guild_id, group.group_id, user, rating, Utc::now())
+                .record_feedback(guild, group.group_id, user, rating, Utc::now())
                 .await?;
             respond(
                 ctx,
@@ -49,20 +64,23 @@ pub async fn handle(
             )
             .await
         }
-        button::CONFIRM => {
-            super::commands::confirm_preview(ctx, data, click, guild_id, target).await
+        ButtonId::ConfirmPreview { guild, preview } => {
+            super::commands::confirm_preview(ctx, data, click, guild, preview).await
         }
-        button::FORGET => super::commands::confirm_forget(ctx, data, click, guild_id, target).await,
-        _ => Ok(()),
+        ButtonId::ForgetMe { guild, user } => {
+            super::commands::confirm_forget(ctx, data, click, guild, user).await
+        }
     }
 }
+
+const NOT_FROM_HERE: &str = "This button belongs to another server, so it does nothing here.";
 
 /// The group, if the clicker is in it.
 async fn member_group(
     data: &Data,
-    guild_id: u64,
-    group_id: i64,
-    user: u64,
+    guild_id: GuildId,
+    group_id: GroupId,
+    user: UserId,
 ) -> anyhow::Result<Option<GroupDetail>> {
     let group = data.store.group(guild_id, group_id).await?;
     Ok(group.filter(|g| g.members.iter().any(|m| m.user_id == user)))
@@ -73,14 +91,9 @@ async fn answer(
     data: &Data,
     click: &ComponentInteraction,
     group: &GroupDetail,
-    action: &str,
-    user: u64,
+    status: OutcomeStatus,
+    user: UserId,
 ) -> anyhow::Result<()> {
-    let status = match action {
-        button::MET => OutcomeStatus::Met,
-        button::NOT_YET => OutcomeStatus::NotYet,
-        _ => OutcomeStatus::Skipped,
-    };
     let previous = data
         .store
         .record_outcome(group.guild_id, group.group_id, user, status, Utc::now())
@@ -107,11 +120,11 @@ async fn answer(
                 .find(|m| m.user_id == user)
                 .and_then(|m| m.profile.as_ref())
                 .map_or_else(|| "One of you".to_string(), |p| p.display_name.clone());
-            let others: Vec<u64> = group.members.iter().map(|m| m.user_id).filter(|m| *m != user).collect();
+            let others: Vec<UserId> = group.members.iter().map(|m| m.user_id).filter(|m| *m != user).collect();
             // Said in the thread, so the others know without anyone having to ask.
             let message = CreateInteractionResponseMessage::new()
                 .content(render::skipped(&name, &others))
-                .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::new(*u))));
+                .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::from(*u))));
             respond_in_thread(ctx, click, CreateInteractionResponse::Message(message)).await
         }
     }

@@ -10,10 +10,13 @@ use serenity::{
     CreateThread, GetMessages, GuildId, Http, UserId,
 };
 
-use super::render::{self, button};
+use super::button_id::ButtonId;
+use super::render;
 use crate::celebrations::Occasion;
 use crate::delivery::pace::RateGate;
 use crate::delivery::{Courier, Message, SendError};
+use crate::domain::group::{OutcomeStatus, Rating};
+use crate::domain::ids::{self, GroupId};
 
 /// A request that takes longer than this is treated as failed (and looked up on retry).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,14 +52,14 @@ impl DiscordCourier {
 impl Courier for DiscordCourier {
     async fn open_thread(
         &self,
-        guild_id: u64,
+        guild_id: ids::GuildId,
         channel_id: u64,
         name: &str,
         recovering: bool,
     ) -> Result<u64, SendError> {
         if recovering {
             let active = self
-                .send(GuildId::new(guild_id).get_active_threads(&*self.http))
+                .send(GuildId::from(guild_id).get_active_threads(&*self.http))
                 .await?;
             let earlier = active.threads.iter().find(|t| {
                 t.parent_id == Some(ChannelId::new(channel_id))
@@ -119,10 +122,10 @@ impl Courier for DiscordCourier {
         .await
     }
 
-    async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
+    async fn open_dm(&self, user_id: ids::UserId) -> Result<u64, SendError> {
         // Discord returns the same DM channel every time, so this is safe to repeat.
         let channel = self
-            .send(UserId::new(user_id).create_dm_channel(&*self.http))
+            .send(UserId::from(user_id).create_dm_channel(&*self.http))
             .await?;
         Ok(channel.id.get())
     }
@@ -162,11 +165,16 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
             render::feedback_question(*round_number),
             Vec::new(),
             vec![CreateActionRow::Buttons(
-                render::RATINGS
+                Rating::ALL
                     .iter()
-                    .map(|(rating, label)| {
-                        CreateButton::new(button::feedback_id(*guild_id, *group_id, rating))
-                            .label(*label)
+                    .map(|&rating| {
+                        let id = ButtonId::Feedback {
+                            guild: *guild_id,
+                            group: *group_id,
+                            rating,
+                        };
+                        CreateButton::new(id.to_string())
+                            .label(render::rating_label(rating))
                             .style(ButtonStyle::Secondary)
                     })
                     .collect(),
@@ -176,7 +184,7 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
     // Never over Discord's 2,000 characters, whatever names and notes came in.
     let content = render::fit(&content);
     // Mentioning the members is what adds them to the private thread: no extra calls.
-    let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::new));
+    let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::from));
     let mut outgoing = CreateMessage::new()
         .content(content.clone())
         .allowed_mentions(allowed)
@@ -196,16 +204,24 @@ fn embed_text(message: &Message) -> Option<String> {
 }
 
 /// We met / Not yet / Skip this round.
-pub fn intro_buttons(guild_id: u64, group_id: i64) -> CreateActionRow {
+pub fn intro_buttons(guild: ids::GuildId, group: GroupId) -> CreateActionRow {
+    let id = |answer| {
+        ButtonId::Answer {
+            guild,
+            group,
+            answer,
+        }
+        .to_string()
+    };
     CreateActionRow::Buttons(vec![
-        CreateButton::new(button::id(button::MET, guild_id, group_id))
+        CreateButton::new(id(OutcomeStatus::Met))
             .label("We met")
             .emoji('✅')
             .style(ButtonStyle::Success),
-        CreateButton::new(button::id(button::NOT_YET, guild_id, group_id))
+        CreateButton::new(id(OutcomeStatus::NotYet))
             .label("Not yet")
             .style(ButtonStyle::Secondary),
-        CreateButton::new(button::id(button::SKIP, guild_id, group_id))
+        CreateButton::new(id(OutcomeStatus::Skipped))
             .label("Skip this round")
             .style(ButtonStyle::Secondary),
     ])

@@ -1,11 +1,13 @@
 //! The Discord adapter: the only module that speaks serenity and poise.
 
+mod button_id;
 mod buttons;
 mod choices;
 pub mod commands;
 pub mod courier;
 pub mod errors;
 mod events;
+mod ids;
 mod render;
 pub mod state;
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::GuildId;
 use super::words::word_enum;
 
 /// How members are put together in a round.
@@ -109,7 +110,7 @@ pub struct Program {
 /// Everything a community's coordinators have set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Community {
-    pub guild_id: u64,
+    pub guild_id: GuildId,
     /// Where pair threads and round summaries go.
     pub program_channel_id: Option<u64>,
     /// Where wins and milestones are celebrated; the program channel when unset.
@@ -194,7 +195,7 @@ impl Watercooler {
 
 impl Community {
     /// A community as it is before any coordinator has set anything.
-    pub fn new(guild_id: u64) -> Self {
+    pub fn new(guild_id: GuildId) -> Self {
         Community {
             guild_id,
             program_channel_id: None,

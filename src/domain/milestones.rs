@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::community::Program;
+use super::ids::UserId;
 
 /// Completed chats that earn a shout-out.
 pub const CHAT_MILESTONES: [u32; 4] = [1, 5, 10, 25];
@@ -26,9 +27,9 @@ pub enum Milestone {
         end: NaiveDate,
     },
     /// A member's 1st, 5th, 10th or 25th completed chat.
-    Chats { user_id: u64, count: u32 },
+    Chats { user_id: UserId, count: u32 },
     /// A year (or more) since a member joined.
-    Anniversary { user_id: u64, years: u32 },
+    Anniversary { user_id: UserId, years: u32 },
 }
 
 impl Milestone {
@@ -199,8 +200,8 @@ mod tests {
     proptest! {
         #[test]
         fn each_milestone_key_is_stable_and_unique(user in any::<u64>(), count in 1u32..100) {
-            let a = Milestone::Chats { user_id: user, count };
-            let b = Milestone::Anniversary { user_id: user, years: count };
+            let a = Milestone::Chats { user_id: UserId(user), count };
+            let b = Milestone::Anniversary { user_id: UserId(user), years: count };
             prop_assert_ne!(a.key(), b.key());
             prop_assert_eq!(a.key(), a.clone().key());
         }

@@ -2,12 +2,15 @@
 //! Callers pass in `now` and the random number generator.
 
 pub mod community;
+pub mod group;
+pub mod ids;
 pub mod matching;
 pub mod member;
 pub mod milestones;
 pub mod outbox;
 pub mod profile;
 pub mod prompts;
+pub mod round;
 pub mod schedule;
 pub mod stats;
 pub mod suggest;

@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
+use super::ids::{GroupId, GuildId, RoundId, UserId};
+
 use super::words::word_enum;
 
 /// Everything hallway posts is one of these, in one outbox.
@@ -152,6 +156,43 @@ impl DeliveryProblem {
             }
         }
     }
+}
+
+/// One pending row of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub outbox_id: i64,
+    pub guild_id: GuildId,
+    pub kind: OutboxKind,
+    pub key: String,
+    pub round_id: Option<RoundId>,
+    pub group_id: Option<GroupId>,
+    pub user_id: Option<UserId>,
+    /// What a celebration posts, as JSON.
+    pub detail: Option<String>,
+    /// Tries that may have reached Discord; after one, look before sending again.
+    pub attempts: u32,
+    /// Failed tries so far, 429s included.
+    pub failures: u32,
+}
+
+impl OutboxRow {
+    /// An earlier try may have reached Discord: look for its result first.
+    pub fn recovering(&self) -> bool {
+        self.attempts > 0
+    }
+}
+
+/// When, and how, a pending row is tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryAt {
+    pub at: DateTime<Utc>,
+    /// A failed try, counted against the retry policy; a row that only waits (a summary
+    /// waiting for its intros) does not count one.
+    pub counts_as_failure: bool,
+    /// Discord refused the try before acting (a 429): it takes its attempt back, so the
+    /// next try needs no look-up.
+    pub refused_before_acting: bool,
 }
 
 #[cfg(test)]

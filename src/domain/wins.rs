@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{GuildId, UserId};
 use super::validate::InputError;
 use super::words::word_enum;
 
@@ -79,6 +80,18 @@ pub fn link(input: &str) -> Result<String, InputError> {
         return Err(bad());
     }
     Ok(url.to_string())
+}
+
+/// A win to save, and the post that celebrates it.
+#[derive(Debug, Clone)]
+pub struct NewWin<'a> {
+    pub guild_id: GuildId,
+    pub user_id: UserId,
+    pub kind: WinKind,
+    pub description: &'a str,
+    pub link: Option<&'a str>,
+    /// What the celebration post shows, as stored for delivery.
+    pub detail: &'a str,
 }
 
 #[cfg(test)]

@@ -6,88 +6,15 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::member::{GuildId, Member, UserId};
-use crate::domain::profile::Role;
-
-/// A group as delivery and buttons see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupDetail {
-    pub group_id: i64,
-    pub guild_id: GuildId,
-    pub round_id: i64,
-    pub round_number: u32,
-    pub round_due_at: DateTime<Utc>,
-    pub members: Vec<GroupMember>,
-    pub prompt_key: Option<String>,
-    pub thread_id: Option<u64>,
-    pub intro_message_id: Option<u64>,
-    pub delivered_via: Option<String>,
-    /// hallway archived the group's thread (a member's message may have reopened it).
-    pub thread_archived: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupMember {
-    pub user_id: UserId,
-    pub role: Role,
-    /// `None` when the member has since asked to be forgotten.
-    pub profile: Option<Member>,
-}
-
-/// What a member said about their chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutcomeStatus {
-    Met,
-    NotYet,
-    Skipped,
-}
-
-impl OutcomeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeStatus::Met => "met",
-            OutcomeStatus::NotYet => "not-yet",
-            OutcomeStatus::Skipped => "skipped",
-        }
-    }
-
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "met" => OutcomeStatus::Met,
-            "not-yet" => OutcomeStatus::NotYet,
-            "skipped" => OutcomeStatus::Skipped,
-            other => anyhow::bail!("bad outcome.status {other}"),
-        })
-    }
-}
-
-/// Figures for the summary a round posts when its intros are out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoundFigures {
-    pub number: u32,
-    /// Groups the round matched.
-    pub groups: u32,
-    /// Groups whose intro reached them: in their thread, or by DM to at least one member.
-    pub reached: u32,
-    /// People who got an intro.
-    pub people: u32,
-    /// Of the groups reached, those told by DM instead of a thread.
-    pub by_dm: u32,
-    /// Groups nobody could be told about.
-    pub undelivered: u32,
-    /// Members of DM groups whose DM Discord refused (most often: closed DMs).
-    pub dms_refused: u32,
-    /// Why some groups were told by DM or not at all, in plain words.
-    pub notes: Vec<String>,
-    /// Share of the previous round's groups where someone clicked "We met".
-    pub previous_met_rate: Option<f64>,
-}
+use crate::domain::group::{GroupDetail, GroupMember, OutcomeStatus, Rating, RoundFigures};
+use crate::domain::ids::{GroupId, RoundId};
+use crate::domain::member::{GuildId, UserId};
 
 impl Store {
     pub async fn group(
         &self,
         guild_id: GuildId,
-        group_id: i64,
+        group_id: GroupId,
     ) -> anyhow::Result<Option<GroupDetail>> {
         let guild = db_id(guild_id);
         let row = sqlx::query(
@@ -95,7 +22,7 @@ impl Store {
              where g.guild_id = ? and g.group_id = ?",
         )
         .bind(guild)
-        .bind(group_id)
+        .bind(db_id(group_id))
         .fetch_optional(&self.pool)
         .await
         .context("cannot read the group")?;
@@ -104,7 +31,7 @@ impl Store {
             "select user_id, role from group_member where guild_id = ? and group_id = ? order by rowid",
         )
         .bind(guild)
-        .bind(group_id)
+        .bind(db_id(group_id))
         .fetch_all(&self.pool)
         .await
         .context("cannot read the group's members")?;
@@ -138,22 +65,22 @@ impl Store {
     }
 
     /// Records the private thread made for a group, as soon as Discord returns it.
-    pub async fn save_group_thread(&self, group_id: i64, thread_id: u64) -> anyhow::Result<()> {
+    pub async fn save_group_thread(&self, group_id: GroupId, thread_id: u64) -> anyhow::Result<()> {
         sqlx::query(
             "update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?",
         )
         .bind(db_id(thread_id))
-        .bind(group_id)
+        .bind(db_id(group_id))
         .execute(&self.pool)
         .await
         .context("cannot save the group's thread")?;
         Ok(())
     }
 
-    pub async fn save_group_intro(&self, group_id: i64, message_id: u64) -> anyhow::Result<()> {
+    pub async fn save_group_intro(&self, group_id: GroupId, message_id: u64) -> anyhow::Result<()> {
         sqlx::query("update match_group set intro_message_id = ? where group_id = ?")
             .bind(db_id(message_id))
-            .bind(group_id)
+            .bind(db_id(group_id))
             .execute(&self.pool)
             .await
             .context("cannot save the group's intro message")?;
@@ -164,7 +91,7 @@ impl Store {
     pub async fn record_outcome(
         &self,
         guild_id: GuildId,
-        group_id: i64,
+        group_id: GroupId,
         user_id: UserId,
         status: OutcomeStatus,
         now: DateTime<Utc>,
@@ -173,7 +100,7 @@ impl Store {
         let previous: Option<String> = sqlx::query_scalar(
             "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
         )
-        .bind(group_id)
+        .bind(db_id(group_id))
         .bind(db_id(user_id))
         .bind(db_id(guild_id))
         .fetch_optional(&mut *tx)
@@ -182,7 +109,7 @@ impl Store {
             "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
              on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
         )
-        .bind(group_id)
+        .bind(db_id(group_id))
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .bind(status.as_str())
@@ -191,30 +118,29 @@ impl Store {
         .await
         .context("cannot record the outcome")?;
         tx.commit().await?;
-        previous.as_deref().map(OutcomeStatus::parse).transpose()
+        previous
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Each member's outcome in a group, in the order they answered.
     pub async fn group_outcomes(
         &self,
         guild_id: GuildId,
-        group_id: i64,
+        group_id: GroupId,
     ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
         let rows = sqlx::query(
             "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
         )
         .bind(db_id(guild_id))
-        .bind(group_id)
+        .bind(db_id(group_id))
         .fetch_all(&self.pool)
         .await
         .context("cannot read the group's outcomes")?;
         rows.iter()
-            .map(|row| {
-                Ok((
-                    discord_id(row.try_get("user_id")?),
-                    OutcomeStatus::parse(row.try_get("status")?)?,
-                ))
-            })
+            .map(|row| Ok((discord_id(row.try_get("user_id")?), row.try_get("status")?)))
             .collect()
     }
 
@@ -222,16 +148,16 @@ impl Store {
     pub async fn record_feedback(
         &self,
         guild_id: GuildId,
-        group_id: i64,
+        group_id: GroupId,
         user_id: UserId,
-        rating: &str,
+        rating: Rating,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
             "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values (?, ?, ?, ?, ?)
              on conflict (group_id, user_id) do update set rating = excluded.rating, recorded_at = excluded.recorded_at",
         )
-        .bind(group_id)
+        .bind(db_id(group_id))
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .bind(rating)
@@ -246,7 +172,7 @@ impl Store {
     pub async fn round_figures(
         &self,
         guild_id: GuildId,
-        round_id: i64,
+        round_id: RoundId,
     ) -> anyhow::Result<RoundFigures> {
         let guild = db_id(guild_id);
         let round = self
@@ -269,7 +195,7 @@ impl Store {
                    from match_group g where g.guild_id = ? and g.round_id = ?)",
         )
         .bind(guild)
-        .bind(round_id)
+        .bind(db_id(round_id))
         .fetch_one(&self.pool)
         .await
         .context("cannot count the round's groups")?;
@@ -278,7 +204,7 @@ impl Store {
              where guild_id = ? and round_id = ? and delivery_note is not null order by 1",
         )
         .bind(guild)
-        .bind(round_id)
+        .bind(db_id(round_id))
         .fetch_all(&self.pool)
         .await?;
         let previous_met_rate: Option<f64> = sqlx::query_scalar(
@@ -311,12 +237,12 @@ impl Store {
     /// Records that hallway archived a group's thread.
     pub async fn mark_thread_archived(
         &self,
-        group_id: i64,
+        group_id: GroupId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query("update match_group set thread_archived_at = ? where group_id = ?")
             .bind(now)
-            .bind(group_id)
+            .bind(db_id(group_id))
             .execute(&self.pool)
             .await
             .context("cannot record an archived thread")?;
@@ -328,16 +254,16 @@ impl Store {
     pub async fn open_threads_before(
         &self,
         guild_id: GuildId,
-        round_id: i64,
+        round_id: RoundId,
         limit: u32,
-    ) -> anyhow::Result<Vec<(i64, u64)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
+    ) -> anyhow::Result<Vec<(GroupId, u64)>> {
+        let rows: Vec<(GroupId, i64)> = sqlx::query_as(
             "select group_id, thread_id from match_group
              where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null
              order by group_id limit ?",
         )
         .bind(db_id(guild_id))
-        .bind(round_id)
+        .bind(db_id(round_id))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await

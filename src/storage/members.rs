@@ -2,71 +2,11 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use super::communities::ensure_community;
 use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::member::{GuildId, Member, Profile, UserId, DEFAULT_MENTOR_CAPACITY};
-use crate::domain::profile::{Modality, Role, TimeOfDay};
-
-/// What `/hallway join` asks for: the role, and any settings the member gave.
-/// `None` keeps the member's current value (or the default, for a new member).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileChange {
-    pub role: Role,
-    pub time_zone: Option<Tz>,
-    pub institution: Option<String>,
-    pub time_of_day: Option<TimeOfDay>,
-    pub modality: Option<Modality>,
-    pub capacity: Option<u8>,
-    /// Whether chat milestones and anniversaries may be celebrated in public.
-    pub shoutouts: Option<bool>,
-}
-
-impl ProfileChange {
-    /// A change that sets the role and keeps everything else.
-    pub fn role(role: Role) -> Self {
-        ProfileChange {
-            role,
-            time_zone: None,
-            institution: None,
-            time_of_day: None,
-            modality: None,
-            capacity: None,
-            shoutouts: None,
-        }
-    }
-
-    /// The profile after applying this change to `current` (or to the defaults).
-    pub fn apply(&self, current: Option<&Profile>) -> Profile {
-        let capacity = match self.role {
-            Role::Mentor => self
-                .capacity
-                .or(current
-                    .filter(|p| p.role == Role::Mentor)
-                    .map(|p| p.capacity))
-                .unwrap_or(DEFAULT_MENTOR_CAPACITY),
-            Role::Mentee | Role::Peer => 0,
-        };
-        Profile {
-            role: self.role,
-            time_zone: self.time_zone.or(current.and_then(|p| p.time_zone)),
-            institution: self
-                .institution
-                .clone()
-                .or_else(|| current.and_then(|p| p.institution.clone())),
-            time_of_day: self
-                .time_of_day
-                .or(current.map(|p| p.time_of_day))
-                .unwrap_or(TimeOfDay::Flexible),
-            modality: self
-                .modality
-                .or(current.map(|p| p.modality))
-                .unwrap_or(Modality::Any),
-            capacity,
-        }
-    }
-}
+use crate::domain::member::{GuildId, Member, Profile, UserId};
+use crate::domain::member::{Joined, ProfileChange};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -108,14 +48,6 @@ impl MemberRow {
             shoutouts: self.shoutouts,
         })
     }
-}
-
-/// The result of `join`: the member as stored, and whether they are new.
-#[derive(Debug, Clone)]
-pub struct Joined {
-    pub member: Member,
-    pub first_time: bool,
-    pub was_away: bool,
 }
 
 impl Store {
@@ -275,30 +207,4 @@ async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
             .await
             .context("cannot read the member")?;
     row.map(MemberRow::into_domain).transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_change_keeps_what_it_does_not_mention() {
-        let first = ProfileChange {
-            time_zone: Some(chrono_tz::Europe::Berlin),
-            institution: Some("MIT".into()),
-            modality: Some(Modality::Phone),
-            capacity: Some(3),
-            shoutouts: None,
-            ..ProfileChange::role(Role::Mentor)
-        }
-        .apply(None);
-        assert_eq!(first.capacity, 3);
-        let second = ProfileChange::role(Role::Mentor).apply(Some(&first));
-        assert_eq!(second, first);
-        let as_mentee = ProfileChange::role(Role::Mentee).apply(Some(&first));
-        assert_eq!(as_mentee.capacity, 0, "only mentors have a capacity");
-        assert_eq!(as_mentee.institution.as_deref(), Some("MIT"));
-        let back_to_mentor = ProfileChange::role(Role::Mentor).apply(Some(&as_mentee));
-        assert_eq!(back_to_mentor.capacity, DEFAULT_MENTOR_CAPACITY);
-    }
 }

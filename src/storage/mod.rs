@@ -15,16 +15,18 @@ mod stats;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::domain::community::{Cadence, MatchingMode, WatercoolerCadence};
+use crate::domain::group::{DeliveredVia, OutcomeStatus, Rating};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
+use crate::domain::outbox::OutboxKind;
+use crate::domain::profile::{Modality, Role, TimeOfDay};
+use crate::domain::round::{RoundState, Trigger};
+use crate::domain::wins::WinKind;
 use anyhow::Context as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
-pub use groups::{GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
-pub use members::{Joined, ProfileChange};
-pub use outbox::{OutboxRow, RetryAt};
-pub use privacy::{NewWin, PastChat};
-pub use rounds::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -125,13 +127,125 @@ pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// Discord ids are u64; SQLite integers are i64. Stored bit for bit (ids fit in 63 bits).
-pub(crate) fn db_id(id: u64) -> i64 {
-    id as i64
+/// An id as SQLite stores it. Discord ids are u64 and SQLite integers are i64: they are
+/// stored bit for bit (snowflakes fit in 63 bits). This is the one conversion; the typed
+/// ids also bind and decode through it, so queries take and return them directly.
+pub(crate) trait StoredId: Copy {
+    fn to_db(self) -> i64;
+    fn from_db(value: i64) -> Self;
 }
 
-pub(crate) fn discord_id(value: i64) -> u64 {
-    value as u64
+macro_rules! stored_id {
+    ($ty:ty, |$id:ident| $to_db:expr, |$value:ident| $from_db:expr) => {
+        impl StoredId for $ty {
+            fn to_db(self) -> i64 {
+                let $id = self;
+                $to_db
+            }
+            fn from_db($value: i64) -> Self {
+                $from_db
+            }
+        }
+
+        impl sqlx::Type<sqlx::Sqlite> for $ty {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <i64 as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <i64 as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.to_db(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $ty {
+            fn decode(
+                value: sqlx::sqlite::SqliteValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(Self::from_db(
+                    <i64 as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?,
+                ))
+            }
+        }
+    };
+}
+stored_id!(GuildId, |id| id.0 as i64, |value| GuildId(value as u64));
+stored_id!(UserId, |id| id.0 as i64, |value| UserId(value as u64));
+stored_id!(RoundId, |id| id.0, |value| RoundId(value));
+stored_id!(GroupId, |id| id.0, |value| GroupId(value));
+stored_id!(PreviewId, |id| id.0, |value| PreviewId(value));
+
+/// Enums of plain words (`domain::words`) are stored as their word: they bind and decode
+/// through the same list that parses and shows them, and the schema's CHECK lists hold
+/// exactly those words (a test reads them back from the schema).
+macro_rules! stored_word {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl sqlx::Type<sqlx::Sqlite> for $ty {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <str as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $ty {
+            fn decode(
+                value: sqlx::sqlite::SqliteValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(<&str as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?.parse()?)
+            }
+        }
+    )+};
+}
+stored_word!(
+    DeliveredVia,
+    OutcomeStatus,
+    Rating,
+    Trigger,
+    RoundState,
+    OutboxKind,
+    Role,
+    TimeOfDay,
+    Modality,
+    WinKind,
+    MatchingMode,
+    Cadence,
+    WatercoolerCadence,
+);
+
+/// Channel and message ids, which hallway only passes back to Discord.
+impl StoredId for u64 {
+    fn to_db(self) -> i64 {
+        self as i64
+    }
+    fn from_db(value: i64) -> Self {
+        value as u64
+    }
+}
+
+pub(crate) fn db_id(id: impl StoredId) -> i64 {
+    id.to_db()
+}
+
+pub(crate) fn discord_id<T: StoredId>(value: i64) -> T {
+    T::from_db(value)
 }
 
 /// Parses a word column through the domain's `FromStr`, naming the column on failure.

@@ -7,56 +7,21 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, discord_id, parse_column, Store};
+use crate::domain::ids::{GroupId, RoundId};
 use crate::domain::member::{GuildId, UserId};
 use crate::domain::outbox::OutboxKind;
-
-/// One pending row of the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxRow {
-    pub outbox_id: i64,
-    pub guild_id: GuildId,
-    pub kind: OutboxKind,
-    pub key: String,
-    pub round_id: Option<i64>,
-    pub group_id: Option<i64>,
-    pub user_id: Option<UserId>,
-    /// What a celebration posts, as JSON.
-    pub detail: Option<String>,
-    /// Tries that may have reached Discord; after one, look before sending again.
-    pub attempts: u32,
-    /// Failed tries so far, 429s included.
-    pub failures: u32,
-}
-
-impl OutboxRow {
-    /// An earlier try may have reached Discord: look for its result first.
-    pub fn recovering(&self) -> bool {
-        self.attempts > 0
-    }
-}
-
-/// When, and how, a pending row is tried again.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryAt {
-    pub at: DateTime<Utc>,
-    /// A failed try, counted against the retry policy; a row that only waits (a summary
-    /// waiting for its intros) does not count one.
-    pub counts_as_failure: bool,
-    /// Discord refused the try before acting (a 429): it takes its attempt back, so the
-    /// next try needs no look-up.
-    pub refused_before_acting: bool,
-}
+use crate::domain::outbox::{OutboxRow, RetryAt};
 
 /// The key of a round's row: one per kind, group and member.
 pub(crate) fn round_key(
     kind: OutboxKind,
-    round_id: i64,
-    group_id: Option<i64>,
+    round_id: RoundId,
+    group_id: Option<GroupId>,
     user_id: Option<UserId>,
 ) -> String {
     format!(
         "{kind}:{round_id}:{}:{}",
-        group_id.unwrap_or(0),
+        group_id.map_or(0, |id| id.get()),
         user_id.map_or(0, db_id)
     )
 }
@@ -64,8 +29,8 @@ pub(crate) fn round_key(
 /// A round's row, before it is queued.
 pub(crate) struct RoundPost {
     pub kind: OutboxKind,
-    pub round_id: i64,
-    pub group_id: Option<i64>,
+    pub round_id: RoundId,
+    pub group_id: Option<GroupId>,
     pub user_id: Option<UserId>,
     pub due_at: DateTime<Utc>,
 }
@@ -90,7 +55,7 @@ pub(crate) async fn queue_round_row(
         post.group_id,
         post.user_id,
     ))
-    .bind(post.round_id)
+    .bind(db_id(post.round_id))
     .bind(post.group_id)
     .bind(post.user_id.map(db_id))
     .bind(post.due_at)
@@ -207,12 +172,12 @@ impl Store {
     }
 
     /// How many of a round's intros (in threads or by DM) are still pending.
-    pub async fn pending_intros(&self, round_id: i64) -> anyhow::Result<u32> {
+    pub async fn pending_intros(&self, round_id: RoundId) -> anyhow::Result<u32> {
         let count: i64 = sqlx::query_scalar(
             "select count(*) from outbox
              where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
-        .bind(round_id)
+        .bind(db_id(round_id))
         .fetch_one(&self.pool)
         .await
         .context("cannot read the round's pending intros")?;
@@ -332,7 +297,7 @@ impl Store {
         )
         .bind(note)
         .bind(thread_refused)
-        .bind(group_id)
+        .bind(db_id(group_id))
         .execute(&mut *tx)
         .await
         .context("cannot save the DM fallback")?;
@@ -372,7 +337,7 @@ impl Store {
                 "update match_group set delivery_note = coalesce(delivery_note, ?) where group_id = ?",
             )
             .bind(note)
-            .bind(group_id)
+            .bind(db_id(group_id))
             .execute(&mut *tx)
             .await
             .context("cannot note the failed delivery")?;
@@ -394,12 +359,12 @@ impl Store {
     /// A note an earlier group of the same round got because the program channel refused
     /// threads. The other groups go straight to DMs instead of asking Discord again: each
     /// refused request counts towards Discord's limit on invalid requests.
-    pub async fn round_thread_refusal(&self, round_id: i64) -> anyhow::Result<Option<String>> {
+    pub async fn round_thread_refusal(&self, round_id: RoundId) -> anyhow::Result<Option<String>> {
         let note: Option<String> = sqlx::query_scalar(
             "select delivery_note from match_group
              where round_id = ? and delivered_via = 'dm' and thread_refused = 1 limit 1",
         )
-        .bind(round_id)
+        .bind(db_id(round_id))
         .fetch_optional(&self.pool)
         .await
         .context("cannot read the round's delivery notes")?;

@@ -5,32 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, discord_id, parse_column, Store};
+use crate::domain::group::PastChat;
+use crate::domain::ids::GroupId;
 use crate::domain::member::{GuildId, UserId};
-use crate::domain::profile::Role;
-use crate::domain::wins::WinKind;
-use crate::storage::OutcomeStatus;
-
-/// A win to save, and the post that celebrates it.
-#[derive(Debug, Clone)]
-pub struct NewWin<'a> {
-    pub guild_id: GuildId,
-    pub user_id: UserId,
-    pub kind: WinKind,
-    pub description: &'a str,
-    pub link: Option<&'a str>,
-    /// What the celebration post shows, as stored for delivery.
-    pub detail: &'a str,
-}
-
-/// One past chat, as its member sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PastChat {
-    pub round_number: u32,
-    pub due_at: DateTime<Utc>,
-    /// The others in the group: id, role, and name (`None` if they were forgotten).
-    pub others: Vec<(UserId, Role, Option<String>)>,
-    pub my_answer: Option<OutcomeStatus>,
-}
+use crate::domain::wins::NewWin;
 
 impl Store {
     /// Saves a win and claims its celebration post (`detail`), in one transaction.
@@ -138,13 +116,13 @@ impl Store {
         .context("cannot read the member's history")?;
         let mut chats = Vec::with_capacity(rows.len());
         for row in &rows {
-            let group_id: i64 = row.try_get("group_id")?;
+            let group_id: GroupId = row.try_get("group_id")?;
             let others = sqlx::query(
                 "select gm.user_id, gm.role, m.display_name from group_member gm
                  left join member m on m.guild_id = gm.guild_id and m.user_id = gm.user_id
                  where gm.group_id = ? and gm.guild_id = ? and gm.user_id <> ? order by gm.rowid",
             )
-            .bind(group_id)
+            .bind(db_id(group_id))
             .bind(guild)
             .bind(db_id(user_id))
             .fetch_all(&self.pool)
@@ -163,7 +141,7 @@ impl Store {
                 round_number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or(0),
                 due_at: row.try_get("due_at")?,
                 others,
-                my_answer: answer.as_deref().map(parse_status).transpose()?,
+                my_answer: answer.as_deref().map(str::parse).transpose()?,
             });
         }
         Ok(chats)
@@ -205,13 +183,4 @@ impl Store {
         tx.commit().await.context("cannot commit forget-me")?;
         Ok(())
     }
-}
-
-fn parse_status(s: &str) -> anyhow::Result<OutcomeStatus> {
-    Ok(match s {
-        "met" => OutcomeStatus::Met,
-        "not-yet" => OutcomeStatus::NotYet,
-        "skipped" => OutcomeStatus::Skipped,
-        other => anyhow::bail!("bad outcome.status {other}"),
-    })
 }

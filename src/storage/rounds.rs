@@ -8,74 +8,11 @@ use sqlx::Row as _;
 
 use super::outbox::{queue_round_row, RoundPost};
 use super::{db_id, discord_id, Store};
-use crate::domain::member::{GuildId, Member, UserId};
+use crate::domain::ids::PreviewId;
+use crate::domain::ids::{GroupId, RoundId};
+use crate::domain::member::{GuildId, UserId};
 use crate::domain::outbox::OutboxKind;
-use crate::domain::profile::Role;
-
-/// What started a round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    Manual,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Manual => "manual",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoundRecord {
-    pub round_id: i64,
-    pub guild_id: GuildId,
-    pub number: u32,
-    pub due_at: DateTime<Utc>,
-    pub seed: u64,
-    pub state: String,
-    pub notes: String,
-}
-
-/// A group as the round step saves it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NewGroup {
-    pub members: Vec<(UserId, Role)>,
-    pub prompt_key: Option<String>,
-}
-
-/// A matched round, saved with its outbox in one transaction.
-#[derive(Debug, Clone)]
-pub struct NewRound {
-    pub guild_id: GuildId,
-    pub due_at: DateTime<Utc>,
-    pub trigger: Trigger,
-    pub seed: u64,
-    pub notes: Vec<String>,
-    pub groups: Vec<NewGroup>,
-    /// When each group without a "We met" gets its nudge.
-    pub nudge_at: DateTime<Utc>,
-    /// When each group is asked how it went.
-    pub feedback_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    /// The preview this round confirms: claimed in the same transaction, so a double
-    /// click on Confirm runs it once.
-    pub confirms_preview: Option<i64>,
-}
-
-/// Everything the matching engine needs about a community, read in one go.
-#[derive(Debug, Clone, Default)]
-pub struct MatchingInput {
-    /// Every member who has not left (paused ones included: the caller decides).
-    pub members: Vec<Member>,
-    pub avoid: Vec<(UserId, UserId)>,
-    /// Past rounds: number, and each group's members.
-    pub past_rounds: Vec<(u32, Vec<Vec<UserId>>)>,
-    /// Prompt keys each member has already had.
-    pub prompts_seen: BTreeMap<UserId, BTreeSet<String>>,
-}
+use crate::domain::round::{MatchingInput, NewRound, Preview, RoundRecord};
 
 fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> {
     Ok(RoundRecord {
@@ -104,11 +41,11 @@ impl Store {
     pub async fn round(
         &self,
         guild_id: GuildId,
-        round_id: i64,
+        round_id: RoundId,
     ) -> anyhow::Result<Option<RoundRecord>> {
         let row = sqlx::query("select * from round where guild_id = ? and round_id = ?")
             .bind(db_id(guild_id))
-            .bind(round_id)
+            .bind(db_id(round_id))
             .fetch_optional(&self.pool)
             .await
             .context("cannot read the round")?;
@@ -199,18 +136,18 @@ impl Store {
         .bind(new.created_at)
         .fetch_one(&mut *tx)
         .await;
-        let round_id: i64 = match inserted {
+        let round_id: RoundId = match inserted {
             Ok(row) => row.try_get("round_id")?,
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => return Ok(None),
             Err(err) => return Err(err).context("cannot save the round"),
         };
         for (position, group) in new.groups.iter().enumerate() {
-            let group_id: i64 = sqlx::query_scalar(
+            let group_id: GroupId = sqlx::query_scalar(
                 "insert into match_group (guild_id, round_id, position, size, prompt_key)
                  values (?, ?, ?, ?, ?) returning group_id",
             )
             .bind(guild)
-            .bind(round_id)
+            .bind(db_id(round_id))
             .bind(position as i64)
             .bind(group.members.len() as i64)
             .bind(&group.prompt_key)
@@ -219,7 +156,7 @@ impl Store {
             .context("cannot save a group")?;
             for (user, role) in &group.members {
                 sqlx::query("insert into group_member (group_id, guild_id, user_id, role) values (?, ?, ?, ?)")
-                    .bind(group_id)
+                    .bind(db_id(group_id))
                     .bind(guild)
                     .bind(db_id(*user))
                     .bind(role.as_str())
@@ -262,13 +199,13 @@ impl Store {
         .await?;
         // The earlier rounds are over: their threads are archived, oldest first, so the
         // server stays under Discord's cap on active threads. A member's message reopens one.
-        let open_threads: Vec<(i64, i64)> = sqlx::query_as(
+        let open_threads: Vec<(RoundId, GroupId)> = sqlx::query_as(
             "select round_id, group_id from match_group
              where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null
              order by group_id",
         )
         .bind(guild)
-        .bind(round_id)
+        .bind(db_id(round_id))
         .fetch_all(&mut *tx)
         .await
         .context("cannot list the earlier rounds' threads")?;
@@ -292,7 +229,7 @@ impl Store {
                 "update round_preview set confirmed_round_id = ?
                  where preview_id = ? and guild_id = ? and confirmed_round_id is null",
             )
-            .bind(round_id)
+            .bind(db_id(round_id))
             .bind(preview_id)
             .bind(guild)
             .execute(&mut *tx)
@@ -308,14 +245,6 @@ impl Store {
     }
 }
 
-/// A previewed round waiting for Confirm.
-#[derive(Debug, Clone)]
-pub struct Preview {
-    pub preview_id: i64,
-    pub plan_json: String,
-    pub confirmed_round_id: Option<i64>,
-}
-
 impl Store {
     pub async fn save_preview(
         &self,
@@ -324,7 +253,7 @@ impl Store {
         requested_by: UserId,
         plan_json: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<i64> {
+    ) -> anyhow::Result<PreviewId> {
         let mut tx = self.write().await?;
         super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id = sqlx::query_scalar(
@@ -346,7 +275,7 @@ impl Store {
     pub async fn preview(
         &self,
         guild_id: GuildId,
-        preview_id: i64,
+        preview_id: PreviewId,
     ) -> anyhow::Result<Option<Preview>> {
         let row = sqlx::query(
             "select preview_id, groups_json, confirmed_round_id from round_preview

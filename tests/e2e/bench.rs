@@ -14,8 +14,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
 
+use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
-use hallway::storage::{ProfileChange, Store};
+use hallway::storage::Store;
 
 use crate::helpers::{admin, choice, count, hallway};
 use crate::rounds::member;
@@ -38,7 +40,7 @@ pub async fn seed(db: &Path, members: usize) {
     .unwrap();
     let now = chrono::Utc::now();
     store
-        .set_channels(ids::GUILD, ids::MENTORING, None, now)
+        .set_channels(GuildId(ids::GUILD), ids::MENTORING, None, now)
         .await
         .unwrap();
     for n in 1..=members {
@@ -47,7 +49,13 @@ pub async fn seed(db: &Path, members: usize) {
             ..ProfileChange::role(Role::Peer)
         };
         store
-            .join(ids::GUILD, member(n), &format!("member{n}"), &change, now)
+            .join(
+                GuildId(ids::GUILD),
+                UserId(member(n)),
+                &format!("member{n}"),
+                &change,
+                now,
+            )
             .await
             .unwrap();
     }

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use chrono::{Datelike, Utc};
 use hallway::domain::community::{Cadence, Schedule};
+use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
-use hallway::storage::{ProfileChange, Store};
+use hallway::storage::Store;
 
 use crate::helpers::{
     admin, assert_private, count, db, wait_for_count, wait_for_scheduler_passes,
@@ -23,7 +25,7 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
     let yesterday = Utc::now() - chrono::Duration::days(1);
     store
-        .set_channels(ids::GUILD, ids::MENTORING, None, ten_days_ago)
+        .set_channels(GuildId(ids::GUILD), ids::MENTORING, None, ten_days_ago)
         .await
         .unwrap();
     let schedule = Schedule {
@@ -33,15 +35,15 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
         time_zone: chrono_tz::UTC,
     };
     store
-        .set_schedule(ids::GUILD, &schedule, ten_days_ago)
+        .set_schedule(GuildId(ids::GUILD), &schedule, ten_days_ago)
         .await
         .unwrap();
     for n in 1..=4 {
         let change = ProfileChange::role(Role::Peer);
         store
             .join(
-                ids::GUILD,
-                member(n),
+                GuildId(ids::GUILD),
+                UserId(member(n)),
                 &format!("member{n}"),
                 &change,
                 ten_days_ago,
@@ -150,7 +152,7 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
     prepare_missed_round(dir.path()).await;
     let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
     let store = Store::open(&url, 4, Duration::from_secs(5)).await.unwrap();
-    let community = store.community(ids::GUILD).await.unwrap();
+    let community = store.community(GuildId(ids::GUILD)).await.unwrap();
     let due = Utc::now() - chrono::Duration::hours(1);
     let (a, b) = tokio::join!(
         hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),

@@ -190,7 +190,7 @@ async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
             round: round as u32,
             group: position as u32 + 1,
             group_size: size as u32,
-            user_id: user as u64,
+            user_id: hallway::domain::ids::UserId(user as u64),
             role,
         })
         .collect()
@@ -210,7 +210,7 @@ async fn stored_outcomes(pool: &SqlitePool) -> Vec<OutcomeRow> {
         .map(|(round, position, user, status, recorded_at)| OutcomeRow {
             round: round as u32,
             group: position as u32 + 1,
-            user_id: user as u64,
+            user_id: hallway::domain::ids::UserId(user as u64),
             status,
             recorded_at,
         })
@@ -318,7 +318,11 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
             wins[0].kind.as_str(),
             wins[0].description.as_str()
         ),
-        (member(2), "publication", description)
+        (
+            hallway::domain::ids::UserId(member(2)),
+            "publication",
+            description
+        )
     );
     assert_eq!(wins[0].link.as_deref(), Some("https://doi.org/10.1000/182"));
 

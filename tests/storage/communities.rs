@@ -1,13 +1,17 @@
 use chrono::Weekday;
 use hallway::domain::community::{Cadence, MatchingMode, MatchingRules, Schedule};
+use hallway::domain::ids::GuildId;
 
 use crate::{at, fresh_store};
 
 #[tokio::test]
 async fn an_unknown_server_has_the_defaults() {
     let (store, _dir) = fresh_store().await;
-    let community = store.community(7).await.unwrap();
-    assert_eq!(community, hallway::domain::community::Community::new(7));
+    let community = store.community(GuildId(7)).await.unwrap();
+    assert_eq!(
+        community,
+        hallway::domain::community::Community::new(GuildId(7))
+    );
     assert!(community.schedule.is_none());
     assert_eq!(community.matching.group_size, 2);
 }
@@ -16,7 +20,7 @@ async fn an_unknown_server_has_the_defaults() {
 async fn settings_are_saved_per_server() {
     let (store, _dir) = fresh_store().await;
     store
-        .set_channels(1, 100, Some(101), at(1, 9))
+        .set_channels(GuildId(1), 100, Some(101), at(1, 9))
         .await
         .unwrap();
     let schedule = Schedule {
@@ -25,21 +29,27 @@ async fn settings_are_saved_per_server() {
         hour: 17,
         time_zone: chrono_tz::Europe::Berlin,
     };
-    store.set_schedule(1, &schedule, at(1, 9)).await.unwrap();
+    store
+        .set_schedule(GuildId(1), &schedule, at(1, 9))
+        .await
+        .unwrap();
     let rules = MatchingRules {
         mode: MatchingMode::PeerCircles,
         group_size: 3,
         cross_institution: true,
     };
-    store.set_matching(1, &rules, at(1, 9)).await.unwrap();
+    store
+        .set_matching(GuildId(1), &rules, at(1, 9))
+        .await
+        .unwrap();
 
-    let saved = store.community(1).await.unwrap();
+    let saved = store.community(GuildId(1)).await.unwrap();
     assert_eq!(saved.program_channel_id, Some(100));
     assert_eq!(saved.celebrations_channel_id, Some(101));
     assert_eq!(saved.schedule, Some(schedule));
     assert_eq!(saved.matching, rules);
 
-    let other = store.community(2).await.unwrap();
+    let other = store.community(GuildId(2)).await.unwrap();
     assert_eq!(
         other.program_channel_id, None,
         "another server sees nothing"
@@ -50,7 +60,10 @@ async fn settings_are_saved_per_server() {
 #[tokio::test]
 async fn the_database_refuses_out_of_range_settings_even_if_code_let_them_through() {
     let (store, _dir) = fresh_store().await;
-    store.set_channels(1, 100, None, at(1, 9)).await.unwrap();
+    store
+        .set_channels(GuildId(1), 100, None, at(1, 9))
+        .await
+        .unwrap();
     let bad = sqlx::query("update community set group_size = 9 where guild_id = 1")
         .execute(store.pool())
         .await;

@@ -1,6 +1,7 @@
+use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::member::ProfileChange;
 use hallway::domain::member::Standing;
 use hallway::domain::profile::{Modality, Role, TimeOfDay};
-use hallway::storage::ProfileChange;
 
 use crate::{at, fresh_store};
 
@@ -20,11 +21,11 @@ fn mentor_change() -> ProfileChange {
 async fn join_stores_the_profile_and_rejoin_updates_it() {
     let (store, _dir) = fresh_store().await;
     let joined = store
-        .join(1, 42, "Ada", &mentor_change(), at(2, 9))
+        .join(GuildId(1), UserId(42), "Ada", &mentor_change(), at(2, 9))
         .await
         .unwrap();
     assert!(joined.first_time);
-    let member = store.member(1, 42).await.unwrap().unwrap();
+    let member = store.member(GuildId(1), UserId(42)).await.unwrap().unwrap();
     assert_eq!(member.display_name, "Ada");
     assert_eq!(member.profile.role, Role::Mentor);
     assert_eq!(member.profile.time_zone, Some(chrono_tz::Asia::Tokyo));
@@ -47,7 +48,7 @@ async fn join_stores_the_profile_and_rejoin_updates_it() {
         shoutouts: None,
     };
     let again = store
-        .join(1, 42, "Ada L.", &update, at(3, 9))
+        .join(GuildId(1), UserId(42), "Ada L.", &update, at(3, 9))
         .await
         .unwrap();
     assert!(!again.first_time);
@@ -65,39 +66,48 @@ async fn join_stores_the_profile_and_rejoin_updates_it() {
 async fn pause_resume_and_leave_change_the_standing() {
     let (store, _dir) = fresh_store().await;
     store
-        .join(1, 42, "Ada", &mentor_change(), at(2, 9))
+        .join(GuildId(1), UserId(42), "Ada", &mentor_change(), at(2, 9))
         .await
         .unwrap();
-    assert!(store.pause(1, 42, at(16, 9), at(2, 9)).await.unwrap());
-    let paused = store.member(1, 42).await.unwrap().unwrap();
+    assert!(store
+        .pause(GuildId(1), UserId(42), at(16, 9), at(2, 9))
+        .await
+        .unwrap());
+    let paused = store.member(GuildId(1), UserId(42)).await.unwrap().unwrap();
     assert_eq!(paused.standing(at(3, 9)), Standing::PausedUntil(at(16, 9)));
     assert!(
         paused.is_matchable(at(16, 9)),
         "back on the day the pause ends"
     );
 
-    assert!(store.resume(1, 42, at(4, 9)).await.unwrap());
     assert!(store
-        .member(1, 42)
+        .resume(GuildId(1), UserId(42), at(4, 9))
+        .await
+        .unwrap());
+    assert!(store
+        .member(GuildId(1), UserId(42))
         .await
         .unwrap()
         .unwrap()
         .is_matchable(at(4, 9)));
 
-    assert!(store.leave(1, 42, at(5, 9)).await.unwrap());
-    let left = store.member(1, 42).await.unwrap().unwrap();
+    assert!(store.leave(GuildId(1), UserId(42), at(5, 9)).await.unwrap());
+    let left = store.member(GuildId(1), UserId(42)).await.unwrap().unwrap();
     assert_eq!(left.standing(at(6, 9)), Standing::Left(at(5, 9)));
     assert!(
-        !store.pause(1, 42, at(20, 9), at(6, 9)).await.unwrap(),
+        !store
+            .pause(GuildId(1), UserId(42), at(20, 9), at(6, 9))
+            .await
+            .unwrap(),
         "a departed member cannot pause"
     );
     assert!(
-        !store.leave(1, 42, at(6, 9)).await.unwrap(),
+        !store.leave(GuildId(1), UserId(42), at(6, 9)).await.unwrap(),
         "leaving twice changes nothing"
     );
 
     let back = store
-        .join(1, 42, "Ada", &mentor_change(), at(7, 9))
+        .join(GuildId(1), UserId(42), "Ada", &mentor_change(), at(7, 9))
         .await
         .unwrap();
     assert!(back.was_away);
@@ -108,23 +118,45 @@ async fn pause_resume_and_leave_change_the_standing() {
 async fn members_of_one_server_are_invisible_to_another() {
     let (store, _dir) = fresh_store().await;
     store
-        .join(1, 42, "Ada", &mentor_change(), at(2, 9))
+        .join(GuildId(1), UserId(42), "Ada", &mentor_change(), at(2, 9))
         .await
         .unwrap();
-    assert!(store.member(2, 42).await.unwrap().is_none());
-    assert!(!store.pause(2, 42, at(9, 9), at(2, 9)).await.unwrap());
-    assert!(!store.leave(2, 42, at(2, 9)).await.unwrap());
+    assert!(store
+        .member(GuildId(2), UserId(42))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!store
+        .pause(GuildId(2), UserId(42), at(9, 9), at(2, 9))
+        .await
+        .unwrap());
+    assert!(!store.leave(GuildId(2), UserId(42), at(2, 9)).await.unwrap());
     // The same person can be in both servers with different profiles.
     let mut peer = mentor_change();
     peer.role = Role::Peer;
     peer.capacity = None;
-    store.join(2, 42, "Ada", &peer, at(2, 9)).await.unwrap();
+    store
+        .join(GuildId(2), UserId(42), "Ada", &peer, at(2, 9))
+        .await
+        .unwrap();
     assert_eq!(
-        store.member(1, 42).await.unwrap().unwrap().profile.role,
+        store
+            .member(GuildId(1), UserId(42))
+            .await
+            .unwrap()
+            .unwrap()
+            .profile
+            .role,
         Role::Mentor
     );
     assert_eq!(
-        store.member(2, 42).await.unwrap().unwrap().profile.role,
+        store
+            .member(GuildId(2), UserId(42))
+            .await
+            .unwrap()
+            .unwrap()
+            .profile
+            .role,
         Role::Peer
     );
 }
@@ -135,9 +167,22 @@ async fn large_discord_ids_survive_the_round_trip() {
     let guild = 1_234_567_890_123_456_789;
     let user = u64::MAX >> 1;
     store
-        .join(guild, user, "Big", &mentor_change(), at(2, 9))
+        .join(
+            GuildId(guild),
+            UserId(user),
+            "Big",
+            &mentor_change(),
+            at(2, 9),
+        )
         .await
         .unwrap();
-    let member = store.member(guild, user).await.unwrap().unwrap();
-    assert_eq!((member.guild_id, member.user_id), (guild, user));
+    let member = store
+        .member(GuildId(guild), UserId(user))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (member.guild_id, member.user_id),
+        (GuildId(guild), UserId(user))
+    );
 }

@@ -1,7 +1,8 @@
 //! The outbox's reads and writes against a real file.
 
+use hallway::domain::ids::GuildId;
 use hallway::domain::outbox::OutboxKind;
-use hallway::storage::RetryAt;
+use hallway::domain::outbox::RetryAt;
 
 use crate::{at, fresh_store};
 
@@ -14,30 +15,33 @@ async fn a_servers_backlog_cannot_crowd_another_server_out_of_the_due_rows() {
     // 200 rows of one server, all due before the other server's single row.
     for n in 0..200 {
         store
-            .queue_celebration(BUSY, &format!("watercooler:{n}"), "{}", at(1, 9))
+            .queue_celebration(GuildId(BUSY), &format!("watercooler:{n}"), "{}", at(1, 9))
             .await
             .unwrap();
     }
     store
-        .queue_celebration(QUIET, "watercooler:1", "{}", at(2, 9))
+        .queue_celebration(GuildId(QUIET), "watercooler:1", "{}", at(2, 9))
         .await
         .unwrap();
     let due = store.due_outbox(at(3, 9), 4, 10).await.unwrap();
-    let quiet: Vec<_> = due.iter().filter(|r| r.guild_id == QUIET).collect();
+    let quiet: Vec<_> = due
+        .iter()
+        .filter(|r| r.guild_id == GuildId(QUIET))
+        .collect();
     assert_eq!(
         quiet.len(),
         1,
         "the quiet server's row is among the first 10"
     );
     assert_eq!(
-        due.iter().filter(|r| r.guild_id == BUSY).count(),
+        due.iter().filter(|r| r.guild_id == GuildId(BUSY)).count(),
         4,
         "4 per server"
     );
     // Within a server, oldest first.
     let keys: Vec<&str> = due
         .iter()
-        .filter(|r| r.guild_id == BUSY)
+        .filter(|r| r.guild_id == GuildId(BUSY))
         .map(|r| r.key.as_str())
         .collect();
     assert_eq!(
@@ -56,7 +60,7 @@ async fn a_servers_backlog_cannot_crowd_another_server_out_of_the_due_rows() {
 async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
     let (store, _dir) = fresh_store().await;
     store
-        .queue_celebration(BUSY, "win:1", "{}", at(1, 9))
+        .queue_celebration(GuildId(BUSY), "win:1", "{}", at(1, 9))
         .await
         .unwrap();
     let row = store.due_outbox(at(1, 9), 4, 10).await.unwrap().remove(0);
@@ -82,7 +86,7 @@ async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
     );
     // A queued occasion is never queued twice.
     assert!(!store
-        .queue_celebration(BUSY, "win:1", "{}", at(1, 11))
+        .queue_celebration(GuildId(BUSY), "win:1", "{}", at(1, 11))
         .await
         .unwrap());
 }

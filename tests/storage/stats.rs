@@ -2,12 +2,13 @@
 //! second server whose rows must never show up.
 
 use chrono::{DateTime, Utc};
+use hallway::domain::group::{OutcomeStatus, Rating};
+use hallway::domain::ids::{GroupId, GuildId, UserId};
+use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
+use hallway::domain::round::{NewGroup, NewRound, Trigger};
 use hallway::domain::stats::{Rate, Standings, Tally};
-use hallway::storage::{
-    FeedbackRow, GroupRow, NewGroup, NewRound, OutcomeRow, OutcomeStatus, ProfileChange, Store,
-    Trigger, WinRow,
-};
+use hallway::storage::{FeedbackRow, GroupRow, OutcomeRow, Store, WinRow};
 
 use crate::{at, fresh_store};
 
@@ -17,8 +18,8 @@ const OTHER: u64 = 2;
 async fn join(store: &Store, guild: u64, user: u64, role: Role) {
     store
         .join(
-            guild,
-            user,
+            GuildId(guild),
+            UserId(user),
             &format!("user {user}"),
             &ProfileChange::role(role),
             at(1, 9),
@@ -31,7 +32,7 @@ async fn join(store: &Store, guild: u64, user: u64, role: Role) {
 async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]]) -> Vec<i64> {
     let saved = store
         .create_round(&NewRound {
-            guild_id: guild,
+            guild_id: GuildId(guild),
             due_at: due,
             trigger: Trigger::Manual,
             seed: 7,
@@ -39,7 +40,7 @@ async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]])
             groups: groups
                 .iter()
                 .map(|members| NewGroup {
-                    members: members.iter().map(|u| (*u, Role::Peer)).collect(),
+                    members: members.iter().map(|u| (UserId(*u), Role::Peer)).collect(),
                     prompt_key: None,
                 })
                 .collect(),
@@ -60,7 +61,13 @@ async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]])
 
 async fn outcome(store: &Store, guild: u64, group: i64, user: u64, status: OutcomeStatus) {
     store
-        .record_outcome(guild, group, user, status, at(10, 12))
+        .record_outcome(
+            GuildId(guild),
+            GroupId(group),
+            UserId(user),
+            status,
+            at(10, 12),
+        )
         .await
         .unwrap();
 }
@@ -101,11 +108,23 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
     outcome(store, GUILD, first[1], 3, OutcomeStatus::Skipped).await;
     outcome(store, GUILD, first[2], 5, OutcomeStatus::NotYet).await;
     store
-        .record_feedback(GUILD, first[0], 1, "great", at(12, 9))
+        .record_feedback(
+            GuildId(GUILD),
+            GroupId(first[0]),
+            UserId(1),
+            Rating::Great,
+            at(12, 9),
+        )
         .await
         .unwrap();
     store
-        .record_feedback(GUILD, first[0], 2, "good", at(12, 9))
+        .record_feedback(
+            GuildId(GUILD),
+            GroupId(first[0]),
+            UserId(2),
+            Rating::Good,
+            at(12, 9),
+        )
         .await
         .unwrap();
 
@@ -113,7 +132,13 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
     outcome(store, OTHER, other[0], 1, OutcomeStatus::Met).await;
     outcome(store, OTHER, other[0], 3, OutcomeStatus::Met).await;
     store
-        .record_feedback(OTHER, other[0], 1, "meh", at(12, 9))
+        .record_feedback(
+            GuildId(OTHER),
+            GroupId(other[0]),
+            UserId(1),
+            Rating::Meh,
+            at(12, 9),
+        )
         .await
         .unwrap();
 
@@ -122,7 +147,13 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
     outcome(store, GUILD, second[1], 4, OutcomeStatus::Skipped).await;
     outcome(store, GUILD, second[1], 5, OutcomeStatus::Skipped).await;
     store
-        .record_feedback(GUILD, second[0], 3, "meh", at(20, 9))
+        .record_feedback(
+            GuildId(GUILD),
+            GroupId(second[0]),
+            UserId(3),
+            Rating::Meh,
+            at(20, 9),
+        )
         .await
         .unwrap();
 
@@ -144,11 +175,20 @@ async fn members_are_counted_by_role_and_standing() {
     join(&store, OTHER, 6, Role::Mentor).await;
     let now = at(10, 9);
     // 2 is paused past `now`; 5's pause is over; 4 left (a pause before leaving is moot).
-    assert!(store.pause(GUILD, 2, at(20, 9), at(3, 9)).await.unwrap());
-    assert!(store.pause(GUILD, 5, at(9, 9), at(3, 9)).await.unwrap());
-    assert!(store.leave(GUILD, 4, at(4, 9)).await.unwrap());
+    assert!(store
+        .pause(GuildId(GUILD), UserId(2), at(20, 9), at(3, 9))
+        .await
+        .unwrap());
+    assert!(store
+        .pause(GuildId(GUILD), UserId(5), at(9, 9), at(3, 9))
+        .await
+        .unwrap());
+    assert!(store
+        .leave(GuildId(GUILD), UserId(4), at(4, 9))
+        .await
+        .unwrap());
 
-    let stats = store.stats(GUILD, None, now).await.unwrap();
+    let stats = store.stats(GuildId(GUILD), None, now).await.unwrap();
     let standing = |active, paused, left| Standings {
         active,
         paused,
@@ -165,7 +205,7 @@ async fn members_are_counted_by_role_and_standing() {
     assert!(stats.rounds.is_empty());
     assert_eq!(stats.totals(), Tally::default());
 
-    let nobody = store.stats(99, None, now).await.unwrap();
+    let nobody = store.stats(GuildId(99), None, now).await.unwrap();
     assert!(nobody.members.iter().all(|(_, s)| s.total() == 0));
 }
 
@@ -173,7 +213,7 @@ async fn members_are_counted_by_role_and_standing() {
 async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
-    let stats = store.stats(GUILD, None, at(25, 9)).await.unwrap();
+    let stats = store.stats(GuildId(GUILD), None, at(25, 9)).await.unwrap();
 
     assert_eq!(stats.rounds.len(), 2);
     let (first, second) = (&stats.rounds[0], &stats.rounds[1]);
@@ -220,7 +260,7 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
     assert_eq!(stats.feedback, [("great", 1), ("good", 1), ("meh", 1)]);
 
     // The other server sees only its own round: its 1-3 pair is new there.
-    let other = store.stats(OTHER, None, at(25, 9)).await.unwrap();
+    let other = store.stats(GuildId(OTHER), None, at(25, 9)).await.unwrap();
     assert_eq!(other.rounds.len(), 1);
     assert_eq!(
         other.rounds[0].tally,
@@ -241,7 +281,10 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
 async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
-    let stats = store.stats(GUILD, Some(1), at(25, 9)).await.unwrap();
+    let stats = store
+        .stats(GuildId(GUILD), Some(1), at(25, 9))
+        .await
+        .unwrap();
     assert_eq!(stats.rounds.len(), 1);
     assert_eq!(stats.rounds[0].number, 2);
     assert_eq!(stats.rounds[0].tally.repeat_pairs, 1);
@@ -252,7 +295,10 @@ async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
     assert_eq!(stats.feedback, [("great", 0), ("good", 0), ("meh", 1)]);
 
     // A window as long as the history is the whole history.
-    let all = store.stats(GUILD, Some(10), at(25, 9)).await.unwrap();
+    let all = store
+        .stats(GuildId(GUILD), Some(10), at(25, 9))
+        .await
+        .unwrap();
     assert_eq!(all.rounds.len(), 2);
     assert_eq!(all.window_start, None);
 }
@@ -267,7 +313,7 @@ async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
         .execute(store.pool())
         .await
         .unwrap();
-    let stats = store.stats(GUILD, None, at(25, 9)).await.unwrap();
+    let stats = store.stats(GuildId(GUILD), None, at(25, 9)).await.unwrap();
     assert_eq!(stats.rounds[0].tally.people, 6);
     assert_eq!(stats.rounds[0].tally.pairs, 2);
 }
@@ -282,7 +328,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     .execute(store.pool())
     .await
     .unwrap();
-    let rows = store.export_rows(GUILD).await.unwrap();
+    let rows = store.export_rows(GuildId(GUILD)).await.unwrap();
 
     assert_eq!(
         rows.rounds
@@ -304,17 +350,17 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     assert_eq!(
         rows.groups,
         [
-            group(1, 1, 2, 1),
-            group(1, 1, 2, 2),
-            group(1, 2, 2, 3),
-            group(1, 2, 2, 4),
-            group(1, 3, 2, 5),
-            group(1, 3, 2, 6),
-            group(2, 1, 3, 1),
-            group(2, 1, 3, 2),
-            group(2, 1, 3, 3),
-            group(2, 2, 2, 4),
-            group(2, 2, 2, 5),
+            group(1, 1, 2, UserId(1)),
+            group(1, 1, 2, UserId(2)),
+            group(1, 2, 2, UserId(3)),
+            group(1, 2, 2, UserId(4)),
+            group(1, 3, 2, UserId(5)),
+            group(1, 3, 2, UserId(6)),
+            group(2, 1, 3, UserId(1)),
+            group(2, 1, 3, UserId(2)),
+            group(2, 1, 3, UserId(3)),
+            group(2, 2, 2, UserId(4)),
+            group(2, 2, 2, UserId(5)),
         ]
     );
     let outcome = |round, group, user_id, status: &str| OutcomeRow {
@@ -327,13 +373,13 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     assert_eq!(
         rows.outcomes,
         [
-            outcome(1, 1, 1, "met"),
-            outcome(1, 1, 2, "met"),
-            outcome(1, 2, 3, "skipped"),
-            outcome(1, 3, 5, "not-yet"),
-            outcome(2, 1, 3, "met"),
-            outcome(2, 2, 4, "skipped"),
-            outcome(2, 2, 5, "skipped"),
+            outcome(1, 1, UserId(1), "met"),
+            outcome(1, 1, UserId(2), "met"),
+            outcome(1, 2, UserId(3), "skipped"),
+            outcome(1, 3, UserId(5), "not-yet"),
+            outcome(2, 1, UserId(3), "met"),
+            outcome(2, 2, UserId(4), "skipped"),
+            outcome(2, 2, UserId(5), "skipped"),
         ]
     );
     let feedback = |round, rating: &str, answers| FeedbackRow {
@@ -354,21 +400,21 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         [
             WinRow {
                 created_at: at(5, 9),
-                user_id: 1,
+                user_id: UserId(1),
                 kind: "publication".into(),
                 description: "publication by 1".into(),
                 link: Some("https://example.org/paper".into()),
             },
             WinRow {
                 created_at: at(17, 9),
-                user_id: 2,
+                user_id: UserId(2),
                 kind: "grant".into(),
                 description: "grant by 2".into(),
                 link: Some("https://example.org/paper".into()),
             },
             WinRow {
                 created_at: at(18, 9),
-                user_id: 3,
+                user_id: UserId(3),
                 kind: "publication".into(),
                 description: "publication by 3".into(),
                 link: Some("https://example.org/paper".into()),
@@ -376,9 +422,9 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         ]
     );
 
-    assert!(store.knows_community(GUILD).await.unwrap());
-    assert!(!store.knows_community(99).await.unwrap());
-    let other = store.export_rows(OTHER).await.unwrap();
+    assert!(store.knows_community(GuildId(GUILD)).await.unwrap());
+    assert!(!store.knows_community(GuildId(99)).await.unwrap());
+    let other = store.export_rows(GuildId(OTHER)).await.unwrap();
     assert_eq!(other.groups.len(), 2);
     assert_eq!(other.wins.len(), 1);
     assert_eq!(other.wins[0].kind, "award");

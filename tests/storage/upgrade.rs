@@ -2,6 +2,7 @@
 //! and `announcement`) upgrades to the single outbox with every row kept, in its state,
 //! and the rows still pending are delivered afterwards.
 
+use hallway::domain::ids::{GroupId, GuildId, UserId};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -156,7 +157,7 @@ async fn every_row_of_both_old_outboxes_is_kept_in_its_state() {
     .unwrap();
     assert_eq!(old, 0);
     let group = store
-        .group(1_200_000_000_000_000_001, 1)
+        .group(GuildId(1_200_000_000_000_000_001), GroupId(1))
         .await
         .unwrap()
         .unwrap();
@@ -171,7 +172,7 @@ struct Recorder {
 }
 
 impl Courier for Recorder {
-    async fn open_thread(&self, _: u64, _: u64, _: &str, _: bool) -> Result<u64, SendError> {
+    async fn open_thread(&self, _: GuildId, _: u64, _: &str, _: bool) -> Result<u64, SendError> {
         Ok(9_000)
     }
 
@@ -189,8 +190,8 @@ impl Courier for Recorder {
         Ok(10_000 + posts.len() as u64)
     }
 
-    async fn open_dm(&self, user_id: u64) -> Result<u64, SendError> {
-        Ok(user_id)
+    async fn open_dm(&self, user_id: UserId) -> Result<u64, SendError> {
+        Ok(user_id.get())
     }
 
     async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::member::guild;
+use super::caller::guild;
 use crate::discord::choices::{autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;

@@ -2,40 +2,19 @@
 
 use chrono::Utc;
 
+use super::caller::{author, current_member, display_name, guild, not_a_member};
 use crate::discord::choices::{autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::member::UserId;
+use crate::domain::member::ProfileChange;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::validate::{self, InputError};
-use crate::storage::ProfileChange;
-
-/// Random coffee chats with other members of this server.
-#[poise::command(
-    slash_command,
-    guild_only,
-    subcommands(
-        "join",
-        "profile",
-        "pause",
-        "resume",
-        "leave",
-        "super::privacy::avoid",
-        "super::privacy::unavoid",
-        "super::privacy::history",
-        "super::privacy::forget_me"
-    ),
-    subcommand_required
-)]
-pub async fn hallway(_ctx: Context<'_>) -> Result<(), Error> {
-    Ok(())
-}
 
 /// Opt in to random chats, or update your profile.
 #[poise::command(slash_command, guild_only)]
 #[allow(clippy::too_many_arguments)] // one per slash-command option
-async fn join(
+pub(super) async fn join(
     ctx: Context<'_>,
     #[description = "Your part in the program"] role: Choice<Role>,
     #[description = "Your time zone, e.g. Europe/Berlin"]
@@ -91,8 +70,8 @@ async fn join(
     let community = data.store.community(guild_id).await?;
     let next = crate::rounds::next_round_at(&data.store, &community, now).await?;
     tracing::info!(
-        guild = guild_id,
-        user = joined.member.user_id,
+        guild = %guild_id,
+        user = %joined.member.user_id,
         first_time = joined.first_time,
         "member joined"
     );
@@ -103,7 +82,7 @@ async fn join(
 
 /// See your settings, your status, and what happens next.
 #[poise::command(slash_command, guild_only)]
-async fn profile(ctx: Context<'_>) -> Result<(), Error> {
+pub(super) async fn profile(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
     let member = current_member(ctx, guild_id).await?;
@@ -125,7 +104,7 @@ async fn profile(ctx: Context<'_>) -> Result<(), Error> {
 
 /// Take a break from the rounds for a few weeks.
 #[poise::command(slash_command, guild_only)]
-async fn pause(
+pub(super) async fn pause(
     ctx: Context<'_>,
     #[description = "How many weeks (1-12)"]
     #[min = 1]
@@ -156,7 +135,7 @@ async fn pause(
 
 /// End your pause and be matched again from the next round.
 #[poise::command(slash_command, guild_only)]
-async fn resume(ctx: Context<'_>) -> Result<(), Error> {
+pub(super) async fn resume(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let member = current_member(ctx, guild_id).await?;
     if !ctx
@@ -173,7 +152,7 @@ async fn resume(ctx: Context<'_>) -> Result<(), Error> {
 
 /// Stop being matched. Your history is kept, so you can come back with /hallway join.
 #[poise::command(slash_command, guild_only)]
-async fn leave(ctx: Context<'_>) -> Result<(), Error> {
+pub(super) async fn leave(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let member = current_member(ctx, guild_id).await?;
     if !ctx
@@ -191,44 +170,4 @@ async fn leave(ctx: Context<'_>) -> Result<(), Error> {
     )
     .await?;
     Ok(())
-}
-
-/// The server the command ran in; `guild_only` commands always have one.
-pub(crate) fn guild(ctx: Context<'_>) -> Result<u64, Error> {
-    ctx.guild_id()
-        .map(|id| id.get())
-        .ok_or_else(|| InputError::new(crate::discord::errors::NOT_IN_A_SERVER).into())
-}
-
-fn author(ctx: Context<'_>) -> UserId {
-    ctx.author().id.get()
-}
-
-/// The member's server nickname, else their global display name, else their username.
-pub(crate) async fn display_name(ctx: Context<'_>) -> String {
-    match ctx.author_member().await {
-        Some(member) => member.display_name().to_string(),
-        None => ctx.author().display_name().to_string(),
-    }
-}
-
-/// The invoker's membership, or a user error telling them how to join.
-pub(crate) async fn current_member(
-    ctx: Context<'_>,
-    guild_id: u64,
-) -> Result<crate::domain::member::Member, Error> {
-    let member = ctx.data().store.member(guild_id, author(ctx)).await?;
-    match member {
-        Some(member) if member.left_at.is_none() => Ok(member),
-        Some(_) => Err(InputError::new(
-            "You left hallway. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
-        )
-        .into()),
-        None => Err(not_a_member()),
-    }
-}
-
-fn not_a_member() -> Error {
-    InputError::new("You haven't joined yet. Run `/hallway join role:<mentor|mentee|peer>` first.")
-        .into()
 }

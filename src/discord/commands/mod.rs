@@ -1,6 +1,7 @@
 //! Every slash command, one file per area.
 
 mod admin;
+mod caller;
 mod member;
 mod privacy;
 mod program;
@@ -11,9 +12,30 @@ mod wins;
 pub use privacy::confirm_forget;
 pub use program::confirm_preview;
 
-use super::state::Command;
+use super::state::{Command, Context, Error};
 
 /// The full command set, in the order Discord lists it.
 pub fn all() -> Vec<Command> {
-    vec![member::hallway(), admin::hallway_admin(), wins::win()]
+    vec![hallway(), admin::hallway_admin(), wins::win()]
+}
+
+/// Random coffee chats with other members of this server.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands(
+        "member::join",
+        "member::profile",
+        "member::pause",
+        "member::resume",
+        "member::leave",
+        "privacy::avoid",
+        "privacy::unavoid",
+        "privacy::history",
+        "privacy::forget_me"
+    ),
+    subcommand_required
+)]
+async fn hallway(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
 }

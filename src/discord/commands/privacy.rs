@@ -5,11 +5,13 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
 
-use super::member::{current_member, guild};
+use super::caller::{author, current_member, guild};
+use crate::discord::button_id::ButtonId;
 use crate::discord::buttons::{private, respond};
 use crate::discord::errors::reply_private;
-use crate::discord::render::{self, button};
+use crate::discord::render;
 use crate::discord::state::{Context, Data, Error};
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::validate::InputError;
 
 /// Never be matched with someone. Confidential: nobody else can see this list.
@@ -20,7 +22,7 @@ pub async fn avoid(
 ) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let me = current_member(ctx, guild_id).await?;
-    if member.id.get() == me.user_id {
+    if UserId::from(member.id) == me.user_id {
         return Err(InputError::new("You can't avoid yourself. Pick someone else.").into());
     }
     if member.bot {
@@ -31,7 +33,7 @@ pub async fn avoid(
     let added = ctx
         .data()
         .store
-        .avoid(guild_id, me.user_id, member.id.get(), Utc::now())
+        .avoid(guild_id, me.user_id, member.id.into(), Utc::now())
         .await?;
     let text = if added {
         format!(
@@ -57,7 +59,7 @@ pub async fn unavoid(
     let removed = ctx
         .data()
         .store
-        .unavoid(guild_id, me.user_id, member.id.get())
+        .unavoid(guild_id, me.user_id, member.id.into())
         .await?;
     let text = if removed {
         format!("Done: <@{}> can be matched with you again.", member.id)
@@ -75,7 +77,7 @@ pub async fn unavoid(
 #[poise::command(slash_command, guild_only)]
 pub async fn history(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    let me = ctx.author().id.get();
+    let me = author(ctx);
     let chats = ctx.data().store.history(guild_id, me, 25).await?;
     reply_private(ctx, &render::history(&chats)).await?;
     Ok(())
@@ -85,10 +87,16 @@ pub async fn history(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    let me = ctx.author().id.get();
-    let confirm = CreateButton::new(button::id(button::FORGET, guild_id, me as i64))
-        .label("Delete everything about me")
-        .style(ButtonStyle::Danger);
+    let me = author(ctx);
+    let confirm = CreateButton::new(
+        ButtonId::ForgetMe {
+            guild: guild_id,
+            user: me,
+        }
+        .to_string(),
+    )
+    .label("Delete everything about me")
+    .style(ButtonStyle::Danger);
     ctx.send(
         CreateReply::default()
             .content(
@@ -108,11 +116,11 @@ pub async fn confirm_forget(
     ctx: &serenity::Context,
     data: &Data,
     click: &ComponentInteraction,
-    guild_id: u64,
-    user_id: i64,
+    guild_id: GuildId,
+    user_id: UserId,
 ) -> anyhow::Result<()> {
-    let clicker = click.user.id.get();
-    if clicker as i64 != user_id {
+    let clicker = UserId::from(click.user.id);
+    if clicker != user_id {
         return respond(
             ctx,
             click,
@@ -121,7 +129,7 @@ pub async fn confirm_forget(
         .await;
     }
     data.store.forget_member(guild_id, clicker).await?;
-    tracing::info!(guild = guild_id, "a member was forgotten at their request");
+    tracing::info!(guild = %guild_id, "a member was forgotten at their request");
     let done = serenity::CreateInteractionResponseMessage::new()
         .content("Done. Everything hallway stored about you in this server is deleted. You're welcome back any time with `/hallway join`.")
         .components(Vec::new());

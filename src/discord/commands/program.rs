@@ -8,15 +8,17 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
 
-use super::member::guild;
+use super::caller::{author, guild};
+use crate::discord::button_id::ButtonId;
 use crate::discord::buttons::{private, respond};
 use crate::discord::errors::{reply_private, NOT_A_COORDINATOR};
-use crate::discord::render::{self, button};
+use crate::discord::render;
 use crate::discord::state::{Context, Data, Error};
 use crate::domain::community::Community;
+use crate::domain::ids::{GuildId, PreviewId, UserId};
+use crate::domain::round::Trigger;
 use crate::domain::validate::InputError;
 use crate::rounds::{self, Plan};
-use crate::storage::Trigger;
 
 /// Stop starting new rounds until resume-program. Chats already matched carry on.
 #[poise::command(slash_command, guild_only, rename = "pause-program")]
@@ -77,11 +79,17 @@ pub async fn match_now(
         let json = serde_json::to_string(&plan).context("cannot encode the preview")?;
         let preview_id = data
             .store
-            .save_preview(guild_id, seed, ctx.author().id.get(), &json, now)
+            .save_preview(guild_id, seed, author(ctx), &json, now)
             .await?;
-        let confirm = CreateButton::new(button::id(button::CONFIRM, guild_id, preview_id))
-            .label("Confirm")
-            .style(ButtonStyle::Primary);
+        let confirm = CreateButton::new(
+            ButtonId::ConfirmPreview {
+                guild: guild_id,
+                preview: preview_id,
+            }
+            .to_string(),
+        )
+        .label("Confirm")
+        .style(ButtonStyle::Primary);
         ctx.send(
             CreateReply::default()
                 .content(render::preview(&plan))
@@ -113,15 +121,15 @@ pub async fn confirm_preview(
     ctx: &serenity::Context,
     data: &Data,
     click: &ComponentInteraction,
-    guild_id: u64,
-    preview_id: i64,
+    guild_id: GuildId,
+    preview_id: PreviewId,
 ) -> anyhow::Result<()> {
     let is_coordinator = click
         .member
         .as_ref()
         .and_then(|m| m.permissions)
         .is_some_and(|p| p.manage_guild());
-    if !is_coordinator || click.guild_id.map(|g| g.get()) != Some(guild_id) {
+    if !is_coordinator || click.guild_id.map(GuildId::from) != Some(guild_id) {
         return respond(ctx, click, private(NOT_A_COORDINATOR)).await;
     }
     let Some(preview) = data.store.preview(guild_id, preview_id).await? else {
@@ -152,7 +160,7 @@ pub async fn confirm_preview(
     // the click first, then edit the preview with the outcome.
     click.defer(&ctx.http).await?;
     let now = Utc::now();
-    let matchable: HashSet<u64> = data
+    let matchable: HashSet<UserId> = data
         .store
         .matching_input(guild_id)
         .await?

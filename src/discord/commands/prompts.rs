@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::member::guild;
+use super::caller::{author, guild};
 use crate::discord::choices::Choice;
 use crate::discord::errors::reply_private;
 use crate::discord::render;
@@ -37,13 +37,7 @@ async fn add(
     let key = ctx
         .data()
         .store
-        .add_prompt(
-            guild_id,
-            category.0,
-            &text,
-            ctx.author().id.get(),
-            Utc::now(),
-        )
+        .add_prompt(guild_id, category.0, &text, author(ctx), Utc::now())
         .await?;
     reply_private(ctx, &format!("Added `{key}` ({}): {text}", category.0)).await?;
     Ok(())

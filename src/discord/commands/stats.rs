@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
-use super::member::guild;
+use super::caller::guild;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
 use crate::domain::profile::Role;
@@ -118,7 +118,11 @@ fn pack_uploads(sizes: &[usize], max_bytes: usize, max_files: usize) -> UploadPl
     plan
 }
 
-fn export_text(files: &[CsvFile], too_large: &[usize], guild_id: u64) -> String {
+fn export_text(
+    files: &[CsvFile],
+    too_large: &[usize],
+    guild_id: crate::domain::ids::GuildId,
+) -> String {
     let contents: Vec<String> = files
         .iter()
         .map(|f| format!("`{}` ({})", f.name, plural(f.rows, "row")))
@@ -419,7 +423,7 @@ mod tests {
                 rows: 900_000,
             },
         ];
-        let text = export_text(&files, &[1], 42);
+        let text = export_text(&files, &[1], crate::domain::ids::GuildId(42));
         assert!(
             text.contains("`rounds.csv` (3 rows), `groups.csv` (900000 rows)"),
             "{text}"

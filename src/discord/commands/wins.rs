@@ -2,14 +2,14 @@
 
 use chrono::Utc;
 
-use super::member::{display_name, guild};
+use super::caller::{author, display_name, guild};
 use crate::celebrations::{Occasion, WinPost};
 use crate::discord::choices::Choice;
 use crate::discord::errors::reply_private;
 use crate::discord::state::{Context, Error};
 use crate::domain::validate::{self, InputError};
+use crate::domain::wins::NewWin;
 use crate::domain::wins::{self, WinKind};
-use crate::storage::NewWin;
 
 /// Share a win (a publication, grant, award, talk or milestone) with the community.
 #[poise::command(slash_command, guild_only)]
@@ -37,7 +37,7 @@ pub async fn win(
         .into());
     };
     let post = WinPost {
-        user_id: ctx.author().id.get(),
+        user_id: author(ctx),
         name: display_name(ctx).await,
         kind: kind.0,
         description,

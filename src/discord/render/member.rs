@@ -200,7 +200,7 @@ pub fn settings(community: &Community) -> String {
 }
 
 /// A member's past chats, newest first.
-pub fn history(chats: &[crate::storage::PastChat]) -> String {
+pub fn history(chats: &[crate::domain::group::PastChat]) -> String {
     if chats.is_empty() {
         return "You haven't had any chats here yet. Once you're matched, they'll show up here."
             .into();
@@ -221,9 +221,9 @@ pub fn history(chats: &[crate::storage::PastChat]) -> String {
             format!("with {}", others.join(", "))
         };
         let answer = match chat.my_answer {
-            Some(crate::storage::OutcomeStatus::Met) => " · you met ✅",
-            Some(crate::storage::OutcomeStatus::Skipped) => " · you skipped",
-            Some(crate::storage::OutcomeStatus::NotYet) => " · not yet",
+            Some(crate::domain::group::OutcomeStatus::Met) => " · you met ✅",
+            Some(crate::domain::group::OutcomeStatus::Skipped) => " · you skipped",
+            Some(crate::domain::group::OutcomeStatus::NotYet) => " · not yet",
             None => "",
         };
         text.push_str(&format!(
@@ -238,14 +238,15 @@ pub fn history(chats: &[crate::storage::PastChat]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::GuildId;
     use crate::domain::member::Profile;
     use crate::domain::profile::{Modality, TimeOfDay};
     use chrono::TimeZone;
 
     fn member(role: Role) -> Member {
         Member {
-            guild_id: 1,
-            user_id: 2,
+            guild_id: GuildId(1),
+            user_id: UserId(2),
             display_name: "Ada".into(),
             profile: Profile {
                 role,
@@ -277,7 +278,7 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
         let mut m = member(Role::Mentor);
         m.paused_until = Some(now + chrono::Duration::weeks(2));
-        let text = profile(&m, &Community::new(1), None, now);
+        let text = profile(&m, &Community::new(GuildId(1)), None, now);
         for expected in [
             "Role: mentor",
             "Capacity: up to 3 mentees a round",
@@ -290,8 +291,12 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
-        assert!(
-            !profile(&member(Role::Mentee), &Community::new(1), None, now).contains("Capacity")
-        );
+        assert!(!profile(
+            &member(Role::Mentee),
+            &Community::new(GuildId(1)),
+            None,
+            now
+        )
+        .contains("Capacity"));
     }
 }

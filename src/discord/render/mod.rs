@@ -5,6 +5,7 @@ mod member;
 mod round;
 
 use crate::domain::community::{Community, Schedule};
+use crate::domain::ids::UserId;
 use crate::domain::member::{Member, Standing};
 use crate::domain::profile::Role;
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ pub fn date(at: DateTime<Utc>, zone: Option<Tz>) -> String {
     at.with_timezone(&zone).format("%A %-d %B %Y").to_string()
 }
 
-fn mention(user: u64) -> String {
+fn mention(user: UserId) -> String {
     format!("<@{user}>")
 }
 

@@ -2,49 +2,17 @@
 //! custom ids of their buttons.
 
 use super::*;
+use crate::domain::group::{OutcomeStatus, Rating, RoundFigures};
 use crate::domain::outbox::DeliveryProblem;
 
-/// Custom ids of hallway's buttons. The guild is in the id because buttons in DMs carry
-/// no guild; who may press them is checked against the stored group, not the id.
-pub mod button {
-    pub const MET: &str = "met";
-    pub const NOT_YET: &str = "notyet";
-    pub const SKIP: &str = "skip";
-    pub const FEEDBACK: &str = "fb";
-    pub const CONFIRM: &str = "confirm";
-    pub const FORGET: &str = "forget";
-
-    pub fn id(action: &str, guild_id: u64, target: i64) -> String {
-        format!("hw:{action}:{guild_id}:{target}")
-    }
-
-    pub fn feedback_id(guild_id: u64, group_id: i64, rating: &str) -> String {
-        format!("hw:{FEEDBACK}:{guild_id}:{group_id}:{rating}")
-    }
-
-    /// `(action, guild, target, extra)` from a custom id hallway made.
-    pub fn parse(custom_id: &str) -> Option<(&str, u64, i64, Option<&str>)> {
-        let mut parts = custom_id.split(':');
-        if parts.next()? != "hw" {
-            return None;
-        }
-        let action = parts.next()?;
-        let guild = parts.next()?.parse().ok()?;
-        let target = parts.next()?.parse().ok()?;
-        let extra = parts.next();
-        parts
-            .next()
-            .is_none()
-            .then_some((action, guild, target, extra))
+/// The label of each answer to "how was it?".
+pub fn rating_label(rating: Rating) -> &'static str {
+    match rating {
+        Rating::Great => "😊 Great",
+        Rating::Good => "🙂 Good",
+        Rating::Meh => "😐 Meh",
     }
 }
-
-/// Ratings offered by the "how was it?" question, with their labels.
-pub const RATINGS: [(&str, &str); 3] = [
-    ("great", "😊 Great"),
-    ("good", "🙂 Good"),
-    ("meh", "😐 Meh"),
-];
 
 fn utc_offset(zone: Tz, at: DateTime<Utc>) -> String {
     use chrono::{Offset, TimeZone};
@@ -77,7 +45,7 @@ fn modality_phrase(modality: crate::domain::profile::Modality) -> &'static str {
 pub fn intro(
     view: &crate::delivery::IntroView,
     by_dm: bool,
-    answers: &[(u64, crate::storage::OutcomeStatus)],
+    answers: &[(UserId, OutcomeStatus)],
 ) -> String {
     let everyone: Vec<String> = view.members.iter().map(|m| mention(m.user_id)).collect();
     let mut text = if by_dm {
@@ -120,7 +88,7 @@ pub fn intro(
     text.push('\n');
     let met: Vec<&str> = answers
         .iter()
-        .filter(|(_, s)| *s == crate::storage::OutcomeStatus::Met)
+        .filter(|(_, s)| *s == OutcomeStatus::Met)
         .filter_map(|(user, _)| view.members.iter().find(|m| m.user_id == *user))
         .map(|m| m.name.as_str())
         .collect();
@@ -161,7 +129,7 @@ fn suggestion(view: &crate::delivery::IntroView) -> String {
 
 /// The round's summary for the program channel: what was delivered, not what was
 /// planned. It names nobody, and says what went wrong in words a coordinator can act on.
-pub fn summary(figures: &crate::storage::RoundFigures) -> String {
+pub fn summary(figures: &RoundFigures) -> String {
     if figures.groups == 0 {
         return format!(
             "**Round {}**: not enough members were available to match anyone. \
@@ -223,7 +191,7 @@ pub fn summary(figures: &crate::storage::RoundFigures) -> String {
     text
 }
 
-pub fn nudge(round_number: u32, members: &[u64]) -> String {
+pub fn nudge(round_number: u32, members: &[UserId]) -> String {
     let everyone: Vec<String> = members.iter().map(|m| mention(*m)).collect();
     format!(
         "🌱 {}: a gentle nudge for round {round_number}. Found a time yet? Don't cancel just because \
@@ -240,7 +208,7 @@ pub fn feedback_question(round_number: u32) -> String {
 }
 
 /// What the rest of the group reads when someone skips.
-pub fn skipped(name: &str, others: &[u64]) -> String {
+pub fn skipped(name: &str, others: &[UserId]) -> String {
     let others: Vec<String> = others.iter().map(|m| mention(*m)).collect();
     let rest = if others.len() > 1 {
         format!(

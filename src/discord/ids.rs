@@ -1,0 +1,29 @@
+//! serenity's ids to hallway's and back: the only place the two meet.
+
+use poise::serenity_prelude as serenity;
+
+use crate::domain::ids::{GuildId, UserId};
+
+impl From<serenity::GuildId> for GuildId {
+    fn from(id: serenity::GuildId) -> Self {
+        GuildId(id.get())
+    }
+}
+
+impl From<serenity::UserId> for UserId {
+    fn from(id: serenity::UserId) -> Self {
+        UserId(id.get())
+    }
+}
+
+impl From<GuildId> for serenity::GuildId {
+    fn from(id: GuildId) -> Self {
+        serenity::GuildId::new(id.get())
+    }
+}
+
+impl From<UserId> for serenity::UserId {
+    fn from(id: UserId) -> Self {
+        serenity::UserId::new(id.get())
+    }
+}

@@ -1,0 +1,92 @@
+//! A round of matching: what starts one, what the matching step needs and produces,
+//! and what is saved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{GuildId, PreviewId, RoundId, UserId};
+use super::member::Member;
+use super::profile::Role;
+use super::words::word_enum;
+
+/// What started a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    Manual,
+}
+word_enum!(Trigger, "round trigger", { Schedule => "schedule", Manual => "manual" });
+
+/// Where a round is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundState {
+    Claimed,
+    Matched,
+    Delivered,
+    Failed,
+}
+word_enum!(RoundState, "round state", {
+    Claimed => "claimed",
+    Matched => "matched",
+    Delivered => "delivered",
+    Failed => "failed",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundRecord {
+    pub round_id: RoundId,
+    pub guild_id: GuildId,
+    pub number: u32,
+    pub due_at: DateTime<Utc>,
+    pub seed: u64,
+    pub state: RoundState,
+    pub notes: String,
+}
+
+/// A group as the round step saves it (and as a preview keeps it until Confirm).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewGroup {
+    pub members: Vec<(UserId, Role)>,
+    pub prompt_key: Option<String>,
+}
+
+/// A matched round, saved with its outbox in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewRound {
+    pub guild_id: GuildId,
+    pub due_at: DateTime<Utc>,
+    pub trigger: Trigger,
+    pub seed: u64,
+    pub notes: Vec<String>,
+    pub groups: Vec<NewGroup>,
+    /// When each group without a "We met" gets its nudge.
+    pub nudge_at: DateTime<Utc>,
+    /// When each group is asked how it went.
+    pub feedback_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    /// The preview this round confirms: claimed in the same transaction, so a double
+    /// click on Confirm runs it once.
+    pub confirms_preview: Option<PreviewId>,
+}
+
+/// Everything the matching engine needs about a community, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct MatchingInput {
+    /// Every member who has not left (paused ones included: the caller decides).
+    pub members: Vec<Member>,
+    pub avoid: Vec<(UserId, UserId)>,
+    /// Past rounds: number, and each group's members.
+    pub past_rounds: Vec<(u32, Vec<Vec<UserId>>)>,
+    /// Prompt keys each member has already had.
+    pub prompts_seen: BTreeMap<UserId, BTreeSet<String>>,
+}
+
+/// A previewed round waiting for Confirm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub preview_id: PreviewId,
+    pub plan_json: String,
+    pub confirmed_round_id: Option<RoundId>,
+}
