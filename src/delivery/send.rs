@@ -429,6 +429,10 @@ async fn redact<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Resu
         return Err(RowError::Poisoned("a redaction without a message".into()));
     };
     let group = group_of(store, row).await?;
+    // The rename goes first: both may have to reopen and re-archive the same thread.
+    if redraw != Redraw::DmIntro && store.group_rename_pending(group.group_id).await? {
+        return Ok(Sent::NotYet(Utc::now() + INTRO_RECHECK));
+    }
     let (channel, message_id, thread, message) = match (redraw, redaction.at) {
         (Redraw::Intro, _) => {
             if store.group_intro_pending(group.group_id).await? {
@@ -505,7 +509,15 @@ where
     match (change().await, thread) {
         (Err(err), Some(thread)) if err.is_refusal(codes::THREAD_ARCHIVED) => {
             courier.unarchive_thread(thread).await?;
-            change().await?;
+            match change().await {
+                // Archived again in between (by a moderator, say): try again later.
+                Err(err) if err.is_refusal(codes::THREAD_ARCHIVED) => {
+                    return Err(SendError::Transient(format!(
+                        "the thread was archived again: {err}"
+                    )))
+                }
+                other => other?,
+            }
             courier.archive_thread(thread).await
         }
         (result, _) => result,

@@ -263,6 +263,20 @@ impl Store {
         Ok(pending > 0)
     }
 
+    /// Whether the group's thread is still to be renamed: changes inside the thread wait
+    /// for it, so two rows never reopen and re-archive the same thread at once.
+    pub async fn group_rename_pending(&self, group_id: i64) -> anyhow::Result<bool> {
+        let pending: i64 = sqlx::query_scalar(
+            "select count(*) from outbox
+             where group_id = ? and kind = 'rename-thread' and state = 'pending'",
+        )
+        .bind(group_id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the group's pending rename")?;
+        Ok(pending > 0)
+    }
+
     /// How many of the group's members asked to be forgotten: their seats are kept
     /// (the group's size), their names are not.
     pub async fn forgotten_seats(&self, group_id: i64) -> anyhow::Result<u32> {
