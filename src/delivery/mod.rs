@@ -14,8 +14,9 @@ use chrono_tz::Tz;
 
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
-use crate::domain::group::{GroupDetail, RoundFigures};
+use crate::domain::group::{GroupDetail, OutcomeStatus, RoundFigures};
 use crate::domain::ids::{GroupId, GuildId, UserId};
+use crate::domain::outbox::FORMER_MEMBER;
 use crate::domain::profile::Role;
 use crate::domain::prompts;
 use crate::domain::suggest::{self, Suggestion};
@@ -55,11 +56,15 @@ pub struct IntroView {
     pub suggestion: Suggestion,
     /// When the round started: the moment time zones and windows are read at.
     pub at: DateTime<Utc>,
+    /// The group's answers so far, shown when the intro is rewritten.
+    pub answers: Vec<(UserId, OutcomeStatus)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberView {
-    pub user_id: UserId,
+    /// `None` for a member who asked to be forgotten: named "a former member", with
+    /// nothing else about them.
+    pub user_id: Option<UserId>,
     pub name: String,
     pub role: Role,
     pub institution: Option<String>,
@@ -93,11 +98,22 @@ pub mod codes {
     pub const THREAD_ARCHIVED: u64 = 50083;
     /// 400: the server has Discord's maximum of active threads.
     pub const MAX_ACTIVE_THREADS: u64 = 160006;
+    /// 404: the channel (or thread) was deleted.
+    pub const UNKNOWN_CHANNEL: u64 = 10003;
+    /// 404: the message was deleted.
+    pub const UNKNOWN_MESSAGE: u64 = 10008;
 }
 
 impl SendError {
     pub fn is_refusal(&self, wanted: u64) -> bool {
         matches!(self, SendError::Refused { code, .. } if *code == wanted)
+    }
+
+    /// The channel or message no longer exists: there is nothing left to change.
+    pub fn is_gone(&self) -> bool {
+        self.is_refusal(codes::UNKNOWN_CHANNEL)
+            || self.is_refusal(codes::UNKNOWN_MESSAGE)
+            || self.status() == Some(404)
     }
 
     fn status(&self) -> Option<u16> {
@@ -137,6 +153,34 @@ pub trait Courier: Send + Sync {
         message_id: u64,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Renames a thread. Discord refuses this in an archived thread (50083).
+    fn rename_thread(
+        &self,
+        thread_id: u64,
+        name: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Makes an archived thread active again, so it can be changed.
+    fn unarchive_thread(
+        &self,
+        thread_id: u64,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Rewrites one of hallway's messages, without notifying anyone again. Discord refuses
+    /// this in an archived thread (50083).
+    fn edit(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        message: &Message,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    fn delete_message(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 /// "Ada, Grace & Lin · round 3", within Discord's 100 characters.
@@ -162,11 +206,11 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
         Some(key) => prompt_text(store, group.guild_id, key).await?,
         None => None,
     };
-    let members: Vec<MemberView> = group
+    let mut members: Vec<MemberView> = group
         .members
         .iter()
         .map(|m| MemberView {
-            user_id: m.user_id,
+            user_id: Some(m.user_id),
             name: m
                 .profile
                 .as_ref()
@@ -179,6 +223,16 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
             time_zone: m.profile.as_ref().and_then(|p| p.profile.time_zone),
         })
         .collect();
+    // Those who asked to be forgotten keep their seat, last, and nothing else.
+    for _ in 0..store.forgotten_seats(group.group_id).await? {
+        members.push(MemberView {
+            user_id: None,
+            name: FORMER_MEMBER.to_string(),
+            role: crate::domain::profile::Role::Peer,
+            institution: None,
+            time_zone: None,
+        });
+    }
     let preferences: Vec<suggest::Preference> = group
         .members
         .iter()
@@ -198,6 +252,7 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
         prompt,
         suggestion: suggest::suggest(&preferences, at),
         at,
+        answers: Vec::new(),
     })
 }
 
@@ -227,7 +282,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, name)| MemberView {
-                    user_id: UserId(i as u64),
+                    user_id: Some(UserId(i as u64)),
                     name: name.to_string(),
                     role: Role::Peer,
                     institution: None,
@@ -237,6 +292,7 @@ mod tests {
             prompt: None,
             suggestion: suggest::suggest(&[], Utc::now()),
             at: Utc::now(),
+            answers: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Delivering one outbox row, by kind. Nothing here retries or sleeps: a failure goes
 //! back to the outbox ([`super::outbox`]), which reschedules or fails that row alone.
 
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 
 use super::{codes, intro_view, thread_name, Courier, Message, SendError};
@@ -8,7 +10,7 @@ use crate::celebrations::{Occasion, WIN_REACTION};
 use crate::domain::group::{GroupDetail, OutcomeStatus};
 use crate::domain::ids::{GuildId, RoundId, UserId};
 use crate::domain::outbox::OutboxRow;
-use crate::domain::outbox::{DeliveryProblem, OutboxKind};
+use crate::domain::outbox::{DeliveryProblem, OutboxKind, Redaction, Redraw};
 use crate::storage::Store;
 
 /// What became of a row that did not fail.
@@ -63,6 +65,9 @@ pub(super) async fn deliver<C: Courier>(
         OutboxKind::Feedback => feedback(store, courier, row, &group_of(store, row).await?).await,
         OutboxKind::Celebration => celebration(store, courier, row).await,
         OutboxKind::ArchiveThread => archive(store, courier, &group_of(store, row).await?).await,
+        OutboxKind::RenameThread => rename(store, courier, row).await,
+        OutboxKind::RedactMessage => redact(store, courier, row).await,
+        OutboxKind::DeleteMessage => delete(store, courier, row).await,
     }
 }
 
@@ -390,4 +395,145 @@ async fn archive<C: Courier>(
             .await?;
     }
     Ok(Sent::Done(None))
+}
+
+/// How long a forget-me row waits, when its group's intro is still going out, before it
+/// looks again: what it changes must exist first.
+const INTRO_RECHECK: chrono::Duration = chrono::Duration::seconds(2);
+
+fn redaction_of(row: &OutboxRow) -> Result<Redaction, RowError> {
+    serde_json::from_str(row.detail.as_deref().unwrap_or(""))
+        .map_err(|err| RowError::Poisoned(format!("unreadable redaction: {err}")))
+}
+
+/// Renames the group's thread after a member was forgotten: the others' names stay.
+async fn rename<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Result<Sent, RowError> {
+    let group = group_of(store, row).await?;
+    if store.group_intro_pending(group.group_id).await? {
+        return Ok(Sent::NotYet(Utc::now() + INTRO_RECHECK));
+    }
+    let Some(thread) = group.thread_id else {
+        return Ok(Sent::Done(None));
+    };
+    let name = thread_name(&intro_view(store, &group).await?);
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let renamed = in_thread(courier, Some(thread), || {
+        courier.rename_thread(thread, &name)
+    })
+    .await;
+    finished(renamed, row)
+}
+
+/// Rewrites one of hallway's messages about the group, from the group as it is now.
+async fn redact<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Result<Sent, RowError> {
+    let redaction = redaction_of(row)?;
+    let Some(redraw) = redaction.redraw else {
+        return Err(RowError::Poisoned("a redaction without a message".into()));
+    };
+    let group = group_of(store, row).await?;
+    // The rename goes first: both may have to reopen and re-archive the same thread.
+    if redraw != Redraw::DmIntro && store.group_rename_pending(group.group_id).await? {
+        return Ok(Sent::NotYet(Utc::now() + INTRO_RECHECK));
+    }
+    let (channel, message_id, thread, message) = match (redraw, redaction.at) {
+        (Redraw::Intro, _) => {
+            if store.group_intro_pending(group.group_id).await? {
+                return Ok(Sent::NotYet(Utc::now() + INTRO_RECHECK));
+            }
+            // Told by DM, or never posted: no intro in a thread to change.
+            let (Some(thread), Some(intro)) = (group.thread_id, group.intro_message_id) else {
+                return Ok(Sent::Done(None));
+            };
+            let mut view = intro_view(store, &group).await?;
+            view.answers = store.group_outcomes(row.guild_id, group.group_id).await?;
+            (thread, intro, Some(thread), Message::Intro(view))
+        }
+        (Redraw::DmIntro, Some(at)) => {
+            let view = intro_view(store, &group).await?;
+            (at.channel_id, at.message_id, None, Message::DmIntro(view))
+        }
+        (Redraw::Nudge, Some(at)) => {
+            let outcomes = store.group_outcomes(row.guild_id, group.group_id).await?;
+            let members: Vec<UserId> = group
+                .members
+                .iter()
+                .map(|m| m.user_id)
+                .filter(|user| {
+                    !outcomes
+                        .iter()
+                        .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
+                })
+                .collect();
+            let nudge = Message::Nudge {
+                round_number: group.round_number,
+                members,
+            };
+            (at.channel_id, at.message_id, Some(at.channel_id), nudge)
+        }
+        (_, None) => {
+            return Err(RowError::Poisoned(
+                "a redaction without the message's place".into(),
+            ))
+        }
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let edited = in_thread(courier, thread, || {
+        courier.edit(channel, message_id, &message)
+    })
+    .await;
+    finished(edited, row)
+}
+
+/// Deletes a post that was all about the forgotten member. Discord allows that in an
+/// archived thread too.
+async fn delete<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Result<Sent, RowError> {
+    let Some(at) = redaction_of(row)?.at else {
+        return Err(RowError::Poisoned("a deletion without a message".into()));
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let deleted = courier.delete_message(at.channel_id, at.message_id).await;
+    finished(deleted, row)
+}
+
+/// Makes a change in a thread that may be archived: Discord refuses to change anything
+/// in an archived thread, so it is reopened for the change and archived again. Each
+/// step is safe to repeat, so a retry after a failure half-way does no harm; one that
+/// failed after reopening leaves the thread open, as a member's message would.
+async fn in_thread<F, Fut>(
+    courier: &impl Courier,
+    thread: Option<u64>,
+    change: F,
+) -> Result<(), SendError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), SendError>>,
+{
+    match (change().await, thread) {
+        (Err(err), Some(thread)) if err.is_refusal(codes::THREAD_ARCHIVED) => {
+            courier.unarchive_thread(thread).await?;
+            match change().await {
+                // Archived again in between (by a moderator, say): try again later.
+                Err(err) if err.is_refusal(codes::THREAD_ARCHIVED) => {
+                    return Err(SendError::Transient(format!(
+                        "the thread was archived again: {err}"
+                    )))
+                }
+                other => other?,
+            }
+            courier.archive_thread(thread).await
+        }
+        (result, _) => result,
+    }
+}
+
+/// A change to something deleted since is done: there is nothing left to change.
+fn finished(result: Result<(), SendError>, row: &OutboxRow) -> Result<Sent, RowError> {
+    match result {
+        Ok(()) => Ok(Sent::Done(None)),
+        Err(err) if err.is_gone() => {
+            tracing::info!(outbox = row.outbox_id, kind = %row.kind, %err, "already gone from Discord; nothing to change");
+            Ok(Sent::Done(None))
+        }
+        Err(err) => Err(err.into()),
+    }
 }

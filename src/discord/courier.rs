@@ -7,7 +7,7 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use serenity::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
-    CreateThread, GetMessages, GuildId, Http, UserId,
+    CreateThread, EditMessage, EditThread, GetMessages, GuildId, Http, MessageId, UserId,
 };
 
 use super::button_id::ButtonId;
@@ -116,7 +116,7 @@ impl Courier for DiscordCourier {
         let reaction = serenity::ReactionType::Unicode(emoji.to_string());
         self.send(ChannelId::new(channel_id).create_reaction(
             &*self.http,
-            serenity::MessageId::new(message_id),
+            MessageId::new(message_id),
             reaction,
         ))
         .await
@@ -131,22 +131,92 @@ impl Courier for DiscordCourier {
     }
 
     async fn archive_thread(&self, thread_id: u64) -> Result<(), SendError> {
-        let archive = serenity::EditThread::new().archived(true);
+        let archive = EditThread::new().archived(true);
         self.send(ChannelId::new(thread_id).edit_thread(&*self.http, archive))
             .await
             .map(|_| ())
+    }
+
+    async fn rename_thread(&self, thread_id: u64, name: &str) -> Result<(), SendError> {
+        let rename = EditThread::new().name(name);
+        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, rename))
+            .await
+            .map(|_| ())
+    }
+
+    async fn unarchive_thread(&self, thread_id: u64) -> Result<(), SendError> {
+        let reopen = EditThread::new().archived(false);
+        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, reopen))
+            .await
+            .map(|_| ())
+    }
+
+    async fn edit(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        message: &Message,
+    ) -> Result<(), SendError> {
+        let edit = build_edit(message);
+        self.send(ChannelId::new(channel_id).edit_message(
+            &*self.http,
+            MessageId::new(message_id),
+            edit,
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<(), SendError> {
+        self.send(
+            ChannelId::new(channel_id).delete_message(&*self.http, MessageId::new(message_id)),
+        )
+        .await
     }
 }
 
 /// The message's text (for finding it again) and the request that posts it.
 pub fn build(message: &Message) -> (String, CreateMessage) {
+    let (content, mentions, components) = parts(message);
+    // Mentioning the members is what adds them to the private thread: no extra calls.
+    let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::from));
+    let mut outgoing = CreateMessage::new()
+        .content(content.clone())
+        .allowed_mentions(allowed)
+        .components(components);
+    if let Message::Celebration(Occasion::Win(win)) = message {
+        outgoing = outgoing.embed(render::win_embed(win));
+    }
+    (content, outgoing)
+}
+
+/// The request that rewrites a posted message: the same text and buttons, and no one
+/// notified again.
+pub fn build_edit(message: &Message) -> EditMessage {
+    let (content, _, components) = parts(message);
+    let mut edit = EditMessage::new()
+        .content(content)
+        .allowed_mentions(CreateAllowedMentions::new())
+        .components(components);
+    if let Message::Celebration(Occasion::Win(win)) = message {
+        edit = edit.embed(render::win_embed(win));
+    }
+    edit
+}
+
+/// A message's text (within Discord's limit), whom it mentions, and its buttons.
+fn parts(message: &Message) -> (String, Vec<ids::UserId>, Vec<CreateActionRow>) {
     let (content, mentions, components) = match message {
         Message::Intro(view) => (
-            render::intro(view, false, &[]),
-            view.members.iter().map(|m| m.user_id).collect(),
+            render::intro(view, false, &view.answers),
+            view.members.iter().filter_map(|m| m.user_id).collect(),
             vec![intro_buttons(view.guild_id, view.group_id)],
         ),
-        Message::DmIntro(view) => (render::intro(view, true, &[]), Vec::new(), Vec::new()),
+        Message::DmIntro(view) => (
+            render::intro(view, true, &view.answers),
+            Vec::new(),
+            Vec::new(),
+        ),
         Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
         Message::Celebration(occasion) => (render::occasion(occasion), Vec::new(), Vec::new()),
         Message::Nudge {
@@ -182,17 +252,7 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
         ),
     };
     // Never over Discord's 2,000 characters, whatever names and notes came in.
-    let content = render::fit(&content);
-    // Mentioning the members is what adds them to the private thread: no extra calls.
-    let allowed = CreateAllowedMentions::new().users(mentions.into_iter().map(UserId::from));
-    let mut outgoing = CreateMessage::new()
-        .content(content.clone())
-        .allowed_mentions(allowed)
-        .components(components);
-    if let Message::Celebration(Occasion::Win(win)) = message {
-        outgoing = outgoing.embed(render::win_embed(win));
-    }
-    (content, outgoing)
+    (render::fit(&content), mentions, components)
 }
 
 /// The text of the message's embed, which tells two wins with the same headline apart.

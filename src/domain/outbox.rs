@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::ids::{GroupId, GuildId, RoundId, UserId};
+use serde::{Deserialize, Serialize};
 
 use super::words::word_enum;
 
@@ -25,6 +26,14 @@ pub enum OutboxKind {
     Celebration,
     /// Archive a finished round's thread, to stay under Discord's active-thread cap.
     ArchiveThread,
+    /// Rename a group's thread after a member of it asked to be forgotten.
+    RenameThread,
+    /// Rewrite one of hallway's messages about a group (its intro, a DM intro, a nudge)
+    /// after a member of it asked to be forgotten.
+    RedactMessage,
+    /// Delete a post that was all about a member who asked to be forgotten: their win,
+    /// their milestone.
+    DeleteMessage,
 }
 
 word_enum!(OutboxKind, "outbox kind", {
@@ -35,7 +44,43 @@ word_enum!(OutboxKind, "outbox kind", {
     Feedback => "feedback",
     Celebration => "celebration",
     ArchiveThread => "archive-thread",
+    RenameThread => "rename-thread",
+    RedactMessage => "redact-message",
+    DeleteMessage => "delete-message",
 });
+
+/// What a forgotten member is called in what hallway posted about their group.
+pub const FORMER_MEMBER: &str = "a former member";
+
+/// Which of hallway's messages a `redact-message` row rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Redraw {
+    /// The group's intro in its thread (the group's own record says where it is).
+    Intro,
+    /// An intro sent by DM, at `at`.
+    DmIntro,
+    /// The halfway nudge in the group's thread, at `at`.
+    Nudge,
+}
+
+/// A message hallway posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posted {
+    pub channel_id: u64,
+    pub message_id: u64,
+}
+
+/// The detail of a forget-me row. It names nobody: the new text is drawn when the row
+/// goes out, from the group as it is then, so a second member forgotten from the same
+/// group is left out too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    /// `None` for a deletion.
+    pub redraw: Option<Redraw>,
+    /// `None` for what the group's record points at (its thread, its intro).
+    pub at: Option<Posted>,
+}
 
 impl OutboxKind {
     /// Among rows due at the same moment, lower goes first: old threads are archived

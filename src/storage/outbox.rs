@@ -9,7 +9,7 @@ use sqlx::Row as _;
 use super::{db_id, discord_id, parse_column, Store};
 use crate::domain::ids::{GroupId, RoundId};
 use crate::domain::member::{GuildId, UserId};
-use crate::domain::outbox::OutboxKind;
+use crate::domain::outbox::{OutboxKind, Redaction};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
 /// The key of a round's row: one per kind, group and member.
@@ -89,6 +89,36 @@ pub(crate) async fn queue_celebration(
     .await
     .context("cannot queue a celebration")?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Queues a forget-me row inside the caller's transaction (the one that deletes the
+/// member). `detail` says which message it changes, never whose name goes.
+pub(crate) async fn queue_redaction(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    kind: OutboxKind,
+    key: &str,
+    group_id: Option<GroupId>,
+    redaction: &Redaction,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let detail = serde_json::to_string(redaction).context("cannot write a redaction")?;
+    sqlx::query(
+        "insert into outbox (guild_id, kind, key, group_id, detail, due_at, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (guild_id, key) do nothing",
+    )
+    .bind(db_id(guild_id))
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(group_id)
+    .bind(detail)
+    .bind(now)
+    .bind(now)
+    .execute(tx)
+    .await
+    .context("cannot queue a redaction")?;
+    Ok(())
 }
 
 fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
@@ -184,6 +214,49 @@ impl Store {
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
+    /// Whether the group's intro (or its thread) is still to be posted: what a forget-me
+    /// row changes must exist first.
+    pub async fn group_intro_pending(&self, group_id: GroupId) -> anyhow::Result<bool> {
+        let pending: i64 = sqlx::query_scalar(
+            "select count(*) from outbox
+             where group_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
+        )
+        .bind(group_id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the group's pending intro")?;
+        Ok(pending > 0)
+    }
+
+    /// Whether the group's thread is still to be renamed: changes inside the thread wait
+    /// for it, so two rows never reopen and re-archive the same thread at once.
+    pub async fn group_rename_pending(&self, group_id: GroupId) -> anyhow::Result<bool> {
+        let pending: i64 = sqlx::query_scalar(
+            "select count(*) from outbox
+             where group_id = ? and kind = 'rename-thread' and state = 'pending'",
+        )
+        .bind(group_id)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the group's pending rename")?;
+        Ok(pending > 0)
+    }
+
+    /// How many of the group's members asked to be forgotten: their seats are kept
+    /// (the group's size), their names are not.
+    pub async fn forgotten_seats(&self, group_id: GroupId) -> anyhow::Result<u32> {
+        let seats: i64 = sqlx::query_scalar(
+            "select g.size - (select count(*) from group_member gm where gm.group_id = g.group_id)
+             from match_group g where g.group_id = ?",
+        )
+        .bind(group_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the group's size")?
+        .unwrap_or(0);
+        Ok(u32::try_from(seats).unwrap_or(0))
+    }
+
     /// Notes that a try is about to start, before any request goes out, so a crash
     /// mid-request is known to have maybe reached Discord.
     pub async fn begin_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
@@ -205,8 +278,12 @@ impl Store {
     ) -> anyhow::Result<()> {
         let mut tx = self.write().await?;
         let (channel, message) = (posted.map(|p| db_id(p.0)), posted.map(|p| db_id(p.1)));
+        // A forget-me row's detail points at a message about the forgotten member (a DM
+        // to them, say): once it is done, nothing needs to know where that was.
         sqlx::query(
-            "update outbox set state = 'done', done_at = ?, channel_id = ?, message_id = ?, last_error = null
+            "update outbox set state = 'done', done_at = ?, channel_id = ?, message_id = ?, last_error = null,
+                    detail = case when kind in ('rename-thread', 'redact-message', 'delete-message')
+                                  then null else detail end
              where outbox_id = ?",
         )
         .bind(now)

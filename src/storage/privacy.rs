@@ -4,10 +4,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
+use super::outbox::queue_redaction;
 use super::{db_id, discord_id, parse_column, Store};
 use crate::domain::group::PastChat;
 use crate::domain::ids::GroupId;
 use crate::domain::member::{GuildId, UserId};
+use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::wins::NewWin;
 
 impl Store {
@@ -151,10 +153,22 @@ impl Store {
     /// entries both ways, group seats, answers, wins and their posts' records, previews
     /// that list them, and pending messages to them. Groups keep their size, so the
     /// stats still count past chats, anonymously.
-    pub async fn forget_member(&self, guild_id: GuildId, user_id: UserId) -> anyhow::Result<()> {
+    ///
+    /// In the same transaction it queues what takes their name out of Discord: each of
+    /// their groups' threads is renamed and hallway's messages about the group (intro, DM
+    /// intros, nudges) are rewritten, and the posts about them alone (wins, milestones)
+    /// are deleted. The queued rows point at messages and groups, never at the member.
+    /// Returns how many were queued.
+    pub async fn forget_member(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<u32> {
         let (guild, user) = (db_id(guild_id), db_id(user_id));
         let mut tx = self.write().await?;
         let user_text = user_id.to_string();
+        let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
         let statements: [(&str, bool); 11] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
@@ -181,6 +195,148 @@ impl Store {
                 .with_context(|| format!("forget-me failed at: {sql}"))?;
         }
         tx.commit().await.context("cannot commit forget-me")?;
-        Ok(())
+        Ok(queued)
     }
+}
+
+/// Queues forget-me's changes in Discord, before the member's rows go: they say where
+/// hallway posted about them.
+async fn queue_redactions(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u32> {
+    let (guild, user) = (db_id(guild_id), db_id(user_id));
+    let mut queued = 0;
+    // Each key ends in how many members the group keeps, so a second member forgotten
+    // from the same group queues its own rows, and repeating one queues nothing.
+    let groups = sqlx::query(
+        "select g.group_id, g.thread_id, g.delivered_via,
+                (select count(*) from group_member o where o.group_id = g.group_id) - 1 as keeps
+         from group_member gm join match_group g on g.group_id = gm.group_id
+         where gm.guild_id = ?1 and gm.user_id = ?2 order by g.group_id",
+    )
+    .bind(guild)
+    .bind(user)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the member's groups")?;
+    for group in &groups {
+        let group_id: GroupId = group.try_get("group_id")?;
+        let keeps: i64 = group.try_get("keeps")?;
+        let thread: Option<i64> = group.try_get("thread_id")?;
+        let via: Option<String> = group.try_get("delivered_via")?;
+        // A group told by DM has no thread; one not delivered yet may still get one, and
+        // its rows wait for the intro.
+        if thread.is_some() || via.is_none() {
+            let rename = Redaction {
+                redraw: None,
+                at: None,
+            };
+            let key = format!("rename-thread:{group_id}:{keeps}");
+            queue_redaction(
+                tx,
+                guild_id,
+                OutboxKind::RenameThread,
+                &key,
+                Some(group_id),
+                &rename,
+                now,
+            )
+            .await?;
+            let intro = Redaction {
+                redraw: Some(Redraw::Intro),
+                at: None,
+            };
+            let key = format!("redact-message:intro:{group_id}:{keeps}");
+            queue_redaction(
+                tx,
+                guild_id,
+                OutboxKind::RedactMessage,
+                &key,
+                Some(group_id),
+                &intro,
+                now,
+            )
+            .await?;
+            queued += 2;
+        }
+        let posted = sqlx::query(
+            "select kind, channel_id, message_id from outbox
+             where group_id = ? and kind in ('dm-intro', 'nudge') and state = 'done'
+               and channel_id is not null and message_id is not null
+             order by outbox_id",
+        )
+        .bind(group_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the group's messages")?;
+        for message in &posted {
+            let kind: String = message.try_get("kind")?;
+            let at = Posted {
+                channel_id: discord_id(message.try_get("channel_id")?),
+                message_id: discord_id(message.try_get("message_id")?),
+            };
+            let redraw = if kind == "nudge" {
+                Redraw::Nudge
+            } else {
+                Redraw::DmIntro
+            };
+            let redaction = Redaction {
+                redraw: Some(redraw),
+                at: Some(at),
+            };
+            let key = format!("redact-message:{}:{keeps}", at.message_id);
+            queue_redaction(
+                tx,
+                guild_id,
+                OutboxKind::RedactMessage,
+                &key,
+                Some(group_id),
+                &redaction,
+                now,
+            )
+            .await?;
+            queued += 1;
+        }
+    }
+    // Their wins and milestones are about them alone: those posts go.
+    let celebrations = sqlx::query(
+        "select channel_id, message_id from outbox
+         where guild_id = ?1 and kind = 'celebration' and state = 'done'
+           and channel_id is not null and message_id is not null
+           and (key in (select 'win:' || win_id from win where guild_id = ?1 and user_id = ?2)
+                or key like 'chats:' || ?3 || ':%' or key like 'anniversary:' || ?3 || ':%')
+         order by outbox_id",
+    )
+    .bind(guild)
+    .bind(user)
+    .bind(user_id.to_string())
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the member's celebrations")?;
+    for post in &celebrations {
+        let at = Posted {
+            channel_id: discord_id(post.try_get("channel_id")?),
+            message_id: discord_id(post.try_get("message_id")?),
+        };
+        let deletion = Redaction {
+            redraw: None,
+            at: Some(at),
+        };
+        let key = format!("delete-message:{}", at.message_id);
+        queue_redaction(
+            tx,
+            guild_id,
+            OutboxKind::DeleteMessage,
+            &key,
+            None,
+            &deletion,
+            now,
+        )
+        .await?;
+        queued += 1;
+    }
+    Ok(queued)
 }

@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod community;
 mod deadline;
+mod forget;
 mod gateway;
 mod isolation;
 mod members;

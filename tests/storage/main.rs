@@ -7,6 +7,7 @@ mod outbox;
 mod privacy;
 mod stats;
 mod upgrade;
+mod upgrade_0003;
 
 use std::time::Duration;
 

@@ -29,7 +29,7 @@ async fn forget_member_removes_the_member_and_their_avoid_entries_both_ways() {
         .unwrap();
     tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        store.forget_member(GuildId(9), UserId(1)),
+        store.forget_member(GuildId(9), UserId(1), at(3, 9)),
     )
     .await
     .expect("forget-me must not hang")

@@ -201,6 +201,22 @@ impl Courier for Recorder {
     async fn archive_thread(&self, _: u64) -> Result<(), SendError> {
         Ok(())
     }
+
+    async fn rename_thread(&self, _: u64, _: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    async fn unarchive_thread(&self, _: u64) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    async fn edit(&self, _: u64, _: u64, _: &Message) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    async fn delete_message(&self, _: u64, _: u64) -> Result<(), SendError> {
+        Ok(())
+    }
 }
 
 #[tokio::test]

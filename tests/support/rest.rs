@@ -1037,6 +1037,13 @@ fn modify_channel(inner: &Inner, id: u64, body: &Value) -> Answer {
         if unarchive && at_thread_cap(s, cfg, current.guild_id) {
             return Answer::thread_cap_reached();
         }
+        // An archived thread takes no change but being unarchived (Threads topic: archived
+        // threads cannot be edited; 50083 "Tried to perform an operation on an archived
+        // thread"), so a rename has to unarchive it first.
+        let archived = current.is_thread() && current.archived;
+        if archived && !unarchive && body.get("name").is_some() {
+            return Answer::thread_archived();
+        }
         let Some(c) = s.channels.get_mut(&id) else {
             return Answer::unknown_channel();
         };

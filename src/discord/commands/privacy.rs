@@ -83,6 +83,31 @@ pub async fn history(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// What forget-me does, and what it cannot do, before the member confirms.
+const FORGET_ME_WARNING: &str = "This deletes your profile, your do-not-match list, your answers, your wins and your \
+place in past chats, in this server. Past chats stay only as anonymous counts in the program's statistics.\n\n\
+It also takes your name out of what hallway posted: the private threads it made for your chats are renamed, \
+and its intros and reminders there, and the intros it sent by DM (to you and to the others), are rewritten to \
+say \"a former member\", without your institution. Its posts celebrating your wins and milestones are deleted.\n\n\
+What you wrote yourself stays yours: delete your own messages in Discord if you want them gone. hallway cannot \
+find again the note it posted when you clicked **Skip this round**, so that note keeps your name.\n\n\
+It cannot be undone. Only you can see this message.";
+
+/// The answer once the member is forgotten.
+fn forgotten(changes: u32) -> String {
+    let discord = if changes == 0 {
+        "Nothing hallway posted named you, so nothing in Discord needed changing.".to_string()
+    } else {
+        "hallway is now taking your name out of its threads and messages; that goes on in the \
+         background, and carries on if hallway restarts."
+            .to_string()
+    };
+    format!(
+        "Done. Everything hallway stored about you in this server is deleted. {discord} \
+         Messages you wrote yourself are still yours to delete. You're welcome back any time with `/hallway join`."
+    )
+}
+
 /// Delete everything hallway stores about you here (asks you to confirm first).
 #[poise::command(slash_command, guild_only, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
@@ -99,11 +124,7 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
     .style(ButtonStyle::Danger);
     ctx.send(
         CreateReply::default()
-            .content(
-                "This deletes your profile, your do-not-match list, your answers, your wins and your place \
-                 in past chats, in this server. Past chats stay only as anonymous counts in the program's \
-                 statistics. It cannot be undone. Only you can see this message.",
-            )
+            .content(FORGET_ME_WARNING)
             .ephemeral(true)
             .components(vec![CreateActionRow::Buttons(vec![confirm])]),
     )
@@ -128,10 +149,18 @@ pub async fn confirm_forget(
         )
         .await;
     }
-    data.store.forget_member(guild_id, clicker).await?;
-    tracing::info!(guild = %guild_id, "a member was forgotten at their request");
+    let changes = data
+        .store
+        .forget_member(guild_id, clicker, Utc::now())
+        .await?;
+    data.wake.notify_one();
+    tracing::info!(
+        guild = %guild_id,
+        changes,
+        "a member was forgotten at their request"
+    );
     let done = serenity::CreateInteractionResponseMessage::new()
-        .content("Done. Everything hallway stored about you in this server is deleted. You're welcome back any time with `/hallway join`.")
+        .content(forgotten(changes))
         .components(Vec::new());
     respond(
         ctx,

@@ -47,7 +47,11 @@ pub fn intro(
     by_dm: bool,
     answers: &[(UserId, OutcomeStatus)],
 ) -> String {
-    let everyone: Vec<String> = view.members.iter().map(|m| mention(m.user_id)).collect();
+    let everyone: Vec<String> = view
+        .members
+        .iter()
+        .filter_map(|m| m.user_id.map(mention))
+        .collect();
     let mut text = if by_dm {
         format!(
             "👋 You're matched for **round {}** of hallway with {}! (I couldn't open a private thread, so I'm writing to each of you.)\n",
@@ -63,6 +67,11 @@ pub fn intro(
     };
     text.push_str("\n**Who's here**\n");
     for m in &view.members {
+        let Some(user_id) = m.user_id else {
+            // Forgotten at their request: not their role, not their institution.
+            text.push_str(&format!("• {}\n", m.name));
+            continue;
+        };
         let mut facts = vec![role_word(m.role).to_string()];
         if let Some(institution) = &m.institution {
             facts.push(institution.clone());
@@ -72,7 +81,7 @@ pub fn intro(
         }
         text.push_str(&format!(
             "• {} ({}): {}\n",
-            mention(m.user_id),
+            mention(user_id),
             m.name,
             facts.join(" · ")
         ));
@@ -89,7 +98,7 @@ pub fn intro(
     let met: Vec<&str> = answers
         .iter()
         .filter(|(_, s)| *s == OutcomeStatus::Met)
-        .filter_map(|(user, _)| view.members.iter().find(|m| m.user_id == *user))
+        .filter_map(|(user, _)| view.members.iter().find(|m| m.user_id == Some(*user)))
         .map(|m| m.name.as_str())
         .collect();
     if !met.is_empty() {

@@ -1,0 +1,165 @@
+//! A database made by the previous `main` (bf679f4: migrations 0001 and 0002) upgrades to
+//! migration 0003, which rebuilds the outbox for forget-me's kinds: every row of every
+//! table is kept with every value, the outbox's indexes are back, and the new kinds are
+//! accepted.
+
+use std::time::Duration;
+
+use hallway::storage::Store;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::Row as _;
+
+const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
+const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const ROWS_AT_BF679F4: &str = include_str!("fixtures/main-bf679f4.sql");
+
+/// The file exactly as the previous `main` left it: its two migrations, applied by sqlx's
+/// migrator (so the upgrade sees them as applied), then its rows.
+async fn database_from_previous_main(dir: &std::path::Path) -> (String, Vec<TableDump>) {
+    let migrations = dir.join("migrations-bf679f4");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::fs::write(migrations.join("0001_schema.sql"), SCHEMA_0001).unwrap();
+    std::fs::write(migrations.join("0002_outbox.sql"), OUTBOX_0002).unwrap();
+    let path = dir.join("hallway.db");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(migrations.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(ROWS_AT_BF679F4).execute(&pool).await.unwrap();
+    let before = dump(&pool).await;
+    pool.close().await;
+    (format!("sqlite://{}", path.display()), before)
+}
+
+/// A table's columns, and each row as the SQL literal of every value, in rowid order.
+#[derive(Debug, PartialEq)]
+struct TableDump {
+    table: String,
+    columns: Vec<String>,
+    rows: Vec<String>,
+}
+
+async fn dump(pool: &SqlitePool) -> Vec<TableDump> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'
+           and name not like 'sqlite%' order by name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut dumps = Vec::new();
+    for table in tables {
+        let mut columns: Vec<String> =
+            sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        // The same columns, whatever order a rebuild left them in.
+        columns.sort();
+        let literals: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "select {} from {table} order by rowid",
+            literals.join(" || ' | ' || ")
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        dumps.push(TableDump {
+            table,
+            columns,
+            rows,
+        });
+    }
+    dumps
+}
+
+#[tokio::test]
+async fn upgrading_to_0003_keeps_every_row_and_value_of_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, before) = database_from_previous_main(dir.path()).await;
+    // The fixture has rows in every table, and outbox rows of every kind and state of
+    // that version.
+    for table in &before {
+        assert!(
+            !table.rows.is_empty(),
+            "the fixture has no {} rows",
+            table.table
+        );
+    }
+    let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+    let kinds_and_states: Vec<(String, String)> =
+        sqlx::query_as("select distinct kind, state from outbox order by kind, state")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for kind in [
+        "intro",
+        "dm-intro",
+        "summary",
+        "nudge",
+        "feedback",
+        "celebration",
+        "archive-thread",
+    ] {
+        assert!(
+            kinds_and_states.iter().any(|(k, _)| k == kind),
+            "no {kind} row"
+        );
+    }
+    for state in ["pending", "done", "failed"] {
+        assert!(
+            kinds_and_states.iter().any(|(_, s)| s == state),
+            "no {state} row"
+        );
+    }
+
+    let after = dump(store.pool()).await;
+    assert_eq!(after, before);
+
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'index' and tbl_name = 'outbox'
+           and name not like 'sqlite_autoindex%' order by name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["outbox_due", "outbox_round"]);
+    let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    // The key is still unique per server.
+    let again = sqlx::query(
+        "insert into outbox (guild_id, kind, key, due_at, created_at)
+         values (1200000000000000001, 'intro', 'intro:1:1:0', '2026-11-20T00:00:00+00:00', '2026-11-20T00:00:00+00:00')",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(again.is_err(), "a key queued twice");
+    // The new kinds go in, and new rows number on from the kept ones.
+    for kind in ["rename-thread", "redact-message", "delete-message"] {
+        let row = sqlx::query(
+            "insert into outbox (guild_id, kind, key, group_id, due_at, created_at)
+             values (1200000000000000001, ?, ?, 1, '2026-11-20T00:00:00+00:00', '2026-11-20T00:00:00+00:00')
+             returning outbox_id",
+        )
+        .bind(kind)
+        .bind(format!("{kind}:1:1"))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!(row.get::<i64, _>("outbox_id") > 17);
+    }
+}
