@@ -215,92 +215,10 @@ impl Community {
     }
 }
 
-/// Checks a program's name, dates and welcome text.
-pub fn program(
-    name: &str,
-    start: Option<&str>,
-    end: Option<&str>,
-    welcome: Option<&str>,
-) -> Result<Program, super::validate::InputError> {
-    use super::validate::{self, InputError};
-    let date = |label: &str, value: &str| {
-        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-            InputError::new(format!(
-                "The {label} date '{}' is not a date. Write it as YYYY-MM-DD, e.g. 2026-09-01.",
-                validate::shorten(value.trim(), 30)
-            ))
-        })
-    };
-    let start = start.map(|s| date("start", s)).transpose()?;
-    let end = end.map(|e| date("end", e)).transpose()?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if end <= start {
-            return Err(InputError::new(format!(
-                "The program must end after it starts ({start} to {end}). Check the dates."
-            )));
-        }
-    }
-    Ok(Program {
-        name: Some(validate::text(
-            name,
-            "The program name",
-            validate::PROGRAM_NAME_MAX_CHARS,
-        )?),
-        start,
-        end,
-        welcome: welcome
-            .map(|w| validate::text(w, "The welcome text", validate::WELCOME_MAX_CHARS))
-            .transpose()?,
-    })
-}
-
-/// Checks that a mode and a group size go together.
-pub fn matching_rules(
-    mode: MatchingMode,
-    group_size: u8,
-    cross_institution: bool,
-) -> Result<MatchingRules, super::validate::InputError> {
-    if mode == MatchingMode::PeerCircles && group_size < 3 {
-        return Err(super::validate::InputError::new(
-            "Peer circles are groups of 3 or 4: use group_size 3 or 4, or mode open for pairs.",
-        ));
-    }
-    Ok(MatchingRules {
-        mode,
-        group_size,
-        cross_institution,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn program_dates_must_be_dates_in_order() {
-        let ok = program(
-            " Spring cohort ",
-            Some("2026-01-05"),
-            Some("2026-06-30"),
-            Some("Welcome!"),
-        )
-        .unwrap();
-        assert_eq!(ok.name.as_deref(), Some("Spring cohort"));
-        assert_eq!(ok.start, chrono::NaiveDate::from_ymd_opt(2026, 1, 5));
-        assert!(program("x", Some("5 Jan"), None, None)
-            .unwrap_err()
-            .0
-            .contains("YYYY-MM-DD"));
-        assert!(program("x", Some("2026-06-30"), Some("2026-01-05"), None)
-            .unwrap_err()
-            .0
-            .contains("must end after"));
-        assert!(program("x", None, None, Some(&"w".repeat(2_000)))
-            .unwrap_err()
-            .0
-            .contains("limit is 1500"));
-    }
 
     #[test]
     fn the_watercooler_posts_the_latest_due_slot_only() {

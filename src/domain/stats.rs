@@ -4,24 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
+use super::group::Rating;
 use super::profile::Role;
 use super::validate::InputError;
+use super::wins::WinKind;
+use super::words::Word;
 
 /// The most rounds `/hallway-admin stats rounds:` looks back: ten years of weekly rounds.
 pub const MAX_ROUNDS_WINDOW: u32 = 520;
-
-/// The win kinds, in the order the stats list them (the schema's order).
-pub const WIN_KINDS: [&str; 6] = [
-    "publication",
-    "grant",
-    "award",
-    "talk",
-    "milestone",
-    "other",
-];
-
-/// The "how was it?" answers, best first (the schema's order).
-pub const FEEDBACK_RATINGS: [&str; 3] = ["great", "good", "meh"];
 
 /// How many rounds to look back, 1 to [`MAX_ROUNDS_WINDOW`].
 pub fn rounds_window(value: i64) -> Result<u32, InputError> {
@@ -162,10 +152,10 @@ pub struct Stats {
     /// The first round of a window shorter than the whole history: wins are counted from
     /// its date. `None` when every round is included.
     pub window_start: Option<DateTime<Utc>>,
-    /// Wins by kind, in [`WIN_KINDS`] order, zeros included.
-    pub wins: Vec<(&'static str, u32)>,
-    /// "How was it?" answers by rating, in [`FEEDBACK_RATINGS`] order, zeros included.
-    pub feedback: Vec<(&'static str, u32)>,
+    /// Wins by kind, in [`WinKind::ALL`] order, zeros included.
+    pub wins: Vec<(WinKind, u32)>,
+    /// "How was it?" answers by rating, in [`Rating::ALL`] order, zeros included.
+    pub feedback: Vec<(Rating, u32)>,
 }
 
 impl Stats {
@@ -202,13 +192,9 @@ pub struct RoundPoint {
     pub meeting_rate: Option<f64>,
 }
 
-/// Counts by a fixed list of words, in the list's order and with zeros; words outside the
-/// list are ignored (the schema's checks keep them out).
-pub fn counts_in_order(
-    order: &[&'static str],
-    counted: &[(String, u32)],
-) -> Vec<(&'static str, u32)> {
-    order
+/// Counts of every word of a word list, in the list's order and with zeros.
+pub fn counts_in_order<T: Word + PartialEq>(counted: &[(T, u32)]) -> Vec<(T, u32)> {
+    T::ALL
         .iter()
         .map(|word| {
             let n = counted
@@ -316,16 +302,16 @@ mod tests {
 
     #[test]
     fn counts_follow_the_fixed_order_with_zeros() {
-        let counted = vec![("grant".to_string(), 2), ("publication".to_string(), 1)];
+        let counted = vec![(WinKind::Grant, 2), (WinKind::Publication, 1)];
         assert_eq!(
-            counts_in_order(&WIN_KINDS, &counted),
+            counts_in_order(&counted),
             [
-                ("publication", 1),
-                ("grant", 2),
-                ("award", 0),
-                ("talk", 0),
-                ("milestone", 0),
-                ("other", 0)
+                (WinKind::Publication, 1),
+                (WinKind::Grant, 2),
+                (WinKind::Award, 0),
+                (WinKind::Talk, 0),
+                (WinKind::Milestone, 0),
+                (WinKind::Other, 0),
             ]
         );
     }

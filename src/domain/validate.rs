@@ -3,6 +3,8 @@
 
 use chrono_tz::Tz;
 
+use super::community::{MatchingMode, MatchingRules, Program};
+
 /// A rejected input, worded for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -103,6 +105,58 @@ pub fn text(input: &str, what: &str, max_chars: usize) -> Result<String, InputEr
     Ok(trimmed.to_string())
 }
 
+/// Checks a program's name, dates and welcome text.
+pub fn program(
+    name: &str,
+    start: Option<&str>,
+    end: Option<&str>,
+    welcome: Option<&str>,
+) -> Result<Program, InputError> {
+    let date = |label: &str, value: &str| {
+        chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+            InputError::new(format!(
+                "The {label} date '{}' is not a date. Write it as YYYY-MM-DD, e.g. 2026-09-01.",
+                shorten(value.trim(), 30)
+            ))
+        })
+    };
+    let start = start.map(|s| date("start", s)).transpose()?;
+    let end = end.map(|e| date("end", e)).transpose()?;
+    if let (Some(start), Some(end)) = (start, end) {
+        if end <= start {
+            return Err(InputError::new(format!(
+                "The program must end after it starts ({start} to {end}). Check the dates."
+            )));
+        }
+    }
+    Ok(Program {
+        name: Some(text(name, "The program name", PROGRAM_NAME_MAX_CHARS)?),
+        start,
+        end,
+        welcome: welcome
+            .map(|w| text(w, "The welcome text", WELCOME_MAX_CHARS))
+            .transpose()?,
+    })
+}
+
+/// Checks that a mode and a group size go together.
+pub fn matching_rules(
+    mode: MatchingMode,
+    group_size: u8,
+    cross_institution: bool,
+) -> Result<MatchingRules, InputError> {
+    if mode == MatchingMode::PeerCircles && group_size < 3 {
+        return Err(InputError::new(
+            "Peer circles are groups of 3 or 4: use group_size 3 or 4, or mode open for pairs.",
+        ));
+    }
+    Ok(MatchingRules {
+        mode,
+        group_size,
+        cross_institution,
+    })
+}
+
 fn in_range(value: i64, min: i64, max: i64, what: &str, hint: &str) -> Result<u8, InputError> {
     if (min..=max).contains(&value) {
         // The range is within u8 by construction.
@@ -171,5 +225,30 @@ mod tests {
         );
         // Characters, not bytes.
         assert!(text(&"é".repeat(10), "Name", 10).is_ok());
+    }
+
+    #[test]
+    fn program_dates_must_be_dates_in_order() {
+        let ok = program(
+            " Spring cohort ",
+            Some("2026-01-05"),
+            Some("2026-06-30"),
+            Some("Welcome!"),
+        )
+        .unwrap();
+        assert_eq!(ok.name.as_deref(), Some("Spring cohort"));
+        assert_eq!(ok.start, chrono::NaiveDate::from_ymd_opt(2026, 1, 5));
+        assert!(program("x", Some("5 Jan"), None, None)
+            .unwrap_err()
+            .0
+            .contains("YYYY-MM-DD"));
+        assert!(program("x", Some("2026-06-30"), Some("2026-01-05"), None)
+            .unwrap_err()
+            .0
+            .contains("must end after"));
+        assert!(program("x", None, None, Some(&"w".repeat(2_000)))
+            .unwrap_err()
+            .0
+            .contains("limit is 1500"));
     }
 }

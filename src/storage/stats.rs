@@ -8,9 +8,7 @@ use sqlx::Row as _;
 use super::{db_id, parse_column, Store};
 use crate::domain::member::GuildId;
 use crate::domain::profile::Role;
-use crate::domain::stats::{
-    counts_in_order, RoundStats, Standings, Stats, Tally, FEEDBACK_RATINGS, WIN_KINDS,
-};
+use crate::domain::stats::{counts_in_order, RoundStats, Standings, Stats, Tally};
 
 /// The rounds a report covers: the community's last `?2` rounds (all of them for -1,
 /// which SQLite reads as "no limit").
@@ -167,8 +165,8 @@ impl Store {
             members,
             rounds,
             window_start,
-            wins: counts_in_order(&WIN_KINDS, &wins),
-            feedback: counts_in_order(&FEEDBACK_RATINGS, &feedback),
+            wins: counts_in_order(&wins),
+            feedback: counts_in_order(&feedback),
         })
     }
 }
@@ -178,10 +176,10 @@ fn count(row: &sqlx::sqlite::SqliteRow, column: &str) -> anyhow::Result<u32> {
     u32::try_from(value).with_context(|| format!("count {column} out of range: {value}"))
 }
 
-fn word_counts(
-    rows: &[sqlx::sqlite::SqliteRow],
-    column: &str,
-) -> anyhow::Result<Vec<(String, u32)>> {
+fn word_counts<T>(rows: &[sqlx::sqlite::SqliteRow], column: &str) -> anyhow::Result<Vec<(T, u32)>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
     rows.iter()
         .map(|row| Ok((row.try_get(column)?, count(row, "n")?)))
         .collect()

@@ -82,24 +82,95 @@ async fn opening_twice_applies_migrations_once() {
     assert_eq!(applied, hallway::storage::MIGRATOR.iter().count() as i64);
 }
 
+/// The words a word enum stores, as the schema spells them.
+fn words<T: hallway::domain::words::Word>() -> Vec<String> {
+    T::ALL.iter().map(|w| w.as_str().to_string()).collect()
+}
+
 #[tokio::test]
-async fn the_outbox_check_list_holds_exactly_the_outbox_kinds() {
+async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
+    use hallway::domain::community::{Cadence, MatchingMode, WatercoolerCadence};
+    use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
+    use hallway::domain::profile::{Modality, Role, TimeOfDay};
+    use hallway::domain::round::{RoundState, Trigger};
+    use hallway::domain::wins::WinKind;
+    let expected: std::collections::BTreeMap<(&str, &str), Vec<String>> = [
+        (("community", "cadence"), words::<Cadence>()),
+        (("community", "matching_mode"), words::<MatchingMode>()),
+        (
+            ("community", "watercooler_cadence"),
+            words::<WatercoolerCadence>(),
+        ),
+        (("member", "role"), words::<Role>()),
+        (("member", "time_of_day"), words::<TimeOfDay>()),
+        (("member", "modality"), words::<Modality>()),
+        (("round", "trigger"), words::<Trigger>()),
+        (("round", "state"), words::<RoundState>()),
+        (("match_group", "delivered_via"), words::<DeliveredVia>()),
+        (("group_member", "role"), words::<Role>()),
+        (("outbox", "kind"), words::<OutboxKind>()),
+        // Only storage's own SQL writes these states; there is no enum to drift from.
+        (
+            ("outbox", "state"),
+            vec!["pending".into(), "done".into(), "failed".into()],
+        ),
+        (("outcome", "status"), words::<OutcomeStatus>()),
+        (("feedback", "rating"), words::<Rating>()),
+        (("win", "kind"), words::<WinKind>()),
+    ]
+    .into_iter()
+    .collect();
+
     let (store, _dir) = fresh_store().await;
-    let schema: String = sqlx::query_scalar(
-        "select sql from sqlite_master where type = 'table' and name = 'outbox'",
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "select name, sql from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'",
     )
-    .fetch_one(store.pool())
+    .fetch_all(store.pool())
     .await
     .unwrap();
-    let start = schema.find("kind in (").expect("a CHECK on kind") + "kind in (".len();
-    let list = &schema[start..start + schema[start..].find(')').unwrap()];
-    let mut in_schema: Vec<String> = list
-        .split(',')
-        .map(|w| w.trim().trim_matches('\'').to_string())
+    let mut found = std::collections::BTreeMap::new();
+    for (table, sql) in &tables {
+        for (column, list) in check_lists(sql) {
+            found.insert((table.clone(), column), list);
+        }
+    }
+    let found: std::collections::BTreeMap<(&str, &str), Vec<String>> = found
+        .iter()
+        .map(|((t, c), l)| ((t.as_str(), c.as_str()), l.clone()))
         .collect();
-    let mut in_code: Vec<String> = OutboxKind::ALL.iter().map(|k| k.to_string()).collect();
-    in_schema.sort();
-    in_code.sort();
-    assert_eq!(in_schema, in_code);
+    assert_eq!(
+        found.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "every stored word list has its enum here"
+    );
+    for (place, list) in &found {
+        let mut list = list.clone();
+        let mut want = expected[place].clone();
+        list.sort();
+        want.sort();
+        assert_eq!(list, want, "{place:?}");
+    }
+}
+
+/// `check (column in ('a', 'b'))` lists of words in a table's SQL: (column, words).
+fn check_lists(sql: &str) -> Vec<(String, Vec<String>)> {
+    let lower = sql.to_lowercase();
+    let mut out = Vec::new();
+    let mut rest = lower.as_str();
+    while let Some(at) = rest.find("check (") {
+        rest = &rest[at + "check (".len()..];
+        let Some(close) = rest.find(')') else { break };
+        let inside = &rest[..close];
+        if let Some((column, list)) = inside.split_once(" in (") {
+            if list.trim_start().starts_with('\'') {
+                let words = list
+                    .split(',')
+                    .map(|w| w.trim().trim_matches('\'').to_string())
+                    .collect();
+                out.push((column.trim().to_string(), words));
+            }
+        }
+    }
+    out
 }

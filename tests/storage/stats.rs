@@ -8,6 +8,7 @@ use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::domain::round::{NewGroup, NewRound, Trigger};
 use hallway::domain::stats::{Rate, Standings, Tally};
+use hallway::domain::wins::WinKind;
 use hallway::storage::{FeedbackRow, GroupRow, OutcomeRow, Store, WinRow};
 
 use crate::{at, fresh_store};
@@ -249,15 +250,18 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
     assert_eq!(
         stats.wins,
         [
-            ("publication", 2),
-            ("grant", 1),
-            ("award", 0),
-            ("talk", 0),
-            ("milestone", 0),
-            ("other", 0)
+            (WinKind::Publication, 2),
+            (WinKind::Grant, 1),
+            (WinKind::Award, 0),
+            (WinKind::Talk, 0),
+            (WinKind::Milestone, 0),
+            (WinKind::Other, 0)
         ]
     );
-    assert_eq!(stats.feedback, [("great", 1), ("good", 1), ("meh", 1)]);
+    assert_eq!(
+        stats.feedback,
+        [(Rating::Great, 1), (Rating::Good, 1), (Rating::Meh, 1)]
+    );
 
     // The other server sees only its own round: its 1-3 pair is new there.
     let other = store.stats(GuildId(OTHER), None, at(25, 9)).await.unwrap();
@@ -274,7 +278,10 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
         }
     );
     assert_eq!(other.wins_total(), 1);
-    assert_eq!(other.feedback, [("great", 0), ("good", 0), ("meh", 1)]);
+    assert_eq!(
+        other.feedback,
+        [(Rating::Great, 0), (Rating::Good, 0), (Rating::Meh, 1)]
+    );
 }
 
 #[tokio::test]
@@ -290,9 +297,12 @@ async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
     assert_eq!(stats.rounds[0].tally.repeat_pairs, 1);
     assert_eq!(stats.window_start, Some(at(16, 9)));
     // Wins from round 2's date on, and round 2's feedback only.
-    assert_eq!(stats.wins[0], ("publication", 1));
-    assert_eq!(stats.wins[1], ("grant", 1));
-    assert_eq!(stats.feedback, [("great", 0), ("good", 0), ("meh", 1)]);
+    assert_eq!(stats.wins[0], (WinKind::Publication, 1));
+    assert_eq!(stats.wins[1], (WinKind::Grant, 1));
+    assert_eq!(
+        stats.feedback,
+        [(Rating::Great, 0), (Rating::Good, 0), (Rating::Meh, 1)]
+    );
 
     // A window as long as the history is the whole history.
     let all = store

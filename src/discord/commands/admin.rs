@@ -120,7 +120,7 @@ async fn matching(
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
     let current = store.community(guild_id).await?;
-    let rules = community::matching_rules(
+    let rules = validate::matching_rules(
         mode.0,
         validate::group_size(group_size)?,
         cross_institution.unwrap_or(current.matching.cross_institution),
@@ -144,7 +144,7 @@ async fn program(
     #[max_length = 1500]
     welcome: Option<String>,
 ) -> Result<(), Error> {
-    let program = community::program(&name, start.as_deref(), end.as_deref(), welcome.as_deref())?;
+    let program = validate::program(&name, start.as_deref(), end.as_deref(), welcome.as_deref())?;
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
     store.set_program(guild_id, &program, Utc::now()).await?;

@@ -329,8 +329,8 @@ mod tests {
                 })
                 .collect(),
             window_start: window.then(|| Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 0).unwrap()),
-            wins: stats::counts_in_order(&stats::WIN_KINDS, &[("grant".into(), 2)]),
-            feedback: stats::counts_in_order(&stats::FEEDBACK_RATINGS, &[]),
+            wins: stats::counts_in_order(&[(crate::domain::wins::WinKind::Grant, 2)]),
+            feedback: stats::counts_in_order::<crate::domain::group::Rating>(&[]),
         }
     }
 
