@@ -17,7 +17,25 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub scheduler: SchedulerSettings,
     pub delivery: DeliverySettings,
+    pub rounds: RoundsSettings,
+    pub wins: WinsSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundsSettings {
+    /// Confirm on a `match-now preview:true` works for this long.
+    pub preview_expires_after_hours: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WinsSettings {
+    /// After a win, how long before the same member may post another; 0 turns it off.
+    pub cooldown_minutes: f64,
+    /// At most this many wins per server in any hour; 0 turns it off.
+    pub per_server_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +58,26 @@ pub struct DeliverySettings {
     /// accepted so that a config file written for an earlier version keeps loading.
     #[serde(default)]
     pub tries_per_pass: Option<u32>,
+}
+
+impl Settings {
+    /// The limits on previews and wins, as the domain uses them.
+    pub fn limits(&self) -> crate::domain::limits::Limits {
+        crate::domain::limits::Limits {
+            preview_expires_after: minutes(self.rounds.preview_expires_after_hours * 60.0),
+            wins: crate::domain::limits::WinLimits {
+                member_cooldown: minutes(self.wins.cooldown_minutes),
+                server_per_hour: self.wins.per_server_per_hour,
+            },
+        }
+    }
+}
+
+/// A number of minutes, to the millisecond; a negative one is zero, and a huge one is
+/// capped at about two million years rather than overflowing.
+fn minutes(value: f64) -> chrono::Duration {
+    let ms = value.clamp(0.0, 1e12) * 60_000.0;
+    chrono::Duration::milliseconds(ms as i64)
 }
 
 impl DeliverySettings {

@@ -2,10 +2,12 @@
 //! Callers pass in `now` and the random number generator.
 
 pub mod community;
+pub mod limits;
 pub mod matching;
 pub mod member;
 pub mod milestones;
 pub mod outbox;
+pub mod preview;
 pub mod profile;
 pub mod prompts;
 pub mod schedule;

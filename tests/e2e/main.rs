@@ -13,6 +13,7 @@ mod deadline;
 mod gateway;
 mod isolation;
 mod members;
+mod previews;
 mod resilience;
 mod rounds;
 mod schedule;
