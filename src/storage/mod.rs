@@ -11,6 +11,7 @@ mod privacy;
 mod prompts;
 mod rounds;
 mod stats;
+mod wins;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,8 +24,9 @@ pub use export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow
 pub use groups::{GroupDetail, GroupMember, OutcomeStatus, RoundFigures};
 pub use members::{Joined, ProfileChange};
 pub use outbox::{OutboxRow, RetryAt};
-pub use privacy::{NewWin, PastChat};
+pub use privacy::PastChat;
 pub use rounds::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
+pub use wins::{NewWin, WinActivity};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -20,3 +20,4 @@ mod schedule;
 mod startup;
 mod stats;
 mod threads;
+mod wins;

@@ -7,6 +7,7 @@ mod outbox;
 mod privacy;
 mod stats;
 mod upgrade;
+mod wins;
 
 use std::time::Duration;
 
