@@ -112,12 +112,23 @@ pub struct DiscordSettings {
     pub member_events: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// May hold a password: shown only through [`crate::storage::redact_url`].
     pub url: String,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &crate::storage::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +272,14 @@ mod tests {
         let err = format!("{:#}", load(Some(&path), &[]).unwrap_err());
         assert!(err.contains("urll"), "{err}");
         assert!(load(None, &[("HALLWAY_DEV_GUILD_ID", "abc")]).is_err());
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_debug_output() {
+        let settings = load(None, &[("DATABASE_URL", "postgres://u:hunter2@db/hallway")]).unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://u:***@db/hallway"), "{shown}");
     }
 
     #[test]

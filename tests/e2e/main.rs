@@ -9,6 +9,7 @@ mod helpers;
 mod admin;
 mod bench;
 mod community;
+mod database_url;
 mod deadline;
 mod gateway;
 mod isolation;
