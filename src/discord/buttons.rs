@@ -15,6 +15,8 @@ use crate::delivery;
 use crate::storage::{GroupDetail, OutcomeStatus};
 
 const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
+const OTHER_SERVER: &str =
+    "This button belongs to another server, so it does nothing here. Nothing was changed.";
 
 /// Handles a click on one of hallway's buttons; other components are ignored.
 pub async fn handle(
@@ -25,6 +27,12 @@ pub async fn handle(
     let Some((action, guild_id, target, extra)) = button::parse(&click.data.custom_id) else {
         return Ok(());
     };
+    // Anyone can send any custom id: one that names another server than the one it is
+    // clicked in is forged (or stale), and must not reach that server's data.
+    if click.guild_id.map(|g| g.get()) != Some(guild_id) {
+        tracing::info!(guild = ?click.guild_id, named = guild_id, action, "refused a button naming another server");
+        return respond(ctx, click, private(OTHER_SERVER)).await;
+    }
     let user = click.user.id.get();
     match action {
         button::MET | button::NOT_YET | button::SKIP => {

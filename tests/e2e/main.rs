@@ -11,6 +11,7 @@ mod bench;
 mod community;
 mod database_url;
 mod deadline;
+mod forged;
 mod gateway;
 mod isolation;
 mod members;
