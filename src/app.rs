@@ -28,7 +28,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Held until the process exits.
     let _lock = crate::storage::lock_single_instance(&settings.database.url)?;
     let store = open_store(&settings).await?;
-    tracing::info!(database = %settings.database.url, "database ready");
+    let database = crate::storage::redact_url(&settings.database.url);
+    tracing::info!(%database, "database ready");
     crate::discord::run(&settings, store).await?;
     Ok(())
 }
@@ -50,7 +51,7 @@ pub async fn export(settings: Settings, args: &crate::export::ExportArgs) -> any
     if !store.knows_community(guild_id).await? {
         anyhow::bail!(
             "the database {} has no server with id {guild_id}: check --guild (the server's id, not a channel's)",
-            db.url
+            crate::storage::redact_url(&db.url)
         );
     }
     let files = crate::export::read(&store, guild_id).await?;
@@ -65,6 +66,9 @@ pub async fn export(settings: Settings, args: &crate::export::ExportArgs) -> any
 /// `hallway migrate`: create or upgrade the database, then exit.
 pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
     open_store(&settings).await.context("migration failed")?;
-    println!("database {} is up to date", settings.database.url);
+    println!(
+        "database {} is up to date",
+        crate::storage::redact_url(&settings.database.url)
+    );
     Ok(())
 }

@@ -17,7 +17,25 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub scheduler: SchedulerSettings,
     pub delivery: DeliverySettings,
+    pub rounds: RoundsSettings,
+    pub wins: WinsSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundsSettings {
+    /// Confirm on a `match-now preview:true` works for this long.
+    pub preview_expires_after_hours: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WinsSettings {
+    /// After a win, how long before the same member may post another; 0 turns it off.
+    pub cooldown_minutes: f64,
+    /// At most this many wins per server in any hour; 0 turns it off.
+    pub per_server_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +58,26 @@ pub struct DeliverySettings {
     /// accepted so that a config file written for an earlier version keeps loading.
     #[serde(default)]
     pub tries_per_pass: Option<u32>,
+}
+
+impl Settings {
+    /// The limits on previews and wins, as the domain uses them.
+    pub fn limits(&self) -> crate::domain::limits::Limits {
+        crate::domain::limits::Limits {
+            preview_expires_after: minutes(self.rounds.preview_expires_after_hours * 60.0),
+            wins: crate::domain::limits::WinLimits {
+                member_cooldown: minutes(self.wins.cooldown_minutes),
+                server_per_hour: self.wins.per_server_per_hour,
+            },
+        }
+    }
+}
+
+/// A number of minutes, to the millisecond; a negative one is zero, and a huge one is
+/// capped at about two million years rather than overflowing.
+fn minutes(value: f64) -> chrono::Duration {
+    let ms = value.clamp(0.0, 1e12) * 60_000.0;
+    chrono::Duration::milliseconds(ms as i64)
 }
 
 impl DeliverySettings {
@@ -74,12 +112,23 @@ pub struct DiscordSettings {
     pub member_events: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// May hold a password: shown only through [`crate::storage::redact_url`].
     pub url: String,
     pub max_connections: u32,
     pub busy_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &crate::storage::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +272,14 @@ mod tests {
         let err = format!("{:#}", load(Some(&path), &[]).unwrap_err());
         assert!(err.contains("urll"), "{err}");
         assert!(load(None, &[("HALLWAY_DEV_GUILD_ID", "abc")]).is_err());
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_debug_output() {
+        let settings = load(None, &[("DATABASE_URL", "postgres://u:hunter2@db/hallway")]).unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://u:***@db/hallway"), "{shown}");
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::domain::group::{GroupDetail, OutcomeStatus};
 use crate::domain::ids::{GroupId, GuildId, UserId};
 
 const NOT_YOURS: &str = "These buttons are for the members of this chat only.";
+const OTHER_SERVER: &str =
+    "This button belongs to another server, so it does nothing here. Nothing was changed.";
 
 /// Handles a click on one of hallway's buttons; other components are ignored.
 pub async fn handle(
@@ -28,11 +30,14 @@ pub async fn handle(
         return Ok(());
     };
     // A button clicked in a server belongs to that server; only DMs carry no server.
+    // Anyone can send any custom id: one clicked in a server must name that server, or it
+    // is forged (or stale) and must not reach another server's data. Only DMs carry none.
     if click
         .guild_id
         .is_some_and(|here| GuildId::from(here) != button.guild())
     {
-        return respond(ctx, click, private(NOT_FROM_HERE)).await;
+        tracing::info!(guild = ?click.guild_id, named = %button.guild(), "refused a button naming another server");
+        return respond(ctx, click, private(OTHER_SERVER)).await;
     }
     let user = UserId::from(click.user.id);
     match button {
@@ -72,8 +77,6 @@ pub async fn handle(
         }
     }
 }
-
-const NOT_FROM_HERE: &str = "This button belongs to another server, so it does nothing here.";
 
 /// The group, if the clicker is in it.
 async fn member_group(

@@ -60,6 +60,7 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
         all_settings.delivery.requests_per_second,
     ));
     let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
+    let limits = all_settings.limits();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -111,7 +112,11 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
                     wake: wake.clone(),
                 };
                 tokio::spawn(scheduler.run());
-                Ok(Data { store, wake })
+                Ok(Data {
+                    store,
+                    wake,
+                    limits,
+                })
             })
         })
         .build();

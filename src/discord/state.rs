@@ -8,6 +8,8 @@ pub struct Data {
     pub store: Store,
     /// Wakes the scheduler, e.g. to deliver a round a coordinator just started.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
+    /// How long previews stay good, and how often wins may be posted.
+    pub limits: crate::domain::limits::Limits,
 }
 
 /// Commands return `anyhow::Error`; an [`InputError`](crate::domain::validate::InputError)

@@ -4,10 +4,12 @@
 pub mod community;
 pub mod group;
 pub mod ids;
+pub mod limits;
 pub mod matching;
 pub mod member;
 pub mod milestones;
 pub mod outbox;
+pub mod preview;
 pub mod profile;
 pub mod prompts;
 pub mod round;

@@ -89,4 +89,7 @@ pub struct Preview {
     pub preview_id: PreviewId,
     pub plan_json: String,
     pub confirmed_round_id: Option<RoundId>,
+    pub made_at: DateTime<Utc>,
+    /// Whether any round of the server started after the preview was made.
+    pub round_started_since: bool,
 }

@@ -11,6 +11,7 @@ mod privacy;
 mod prompts;
 mod rounds;
 mod stats;
+mod wins;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -63,10 +64,7 @@ impl Store {
         busy_timeout: Duration,
         create_if_missing: bool,
     ) -> anyhow::Result<Store> {
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| {
-                format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
-            })?
+        let options = sqlite_options(url)?
             .create_if_missing(create_if_missing)
             .journal_mode(SqliteJournalMode::Wal)
             // Durable enough in WAL mode, and much faster than FULL.
@@ -77,7 +75,7 @@ impl Store {
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await
-            .with_context(|| format!("cannot open the database at {url}"))?;
+            .with_context(|| format!("cannot open the database at {}", redact_url(url)))?;
         MIGRATOR
             .run(&pool)
             .await
@@ -105,9 +103,7 @@ impl Store {
 /// deliver the same outbox. The lock is on `<database>.lock` and the OS releases it when
 /// the process ends, even by a crash, so a restart never waits.
 pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
-    let options = SqliteConnectOptions::from_str(url).with_context(|| {
-        format!("DATABASE_URL '{url}' is not a SQLite URL (e.g. sqlite://hallway.db)")
-    })?;
+    let options = sqlite_options(url)?;
     let mut path = options.get_filename().as_os_str().to_owned();
     path.push(".lock");
     let file = std::fs::OpenOptions::new()
@@ -119,12 +115,91 @@ pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {
-            anyhow::bail!("another hallway is already running on {url}; run one bot per database")
+            anyhow::bail!(
+                "another hallway is already running on {}; run one bot per database",
+                redact_url(url)
+            )
         }
         Err(std::fs::TryLockError::Error(err)) => {
             Err(err).with_context(|| format!("cannot lock {}", path.to_string_lossy()))
         }
     }
+}
+
+/// What a database URL must look like, for the messages that refuse one.
+const SQLITE_EXAMPLE: &str = "use a SQLite file, e.g. DATABASE_URL=sqlite://hallway.db";
+
+/// The SQLite options for `url`, or one line that says what is wrong with it. The
+/// message shows the URL only with its password hidden.
+fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    let shown = redact_url(url);
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme.as_deref() {
+        // A bare file path (no scheme) has always worked; it still does.
+        Some("sqlite") | None => {}
+        Some("postgres" | "postgresql") => {
+            anyhow::bail!("DATABASE_URL {shown}: PostgreSQL is not supported yet; {SQLITE_EXAMPLE}")
+        }
+        _ => anyhow::bail!(
+            "DATABASE_URL {shown} is not a database URL hallway supports; {SQLITE_EXAMPLE}"
+        ),
+    }
+    if shown != url {
+        // A password here would only ever end up in a file name, and in messages.
+        anyhow::bail!(
+            "DATABASE_URL {shown}: a SQLite URL names a file and takes no user or password; {SQLITE_EXAMPLE}"
+        );
+    }
+    let options = SqliteConnectOptions::from_str(url).with_context(|| {
+        format!("DATABASE_URL {shown} is not a valid SQLite URL; {SQLITE_EXAMPLE}")
+    })?;
+    let file = options.get_filename();
+    let in_memory = file.as_os_str() == ":memory:" || url.contains("mode=memory");
+    if let Some(dir) = file
+        .parent()
+        .filter(|d| !in_memory && !d.as_os_str().is_empty())
+    {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "the directory {} for the database does not exist; create it, or set DATABASE_URL \
+                 to a file in a directory that exists",
+                dir.display()
+            );
+        }
+    }
+    Ok(options)
+}
+
+/// `url` with its password, if it has one, replaced by `***`: the only form in which a
+/// database URL may appear in a log line or an error. Covers `scheme://user:password@host`
+/// and a `password=` query parameter.
+pub fn redact_url(url: &str) -> String {
+    let mut shown = url.to_string();
+    if let Some(start) = url.find("://").map(|i| i + 3) {
+        let rest = &url[start..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        if let Some(at) = authority.rfind('@') {
+            if let Some(colon) = authority[..at].find(':') {
+                shown = format!("{}***{}", &url[..start + colon + 1], &url[start + at..]);
+            }
+        }
+    }
+    if let Some(query_start) = shown.find('?') {
+        let (head, query) = shown.split_at(query_start + 1);
+        let query = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        shown = format!("{head}{query}");
+    }
+    shown
 }
 
 /// An id as SQLite stores it. Discord ids are u64 and SQLite integers are i64: they are
@@ -256,4 +331,65 @@ where
     value
         .parse()
         .map_err(|err| anyhow::anyhow!("bad value in column {column}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_hidden_wherever_it_sits_in_a_url() {
+        let cases = [
+            ("postgres://u:secret@host/db", "postgres://u:***@host/db"),
+            (
+                "postgresql://u:secret@host:5432",
+                "postgresql://u:***@host:5432",
+            ),
+            ("postgres://u:p@ss:w@host/db", "postgres://u:***@host/db"),
+            (
+                "postgres://host/db?user=u&password=secret",
+                "postgres://host/db?user=u&password=***",
+            ),
+            ("postgres://u@host/db", "postgres://u@host/db"),
+            ("sqlite://hallway.db", "sqlite://hallway.db"),
+            ("sqlite:///data/a@b.db", "sqlite:///data/a@b.db"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn unusable_urls_get_one_reason_that_never_shows_the_password() {
+        let reason = |url: &str| format!("{:#}", sqlite_options(url).unwrap_err());
+        let postgres = reason("postgres://u:secret@host/db");
+        assert!(
+            postgres.contains("PostgreSQL is not supported yet"),
+            "{postgres}"
+        );
+        assert!(postgres.contains("postgres://u:***@host/db"), "{postgres}");
+        let other = reason("mysql://u:secret@host/db");
+        assert!(
+            other.contains("is not a database URL hallway supports"),
+            "{other}"
+        );
+        let missing = reason("sqlite:///nonexistent-hallway-dir/x/hallway.db");
+        assert!(
+            missing.contains(
+                "the directory /nonexistent-hallway-dir/x for the database does not exist"
+            ),
+            "{missing}"
+        );
+        let with_password = reason("sqlite://u:secret@hallway.db");
+        assert!(
+            with_password.contains("takes no user or password"),
+            "{with_password}"
+        );
+        for text in [postgres, other, missing, with_password] {
+            assert!(!text.contains("secret"), "{text}");
+        }
+        assert!(sqlite_options("sqlite://hallway.db").is_ok());
+        assert!(sqlite_options("sqlite::memory:").is_ok());
+        assert!(sqlite_options("hallway.db").is_ok(), "a bare path");
+    }
 }

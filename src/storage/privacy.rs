@@ -1,4 +1,4 @@
-//! Wins, the confidential do-not-match list, a member's own history, and forget-me.
+//! The confidential do-not-match list, a member's own history, and forget-me.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -10,32 +10,8 @@ use crate::domain::group::PastChat;
 use crate::domain::ids::GroupId;
 use crate::domain::member::{GuildId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
-use crate::domain::wins::NewWin;
 
 impl Store {
-    /// Saves a win and claims its celebration post (`detail`), in one transaction.
-    pub async fn record_win(&self, win: &NewWin<'_>, now: DateTime<Utc>) -> anyhow::Result<i64> {
-        let mut tx = self.write().await?;
-        super::communities::ensure_community(&mut tx, win.guild_id, now).await?;
-        let win_id: i64 = sqlx::query_scalar(
-            "insert into win (guild_id, user_id, kind, description, link, created_at)
-             values (?, ?, ?, ?, ?, ?) returning win_id",
-        )
-        .bind(db_id(win.guild_id))
-        .bind(db_id(win.user_id))
-        .bind(win.kind.as_str())
-        .bind(win.description)
-        .bind(win.link)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .context("cannot save the win")?;
-        let key = format!("win:{win_id}");
-        super::outbox::queue_celebration(&mut tx, win.guild_id, &key, win.detail, now).await?;
-        tx.commit().await?;
-        Ok(win_id)
-    }
-
     /// Adds to a member's do-not-match list. Returns false if it was there already.
     pub async fn avoid(
         &self,

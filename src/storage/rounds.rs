@@ -277,9 +277,13 @@ impl Store {
         guild_id: GuildId,
         preview_id: PreviewId,
     ) -> anyhow::Result<Option<Preview>> {
+        // julianday compares the instants, whatever digits of a second each text has.
         let row = sqlx::query(
-            "select preview_id, groups_json, confirmed_round_id from round_preview
-             where guild_id = ? and preview_id = ?",
+            "select p.preview_id, p.groups_json, p.confirmed_round_id, p.created_at,
+                    exists (select 1 from round r where r.guild_id = p.guild_id
+                            and julianday(r.created_at) > julianday(p.created_at)) as round_since
+             from round_preview p
+             where p.guild_id = ? and p.preview_id = ?",
         )
         .bind(db_id(guild_id))
         .bind(preview_id)
@@ -291,6 +295,8 @@ impl Store {
                 preview_id: row.try_get("preview_id")?,
                 plan_json: row.try_get("groups_json")?,
                 confirmed_round_id: row.try_get("confirmed_round_id")?,
+                made_at: row.try_get("created_at")?,
+                round_started_since: row.try_get("round_since")?,
             })
         })
         .transpose()

@@ -34,6 +34,7 @@ async fn celebrations_setup(env: &crate::support::bot::TestEnv) {
 async fn a_win_is_celebrated_with_an_embed_a_reaction_and_no_pings() {
     let env = start(2).await;
     celebrations_setup(&env).await;
+    join(&env, member(1), choice::PEER).await;
     let reply = run(
         &env,
         win()

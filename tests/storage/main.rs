@@ -8,6 +8,7 @@ mod privacy;
 mod stats;
 mod upgrade;
 mod upgrade_0003;
+mod wins;
 
 use std::time::Duration;
 

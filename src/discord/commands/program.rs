@@ -16,6 +16,7 @@ use crate::discord::render;
 use crate::discord::state::{Context, Data, Error};
 use crate::domain::community::Community;
 use crate::domain::ids::{GuildId, PreviewId, UserId};
+use crate::domain::preview::{self, PreviewCheck, Stale};
 use crate::domain::round::Trigger;
 use crate::domain::validate::InputError;
 use crate::rounds::{self, Plan};
@@ -160,22 +161,34 @@ pub async fn confirm_preview(
     // the click first, then edit the preview with the outcome.
     click.defer(&ctx.http).await?;
     let now = Utc::now();
-    let matchable: HashSet<UserId> = data
-        .store
-        .matching_input(guild_id)
-        .await?
+    let input = data.store.matching_input(guild_id).await?;
+    let matchable: HashSet<UserId> = input
         .members
         .iter()
         .filter(|m| m.is_matchable(now))
         .map(|m| m.user_id)
         .collect();
-    let everyone_still_there = plan
+    let groups: Vec<Vec<UserId>> = plan
         .groups
         .iter()
-        .flat_map(|g| &g.members)
-        .all(|(user, _)| matchable.contains(user));
-    let text = if !everyone_still_there {
-        "Someone in this preview has paused or left since. Run `/hallway-admin match-now preview:true` again.".to_string()
+        .map(|g| g.members.iter().map(|(user, _)| *user).collect())
+        .collect();
+    let check = PreviewCheck {
+        made_at: preview.made_at,
+        now,
+        expires_after: data.limits.preview_expires_after,
+        round_started_since: preview.round_started_since,
+        matchable: &matchable,
+        avoid: &input.avoid,
+    };
+    let text = if let Err(stale) = preview::check(&groups, &check) {
+        tracing::info!(
+            guild = %guild_id,
+            preview = %preview_id,
+            ?stale,
+            "refused a stale preview"
+        );
+        stale_preview(stale, data.limits.preview_expires_after)
     } else {
         match rounds::save_round(
             &data.store,
@@ -205,6 +218,41 @@ pub async fn confirm_preview(
         .allowed_mentions(serenity::CreateAllowedMentions::new());
     click.edit_response(&ctx.http, update).await?;
     Ok(())
+}
+
+/// Why Confirm did not run a preview, in words that name nobody: whose do-not-match list
+/// changed is private, so a changed list and a changed membership read the same.
+fn stale_preview(stale: Stale, lifetime: chrono::Duration) -> String {
+    let why = match stale {
+        Stale::Expired => format!(
+            "This preview has expired: a preview can be confirmed for {} after it is made, \
+             and members may have changed since.",
+            lifetime_words(lifetime)
+        ),
+        Stale::RoundRanSince => {
+            "A round has started since this preview was made, so its groups are out of date."
+                .to_string()
+        }
+        Stale::GroupsChanged => {
+            "The groups changed since this preview: someone's do-not-match list \
+             or membership changed (a pause, a leave or a forget-me)."
+                .to_string()
+        }
+    };
+    format!(
+        "{why} Nothing was started. Run `/hallway-admin match-now preview:true` again for a fresh preview."
+    )
+}
+
+fn lifetime_words(lifetime: chrono::Duration) -> String {
+    let minutes = lifetime.num_minutes();
+    match (minutes / 60, minutes % 60) {
+        (1, 0) => "1 hour".to_string(),
+        (h, 0) => format!("{h} hours"),
+        (0, 1) => "1 minute".to_string(),
+        (0, m) => format!("{m} minutes"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 fn ready_for_a_round(community: &Community) -> Result<(), InputError> {

@@ -1,12 +1,13 @@
 //! `/win`: celebrate a member's win in the celebrations channel.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::caller::{author, display_name, guild};
 use crate::celebrations::{Occasion, WinPost};
 use crate::discord::choices::Choice;
 use crate::discord::errors::reply_private;
 use crate::discord::state::{Context, Error};
+use crate::domain::limits::{WinLimits, WinRefusal};
 use crate::domain::validate::{self, InputError};
 use crate::domain::wins::NewWin;
 use crate::domain::wins::{self, WinKind};
@@ -29,6 +30,24 @@ pub async fn win(
     let link = link.as_deref().map(wins::link).transpose()?;
     let guild_id = guild(ctx)?;
     let data = ctx.data();
+    let me = author(ctx);
+    // Paused members may post: a pause is a break from chats, not from the community,
+    // and busy weeks are when grants and papers land.
+    match data.store.member(guild_id, me).await? {
+        Some(member) if member.left_at.is_none() => {}
+        Some(_) => {
+            return Err(InputError::new(
+                "You left hallway, so you can't post wins here. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
+            )
+            .into())
+        }
+        None => {
+            return Err(InputError::new(
+                "Only members of the program can post wins. Join with `/hallway join role:<mentor|mentee|peer>`, then try again.",
+            )
+            .into())
+        }
+    }
     let community = data.store.community(guild_id).await?;
     let Some(channel) = community.celebrations_channel() else {
         return Err(InputError::new(
@@ -37,7 +56,7 @@ pub async fn win(
         .into());
     };
     let post = WinPost {
-        user_id: author(ctx),
+        user_id: me,
         name: display_name(ctx).await,
         kind: kind.0,
         description,
@@ -52,7 +71,10 @@ pub async fn win(
         link: post.link.as_deref(),
         detail: &detail,
     };
-    data.store.record_win(&win, Utc::now()).await?;
+    let limits = &data.limits.wins;
+    if let Err(refusal) = data.store.record_win(&win, limits, Utc::now()).await? {
+        return Err(InputError::new(refused(refusal, limits)).into());
+    }
     // The scheduler posts it now, and retries if Discord is having a moment.
     data.wake.notify_one();
     reply_private(
@@ -61,4 +83,36 @@ pub async fn win(
     )
     .await?;
     Ok(())
+}
+
+/// Why a win was not posted, and when it can be, in each reader's own time zone.
+fn refused(refusal: WinRefusal, limits: &WinLimits) -> String {
+    let when = relative_time(refusal.until());
+    match refusal {
+        WinRefusal::MemberCooldown { .. } => format!(
+            "You shared a win a moment ago. To keep the celebrations readable, each member can post \
+             one win every {}. Nothing was posted; you can post your next one {when}.",
+            minutes_words(limits.member_cooldown)
+        ),
+        WinRefusal::ServerCeiling { .. } => format!(
+            "This server has already celebrated {} wins in the last hour, the most hallway posts \
+             in an hour. Nothing was posted; you can try again {when}.",
+            limits.server_per_hour
+        ),
+    }
+}
+
+/// A Discord timestamp (`<t:…:R>`, "in 5 minutes"), rounded up to the next whole second
+/// so that it is never earlier than the moment it names.
+fn relative_time(at: DateTime<Utc>) -> String {
+    let seconds = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+    format!("<t:{seconds}:R>")
+}
+
+fn minutes_words(duration: chrono::Duration) -> String {
+    match duration.num_minutes() {
+        0 => format!("{} seconds", duration.num_seconds()),
+        1 => "minute".to_string(),
+        m => format!("{m} minutes"),
+    }
 }

@@ -1,0 +1,91 @@
+//! Wins: saved with their celebration post, once the limits on how often they may be
+//! posted allow it.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+use super::{db_id, Store};
+use crate::domain::limits::{self, WinActivity, WinLimits, WinRefusal};
+use crate::domain::member::{GuildId, UserId};
+use crate::domain::wins::NewWin;
+
+impl Store {
+    /// Saves a win and claims its celebration post (`detail`), in one transaction, unless
+    /// `limits` refuse it; then nothing is saved. The check and the save share the write
+    /// lock, so two wins at the same moment cannot both slip under a limit.
+    pub async fn record_win(
+        &self,
+        win: &NewWin<'_>,
+        limits: &WinLimits,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<i64, WinRefusal>> {
+        let mut tx = self.write().await?;
+        let activity =
+            win_activity(&mut tx, win.guild_id, win.user_id, limits.server_per_hour).await?;
+        if let Err(refusal) =
+            limits::check_win(limits, activity.member_last, &activity.server_recent, now)
+        {
+            return Ok(Err(refusal));
+        }
+        super::communities::ensure_community(&mut tx, win.guild_id, now).await?;
+        let win_id: i64 = sqlx::query_scalar(
+            "insert into win (guild_id, user_id, kind, description, link, created_at)
+             values (?, ?, ?, ?, ?, ?) returning win_id",
+        )
+        .bind(db_id(win.guild_id))
+        .bind(db_id(win.user_id))
+        .bind(win.kind.as_str())
+        .bind(win.description)
+        .bind(win.link)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot save the win")?;
+        let key = format!("win:{win_id}");
+        super::outbox::queue_celebration(&mut tx, win.guild_id, &key, win.detail, now).await?;
+        tx.commit().await?;
+        Ok(Ok(win_id))
+    }
+
+    /// The member's last win in the server, and the server's `server_latest` latest wins.
+    pub async fn win_activity(
+        &self,
+        guild_id: GuildId,
+        user_id: UserId,
+        server_latest: u32,
+    ) -> anyhow::Result<WinActivity> {
+        let mut conn = self.pool.acquire().await?;
+        win_activity(&mut conn, guild_id, user_id, server_latest).await
+    }
+}
+
+// julianday orders the instants, whatever digits of a second each stored text has.
+async fn win_activity(
+    conn: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    user_id: UserId,
+    server_latest: u32,
+) -> anyhow::Result<WinActivity> {
+    let member_last: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "select created_at from win where guild_id = ? and user_id = ?
+         order by julianday(created_at) desc limit 1",
+    )
+    .bind(db_id(guild_id))
+    .bind(db_id(user_id))
+    .fetch_optional(&mut *conn)
+    .await
+    .context("cannot read the member's last win")?;
+    let server_recent: Vec<DateTime<Utc>> = sqlx::query_scalar(
+        "select created_at from win where guild_id = ?
+         order by julianday(created_at) desc limit ?",
+    )
+    .bind(db_id(guild_id))
+    .bind(i64::from(server_latest))
+    .fetch_all(&mut *conn)
+    .await
+    .context("cannot read the server's latest wins")?;
+    Ok(WinActivity {
+        member_last,
+        server_recent,
+    })
+}

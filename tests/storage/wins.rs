@@ -1,0 +1,101 @@
+//! The queries behind the limits on `/win`: what they count, and that a refused win
+//! stores nothing.
+
+use chrono::Duration;
+use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::limits::{WinActivity, WinLimits, WinRefusal};
+use hallway::domain::wins::{NewWin, WinKind};
+use hallway::storage::Store;
+
+use crate::{at, fresh_store};
+
+const OFF: WinLimits = WinLimits {
+    member_cooldown: Duration::zero(),
+    server_per_hour: 0,
+};
+
+fn a_win(guild_id: u64, user_id: u64) -> NewWin<'static> {
+    NewWin {
+        guild_id: GuildId(guild_id),
+        user_id: UserId(user_id),
+        kind: WinKind::Grant,
+        description: "A grant",
+        link: None,
+        detail: "{}",
+    }
+}
+
+async fn post(
+    store: &Store,
+    guild: u64,
+    user: u64,
+    limits: &WinLimits,
+    when: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, WinRefusal> {
+    store
+        .record_win(&a_win(guild, user), limits, when)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn win_activity_counts_only_this_server_newest_first_and_this_members_last() {
+    let (store, _dir) = fresh_store().await;
+    post(&store, 9, 1, &OFF, at(2, 9)).await.unwrap();
+    post(&store, 9, 2, &OFF, at(2, 11)).await.unwrap();
+    post(&store, 9, 1, &OFF, at(2, 10)).await.unwrap();
+    // Another server's wins, later than all of these, count for nothing here.
+    post(&store, 8, 1, &OFF, at(3, 9)).await.unwrap();
+
+    let activity = store.win_activity(GuildId(9), UserId(1), 2).await.unwrap();
+    assert_eq!(
+        activity,
+        WinActivity {
+            member_last: Some(at(2, 10)),
+            server_recent: vec![at(2, 11), at(2, 10)],
+        }
+    );
+    let nobody = store.win_activity(GuildId(9), UserId(3), 5).await.unwrap();
+    assert_eq!(nobody.member_last, None);
+    assert_eq!(nobody.server_recent, vec![at(2, 11), at(2, 10), at(2, 9)]);
+    assert_eq!(
+        store.win_activity(GuildId(7), UserId(1), 5).await.unwrap(),
+        WinActivity::default()
+    );
+}
+
+#[tokio::test]
+async fn a_win_the_limits_refuse_stores_no_win_and_queues_no_post() {
+    let (store, _dir) = fresh_store().await;
+    let limits = WinLimits {
+        member_cooldown: Duration::minutes(10),
+        server_per_hour: 2,
+    };
+    post(&store, 9, 1, &limits, at(2, 9)).await.unwrap();
+    let again = at(2, 9) + Duration::minutes(4);
+    assert_eq!(
+        post(&store, 9, 1, &limits, again).await,
+        Err(WinRefusal::MemberCooldown {
+            until: at(2, 9) + Duration::minutes(10)
+        })
+    );
+    post(&store, 9, 2, &limits, again).await.unwrap();
+    assert_eq!(
+        post(&store, 9, 3, &limits, again).await,
+        Err(WinRefusal::ServerCeiling { until: at(2, 10) })
+    );
+    // Another server has its own ceiling.
+    post(&store, 8, 3, &limits, again).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from win where guild_id = 9")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let queued: i64 =
+        sqlx::query_scalar("select count(*) from outbox where guild_id = 9 and key like 'win:%'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!((stored, queued), (2, 2));
+    // An hour after the first win, the ceiling lets the next one through.
+    post(&store, 9, 3, &limits, at(2, 10)).await.unwrap();
+}
