@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::domain::member::GuildId;
+use crate::domain::ids::GuildId;
 use crate::storage::{ExportRows, Store};
 
 /// `hallway export`: write one server's CSV files to a directory.

@@ -10,9 +10,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::community::Community;
-use crate::domain::ids::PreviewId;
+use crate::domain::ids::{PreviewId, UserId};
 use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
-use crate::domain::member::{Member, UserId};
+use crate::domain::member::Member;
 use crate::domain::profile::Role;
 use crate::domain::prompts::{self, Prompt};
 use crate::domain::round::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};

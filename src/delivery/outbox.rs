@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::send::{self, RowError, Sent};
 use super::{Courier, SendError};
-use crate::domain::member::GuildId;
+use crate::domain::ids::GuildId;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 use crate::storage::Store;

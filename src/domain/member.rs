@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::profile::{Modality, Role, TimeOfDay};
 
-pub use super::ids::{GuildId, UserId};
+use super::ids::{GuildId, UserId};
 
 /// How a member likes to be matched; what `/hallway join` sets.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{db_id, discord_id, Store};
-use crate::domain::member::{GuildId, UserId};
+use super::{db_id, id_from_db, Store};
+use crate::domain::ids::{GuildId, UserId};
 
 impl Store {
     /// Queues an occasion. Returns false when it was queued before (posted or not).
@@ -52,7 +52,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok((
-                    discord_id(row.try_get("user_id")?),
+                    id_from_db(row.try_get("user_id")?),
                     u32::try_from(row.try_get::<i64, _>("chats")?).unwrap_or(0),
                 ))
             })

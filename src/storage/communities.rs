@@ -3,9 +3,9 @@
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
-use super::{db_id, discord_id, parse_column, Store};
+use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::community::{Community, MatchingRules, Program, Schedule, Watercooler};
-use crate::domain::member::GuildId;
+use crate::domain::ids::GuildId;
 
 #[derive(sqlx::FromRow)]
 struct CommunityRow {
@@ -42,9 +42,9 @@ impl CommunityRow {
             _ => None,
         };
         Ok(Community {
-            guild_id: discord_id(self.guild_id),
-            program_channel_id: self.program_channel_id.map(discord_id),
-            celebrations_channel_id: self.celebrations_channel_id.map(discord_id),
+            guild_id: id_from_db(self.guild_id),
+            program_channel_id: self.program_channel_id.map(id_from_db),
+            celebrations_channel_id: self.celebrations_channel_id.map(id_from_db),
             schedule,
             schedule_anchor: self.schedule_anchor,
             matching: MatchingRules {
@@ -65,7 +65,7 @@ impl CommunityRow {
                 self.watercooler_anchor,
             ) {
                 (Some(channel), Some(cadence), Some(anchor)) => Some(Watercooler {
-                    channel_id: discord_id(channel),
+                    channel_id: id_from_db(channel),
                     cadence: parse_column(&cadence, "community.watercooler_cadence")?,
                     anchor,
                 }),

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
-use super::{db_id, discord_id, Store};
-use crate::domain::member::{GuildId, UserId};
+use super::{db_id, id_from_db, Store};
+use crate::domain::ids::{GuildId, UserId};
 
 /// One row of `rounds.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ impl Store {
                 round: count(row, "number")?,
                 group: count(row, "position")? + 1,
                 group_size: count(row, "size")?,
-                user_id: discord_id(row.try_get("user_id")?),
+                user_id: id_from_db(row.try_get("user_id")?),
                 role: row.try_get("role")?,
             })
         })
@@ -153,7 +153,7 @@ impl Store {
             Ok(OutcomeRow {
                 round: count(row, "number")?,
                 group: count(row, "position")? + 1,
-                user_id: discord_id(row.try_get("user_id")?),
+                user_id: id_from_db(row.try_get("user_id")?),
                 status: row.try_get("status")?,
                 recorded_at: row.try_get("recorded_at")?,
             })
@@ -195,7 +195,7 @@ impl Store {
         .map(|row| {
             Ok(WinRow {
                 created_at: row.try_get("created_at")?,
-                user_id: discord_id(row.try_get("user_id")?),
+                user_id: id_from_db(row.try_get("user_id")?),
                 kind: row.try_get("kind")?,
                 description: row.try_get("description")?,
                 link: row.try_get("link")?,

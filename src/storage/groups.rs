@@ -1,14 +1,13 @@
-//! Groups as delivery and buttons see them: threads, intros, members' answers about
-//! their chats, and the figures a round's summary reports.
+//! Groups as delivery and buttons see them: their threads and intros, and the figures a
+//! round's summary reports.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::group::{GroupDetail, GroupMember, OutcomeStatus, Rating, RoundFigures};
-use crate::domain::ids::{GroupId, RoundId};
-use crate::domain::member::{GuildId, UserId};
+use super::{db_id, id_from_db, parse_column, Store};
+use crate::domain::group::{GroupDetail, GroupMember, RoundFigures};
+use crate::domain::ids::{GroupId, GuildId, RoundId};
 
 impl Store {
     pub async fn group(
@@ -37,7 +36,7 @@ impl Store {
         .context("cannot read the group's members")?;
         let mut members = Vec::with_capacity(member_rows.len());
         for member in &member_rows {
-            let user_id = discord_id(member.try_get("user_id")?);
+            let user_id = id_from_db(member.try_get("user_id")?);
             members.push(GroupMember {
                 user_id,
                 role: parse_column(member.try_get("role")?, "group_member.role")?,
@@ -53,10 +52,10 @@ impl Store {
             round_due_at: row.try_get("due_at")?,
             members,
             prompt_key: row.try_get("prompt_key")?,
-            thread_id: row.try_get::<Option<i64>, _>("thread_id")?.map(discord_id),
+            thread_id: row.try_get::<Option<i64>, _>("thread_id")?.map(id_from_db),
             intro_message_id: row
                 .try_get::<Option<i64>, _>("intro_message_id")?
-                .map(discord_id),
+                .map(id_from_db),
             delivered_via: row.try_get("delivered_via")?,
             thread_archived: row
                 .try_get::<Option<DateTime<Utc>>, _>("thread_archived_at")?
@@ -84,87 +83,6 @@ impl Store {
             .execute(&self.pool)
             .await
             .context("cannot save the group's intro message")?;
-        Ok(())
-    }
-
-    /// Records a member's outcome for their group. Returns the previous status, if any.
-    pub async fn record_outcome(
-        &self,
-        guild_id: GuildId,
-        group_id: GroupId,
-        user_id: UserId,
-        status: OutcomeStatus,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<OutcomeStatus>> {
-        let mut tx = self.write().await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
-        )
-        .bind(db_id(group_id))
-        .bind(db_id(user_id))
-        .bind(db_id(guild_id))
-        .fetch_optional(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
-             on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
-        )
-        .bind(db_id(group_id))
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .context("cannot record the outcome")?;
-        tx.commit().await?;
-        previous
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(Into::into)
-    }
-
-    /// Each member's outcome in a group, in the order they answered.
-    pub async fn group_outcomes(
-        &self,
-        guild_id: GuildId,
-        group_id: GroupId,
-    ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
-        let rows = sqlx::query(
-            "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
-        )
-        .bind(db_id(guild_id))
-        .bind(db_id(group_id))
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the group's outcomes")?;
-        rows.iter()
-            .map(|row| Ok((discord_id(row.try_get("user_id")?), row.try_get("status")?)))
-            .collect()
-    }
-
-    /// Records a member's "how was it?" answer; the last answer counts.
-    pub async fn record_feedback(
-        &self,
-        guild_id: GuildId,
-        group_id: GroupId,
-        user_id: UserId,
-        rating: Rating,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        sqlx::query(
-            "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values (?, ?, ?, ?, ?)
-             on conflict (group_id, user_id) do update set rating = excluded.rating, recorded_at = excluded.recorded_at",
-        )
-        .bind(db_id(group_id))
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .bind(rating)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .context("cannot record the feedback")?;
         Ok(())
     }
 
@@ -270,7 +188,7 @@ impl Store {
         .context("cannot list hallway's open threads")?;
         Ok(rows
             .into_iter()
-            .map(|(group, thread)| (group, discord_id(thread)))
+            .map(|(group, thread)| (group, id_from_db(thread)))
             .collect())
     }
 }

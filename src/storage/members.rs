@@ -4,9 +4,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::communities::ensure_community;
-use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::member::{GuildId, Member, Profile, UserId};
+use super::{db_id, id_from_db, parse_column, Store};
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::member::{Joined, ProfileChange};
+use crate::domain::member::{Member, Profile};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -28,8 +29,8 @@ struct MemberRow {
 impl MemberRow {
     fn into_domain(self) -> anyhow::Result<Member> {
         Ok(Member {
-            guild_id: discord_id(self.guild_id),
-            user_id: discord_id(self.user_id),
+            guild_id: id_from_db(self.guild_id),
+            user_id: id_from_db(self.user_id),
             display_name: self.display_name,
             profile: Profile {
                 role: parse_column(&self.role, "member.role")?,

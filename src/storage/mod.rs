@@ -1,6 +1,7 @@
 //! All SQL lives here. Functions take and return domain types; a write that touches
 //! several rows runs in one transaction.
 
+mod answers;
 mod celebrations;
 mod communities;
 mod export;
@@ -319,7 +320,7 @@ pub(crate) fn db_id(id: impl StoredId) -> i64 {
     id.to_db()
 }
 
-pub(crate) fn discord_id<T: StoredId>(value: i64) -> T {
+pub(crate) fn id_from_db<T: StoredId>(value: i64) -> T {
     T::from_db(value)
 }
 

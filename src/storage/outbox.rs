@@ -6,9 +6,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{db_id, discord_id, parse_column, Store};
-use crate::domain::ids::{GroupId, RoundId};
-use crate::domain::member::{GuildId, UserId};
+use super::{db_id, id_from_db, parse_column, Store};
+use crate::domain::ids::{GroupId, GuildId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Redaction};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
@@ -127,12 +126,12 @@ fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
     };
     Ok(OutboxRow {
         outbox_id: row.try_get("outbox_id")?,
-        guild_id: discord_id(row.try_get("guild_id")?),
+        guild_id: id_from_db(row.try_get("guild_id")?),
         kind: parse_column(row.try_get("kind")?, "outbox.kind")?,
         key: row.try_get("key")?,
         round_id: row.try_get("round_id")?,
         group_id: row.try_get("group_id")?,
-        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(discord_id),
+        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(id_from_db),
         detail: row.try_get("detail")?,
         attempts: count("attempts")?,
         failures: count("failures")?,

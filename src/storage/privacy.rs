@@ -5,10 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::outbox::queue_redaction;
-use super::{db_id, discord_id, parse_column, Store};
+use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::group::PastChat;
-use crate::domain::ids::GroupId;
-use crate::domain::member::{GuildId, UserId};
+use crate::domain::ids::{GroupId, GuildId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 
 impl Store {
@@ -67,7 +66,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("cannot read the do-not-match list")?;
-        Ok(ids.into_iter().map(discord_id).collect())
+        Ok(ids.into_iter().map(id_from_db).collect())
     }
 
     /// The member's past chats, newest first.
@@ -108,7 +107,7 @@ impl Store {
             .iter()
             .map(|o| {
                 Ok((
-                    discord_id(o.try_get("user_id")?),
+                    id_from_db(o.try_get("user_id")?),
                     parse_column(o.try_get("role")?, "group_member.role")?,
                     o.try_get("display_name")?,
                 ))
@@ -251,8 +250,8 @@ async fn queue_redactions(
         for message in &posted {
             let kind: String = message.try_get("kind")?;
             let at = Posted {
-                channel_id: discord_id(message.try_get("channel_id")?),
-                message_id: discord_id(message.try_get("message_id")?),
+                channel_id: id_from_db(message.try_get("channel_id")?),
+                message_id: id_from_db(message.try_get("message_id")?),
             };
             let redraw = if kind == "nudge" {
                 Redraw::Nudge
@@ -294,8 +293,8 @@ async fn queue_redactions(
     .context("cannot read the member's celebrations")?;
     for post in &celebrations {
         let at = Posted {
-            channel_id: discord_id(post.try_get("channel_id")?),
-            message_id: discord_id(post.try_get("message_id")?),
+            channel_id: id_from_db(post.try_get("channel_id")?),
+            message_id: id_from_db(post.try_get("message_id")?),
         };
         let deletion = Redaction {
             redraw: None,

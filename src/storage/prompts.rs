@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, parse_column, Store};
-use crate::domain::member::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::prompts::{Category, Prompt};
 
 /// A custom prompt's key, as stored with the groups that got it.

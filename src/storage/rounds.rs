@@ -7,17 +7,15 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::outbox::{queue_round_row, RoundPost};
-use super::{db_id, discord_id, Store};
-use crate::domain::ids::PreviewId;
-use crate::domain::ids::{GroupId, RoundId};
-use crate::domain::member::{GuildId, UserId};
+use super::{db_id, id_from_db, Store};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::round::{MatchingInput, NewRound, Preview, RoundRecord};
 
 fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> {
     Ok(RoundRecord {
         round_id: row.try_get("round_id")?,
-        guild_id: discord_id(row.try_get("guild_id")?),
+        guild_id: id_from_db(row.try_get("guild_id")?),
         number: u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?,
         due_at: row.try_get("due_at")?,
         seed: row.try_get::<i64, _>("seed")? as u64,
@@ -65,8 +63,8 @@ impl Store {
             .iter()
             .map(|row| -> anyhow::Result<_> {
                 Ok((
-                    discord_id(row.try_get("user_id")?),
-                    discord_id(row.try_get("avoided_user_id")?),
+                    id_from_db(row.try_get("user_id")?),
+                    id_from_db(row.try_get("avoided_user_id")?),
                 ))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -90,7 +88,7 @@ impl Store {
             let number =
                 u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?;
             let group_id: i64 = row.try_get("group_id")?;
-            let user = discord_id(row.try_get("user_id")?);
+            let user = id_from_db(row.try_get("user_id")?);
             if past_rounds.last().map(|(n, _)| *n) != Some(number) {
                 past_rounds.push((number, Vec::new()));
             }

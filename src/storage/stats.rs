@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, parse_column, Store};
-use crate::domain::member::GuildId;
+use crate::domain::ids::GuildId;
 use crate::domain::profile::Role;
 use crate::domain::stats::{counts_in_order, RoundStats, Standings, Stats, Tally};
 

@@ -5,8 +5,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::{db_id, Store};
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::limits::{self, WinActivity, WinLimits, WinRefusal};
-use crate::domain::member::{GuildId, UserId};
 use crate::domain::wins::NewWin;
 
 impl Store {
