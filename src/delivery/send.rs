@@ -306,16 +306,7 @@ async fn nudge<C: Courier>(
     let Some(thread) = group.thread_id.filter(|_| !met) else {
         return Ok(Sent::Done(None));
     };
-    let members: Vec<UserId> = group
-        .members
-        .iter()
-        .map(|m| m.user_id)
-        .filter(|user| {
-            !outcomes
-                .iter()
-                .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
-        })
-        .collect();
+    let members = nudged(group, &outcomes);
     if members.len() < 2 {
         return Ok(Sent::Done(None));
     }
@@ -454,19 +445,9 @@ async fn redact<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Resu
         }
         (Redraw::Nudge, Some(at)) => {
             let outcomes = store.group_outcomes(row.guild_id, group.group_id).await?;
-            let members: Vec<UserId> = group
-                .members
-                .iter()
-                .map(|m| m.user_id)
-                .filter(|user| {
-                    !outcomes
-                        .iter()
-                        .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
-                })
-                .collect();
             let nudge = Message::Nudge {
                 round_number: group.round_number,
-                members,
+                members: nudged(&group, &outcomes),
             };
             (at.channel_id, at.message_id, Some(at.channel_id), nudge)
         }
@@ -536,4 +517,18 @@ fn finished(result: Result<(), SendError>, row: &OutboxRow) -> Result<Sent, RowE
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Whom a group's nudge mentions: everyone but those who skipped the round.
+fn nudged(group: &GroupDetail, outcomes: &[(UserId, OutcomeStatus)]) -> Vec<UserId> {
+    group
+        .members
+        .iter()
+        .map(|m| m.user_id)
+        .filter(|user| {
+            !outcomes
+                .iter()
+                .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
+        })
+        .collect()
 }

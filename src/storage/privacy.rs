@@ -248,15 +248,14 @@ async fn queue_redactions(
         .await
         .context("cannot read the group's messages")?;
         for message in &posted {
-            let kind: String = message.try_get("kind")?;
+            let kind: OutboxKind = message.try_get("kind")?;
             let at = Posted {
                 channel_id: id_from_db(message.try_get("channel_id")?),
                 message_id: id_from_db(message.try_get("message_id")?),
             };
-            let redraw = if kind == "nudge" {
-                Redraw::Nudge
-            } else {
-                Redraw::DmIntro
+            let redraw = match kind {
+                OutboxKind::Nudge => Redraw::Nudge,
+                _ => Redraw::DmIntro,
             };
             let redaction = Redaction {
                 redraw: Some(redraw),

@@ -24,6 +24,40 @@ pub async fn fresh_store() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
+/// A database file as an earlier `main` left it: that version's migrations, applied by
+/// sqlx's migrator (so an upgrade sees them as applied), then its rows. Returns the pool,
+/// still open, and the URL to open the file with.
+pub async fn database_made_by(
+    dir: &std::path::Path,
+    version: &str,
+    migrations: &[(&str, &str)],
+    rows: &str,
+) -> (sqlx::SqlitePool, String) {
+    let folder = dir.join(format!("migrations-{version}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, sql) in migrations {
+        std::fs::write(folder.join(name), sql).unwrap();
+    }
+    let path = dir.join("hallway.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(folder.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+    (pool, format!("sqlite://{}", path.display()))
+}
+
 pub fn at(day: u32, hour: u32) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
     chrono::Utc

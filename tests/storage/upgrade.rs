@@ -10,37 +10,22 @@ use chrono::{DateTime, TimeZone, Utc};
 use hallway::delivery::{self, Courier, Message, SendError};
 use hallway::domain::outbox::RetryPolicy;
 use hallway::storage::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::Row as _;
 
 const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
 const ROWS_AT_0EF0732: &str = include_str!("fixtures/main-0ef0732.sql");
 
-/// Builds the file exactly as the previous `main` left it: its only migration, applied by
-/// sqlx's migrator (so the upgrade sees it as applied), then its rows.
+/// The file exactly as the previous `main` (0ef0732) left it.
 async fn database_from_previous_main(dir: &std::path::Path) -> String {
-    let migrations = dir.join("migrations-0ef0732");
-    std::fs::create_dir_all(&migrations).unwrap();
-    std::fs::write(migrations.join("0001_schema.sql"), SCHEMA_0001).unwrap();
-    let path = dir.join("hallway.db");
-    let options = SqliteConnectOptions::new()
-        .filename(&path)
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::migrate::Migrator::new(migrations.as_path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(ROWS_AT_0EF0732).execute(&pool).await.unwrap();
+    let (pool, url) = crate::database_made_by(
+        dir,
+        "0ef0732",
+        &[("0001_schema.sql", SCHEMA_0001)],
+        ROWS_AT_0EF0732,
+    )
+    .await;
     pool.close().await;
-    format!("sqlite://{}", path.display())
+    url
 }
 
 fn utc(text: &str) -> DateTime<Utc> {

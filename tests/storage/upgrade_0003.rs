@@ -6,40 +6,28 @@
 use std::time::Duration;
 
 use hallway::storage::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 use sqlx::Row as _;
 
 const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
 const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
 const ROWS_AT_BF679F4: &str = include_str!("fixtures/main-bf679f4.sql");
 
-/// The file exactly as the previous `main` left it: its two migrations, applied by sqlx's
-/// migrator (so the upgrade sees them as applied), then its rows.
+/// The file exactly as the previous `main` (bf679f4) left it, and every table in it.
 async fn database_from_previous_main(dir: &std::path::Path) -> (String, Vec<TableDump>) {
-    let migrations = dir.join("migrations-bf679f4");
-    std::fs::create_dir_all(&migrations).unwrap();
-    std::fs::write(migrations.join("0001_schema.sql"), SCHEMA_0001).unwrap();
-    std::fs::write(migrations.join("0002_outbox.sql"), OUTBOX_0002).unwrap();
-    let path = dir.join("hallway.db");
-    let options = SqliteConnectOptions::new()
-        .filename(&path)
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::migrate::Migrator::new(migrations.as_path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(ROWS_AT_BF679F4).execute(&pool).await.unwrap();
+    let (pool, url) = crate::database_made_by(
+        dir,
+        "bf679f4",
+        &[
+            ("0001_schema.sql", SCHEMA_0001),
+            ("0002_outbox.sql", OUTBOX_0002),
+        ],
+        ROWS_AT_BF679F4,
+    )
+    .await;
     let before = dump(&pool).await;
     pool.close().await;
-    (format!("sqlite://{}", path.display()), before)
+    (url, before)
 }
 
 /// A table's columns, and each row as the SQL literal of every value, in rowid order.
