@@ -128,8 +128,40 @@ async fn answer(
             let message = CreateInteractionResponseMessage::new()
                 .content(render::skipped(&name, &others))
                 .allowed_mentions(CreateAllowedMentions::new().users(others.iter().map(|u| serenity::UserId::from(*u))));
-            respond_in_thread(ctx, click, CreateInteractionResponse::Message(message)).await
+            if respond_in_thread(ctx, click, CreateInteractionResponse::Message(message)).await? {
+                remember_skip_note(ctx, data, click, group, user).await;
+            }
+            Ok(())
         }
+    }
+}
+
+/// Records where the skip note went, for forget-me. The note is out already; if Discord
+/// cannot say where, it stays unrecorded, and the log says so.
+async fn remember_skip_note(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+    group: &GroupDetail,
+    user: UserId,
+) {
+    let saved = match click.get_response(&ctx.http).await {
+        Ok(note) => {
+            data.store
+                .save_skip_note(
+                    group.guild_id,
+                    group.group_id,
+                    user,
+                    note.channel_id.get(),
+                    note.id.get(),
+                    Utc::now(),
+                )
+                .await
+        }
+        Err(err) => Err(err.into()),
+    };
+    if let Err(err) = saved {
+        tracing::warn!(guild = %group.guild_id, group = %group.group_id, error = format!("{err:#}"), "could not record where a skip note was posted; forget-me cannot delete it");
     }
 }
 
@@ -154,21 +186,23 @@ async fn refresh_intro(
         click,
         CreateInteractionResponse::UpdateMessage(message),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
-/// Answers in the group's thread. Discord refuses that in an archived thread (hallway
-/// archives a round's threads when the next round starts); the answer is saved, so it
-/// says so privately instead.
+/// Answers in the group's thread, and says whether it did. Discord refuses that in an
+/// archived thread (hallway archives a round's threads when the next round starts); the
+/// answer is saved, so it says so privately instead.
 async fn respond_in_thread(
     ctx: &serenity::Context,
     click: &ComponentInteraction,
     response: CreateInteractionResponse,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     match click.create_response(&ctx.http, response).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(err) if is_archived_thread(&err) => {
-            respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await
+            respond(ctx, click, private(SAVED_IN_ARCHIVED_THREAD)).await?;
+            Ok(false)
         }
         Err(err) => Err(err.into()),
     }

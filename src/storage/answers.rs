@@ -90,4 +90,31 @@ impl Store {
         .context("cannot record the feedback")?;
         Ok(())
     }
+
+    /// Records where the "can't make it this round" note of a member's Skip was posted,
+    /// so that forget-me can delete it.
+    pub async fn save_skip_note(
+        &self,
+        guild_id: GuildId,
+        group_id: GroupId,
+        user_id: UserId,
+        channel_id: u64,
+        message_id: u64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "insert into skip_note (message_id, channel_id, guild_id, group_id, user_id, posted_at)
+             values (?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing",
+        )
+        .bind(db_id(message_id))
+        .bind(db_id(channel_id))
+        .bind(guild_id)
+        .bind(group_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("cannot record the skip note")?;
+        Ok(())
+    }
 }

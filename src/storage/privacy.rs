@@ -144,10 +144,11 @@ impl Store {
         let mut tx = self.write().await?;
         let user_text = user_id.to_string();
         let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
-        let statements: [(&str, bool); 11] = [
+        let statements: [(&str, bool); 12] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
             ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
+            ("delete from skip_note where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and user_id = ?2", false),
             ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and key in
@@ -290,7 +291,17 @@ async fn queue_redactions(
     .fetch_all(&mut *tx)
     .await
     .context("cannot read the member's celebrations")?;
-    for post in &celebrations {
+    // So are the notes saying they could not make a round.
+    let notes = sqlx::query(
+        "select channel_id, message_id from skip_note where guild_id = ?1 and user_id = ?2
+         order by message_id",
+    )
+    .bind(guild)
+    .bind(user)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the member's skip notes")?;
+    for post in celebrations.iter().chain(&notes) {
         let at = Posted {
             channel_id: id_from_db(post.try_get("channel_id")?),
             message_id: id_from_db(post.try_get("message_id")?),

@@ -320,3 +320,40 @@ async fn an_archived_thread_is_reopened_to_be_renamed_and_archived_again() {
     assert_eq!(statuses(&thread_path), [400, 200, 200, 200, 200, 200]);
     assert_eq!(statuses(&edit_path), [400, 200]);
 }
+
+#[tokio::test]
+async fn the_note_that_the_member_skipped_a_round_is_deleted() {
+    let (env, thread, intro, _) = matched().await;
+    let skip = intro.button_id("Skip this round");
+    let handle = env
+        .fake
+        .click(ButtonClick::new(intro.id, &skip).by(ADA))
+        .await;
+    let note = env.fake.reply_to(&handle, WAIT).await;
+    assert!(
+        !note.ephemeral && note.content.contains(ADA_NAME),
+        "{}",
+        note.content
+    );
+    let note_id = note
+        .message_id
+        .expect("the note is a message in the thread");
+    assert_eq!(env.fake.message(note_id).unwrap().channel_id, thread);
+    let pool = db(&env).await;
+    wait_for_count(
+        &pool,
+        &format!("select count(*) from skip_note where message_id = {note_id}"),
+        1,
+    )
+    .await;
+
+    forget_ada(&env).await;
+    env.fake
+        .wait_until(WAIT, "the skip note deleted", |f| {
+            f.message(note_id).is_some_and(|m| m.deleted).then_some(())
+        })
+        .await;
+    wait_for_count(&pool, OPEN_REDACTIONS, 0).await;
+    assert_eq!(count(&pool, "select count(*) from skip_note").await, 0);
+    assert_nothing_stored_names_ada(&env).await;
+}

@@ -99,6 +99,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "prompt",
             "round",
             "round_preview",
+            "skip_note",
             "win"
         ]
     );

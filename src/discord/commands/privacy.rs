@@ -88,9 +88,9 @@ const FORGET_ME_WARNING: &str = "This deletes your profile, your do-not-match li
 place in past chats, in this server. Past chats stay only as anonymous counts in the program's statistics.\n\n\
 It also takes your name out of what hallway posted: the private threads it made for your chats are renamed, \
 and its intros and reminders there, and the intros it sent by DM (to you and to the others), are rewritten to \
-say \"a former member\", without your institution. Its posts celebrating your wins and milestones are deleted.\n\n\
-What you wrote yourself stays yours: delete your own messages in Discord if you want them gone. hallway cannot \
-find again the note it posted when you clicked **Skip this round**, so that note keeps your name.\n\n\
+say \"a former member\", without your institution. Its posts celebrating your wins and milestones, and its notes \
+that you could not make a round, are deleted.\n\n\
+What you wrote yourself stays yours: delete your own messages in Discord if you want them gone.\n\n\
 It cannot be undone. Only you can see this message.";
 
 /// The answer once the member is forgotten.
