@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::domain::export::ExportRows;
 use crate::domain::ids::GuildId;
-use crate::storage::{ExportRows, Store};
+use crate::storage::Store;
 
 /// `hallway export`: write one server's CSV files to a directory.
 #[derive(Debug, clap::Args)]
@@ -142,8 +143,8 @@ fn defuse(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::export::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
     use crate::domain::ids::UserId;
-    use crate::storage::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
     use chrono::{TimeZone, Utc};
 
     fn rows() -> ExportRows {

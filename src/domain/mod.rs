@@ -2,6 +2,7 @@
 //! Callers pass in `now` and the random number generator.
 
 pub mod community;
+pub mod export;
 pub mod group;
 pub mod ids;
 pub mod limits;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use hallway::storage::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+use hallway::domain::export::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
 use sqlx::SqlitePool;
 
 use crate::helpers::{admin, assert_private, choice, count, db, run, WAIT};

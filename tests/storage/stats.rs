@@ -2,6 +2,7 @@
 //! second server whose rows must never show up.
 
 use chrono::{DateTime, Utc};
+use hallway::domain::export::{FeedbackRow, GroupRow, OutcomeRow, WinRow};
 use hallway::domain::group::{OutcomeStatus, Rating};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
@@ -9,7 +10,7 @@ use hallway::domain::profile::Role;
 use hallway::domain::round::{NewGroup, NewRound, Trigger};
 use hallway::domain::stats::{Rate, Standings, Tally};
 use hallway::domain::wins::WinKind;
-use hallway::storage::{FeedbackRow, GroupRow, OutcomeRow, Store, WinRow};
+use hallway::storage::Store;
 
 use crate::{at, fresh_store};
 
