@@ -43,22 +43,30 @@ pub fn check(groups: &[Vec<UserId>], at: &PreviewCheck<'_>) -> Result<(), Stale>
     if at.round_started_since {
         return Err(Stale::RoundRanSince);
     }
-    let everyone_matchable = groups.iter().flatten().all(|u| at.matchable.contains(u));
-    if !everyone_matchable {
-        return Err(Stale::GroupsChanged);
-    }
-    let avoid: HashSet<(UserId, UserId)> = at.avoid.iter().copied().collect();
-    let splits_a_group = groups.iter().any(|group| {
-        group.iter().any(|a| {
-            group
-                .iter()
-                .any(|b| a != b && (avoid.contains(&(*a, *b)) || avoid.contains(&(*b, *a))))
-        })
-    });
-    if splits_a_group {
+    if !groups_still_hold(groups, at.matchable, at.avoid) {
         return Err(Stale::GroupsChanged);
     }
     Ok(())
+}
+
+/// Whether matched `groups` still stand: everyone in them can be matched (`available`),
+/// and no do-not-match entry, either way, falls inside a group. Confirm checks a preview
+/// with it, and saving any round checks again in the saving transaction, so an entry made
+/// while a round was being matched is never broken.
+pub fn groups_still_hold(
+    groups: &[Vec<UserId>],
+    available: &HashSet<UserId>,
+    avoid: &[(UserId, UserId)],
+) -> bool {
+    let avoid: HashSet<(UserId, UserId)> = avoid.iter().copied().collect();
+    groups.iter().all(|group| {
+        group.iter().all(|a| {
+            available.contains(a)
+                && group
+                    .iter()
+                    .all(|b| a == b || !(avoid.contains(&(*a, *b)) || avoid.contains(&(*b, *a))))
+        })
+    })
 }
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ pub struct NewRound {
     pub confirms_preview: Option<PreviewId>,
 }
 
+/// A round's groups no longer stand by the time it is saved: someone left or was
+/// forgotten, or a do-not-match entry now falls inside a group. Nothing was saved; the
+/// round is matched again (a scheduled one on the scheduler's next pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the groups changed while the round was being saved (a leave, a forget-me or a do-not-match entry)")]
+pub struct GroupsChanged;
+
 /// Everything the matching engine needs about a community, read in one go.
 #[derive(Debug, Clone, Default)]
 pub struct MatchingInput {

@@ -1,6 +1,6 @@
 //! Rounds and their groups, saved with the round's rows of the outbox.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -10,7 +10,8 @@ use super::outbox::{queue_round_row, RoundPost};
 use super::{db_id, id_from_db, Store};
 use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
-use crate::domain::round::{MatchingInput, NewRound, Preview, RoundRecord};
+use crate::domain::preview::groups_still_hold;
+use crate::domain::round::{GroupsChanged, MatchingInput, NewRound, Preview, RoundRecord};
 
 fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> {
     Ok(RoundRecord {
@@ -115,6 +116,30 @@ impl Store {
     pub async fn create_round(&self, new: &NewRound) -> anyhow::Result<Option<RoundRecord>> {
         let guild = db_id(new.guild_id);
         let mut tx = self.write().await?;
+        // Checked again under the write lock: a leave or an avoid entry made while the
+        // round was being matched must not be broken by it.
+        let current: HashSet<UserId> =
+            sqlx::query_scalar("select user_id from member where guild_id = ? and left_at is null")
+                .bind(guild)
+                .fetch_all(&mut *tx)
+                .await
+                .context("cannot read the current members")?
+                .into_iter()
+                .collect();
+        let avoid: Vec<(UserId, UserId)> =
+            sqlx::query_as("select user_id, avoided_user_id from avoid where guild_id = ?")
+                .bind(guild)
+                .fetch_all(&mut *tx)
+                .await
+                .context("cannot read the do-not-match lists")?;
+        let groups: Vec<Vec<UserId>> = new
+            .groups
+            .iter()
+            .map(|g| g.members.iter().map(|(user, _)| *user).collect())
+            .collect();
+        if !groups_still_hold(&groups, &current, &avoid) {
+            return Err(GroupsChanged.into());
+        }
         let number: i64 =
             sqlx::query_scalar("select coalesce(max(number), 0) + 1 from round where guild_id = ?")
                 .bind(guild)

@@ -5,6 +5,7 @@ mod communities;
 mod members;
 mod outbox;
 mod privacy;
+mod rounds;
 mod stats;
 mod upgrade;
 mod upgrade_0003;

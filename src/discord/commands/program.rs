@@ -17,7 +17,7 @@ use crate::discord::state::{Context, Data, Error};
 use crate::domain::community::Community;
 use crate::domain::ids::{GuildId, PreviewId, UserId};
 use crate::domain::preview::{self, PreviewCheck, Stale};
-use crate::domain::round::Trigger;
+use crate::domain::round::{GroupsChanged, Trigger};
 use crate::domain::validate::InputError;
 use crate::rounds::{self, Plan};
 
@@ -101,7 +101,7 @@ pub async fn match_now(
         .await?;
         return Ok(());
     }
-    let round = rounds::save_round(
+    let saved = rounds::save_round(
         &data.store,
         &community,
         &plan,
@@ -110,8 +110,17 @@ pub async fn match_now(
         now,
         None,
     )
-    .await?
-    .context("a round started by hand is always saved")?;
+    .await;
+    if saved
+        .as_ref()
+        .is_err_and(|err| err.downcast_ref::<GroupsChanged>().is_some())
+    {
+        return Err(InputError::new(
+            "Someone left, or changed their do-not-match list, while the groups were being made, so nothing was started. Run `/hallway-admin match-now` again.",
+        )
+        .into());
+    }
+    let round = saved?.context("a round started by hand is always saved")?;
     data.wake.notify_one();
     reply_private(ctx, &render::round_started(round.number, &plan, &community)).await?;
     Ok(())
@@ -190,7 +199,7 @@ pub async fn confirm_preview(
         );
         stale_preview(stale, data.limits.preview_expires_after)
     } else {
-        match rounds::save_round(
+        let saved = rounds::save_round(
             &data.store,
             &community,
             &plan,
@@ -199,9 +208,13 @@ pub async fn confirm_preview(
             now,
             Some(preview_id),
         )
-        .await?
-        {
-            Some(round) => {
+        .await;
+        match saved {
+            Err(err) if err.downcast_ref::<GroupsChanged>().is_some() => {
+                stale_preview(Stale::GroupsChanged, data.limits.preview_expires_after)
+            }
+            Err(err) => return Err(err),
+            Ok(Some(round)) => {
                 data.wake.notify_one();
                 format!(
                     "{}\n\n✅ Confirmed. {}",
@@ -209,7 +222,7 @@ pub async fn confirm_preview(
                     render::round_started(round.number, &plan, &community)
                 )
             }
-            None => "This preview was already confirmed; its round is running.".to_string(),
+            Ok(None) => "This preview was already confirmed; its round is running.".to_string(),
         }
     };
     let update = serenity::EditInteractionResponse::new()
