@@ -12,6 +12,7 @@
 //!
 //! See `docs/matching.md` for the algorithms and measurements.
 
+mod blossom;
 mod context;
 mod factor;
 mod groups;
