@@ -15,8 +15,9 @@
 use rand::Rng;
 
 use super::blossom::{Blossom, NONE};
-use super::context::{soft_cost_parts, Pool, AVOID, DENSE_LIMIT, NEVER, REPEAT_COST};
+use super::context::{soft_cost_parts, Pool, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST};
 use super::factor::factorize;
+use super::grouping::Grouping;
 
 /// How many unmet candidates the greedy compares on soft cost.
 const WINDOW: usize = 8;
@@ -26,25 +27,6 @@ const WINDOW: usize = 8;
 /// 1-factorization (about 1 run in 10 at n = 466 had repeats when planning began at
 /// 10); at 24 it still looks random and the search succeeds.
 const PLAN_DEGREE: usize = 24;
-
-/// Groups of local indices, plus members that no group can take.
-#[derive(Debug, Default)]
-pub(crate) struct Grouping {
-    /// Pairs, kept flat: 50,000 of them must not cost 50,000 allocations.
-    pub pairs: Vec<(usize, usize)>,
-    /// Every other group.
-    pub groups: Vec<Vec<usize>>,
-    pub unplaced: Vec<usize>,
-}
-
-impl Grouping {
-    /// Empties it, keeping the memory.
-    pub fn clear(&mut self) {
-        self.pairs.clear();
-        self.groups.clear();
-        self.unplaced.clear();
-    }
-}
 
 /// Pairs up `members` (local pool indices); an odd count gets one trio.
 pub(crate) fn pair_up(
@@ -98,10 +80,10 @@ pub(crate) fn pair_up_into(
     let mut repeats = repeats;
     if let Some(t) = trio {
         let cost = group_cost(pool, &t);
-        if (REPEAT_COST..super::context::AVOID_COST).contains(&cost) {
+        if (REPEAT_COST..AVOID_COST).contains(&cost) {
             repeats += 1;
         }
-        if cost >= super::context::AVOID_COST {
+        if cost >= AVOID_COST {
             // Every trio would break a do-not-match rule: pair two of them, seat the third.
             let (a, b, c) = (t[0], t[1], t[2]);
             let (pair, lone) = [(a, b, c), (a, c, b), (b, c, a)]
