@@ -1,5 +1,7 @@
 //! The matching engine: hard rules and determinism (property tests), repeat-freedom
-//! against brute force for small pools, edge cases, and quality targets at CI sizes.
+//! against brute force for small pools, edge cases, and quality at CI sizes: each
+//! bound is a target of issue 3 where the engine meets it, and today's measured figure,
+//! named as such, where it does not.
 
 use std::collections::BTreeMap;
 
@@ -223,7 +225,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn hard_rules_hold_and_everyone_is_placed_once(seed in any::<u64>()) {
+    fn hard_rules_hold_and_each_member_is_placed_once_or_reported_unplaced(seed in any::<u64>()) {
         let (members, avoid, s, history) = random_case(seed);
         let out = run_round(&members, &history, &avoid, &s, seed);
         if let Err(e) = hard_rules(&members, &avoid, &s, &out) {
@@ -345,7 +347,7 @@ fn everyone_avoiding_everyone_leaves_them_unplaced_and_says_so() {
 }
 
 #[test]
-fn an_avoid_forces_a_trio_rather_than_leaving_someone_out() {
+fn an_avoid_that_leaves_one_partner_gives_that_partner_and_leaves_nobody_out() {
     // 1 avoids 2 and 3; with four members 1 must pair with 4 and 2 with 3.
     let members: Vec<Candidate> = (1..=4).map(Candidate::peer).collect();
     let avoid: AvoidList = vec![(1, 2), (1, 3)].into_iter().collect();
@@ -359,6 +361,17 @@ fn an_avoid_forces_a_trio_rather_than_leaving_someone_out() {
         );
         hard_rules(&members, &avoid, &settings(MatchingMode::Open, 2), &out).unwrap();
         assert!(out.unplaced.is_empty());
+        let mut pairs: Vec<Vec<u64>> = out
+            .groups
+            .iter()
+            .map(|g| {
+                let mut m = g.members.clone();
+                m.sort_unstable();
+                m
+            })
+            .collect();
+        pairs.sort();
+        assert_eq!(pairs, vec![vec![1, 4], vec![2, 3]], "seed {seed}");
     }
 }
 
@@ -490,7 +503,7 @@ fn forty_members_over_45_rounds_repeat_exactly_the_unavoidable_120() {
 }
 
 #[test]
-fn even_rosters_go_the_whole_horizon_without_a_repeat() {
+fn even_rosters_of_6_to_60_go_the_whole_horizon_without_a_repeat() {
     for n in (6..=60).step_by(2) {
         let v = simulate(|a| {
             a.members = n;
@@ -527,7 +540,8 @@ fn mentor_mentee_one_to_one_is_repeat_free_to_the_horizon() {
 }
 
 #[test]
-fn churn_at_one_hundred_never_repeats_and_rotates_trios() {
+fn churn_at_one_hundred_never_repeats_and_nobody_sits_in_a_trio_more_than_twice() {
+    // The bound is the target of issue 3; today's measured figure is 1.
     let v = simulate(|a| {
         a.churn = 0.1;
         a.seeds = 2;
@@ -538,19 +552,22 @@ fn churn_at_one_hundred_never_repeats_and_rotates_trios() {
 }
 
 #[test]
-fn peer_circles_of_three_stay_near_the_floor() {
-    // The floor is 146 (5,096 pair meetings for 4,950 pairs); plain greedy gets ~460.
+fn peer_circles_of_three_at_100_over_52_rounds_repeat_at_most_225_today_219() {
+    // Not the target: issue 3 asks for at most 150 (the floor is 146: 5,096 pair
+    // meetings for 4,950 pairs; plain greedy gets about 460), and issue 15 is to raise
+    // the engine to it. This bound is today's measured figure for seed 1, 219 (first
+    // repeat at round 40), plus a small margin, so a change that makes it worse fails.
     let v = simulate(|a| {
         a.mode = MatchingMode::PeerCircles;
         a.group_size = Some(3);
     });
     no_violations(&v);
     let repeats = v["repeats"].as_u64().unwrap();
-    assert!(repeats <= 260, "{v}");
+    assert!(repeats <= 225, "{v}");
 }
 
 #[test]
-fn small_circles_rotate_the_odd_group() {
+fn small_circles_rotate_the_odd_group_within_one_seat_of_the_fair_share() {
     // 7 members in circles of 3 make a trio and two pairs; 10 make two of each. Either
     // way 4 members a round sit in a pair instead of a circle, and that must rotate
     // (an earlier build left one member in a pair 27 rounds of 28).
@@ -563,6 +580,7 @@ fn small_circles_rotate_the_odd_group() {
             a.group_size = Some(3);
         });
         no_violations(&v);
+        // Today's measured figure is the fair share itself (16 for 7, 12 for 10).
         let fair_share = (rounds * 4).div_ceil(members);
         let most = v["max_trios_per_member"].as_u64().unwrap();
         assert!(most <= fair_share + 1, "fair share {fair_share}: {v}");
@@ -570,7 +588,10 @@ fn small_circles_rotate_the_odd_group() {
 }
 
 #[test]
-fn cross_institution_pairs_reach_the_minimum() {
+fn cross_institution_pairs_at_200_over_20_rounds_reach_exactly_the_minimum() {
+    // 113 of the 200 (drawn at random, about half) share one institution, so at least
+    // 13 pairs a round, 260 of the 2,000, must be same-institution; today the engine
+    // has exactly those 260 (a gap of 0 above the minimum).
     let v = simulate(|a| {
         a.members = 200;
         a.rounds = 20;
@@ -579,8 +600,7 @@ fn cross_institution_pairs_reach_the_minimum() {
     no_violations(&v);
     let same = v["same_institution_pairs"].as_u64().unwrap();
     let min = v["same_institution_min"].as_u64().unwrap();
-    let total = v["pairs_total"].as_u64().unwrap();
-    assert!(same <= min + total / 50, "{v}");
+    assert_eq!(same, min, "{v}");
 }
 
 /// Every answer `History` gives about `ids`, to compare two histories.

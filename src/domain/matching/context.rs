@@ -5,9 +5,9 @@
 //! index order and still be random, and arrays indexed by position stay small and
 //! sequential (cache-friendly) even at 100,000 members.
 
+use super::grouping::Grouping;
 use super::history::{prefetch, History, NO_SLOT};
-use super::pairs::Grouping;
-use super::{AvoidList, Candidate};
+use super::input::{AvoidList, Candidate};
 use crate::domain::profile::Modality;
 
 /// Above this many members the per-round level matrix (2 bytes a pair) gets too big;
@@ -197,7 +197,7 @@ impl Institutions {
     }
 }
 
-/// The arrays of a [`Pool`], kept between rounds by a [`super::MatchScratch`] so that a
+/// The arrays of a [`Pool`], kept between rounds by a `MatchScratch` so that a
 /// round at 100,000 members allocates (and page-faults) almost nothing.
 #[derive(Debug, Default)]
 pub(crate) struct PoolBuffers {

@@ -9,9 +9,12 @@
 use rand::Rng;
 
 use super::context::{Pool, PoolBuffers, AVOID_COST, REPEAT_COST};
+use super::grouping::Grouping;
 use super::history::usual_group_size;
-use super::pairs::{by_off_size, pair_up, pair_up_into, seat_leftovers, Grouping};
-use super::{AvoidList, Candidate, History, MatchSettings, Sink};
+use super::history::History;
+use super::input::{AvoidList, Candidate, MatchSettings};
+use super::pairs::{by_off_size, pair_up, pair_up_into, seat_leftovers};
+use super::sink::Sink;
 
 /// Greedy candidates compared per seat in large pools.
 const WINDOW: usize = 8;

@@ -17,7 +17,7 @@
 //! A member in several groups of one round (a mentor with several chats) has one extra
 //! "occurrence" per further group, kept in a short sorted list beside the round's array.
 
-use super::Group;
+use super::outcome::Group;
 
 /// Marks "no slot" in the id index and "absent" in a round.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -494,31 +494,22 @@ impl History {
         self.record_slots(round_number, &slot_groups);
     }
 
-    /// Like [`History::record_round`] for the outcome of
-    /// [`super::match_round_reusing`] with the same scratch and this history, unchanged
-    /// since: it takes each member's slot from the scratch instead of looking the id up,
-    /// which saves a random memory access per member. Anything else (another history,
-    /// groups edited since) is detected and recorded by looking ids up; the result is
-    /// always the same as `record_round`'s.
-    pub fn record_matched(
+    /// Records one round's groups, taking each member's slot from `hint` (the ids and
+    /// slots the engine wrote, in order, under this history's current stamp) where the
+    /// id matches, and looking the id up otherwise; `slot_groups` is reused memory.
+    /// The result is always the same as `record_round`'s.
+    pub(crate) fn record_hinted(
         &mut self,
         round_number: u32,
-        outcome: &super::MatchOutcome,
-        scratch: &mut super::MatchScratch,
+        groups: &[Group],
+        hint: Option<(&[u64], &[u32])>,
+        slot_groups: &mut SlotGroups,
     ) {
-        let mut slot_groups = std::mem::take(&mut scratch.record);
-        if scratch.stamp == self.stamp() {
-            self.resolve_hinted(
-                &outcome.groups,
-                &scratch.out_ids,
-                &scratch.out_slots,
-                &mut slot_groups,
-            );
-        } else {
-            self.resolve(&outcome.groups, &mut slot_groups);
+        match hint {
+            Some((ids, slots)) => self.resolve_hinted(groups, ids, slots, slot_groups),
+            None => self.resolve(groups, slot_groups),
         }
-        self.record_slots(round_number, &slot_groups);
-        scratch.record = slot_groups;
+        self.record_slots(round_number, slot_groups);
     }
 
     /// Each group's slots, new members getting one.

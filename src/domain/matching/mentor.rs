@@ -15,9 +15,12 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::context::{Pool, PoolBuffers, AVOID, NEVER};
+use super::grouping::Grouping;
 use super::groups::{circles, emit};
-use super::pairs::{pair_up, Grouping};
-use super::{AvoidList, Candidate, History, MatchSettings, Sink};
+use super::history::History;
+use super::input::{AvoidList, Candidate, MatchSettings};
+use super::pairs::pair_up;
+use super::sink::Sink;
 use crate::domain::profile::Role;
 
 const NONE: u32 = u32::MAX;

@@ -14,10 +14,11 @@
 
 use rand::Rng;
 
-use super::context::{soft_cost_parts, Pool, AVOID, DENSE_LIMIT, NEVER, REPEAT_COST};
+use super::blossom::{Blossom, NONE};
+use super::context::{soft_cost_parts, Pool, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST};
 use super::factor::factorize;
+use super::grouping::Grouping;
 
-const NONE: u32 = u32::MAX;
 /// How many unmet candidates the greedy compares on soft cost.
 const WINDOW: usize = 8;
 /// Plan the remaining rounds once each member has at most this many unmet partners.
@@ -26,25 +27,6 @@ const WINDOW: usize = 8;
 /// 1-factorization (about 1 run in 10 at n = 466 had repeats when planning began at
 /// 10); at 24 it still looks random and the search succeeds.
 const PLAN_DEGREE: usize = 24;
-
-/// Groups of local indices, plus members that no group can take.
-#[derive(Debug, Default)]
-pub(crate) struct Grouping {
-    /// Pairs, kept flat: 50,000 of them must not cost 50,000 allocations.
-    pub pairs: Vec<(usize, usize)>,
-    /// Every other group.
-    pub groups: Vec<Vec<usize>>,
-    pub unplaced: Vec<usize>,
-}
-
-impl Grouping {
-    /// Empties it, keeping the memory.
-    pub fn clear(&mut self) {
-        self.pairs.clear();
-        self.groups.clear();
-        self.unplaced.clear();
-    }
-}
 
 /// Pairs up `members` (local pool indices); an odd count gets one trio.
 pub(crate) fn pair_up(
@@ -98,10 +80,10 @@ pub(crate) fn pair_up_into(
     let mut repeats = repeats;
     if let Some(t) = trio {
         let cost = group_cost(pool, &t);
-        if (REPEAT_COST..super::context::AVOID_COST).contains(&cost) {
+        if (REPEAT_COST..AVOID_COST).contains(&cost) {
             repeats += 1;
         }
-        if cost >= super::context::AVOID_COST {
+        if cost >= AVOID_COST {
             // Every trio would break a do-not-match rule: pair two of them, seat the third.
             let (a, b, c) = (t[0], t[1], t[2]);
             let (pair, lone) = [(a, b, c), (a, c, b), (b, c, a)]
@@ -643,163 +625,4 @@ fn pair_sparse(
         k <= start || a != NONE as usize
     });
     repeats
-}
-
-/// Edmonds' blossom algorithm over an implicit graph given by `allowed`.
-pub(crate) struct Blossom {
-    base: Vec<u32>,
-    parent: Vec<u32>,
-    used: Vec<bool>,
-    in_blossom: Vec<bool>,
-    lca_mark: Vec<bool>,
-    queue: Vec<u32>,
-}
-
-impl Blossom {
-    pub fn new(n: usize) -> Self {
-        Blossom {
-            base: vec![0; n],
-            parent: vec![NONE; n],
-            used: vec![false; n],
-            in_blossom: vec![false; n],
-            lca_mark: vec![false; n],
-            queue: Vec::with_capacity(n),
-        }
-    }
-
-    /// Augments `mate` (NONE = free) until no augmenting path is left.
-    pub fn augment_all(&mut self, mate: &mut [u32], allowed: impl Fn(usize, usize) -> bool) {
-        for root in 0..mate.len() {
-            if mate[root] == NONE {
-                if let Some(end) = self.find_path(root, mate, &allowed) {
-                    let mut v = end;
-                    while v != NONE {
-                        let pv = self.parent[v as usize];
-                        let ppv = mate[pv as usize];
-                        mate[v as usize] = pv;
-                        mate[pv as usize] = v;
-                        v = ppv;
-                    }
-                }
-            }
-        }
-    }
-
-    fn find_path(
-        &mut self,
-        root: usize,
-        mate: &[u32],
-        allowed: &impl Fn(usize, usize) -> bool,
-    ) -> Option<u32> {
-        let n = mate.len();
-        self.used.fill(false);
-        self.parent.fill(NONE);
-        for (i, b) in self.base.iter_mut().enumerate() {
-            *b = i as u32;
-        }
-        self.used[root] = true;
-        self.queue.clear();
-        self.queue.push(root as u32);
-        let mut head = 0;
-        while head < self.queue.len() {
-            let v = self.queue[head] as usize;
-            head += 1;
-            for to in 0..n {
-                if to == v
-                    || self.base[v] == self.base[to]
-                    || mate[v] == to as u32
-                    || !allowed(v, to)
-                {
-                    continue;
-                }
-                if to == root || (mate[to] != NONE && self.parent[mate[to] as usize] != NONE) {
-                    let cur = self.lca(v as u32, to as u32, mate, root as u32);
-                    self.in_blossom.fill(false);
-                    self.mark_path(v as u32, cur, to as u32, mate);
-                    self.mark_path(to as u32, cur, v as u32, mate);
-                    for i in 0..n {
-                        if self.in_blossom[self.base[i] as usize] {
-                            self.base[i] = cur;
-                            if !self.used[i] {
-                                self.used[i] = true;
-                                self.queue.push(i as u32);
-                            }
-                        }
-                    }
-                } else if self.parent[to] == NONE {
-                    self.parent[to] = v as u32;
-                    if mate[to] == NONE {
-                        return Some(to as u32);
-                    }
-                    let next = mate[to];
-                    self.used[next as usize] = true;
-                    self.queue.push(next);
-                }
-            }
-        }
-        None
-    }
-
-    fn lca(&mut self, mut a: u32, mut b: u32, mate: &[u32], root: u32) -> u32 {
-        self.lca_mark.fill(false);
-        loop {
-            a = self.base[a as usize];
-            self.lca_mark[a as usize] = true;
-            if mate[a as usize] == NONE || a == root {
-                break;
-            }
-            a = self.parent[mate[a as usize] as usize];
-        }
-        loop {
-            b = self.base[b as usize];
-            if self.lca_mark[b as usize] {
-                return b;
-            }
-            b = self.parent[mate[b as usize] as usize];
-        }
-    }
-
-    fn mark_path(&mut self, mut v: u32, b: u32, mut child: u32, mate: &[u32]) {
-        while self.base[v as usize] != b {
-            let mv = mate[v as usize];
-            self.in_blossom[self.base[v as usize] as usize] = true;
-            self.in_blossom[self.base[mv as usize] as usize] = true;
-            self.parent[v as usize] = child;
-            child = mv;
-            v = self.parent[mv as usize];
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blossom_finds_a_perfect_matching_through_an_odd_cycle() {
-        // A 5-cycle 0-1-2-3-4 plus a pendant 5 attached to 0, and 6-7 attached to 2.
-        let edges = [
-            (0, 1),
-            (1, 2),
-            (2, 3),
-            (3, 4),
-            (4, 0),
-            (0, 5),
-            (2, 6),
-            (6, 7),
-        ];
-        let allowed = |a: usize, b: usize| {
-            edges
-                .iter()
-                .any(|&(x, y)| (x, y) == (a, b) || (y, x) == (a, b))
-        };
-        let mut mate = vec![NONE; 8];
-        // A bad start: 0-1 and 2-3 block the obvious answer.
-        mate[0] = 1;
-        mate[1] = 0;
-        mate[3] = 4;
-        mate[4] = 3;
-        Blossom::new(8).augment_all(&mut mate, allowed);
-        assert!(mate.iter().all(|&m| m != NONE), "{mate:?}");
-    }
 }
