@@ -211,8 +211,8 @@ pub fn history(chats: &[crate::domain::group::PastChat]) -> String {
             .others
             .iter()
             .map(|(id, role, name)| match name {
-                Some(_) => format!("{} ({})", mention(*id), role_word(*role)),
-                None => format!("a former member ({})", role_word(*role)),
+                Some(_) => format!("{} ({})", mention(*id), role.as_str()),
+                None => format!("a former member ({})", role.as_str()),
             })
             .collect();
         let with = if others.is_empty() {

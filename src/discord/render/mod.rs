@@ -26,14 +26,6 @@ fn mention(user: UserId) -> String {
     format!("<@{user}>")
 }
 
-fn role_word(role: Role) -> &'static str {
-    match role {
-        Role::Mentor => "mentor",
-        Role::Mentee => "mentee",
-        Role::Peer => "peer",
-    }
-}
-
 fn chats(n: usize) -> String {
     if n == 1 {
         "1 chat".into()

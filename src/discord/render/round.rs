@@ -72,7 +72,7 @@ pub fn intro(
             text.push_str(&format!("• {}\n", m.name));
             continue;
         };
-        let mut facts = vec![role_word(m.role).to_string()];
+        let mut facts = vec![m.role.as_str().to_string()];
         if let Some(institution) = &m.institution {
             facts.push(institution.clone());
         }
@@ -243,7 +243,7 @@ pub fn preview(plan: &crate::rounds::Plan) -> String {
         let members: Vec<String> = group
             .members
             .iter()
-            .map(|(user, role)| format!("{} ({})", mention(*user), role_word(*role)))
+            .map(|(user, role)| format!("{} ({})", mention(*user), role.as_str()))
             .collect();
         text.push_str(&format!("{}. {}\n", i + 1, members.join(" + ")));
     }
