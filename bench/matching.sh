@@ -193,7 +193,8 @@ def t_circles_large():
 CIRCLES_100_TARGET = 150
 def t_circles_100():
     d = by_label["circles of 3, n=100"]
-    return ("%g per seed (%d seeds)" % (per_seed(d), d["seeds"]), per_seed(d) <= CIRCLES_100_TARGET)
+    # The target is per seed; the JSON has the total, so this is the mean over the seeds.
+    return ("%g per seed, the mean of %d seeds" % (per_seed(d), d["seeds"]), per_seed(d) <= CIRCLES_100_TARGET)
 
 SPEED_TARGET_MS = 10.0
 def t_speed():

@@ -15,24 +15,9 @@ use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings
 use crate::domain::member::Member;
 use crate::domain::profile::Role;
 use crate::domain::prompts::{self, Prompt};
-use crate::domain::round::{MatchingInput, NewGroup, NewRound, RoundRecord, Trigger};
+use crate::domain::round::{MatchingInput, NewGroup, NewRound, Plan, RoundRecord, Trigger};
 use crate::domain::schedule;
 use crate::storage::Store;
-
-/// A round's groups before they are saved: what a preview shows and Confirm saves.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Plan {
-    pub seed: u64,
-    pub groups: Vec<NewGroup>,
-    /// Compromises, worded for coordinators; they name nobody.
-    pub notes: Vec<String>,
-}
-
-impl Plan {
-    pub fn people(&self) -> usize {
-        self.groups.iter().map(|g| g.members.len()).sum()
-    }
-}
 
 /// Matches the community's available members as of `at`. Pure: the same input and seed
 /// give the same plan.

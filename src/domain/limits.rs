@@ -27,16 +27,17 @@ pub const SERVER_WINDOW: Duration = Duration::hours(1);
 /// Why a win is refused, and when it could be posted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WinRefusal {
-    MemberCooldown { until: DateTime<Utc> },
-    ServerCeiling { until: DateTime<Utc> },
-}
-
-impl WinRefusal {
-    pub fn until(self) -> DateTime<Utc> {
-        match self {
-            WinRefusal::MemberCooldown { until } | WinRefusal::ServerCeiling { until } => until,
-        }
-    }
+    /// Never joined the program (or was forgotten). Paused members may post: a pause is a
+    /// break from chats, not from the community.
+    NotAMember,
+    /// Left the program.
+    Left,
+    MemberCooldown {
+        until: DateTime<Utc>,
+    },
+    ServerCeiling {
+        until: DateTime<Utc>,
+    },
 }
 
 /// Whether a win may be posted `now`, given when the member last posted one and the

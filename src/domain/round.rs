@@ -52,6 +52,21 @@ pub struct NewGroup {
     pub prompt_key: Option<String>,
 }
 
+/// A round's groups before they are saved: what a preview shows and Confirm saves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub seed: u64,
+    pub groups: Vec<NewGroup>,
+    /// Compromises, worded for coordinators; they name nobody.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn people(&self) -> usize {
+        self.groups.iter().map(|g| g.members.len()).sum()
+    }
+}
+
 /// A matched round, saved with its outbox in one transaction.
 #[derive(Debug, Clone)]
 pub struct NewRound {
@@ -94,7 +109,7 @@ pub struct MatchingInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preview {
     pub preview_id: PreviewId,
-    pub plan_json: String,
+    pub plan: Plan,
     pub confirmed_round_id: Option<RoundId>,
     pub made_at: DateTime<Utc>,
     /// Whether any round of the server started after the preview was made.

@@ -11,7 +11,7 @@ use super::{db_id, id_from_db, Store};
 use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::preview::groups_still_hold;
-use crate::domain::round::{GroupsChanged, MatchingInput, NewRound, Preview, RoundRecord};
+use crate::domain::round::{GroupsChanged, MatchingInput, NewRound, Plan, Preview, RoundRecord};
 
 fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> {
     Ok(RoundRecord {
@@ -272,11 +272,11 @@ impl Store {
     pub async fn save_preview(
         &self,
         guild_id: GuildId,
-        seed: u64,
         requested_by: UserId,
-        plan_json: &str,
+        plan: &Plan,
         now: DateTime<Utc>,
     ) -> anyhow::Result<PreviewId> {
+        let plan_json = serde_json::to_string(plan).context("cannot encode the preview")?;
         let mut tx = self.write().await?;
         super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id = sqlx::query_scalar(
@@ -284,7 +284,7 @@ impl Store {
              values (?, ?, ?, ?, ?) returning preview_id",
         )
         .bind(db_id(guild_id))
-        .bind(seed as i64)
+        .bind(plan.seed as i64)
         .bind(db_id(requested_by))
         .bind(plan_json)
         .bind(now)
@@ -316,7 +316,8 @@ impl Store {
         row.map(|row| {
             Ok(Preview {
                 preview_id: row.try_get("preview_id")?,
-                plan_json: row.try_get("groups_json")?,
+                plan: serde_json::from_str(row.try_get("groups_json")?)
+                    .context("the stored preview is unreadable")?,
                 confirmed_round_id: row.try_get("confirmed_round_id")?,
                 made_at: row.try_get("created_at")?,
                 round_started_since: row.try_get("round_since")?,

@@ -11,8 +11,9 @@ use crate::domain::wins::NewWin;
 
 impl Store {
     /// Saves a win and claims its celebration post (`detail`), in one transaction, unless
-    /// `limits` refuse it; then nothing is saved. The check and the save share the write
-    /// lock, so two wins at the same moment cannot both slip under a limit.
+    /// the member is not in the program or `limits` refuse it; then nothing is saved. The
+    /// checks and the save share the write lock, so two wins at the same moment cannot
+    /// both slip under a limit.
     pub async fn record_win(
         &self,
         win: &NewWin<'_>,
@@ -20,6 +21,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<i64, WinRefusal>> {
         let mut tx = self.write().await?;
+        // Under the write lock, so a leave at the same moment cannot slip a win through.
+        let left_at: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("select left_at from member where guild_id = ? and user_id = ?")
+                .bind(win.guild_id)
+                .bind(win.user_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .context("cannot read the member")?;
+        match left_at {
+            None => return Ok(Err(WinRefusal::NotAMember)),
+            Some(Some(_)) => return Ok(Err(WinRefusal::Left)),
+            Some(None) => {}
+        }
         let activity =
             win_activity(&mut tx, win.guild_id, win.user_id, limits.server_per_hour).await?;
         if let Err(refusal) =
@@ -32,9 +46,9 @@ impl Store {
             "insert into win (guild_id, user_id, kind, description, link, created_at)
              values (?, ?, ?, ?, ?, ?) returning win_id",
         )
-        .bind(db_id(win.guild_id))
-        .bind(db_id(win.user_id))
-        .bind(win.kind.as_str())
+        .bind(win.guild_id)
+        .bind(win.user_id)
+        .bind(win.kind)
         .bind(win.description)
         .bind(win.link)
         .bind(now)

@@ -4,6 +4,8 @@
 use chrono::Duration;
 use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::limits::{WinActivity, WinLimits, WinRefusal};
+use hallway::domain::member::ProfileChange;
+use hallway::domain::profile::Role;
 use hallway::domain::wins::{NewWin, WinKind};
 use hallway::storage::Store;
 
@@ -32,6 +34,17 @@ async fn post(
     limits: &WinLimits,
     when: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, WinRefusal> {
+    // Only members of the program post wins; joining again changes nothing.
+    store
+        .join(
+            GuildId(guild),
+            UserId(user),
+            "a member",
+            &ProfileChange::role(Role::Peer),
+            at(1, 9),
+        )
+        .await
+        .unwrap();
     store
         .record_win(&a_win(guild, user), limits, when)
         .await
@@ -98,4 +111,26 @@ async fn a_win_the_limits_refuse_stores_no_win_and_queues_no_post() {
     assert_eq!((stored, queued), (2, 2));
     // An hour after the first win, the ceiling lets the next one through.
     post(&store, 9, 3, &limits, at(2, 10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transaction() {
+    let (store, _dir) = fresh_store().await;
+    let never_joined = store
+        .record_win(&a_win(9, 5), &OFF, at(2, 9))
+        .await
+        .unwrap();
+    assert_eq!(never_joined, Err(WinRefusal::NotAMember));
+    post(&store, 9, 6, &OFF, at(2, 9)).await.unwrap();
+    store.leave(GuildId(9), UserId(6), at(2, 10)).await.unwrap();
+    let left = store
+        .record_win(&a_win(9, 6), &OFF, at(2, 11))
+        .await
+        .unwrap();
+    assert_eq!(left, Err(WinRefusal::Left));
+    let stored: i64 = sqlx::query_scalar("select count(*) from win")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "only the win posted while a member");
 }

@@ -89,7 +89,8 @@ place in past chats, in this server. Past chats stay only as anonymous counts in
 It also takes your name out of what hallway posted: the private threads it made for your chats are renamed, \
 and its intros and reminders there, and the intros it sent by DM (to you and to the others), are rewritten to \
 say \"a former member\", without your institution. Its posts celebrating your wins and milestones, and its notes \
-that you could not make a round, are deleted.\n\n\
+that you could not make a round, are deleted (except skip notes from before hallway recorded where it posted them: \
+those it cannot find, and they keep your name).\n\n\
 What you wrote yourself stays yours: delete your own messages in Discord if you want them gone.\n\n\
 It cannot be undone. Only you can see this message.";
 

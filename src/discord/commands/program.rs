@@ -19,7 +19,7 @@ use crate::domain::ids::{GuildId, PreviewId, UserId};
 use crate::domain::preview::{self, PreviewCheck, Stale};
 use crate::domain::round::{GroupsChanged, Trigger};
 use crate::domain::validate::InputError;
-use crate::rounds::{self, Plan};
+use crate::rounds;
 
 /// Stop starting new rounds until resume-program. Chats already matched carry on.
 #[poise::command(slash_command, guild_only, rename = "pause-program")]
@@ -77,10 +77,9 @@ pub async fn match_now(
         .into());
     }
     if preview.unwrap_or(false) {
-        let json = serde_json::to_string(&plan).context("cannot encode the preview")?;
         let preview_id = data
             .store
-            .save_preview(guild_id, seed, author(ctx), &json, now)
+            .save_preview(guild_id, author(ctx), &plan, now)
             .await?;
         let confirm = CreateButton::new(
             ButtonId::ConfirmPreview {
@@ -164,8 +163,7 @@ pub async fn confirm_preview(
     if let Err(err) = ready_for_a_round(&community) {
         return respond(ctx, click, private(&err.0)).await;
     }
-    let plan: Plan =
-        serde_json::from_str(&preview.plan_json).context("stored preview is unreadable")?;
+    let plan = &preview.plan;
     // Checking and saving a large round can pass Discord's 3-second deadline: acknowledge
     // the click first, then edit the preview with the outcome.
     click.defer(&ctx.http).await?;
@@ -202,7 +200,7 @@ pub async fn confirm_preview(
         let saved = rounds::save_round(
             &data.store,
             &community,
-            &plan,
+            plan,
             Trigger::Manual,
             now,
             now,
@@ -218,8 +216,8 @@ pub async fn confirm_preview(
                 data.wake.notify_one();
                 format!(
                     "{}\n\n✅ Confirmed. {}",
-                    render::preview(&plan),
-                    render::round_started(round.number, &plan, &community)
+                    render::preview(plan),
+                    render::round_started(round.number, plan, &community)
                 )
             }
             Ok(None) => "This preview was already confirmed; its round is running.".to_string(),

@@ -31,23 +31,6 @@ pub async fn win(
     let guild_id = guild(ctx)?;
     let data = ctx.data();
     let me = author(ctx);
-    // Paused members may post: a pause is a break from chats, not from the community,
-    // and busy weeks are when grants and papers land.
-    match data.store.member(guild_id, me).await? {
-        Some(member) if member.left_at.is_none() => {}
-        Some(_) => {
-            return Err(InputError::new(
-                "You left hallway, so you can't post wins here. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
-            )
-            .into())
-        }
-        None => {
-            return Err(InputError::new(
-                "Only members of the program can post wins. Join with `/hallway join role:<mentor|mentee|peer>`, then try again.",
-            )
-            .into())
-        }
-    }
     let community = data.store.community(guild_id).await?;
     let Some(channel) = community.celebrations_channel() else {
         return Err(InputError::new(
@@ -87,17 +70,25 @@ pub async fn win(
 
 /// Why a win was not posted, and when it can be, in each reader's own time zone.
 fn refused(refusal: WinRefusal, limits: &WinLimits) -> String {
-    let when = relative_time(refusal.until());
     match refusal {
-        WinRefusal::MemberCooldown { .. } => format!(
+        // Paused members may post: busy weeks are when grants and papers land.
+        WinRefusal::NotAMember => "Only members of the program can post wins. Join with \
+            `/hallway join role:<mentor|mentee|peer>`, then try again."
+            .to_string(),
+        WinRefusal::Left => "You left hallway, so you can't post wins here. Run \
+            `/hallway join role:<mentor|mentee|peer>` to come back."
+            .to_string(),
+        WinRefusal::MemberCooldown { until } => format!(
             "You shared a win a moment ago. To keep the celebrations readable, each member can post \
-             one win every {}. Nothing was posted; you can post your next one {when}.",
-            minutes_words(limits.member_cooldown)
+             one win every {}. Nothing was posted; you can post your next one {}.",
+            minutes_words(limits.member_cooldown),
+            relative_time(until)
         ),
-        WinRefusal::ServerCeiling { .. } => format!(
+        WinRefusal::ServerCeiling { until } => format!(
             "This server has already celebrated {} wins in the last hour, the most hallway posts \
-             in an hour. Nothing was posted; you can try again {when}.",
-            limits.server_per_hour
+             in an hour. Nothing was posted; you can try again {}.",
+            limits.server_per_hour,
+            relative_time(until)
         ),
     }
 }

@@ -233,7 +233,7 @@ pub fn skipped(name: &str, others: &[UserId]) -> String {
 }
 
 /// The proposed groups, for the coordinator who asked for a preview.
-pub fn preview(plan: &crate::rounds::Plan) -> String {
+pub fn preview(plan: &crate::domain::round::Plan) -> String {
     let mut text = format!(
         "**Preview: {} for {} people.** Nothing is sent until you click Confirm.\n",
         chats(plan.groups.len()),
@@ -254,7 +254,11 @@ pub fn preview(plan: &crate::rounds::Plan) -> String {
 }
 
 /// What the coordinator reads after starting a round.
-pub fn round_started(number: u32, plan: &crate::rounds::Plan, community: &Community) -> String {
+pub fn round_started(
+    number: u32,
+    plan: &crate::domain::round::Plan,
+    community: &Community,
+) -> String {
     let channel = community
         .program_channel_id
         .map(|id| format!("<#{id}>"))
