@@ -144,7 +144,11 @@ fn defuse(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::export::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+    use crate::domain::group::{OutcomeStatus, Rating};
     use crate::domain::ids::UserId;
+    use crate::domain::profile::Role;
+    use crate::domain::round::{RoundState, Trigger};
+    use crate::domain::wins::WinKind;
     use chrono::{TimeZone, Utc};
 
     fn rows() -> ExportRows {
@@ -153,8 +157,8 @@ mod tests {
             rounds: vec![RoundRow {
                 round: 1,
                 due_at: t,
-                trigger: "manual".into(),
-                state: "matched".into(),
+                trigger: Trigger::Manual,
+                state: RoundState::Matched,
                 chats: 1,
                 people: 2,
                 created_at: t,
@@ -165,24 +169,24 @@ mod tests {
                 group: 1,
                 group_size: 2,
                 user_id: UserId(1_300_000_000_000_000_011),
-                role: "mentee".into(),
+                role: Role::Mentee,
             }],
             outcomes: vec![OutcomeRow {
                 round: 1,
                 group: 1,
                 user_id: UserId(1_300_000_000_000_000_011),
-                status: "met".into(),
+                status: OutcomeStatus::Met,
                 recorded_at: t,
             }],
             feedback: vec![FeedbackRow {
                 round: 1,
-                rating: "great".into(),
+                rating: Rating::Great,
                 answers: 2,
             }],
             wins: vec![WinRow {
                 created_at: t,
                 user_id: UserId(7),
-                kind: "grant".into(),
+                kind: WinKind::Grant,
                 description: "Our \"first\" grant, at last\nsecond line".into(),
                 link: None,
             }],

@@ -1,13 +1,10 @@
 //! A community's program settings: how and when its members are matched.
 
-use serde::{Deserialize, Serialize};
-
 use super::ids::GuildId;
 use super::words::word_enum;
 
 /// How members are put together in a round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MatchingMode {
     /// Anyone with anyone, in groups of `group_size`.
     Open,
@@ -22,8 +19,7 @@ word_enum!(MatchingMode, "matching mode", {
 });
 
 /// How often a community's rounds come round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cadence {
     Weekly,
     Biweekly,
@@ -38,8 +34,7 @@ word_enum!(Cadence, "cadence", {
 });
 
 /// A day of the week, as coordinators pick it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Day {
     Mon,
     Tue,
@@ -126,8 +121,7 @@ pub struct Community {
 }
 
 /// How often the watercooler posts a discussion prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WatercoolerCadence {
     Daily,
     Weekly,
@@ -149,8 +143,7 @@ impl WatercoolerCadence {
 }
 
 /// What a coordinator picks for the watercooler: a cadence, or off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WatercoolerSetting {
     Daily,
     Weekly,

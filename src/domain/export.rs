@@ -5,16 +5,19 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::group::{OutcomeStatus, Rating};
 use super::ids::UserId;
+use super::profile::Role;
+use super::round::{RoundState, Trigger};
+use super::wins::WinKind;
 
 /// One row of `rounds.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RoundRow {
     pub round: u32,
     pub due_at: DateTime<Utc>,
-    /// `schedule` or `manual`.
-    pub trigger: String,
-    pub state: String,
+    pub trigger: Trigger,
+    pub state: RoundState,
     pub chats: u32,
     pub people: u32,
     pub created_at: DateTime<Utc>,
@@ -30,7 +33,7 @@ pub struct GroupRow {
     pub group: u32,
     pub group_size: u32,
     pub user_id: UserId,
-    pub role: String,
+    pub role: Role,
 }
 
 /// One row of `outcomes.csv`: what a member said happened.
@@ -39,8 +42,7 @@ pub struct OutcomeRow {
     pub round: u32,
     pub group: u32,
     pub user_id: UserId,
-    /// `met`, `not-yet` or `skipped`.
-    pub status: String,
+    pub status: OutcomeStatus,
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -49,7 +51,7 @@ pub struct OutcomeRow {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FeedbackRow {
     pub round: u32,
-    pub rating: String,
+    pub rating: Rating,
     pub answers: u32,
 }
 
@@ -58,7 +60,7 @@ pub struct FeedbackRow {
 pub struct WinRow {
     pub created_at: DateTime<Utc>,
     pub user_id: UserId,
-    pub kind: String,
+    pub kind: WinKind,
     pub description: String,
     pub link: Option<String>,
 }

@@ -44,7 +44,7 @@ pub enum DeliveredVia {
 word_enum!(DeliveredVia, "delivery route", { Thread => "thread", Dm => "dm" });
 
 /// What a member said about their chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OutcomeStatus {
     Met,
     NotYet,

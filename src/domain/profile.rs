@@ -1,13 +1,10 @@
 //! A member's profile: who they are in the program and how they like to meet.
 
-use serde::{Deserialize, Serialize};
-
 use super::words::word_enum;
 pub use super::words::UnknownWord;
 
 /// The part a member plays in the program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Mentor,
     Mentee,
@@ -15,8 +12,7 @@ pub enum Role {
 }
 
 /// When in their own day a member prefers to chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TimeOfDay {
     Morning,
     Afternoon,
@@ -25,8 +21,7 @@ pub enum TimeOfDay {
 }
 
 /// How a member prefers to meet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Modality {
     Video,
     Phone,

@@ -12,7 +12,7 @@ use super::profile::Role;
 use super::words::word_enum;
 
 /// What started a round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Trigger {
     Schedule,
     Manual,
@@ -20,7 +20,7 @@ pub enum Trigger {
 word_enum!(Trigger, "round trigger", { Schedule => "schedule", Manual => "manual" });
 
 /// Where a round is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RoundState {
     Claimed,
     Matched,

@@ -1,13 +1,10 @@
 //! Members' wins: what kinds there are, how each is announced, and a checked link.
 
-use serde::{Deserialize, Serialize};
-
 use super::ids::{GuildId, UserId};
 use super::validate::InputError;
 use super::words::word_enum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WinKind {
     Publication,
     Grant,

@@ -100,7 +100,7 @@ impl Store {
              join feedback f on f.group_id = g.group_id and f.guild_id = ?1
              where r.guild_id = ?1
              group by r.number, f.rating
-             order by r.number, case f.rating when 'great' then 0 when 'good' then 1 else 2 end",
+             order by r.number",
         )
         .bind(guild)
         .fetch_all(&mut *tx)
@@ -114,7 +114,10 @@ impl Store {
                 answers: count(row, "answers")?,
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<FeedbackRow>>>()?;
+        // Best first within a round, in the order the ratings are listed.
+        let mut feedback = feedback;
+        feedback.sort_by_key(|f| (f.round, f.rating));
 
         let wins = sqlx::query(
             "select created_at, user_id, kind, description, link from win

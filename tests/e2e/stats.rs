@@ -164,8 +164,8 @@ async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
         out.push(RoundRow {
             round: number as u32,
             due_at,
-            trigger,
-            state,
+            trigger: trigger.parse().unwrap(),
+            state: state.parse().unwrap(),
             chats: chats as u32,
             people: people as u32,
             created_at,
@@ -191,7 +191,7 @@ async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
             group: position as u32 + 1,
             group_size: size as u32,
             user_id: hallway::domain::ids::UserId(user as u64),
-            role,
+            role: role.parse().unwrap(),
         })
         .collect()
 }
@@ -211,7 +211,7 @@ async fn stored_outcomes(pool: &SqlitePool) -> Vec<OutcomeRow> {
             round: round as u32,
             group: position as u32 + 1,
             user_id: hallway::domain::ids::UserId(user as u64),
-            status,
+            status: status.parse().unwrap(),
             recorded_at,
         })
         .collect()
@@ -306,7 +306,7 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
         parse::<FeedbackRow>(&reply, "feedback.csv"),
         [FeedbackRow {
             round: 1,
-            rating: "great".into(),
+            rating: hallway::domain::group::Rating::Great,
             answers: 2
         }]
     );

@@ -356,7 +356,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         group,
         group_size,
         user_id,
-        role: "peer".into(),
+        role: Role::Peer,
     };
     assert_eq!(
         rows.groups,
@@ -374,36 +374,36 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
             group(2, 2, 2, UserId(5)),
         ]
     );
-    let outcome = |round, group, user_id, status: &str| OutcomeRow {
+    let outcome = |round, group, user_id, status| OutcomeRow {
         round,
         group,
         user_id,
-        status: status.into(),
+        status,
         recorded_at: at(10, 12),
     };
     assert_eq!(
         rows.outcomes,
         [
-            outcome(1, 1, UserId(1), "met"),
-            outcome(1, 1, UserId(2), "met"),
-            outcome(1, 2, UserId(3), "skipped"),
-            outcome(1, 3, UserId(5), "not-yet"),
-            outcome(2, 1, UserId(3), "met"),
-            outcome(2, 2, UserId(4), "skipped"),
-            outcome(2, 2, UserId(5), "skipped"),
+            outcome(1, 1, UserId(1), OutcomeStatus::Met),
+            outcome(1, 1, UserId(2), OutcomeStatus::Met),
+            outcome(1, 2, UserId(3), OutcomeStatus::Skipped),
+            outcome(1, 3, UserId(5), OutcomeStatus::NotYet),
+            outcome(2, 1, UserId(3), OutcomeStatus::Met),
+            outcome(2, 2, UserId(4), OutcomeStatus::Skipped),
+            outcome(2, 2, UserId(5), OutcomeStatus::Skipped),
         ]
     );
-    let feedback = |round, rating: &str, answers| FeedbackRow {
+    let feedback = |round, rating, answers| FeedbackRow {
         round,
-        rating: rating.into(),
+        rating,
         answers,
     };
     assert_eq!(
         rows.feedback,
         [
-            feedback(1, "great", 1),
-            feedback(1, "good", 1),
-            feedback(2, "meh", 1)
+            feedback(1, Rating::Great, 1),
+            feedback(1, Rating::Good, 1),
+            feedback(2, Rating::Meh, 1)
         ]
     );
     assert_eq!(
@@ -412,21 +412,21 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
             WinRow {
                 created_at: at(5, 9),
                 user_id: UserId(1),
-                kind: "publication".into(),
+                kind: WinKind::Publication,
                 description: "publication by 1".into(),
                 link: Some("https://example.org/paper".into()),
             },
             WinRow {
                 created_at: at(17, 9),
                 user_id: UserId(2),
-                kind: "grant".into(),
+                kind: WinKind::Grant,
                 description: "grant by 2".into(),
                 link: Some("https://example.org/paper".into()),
             },
             WinRow {
                 created_at: at(18, 9),
                 user_id: UserId(3),
-                kind: "publication".into(),
+                kind: WinKind::Publication,
                 description: "publication by 3".into(),
                 link: Some("https://example.org/paper".into()),
             },
@@ -438,5 +438,5 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     let other = store.export_rows(GuildId(OTHER)).await.unwrap();
     assert_eq!(other.groups.len(), 2);
     assert_eq!(other.wins.len(), 1);
-    assert_eq!(other.wins[0].kind, "award");
+    assert_eq!(other.wins[0].kind, WinKind::Award);
 }
