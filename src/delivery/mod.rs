@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
 use crate::domain::group::{GroupDetail, OutcomeStatus, RoundFigures};
-use crate::domain::ids::{GroupId, GuildId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
 use crate::domain::outbox::FORMER_MEMBER;
 use crate::domain::profile::Role;
 use crate::domain::prompts;
@@ -130,56 +130,60 @@ pub trait Courier: Send + Sync {
     fn open_thread(
         &self,
         guild_id: GuildId,
-        channel_id: u64,
+        channel_id: ChannelId,
         name: &str,
         recovering: bool,
-    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+    ) -> impl Future<Output = Result<ChannelId, SendError>> + Send;
 
     fn post(
         &self,
-        channel_id: u64,
+        channel_id: ChannelId,
         message: &Message,
         recovering: bool,
-    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+    ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
 
-    fn open_dm(&self, user_id: UserId) -> impl Future<Output = Result<u64, SendError>> + Send;
+    fn open_dm(&self, user_id: UserId)
+        -> impl Future<Output = Result<ChannelId, SendError>> + Send;
 
     /// Archives a thread; a member's message reopens it.
-    fn archive_thread(&self, thread_id: u64) -> impl Future<Output = Result<(), SendError>> + Send;
+    fn archive_thread(
+        &self,
+        thread_id: ChannelId,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     fn react(
         &self,
-        channel_id: u64,
-        message_id: u64,
+        channel_id: ChannelId,
+        message_id: MessageId,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// Renames a thread. Discord refuses this in an archived thread (50083).
     fn rename_thread(
         &self,
-        thread_id: u64,
+        thread_id: ChannelId,
         name: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// Makes an archived thread active again, so it can be changed.
     fn unarchive_thread(
         &self,
-        thread_id: u64,
+        thread_id: ChannelId,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// Rewrites one of hallway's messages, without notifying anyone again. Discord refuses
     /// this in an archived thread (50083).
     fn edit(
         &self,
-        channel_id: u64,
-        message_id: u64,
+        channel_id: ChannelId,
+        message_id: MessageId,
         message: &Message,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     fn delete_message(
         &self,
-        channel_id: u64,
-        message_id: u64,
+        channel_id: ChannelId,
+        message_id: MessageId,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 

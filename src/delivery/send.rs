@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{codes, intro_view, thread_name, Courier, Message, SendError};
 use crate::celebrations::{Occasion, WIN_REACTION};
 use crate::domain::group::{GroupDetail, OutcomeStatus};
-use crate::domain::ids::{GuildId, RoundId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoundId, UserId};
 use crate::domain::outbox::OutboxRow;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, Redaction, Redraw};
 use crate::storage::Store;
@@ -16,7 +16,7 @@ use crate::storage::Store;
 /// What became of a row that did not fail.
 pub(super) enum Sent {
     /// Posted (where, when there is one place), or nothing was left to post.
-    Done(Option<(u64, u64)>),
+    Done(Option<(ChannelId, MessageId)>),
     /// This function already recorded the row's end (a DM fallback, a group noted as
     /// undelivered).
     Recorded,
@@ -167,9 +167,9 @@ async fn open_thread<C: Courier>(
     courier: &C,
     row: &OutboxRow,
     group: &GroupDetail,
-    channel: u64,
+    channel: ChannelId,
     name: &str,
-) -> Result<Result<u64, (DeliveryProblem, bool)>, RowError> {
+) -> Result<Result<ChannelId, (DeliveryProblem, bool)>, RowError> {
     let mut recovering = row.recovering();
     loop {
         store.begin_outbox_attempt(row.outbox_id).await?;
@@ -197,7 +197,7 @@ async fn open_thread<C: Courier>(
         let SendError::Refused { status, code, .. } = &err else {
             return Err(err.into());
         };
-        tracing::warn!(guild = %row.guild_id, channel, %err, "cannot create a private thread; telling the group by DM");
+        tracing::warn!(guild = %row.guild_id, %channel, %err, "cannot create a private thread; telling the group by DM");
         let problem = match (status, *code) {
             (403, codes::MISSING_ACCESS) => DeliveryProblem::MissingPermission {
                 permission: "View Channel",
@@ -482,7 +482,7 @@ async fn delete<C: Courier>(store: &Store, courier: &C, row: &OutboxRow) -> Resu
 /// failed after reopening leaves the thread open, as a member's message would.
 async fn in_thread<F, Fut>(
     courier: &impl Courier,
-    thread: Option<u64>,
+    thread: Option<ChannelId>,
     change: F,
 ) -> Result<(), SendError>
 where

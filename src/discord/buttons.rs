@@ -152,8 +152,8 @@ async fn remember_skip_note(
                     group.guild_id,
                     group.group_id,
                     user,
-                    note.channel_id.get(),
-                    note.id.get(),
+                    note.channel_id.into(),
+                    note.id.into(),
                     Utc::now(),
                 )
                 .await

@@ -53,22 +53,22 @@ impl Courier for DiscordCourier {
     async fn open_thread(
         &self,
         guild_id: ids::GuildId,
-        channel_id: u64,
+        channel_id: ids::ChannelId,
         name: &str,
         recovering: bool,
-    ) -> Result<u64, SendError> {
+    ) -> Result<ids::ChannelId, SendError> {
         if recovering {
             let active = self
                 .send(GuildId::from(guild_id).get_active_threads(&*self.http))
                 .await?;
             let earlier = active.threads.iter().find(|t| {
-                t.parent_id == Some(ChannelId::new(channel_id))
+                t.parent_id == Some(ChannelId::from(channel_id))
                     && t.name == name
                     && t.owner_id == Some(self.bot_id)
             });
             if let Some(thread) = earlier {
                 tracing::info!(thread = %thread.id, "found the thread an earlier attempt made");
-                return Ok(thread.id.get());
+                return Ok(thread.id.into());
             }
         }
         let thread = CreateThread::new(name)
@@ -76,19 +76,19 @@ impl Courier for DiscordCourier {
             .invitable(false)
             .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek);
         let created = self
-            .send(ChannelId::new(channel_id).create_thread(&*self.http, thread))
+            .send(ChannelId::from(channel_id).create_thread(&*self.http, thread))
             .await?;
-        Ok(created.id.get())
+        Ok(created.id.into())
     }
 
     async fn post(
         &self,
-        channel_id: u64,
+        channel_id: ids::ChannelId,
         message: &Message,
         recovering: bool,
-    ) -> Result<u64, SendError> {
+    ) -> Result<ids::MessageId, SendError> {
         let (content, outgoing) = build(message);
-        let channel = ChannelId::new(channel_id);
+        let channel = ChannelId::from(channel_id);
         if recovering {
             let embed_text = embed_text(message);
             let recent = self
@@ -103,73 +103,82 @@ impl Courier for DiscordCourier {
             };
             if let Some(sent) = recent.iter().find(same) {
                 tracing::info!(message = %sent.id, "found the message an earlier attempt sent");
-                return Ok(sent.id.get());
+                return Ok(sent.id.into());
             }
         }
         let sent = self
             .send(channel.send_message(&*self.http, outgoing))
             .await?;
-        Ok(sent.id.get())
+        Ok(sent.id.into())
     }
 
-    async fn react(&self, channel_id: u64, message_id: u64, emoji: &str) -> Result<(), SendError> {
+    async fn react(
+        &self,
+        channel_id: ids::ChannelId,
+        message_id: ids::MessageId,
+        emoji: &str,
+    ) -> Result<(), SendError> {
         let reaction = serenity::ReactionType::Unicode(emoji.to_string());
-        self.send(ChannelId::new(channel_id).create_reaction(
+        self.send(ChannelId::from(channel_id).create_reaction(
             &*self.http,
-            MessageId::new(message_id),
+            MessageId::from(message_id),
             reaction,
         ))
         .await
     }
 
-    async fn open_dm(&self, user_id: ids::UserId) -> Result<u64, SendError> {
+    async fn open_dm(&self, user_id: ids::UserId) -> Result<ids::ChannelId, SendError> {
         // Discord returns the same DM channel every time, so this is safe to repeat.
         let channel = self
             .send(UserId::from(user_id).create_dm_channel(&*self.http))
             .await?;
-        Ok(channel.id.get())
+        Ok(channel.id.into())
     }
 
-    async fn archive_thread(&self, thread_id: u64) -> Result<(), SendError> {
+    async fn archive_thread(&self, thread_id: ids::ChannelId) -> Result<(), SendError> {
         let archive = EditThread::new().archived(true);
-        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, archive))
+        self.send(ChannelId::from(thread_id).edit_thread(&*self.http, archive))
             .await
             .map(|_| ())
     }
 
-    async fn rename_thread(&self, thread_id: u64, name: &str) -> Result<(), SendError> {
+    async fn rename_thread(&self, thread_id: ids::ChannelId, name: &str) -> Result<(), SendError> {
         let rename = EditThread::new().name(name);
-        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, rename))
+        self.send(ChannelId::from(thread_id).edit_thread(&*self.http, rename))
             .await
             .map(|_| ())
     }
 
-    async fn unarchive_thread(&self, thread_id: u64) -> Result<(), SendError> {
+    async fn unarchive_thread(&self, thread_id: ids::ChannelId) -> Result<(), SendError> {
         let reopen = EditThread::new().archived(false);
-        self.send(ChannelId::new(thread_id).edit_thread(&*self.http, reopen))
+        self.send(ChannelId::from(thread_id).edit_thread(&*self.http, reopen))
             .await
             .map(|_| ())
     }
 
     async fn edit(
         &self,
-        channel_id: u64,
-        message_id: u64,
+        channel_id: ids::ChannelId,
+        message_id: ids::MessageId,
         message: &Message,
     ) -> Result<(), SendError> {
         let edit = build_edit(message);
-        self.send(ChannelId::new(channel_id).edit_message(
+        self.send(ChannelId::from(channel_id).edit_message(
             &*self.http,
-            MessageId::new(message_id),
+            MessageId::from(message_id),
             edit,
         ))
         .await
         .map(|_| ())
     }
 
-    async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<(), SendError> {
+    async fn delete_message(
+        &self,
+        channel_id: ids::ChannelId,
+        message_id: ids::MessageId,
+    ) -> Result<(), SendError> {
         self.send(
-            ChannelId::new(channel_id).delete_message(&*self.http, MessageId::new(message_id)),
+            ChannelId::from(channel_id).delete_message(&*self.http, MessageId::from(message_id)),
         )
         .await
     }

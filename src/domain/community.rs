@@ -1,6 +1,6 @@
 //! A community's program settings: how and when its members are matched.
 
-use super::ids::GuildId;
+use super::ids::{ChannelId, GuildId};
 use super::words::word_enum;
 
 /// How members are put together in a round.
@@ -107,9 +107,9 @@ pub struct Program {
 pub struct Community {
     pub guild_id: GuildId,
     /// Where pair threads and round summaries go.
-    pub program_channel_id: Option<u64>,
+    pub program_channel_id: Option<ChannelId>,
     /// Where wins and milestones are celebrated; the program channel when unset.
-    pub celebrations_channel_id: Option<u64>,
+    pub celebrations_channel_id: Option<ChannelId>,
     /// `None` until a coordinator sets one: no round runs on its own before that.
     pub schedule: Option<Schedule>,
     /// Rounds are due from here on: when the schedule was set or the program resumed.
@@ -169,7 +169,7 @@ impl WatercoolerSetting {
 /// Discussion prompts posted to a channel on their own cadence, from `anchor` on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watercooler {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     pub cadence: WatercoolerCadence,
     pub anchor: chrono::DateTime<chrono::Utc>,
 }
@@ -203,7 +203,7 @@ impl Community {
     }
 
     /// Where celebrations go: their own channel, else the program channel.
-    pub fn celebrations_channel(&self) -> Option<u64> {
+    pub fn celebrations_channel(&self) -> Option<ChannelId> {
         self.celebrations_channel_id.or(self.program_channel_id)
     }
 }
@@ -217,7 +217,7 @@ mod tests {
     fn the_watercooler_posts_the_latest_due_slot_only() {
         let anchor = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
         let w = Watercooler {
-            channel_id: 1,
+            channel_id: ChannelId(1),
             cadence: WatercoolerCadence::Weekly,
             anchor,
         };

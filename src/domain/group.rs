@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ids::{GroupId, GuildId, RoundId, UserId};
+use super::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
 use super::member::Member;
 use super::profile::Role;
 use super::words::word_enum;
@@ -18,8 +18,8 @@ pub struct GroupDetail {
     pub round_due_at: DateTime<Utc>,
     pub members: Vec<GroupMember>,
     pub prompt_key: Option<String>,
-    pub thread_id: Option<u64>,
-    pub intro_message_id: Option<u64>,
+    pub thread_id: Option<ChannelId>,
+    pub intro_message_id: Option<MessageId>,
     pub delivered_via: Option<DeliveredVia>,
     /// hallway archived the group's thread (a member's message may have reopened it).
     pub thread_archived: bool,

@@ -1,6 +1,6 @@
 //! Typed ids, so that a server id cannot be passed where a user id belongs.
 //!
-//! Discord ids (servers, users) are u64 snowflakes; round, group and preview ids are
+//! Discord ids (servers, users, channels, messages) are u64 snowflakes; round, group and preview ids are
 //! the database's own row ids (programs get theirs with the programs table). Each is
 //! its own type; `storage` converts all of them to and from SQLite's i64 in one place.
 
@@ -44,6 +44,14 @@ id_type!(
 id_type!(
     /// A Discord user.
     UserId(u64)
+);
+id_type!(
+    /// A Discord channel: a text channel, a thread (threads are channels) or a DM.
+    ChannelId(u64)
+);
+id_type!(
+    /// A Discord message.
+    MessageId(u64)
 );
 id_type!(
     /// A round of matching: the `round` table's row id.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::ids::{GroupId, GuildId, RoundId, UserId};
+use super::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::words::word_enum;
@@ -67,8 +67,8 @@ pub enum Redraw {
 /// A message hallway posted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Posted {
-    pub channel_id: u64,
-    pub message_id: u64,
+    pub channel_id: ChannelId,
+    pub message_id: MessageId,
 }
 
 /// The detail of a forget-me row. It names nobody: the new text is drawn when the row
@@ -152,11 +152,11 @@ pub enum DeliveryProblem {
     /// hallway lacks a permission in the channel; the name is Discord's.
     MissingPermission {
         permission: &'static str,
-        channel_id: u64,
+        channel_id: ChannelId,
     },
     /// The program channel no longer exists.
     ChannelGone {
-        channel_id: u64,
+        channel_id: ChannelId,
     },
     /// The server has Discord's maximum of active threads, and none of them are hallway's
     /// to archive.
@@ -294,7 +294,7 @@ mod tests {
     fn problems_name_no_raw_discord_text() {
         let text = DeliveryProblem::MissingPermission {
             permission: "Create Private Threads",
-            channel_id: 7,
+            channel_id: ChannelId(7),
         }
         .describe();
         assert!(text.contains("Create Private Threads") && text.contains("<#7>"));

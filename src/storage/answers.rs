@@ -7,7 +7,7 @@ use sqlx::Row as _;
 
 use super::{db_id, Store};
 use crate::domain::group::{OutcomeStatus, Rating};
-use crate::domain::ids::{GroupId, GuildId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
 
 impl Store {
     /// Records a member's outcome for their group. Returns the previous status, if any.
@@ -98,8 +98,8 @@ impl Store {
         guild_id: GuildId,
         group_id: GroupId,
         user_id: UserId,
-        channel_id: u64,
-        message_id: u64,
+        channel_id: ChannelId,
+        message_id: MessageId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(

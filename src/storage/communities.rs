@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::community::{Community, MatchingRules, Program, Schedule, Watercooler};
-use crate::domain::ids::GuildId;
+use crate::domain::ids::{ChannelId, GuildId};
 
 #[derive(sqlx::FromRow)]
 struct CommunityRow {
@@ -101,8 +101,8 @@ impl Store {
     pub async fn set_channels(
         &self,
         guild_id: GuildId,
-        program_channel_id: u64,
-        celebrations_channel_id: Option<u64>,
+        program_channel_id: ChannelId,
+        celebrations_channel_id: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let mut tx = self.write().await?;

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::group::{GroupDetail, GroupMember, RoundFigures};
-use crate::domain::ids::{GroupId, GuildId, RoundId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId};
 
 impl Store {
     pub async fn group(
@@ -64,7 +64,11 @@ impl Store {
     }
 
     /// Records the private thread made for a group, as soon as Discord returns it.
-    pub async fn save_group_thread(&self, group_id: GroupId, thread_id: u64) -> anyhow::Result<()> {
+    pub async fn save_group_thread(
+        &self,
+        group_id: GroupId,
+        thread_id: ChannelId,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "update match_group set thread_id = ?, delivered_via = 'thread' where group_id = ?",
         )
@@ -76,7 +80,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn save_group_intro(&self, group_id: GroupId, message_id: u64) -> anyhow::Result<()> {
+    pub async fn save_group_intro(
+        &self,
+        group_id: GroupId,
+        message_id: MessageId,
+    ) -> anyhow::Result<()> {
         sqlx::query("update match_group set intro_message_id = ? where group_id = ?")
             .bind(db_id(message_id))
             .bind(db_id(group_id))
@@ -174,7 +182,7 @@ impl Store {
         guild_id: GuildId,
         round_id: RoundId,
         limit: u32,
-    ) -> anyhow::Result<Vec<(GroupId, u64)>> {
+    ) -> anyhow::Result<Vec<(GroupId, ChannelId)>> {
         let rows: Vec<(GroupId, i64)> = sqlx::query_as(
             "select group_id, thread_id from match_group
              where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::domain::community::{Cadence, MatchingMode, WatercoolerCadence};
 use crate::domain::group::{DeliveredVia, OutcomeStatus, Rating};
-use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, PreviewId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::round::{RoundState, Trigger};
@@ -252,6 +252,8 @@ macro_rules! stored_id {
 }
 stored_id!(GuildId, |id| id.0 as i64, |value| GuildId(value as u64));
 stored_id!(UserId, |id| id.0 as i64, |value| UserId(value as u64));
+stored_id!(ChannelId, |id| id.0 as i64, |value| ChannelId(value as u64));
+stored_id!(MessageId, |id| id.0 as i64, |value| MessageId(value as u64));
 stored_id!(RoundId, |id| id.0, |value| RoundId(value));
 stored_id!(GroupId, |id| id.0, |value| GroupId(value));
 stored_id!(PreviewId, |id| id.0, |value| PreviewId(value));
@@ -303,16 +305,6 @@ stored_word!(
     Cadence,
     WatercoolerCadence,
 );
-
-/// Channel and message ids, which hallway only passes back to Discord.
-impl StoredId for u64 {
-    fn to_db(self) -> i64 {
-        self as i64
-    }
-    fn from_db(value: i64) -> Self {
-        value as u64
-    }
-}
 
 pub(crate) fn db_id(id: impl StoredId) -> i64 {
     id.to_db()

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
-use crate::domain::ids::{GroupId, GuildId, RoundId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Redaction};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
@@ -272,7 +272,7 @@ impl Store {
     pub async fn complete_outbox(
         &self,
         row: &OutboxRow,
-        posted: Option<(u64, u64)>,
+        posted: Option<(ChannelId, MessageId)>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let mut tx = self.write().await?;

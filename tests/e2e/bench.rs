@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
 
-use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::ids::{ChannelId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::storage::Store;
@@ -40,7 +40,7 @@ pub async fn seed(db: &Path, members: usize) {
     .unwrap();
     let now = chrono::Utc::now();
     store
-        .set_channels(GuildId(ids::GUILD), ids::MENTORING, None, now)
+        .set_channels(GuildId(ids::GUILD), ChannelId(ids::MENTORING), None, now)
         .await
         .unwrap();
     for n in 1..=members {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{Datelike, Utc};
 use hallway::domain::community::{Cadence, Schedule};
-use hallway::domain::ids::{GuildId, UserId};
+use hallway::domain::ids::{ChannelId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::storage::Store;
@@ -25,7 +25,12 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
     let yesterday = Utc::now() - chrono::Duration::days(1);
     store
-        .set_channels(GuildId(ids::GUILD), ids::MENTORING, None, ten_days_ago)
+        .set_channels(
+            GuildId(ids::GUILD),
+            ChannelId(ids::MENTORING),
+            None,
+            ten_days_ago,
+        )
         .await
         .unwrap();
     let schedule = Schedule {

@@ -1,6 +1,6 @@
 use chrono::Weekday;
 use hallway::domain::community::{Cadence, MatchingMode, MatchingRules, Schedule};
-use hallway::domain::ids::GuildId;
+use hallway::domain::ids::{ChannelId, GuildId};
 
 use crate::{at, fresh_store};
 
@@ -20,7 +20,7 @@ async fn an_unknown_server_has_the_defaults() {
 async fn settings_are_saved_per_server() {
     let (store, _dir) = fresh_store().await;
     store
-        .set_channels(GuildId(1), 100, Some(101), at(1, 9))
+        .set_channels(GuildId(1), ChannelId(100), Some(ChannelId(101)), at(1, 9))
         .await
         .unwrap();
     let schedule = Schedule {
@@ -44,8 +44,8 @@ async fn settings_are_saved_per_server() {
         .unwrap();
 
     let saved = store.community(GuildId(1)).await.unwrap();
-    assert_eq!(saved.program_channel_id, Some(100));
-    assert_eq!(saved.celebrations_channel_id, Some(101));
+    assert_eq!(saved.program_channel_id, Some(ChannelId(100)));
+    assert_eq!(saved.celebrations_channel_id, Some(ChannelId(101)));
     assert_eq!(saved.schedule, Some(schedule));
     assert_eq!(saved.matching, rules);
 
@@ -61,7 +61,7 @@ async fn settings_are_saved_per_server() {
 async fn the_database_refuses_out_of_range_settings_even_if_code_let_them_through() {
     let (store, _dir) = fresh_store().await;
     store
-        .set_channels(GuildId(1), 100, None, at(1, 9))
+        .set_channels(GuildId(1), ChannelId(100), None, at(1, 9))
         .await
         .unwrap();
     let bad = sqlx::query("update community set group_size = 9 where guild_id = 1")

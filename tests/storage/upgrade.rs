@@ -2,7 +2,7 @@
 //! and `announcement`) upgrades to the single outbox with every row kept, in its state,
 //! and the rows still pending are delivered afterwards.
 
-use hallway::domain::ids::{GroupId, GuildId, UserId};
+use hallway::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -146,8 +146,11 @@ async fn every_row_of_both_old_outboxes_is_kept_in_its_state() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(group.thread_id, Some(1_500_000_000_000_000_001));
-    assert_eq!(group.intro_message_id, Some(1_500_000_000_000_000_002));
+    assert_eq!(group.thread_id, Some(ChannelId(1_500_000_000_000_000_001)));
+    assert_eq!(
+        group.intro_message_id,
+        Some(MessageId(1_500_000_000_000_000_002))
+    );
 }
 
 /// Posts into memory, as Discord would take them.
@@ -157,11 +160,22 @@ struct Recorder {
 }
 
 impl Courier for Recorder {
-    async fn open_thread(&self, _: GuildId, _: u64, _: &str, _: bool) -> Result<u64, SendError> {
-        Ok(9_000)
+    async fn open_thread(
+        &self,
+        _: GuildId,
+        _: ChannelId,
+        _: &str,
+        _: bool,
+    ) -> Result<ChannelId, SendError> {
+        Ok(ChannelId(9_000))
     }
 
-    async fn post(&self, channel_id: u64, message: &Message, _: bool) -> Result<u64, SendError> {
+    async fn post(
+        &self,
+        channel_id: ChannelId,
+        message: &Message,
+        _: bool,
+    ) -> Result<MessageId, SendError> {
         let what = match message {
             Message::Intro(_) => "intro",
             Message::DmIntro(_) => "dm-intro",
@@ -171,35 +185,35 @@ impl Courier for Recorder {
             Message::Feedback { .. } => "feedback",
         };
         let mut posts = self.posts.lock().unwrap();
-        posts.push((channel_id, what.to_string()));
-        Ok(10_000 + posts.len() as u64)
+        posts.push((channel_id.get(), what.to_string()));
+        Ok(MessageId(10_000 + posts.len() as u64))
     }
 
-    async fn open_dm(&self, user_id: UserId) -> Result<u64, SendError> {
-        Ok(user_id.get())
+    async fn open_dm(&self, user_id: UserId) -> Result<ChannelId, SendError> {
+        Ok(ChannelId(user_id.get()))
     }
 
-    async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+    async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
         Ok(())
     }
 
-    async fn archive_thread(&self, _: u64) -> Result<(), SendError> {
+    async fn archive_thread(&self, _: ChannelId) -> Result<(), SendError> {
         Ok(())
     }
 
-    async fn rename_thread(&self, _: u64, _: &str) -> Result<(), SendError> {
+    async fn rename_thread(&self, _: ChannelId, _: &str) -> Result<(), SendError> {
         Ok(())
     }
 
-    async fn unarchive_thread(&self, _: u64) -> Result<(), SendError> {
+    async fn unarchive_thread(&self, _: ChannelId) -> Result<(), SendError> {
         Ok(())
     }
 
-    async fn edit(&self, _: u64, _: u64, _: &Message) -> Result<(), SendError> {
+    async fn edit(&self, _: ChannelId, _: MessageId, _: &Message) -> Result<(), SendError> {
         Ok(())
     }
 
-    async fn delete_message(&self, _: u64, _: u64) -> Result<(), SendError> {
+    async fn delete_message(&self, _: ChannelId, _: MessageId) -> Result<(), SendError> {
         Ok(())
     }
 }

@@ -65,8 +65,8 @@ async fn setup(
     store
         .set_channels(
             guild_id,
-            channel.id.get(),
-            celebrations_channel.map(|c| c.id.get()),
+            channel.id.into(),
+            celebrations_channel.map(|c| c.id.into()),
             Utc::now(),
         )
         .await?;
@@ -198,7 +198,7 @@ async fn watercooler(
         .into());
     }
     let setting = Watercooler {
-        channel_id: channel.id.get(),
+        channel_id: channel.id.into(),
         cadence,
         anchor: now,
     };

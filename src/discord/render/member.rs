@@ -141,7 +141,8 @@ pub fn joined(
 
 /// A coordinator's view of the community's settings.
 pub fn settings(community: &Community) -> String {
-    let channel = |id: Option<u64>| id.map(|id| format!("<#{id}>")).unwrap_or("not set".into());
+    let channel =
+        |id: Option<ChannelId>| id.map(|id| format!("<#{id}>")).unwrap_or("not set".into());
     let m = &community.matching;
     let mut lines = vec![
         "**hallway settings**".to_string(),

@@ -5,7 +5,7 @@ mod member;
 mod round;
 
 use crate::domain::community::{Community, Schedule};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::member::{Member, Standing};
 use crate::domain::profile::Role;
 use chrono::{DateTime, Utc};
