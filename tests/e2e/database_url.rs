@@ -39,7 +39,11 @@ fn assert_one_error_line(logs: &str, needle: &str) {
 #[tokio::test]
 async fn a_postgres_url_is_refused_in_one_line_that_hides_its_password() {
     let url = format!("postgres://hallway:{PASSWORD}@db.example.org:5432/hallway");
-    for args in [&["run"][..], &["migrate"]] {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let out_arg = out.display().to_string();
+    let export = ["export", "--guild", "1", "--out", &out_arg];
+    for args in [&["run"][..], &["migrate"], &export] {
         let logs = exit_output(&url, args).await;
         assert_one_error_line(&logs, "PostgreSQL is not supported yet; use a SQLite file");
         assert!(
@@ -52,6 +56,7 @@ async fn a_postgres_url_is_refused_in_one_line_that_hides_its_password() {
         );
         assert!(!logs.contains("lock file"), "{logs}");
     }
+    assert!(!out.exists(), "export wrote nothing");
 }
 
 #[tokio::test]

@@ -20,9 +20,9 @@ const ADA_PLACE: &str = "Analytical Engines Ltd";
 const GRACE_NAME: &str = "Grace Hopper";
 const GRACE_PLACE: &str = "Navy Labs";
 
-/// Ada and Grace joined, with their institutions, and were matched in round 1: their
-/// thread is made and its intro posted. Ada's win is posted in #celebrations.
-async fn matched() -> (TestEnv, u64, PostedMessage, PostedMessage) {
+/// Ada and Grace joined, with their institutions, in a program whose wins and
+/// milestones go to #celebrations.
+async fn joined() -> TestEnv {
     let config = FakeConfig::default()
         .with_member(FakeMember::new(ADA, "ada").global_name(ADA_NAME))
         .with_member(FakeMember::new(GRACE, "grace").global_name(GRACE_NAME));
@@ -47,6 +47,13 @@ async fn matched() -> (TestEnv, u64, PostedMessage, PostedMessage) {
         .await;
         assert!(joined.content.contains("Role:"), "{}", joined.content);
     }
+    env
+}
+
+/// Ada and Grace joined, with their institutions, and were matched in round 1: their
+/// thread is made and its intro posted. Ada's win is posted in #celebrations.
+async fn matched() -> (TestEnv, u64, PostedMessage, PostedMessage) {
+    let env = joined().await;
     let won = run(
         &env,
         SlashInvocation::new("win")
@@ -355,5 +362,173 @@ async fn the_note_that_the_member_skipped_a_round_is_deleted() {
         .await;
     wait_for_count(&pool, OPEN_REDACTIONS, 0).await;
     assert_eq!(count(&pool, "select count(*) from skip_note").await, 0);
+    assert_nothing_stored_names_ada(&env).await;
+}
+
+/// Ada and Grace joined, with their institutions, and were matched in round 1, but the
+/// channel refused their thread (403): each was sent the intro by DM. Returns the DMs,
+/// Ada's first.
+async fn matched_by_dm() -> (TestEnv, [PostedMessage; 2]) {
+    let env = joined().await;
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/threads")
+            .times(1)
+            .missing_permissions(),
+    );
+    match_now(&env).await;
+    let summary = summary(&env, 1).await;
+    assert!(
+        summary.content.contains("1 group(s) were told by DM"),
+        "{}",
+        summary.content
+    );
+    let dms = [ADA, GRACE].map(|user| {
+        let mut dms = env.fake.dms_to(user);
+        assert_eq!(dms.len(), 1, "one DM each: {dms:?}");
+        dms.remove(0)
+    });
+    for dm in &dms {
+        for named in [ADA_NAME, ADA_PLACE, GRACE_NAME, GRACE_PLACE] {
+            assert!(dm.content.contains(named), "{named:?}:\n{}", dm.content);
+        }
+    }
+    (env, dms)
+}
+
+#[tokio::test]
+async fn a_group_told_by_dm_has_both_dm_intros_rewritten_without_the_member() {
+    let (env, dms) = matched_by_dm().await;
+    forget_ada(&env).await;
+
+    let pool = db(&env).await;
+    wait_for_count(&pool, OPEN_REDACTIONS, 0).await;
+    // Both DMs, Ada's own too, read as the group is now: Grace, and a former member.
+    let expected = format!(
+        "👋 You're matched for **round 1** of hallway with <@{GRACE}>! (I couldn't open a private \
+         thread, so I'm writing to each of you.)\n\n**Who's here**\n\
+         • <@{GRACE}> ({GRACE_NAME}): peer · {GRACE_PLACE}\n• a former member\n"
+    );
+    for dm in &dms {
+        let now = env.fake.message(dm.id).unwrap();
+        assert_eq!(now.edits, 1, "edited once:\n{}", now.content);
+        assert!(
+            now.content.starts_with(&expected),
+            "expected it to start with:\n{expected}\nbut it reads:\n{}",
+            now.content
+        );
+        for gone in [ADA_NAME, ADA_PLACE, &format!("<@{ADA}>")] {
+            assert!(
+                !now.content.contains(gone),
+                "the DM still has {gone:?}:\n{}",
+                now.content
+            );
+        }
+    }
+    // There is no thread to rename or intro in one to rewrite.
+    assert!(env.fake.threads().is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from outbox where kind = 'rename-thread'"
+        )
+        .await,
+        0
+    );
+    assert_nothing_stored_names_ada(&env).await;
+}
+
+#[tokio::test]
+async fn a_posted_halfway_nudge_is_rewritten_without_the_members_mention() {
+    let (env, thread, intro, _) = matched().await;
+    // Halfway through the round: move the nudge's due time to now.
+    let pool = db(&env).await;
+    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let nudge = env
+        .fake
+        .wait_for_message(thread, |m| m.content.contains("gentle nudge"), WAIT)
+        .await;
+    assert!(
+        nudge.content.contains(&format!("<@{ADA}>")),
+        "{}",
+        nudge.content
+    );
+    wait_for_count(
+        &pool,
+        "select count(*) from outbox where kind = 'nudge' and state = 'done'",
+        1,
+    )
+    .await;
+
+    forget_ada(&env).await;
+    let (name, text) = until_ada_is_gone(&env, thread, intro.id).await;
+    assert_only_grace_is_named(&name, &text);
+    wait_for_count(&pool, OPEN_REDACTIONS, 0).await;
+    let now = env.fake.message(nudge.id).unwrap();
+    assert!(!now.deleted);
+    assert_eq!(now.edits, 1, "edited once:\n{}", now.content);
+    assert!(
+        now.content
+            .starts_with(&format!("🌱 <@{GRACE}>: a gentle nudge for round 1.")),
+        "{}",
+        now.content
+    );
+    assert!(
+        !now.content.contains(&ADA.to_string()),
+        "the nudge still mentions Ada:\n{}",
+        now.content
+    );
+    assert_nothing_stored_names_ada(&env).await;
+}
+
+#[tokio::test]
+async fn the_members_first_chat_shout_out_is_deleted() {
+    let (env, _, intro, win) = matched().await;
+    let met = intro.button_id("We met");
+    let handle = env
+        .fake
+        .click(ButtonClick::new(intro.id, &met).by(ADA))
+        .await;
+    env.fake.reply_to(&handle, WAIT).await;
+    let shout = env
+        .fake
+        .wait_for_message(
+            ids::CELEBRATIONS,
+            |m| {
+                m.content.contains("first hallway chat") && m.content.contains(&format!("<@{ADA}>"))
+            },
+            WAIT,
+        )
+        .await;
+    let pool = db(&env).await;
+    // The post reaches Discord a moment before its row records where it is, and forget-me
+    // finds it by that record.
+    wait_for_count(
+        &pool,
+        &format!("select count(*) from outbox where key like 'chats:{ADA}:%' and state = 'done'"),
+        1,
+    )
+    .await;
+
+    forget_ada(&env).await;
+    env.fake
+        .wait_until(WAIT, "Ada's shout-out and win deleted", |f| {
+            [shout.id, win.id]
+                .iter()
+                .all(|id| f.message(*id).is_some_and(|m| m.deleted))
+                .then_some(())
+        })
+        .await;
+    wait_for_count(&pool, OPEN_REDACTIONS, 0).await;
+    let about_ada: Vec<String> = env
+        .fake
+        .messages_in(ids::CELEBRATIONS)
+        .into_iter()
+        .map(|m| m.content)
+        .filter(|text| text.contains(&ADA.to_string()) || text.contains(ADA_NAME))
+        .collect();
+    assert!(about_ada.is_empty(), "{about_ada:?}");
     assert_nothing_stored_names_ada(&env).await;
 }
