@@ -1,7 +1,8 @@
 //! forget-me takes the member's name out of Discord too, through the outbox: their chats'
-//! threads are renamed and hallway's intros there rewritten, so neither names them or
-//! their institution while the others keep their names, and their win's post is deleted.
-//! It survives a 5xx and a restart, is done once, and afterwards nothing stored names them.
+//! threads are renamed, and hallway's intros there, its DM intros and its nudges are
+//! rewritten, so none names them or their institution while the others keep their names;
+//! their win, their shout-outs and their skip notes are deleted. It survives a 5xx and a
+//! restart, is done once, and afterwards nothing stored names them.
 
 use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, run, wait_for_count, WAIT,
