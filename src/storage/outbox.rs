@@ -8,7 +8,7 @@ use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
-use crate::domain::outbox::{OutboxKind, Redaction};
+use crate::domain::outbox::{OutboxKind, Posted, Redaction};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
 /// The key of a round's row: one per kind, group and member.
@@ -269,6 +269,11 @@ impl Store {
 
     /// Marks a row done, remembering where it was posted. A win also remembers where it
     /// was celebrated.
+    ///
+    /// A row that is gone was withdrawn while Discord was taking it: forget-me deletes the
+    /// rows about the member it forgets (their DMs, their shout-outs), and cannot know
+    /// that one was already on its way. What it posted is then queued for deletion, in
+    /// the same transaction, so the member's name does not stay behind.
     pub async fn complete_outbox(
         &self,
         row: &OutboxRow,
@@ -279,7 +284,7 @@ impl Store {
         let (channel, message) = (posted.map(|p| db_id(p.0)), posted.map(|p| db_id(p.1)));
         // A forget-me row's detail points at a message about the forgotten member (a DM
         // to them, say): once it is done, nothing needs to know where that was.
-        sqlx::query(
+        let completed = sqlx::query(
             "update outbox set state = 'done', done_at = ?, channel_id = ?, message_id = ?, last_error = null,
                     detail = case when kind in ('rename-thread', 'redact-message', 'delete-message')
                                   then null else detail end
@@ -292,6 +297,26 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("cannot complete a post")?;
+        if let (0, Some((channel_id, message_id))) = (completed.rows_affected(), posted) {
+            let deletion = Redaction {
+                redraw: None,
+                at: Some(Posted {
+                    channel_id,
+                    message_id,
+                }),
+            };
+            queue_redaction(
+                &mut tx,
+                row.guild_id,
+                OutboxKind::DeleteMessage,
+                &format!("delete-message:{message_id}"),
+                None,
+                &deletion,
+                now,
+            )
+            .await?;
+            tracing::info!(guild = %row.guild_id, kind = %row.kind, "a post landed after its row was withdrawn; deleting it");
+        }
         if let Some(win_id) = row
             .key
             .strip_prefix("win:")

@@ -90,3 +90,64 @@ async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deletion() {
+    use hallway::domain::ids::{ChannelId, MessageId};
+    let (store, _dir) = fresh_store().await;
+    store
+        .queue_celebration(GuildId(BUSY), "chats:42:1", "{}", at(1, 9))
+        .await
+        .unwrap();
+    let row = store.due_outbox(at(2, 9), 4, 10).await.unwrap().remove(0);
+    // forget-me deletes the row while Discord is taking the post.
+    sqlx::query("delete from outbox where key = 'chats:42:1'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store
+        .complete_outbox(&row, Some((ChannelId(77), MessageId(88))), at(2, 9))
+        .await
+        .unwrap();
+    let queued: Vec<(String, String, String)> =
+        sqlx::query_as("select kind, key, state from outbox order by outbox_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        queued,
+        [(
+            "delete-message".to_string(),
+            "delete-message:88".to_string(),
+            "pending".to_string()
+        )]
+    );
+    let detail: String = sqlx::query_scalar("select detail from outbox")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(detail.contains("77") && detail.contains("88"), "{detail}");
+    assert!(!detail.contains("42"), "the detail names nobody: {detail}");
+
+    // A row still there is simply done, and queues nothing more.
+    store
+        .queue_celebration(GuildId(BUSY), "watercooler:1", "{}", at(3, 9))
+        .await
+        .unwrap();
+    let row = store
+        .due_outbox(at(4, 9), 4, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.key == "watercooler:1")
+        .unwrap();
+    store
+        .complete_outbox(&row, Some((ChannelId(77), MessageId(99))), at(4, 9))
+        .await
+        .unwrap();
+    let rows: i64 = sqlx::query_scalar("select count(*) from outbox")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+}
