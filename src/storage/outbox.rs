@@ -8,7 +8,7 @@ use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
-use crate::domain::outbox::{OutboxKind, Posted, Redaction};
+use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
 /// The key of a round's row: one per kind, group and member.
@@ -316,6 +316,46 @@ impl Store {
             )
             .await?;
             tracing::info!(guild = %row.guild_id, kind = %row.kind, "a post landed after its row was withdrawn; deleting it");
+        }
+        // A DM intro or a nudge drawn just before someone in the group was forgotten may
+        // still name them: it is rewritten from the group as it is now (a no-op edit when
+        // it was drawn after).
+        let redraw = match row.kind {
+            OutboxKind::DmIntro => Some(Redraw::DmIntro),
+            OutboxKind::Nudge => Some(Redraw::Nudge),
+            _ => None,
+        };
+        if let (1, Some(redraw), Some(group_id), Some((channel_id, message_id))) =
+            (completed.rows_affected(), redraw, row.group_id, posted)
+        {
+            let (size, kept): (i64, i64) = sqlx::query_as(
+                "select g.size, (select count(*) from group_member gm where gm.group_id = g.group_id)
+                 from match_group g where g.group_id = ?",
+            )
+            .bind(group_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("cannot read the group's size")?
+            .unwrap_or((0, 0));
+            if kept < size {
+                let redaction = Redaction {
+                    redraw: Some(redraw),
+                    at: Some(Posted {
+                        channel_id,
+                        message_id,
+                    }),
+                };
+                queue_redaction(
+                    &mut tx,
+                    row.guild_id,
+                    OutboxKind::RedactMessage,
+                    &format!("redact-message:{message_id}:{kept}"),
+                    Some(group_id),
+                    &redaction,
+                    now,
+                )
+                .await?;
+            }
         }
         if let Some(win_id) = row
             .key

@@ -151,3 +151,67 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         .unwrap();
     assert_eq!(rows, 2);
 }
+
+#[tokio::test]
+async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritten() {
+    use hallway::domain::ids::{ChannelId, MessageId, UserId};
+    use hallway::domain::member::ProfileChange;
+    use hallway::domain::profile::Role;
+    use hallway::domain::round::{NewGroup, NewRound, Trigger};
+    let (store, _dir) = fresh_store().await;
+    let guild = GuildId(QUIET);
+    for user in [1, 2, 3] {
+        store
+            .join(
+                guild,
+                UserId(user),
+                "someone",
+                &ProfileChange::role(Role::Peer),
+                at(1, 9),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .create_round(&NewRound {
+            guild_id: guild,
+            due_at: at(2, 9),
+            trigger: Trigger::Manual,
+            seed: 1,
+            notes: Vec::new(),
+            groups: vec![NewGroup {
+                members: [1, 2, 3].map(|u| (UserId(u), Role::Peer)).to_vec(),
+                prompt_key: None,
+            }],
+            nudge_at: at(5, 9),
+            feedback_at: at(7, 9),
+            created_at: at(2, 9),
+            confirms_preview: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    // The nudge is on its way (drawn with member 3 in it) when member 3 is forgotten.
+    let nudge = store
+        .due_outbox(at(5, 9), 10, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == OutboxKind::Nudge)
+        .unwrap();
+    store
+        .forget_member(guild, UserId(3), at(5, 9))
+        .await
+        .unwrap();
+    store
+        .complete_outbox(&nudge, Some((ChannelId(500), MessageId(600))), at(5, 9))
+        .await
+        .unwrap();
+    let rewrites: Vec<String> = sqlx::query_scalar(
+        "select key from outbox where kind = 'redact-message' and key like 'redact-message:600:%'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rewrites, ["redact-message:600:2"]);
+}
