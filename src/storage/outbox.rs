@@ -120,6 +120,23 @@ pub(crate) async fn queue_redaction(
     Ok(())
 }
 
+/// Seats in a group whose member asked to be forgotten (the group keeps its size).
+async fn forgotten_seats(
+    conn: &mut sqlx::SqliteConnection,
+    group_id: GroupId,
+) -> anyhow::Result<u32> {
+    let seats: i64 = sqlx::query_scalar(
+        "select g.size - (select count(*) from group_member gm where gm.group_id = g.group_id)
+         from match_group g where g.group_id = ?",
+    )
+    .bind(group_id)
+    .fetch_optional(conn)
+    .await
+    .context("cannot read the group's size")?
+    .unwrap_or(0);
+    Ok(u32::try_from(seats).unwrap_or(0))
+}
+
 fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
     let count = |name: &str| -> anyhow::Result<u32> {
         Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(u32::MAX))
@@ -216,44 +233,40 @@ impl Store {
     /// Whether the group's intro (or its thread) is still to be posted: what a forget-me
     /// row changes must exist first.
     pub async fn group_intro_pending(&self, group_id: GroupId) -> anyhow::Result<bool> {
-        let pending: i64 = sqlx::query_scalar(
-            "select count(*) from outbox
-             where group_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
-        )
-        .bind(group_id)
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot read the group's pending intro")?;
-        Ok(pending > 0)
+        self.group_has_pending(group_id, &[OutboxKind::Intro, OutboxKind::DmIntro])
+            .await
     }
 
     /// Whether the group's thread is still to be renamed: changes inside the thread wait
     /// for it, so two rows never reopen and re-archive the same thread at once.
     pub async fn group_rename_pending(&self, group_id: GroupId) -> anyhow::Result<bool> {
-        let pending: i64 = sqlx::query_scalar(
-            "select count(*) from outbox
-             where group_id = ? and kind = 'rename-thread' and state = 'pending'",
+        self.group_has_pending(group_id, &[OutboxKind::RenameThread])
+            .await
+    }
+
+    async fn group_has_pending(
+        &self,
+        group_id: GroupId,
+        kinds: &[OutboxKind],
+    ) -> anyhow::Result<bool> {
+        let kinds = serde_json::to_string(kinds).context("cannot list outbox kinds")?;
+        let pending: bool = sqlx::query_scalar(
+            "select exists (select 1 from outbox
+             where group_id = ? and kind in (select value from json_each(?)) and state = 'pending')",
         )
         .bind(group_id)
+        .bind(kinds)
         .fetch_one(&self.pool)
         .await
-        .context("cannot read the group's pending rename")?;
-        Ok(pending > 0)
+        .context("cannot read the group's pending rows")?;
+        Ok(pending)
     }
 
     /// How many of the group's members asked to be forgotten: their seats are kept
     /// (the group's size), their names are not.
     pub async fn forgotten_seats(&self, group_id: GroupId) -> anyhow::Result<u32> {
-        let seats: i64 = sqlx::query_scalar(
-            "select g.size - (select count(*) from group_member gm where gm.group_id = g.group_id)
-             from match_group g where g.group_id = ?",
-        )
-        .bind(group_id)
-        .fetch_optional(&self.pool)
-        .await
-        .context("cannot read the group's size")?
-        .unwrap_or(0);
-        Ok(u32::try_from(seats).unwrap_or(0))
+        let mut conn = self.pool.acquire().await?;
+        forgotten_seats(&mut conn, group_id).await
     }
 
     /// Notes that a try is about to start, before any request goes out, so a crash
@@ -328,16 +341,13 @@ impl Store {
         if let (1, Some(redraw), Some(group_id), Some((channel_id, message_id))) =
             (completed.rows_affected(), redraw, row.group_id, posted)
         {
-            let (size, kept): (i64, i64) = sqlx::query_as(
-                "select g.size, (select count(*) from group_member gm where gm.group_id = g.group_id)
-                 from match_group g where g.group_id = ?",
-            )
-            .bind(group_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("cannot read the group's size")?
-            .unwrap_or((0, 0));
-            if kept < size {
+            if forgotten_seats(&mut tx, group_id).await? > 0 {
+                let kept: i64 =
+                    sqlx::query_scalar("select count(*) from group_member where group_id = ?")
+                        .bind(group_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .context("cannot count the group's members")?;
                 let redaction = Redaction {
                     redraw: Some(redraw),
                     at: Some(Posted {
