@@ -59,6 +59,36 @@ pub async fn database_made_by(
     (pool, format!("sqlite://{}", path.display()))
 }
 
+/// A manual round of peers (`groups` by user number) made at `due`, its follow-ups due
+/// at once.
+pub fn peer_round(
+    guild: hallway::domain::ids::GuildId,
+    due: chrono::DateTime<chrono::Utc>,
+    groups: &[&[u64]],
+) -> hallway::domain::round::NewRound {
+    use hallway::domain::ids::UserId;
+    use hallway::domain::profile::Role;
+    use hallway::domain::round::{NewGroup, NewRound, Trigger};
+    NewRound {
+        guild_id: guild,
+        due_at: due,
+        trigger: Trigger::Manual,
+        seed: 7,
+        notes: Vec::new(),
+        groups: groups
+            .iter()
+            .map(|members| NewGroup {
+                members: members.iter().map(|u| (UserId(*u), Role::Peer)).collect(),
+                prompt_key: None,
+            })
+            .collect(),
+        nudge_at: due,
+        feedback_at: due,
+        created_at: due,
+        confirms_preview: None,
+    }
+}
+
 pub fn at(day: u32, hour: u32) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
     chrono::Utc

@@ -157,7 +157,6 @@ async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritte
     use hallway::domain::ids::{ChannelId, MessageId, UserId};
     use hallway::domain::member::ProfileChange;
     use hallway::domain::profile::Role;
-    use hallway::domain::round::{NewGroup, NewRound, Trigger};
     let (store, _dir) = fresh_store().await;
     let guild = GuildId(QUIET);
     for user in [1, 2, 3] {
@@ -173,21 +172,7 @@ async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritte
             .unwrap();
     }
     store
-        .create_round(&NewRound {
-            guild_id: guild,
-            due_at: at(2, 9),
-            trigger: Trigger::Manual,
-            seed: 1,
-            notes: Vec::new(),
-            groups: vec![NewGroup {
-                members: [1, 2, 3].map(|u| (UserId(u), Role::Peer)).to_vec(),
-                prompt_key: None,
-            }],
-            nudge_at: at(5, 9),
-            feedback_at: at(7, 9),
-            created_at: at(2, 9),
-            confirms_preview: None,
-        })
+        .create_round(&crate::peer_round(guild, at(2, 9), &[&[1, 2, 3]]))
         .await
         .unwrap()
         .unwrap();

@@ -4,10 +4,10 @@
 use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
-use hallway::domain::round::{GroupsChanged, NewGroup, NewRound, Trigger};
+use hallway::domain::round::{GroupsChanged, NewRound};
 use hallway::storage::Store;
 
-use crate::{at, fresh_store};
+use crate::{at, fresh_store, peer_round};
 
 const GUILD: GuildId = GuildId(1);
 
@@ -27,24 +27,7 @@ async fn four_peers(store: &Store) {
 }
 
 fn round_of(groups: &[&[u64]]) -> NewRound {
-    NewRound {
-        guild_id: GUILD,
-        due_at: at(2, 9),
-        trigger: Trigger::Manual,
-        seed: 7,
-        notes: Vec::new(),
-        groups: groups
-            .iter()
-            .map(|members| NewGroup {
-                members: members.iter().map(|u| (UserId(*u), Role::Peer)).collect(),
-                prompt_key: None,
-            })
-            .collect(),
-        nudge_at: at(5, 9),
-        feedback_at: at(7, 9),
-        created_at: at(2, 9),
-        confirms_preview: None,
-    }
+    peer_round(GUILD, at(2, 9), groups)
 }
 
 async fn rows(store: &Store, table: &str) -> i64 {

@@ -7,12 +7,11 @@ use hallway::domain::group::{OutcomeStatus, Rating};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
-use hallway::domain::round::{NewGroup, NewRound, Trigger};
 use hallway::domain::stats::{Rate, Standings, Tally};
 use hallway::domain::wins::WinKind;
 use hallway::storage::Store;
 
-use crate::{at, fresh_store};
+use crate::{at, fresh_store, peer_round};
 
 const GUILD: u64 = 1;
 const OTHER: u64 = 2;
@@ -33,24 +32,7 @@ async fn join(store: &Store, guild: u64, user: u64, role: Role) {
 /// Saves a round of `groups` (all peers) due at `due`, and returns its group ids in order.
 async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]]) -> Vec<i64> {
     let saved = store
-        .create_round(&NewRound {
-            guild_id: GuildId(guild),
-            due_at: due,
-            trigger: Trigger::Manual,
-            seed: 7,
-            notes: Vec::new(),
-            groups: groups
-                .iter()
-                .map(|members| NewGroup {
-                    members: members.iter().map(|u| (UserId(*u), Role::Peer)).collect(),
-                    prompt_key: None,
-                })
-                .collect(),
-            nudge_at: due,
-            feedback_at: due,
-            created_at: due,
-            confirms_preview: None,
-        })
+        .create_round(&peer_round(GuildId(guild), due, groups))
         .await
         .unwrap()
         .expect("a manual round is always saved");
