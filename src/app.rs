@@ -54,11 +54,29 @@ pub async fn export(settings: Settings, args: &crate::export::ExportArgs) -> any
             crate::storage::redact_url(&db.url)
         );
     }
-    let files = crate::export::read(&store, guild_id).await?;
-    let written = crate::export::write_dir(&files, &args.out)?;
-    for (file, path) in files.iter().zip(&written) {
-        let unit = if file.rows == 1 { "row" } else { "rows" };
-        println!("{} ({} {unit})", path.display(), file.rows);
+    let programs = store.programs(guild_id).await?;
+    let chosen: Vec<&crate::domain::program::Program> = match &args.program {
+        Some(name) => match crate::domain::program::pick(&programs, Some(name), false) {
+            Ok(program) => vec![program],
+            Err(_) => anyhow::bail!(
+                "the server {guild_id} has no program called '{}'; its programs are: {}",
+                crate::domain::validate::shorten(name.trim(), 100),
+                programs
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        None => programs.iter().collect(),
+    };
+    for program in chosen {
+        let files = crate::export::read(&store, program).await?;
+        let written = crate::export::write_dir(&files, &args.out)?;
+        for (file, path) in files.iter().zip(&written) {
+            let unit = if file.rows == 1 { "row" } else { "rows" };
+            println!("{} ({} {unit})", path.display(), file.rows);
+        }
     }
     Ok(())
 }

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::community::Community;
 use crate::domain::ids::UserId;
 use crate::domain::milestones::{self, Milestone};
 use crate::domain::profile::Role;
+use crate::domain::program::Program;
 use crate::domain::prompts;
 use crate::domain::wins::WinKind;
 use crate::storage::Store;
@@ -35,13 +35,14 @@ pub struct WinPost {
 /// The reaction added under each win, so others can join in with one click.
 pub const WIN_REACTION: &str = "🎉";
 
-/// Queues every occasion due by `now` in every community with a channel. One
-/// community's failure is logged and skips only that community.
+/// Queues every occasion due by `now` in every live program with a channel. One
+/// program's failure is logged and skips only that program.
 pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
-    for community in store.communities_with_channels().await? {
-        if let Err(err) = claim_for(store, &community, now).await {
+    for program in store.programs_with_channels().await? {
+        if let Err(err) = claim_for(store, &program, now).await {
             tracing::error!(
-                guild = %community.guild_id,
+                guild = %program.guild_id,
+                program = %program.program_id,
                 error = format!("{err:#}"),
                 "could not queue celebrations"
             );
@@ -50,18 +51,19 @@ pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn claim_for(store: &Store, community: &Community, now: DateTime<Utc>) -> anyhow::Result<()> {
-    if community.celebrations_channel().is_some() {
-        claim_milestones(store, community, now).await?;
+async fn claim_for(store: &Store, program: &Program, now: DateTime<Utc>) -> anyhow::Result<()> {
+    if program.celebrations_channel().is_some() {
+        claim_milestones(store, program, now).await?;
     }
-    if let Some(watercooler) = community.watercooler {
+    if let Some(watercooler) = program.watercooler {
         if let Some(post) = watercooler.due_post(now) {
-            let key = format!("watercooler:{post}");
-            if !store.celebration_queued(community.guild_id, &key).await? {
-                let occasion = watercooler_prompt(store, community, post).await?;
+            let key = format!("watercooler:{}:{post}", program.program_id);
+            if !store.celebration_queued(program.guild_id, &key).await? {
+                let occasion = watercooler_prompt(store, program, post).await?;
                 store
                     .queue_celebration(
-                        community.guild_id,
+                        program.guild_id,
+                        program.program_id,
                         &key,
                         &serde_json::to_string(&occasion)?,
                         now,
@@ -75,18 +77,18 @@ async fn claim_for(store: &Store, community: &Community, now: DateTime<Utc>) -> 
 
 async fn claim_milestones(
     store: &Store,
-    community: &Community,
+    program: &Program,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let zone = community.schedule.map_or(chrono_tz::UTC, |s| s.time_zone);
+    let zone = program.schedule.map_or(chrono_tz::UTC, |s| s.time_zone);
     let today = now.with_timezone(&zone).date_naive();
-    let mut due = milestones::program_milestones(&community.program, today);
-    for (user_id, chats) in store.completed_chats(community.guild_id).await? {
+    let mut due = milestones::program_milestones(program, today);
+    for (user_id, chats) in store.completed_chats(program.program_id).await? {
         if let Some(count) = milestones::chat_milestone(chats) {
             due.push(Milestone::Chats { user_id, count });
         }
     }
-    for member in store.current_members(community.guild_id).await? {
+    for member in store.current_members(program.program_id).await? {
         if !member.shoutouts {
             continue;
         }
@@ -99,11 +101,12 @@ async fn claim_milestones(
     }
     for milestone in due {
         let detail = serde_json::to_string(&Occasion::Milestone(milestone.clone()))?;
+        let key = milestone.key(program.program_id);
         if store
-            .queue_celebration(community.guild_id, &milestone.key(), &detail, now)
+            .queue_celebration(program.guild_id, program.program_id, &key, &detail, now)
             .await?
         {
-            tracing::info!(guild = %community.guild_id, key = %milestone.key(), "milestone claimed");
+            tracing::info!(guild = %program.guild_id, key = %key, "milestone claimed");
         }
     }
     Ok(())
@@ -112,18 +115,20 @@ async fn claim_milestones(
 /// A prompt the watercooler has not posted yet (the least used once all have been).
 async fn watercooler_prompt(
     store: &Store,
-    community: &Community,
+    program: &Program,
     post: i64,
 ) -> anyhow::Result<Occasion> {
-    let used = store.watercooler_prompts_used(community.guild_id).await?;
+    let used = store.watercooler_prompts_used(program.program_id).await?;
     let mut library: Vec<prompts::Prompt> = prompts::built_in()
         .into_iter()
         .filter(|p| p.category != prompts::Category::MentorSelfCare)
         .collect();
-    library.extend(store.custom_prompts(community.guild_id, false).await?);
-    // Seeded by community and post number: the same post picks the same prompt.
+    library.extend(store.custom_prompts(program.program_id, false).await?);
+    // Seeded by server, program and post number: the same post picks the same prompt.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-        community.guild_id.get() ^ (post as u64).rotate_left(32),
+        program.guild_id.get()
+            ^ (post as u64).rotate_left(32)
+            ^ (program.program_id.get() as u64).rotate_left(16),
     );
     let roles = [Role::Peer, Role::Peer];
     let chosen = prompts::choose(&library, &roles, &[used], &mut rng)

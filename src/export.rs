@@ -1,6 +1,7 @@
-//! The CSV export for program evaluation: the same five files for `/hallway-admin export`
-//! and for `hallway export --guild ID --out DIR`. Avoid lists are never exported, and
-//! feedback leaves as counts per round.
+//! The CSV export for program evaluation: the same five files per program for
+//! `/hallway-admin export` and for `hallway export --guild ID [--program NAME] --out DIR`,
+//! each named after its program. Avoid lists are never exported, and feedback leaves as
+//! counts per round.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 
 use crate::domain::export::ExportRows;
 use crate::domain::ids::GuildId;
+use crate::domain::program::Program;
 use crate::storage::Store;
 
 /// `hallway export`: write one server's CSV files to a directory.
@@ -18,6 +20,10 @@ pub struct ExportArgs {
     /// Developer Mode, right-click the server, Copy Server ID.
     #[arg(long, value_name = "ID")]
     pub guild: String,
+    /// Only this program, by name (any case); by default every program of the server,
+    /// each in its own files.
+    #[arg(long, value_name = "NAME")]
+    pub program: Option<String>,
     /// Where to write the CSV files; created if missing, files of the same name replaced.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -26,7 +32,8 @@ pub struct ExportArgs {
 /// One CSV file, ready to attach or write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvFile {
-    pub name: &'static str,
+    /// `<program>-<table>.csv`, the program's name made safe for a file name.
+    pub name: String,
     pub bytes: Vec<u8>,
     /// Data rows, not counting the header.
     pub rows: usize,
@@ -47,8 +54,28 @@ const OUTCOMES_HEADER: [&str; 5] = ["round", "group", "user_id", "status", "reco
 const FEEDBACK_HEADER: [&str; 3] = ["round", "rating", "answers"];
 const WINS_HEADER: [&str; 5] = ["created_at", "user_id", "kind", "description", "link"];
 
-/// The five files, in the order they are attached: rounds, groups, outcomes, feedback, wins.
-pub fn csv_files(rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> {
+/// A program's name as the start of a file name: lower case letters, digits and dashes.
+pub fn file_stem(program_name: &str) -> String {
+    let mut stem = String::new();
+    for c in program_name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            stem.push(c);
+        } else if !stem.is_empty() && !stem.ends_with('-') {
+            stem.push('-');
+        }
+    }
+    let stem: String = stem.trim_end_matches('-').chars().take(60).collect();
+    let stem = stem.trim_end_matches('-').to_string();
+    if stem.is_empty() {
+        "program".to_string()
+    } else {
+        stem
+    }
+}
+
+/// The five files, in the order they are attached: rounds, groups, outcomes, feedback,
+/// wins, each named `<stem>-<table>.csv`.
+pub fn csv_files(stem: &str, rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> {
     let wins: Vec<_> = rows
         .wins
         .iter()
@@ -60,17 +87,28 @@ pub fn csv_files(rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> {
         })
         .collect();
     Ok(vec![
-        csv_file("rounds.csv", &ROUNDS_HEADER, &rows.rounds)?,
-        csv_file("groups.csv", &GROUPS_HEADER, &rows.groups)?,
-        csv_file("outcomes.csv", &OUTCOMES_HEADER, &rows.outcomes)?,
-        csv_file("feedback.csv", &FEEDBACK_HEADER, &rows.feedback)?,
-        csv_file("wins.csv", &WINS_HEADER, &wins)?,
+        csv_file(format!("{stem}-rounds.csv"), &ROUNDS_HEADER, &rows.rounds)?,
+        csv_file(format!("{stem}-groups.csv"), &GROUPS_HEADER, &rows.groups)?,
+        csv_file(
+            format!("{stem}-outcomes.csv"),
+            &OUTCOMES_HEADER,
+            &rows.outcomes,
+        )?,
+        csv_file(
+            format!("{stem}-feedback.csv"),
+            &FEEDBACK_HEADER,
+            &rows.feedback,
+        )?,
+        csv_file(format!("{stem}-wins.csv"), &WINS_HEADER, &wins)?,
     ])
 }
 
-/// Reads a server's rows and makes its files.
-pub async fn read(store: &Store, guild_id: GuildId) -> anyhow::Result<Vec<CsvFile>> {
-    csv_files(&store.export_rows(guild_id).await?)
+/// Reads a program's rows and makes its files.
+pub async fn read(store: &Store, program: &Program) -> anyhow::Result<Vec<CsvFile>> {
+    let rows = store
+        .export_rows(program.guild_id, program.program_id)
+        .await?;
+    csv_files(&file_stem(&program.name), &rows)
 }
 
 /// Writes the files into `dir`, creating it if needed. Returns the paths written.
@@ -80,7 +118,7 @@ pub fn write_dir(files: &[CsvFile], dir: &Path) -> anyhow::Result<Vec<PathBuf>> 
     files
         .iter()
         .map(|file| {
-            let path = dir.join(file.name);
+            let path = dir.join(&file.name);
             std::fs::write(&path, &file.bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             Ok(path)
@@ -104,11 +142,7 @@ pub fn parse_guild(input: &str) -> anyhow::Result<GuildId> {
 
 /// The header is written even when there are no rows, so an empty file still says what
 /// its columns are.
-fn csv_file<T: Serialize>(
-    name: &'static str,
-    header: &[&str],
-    rows: &[T],
-) -> anyhow::Result<CsvFile> {
+fn csv_file<T: Serialize>(name: String, header: &[&str], rows: &[T]) -> anyhow::Result<CsvFile> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -203,16 +237,16 @@ mod tests {
     #[test]
     fn every_file_parses_back_to_its_rows() {
         let rows = rows();
-        let files = csv_files(&rows).unwrap();
-        let names: Vec<_> = files.iter().map(|f| f.name).collect();
+        let files = csv_files("faculty-mentoring", &rows).unwrap();
+        let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
             [
-                "rounds.csv",
-                "groups.csv",
-                "outcomes.csv",
-                "feedback.csv",
-                "wins.csv"
+                "faculty-mentoring-rounds.csv",
+                "faculty-mentoring-groups.csv",
+                "faculty-mentoring-outcomes.csv",
+                "faculty-mentoring-feedback.csv",
+                "faculty-mentoring-wins.csv"
             ]
         );
         assert_eq!(parse::<RoundRow>(&files[0]), rows.rounds);
@@ -226,7 +260,7 @@ mod tests {
 
     #[test]
     fn empty_files_still_have_their_header() {
-        let files = csv_files(&ExportRows::default()).unwrap();
+        let files = csv_files("hallway", &ExportRows::default()).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&files[3].bytes),
             "round,rating,answers\n"
@@ -246,11 +280,26 @@ mod tests {
         let mut rows = rows();
         rows.wins[0].description = "=HYPERLINK(\"http://x\")".into();
         rows.wins[0].link = Some("@evil".into());
-        let files = csv_files(&rows).unwrap();
+        let files = csv_files("hallway", &rows).unwrap();
         let wins: Vec<WinRow> = parse(&files[4]);
         assert_eq!(wins[0].description, "'=HYPERLINK(\"http://x\")");
         assert_eq!(wins[0].link.as_deref(), Some("'@evil"));
         assert_eq!(defuse("Paper in Nature"), "Paper in Nature");
+    }
+
+    #[test]
+    fn a_program_name_becomes_a_safe_file_name() {
+        assert_eq!(
+            file_stem("Faculty mentoring 2026"),
+            "faculty-mentoring-2026"
+        );
+        assert_eq!(
+            file_stem("  Postdoc / peer circles!! "),
+            "postdoc-peer-circles"
+        );
+        assert_eq!(file_stem("../../etc"), "etc");
+        assert_eq!(file_stem("Café Zürich"), "café-zürich");
+        assert_eq!(file_stem("☕"), "program");
     }
 
     #[test]

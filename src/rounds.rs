@@ -9,20 +9,20 @@ use chrono_tz::Tz;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::community::Community;
 use crate::domain::ids::{PreviewId, UserId};
 use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
 use crate::domain::member::Member;
 use crate::domain::profile::Role;
+use crate::domain::program::Program;
 use crate::domain::prompts::{self, Prompt};
 use crate::domain::round::{MatchingInput, NewGroup, NewRound, Plan, RoundRecord, Trigger};
 use crate::domain::schedule;
 use crate::storage::Store;
 
-/// Matches the community's available members as of `at`. Pure: the same input and seed
+/// Matches the program's available members as of `at`. Pure: the same input and seed
 /// give the same plan.
 pub fn plan(
-    community: &Community,
+    program: &Program,
     input: &MatchingInput,
     custom_prompts: &[Prompt],
     at: DateTime<Utc>,
@@ -30,20 +30,31 @@ pub fn plan(
 ) -> Plan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let candidates: Vec<Candidate> = input.members.iter().map(|m| candidate(m, at)).collect();
-    // The engine keys people by their raw Discord id.
-    let history = History::from_rounds(input.past_rounds.iter().map(|(round, groups)| {
-        let groups = groups
+    // The engine keys people by their raw Discord id. What the server's other programs
+    // matched this week counts as the most recent round: the engine then keeps those
+    // pairs apart here as it avoids a repeat, unless nobody else is available.
+    let raw = |groups: &[Vec<UserId>]| -> Vec<Vec<u64>> {
+        groups
             .iter()
             .map(|group| group.iter().map(|id| id.get()).collect())
-            .collect();
-        (*round, groups)
-    }));
+            .collect()
+    };
+    let latest = input.past_rounds.last().map_or(0, |(number, _)| *number);
+    let elsewhere = (!input.met_elsewhere_this_week.is_empty())
+        .then(|| (latest + 1, raw(&input.met_elsewhere_this_week)));
+    let history = History::from_rounds(
+        input
+            .past_rounds
+            .iter()
+            .map(|(round, groups)| (*round, raw(groups)))
+            .chain(elsewhere),
+    );
     let avoid: AvoidList = input
         .avoid
         .iter()
         .map(|(a, b)| (a.get(), b.get()))
         .collect();
-    let rules = community.matching;
+    let rules = program.matching;
     let mut settings = MatchSettings::new(rules.mode, rules.group_size);
     settings.cross_institution = rules.cross_institution;
     // Peer circles form within each role, so a community of peers (or of mentors) is
@@ -127,16 +138,18 @@ fn utc_offset_minutes(zone: Tz, at: DateTime<Utc>) -> i32 {
 /// Reads everything a plan needs and makes one.
 pub async fn plan_for(
     store: &Store,
-    community: &Community,
+    program: &Program,
     at: DateTime<Utc>,
     seed: u64,
 ) -> anyhow::Result<Plan> {
-    let input = store.matching_input(community.guild_id).await?;
-    let custom = store.custom_prompts(community.guild_id, false).await?;
+    let input = store
+        .matching_input(program.guild_id, program.program_id, at)
+        .await?;
+    let custom = store.custom_prompts(program.program_id, false).await?;
     // Matching a large server takes a while: off the async runtime, so interactions and
     // the gateway heartbeat never wait for it.
-    let community = community.clone();
-    tokio::task::spawn_blocking(move || plan(&community, &input, &custom, at, seed))
+    let program = program.clone();
+    tokio::task::spawn_blocking(move || plan(&program, &input, &custom, at, seed))
         .await
         .map_err(|err| anyhow::anyhow!("matching failed: {err}"))
 }
@@ -145,7 +158,7 @@ pub async fn plan_for(
 /// already exists: the slot ran, and runs no second time.
 pub async fn save_round(
     store: &Store,
-    community: &Community,
+    program: &Program,
     plan: &Plan,
     trigger: Trigger,
     due_at: DateTime<Utc>,
@@ -153,14 +166,15 @@ pub async fn save_round(
     confirms_preview: Option<PreviewId>,
 ) -> anyhow::Result<Option<RoundRecord>> {
     // Follow-ups are spaced over what is left of the round, even when it starts late.
-    let next = due_at + schedule::round_length(community.schedule.as_ref(), due_at);
+    let next = due_at + schedule::round_length(program.schedule.as_ref(), due_at);
     let remaining = if next > now {
         next - now
     } else {
         chrono::Duration::weeks(1)
     };
     let new = NewRound {
-        guild_id: community.guild_id,
+        guild_id: program.guild_id,
+        program_id: program.program_id,
         due_at,
         trigger,
         seed: plan.seed,
@@ -174,46 +188,37 @@ pub async fn save_round(
     store.create_round(&new).await
 }
 
-/// When the community's next scheduled round starts; `None` without a schedule, a
-/// program channel, or while paused.
+/// When the program's next scheduled round starts; `None` without a schedule, a
+/// program channel, while paused, or once archived.
 pub async fn next_round_at(
     store: &Store,
-    community: &Community,
+    program: &Program,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let Some(schedule) = community.schedule.as_ref() else {
+    let Some(schedule) = program.schedule.as_ref() else {
         return Ok(None);
     };
-    if community.paused || community.program_channel_id.is_none() {
+    if program.paused || program.program_channel_id.is_none() || program.is_archived() {
         return Ok(None);
     }
     let last = store
-        .last_round(community.guild_id)
+        .last_round(program.program_id)
         .await?
         .map(|r| r.due_at);
-    let anchor = community.schedule_anchor.unwrap_or(now);
+    let anchor = program.schedule_anchor.unwrap_or(now);
     // A slot already due starts with the scheduler's next pass.
     Ok(Some(schedule::next_slot(schedule, last, anchor).max(now)))
 }
 
-/// Plans and saves the round due at `due_at` for a scheduled community.
+/// Plans and saves the round due at `due_at` for a scheduled program.
 pub async fn start_scheduled_round(
     store: &Store,
-    community: &Community,
+    program: &Program,
     due_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<RoundRecord>> {
     // The seed is stored with the round, so the round can be reproduced exactly.
     let seed = rand::random::<u64>() >> 1;
-    let plan = plan_for(store, community, due_at.max(now), seed).await?;
-    save_round(
-        store,
-        community,
-        &plan,
-        Trigger::Schedule,
-        due_at,
-        now,
-        None,
-    )
-    .await
+    let plan = plan_for(store, program, due_at.max(now), seed).await?;
+    save_round(store, program, &plan, Trigger::Schedule, due_at, now, None).await
 }

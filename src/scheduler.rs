@@ -10,8 +10,8 @@ use tokio::sync::Notify;
 
 use crate::celebrations;
 use crate::delivery::{self, Concurrency, Courier};
-use crate::domain::community::Community;
 use crate::domain::outbox::RetryPolicy;
+use crate::domain::program::Program;
 use crate::domain::schedule;
 use crate::rounds;
 use crate::storage::Store;
@@ -57,12 +57,13 @@ impl<C: Courier + 'static> Scheduler<C> {
     /// One pass: start the rounds that are due, queue the celebrations, and wake the
     /// outbox worker for what they queued.
     pub async fn tick_once(&self, now: DateTime<Utc>) {
-        match self.store.scheduled_communities().await {
-            Ok(communities) => {
-                for community in communities {
-                    if let Err(err) = self.start_due_round(&community, now).await {
+        match self.store.scheduled_programs().await {
+            Ok(programs) => {
+                for program in programs {
+                    if let Err(err) = self.start_due_round(&program, now).await {
                         tracing::error!(
-                            guild = %community.guild_id,
+                            guild = %program.guild_id,
+                            program = %program.program_id,
                             error = format!("{err:#}"),
                             "could not start a round"
                         );
@@ -77,31 +78,33 @@ impl<C: Courier + 'static> Scheduler<C> {
         self.wake.notify_one();
     }
 
-    async fn start_due_round(
-        &self,
-        community: &Community,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let Some(schedule) = community.schedule else {
+    async fn start_due_round(&self, program: &Program, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let Some(schedule) = program.schedule else {
             return Ok(());
         };
-        let anchor = community.schedule_anchor.unwrap_or(now);
+        let anchor = program.schedule_anchor.unwrap_or(now);
         let last = self
             .store
-            .last_round(community.guild_id)
+            .last_round(program.program_id)
             .await?
             .map(|r| r.due_at);
         let Some(due) = schedule::due_slot(&schedule, last, anchor, now) else {
             return Ok(());
         };
-        match rounds::start_scheduled_round(&self.store, community, due, now).await? {
+        match rounds::start_scheduled_round(&self.store, program, due, now).await? {
             Some(round) => tracing::info!(
-                guild = %community.guild_id,
+                guild = %program.guild_id,
+                program = %program.program_id,
                 round = round.number,
                 due = %due,
                 "round started"
             ),
-            None => tracing::debug!(guild = %community.guild_id, due = %due, "round already ran"),
+            None => tracing::debug!(
+                guild = %program.guild_id,
+                program = %program.program_id,
+                due = %due,
+                "round already ran"
+            ),
         }
         Ok(())
     }

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use hallway::domain::community::MatchingMode;
 use hallway::domain::matching::{
     match_round, match_round_reusing, AvoidList, Candidate, Group, History, MatchOutcome,
     MatchScratch, MatchSettings,
 };
 use hallway::domain::profile::Role;
+use hallway::domain::program::MatchingMode;
 use hallway::simulate::{run, SimulateArgs};
 use proptest::prelude::*;
 use rand::seq::SliceRandom;

@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
 use crate::domain::group::{GroupDetail, OutcomeStatus, RoundFigures};
-use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, UserId};
 use crate::domain::outbox::FORMER_MEMBER;
 use crate::domain::profile::Role;
 use crate::domain::prompts;
@@ -207,7 +207,7 @@ pub fn thread_name(view: &IntroView) -> String {
 
 pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<IntroView> {
     let prompt = match &group.prompt_key {
-        Some(key) => prompt_text(store, group.guild_id, key).await?,
+        Some(key) => prompt_text(store, group.program_id, key).await?,
         None => None,
     };
     let mut members: Vec<MemberView> = group
@@ -260,16 +260,16 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
     })
 }
 
-/// A prompt's text by key: built-in, or one of the community's (removed ones too).
+/// A prompt's text by key: built-in, or one of the program's (removed ones too).
 pub async fn prompt_text(
     store: &Store,
-    guild_id: GuildId,
+    program_id: ProgramId,
     key: &str,
 ) -> anyhow::Result<Option<String>> {
     if let Some(text) = prompts::built_in_text(key) {
         return Ok(Some(text.to_string()));
     }
-    let custom = store.custom_prompts(guild_id, true).await?;
+    let custom = store.custom_prompts(program_id, true).await?;
     Ok(custom.into_iter().find(|p| p.key == key).map(|p| p.text))
 }
 

@@ -11,6 +11,7 @@ use crate::domain::group::{GroupDetail, OutcomeStatus};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, RoundId, UserId};
 use crate::domain::outbox::OutboxRow;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, Redaction, Redraw};
+use crate::domain::program::Program;
 use crate::storage::Store;
 
 /// What became of a row that did not fail.
@@ -84,6 +85,19 @@ async fn group_of(store: &Store, row: &OutboxRow) -> Result<GroupDetail, RowErro
         .ok_or_else(|| RowError::Poisoned(format!("group {group_id} no longer exists")))
 }
 
+/// The program whose channels the row posts to.
+async fn row_program(store: &Store, row: &OutboxRow) -> Result<Program, RowError> {
+    let Some(program_id) = row.program_id else {
+        return Err(RowError::Poisoned(
+            "a post that belongs to no program".into(),
+        ));
+    };
+    store
+        .program(row.guild_id, program_id)
+        .await?
+        .ok_or_else(|| RowError::Poisoned(format!("program {program_id} no longer exists")))
+}
+
 /// Creates the group's thread (unless an earlier try did), then posts the intro. If the
 /// thread cannot be made, the group is told by DM, and the reason, in plain words, is
 /// kept for the coordinators' summary.
@@ -95,8 +109,8 @@ async fn intro<C: Courier>(
 ) -> Result<Sent, RowError> {
     let now = Utc::now();
     let members: Vec<UserId> = group.members.iter().map(|m| m.user_id).collect();
-    let community = store.community(row.guild_id).await?;
-    let Some(channel) = community.program_channel_id else {
+    let program = row_program(store, row).await?;
+    let Some(channel) = program.program_channel_id else {
         let note = DeliveryProblem::NoProgramChannel.describe();
         store
             .fall_back_to_dms(row, &members, &note, false, now)
@@ -279,8 +293,8 @@ async fn summary<C: Courier>(
     if store.pending_intros(round_id).await? > 0 {
         return Ok(Sent::NotYet(Utc::now() + SUMMARY_RECHECK));
     }
-    let community = store.community(row.guild_id).await?;
-    let Some(channel) = community.program_channel_id else {
+    let program = row_program(store, row).await?;
+    let Some(channel) = program.program_channel_id else {
         return Ok(Sent::Done(None));
     };
     let figures = store.round_figures(row.guild_id, round_id).await?;
@@ -347,10 +361,10 @@ async fn celebration<C: Courier>(
 ) -> Result<Sent, RowError> {
     let occasion: Occasion = serde_json::from_str(row.detail.as_deref().unwrap_or(""))
         .map_err(|err| RowError::Poisoned(format!("unreadable celebration: {err}")))?;
-    let community = store.community(row.guild_id).await?;
+    let program = row_program(store, row).await?;
     let channel = match &occasion {
-        Occasion::Watercooler { .. } => community.watercooler.map(|w| w.channel_id),
-        _ => community.celebrations_channel(),
+        Occasion::Watercooler { .. } => program.watercooler.map(|w| w.channel_id),
+        _ => program.celebrations_channel(),
     };
     let Some(channel) = channel else {
         return Err(RowError::Poisoned("no channel is set for it".into()));

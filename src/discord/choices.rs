@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use poise::serenity_prelude as serenity;
 
+use crate::domain::program::Program;
 use crate::domain::words::Word;
 
 /// A domain word enum offered as a Discord choice option.
@@ -57,6 +58,41 @@ pub async fn autocomplete_time_zone(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// Suggests the server's programs whose names contain what the user typed so far: live
+/// ones first, then archived ones (whose stats and export stay).
+pub async fn autocomplete_program(
+    ctx: super::state::Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let Some(guild_id) = ctx.guild_id() else {
+        return serenity::CreateAutocompleteResponse::new();
+    };
+    let programs = match ctx.data().store.programs(guild_id.into()).await {
+        Ok(programs) => programs,
+        Err(err) => {
+            tracing::warn!(error = format!("{err:#}"), "cannot suggest programs");
+            Vec::new()
+        }
+    };
+    let choices = programs_matching(&programs, partial)
+        .into_iter()
+        .map(|name| serenity::AutocompleteChoice::new(name.clone(), name))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Up to 25 program names (Discord's limit) containing `partial`, ignoring case; live
+/// programs before archived ones.
+fn programs_matching(programs: &[Program], partial: &str) -> Vec<String> {
+    let needle = partial.trim().to_lowercase();
+    let mut found: Vec<&Program> = programs
+        .iter()
+        .filter(|p| p.name.to_lowercase().contains(&needle))
+        .collect();
+    found.sort_by_key(|p| p.is_archived());
+    found.into_iter().take(25).map(|p| p.name.clone()).collect()
+}
+
 /// Up to 25 zone names (Discord's limit) containing `partial`, ignoring case and spaces.
 fn time_zones_matching(partial: &str) -> Vec<&'static str> {
     let needle = partial.trim().to_ascii_lowercase().replace(' ', "_");
@@ -73,6 +109,22 @@ mod tests {
     use super::*;
     use crate::domain::profile::Role;
     use poise::ChoiceParameter;
+
+    #[test]
+    fn program_suggestions_match_any_case_and_put_archived_programs_last() {
+        use crate::domain::ids::{GuildId, ProgramId};
+        let mut programs: Vec<Program> = ["Autumn circles", "Faculty mentoring", "Spring circles"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Program::new(ProgramId(i as i64), GuildId(1), name))
+            .collect();
+        programs[0].archived_at = Some(chrono::Utc::now());
+        assert_eq!(
+            programs_matching(&programs, "CIRCLES"),
+            ["Spring circles", "Autumn circles"]
+        );
+        assert_eq!(programs_matching(&programs, "").len(), 3);
+    }
 
     #[test]
     fn choices_are_the_domain_words_in_order() {

@@ -27,7 +27,7 @@ pub async fn handle(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> 
             // Someone who left the server is never matched again.
             let left = data
                 .store
-                .leave((*guild_id).into(), user.id.into(), Utc::now())
+                .leave_server((*guild_id).into(), user.id.into(), Utc::now())
                 .await?;
             if left {
                 tracing::info!(guild = %guild_id, user = %user.id, "member left the server; no longer matched");

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
+use super::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId, UserId};
 use super::member::Member;
 use super::profile::Role;
 use super::words::word_enum;
@@ -13,6 +13,7 @@ use super::words::word_enum;
 pub struct GroupDetail {
     pub group_id: GroupId,
     pub guild_id: GuildId,
+    pub program_id: ProgramId,
     pub round_id: RoundId,
     pub round_number: u32,
     pub round_due_at: DateTime<Utc>,

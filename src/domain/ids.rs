@@ -65,6 +65,14 @@ id_type!(
     /// A previewed round waiting for Confirm: the `round_preview` table's row id.
     PreviewId(i64)
 );
+id_type!(
+    /// One of a server's programs: the `program` table's row id.
+    ProgramId(i64)
+);
+id_type!(
+    /// One of a program's interest tags: the `interest` table's row id.
+    InterestId(i64)
+);
 
 #[cfg(test)]
 mod tests {

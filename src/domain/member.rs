@@ -1,11 +1,14 @@
-//! A member of a community's program, and whether they can be matched now.
+//! A member of one of a server's programs, and whether they can be matched now. Their
+//! profile (time zone, institution, time of day, modality, shout-outs, the "ask me
+//! about" line) is one per server; their role, capacity, pause and departure are per
+//! program.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::profile::{Modality, Role, TimeOfDay};
 
-use super::ids::{GuildId, UserId};
+use super::ids::{GuildId, ProgramId, UserId};
 
 /// How a member likes to be matched; what `/hallway join` sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,12 +22,16 @@ pub struct Profile {
     pub capacity: u8,
 }
 
+/// The longest "ask me about" line, in characters.
+pub const ABOUT_MAX_CHARS: usize = 150;
+
 /// Mentors meet one mentee a round unless they ask for more: fewer, better meetings.
 pub const DEFAULT_MENTOR_CAPACITY: u8 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub guild_id: GuildId,
+    pub program_id: ProgramId,
     pub user_id: UserId,
     /// The name Discord showed when the member last ran a command; used to name threads.
     pub display_name: String,
@@ -34,6 +41,8 @@ pub struct Member {
     pub joined_at: DateTime<Utc>,
     /// Whether the member's chat milestones may be celebrated in public.
     pub shoutouts: bool,
+    /// "Ask me about …", shown in intros under their name.
+    pub about: Option<String>,
 }
 
 /// Where a member stands at a given moment.
@@ -71,6 +80,8 @@ pub struct ProfileChange {
     pub capacity: Option<u8>,
     /// Whether chat milestones and anniversaries may be celebrated in public.
     pub shoutouts: Option<bool>,
+    /// `Some(None)` removes the "ask me about" line.
+    pub about: Option<Option<String>>,
 }
 
 impl ProfileChange {
@@ -84,6 +95,7 @@ impl ProfileChange {
             modality: None,
             capacity: None,
             shoutouts: None,
+            about: None,
         }
     }
 
@@ -134,6 +146,7 @@ mod tests {
     fn member() -> Member {
         Member {
             guild_id: GuildId(1),
+            program_id: ProgramId(1),
             user_id: UserId(2),
             display_name: "Ada".into(),
             profile: Profile {
@@ -148,6 +161,7 @@ mod tests {
             left_at: None,
             joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             shoutouts: true,
+            about: None,
         }
     }
 
@@ -177,7 +191,6 @@ mod tests {
             institution: Some("MIT".into()),
             modality: Some(Modality::Phone),
             capacity: Some(3),
-            shoutouts: None,
             ..ProfileChange::role(Role::Mentor)
         }
         .apply(None);

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::community::Program;
-use super::ids::UserId;
+use super::ids::{ProgramId, UserId};
+use super::program::Program;
 
 /// Completed chats that earn a shout-out.
 pub const CHAT_MILESTONES: [u32; 4] = [1, 5, 10, 25];
@@ -33,13 +33,18 @@ pub enum Milestone {
 }
 
 impl Milestone {
-    /// The occasion's identity: posted at most once per community.
-    pub fn key(&self) -> String {
+    /// The occasion's identity in its program: posted at most once. A member's keys
+    /// begin with their id, so forget-me finds them by prefix.
+    pub fn key(&self, program: ProgramId) -> String {
         match self {
-            Milestone::ProgramHalfway { end, .. } => format!("program-halfway:{end}"),
-            Milestone::ProgramLastMonth { end, .. } => format!("program-last-month:{end}"),
-            Milestone::Chats { user_id, count } => format!("chats:{user_id}:{count}"),
-            Milestone::Anniversary { user_id, years } => format!("anniversary:{user_id}:{years}"),
+            Milestone::ProgramHalfway { end, .. } => format!("program-halfway:{program}:{end}"),
+            Milestone::ProgramLastMonth { end, .. } => {
+                format!("program-last-month:{program}:{end}")
+            }
+            Milestone::Chats { user_id, count } => format!("chats:{user_id}:{program}:{count}"),
+            Milestone::Anniversary { user_id, years } => {
+                format!("anniversary:{user_id}:{program}:{years}")
+            }
         }
     }
 }
@@ -47,7 +52,7 @@ impl Milestone {
 /// The program milestones due on `today` (the community's local date). Each stays due
 /// until the program ends, so a bot that was down on the day still posts it once.
 pub fn program_milestones(program: &Program, today: NaiveDate) -> Vec<Milestone> {
-    let (Some(start), Some(end)) = (program.start, program.end) else {
+    let (Some(start), Some(end)) = (program.info.start, program.info.end) else {
         return Vec::new();
     };
     if end <= start || today >= end || today < start {
@@ -59,13 +64,13 @@ pub fn program_milestones(program: &Program, today: NaiveDate) -> Vec<Milestone>
     // When the last month begins first (a short program), only that one is worth saying.
     if today >= halfway && halfway < last_month_starts {
         due.push(Milestone::ProgramHalfway {
-            name: program.name.clone(),
+            name: Some(program.name.clone()),
             end,
         });
     }
     if today >= last_month_starts {
         due.push(Milestone::ProgramLastMonth {
-            name: program.name.clone(),
+            name: Some(program.name.clone()),
             end,
         });
     }
@@ -119,13 +124,17 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    const PROGRAM: ProgramId = ProgramId(3);
+
     fn program(start: NaiveDate, end: NaiveDate) -> Program {
-        Program {
-            name: Some("Spring cohort".into()),
-            start: Some(start),
-            end: Some(end),
-            welcome: None,
-        }
+        let mut program = Program::new(PROGRAM, crate::domain::ids::GuildId(1), "Spring cohort");
+        program.info.start = Some(start);
+        program.info.end = Some(end);
+        program
+    }
+
+    fn key(milestone: &Milestone) -> String {
+        milestone.key(PROGRAM)
     }
 
     #[test]
@@ -134,14 +143,14 @@ mod tests {
         assert!(program_milestones(&p, d(2026, 3, 31)).is_empty());
         let halfway = program_milestones(&p, d(2026, 4, 1));
         assert_eq!(halfway.len(), 1);
-        assert_eq!(halfway[0].key(), "program-halfway:2026-07-01");
+        assert_eq!(key(&halfway[0]), "program-halfway:3:2026-07-01");
         let late = program_milestones(&p, d(2026, 6, 5));
-        let keys: Vec<String> = late.iter().map(Milestone::key).collect();
+        let keys: Vec<String> = late.iter().map(key).collect();
         assert_eq!(
             keys,
             [
-                "program-halfway:2026-07-01",
-                "program-last-month:2026-07-01"
+                "program-halfway:3:2026-07-01",
+                "program-last-month:3:2026-07-01"
             ]
         );
         assert!(program_milestones(&p, d(2026, 7, 1)).is_empty(), "over");
@@ -149,15 +158,16 @@ mod tests {
 
     #[test]
     fn programs_without_dates_or_with_short_spans() {
-        assert!(program_milestones(&Program::default(), d(2026, 1, 1)).is_empty());
+        let undated = Program::new(PROGRAM, crate::domain::ids::GuildId(1), "Undated");
+        assert!(program_milestones(&undated, d(2026, 1, 1)).is_empty());
         let short = program(d(2026, 1, 1), d(2026, 2, 10));
         let keys: Vec<String> = program_milestones(&short, d(2026, 1, 25))
             .iter()
-            .map(Milestone::key)
+            .map(key)
             .collect();
         assert_eq!(
             keys,
-            ["program-last-month:2026-02-10"],
+            ["program-last-month:3:2026-02-10"],
             "halfway falls inside the last month"
         );
         let backwards = program(d(2026, 5, 1), d(2026, 1, 1));
@@ -202,8 +212,8 @@ mod tests {
         fn each_milestone_key_is_stable_and_unique(user in any::<u64>(), count in 1u32..100) {
             let a = Milestone::Chats { user_id: UserId(user), count };
             let b = Milestone::Anniversary { user_id: UserId(user), years: count };
-            prop_assert_ne!(a.key(), b.key());
-            prop_assert_eq!(a.key(), a.clone().key());
+            prop_assert_ne!(key(&a), key(&b));
+            prop_assert_eq!(key(&a), key(&a.clone()));
         }
 
         #[test]

@@ -1,7 +1,6 @@
 //! Pure program logic: no Discord, no database, no clock and no global RNG.
 //! Callers pass in `now` and the random number generator.
 
-pub mod community;
 pub mod export;
 pub mod group;
 pub mod ids;
@@ -12,6 +11,7 @@ pub mod milestones;
 pub mod outbox;
 pub mod preview;
 pub mod profile;
+pub mod program;
 pub mod prompts;
 pub mod round;
 pub mod schedule;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
+use super::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::words::word_enum;
@@ -208,6 +208,9 @@ impl DeliveryProblem {
 pub struct OutboxRow {
     pub outbox_id: i64,
     pub guild_id: GuildId,
+    /// The program whose channels a round's post or a celebration goes to; `None` for
+    /// forget-me's rows, which change messages where they are.
+    pub program_id: Option<ProgramId>,
     pub kind: OutboxKind,
     pub key: String,
     pub round_id: Option<RoundId>,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{GuildId, PreviewId, RoundId, UserId};
+use super::ids::{GuildId, PreviewId, ProgramId, RoundId, UserId};
 use super::member::Member;
 use super::profile::Role;
 use super::words::word_enum;
@@ -38,6 +38,7 @@ word_enum!(RoundState, "round state", {
 pub struct RoundRecord {
     pub round_id: RoundId,
     pub guild_id: GuildId,
+    pub program_id: ProgramId,
     pub number: u32,
     pub due_at: DateTime<Utc>,
     pub seed: u64,
@@ -71,6 +72,7 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct NewRound {
     pub guild_id: GuildId,
+    pub program_id: ProgramId,
     pub due_at: DateTime<Utc>,
     pub trigger: Trigger,
     pub seed: u64,
@@ -99,8 +101,11 @@ pub struct MatchingInput {
     /// Every member who has not left (paused ones included: the caller decides).
     pub members: Vec<Member>,
     pub avoid: Vec<(UserId, UserId)>,
-    /// Past rounds: number, and each group's members.
+    /// Past rounds of the program: number, and each group's members.
     pub past_rounds: Vec<(u32, Vec<Vec<UserId>>)>,
+    /// Groups of the server's other programs matched in the week before the round: two
+    /// people who meet there are not matched here too while anyone else is available.
+    pub met_elsewhere_this_week: Vec<Vec<UserId>>,
     /// Prompt keys each member has already had.
     pub prompts_seen: BTreeMap<UserId, BTreeSet<String>>,
 }
@@ -112,6 +117,7 @@ pub struct Preview {
     pub plan: Plan,
     pub confirmed_round_id: Option<RoundId>,
     pub made_at: DateTime<Utc>,
-    /// Whether any round of the server started after the preview was made.
+    pub program_id: ProgramId,
+    /// Whether any round of the program started after the preview was made.
     pub round_started_since: bool,
 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::community::{Cadence, Schedule};
+use super::program::{Cadence, Schedule};
 
 /// The UTC instant of `date` at `hour` local time. A local hour that does not exist
 /// (skipped by a spring-forward change) moves to the first instant after the gap; an

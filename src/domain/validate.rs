@@ -3,7 +3,7 @@
 
 use chrono_tz::Tz;
 
-use super::community::{MatchingMode, MatchingRules, Program};
+use super::program::{MatchingMode, MatchingRules, ProgramInfo};
 
 /// A rejected input, worded for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +58,7 @@ pub fn hour(value: i64) -> Result<u8, InputError> {
 
 /// A group size, 2 to 4.
 pub fn group_size(value: i64) -> Result<u8, InputError> {
-    let range = super::community::GROUP_SIZE_RANGE;
+    let range = super::program::GROUP_SIZE_RANGE;
     in_range(
         value,
         (*range.start()).into(),
@@ -105,13 +105,19 @@ pub fn text(input: &str, what: &str, max_chars: usize) -> Result<String, InputEr
     Ok(trimmed.to_string())
 }
 
-/// Checks a program's name, dates and welcome text.
-pub fn program(
-    name: &str,
+/// Checks a program's name: what members and coordinators type to pick it.
+pub fn program_name(name: &str) -> Result<String, InputError> {
+    text(name, "The program name", PROGRAM_NAME_MAX_CHARS)
+}
+
+/// The program's dates and welcome text after an edit: what the coordinator gave
+/// replaces, and the rest stays as `current` has it.
+pub fn program_info(
+    current: &ProgramInfo,
     start: Option<&str>,
     end: Option<&str>,
     welcome: Option<&str>,
-) -> Result<Program, InputError> {
+) -> Result<ProgramInfo, InputError> {
     let date = |label: &str, value: &str| {
         chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
             InputError::new(format!(
@@ -120,8 +126,14 @@ pub fn program(
             ))
         })
     };
-    let start = start.map(|s| date("start", s)).transpose()?;
-    let end = end.map(|e| date("end", e)).transpose()?;
+    let start = match start {
+        Some(s) => Some(date("start", s)?),
+        None => current.start,
+    };
+    let end = match end {
+        Some(e) => Some(date("end", e)?),
+        None => current.end,
+    };
     if let (Some(start), Some(end)) = (start, end) {
         if end <= start {
             return Err(InputError::new(format!(
@@ -129,14 +141,27 @@ pub fn program(
             )));
         }
     }
-    Ok(Program {
-        name: Some(text(name, "The program name", PROGRAM_NAME_MAX_CHARS)?),
+    Ok(ProgramInfo {
         start,
         end,
-        welcome: welcome
-            .map(|w| text(w, "The welcome text", WELCOME_MAX_CHARS))
-            .transpose()?,
+        welcome: match welcome {
+            Some(w) => Some(text(w, "The welcome text", WELCOME_MAX_CHARS)?),
+            None => current.welcome.clone(),
+        },
     })
+}
+
+/// The "ask me about" line: `-` removes it.
+pub fn about(about: &str) -> Result<Option<String>, InputError> {
+    if about.trim() == "-" {
+        return Ok(None);
+    }
+    text(
+        about,
+        "The \"ask me about\" line",
+        super::member::ABOUT_MAX_CHARS,
+    )
+    .map(Some)
 }
 
 /// Checks that a mode and a group size go together.
@@ -228,27 +253,58 @@ mod tests {
     }
 
     #[test]
-    fn program_dates_must_be_dates_in_order() {
-        let ok = program(
-            " Spring cohort ",
+    fn program_dates_must_be_dates_in_order_and_an_edit_keeps_what_it_does_not_name() {
+        let none = ProgramInfo::default();
+        let ok = program_info(
+            &none,
             Some("2026-01-05"),
             Some("2026-06-30"),
             Some("Welcome!"),
         )
         .unwrap();
-        assert_eq!(ok.name.as_deref(), Some("Spring cohort"));
         assert_eq!(ok.start, chrono::NaiveDate::from_ymd_opt(2026, 1, 5));
-        assert!(program("x", Some("5 Jan"), None, None)
+        assert_eq!(program_name(" Spring cohort ").unwrap(), "Spring cohort");
+        assert!(program_name("   ").is_err());
+        let later_end = program_info(&ok, None, Some("2026-07-31"), None).unwrap();
+        assert_eq!(later_end.start, ok.start, "the start stays");
+        assert_eq!(
+            later_end.welcome.as_deref(),
+            Some("Welcome!"),
+            "the welcome stays"
+        );
+        assert!(program_info(&none, Some("5 Jan"), None, None)
             .unwrap_err()
             .0
             .contains("YYYY-MM-DD"));
-        assert!(program("x", Some("2026-06-30"), Some("2026-01-05"), None)
-            .unwrap_err()
-            .0
-            .contains("must end after"));
-        assert!(program("x", None, None, Some(&"w".repeat(2_000)))
+        assert!(
+            program_info(&none, Some("2026-06-30"), Some("2026-01-05"), None)
+                .unwrap_err()
+                .0
+                .contains("must end after")
+        );
+        assert!(
+            program_info(&ok, None, Some("2025-12-31"), None)
+                .unwrap_err()
+                .0
+                .contains("must end after"),
+            "an edited end is checked against the kept start"
+        );
+        assert!(program_info(&none, None, None, Some(&"w".repeat(2_000)))
             .unwrap_err()
             .0
             .contains("limit is 1500"));
+    }
+
+    #[test]
+    fn the_about_line_is_at_most_150_characters_and_a_dash_removes_it() {
+        assert_eq!(
+            about(" grant writing, R ").unwrap().as_deref(),
+            Some("grant writing, R")
+        );
+        assert_eq!(about("-").unwrap(), None);
+        assert!(about(&"a".repeat(151))
+            .unwrap_err()
+            .0
+            .contains("limit is 150"));
     }
 }

@@ -1,6 +1,6 @@
 //! Members' wins: what kinds there are, how each is announced, and a checked link.
 
-use super::ids::{GuildId, UserId};
+use super::ids::{GuildId, ProgramId, UserId};
 use super::validate::InputError;
 use super::words::word_enum;
 
@@ -83,6 +83,8 @@ pub fn link(input: &str) -> Result<String, InputError> {
 #[derive(Debug, Clone)]
 pub struct NewWin<'a> {
     pub guild_id: GuildId,
+    /// Whose celebrations channel posts it; the member must be in this program.
+    pub program_id: ProgramId,
     pub user_id: UserId,
     pub kind: WinKind,
     pub description: &'a str,

@@ -78,8 +78,8 @@ pub(crate) use word_enum;
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::community::Cadence;
     use crate::domain::profile::Role;
+    use crate::domain::program::Cadence;
     use crate::domain::wins::WinKind;
 
     fn round_trips<T>()

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::domain::community::MatchingMode;
+use crate::domain::program::MatchingMode;
 
 /// Options of `hallway simulate`.
 #[derive(Debug, Clone, clap::Args)]

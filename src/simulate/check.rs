@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::community::MatchingMode;
 use crate::domain::matching::{AvoidList, Candidate, Group, MatchSettings};
 use crate::domain::profile::Role;
+use crate::domain::program::MatchingMode;
 
 /// What the checker counted over one seed's rounds.
 #[derive(Debug, Default)]

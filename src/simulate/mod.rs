@@ -26,8 +26,8 @@ pub use args::SimulateArgs;
 pub use csv::parse_population;
 pub use report::Report;
 
-use crate::domain::community::MatchingMode;
 use crate::domain::matching::{AvoidList, MatchSettings};
+use crate::domain::program::MatchingMode;
 use crate::domain::validate;
 
 /// Runs the simulation and writes its report to `out`.

@@ -5,9 +5,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::args::SimulateArgs;
-use crate::domain::community::MatchingMode;
 use crate::domain::matching::Candidate;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
+use crate::domain::program::MatchingMode;
 
 /// Offsets of a spread of real zones (minutes), for synthetic members.
 const SYNTHETIC_OFFSETS: [i32; 8] = [-480, -300, 0, 60, 120, 330, 480, 600];

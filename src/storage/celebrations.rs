@@ -8,20 +8,22 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, id_from_db, Store};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, ProgramId, UserId};
 
 impl Store {
     /// Queues an occasion. Returns false when it was queued before (posted or not).
     pub async fn queue_celebration(
         &self,
         guild_id: GuildId,
+        program_id: ProgramId,
         key: &str,
         detail: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
-        super::communities::ensure_community(&mut tx, guild_id, now).await?;
-        let done = super::outbox::queue_celebration(&mut tx, guild_id, key, detail, now).await?;
+        let done =
+            super::outbox::queue_celebration(&mut tx, guild_id, program_id, key, detail, now)
+                .await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -36,16 +38,23 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Each current member who allows shout-outs, with their completed chats: groups in
-    /// which they clicked "We met".
-    pub async fn completed_chats(&self, guild_id: GuildId) -> anyhow::Result<Vec<(UserId, u32)>> {
+    /// Each current member of the program who allows shout-outs, with their completed
+    /// chats in it: groups of its rounds in which they clicked "We met".
+    pub async fn completed_chats(
+        &self,
+        program_id: ProgramId,
+    ) -> anyhow::Result<Vec<(UserId, u32)>> {
         let rows = sqlx::query(
-            "select m.user_id, count(o.group_id) as chats
-             from member m join outcome o on o.guild_id = m.guild_id and o.user_id = m.user_id and o.status = 'met'
-             where m.guild_id = ? and m.left_at is null and m.shoutouts = 1
-             group by m.user_id order by m.user_id",
+            "select pm.user_id, count(o.group_id) as chats
+             from program_member pm
+             join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id
+             join outcome o on o.guild_id = pm.guild_id and o.user_id = pm.user_id and o.status = 'met'
+             join match_group g on g.group_id = o.group_id
+             join round r on r.round_id = g.round_id and r.program_id = pm.program_id
+             where pm.program_id = ? and pm.left_at is null and m.shoutouts = 1
+             group by pm.user_id order by pm.user_id",
         )
-        .bind(db_id(guild_id))
+        .bind(program_id)
         .fetch_all(&self.pool)
         .await
         .context("cannot count completed chats")?;
@@ -59,15 +68,16 @@ impl Store {
             .collect()
     }
 
-    /// Prompt keys the watercooler has already posted in this community.
+    /// Prompt keys the program's watercooler has already posted.
     pub async fn watercooler_prompts_used(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
     ) -> anyhow::Result<BTreeSet<String>> {
         let details: Vec<String> = sqlx::query_scalar(
-            "select detail from outbox where guild_id = ? and kind = 'celebration' and key like 'watercooler:%'",
+            "select detail from outbox
+             where program_id = ? and kind = 'celebration' and key like 'watercooler:%'",
         )
-        .bind(db_id(guild_id))
+        .bind(program_id)
         .fetch_all(&self.pool)
         .await
         .context("cannot read past watercooler prompts")?;

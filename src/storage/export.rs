@@ -1,4 +1,4 @@
-//! The rows of a community's export, for program evaluation. Avoid lists are never read
+//! The rows of a program's export, for its evaluation. Avoid lists are never read
 //! here, and feedback leaves as counts per round: coordinators only see aggregates.
 
 use anyhow::Context as _;
@@ -6,11 +6,15 @@ use sqlx::Row as _;
 
 use super::{db_id, id_from_db, Store};
 use crate::domain::export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
-use crate::domain::ids::GuildId;
+use crate::domain::ids::{GuildId, ProgramId};
 
 impl Store {
-    /// A community's rounds, groups, outcomes, feedback counts and wins, in order.
-    pub async fn export_rows(&self, guild_id: GuildId) -> anyhow::Result<ExportRows> {
+    /// A program's rounds, groups, outcomes, feedback counts and wins, in order.
+    pub async fn export_rows(
+        &self,
+        guild_id: GuildId,
+        program_id: ProgramId,
+    ) -> anyhow::Result<ExportRows> {
         let guild = db_id(guild_id);
         let mut tx = self
             .pool
@@ -24,9 +28,10 @@ impl Store {
                      where g.guild_id = ?1 and g.round_id = r.round_id) as chats,
                     (select coalesce(sum(g.size), 0) from match_group g
                      where g.guild_id = ?1 and g.round_id = r.round_id) as people
-             from round r where r.guild_id = ?1 order by r.number",
+             from round r where r.guild_id = ?1 and r.program_id = ?2 order by r.number",
         )
         .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the rounds for the export")?
@@ -50,10 +55,11 @@ impl Store {
              from round r
              join match_group g on g.round_id = r.round_id and g.guild_id = ?1
              join group_member gm on gm.group_id = g.group_id and gm.guild_id = ?1
-             where r.guild_id = ?1
+             where r.guild_id = ?1 and r.program_id = ?2
              order by r.number, g.position, gm.rowid",
         )
         .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the groups for the export")?
@@ -74,10 +80,11 @@ impl Store {
              from round r
              join match_group g on g.round_id = r.round_id and g.guild_id = ?1
              join outcome o on o.group_id = g.group_id and o.guild_id = ?1
-             where r.guild_id = ?1
+             where r.guild_id = ?1 and r.program_id = ?2
              order by r.number, g.position, o.recorded_at, o.rowid",
         )
         .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the outcomes for the export")?
@@ -98,11 +105,12 @@ impl Store {
              from round r
              join match_group g on g.round_id = r.round_id and g.guild_id = ?1
              join feedback f on f.group_id = g.group_id and f.guild_id = ?1
-             where r.guild_id = ?1
+             where r.guild_id = ?1 and r.program_id = ?2
              group by r.number, f.rating
              order by r.number",
         )
         .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the feedback for the export")?
@@ -121,9 +129,10 @@ impl Store {
 
         let wins = sqlx::query(
             "select created_at, user_id, kind, description, link from win
-             where guild_id = ?1 order by created_at, win_id",
+             where guild_id = ?1 and program_id = ?2 order by created_at, win_id",
         )
         .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the wins for the export")?

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::group::{GroupDetail, GroupMember, RoundFigures};
-use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId};
 
 impl Store {
     pub async fn group(
@@ -17,7 +17,8 @@ impl Store {
     ) -> anyhow::Result<Option<GroupDetail>> {
         let guild = db_id(guild_id);
         let row = sqlx::query(
-            "select g.*, r.number, r.due_at from match_group g join round r on r.round_id = g.round_id
+            "select g.*, r.number, r.due_at, r.program_id
+             from match_group g join round r on r.round_id = g.round_id
              where g.guild_id = ? and g.group_id = ?",
         )
         .bind(guild)
@@ -26,6 +27,7 @@ impl Store {
         .await
         .context("cannot read the group")?;
         let Some(row) = row else { return Ok(None) };
+        let program_id: ProgramId = row.try_get("program_id")?;
         let member_rows = sqlx::query(
             "select user_id, role from group_member where guild_id = ? and group_id = ? order by rowid",
         )
@@ -40,12 +42,13 @@ impl Store {
             members.push(GroupMember {
                 user_id,
                 role: parse_column(member.try_get("role")?, "group_member.role")?,
-                profile: self.member(guild_id, user_id).await?,
+                profile: self.member(program_id, user_id).await?,
             });
         }
         Ok(Some(GroupDetail {
             group_id,
             guild_id,
+            program_id,
             round_id: row.try_get("round_id")?,
             round_number: u32::try_from(row.try_get::<i64, _>("number")?)
                 .context("bad round.number")?,
@@ -136,9 +139,10 @@ impl Store {
         let previous_met_rate: Option<f64> = sqlx::query_scalar(
             "select avg(exists (select 1 from outcome o where o.group_id = g.group_id and o.status = 'met'))
              from match_group g join round r on r.round_id = g.round_id
-             where r.guild_id = ? and r.number = ?",
+             where r.guild_id = ? and r.program_id = ? and r.number = ?",
         )
         .bind(guild)
+        .bind(round.program_id)
         .bind(i64::from(round.number) - 1)
         .fetch_one(&self.pool)
         .await?;

@@ -1,18 +1,28 @@
-//! Members' profiles and standing.
+//! Members: one profile per server in `member`, and one `program_member` row for each
+//! program they are in, with their role, capacity, pause and departure there.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use super::communities::ensure_community;
-use super::{db_id, id_from_db, parse_column, Store};
-use crate::domain::ids::{GuildId, UserId};
-use crate::domain::member::{Joined, ProfileChange};
-use crate::domain::member::{Member, Profile};
+use super::programs::ensure_community;
+use super::{parse_column, Store};
+use crate::domain::ids::{GuildId, ProgramId, UserId};
+use crate::domain::member::{Joined, Member, Profile, ProfileChange};
+use crate::domain::profile::Role;
+use crate::domain::program::Program;
+
+/// A member as one program sees them: their server profile joined with their place in it.
+const MEMBER_COLUMNS: &str = "
+    select pm.program_id, m.guild_id, m.user_id, m.display_name, pm.role, m.time_zone,
+           m.institution, m.time_of_day, m.modality, pm.capacity, m.shoutouts, m.about,
+           pm.paused_until, pm.left_at, pm.joined_at
+    from program_member pm join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id";
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
-    guild_id: i64,
-    user_id: i64,
+    program_id: ProgramId,
+    guild_id: GuildId,
+    user_id: UserId,
     display_name: String,
     role: String,
     time_zone: Option<String>,
@@ -21,6 +31,7 @@ struct MemberRow {
     modality: String,
     capacity: i64,
     shoutouts: bool,
+    about: Option<String>,
     paused_until: Option<DateTime<Utc>>,
     left_at: Option<DateTime<Utc>>,
     joined_at: DateTime<Utc>,
@@ -29,11 +40,12 @@ struct MemberRow {
 impl MemberRow {
     fn into_domain(self) -> anyhow::Result<Member> {
         Ok(Member {
-            guild_id: id_from_db(self.guild_id),
-            user_id: id_from_db(self.user_id),
+            guild_id: self.guild_id,
+            program_id: self.program_id,
+            user_id: self.user_id,
             display_name: self.display_name,
             profile: Profile {
-                role: parse_column(&self.role, "member.role")?,
+                role: parse_column(&self.role, "program_member.role")?,
                 time_zone: self
                     .time_zone
                     .map(|zone| parse_column(&zone, "member.time_zone"))
@@ -41,76 +53,154 @@ impl MemberRow {
                 institution: self.institution,
                 time_of_day: parse_column(&self.time_of_day, "member.time_of_day")?,
                 modality: parse_column(&self.modality, "member.modality")?,
-                capacity: u8::try_from(self.capacity).context("bad member.capacity")?,
+                capacity: u8::try_from(self.capacity).context("bad program_member.capacity")?,
             },
             paused_until: self.paused_until,
             left_at: self.left_at,
             joined_at: self.joined_at,
             shoutouts: self.shoutouts,
+            about: self.about,
         })
     }
 }
 
+/// The server-wide part of a profile, for someone joining another program.
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    time_zone: Option<String>,
+    institution: Option<String>,
+    time_of_day: String,
+    modality: String,
+    shoutouts: bool,
+    about: Option<String>,
+}
+
 impl Store {
-    /// Every member who has not left, paused ones included.
-    pub async fn current_members(&self, guild_id: GuildId) -> anyhow::Result<Vec<Member>> {
+    /// Every member of the program who has not left it, paused ones included.
+    pub async fn current_members(&self, program_id: ProgramId) -> anyhow::Result<Vec<Member>> {
         let mut conn = self.pool.acquire().await?;
-        current_members(&mut conn, guild_id).await
+        current_members(&mut conn, program_id).await
     }
 
+    /// The member's place in the program, left or not; `None` if they never joined it.
     pub async fn member(
+        &self,
+        program_id: ProgramId,
+        user_id: UserId,
+    ) -> anyhow::Result<Option<Member>> {
+        fetch_member(&self.pool, program_id, user_id).await
+    }
+
+    /// Every program of the server the member joined, left ones included, by program id.
+    pub async fn memberships(
         &self,
         guild_id: GuildId,
         user_id: UserId,
-    ) -> anyhow::Result<Option<Member>> {
-        fetch_member(&self.pool, guild_id, user_id).await
+    ) -> anyhow::Result<Vec<Member>> {
+        let rows: Vec<MemberRow> = sqlx::query_as(&format!(
+            "{MEMBER_COLUMNS} where pm.guild_id = ? and pm.user_id = ? order by pm.program_id"
+        ))
+        .bind(guild_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the member's programs")?;
+        rows.into_iter().map(MemberRow::into_domain).collect()
     }
 
-    /// Opts a member in, or updates their profile. A member who had left is back.
+    /// Opts a member into a program, or updates their profile there. Their server-wide
+    /// settings change for every program they are in. A member who had left is back.
     pub async fn join(
         &self,
-        guild_id: GuildId,
+        program: &Program,
         user_id: UserId,
         display_name: &str,
         change: &ProfileChange,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Joined> {
+        let guild_id = program.guild_id;
         let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
-        let current = fetch_member(&mut *tx, guild_id, user_id).await?;
-        let profile = change.apply(current.as_ref().map(|m| &m.profile));
-        sqlx::query(
-            "insert into member (guild_id, user_id, display_name, role, time_zone, institution,
-                                 time_of_day, modality, capacity, shoutouts, joined_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             on conflict (guild_id, user_id) do update set
-                 display_name = excluded.display_name, role = excluded.role,
-                 time_zone = excluded.time_zone, institution = excluded.institution,
-                 time_of_day = excluded.time_of_day, modality = excluded.modality,
-                 capacity = excluded.capacity, shoutouts = excluded.shoutouts, left_at = null,
-                 updated_at = excluded.updated_at",
+        let current = fetch_member(&mut *tx, program.program_id, user_id).await?;
+        let person: Option<PersonRow> = sqlx::query_as(
+            "select time_zone, institution, time_of_day, modality, shoutouts, about
+             from member where guild_id = ? and user_id = ?",
         )
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
+        .bind(guild_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("cannot read the member's profile")?;
+        // New to this program: the server-wide settings carry over; the role is theirs to
+        // pick here, and a mentor's capacity starts at the default.
+        let known = match (&current, &person) {
+            (Some(member), _) => Some(member.profile.clone()),
+            (None, Some(person)) => Some(Profile {
+                role: Role::Peer,
+                time_zone: person
+                    .time_zone
+                    .as_deref()
+                    .map(|zone| parse_column(zone, "member.time_zone"))
+                    .transpose()?,
+                institution: person.institution.clone(),
+                time_of_day: parse_column(&person.time_of_day, "member.time_of_day")?,
+                modality: parse_column(&person.modality, "member.modality")?,
+                capacity: 0,
+            }),
+            (None, None) => None,
+        };
+        let profile = change.apply(known.as_ref());
+        let shoutouts = change
+            .shoutouts
+            .or(person.as_ref().map(|p| p.shoutouts))
+            .unwrap_or(true);
+        let about = match &change.about {
+            Some(about) => about.clone(),
+            None => person.as_ref().and_then(|p| p.about.clone()),
+        };
+        sqlx::query(
+            "insert into member (guild_id, user_id, display_name, time_zone, institution,
+                                 time_of_day, modality, shoutouts, about, joined_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (guild_id, user_id) do update set
+                 display_name = excluded.display_name, time_zone = excluded.time_zone,
+                 institution = excluded.institution, time_of_day = excluded.time_of_day,
+                 modality = excluded.modality, shoutouts = excluded.shoutouts,
+                 about = excluded.about, updated_at = excluded.updated_at",
+        )
+        .bind(guild_id)
+        .bind(user_id)
         .bind(display_name)
-        .bind(profile.role.as_str())
         .bind(profile.time_zone.map(|zone| zone.name()))
         .bind(&profile.institution)
-        .bind(profile.time_of_day.as_str())
-        .bind(profile.modality.as_str())
-        .bind(i64::from(profile.capacity))
-        .bind(
-            change
-                .shoutouts
-                .or(current.as_ref().map(|m| m.shoutouts))
-                .unwrap_or(true),
-        )
+        .bind(profile.time_of_day)
+        .bind(profile.modality)
+        .bind(shoutouts)
+        .bind(&about)
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
         .await
         .context("cannot save the member's profile")?;
-        let member = fetch_member(&mut *tx, guild_id, user_id)
+        sqlx::query(
+            "insert into program_member (program_id, guild_id, user_id, role, capacity,
+                                         joined_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?)
+             on conflict (program_id, user_id) do update set
+                 role = excluded.role, capacity = excluded.capacity, left_at = null,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(program.program_id)
+        .bind(guild_id)
+        .bind(user_id)
+        .bind(profile.role)
+        .bind(i64::from(profile.capacity))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot save the member's place in the program")?;
+        let member = fetch_member(&mut *tx, program.program_id, user_id)
             .await?
             .context("member vanished right after being saved")?;
         tx.commit().await?;
@@ -121,58 +211,82 @@ impl Store {
         })
     }
 
-    /// Pauses a member until `until`. Returns false when they are not a current member.
+    /// Pauses a member in a program until `until`. Returns false when they are not a
+    /// current member of it.
     pub async fn pause(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
         user_id: UserId,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.set_standing(guild_id, user_id, Some(until), None, now)
+        self.set_standing(program_id, user_id, Some(until), None, now)
             .await
     }
 
-    /// Ends a pause. Returns false when they are not a current member.
+    /// Ends a pause. Returns false when they are not a current member of the program.
     pub async fn resume(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.set_standing(guild_id, user_id, None, None, now).await
+        self.set_standing(program_id, user_id, None, None, now)
+            .await
     }
 
-    /// Stops matching a member but keeps their history, so they can come back.
-    /// Returns false when they are not a current member.
+    /// Stops matching a member in a program but keeps their history, so they can come
+    /// back. Returns false when they are not a current member of it.
     pub async fn leave(
+        &self,
+        program_id: ProgramId,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        self.set_standing(program_id, user_id, None, Some(now), now)
+            .await
+    }
+
+    /// Someone left the Discord server: they leave every program of it. Returns false
+    /// when they were in none.
+    pub async fn leave_server(
         &self,
         guild_id: GuildId,
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        self.set_standing(guild_id, user_id, None, Some(now), now)
-            .await
+        let done = sqlx::query(
+            "update program_member set paused_until = null, left_at = ?, updated_at = ?
+             where guild_id = ? and user_id = ? and left_at is null",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(guild_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot take the member out of the server's programs")?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Sets a current member's pause and departure; members who left are untouched.
     async fn set_standing(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
         user_id: UserId,
         paused_until: Option<DateTime<Utc>>,
         left_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let done = sqlx::query(
-            "update member set paused_until = ?, left_at = ?, updated_at = ?
-             where guild_id = ? and user_id = ? and left_at is null",
+            "update program_member set paused_until = ?, left_at = ?, updated_at = ?
+             where program_id = ? and user_id = ? and left_at is null",
         )
         .bind(paused_until)
         .bind(left_at)
         .bind(now)
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
+        .bind(program_id)
+        .bind(user_id)
         .execute(&self.pool)
         .await
         .context("cannot change the member's standing")?;
@@ -180,15 +294,15 @@ impl Store {
     }
 }
 
-/// Every member of a community who has not left, by user id.
+/// Every member of a program who has not left it, by user id.
 pub(super) async fn current_members(
     conn: &mut sqlx::SqliteConnection,
-    guild_id: GuildId,
+    program_id: ProgramId,
 ) -> anyhow::Result<Vec<Member>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(
-        "select * from member where guild_id = ? and left_at is null order by user_id",
-    )
-    .bind(db_id(guild_id))
+    let rows: Vec<MemberRow> = sqlx::query_as(&format!(
+        "{MEMBER_COLUMNS} where pm.program_id = ? and pm.left_at is null order by pm.user_id"
+    ))
+    .bind(program_id)
     .fetch_all(conn)
     .await
     .context("cannot read the members")?;
@@ -197,15 +311,16 @@ pub(super) async fn current_members(
 
 async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
     executor: E,
-    guild_id: GuildId,
+    program_id: ProgramId,
     user_id: UserId,
 ) -> anyhow::Result<Option<Member>> {
-    let row: Option<MemberRow> =
-        sqlx::query_as("select * from member where guild_id = ? and user_id = ?")
-            .bind(db_id(guild_id))
-            .bind(db_id(user_id))
-            .fetch_optional(executor)
-            .await
-            .context("cannot read the member")?;
+    let row: Option<MemberRow> = sqlx::query_as(&format!(
+        "{MEMBER_COLUMNS} where pm.program_id = ? and pm.user_id = ?"
+    ))
+    .bind(program_id)
+    .bind(user_id)
+    .fetch_optional(executor)
+    .await
+    .context("cannot read the member")?;
     row.map(MemberRow::into_domain).transpose()
 }

@@ -3,12 +3,12 @@
 
 mod answers;
 mod celebrations;
-mod communities;
 mod export;
 mod groups;
 mod members;
 mod outbox;
 mod privacy;
+mod programs;
 mod prompts;
 mod rounds;
 mod stats;
@@ -17,11 +17,13 @@ mod wins;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::domain::community::{Cadence, MatchingMode, WatercoolerCadence};
 use crate::domain::group::{DeliveredVia, OutcomeStatus, Rating};
-use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, PreviewId, RoundId, UserId};
+use crate::domain::ids::{
+    ChannelId, GroupId, GuildId, InterestId, MessageId, PreviewId, ProgramId, RoundId, UserId,
+};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
+use crate::domain::program::{Cadence, MatchingMode, WatercoolerCadence};
 use crate::domain::round::{RoundState, Trigger};
 use crate::domain::wins::WinKind;
 use anyhow::Context as _;
@@ -257,6 +259,8 @@ stored_id!(MessageId, |id| id.0 as i64, |value| MessageId(value as u64));
 stored_id!(RoundId, |id| id.0, |value| RoundId(value));
 stored_id!(GroupId, |id| id.0, |value| GroupId(value));
 stored_id!(PreviewId, |id| id.0, |value| PreviewId(value));
+stored_id!(ProgramId, |id| id.0, |value| ProgramId(value));
+stored_id!(InterestId, |id| id.0, |value| InterestId(value));
 
 /// Enums of plain words (`domain::words`) are stored as their word: they bind and decode
 /// through the same list that parses and shows them, and the schema's CHECK lists hold

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
-use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, RoundId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::outbox::{OutboxRow, RetryAt};
 
@@ -34,7 +34,8 @@ pub(crate) struct RoundPost {
     pub due_at: DateTime<Utc>,
 }
 
-/// Queues a round's row inside the caller's transaction; a row queued before stays.
+/// Queues a round's row inside the caller's transaction; a row queued before stays. It
+/// belongs to the round's program.
 pub(crate) async fn queue_round_row(
     tx: &mut sqlx::SqliteConnection,
     guild_id: GuildId,
@@ -42,8 +43,9 @@ pub(crate) async fn queue_round_row(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "insert into outbox (guild_id, kind, key, round_id, group_id, user_id, due_at, created_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)
+        "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id, due_at,
+                             created_at)
+         values (?1, (select program_id from round where round_id = ?4), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          on conflict (guild_id, key) do nothing",
     )
     .bind(db_id(guild_id))
@@ -70,16 +72,18 @@ pub(crate) async fn queue_round_row(
 pub(crate) async fn queue_celebration(
     tx: &mut sqlx::SqliteConnection,
     guild_id: GuildId,
+    program_id: ProgramId,
     key: &str,
     detail: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "insert into outbox (guild_id, kind, key, detail, due_at, created_at)
-         values (?, 'celebration', ?, ?, ?, ?)
+        "insert into outbox (guild_id, program_id, kind, key, detail, due_at, created_at)
+         values (?, ?, 'celebration', ?, ?, ?, ?)
          on conflict (guild_id, key) do nothing",
     )
     .bind(db_id(guild_id))
+    .bind(program_id)
     .bind(key)
     .bind(detail)
     .bind(now)
@@ -144,6 +148,7 @@ fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
     Ok(OutboxRow {
         outbox_id: row.try_get("outbox_id")?,
         guild_id: id_from_db(row.try_get("guild_id")?),
+        program_id: row.try_get("program_id")?,
         kind: parse_column(row.try_get("kind")?, "outbox.kind")?,
         key: row.try_get("key")?,
         round_id: row.try_get("round_id")?,

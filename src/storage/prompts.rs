@@ -1,11 +1,11 @@
-//! A community's own icebreaker prompts.
+//! A program's own icebreaker prompts.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, parse_column, Store};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, ProgramId, UserId};
 use crate::domain::prompts::{Category, Prompt};
 
 /// A custom prompt's key, as stored with the groups that got it.
@@ -14,17 +14,17 @@ pub fn custom_key(prompt_id: i64) -> String {
 }
 
 impl Store {
-    /// The community's custom prompts; removed ones only when `include_removed`.
+    /// The program's custom prompts; removed ones only when `include_removed`.
     pub async fn custom_prompts(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
         include_removed: bool,
     ) -> anyhow::Result<Vec<Prompt>> {
         let rows = sqlx::query(
             "select prompt_id, category, text from prompt
-             where guild_id = ? and (? or removed_at is null) order by prompt_id",
+             where program_id = ? and (? or removed_at is null) order by prompt_id",
         )
-        .bind(db_id(guild_id))
+        .bind(program_id)
         .bind(include_removed)
         .fetch_all(&self.pool)
         .await
@@ -44,34 +44,34 @@ impl Store {
     pub async fn add_prompt(
         &self,
         guild_id: GuildId,
+        program_id: ProgramId,
         category: Category,
         text: &str,
         by: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let mut tx = self.write().await?;
-        super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id: i64 = sqlx::query_scalar(
-            "insert into prompt (guild_id, category, text, created_by, created_at) values (?, ?, ?, ?, ?)
-             on conflict (guild_id, text) do update set removed_at = null, category = excluded.category
+            "insert into prompt (guild_id, program_id, category, text, created_by, created_at)
+             values (?, ?, ?, ?, ?, ?)
+             on conflict (program_id, text) do update set removed_at = null, category = excluded.category
              returning prompt_id",
         )
         .bind(db_id(guild_id))
+        .bind(program_id)
         .bind(category.as_str())
         .bind(text)
         .bind(db_id(by))
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .context("cannot save the prompt")?;
-        tx.commit().await?;
         Ok(custom_key(id))
     }
 
     /// Removes a custom prompt by key. Returns false when there is no such prompt.
     pub async fn remove_prompt(
         &self,
-        guild_id: GuildId,
+        program_id: ProgramId,
         key: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
@@ -79,10 +79,10 @@ impl Store {
             return Ok(false);
         };
         let done = sqlx::query(
-            "update prompt set removed_at = ? where guild_id = ? and prompt_id = ? and removed_at is null",
+            "update prompt set removed_at = ? where program_id = ? and prompt_id = ? and removed_at is null",
         )
         .bind(now)
-        .bind(db_id(guild_id))
+        .bind(program_id)
         .bind(id)
         .execute(&self.pool)
         .await

@@ -8,7 +8,7 @@ use sqlx::Row as _;
 
 use super::outbox::{queue_round_row, RoundPost};
 use super::{db_id, id_from_db, Store};
-use crate::domain::ids::{GroupId, GuildId, PreviewId, RoundId, UserId};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::preview::groups_still_hold;
 use crate::domain::round::{GroupsChanged, MatchingInput, NewRound, Plan, Preview, RoundRecord};
@@ -17,6 +17,7 @@ fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> 
     Ok(RoundRecord {
         round_id: row.try_get("round_id")?,
         guild_id: id_from_db(row.try_get("guild_id")?),
+        program_id: row.try_get("program_id")?,
         number: u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?,
         due_at: row.try_get("due_at")?,
         seed: row.try_get::<i64, _>("seed")? as u64,
@@ -26,11 +27,11 @@ fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> 
 }
 
 impl Store {
-    /// The community's most recent round, of any trigger.
-    pub async fn last_round(&self, guild_id: GuildId) -> anyhow::Result<Option<RoundRecord>> {
+    /// The program's most recent round, of any trigger.
+    pub async fn last_round(&self, program_id: ProgramId) -> anyhow::Result<Option<RoundRecord>> {
         let row =
-            sqlx::query("select * from round where guild_id = ? order by number desc limit 1")
-                .bind(db_id(guild_id))
+            sqlx::query("select * from round where program_id = ? order by number desc limit 1")
+                .bind(program_id)
                 .fetch_optional(&self.pool)
                 .await
                 .context("cannot read the last round")?;
@@ -51,11 +52,17 @@ impl Store {
         row.as_ref().map(round_from_row).transpose()
     }
 
-    /// Members, avoid pairs, history and prompts seen: the input of one round.
-    pub async fn matching_input(&self, guild_id: GuildId) -> anyhow::Result<MatchingInput> {
+    /// Members, avoid pairs, history and prompts seen: the input of one round of the
+    /// program at `at`. The do-not-match lists are the server's, for every program.
+    pub async fn matching_input(
+        &self,
+        guild_id: GuildId,
+        program_id: ProgramId,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<MatchingInput> {
         let guild = db_id(guild_id);
         let mut conn = self.pool.acquire().await?;
-        let members = super::members::current_members(&mut conn, guild_id).await?;
+        let members = super::members::current_members(&mut conn, program_id).await?;
         let avoid = sqlx::query("select user_id, avoided_user_id from avoid where guild_id = ?")
             .bind(guild)
             .fetch_all(&mut *conn)
@@ -75,10 +82,10 @@ impl Store {
              from round r
              join match_group g on g.round_id = r.round_id
              join group_member gm on gm.group_id = g.group_id
-             where r.guild_id = ?
+             where r.program_id = ?
              order by r.number, g.position, gm.rowid",
         )
-        .bind(guild)
+        .bind(program_id)
         .fetch_all(&mut *conn)
         .await
         .context("cannot read past rounds")?;
@@ -103,10 +110,41 @@ impl Store {
                 prompts_seen.entry(user).or_default().insert(key);
             }
         }
+        // julianday compares the instants, whatever digits of a second each text has.
+        let elsewhere: Vec<(GroupId, UserId)> = sqlx::query_as(
+            "select g.group_id, gm.user_id
+             from round r
+             join match_group g on g.round_id = r.round_id
+             join group_member gm on gm.group_id = g.group_id
+             where r.guild_id = ? and r.program_id <> ?
+               and julianday(r.created_at) > julianday(?) - 7
+               and julianday(r.created_at) <= julianday(?)
+             order by g.group_id, gm.rowid",
+        )
+        .bind(guild)
+        .bind(program_id)
+        .bind(at)
+        .bind(at)
+        .fetch_all(&mut *conn)
+        .await
+        .context("cannot read this week's groups of other programs")?;
+        let mut met_elsewhere_this_week: Vec<Vec<UserId>> = Vec::new();
+        let mut last_elsewhere = None;
+        for (group_id, user) in elsewhere {
+            if last_elsewhere != Some(group_id) {
+                met_elsewhere_this_week.push(Vec::new());
+                last_elsewhere = Some(group_id);
+            }
+            met_elsewhere_this_week
+                .last_mut()
+                .expect("pushed above")
+                .push(user);
+        }
         Ok(MatchingInput {
             members,
             avoid,
             past_rounds,
+            met_elsewhere_this_week,
             prompts_seen,
         })
     }
@@ -118,14 +156,15 @@ impl Store {
         let mut tx = self.write().await?;
         // Checked again under the write lock: a leave or an avoid entry made while the
         // round was being matched must not be broken by it.
-        let current: HashSet<UserId> =
-            sqlx::query_scalar("select user_id from member where guild_id = ? and left_at is null")
-                .bind(guild)
-                .fetch_all(&mut *tx)
-                .await
-                .context("cannot read the current members")?
-                .into_iter()
-                .collect();
+        let current: HashSet<UserId> = sqlx::query_scalar(
+            "select user_id from program_member where program_id = ? and left_at is null",
+        )
+        .bind(new.program_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the current members")?
+        .into_iter()
+        .collect();
         let avoid: Vec<(UserId, UserId)> =
             sqlx::query_as("select user_id, avoided_user_id from avoid where guild_id = ?")
                 .bind(guild)
@@ -140,17 +179,20 @@ impl Store {
         if !groups_still_hold(&groups, &current, &avoid) {
             return Err(GroupsChanged.into());
         }
-        let number: i64 =
-            sqlx::query_scalar("select coalesce(max(number), 0) + 1 from round where guild_id = ?")
-                .bind(guild)
-                .fetch_one(&mut *tx)
-                .await?;
+        let number: i64 = sqlx::query_scalar(
+            "select coalesce(max(number), 0) + 1 from round where program_id = ?",
+        )
+        .bind(new.program_id)
+        .fetch_one(&mut *tx)
+        .await?;
         let inserted = sqlx::query(
-            "insert into round (guild_id, number, due_at, trigger, seed, state, notes, created_at)
-             values (?, ?, ?, ?, ?, 'matched', ?, ?)
+            "insert into round (guild_id, program_id, number, due_at, trigger, seed, state, notes,
+                                created_at)
+             values (?, ?, ?, ?, ?, ?, 'matched', ?, ?)
              returning round_id",
         )
         .bind(guild)
+        .bind(new.program_id)
         .bind(number)
         .bind(new.due_at)
         .bind(new.trigger.as_str())
@@ -220,14 +262,16 @@ impl Store {
             new.created_at,
         )
         .await?;
-        // The earlier rounds are over: their threads are archived, oldest first, so the
-        // server stays under Discord's cap on active threads. A member's message reopens one.
+        // The program's earlier rounds are over: their threads are archived, oldest first,
+        // so the server stays under Discord's cap on active threads. A member's message
+        // reopens one.
         let open_threads: Vec<(RoundId, GroupId)> = sqlx::query_as(
-            "select round_id, group_id from match_group
-             where guild_id = ? and round_id <> ? and thread_id is not null and thread_archived_at is null
-             order by group_id",
+            "select g.round_id, g.group_id from match_group g join round r on r.round_id = g.round_id
+             where r.program_id = ? and g.round_id <> ? and g.thread_id is not null
+               and g.thread_archived_at is null
+             order by g.group_id",
         )
-        .bind(guild)
+        .bind(new.program_id)
         .bind(db_id(round_id))
         .fetch_all(&mut *tx)
         .await
@@ -272,26 +316,26 @@ impl Store {
     pub async fn save_preview(
         &self,
         guild_id: GuildId,
+        program_id: ProgramId,
         requested_by: UserId,
         plan: &Plan,
         now: DateTime<Utc>,
     ) -> anyhow::Result<PreviewId> {
         let plan_json = serde_json::to_string(plan).context("cannot encode the preview")?;
-        let mut tx = self.write().await?;
-        super::communities::ensure_community(&mut tx, guild_id, now).await?;
         let id = sqlx::query_scalar(
-            "insert into round_preview (guild_id, seed, requested_by, groups_json, created_at)
-             values (?, ?, ?, ?, ?) returning preview_id",
+            "insert into round_preview (guild_id, program_id, seed, requested_by, groups_json,
+                                        created_at)
+             values (?, ?, ?, ?, ?, ?) returning preview_id",
         )
         .bind(db_id(guild_id))
+        .bind(program_id)
         .bind(plan.seed as i64)
         .bind(db_id(requested_by))
         .bind(plan_json)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .context("cannot save the preview")?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -302,8 +346,8 @@ impl Store {
     ) -> anyhow::Result<Option<Preview>> {
         // julianday compares the instants, whatever digits of a second each text has.
         let row = sqlx::query(
-            "select p.preview_id, p.groups_json, p.confirmed_round_id, p.created_at,
-                    exists (select 1 from round r where r.guild_id = p.guild_id
+            "select p.preview_id, p.program_id, p.groups_json, p.confirmed_round_id, p.created_at,
+                    exists (select 1 from round r where r.program_id = p.program_id
                             and julianday(r.created_at) > julianday(p.created_at)) as round_since
              from round_preview p
              where p.guild_id = ? and p.preview_id = ?",
@@ -320,6 +364,7 @@ impl Store {
                     .context("the stored preview is unreadable")?,
                 confirmed_round_id: row.try_get("confirmed_round_id")?,
                 made_at: row.try_get("created_at")?,
+                program_id: row.try_get("program_id")?,
                 round_started_since: row.try_get("round_since")?,
             })
         })

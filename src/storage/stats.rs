@@ -1,19 +1,20 @@
-//! Aggregates for `/hallway-admin stats`. Every query is filtered on the guild, and the
-//! whole report is read in one transaction so its numbers agree with each other.
+//! Aggregates for `/hallway-admin stats`, for one program. Every query is filtered on
+//! the guild as well, and the whole report is read in one transaction so its numbers
+//! agree with each other.
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, parse_column, Store};
-use crate::domain::ids::GuildId;
+use crate::domain::ids::{GuildId, ProgramId};
 use crate::domain::profile::Role;
 use crate::domain::stats::{counts_in_order, RoundStats, Standings, Stats, Tally};
 
-/// The rounds a report covers: the community's last `?2` rounds (all of them for -1,
-/// which SQLite reads as "no limit").
+/// The rounds a report covers: the program's (`?3`) last `?2` rounds (all of them for
+/// -1, which SQLite reads as "no limit").
 const CHOSEN_ROUNDS: &str = "select round_id, number, due_at from round
-     where guild_id = ?1 order by number desc limit ?2";
+     where guild_id = ?1 and program_id = ?3 order by number desc limit ?2";
 
 impl Store {
     /// Members now, and the last `last_rounds` rounds (every round when `None`), with
@@ -21,6 +22,7 @@ impl Store {
     pub async fn stats(
         &self,
         guild_id: GuildId,
+        program_id: ProgramId,
         last_rounds: Option<u32>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Stats> {
@@ -43,11 +45,12 @@ impl Store {
                     coalesce(sum(left_at is not null), 0) as gone
              from (select role, left_at,
                           coalesce(julianday(paused_until) > julianday(?2), 0) as paused
-                   from member where guild_id = ?1)
+                   from program_member where guild_id = ?1 and program_id = ?3)
              group by role",
         )
         .bind(guild)
         .bind(now)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot count the members")?;
@@ -76,7 +79,7 @@ impl Store {
                  join group_member a on a.group_id = g.group_id and a.guild_id = ?1
                  join group_member b on b.group_id = g.group_id and b.guild_id = ?1
                                     and a.user_id < b.user_id
-                 where r.guild_id = ?1
+                 where r.guild_id = ?1 and r.program_id = ?3
              ),
              pair_counts as (
                  select round_id, count(*) as pairs, sum(number > first_number) as repeat_pairs
@@ -103,6 +106,7 @@ impl Store {
         ))
         .bind(guild)
         .bind(limit)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot count the rounds")?;
@@ -124,11 +128,13 @@ impl Store {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
 
-        let all_rounds: i64 = sqlx::query_scalar("select count(*) from round where guild_id = ?")
-            .bind(guild)
-            .fetch_one(&mut *tx)
-            .await
-            .context("cannot count the rounds")?;
+        let all_rounds: i64 =
+            sqlx::query_scalar("select count(*) from round where guild_id = ? and program_id = ?")
+                .bind(guild)
+                .bind(program_id)
+                .fetch_one(&mut *tx)
+                .await
+                .context("cannot count the rounds")?;
         let window_start = match rounds.first() {
             Some(first) if (rounds.len() as i64) < all_rounds => Some(first.due_at),
             _ => None,
@@ -136,11 +142,13 @@ impl Store {
 
         let wins = sqlx::query(
             "select kind, count(*) as n from win
-             where guild_id = ?1 and (?2 is null or julianday(created_at) >= julianday(?2))
+             where guild_id = ?1 and program_id = ?3
+               and (?2 is null or julianday(created_at) >= julianday(?2))
              group by kind",
         )
         .bind(guild)
         .bind(window_start)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot count the wins")?;
@@ -155,6 +163,7 @@ impl Store {
         ))
         .bind(guild)
         .bind(limit)
+        .bind(program_id)
         .fetch_all(&mut *tx)
         .await
         .context("cannot count the feedback")?;

@@ -22,13 +22,14 @@ impl Store {
     ) -> anyhow::Result<Result<i64, WinRefusal>> {
         let mut tx = self.write().await?;
         // Under the write lock, so a leave at the same moment cannot slip a win through.
-        let left_at: Option<Option<DateTime<Utc>>> =
-            sqlx::query_scalar("select left_at from member where guild_id = ? and user_id = ?")
-                .bind(win.guild_id)
-                .bind(win.user_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .context("cannot read the member")?;
+        let left_at: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
+            "select left_at from program_member where program_id = ? and user_id = ?",
+        )
+        .bind(win.program_id)
+        .bind(win.user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("cannot read the member")?;
         match left_at {
             None => return Ok(Err(WinRefusal::NotAMember)),
             Some(Some(_)) => return Ok(Err(WinRefusal::Left)),
@@ -41,12 +42,12 @@ impl Store {
         {
             return Ok(Err(refusal));
         }
-        super::communities::ensure_community(&mut tx, win.guild_id, now).await?;
         let win_id: i64 = sqlx::query_scalar(
-            "insert into win (guild_id, user_id, kind, description, link, created_at)
-             values (?, ?, ?, ?, ?, ?) returning win_id",
+            "insert into win (guild_id, program_id, user_id, kind, description, link, created_at)
+             values (?, ?, ?, ?, ?, ?, ?) returning win_id",
         )
         .bind(win.guild_id)
+        .bind(win.program_id)
         .bind(win.user_id)
         .bind(win.kind)
         .bind(win.description)
@@ -56,7 +57,15 @@ impl Store {
         .await
         .context("cannot save the win")?;
         let key = format!("win:{win_id}");
-        super::outbox::queue_celebration(&mut tx, win.guild_id, &key, win.detail, now).await?;
+        super::outbox::queue_celebration(
+            &mut tx,
+            win.guild_id,
+            win.program_id,
+            &key,
+            win.detail,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(win_id))
     }

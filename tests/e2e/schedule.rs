@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use chrono::{Datelike, Utc};
-use hallway::domain::community::{Cadence, Schedule};
 use hallway::domain::ids::{ChannelId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
+use hallway::domain::program::{Cadence, Schedule};
 use hallway::storage::Store;
 
 use crate::helpers::{

@@ -1,6 +1,6 @@
 use chrono::Weekday;
-use hallway::domain::community::{Cadence, MatchingMode, MatchingRules, Schedule};
 use hallway::domain::ids::{ChannelId, GuildId};
+use hallway::domain::program::{Cadence, MatchingMode, MatchingRules, Schedule};
 
 use crate::{at, fresh_store};
 
@@ -10,7 +10,7 @@ async fn an_unknown_server_has_the_defaults() {
     let community = store.community(GuildId(7)).await.unwrap();
     assert_eq!(
         community,
-        hallway::domain::community::Community::new(GuildId(7))
+        hallway::domain::program::Community::new(GuildId(7))
     );
     assert!(community.schedule.is_none());
     assert_eq!(community.matching.group_size, 2);

@@ -156,10 +156,10 @@ fn words<T: hallway::domain::words::Word>() -> Vec<String> {
 
 #[tokio::test]
 async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
-    use hallway::domain::community::{Cadence, MatchingMode, WatercoolerCadence};
     use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::profile::{Modality, Role, TimeOfDay};
+    use hallway::domain::program::{Cadence, MatchingMode, WatercoolerCadence};
     use hallway::domain::round::{RoundState, Trigger};
     use hallway::domain::wins::WinKind;
     let expected: std::collections::BTreeMap<(&str, &str), Vec<String>> = [

@@ -4,17 +4,17 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::caller::guild;
-use crate::discord::choices::{autocomplete_time_zone, Choice};
+use super::caller::live_program;
+use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::community::{
-    self, Cadence, Day, MatchingMode, Schedule, Watercooler, WatercoolerSetting,
+use crate::domain::program::{
+    Cadence, Day, MatchingMode, Schedule, Watercooler, WatercoolerCadence, WatercoolerSetting,
 };
 use crate::domain::validate::{self, InputError};
 
-/// Coordinator tools: channels, schedule, matching, rounds, prompts, stats and export.
+/// Coordinator tools: programs, channels, schedule, matching, rounds, prompts, stats, export.
 #[poise::command(
     slash_command,
     guild_only,
@@ -25,11 +25,11 @@ use crate::domain::validate::{self, InputError};
         "setup",
         "schedule",
         "matching",
-        "program",
+        "super::program::program",
         "watercooler",
-        "super::program::match_now",
-        "super::program::pause_program",
-        "super::program::resume_program",
+        "super::rounds::match_now",
+        "super::rounds::pause_program",
+        "super::rounds::resume_program",
         "super::prompts::prompts",
         "super::stats::stats",
         "super::stats::export"
@@ -50,28 +50,50 @@ async fn setup(
     #[description = "Text channel for wins and milestones (default: the same channel)"]
     #[channel_types("Text")]
     celebrations_channel: Option<serenity::PartialChannel>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     for ch in std::iter::once(&channel).chain(celebrations_channel.as_ref()) {
-        if ch.kind != serenity::ChannelType::Text {
-            return Err(InputError::new(format!(
-                "<#{}> is not a text channel. Pick a text channel: hallway creates private threads in it.",
-                ch.id
-            ))
-            .into());
-        }
+        text_channel(ch)?;
     }
-    let guild_id = guild(ctx)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     store
         .set_channels(
-            guild_id,
+            program.program_id,
             channel.id.into(),
             celebrations_channel.map(|c| c.id.into()),
             Utc::now(),
         )
         .await?;
-    let community = store.community(guild_id).await?;
-    reply_private(ctx, &format!("Saved.\n{}", render::settings(&community))).await?;
+    saved(ctx, program.program_id).await
+}
+
+/// A channel hallway can post and make private threads in, or a user error.
+pub(super) fn text_channel(channel: &serenity::PartialChannel) -> Result<(), InputError> {
+    if channel.kind != serenity::ChannelType::Text {
+        return Err(InputError::new(format!(
+            "<#{}> is not a text channel. Pick a text channel: hallway creates private threads in it.",
+            channel.id
+        )));
+    }
+    Ok(())
+}
+
+/// "Saved." and the program's settings as they are now.
+pub(super) async fn saved(
+    ctx: Context<'_>,
+    program_id: crate::domain::ids::ProgramId,
+) -> Result<(), Error> {
+    let guild_id = super::caller::guild(ctx)?;
+    let program = ctx
+        .data()
+        .store
+        .program(guild_id, program_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("program {program_id} vanished"))?;
+    reply_private(ctx, &format!("Saved.\n{}", render::settings(&program))).await?;
     Ok(())
 }
 
@@ -88,6 +110,9 @@ async fn schedule(
     #[description = "IANA time zone of the program, e.g. Europe/Berlin"]
     #[autocomplete = "autocomplete_time_zone"]
     timezone: String,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     let schedule = Schedule {
         cadence: every.0,
@@ -95,12 +120,12 @@ async fn schedule(
         hour: validate::hour(hour)?,
         time_zone: validate::time_zone(&timezone)?,
     };
-    let guild_id = guild(ctx)?;
-    let store = &ctx.data().store;
-    store.set_schedule(guild_id, &schedule, Utc::now()).await?;
-    let community = store.community(guild_id).await?;
-    reply_private(ctx, &format!("Saved.\n{}", render::settings(&community))).await?;
-    Ok(())
+    let program = live_program(ctx, program.as_deref()).await?;
+    ctx.data()
+        .store
+        .set_schedule(program.program_id, &schedule, Utc::now())
+        .await?;
+    saved(ctx, program.program_id).await
 }
 
 /// Set how members are grouped.
@@ -116,55 +141,22 @@ async fn matching(
     #[description = "Prefer pairing people from different institutions"] cross_institution: Option<
         bool,
     >,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    let store = &ctx.data().store;
-    let current = store.community(guild_id).await?;
+    let group_size = validate::group_size(group_size)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let rules = validate::matching_rules(
         mode.0,
-        validate::group_size(group_size)?,
-        cross_institution.unwrap_or(current.matching.cross_institution),
+        group_size,
+        cross_institution.unwrap_or(program.matching.cross_institution),
     )?;
-    store.set_matching(guild_id, &rules, Utc::now()).await?;
-    let community = store.community(guild_id).await?;
-    reply_private(ctx, &format!("Saved.\n{}", render::settings(&community))).await?;
-    Ok(())
-}
-
-/// Name the program, set its dates, and write the welcome new members see.
-#[poise::command(slash_command, guild_only)]
-async fn program(
-    ctx: Context<'_>,
-    #[description = "The program's name"]
-    #[max_length = 100]
-    name: String,
-    #[description = "First day, YYYY-MM-DD"] start: Option<String>,
-    #[description = "Last day, YYYY-MM-DD"] end: Option<String>,
-    #[description = "Shown to everyone who joins: what the program is and what to expect"]
-    #[max_length = 1500]
-    welcome: Option<String>,
-) -> Result<(), Error> {
-    let program = validate::program(&name, start.as_deref(), end.as_deref(), welcome.as_deref())?;
-    let guild_id = guild(ctx)?;
-    let store = &ctx.data().store;
-    store.set_program(guild_id, &program, Utc::now()).await?;
-    let mut text = format!("Saved. **{}**", program.name.as_deref().unwrap_or_default());
-    match (program.start, program.end) {
-        (Some(start), Some(end)) => text.push_str(&format!(
-            " runs from {start} to {end}; hallway will celebrate its halfway point and its last month."
-        )),
-        (Some(start), None) => text.push_str(&format!(" starts on {start}.")),
-        (None, Some(end)) => text.push_str(&format!(" ends on {end}.")),
-        (None, None) => text.push('.'),
-    }
-    if let Some(welcome) = &program.welcome {
-        text.push_str(&format!(
-            "\nNew members will read:\n> {}",
-            welcome.replace('\n', "\n> ")
-        ));
-    }
-    reply_private(ctx, &render::fit(&text)).await?;
-    Ok(())
+    ctx.data()
+        .store
+        .set_matching(program.program_id, &rules, Utc::now())
+        .await?;
+    saved(ctx, program.program_id).await
 }
 
 /// Post a discussion prompt to a channel on a cadence, or turn it off.
@@ -175,12 +167,15 @@ async fn watercooler(
     #[description = "Where to post (needed unless turning it off)"]
     #[channel_types("Text")]
     channel: Option<serenity::PartialChannel>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     let now = Utc::now();
     let Some(cadence) = every.0.cadence() else {
-        store.set_watercooler(guild_id, None, now).await?;
+        store.set_watercooler(program.program_id, None, now).await?;
         reply_private(ctx, "The watercooler is off.").await?;
         return Ok(());
     };
@@ -202,7 +197,9 @@ async fn watercooler(
         cadence,
         anchor: now,
     };
-    store.set_watercooler(guild_id, Some(&setting), now).await?;
+    store
+        .set_watercooler(program.program_id, Some(&setting), now)
+        .await?;
     ctx.data().wake.notify_one();
     reply_private(
         ctx,
@@ -211,9 +208,9 @@ async fn watercooler(
              until the library is used up. Turn it off with `/hallway-admin watercooler every:off`.",
             channel.id,
             match cadence {
-                community::WatercoolerCadence::Daily => "every day",
-                community::WatercoolerCadence::Weekly => "every week",
-                community::WatercoolerCadence::Biweekly => "every two weeks",
+                WatercoolerCadence::Daily => "every day",
+                WatercoolerCadence::Weekly => "every week",
+                WatercoolerCadence::Biweekly => "every two weeks",
             }
         ),
     )

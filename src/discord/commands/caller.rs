@@ -2,7 +2,9 @@
 
 use crate::discord::state::{Context, Error};
 use crate::domain::ids::{GuildId, UserId};
-use crate::domain::validate::InputError;
+use crate::domain::member::Member;
+use crate::domain::program::{self, PickError, Program};
+use crate::domain::validate::{self, InputError};
 
 /// The server the command ran in; `guild_only` commands always have one.
 pub(crate) fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
@@ -23,23 +25,157 @@ pub(crate) async fn display_name(ctx: Context<'_>) -> String {
     }
 }
 
-/// The invoker's membership, or a user error telling them how to join.
-pub(crate) async fn current_member(
-    ctx: Context<'_>,
-    guild_id: GuildId,
-) -> Result<crate::domain::member::Member, Error> {
-    let member = ctx.data().store.member(guild_id, author(ctx)).await?;
-    match member {
-        Some(member) if member.left_at.is_none() => Ok(member),
-        Some(_) => Err(InputError::new(
-            "You left hallway. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
-        )
-        .into()),
-        None => Err(not_a_member()),
-    }
-}
-
 pub(crate) fn not_a_member() -> Error {
     InputError::new("You haven't joined yet. Run `/hallway join role:<mentor|mentee|peer>` first.")
         .into()
+}
+
+/// What the reply says when a command cannot tell which program it is for.
+fn pick_error(error: PickError, whose: Whose) -> Error {
+    let list = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("**{n}**"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = match (error, whose) {
+        (PickError::None, Whose::Server) => "This server has no hallway program yet. A coordinator \
+            starts one with `/hallway-admin program create`."
+            .to_string(),
+        (PickError::None, Whose::Mine) => {
+            "You haven't joined yet. Run `/hallway join role:<mentor|mentee|peer>` first.".to_string()
+        }
+        (PickError::Unknown { name, names }, whose) => {
+            let here = match whose {
+                Whose::Server => "Programs here",
+                Whose::Mine => "Your programs",
+            };
+            format!(
+                "There's no program called '{}' {}. {here}: {}. Pick one from the `program` \
+                 option's list.",
+                validate::shorten(&name, 100),
+                match whose {
+                    Whose::Server => "here",
+                    Whose::Mine => "that you're in",
+                },
+                list(&names)
+            )
+        }
+        (PickError::WhichOne { names }, Whose::Server) => format!(
+            "This server runs several programs: {}. Say which with the `program` option, \
+             e.g. `program:{}`.",
+            list(&names),
+            names.first().map(String::as_str).unwrap_or_default()
+        ),
+        (PickError::WhichOne { names }, Whose::Mine) => format!(
+            "You're in several programs: {}. Say which with the `program` option, e.g. `program:{}`.",
+            list(&names),
+            names.first().map(String::as_str).unwrap_or_default()
+        ),
+        (PickError::Archived { name }, _) => format!(
+            "**{name}** is archived: it runs no more rounds. Its stats and export are still there."
+        ),
+    };
+    InputError::new(text).into()
+}
+
+#[derive(Clone, Copy)]
+enum Whose {
+    Server,
+    Mine,
+}
+
+/// The live program a coordinator's command (or a join) is for. A server that has none
+/// gets its first, as every server had one before programs existed.
+pub(crate) async fn live_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
+    let guild_id = guild(ctx)?;
+    let programs = ctx
+        .data()
+        .store
+        .programs_or_first(guild_id, chrono::Utc::now())
+        .await?;
+    program::pick(&programs, name, true)
+        .cloned()
+        .map_err(|e| pick_error(e, Whose::Server))
+}
+
+/// The program whose history a command reads: archived ones too.
+pub(crate) async fn any_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
+    let guild_id = guild(ctx)?;
+    let programs = ctx.data().store.programs(guild_id).await?;
+    program::pick(&programs, name, false)
+        .cloned()
+        .map_err(|e| pick_error(e, Whose::Server))
+}
+
+/// The invoker's live programs and their place in each: the one named, or all of them.
+pub(crate) async fn my_programs(
+    ctx: Context<'_>,
+    name: Option<&str>,
+) -> Result<Vec<(Program, Member)>, Error> {
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let memberships = store.memberships(guild_id, author(ctx)).await?;
+    let programs = store.programs(guild_id).await?;
+    let mine: Vec<(Program, Member)> = memberships
+        .into_iter()
+        .filter(|m| m.left_at.is_none())
+        .filter_map(|m| {
+            let program = programs.iter().find(|p| p.program_id == m.program_id)?;
+            (!program.is_archived()).then(|| (program.clone(), m))
+        })
+        .collect();
+    if mine.is_empty() {
+        return Err(left_or_never_joined(&programs, name, store, ctx).await?);
+    }
+    let Some(name) = name else { return Ok(mine) };
+    let just: Vec<Program> = mine.iter().map(|(p, _)| p.clone()).collect();
+    let picked = program::pick(&just, Some(name), true)
+        .map_err(|e| pick_error(e, Whose::Mine))?
+        .program_id;
+    Ok(mine
+        .into_iter()
+        .filter(|(p, _)| p.program_id == picked)
+        .collect())
+}
+
+/// The one live program of the invoker's a command is for, and their place in it.
+pub(crate) async fn my_program(
+    ctx: Context<'_>,
+    name: Option<&str>,
+) -> Result<(Program, Member), Error> {
+    let mut mine = my_programs(ctx, name).await?;
+    if mine.len() > 1 {
+        let names = mine.iter().map(|(p, _)| p.name.clone()).collect();
+        return Err(pick_error(PickError::WhichOne { names }, Whose::Mine));
+    }
+    Ok(mine.remove(0))
+}
+
+/// Why someone in no live program cannot run a member command, and how to change that.
+async fn left_or_never_joined(
+    programs: &[Program],
+    name: Option<&str>,
+    store: &crate::storage::Store,
+    ctx: Context<'_>,
+) -> Result<Error, Error> {
+    let ever = store
+        .memberships(guild(ctx)?, author(ctx))
+        .await?
+        .into_iter()
+        .any(|m| {
+            programs.iter().any(|p| {
+                p.program_id == m.program_id
+                    && name.is_none_or(|n| p.name.eq_ignore_ascii_case(n.trim()))
+            })
+        });
+    Ok(if ever {
+        InputError::new(
+            "You left hallway. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
+        )
+        .into()
+    } else {
+        not_a_member()
+    })
 }

@@ -2,13 +2,14 @@
 
 use chrono::Utc;
 
-use super::caller::{author, current_member, display_name, guild, not_a_member};
-use crate::discord::choices::{autocomplete_time_zone, Choice};
+use super::caller::{author, display_name, guild, live_program, my_programs, not_a_member};
+use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::member::ProfileChange;
+use crate::domain::member::{Member, ProfileChange};
 use crate::domain::profile::{Modality, Role, TimeOfDay};
+use crate::domain::program::Program;
 use crate::domain::validate::{self, InputError};
 
 /// Opt in to random chats, or update your profile.
@@ -17,6 +18,9 @@ use crate::domain::validate::{self, InputError};
 pub(super) async fn join(
     ctx: Context<'_>,
     #[description = "Your part in the program"] role: Choice<Role>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
     #[description = "Your time zone, e.g. Europe/Berlin"]
     #[autocomplete = "autocomplete_time_zone"]
     timezone: Option<String>,
@@ -33,6 +37,9 @@ pub(super) async fn join(
     capacity: Option<i64>,
     #[description = "Celebrate your chat milestones and anniversaries in public (default: yes)"]
     shoutouts: Option<bool>,
+    #[description = "\"Ask me about …\", shown under your name in intros (up to 150 characters; - removes it)"]
+    #[max_length = 150]
+    about: Option<String>,
 ) -> Result<(), Error> {
     let role = role.0;
     let change = ProfileChange {
@@ -46,6 +53,7 @@ pub(super) async fn join(
         modality: modality.map(|c| c.0),
         capacity: capacity.map(validate::mentor_capacity).transpose()?,
         shoutouts,
+        about: about.as_deref().map(validate::about).transpose()?,
     };
     if change.capacity.is_some() && role != Role::Mentor {
         return Err(InputError::new(
@@ -54,43 +62,55 @@ pub(super) async fn join(
         )
         .into());
     }
-    let guild_id = guild(ctx)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let now = Utc::now();
     let data = ctx.data();
     let joined = data
         .store
         .join(
-            guild_id,
+            &program,
             author(ctx),
             &display_name(ctx).await,
             &change,
             now,
         )
         .await?;
-    let community = data.store.community(guild_id).await?;
-    let next = crate::rounds::next_round_at(&data.store, &community, now).await?;
+    let next = crate::rounds::next_round_at(&data.store, &program, now).await?;
     tracing::info!(
-        guild = %guild_id,
+        guild = %program.guild_id,
+        program = %program.program_id,
         user = %joined.member.user_id,
         first_time = joined.first_time,
         "member joined"
     );
-    let text = render::joined(&joined.member, joined.first_time, &community, next, now);
+    let text = render::joined(&joined.member, joined.first_time, &program, next, now);
     reply_private(ctx, &text).await?;
     Ok(())
 }
 
-/// See your settings, your status, and what happens next.
+/// See your settings, your status in each program, and what happens next.
 #[poise::command(slash_command, guild_only)]
-pub(super) async fn profile(ctx: Context<'_>) -> Result<(), Error> {
+pub(super) async fn profile(
+    ctx: Context<'_>,
+    #[description = "Only this program (default: every program you're in)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
-    let member = current_member(ctx, guild_id).await?;
-    let community = store.community(guild_id).await?;
+    let mine = my_programs(ctx, program.as_deref()).await?;
     let now = Utc::now();
-    let next = crate::rounds::next_round_at(store, &community, now).await?;
-    let mut text = render::profile(&member, &community, next, now);
-    let avoided = store.avoid_list(guild_id, member.user_id).await?;
+    let mut nexts = Vec::with_capacity(mine.len());
+    for (program, _) in &mine {
+        nexts.push(crate::rounds::next_round_at(store, program, now).await?);
+    }
+    let views: Vec<_> = mine
+        .iter()
+        .zip(&nexts)
+        .map(|((program, member), next)| (program, member, *next))
+        .collect();
+    let mut text = render::profile(&views, now);
+    let avoided = store.avoid_list(guild_id, author(ctx)).await?;
     if !avoided.is_empty() {
         let names: Vec<String> = avoided.iter().map(|id| format!("<@{id}>")).collect();
         text.push_str(&format!(
@@ -102,7 +122,7 @@ pub(super) async fn profile(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Take a break from the rounds for a few weeks.
+/// Take a break from the rounds for a few weeks: in one program, or in all of yours.
 #[poise::command(slash_command, guild_only)]
 pub(super) async fn pause(
     ctx: Context<'_>,
@@ -110,24 +130,29 @@ pub(super) async fn pause(
     #[min = 1]
     #[max = 12]
     weeks: i64,
+    #[description = "Only this program (default: every program you're in)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     let weeks = validate::pause_weeks(weeks)?;
-    let guild_id = guild(ctx)?;
-    let member = current_member(ctx, guild_id).await?;
+    let mine = my_programs(ctx, program.as_deref()).await?;
     let now = Utc::now();
     let until = now + chrono::Duration::weeks(weeks.into());
-    if !ctx
-        .data()
-        .store
-        .pause(guild_id, member.user_id, until, now)
-        .await?
-    {
-        return Err(not_a_member());
+    let store = &ctx.data().store;
+    for (program, member) in &mine {
+        if !store
+            .pause(program.program_id, member.user_id, until, now)
+            .await?
+        {
+            return Err(not_a_member());
+        }
     }
+    let zone = mine[0].1.profile.time_zone;
     let text = format!(
-        "Paused. You won't be matched until {}; after that you're back in the rounds. \
+        "Paused{}. You won't be matched until {}; after that you're back in the rounds. \
          To come back sooner: `/hallway resume`.",
-        render::date(until, member.profile.time_zone)
+        in_programs(&mine),
+        render::date(until, zone)
     );
     reply_private(ctx, &text).await?;
     Ok(())
@@ -135,39 +160,79 @@ pub(super) async fn pause(
 
 /// End your pause and be matched again from the next round.
 #[poise::command(slash_command, guild_only)]
-pub(super) async fn resume(ctx: Context<'_>) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    let member = current_member(ctx, guild_id).await?;
-    if !ctx
-        .data()
-        .store
-        .resume(guild_id, member.user_id, Utc::now())
-        .await?
-    {
-        return Err(not_a_member());
+pub(super) async fn resume(
+    ctx: Context<'_>,
+    #[description = "Only this program (default: every program you're in)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+) -> Result<(), Error> {
+    let mine = my_programs(ctx, program.as_deref()).await?;
+    let store = &ctx.data().store;
+    let now = Utc::now();
+    for (program, member) in &mine {
+        if !store
+            .resume(program.program_id, member.user_id, now)
+            .await?
+        {
+            return Err(not_a_member());
+        }
     }
-    reply_private(ctx, "Welcome back! You'll be matched in the next round.").await?;
+    let text = format!(
+        "Welcome back{}! You'll be matched in the next round.",
+        in_programs(&mine)
+    );
+    reply_private(ctx, &text).await?;
     Ok(())
 }
 
-/// Stop being matched. Your history is kept, so you can come back with /hallway join.
+/// Stop being matched, in one program or all. Your history is kept: come back with /hallway join.
 #[poise::command(slash_command, guild_only)]
-pub(super) async fn leave(ctx: Context<'_>) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    let member = current_member(ctx, guild_id).await?;
-    if !ctx
-        .data()
-        .store
-        .leave(guild_id, member.user_id, Utc::now())
-        .await?
-    {
-        return Err(not_a_member());
+pub(super) async fn leave(
+    ctx: Context<'_>,
+    #[description = "Only this program (default: every program you're in)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+) -> Result<(), Error> {
+    let mine = my_programs(ctx, program.as_deref()).await?;
+    let store = &ctx.data().store;
+    let now = Utc::now();
+    for (program, member) in &mine {
+        if !store.leave(program.program_id, member.user_id, now).await? {
+            return Err(not_a_member());
+        }
     }
-    reply_private(
-        ctx,
-        "You've left hallway and won't be matched any more. Your past chats are kept, so you can \
-         come back any time with `/hallway join`. To erase everything instead: `/hallway forget-me`.",
-    )
-    .await?;
+    let text = format!(
+        "You've left{} and won't be matched there any more. Your past chats are kept, so you \
+         can come back any time with `/hallway join`. To erase everything instead: \
+         `/hallway forget-me`.",
+        match mine.as_slice() {
+            [(program, _)] if program.name != crate::domain::program::DEFAULT_PROGRAM_NAME => {
+                format!(" **{}**", program.name)
+            }
+            [_] => " hallway".to_string(),
+            _ => format!(" {}", names(&mine)),
+        }
+    );
+    reply_private(ctx, &text).await?;
     Ok(())
+}
+
+/// " in **A** and **B**" when a member is in more than one program; nothing otherwise.
+fn in_programs(mine: &[(Program, Member)]) -> String {
+    if mine.len() < 2 {
+        return String::new();
+    }
+    format!(" in {}", names(mine))
+}
+
+fn names(mine: &[(Program, Member)]) -> String {
+    let names: Vec<String> = mine
+        .iter()
+        .map(|(p, _)| format!("**{}**", p.name))
+        .collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }

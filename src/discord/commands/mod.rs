@@ -6,11 +6,12 @@ mod member;
 mod privacy;
 mod program;
 mod prompts;
+mod rounds;
 mod stats;
 mod wins;
 
 pub use privacy::confirm_forget;
-pub use program::confirm_preview;
+pub use rounds::confirm_preview;
 
 use super::state::{Command, Context, Error};
 

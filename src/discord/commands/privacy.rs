@@ -5,7 +5,7 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
 
-use super::caller::{author, current_member, guild};
+use super::caller::{author, guild, my_programs};
 use crate::discord::button_id::ButtonId;
 use crate::discord::buttons::{private, respond};
 use crate::discord::errors::reply_private;
@@ -21,7 +21,8 @@ pub async fn avoid(
     #[description = "Who you'd rather not be matched with"] member: serenity::User,
 ) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    let me = current_member(ctx, guild_id).await?;
+    // The list is the server's: it holds in every program.
+    let me = my_programs(ctx, None).await?.remove(0).1;
     if UserId::from(member.id) == me.user_id {
         return Err(InputError::new("You can't avoid yourself. Pick someone else.").into());
     }
@@ -55,7 +56,7 @@ pub async fn unavoid(
     #[description = "Who to take off your do-not-match list"] member: serenity::User,
 ) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    let me = current_member(ctx, guild_id).await?;
+    let me = my_programs(ctx, None).await?.remove(0).1;
     let removed = ctx
         .data()
         .store

@@ -1,281 +1,235 @@
-//! `/hallway-admin pause-program | resume-program | match-now`, and Confirm on a preview.
+//! `/hallway-admin program create | edit | list | archive`: a server's programs, each
+//! with its own channel, schedule, matching, dates and welcome.
 
-use std::collections::HashSet;
-
-use anyhow::Context as _;
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
-use poise::CreateReply;
-use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
 
-use super::caller::{author, guild};
-use crate::discord::button_id::ButtonId;
-use crate::discord::buttons::{private, respond};
-use crate::discord::errors::{reply_private, NOT_A_COORDINATOR};
+use super::admin::{saved, text_channel};
+use super::caller::{any_program, guild, live_program};
+use crate::discord::choices::{autocomplete_program, Choice};
+use crate::discord::errors::reply_private;
 use crate::discord::render;
-use crate::discord::state::{Context, Data, Error};
-use crate::domain::community::Community;
-use crate::domain::ids::{GuildId, PreviewId, UserId};
-use crate::domain::preview::{self, PreviewCheck, Stale};
-use crate::domain::round::{GroupsChanged, Trigger};
-use crate::domain::validate::InputError;
-use crate::rounds;
+use crate::discord::state::{Context, Error};
+use crate::domain::program::{MatchingMode, NameTaken};
+use crate::domain::validate::{self, InputError};
 
-/// Stop starting new rounds until resume-program. Chats already matched carry on.
-#[poise::command(slash_command, guild_only, rename = "pause-program")]
-pub async fn pause_program(ctx: Context<'_>) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    ctx.data()
-        .store
-        .set_program_paused(guild_id, true, Utc::now())
-        .await?;
-    reply_private(
-        ctx,
-        "The program is paused: no new rounds start until `/hallway-admin resume-program`. \
-         Groups already matched keep their threads.",
-    )
-    .await?;
+/// Manage this server's programs.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("create", "edit", "list", "archive"),
+    subcommand_required
+)]
+pub async fn program(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Start rounds again, from the next scheduled time (no catch-up for paused weeks).
-#[poise::command(slash_command, guild_only, rename = "resume-program")]
-pub async fn resume_program(ctx: Context<'_>) -> Result<(), Error> {
+fn name_taken(name: &str) -> Error {
+    InputError::new(format!(
+        "This server already has a program called **{name}**. Pick another name, or change \
+         that one with `/hallway-admin program edit`."
+    ))
+    .into()
+}
+
+/// Start another program, with its own channel, schedule and settings.
+#[poise::command(slash_command, guild_only)]
+async fn create(
+    ctx: Context<'_>,
+    #[description = "The program's name, e.g. Postdoc peer circles"]
+    #[max_length = 100]
+    name: String,
+    #[description = "Text channel for its private threads and round summaries"]
+    #[channel_types("Text")]
+    channel: serenity::PartialChannel,
+    #[description = "open: anyone with anyone; mentor-mentee; peer-circles (default: open)"]
+    mode: Option<Choice<MatchingMode>>,
+    #[description = "People per group, 2-4 (default 2; 3 for peer circles)"]
+    #[min = 2]
+    #[max = 4]
+    group_size: Option<i64>,
+) -> Result<(), Error> {
+    let name = validate::program_name(&name)?;
+    text_channel(&channel)?;
+    let mode = mode.map_or(MatchingMode::Open, |m| m.0);
+    let group_size = match group_size {
+        Some(size) => validate::group_size(size)?,
+        None if mode == MatchingMode::PeerCircles => 3,
+        None => 2,
+    };
+    let rules = validate::matching_rules(mode, group_size, false)?;
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
-    let now = Utc::now();
-    store.set_program_paused(guild_id, false, now).await?;
-    let community = store.community(guild_id).await?;
-    let next = rounds::next_round_at(store, &community, now).await?;
-    let text = format!(
-        "The program is running again. Next round: {}.",
-        render::next_round(next, &community)
-    );
-    reply_private(ctx, &text).await?;
-    Ok(())
-}
-
-/// Match everyone now, or preview the groups first and confirm with a button.
-#[poise::command(slash_command, guild_only, rename = "match-now")]
-pub async fn match_now(
-    ctx: Context<'_>,
-    #[description = "Show me the groups first, with a Confirm button"] preview: Option<bool>,
-) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    let data = ctx.data();
-    let community = data.store.community(guild_id).await?;
-    ready_for_a_round(&community)?;
-    // Matching and saving a large server's round can pass Discord's 3-second deadline.
-    ctx.defer_ephemeral().await?;
-    let now = Utc::now();
-    let seed = rand::random::<u64>() >> 1;
-    let plan = rounds::plan_for(&data.store, &community, now, seed).await?;
-    if plan.groups.is_empty() {
-        return Err(InputError::new(
-            "There aren't enough available members to match anyone yet. Members join with `/hallway join`.",
-        )
-        .into());
-    }
-    if preview.unwrap_or(false) {
-        let preview_id = data
-            .store
-            .save_preview(guild_id, author(ctx), &plan, now)
-            .await?;
-        let confirm = CreateButton::new(
-            ButtonId::ConfirmPreview {
-                guild: guild_id,
-                preview: preview_id,
-            }
-            .to_string(),
-        )
-        .label("Confirm")
-        .style(ButtonStyle::Primary);
-        ctx.send(
-            CreateReply::default()
-                .content(render::preview(&plan))
-                .ephemeral(true)
-                .allowed_mentions(serenity::CreateAllowedMentions::new())
-                .components(vec![CreateActionRow::Buttons(vec![confirm])]),
-        )
+    let created = store
+        .create_program(guild_id, &name, Some(channel.id.into()), &rules, Utc::now())
         .await?;
-        return Ok(());
+    let program = created.map_err(|NameTaken| name_taken(&name))?;
+    tracing::info!(guild = %guild_id, program = %program.program_id, "program created");
+    let text = format!(
+        "Created **{}**.\n{}\n\nMembers join it with `/hallway join program:{}`, or with the \
+         buttons of `/hallway-admin invite program:{}`.",
+        program.name,
+        render::settings(&program),
+        program.name,
+        program.name
+    );
+    reply_private(ctx, &render::fit(&text)).await?;
+    Ok(())
+}
+
+/// Change a program: its name, dates, welcome, channels or matching.
+#[poise::command(slash_command, guild_only)]
+#[allow(clippy::too_many_arguments)] // one per slash-command option
+async fn edit(
+    ctx: Context<'_>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+    #[description = "A new name"]
+    #[max_length = 100]
+    name: Option<String>,
+    #[description = "First day, YYYY-MM-DD"] start: Option<String>,
+    #[description = "Last day, YYYY-MM-DD"] end: Option<String>,
+    #[description = "Shown to everyone who joins: what the program is and what to expect"]
+    #[max_length = 1500]
+    welcome: Option<String>,
+    #[description = "Text channel for the private threads and round summaries"]
+    #[channel_types("Text")]
+    channel: Option<serenity::PartialChannel>,
+    #[description = "Text channel for wins and milestones"]
+    #[channel_types("Text")]
+    celebrations_channel: Option<serenity::PartialChannel>,
+    #[description = "open, mentor-mentee or peer-circles"] mode: Option<Choice<MatchingMode>>,
+    #[description = "People per group, 2-4"]
+    #[min = 2]
+    #[max = 4]
+    group_size: Option<i64>,
+    #[description = "Prefer pairing people from different institutions"] cross_institution: Option<
+        bool,
+    >,
+) -> Result<(), Error> {
+    let current = live_program(ctx, program.as_deref()).await?;
+    // Every option is checked before anything is saved: bad input changes nothing.
+    let name = name.as_deref().map(validate::program_name).transpose()?;
+    let info = validate::program_info(
+        &current.info,
+        start.as_deref(),
+        end.as_deref(),
+        welcome.as_deref(),
+    )?;
+    for ch in channel.iter().chain(celebrations_channel.iter()) {
+        text_channel(ch)?;
     }
-    let saved = rounds::save_round(
-        &data.store,
-        &community,
-        &plan,
-        Trigger::Manual,
-        now,
-        now,
-        None,
-    )
-    .await;
-    if saved
-        .as_ref()
-        .is_err_and(|err| err.downcast_ref::<GroupsChanged>().is_some())
-    {
+    let rules = if mode.is_some() || group_size.is_some() || cross_institution.is_some() {
+        let size = group_size
+            .map(validate::group_size)
+            .transpose()?
+            .unwrap_or(current.matching.group_size);
+        Some(validate::matching_rules(
+            mode.map_or(current.matching.mode, |m| m.0),
+            size,
+            cross_institution.unwrap_or(current.matching.cross_institution),
+        )?)
+    } else {
+        None
+    };
+    let nothing = name.is_none()
+        && start.is_none()
+        && end.is_none()
+        && welcome.is_none()
+        && channel.is_none()
+        && celebrations_channel.is_none()
+        && rules.is_none();
+    if nothing {
         return Err(InputError::new(
-            "Someone left, or changed their do-not-match list, while the groups were being made, so nothing was started. Run `/hallway-admin match-now` again.",
+            "Nothing to change: give at least one option, e.g. `welcome:` or `end:2027-06-30`.",
         )
         .into());
     }
-    let round = saved?.context("a round started by hand is always saved")?;
-    data.wake.notify_one();
-    reply_private(ctx, &render::round_started(round.number, &plan, &community)).await?;
-    Ok(())
-}
-
-/// Confirm on a preview: runs exactly the previewed groups, with the same seed.
-pub async fn confirm_preview(
-    ctx: &serenity::Context,
-    data: &Data,
-    click: &ComponentInteraction,
-    guild_id: GuildId,
-    preview_id: PreviewId,
-) -> anyhow::Result<()> {
-    let is_coordinator = click
-        .member
-        .as_ref()
-        .and_then(|m| m.permissions)
-        .is_some_and(|p| p.manage_guild());
-    if !is_coordinator || click.guild_id.map(GuildId::from) != Some(guild_id) {
-        return respond(ctx, click, private(NOT_A_COORDINATOR)).await;
-    }
-    let Some(preview) = data.store.preview(guild_id, preview_id).await? else {
-        return respond(
-            ctx,
-            click,
-            private(
-                "This preview no longer exists. Run `/hallway-admin match-now preview:true` again.",
-            ),
-        )
-        .await;
-    };
-    if preview.confirmed_round_id.is_some() {
-        return respond(
-            ctx,
-            click,
-            private("This preview was already confirmed; its round is running."),
-        )
-        .await;
-    }
-    let community = data.store.community(guild_id).await?;
-    if let Err(err) = ready_for_a_round(&community) {
-        return respond(ctx, click, private(&err.0)).await;
-    }
-    let plan = &preview.plan;
-    // Checking and saving a large round can pass Discord's 3-second deadline: acknowledge
-    // the click first, then edit the preview with the outcome.
-    click.defer(&ctx.http).await?;
+    let store = &ctx.data().store;
     let now = Utc::now();
-    let input = data.store.matching_input(guild_id).await?;
-    let matchable: HashSet<UserId> = input
-        .members
-        .iter()
-        .filter(|m| m.is_matchable(now))
-        .map(|m| m.user_id)
-        .collect();
-    let groups: Vec<Vec<UserId>> = plan
-        .groups
-        .iter()
-        .map(|g| g.members.iter().map(|(user, _)| *user).collect())
-        .collect();
-    let check = PreviewCheck {
-        made_at: preview.made_at,
-        now,
-        expires_after: data.limits.preview_expires_after,
-        round_started_since: preview.round_started_since,
-        matchable: &matchable,
-        avoid: &input.avoid,
-    };
-    let text = if let Err(stale) = preview::check(&groups, &check) {
-        tracing::info!(
-            guild = %guild_id,
-            preview = %preview_id,
-            ?stale,
-            "refused a stale preview"
-        );
-        stale_preview(stale, data.limits.preview_expires_after)
-    } else {
-        let saved = rounds::save_round(
-            &data.store,
-            &community,
-            plan,
-            Trigger::Manual,
-            now,
-            now,
-            Some(preview_id),
-        )
-        .await;
-        match saved {
-            Err(err) if err.downcast_ref::<GroupsChanged>().is_some() => {
-                stale_preview(Stale::GroupsChanged, data.limits.preview_expires_after)
+    let id = current.program_id;
+    if let Some(name) = &name {
+        store
+            .rename_program(id, name, now)
+            .await?
+            .map_err(|NameTaken| name_taken(name))?;
+    }
+    if info != current.info {
+        store.set_program_info(id, &info, now).await?;
+    }
+    if channel.is_some() || celebrations_channel.is_some() {
+        let program_channel = channel.map(|c| c.id.into()).or(current.program_channel_id);
+        match program_channel {
+            Some(program_channel) => {
+                let celebrations = celebrations_channel
+                    .map(|c| c.id.into())
+                    .or(current.celebrations_channel_id);
+                store
+                    .set_channels(id, program_channel, celebrations, now)
+                    .await?
             }
-            Err(err) => return Err(err),
-            Ok(Some(round)) => {
-                data.wake.notify_one();
-                format!(
-                    "{}\n\n✅ Confirmed. {}",
-                    render::preview(plan),
-                    render::round_started(round.number, plan, &community)
+            None => {
+                return Err(InputError::new(
+                    "Set the program channel too: `channel:#…`. Wins go there when no \
+                     celebrations channel is set.",
                 )
+                .into())
             }
-            Ok(None) => "This preview was already confirmed; its round is running.".to_string(),
         }
-    };
-    let update = serenity::EditInteractionResponse::new()
-        .content(render::fit(&text))
-        .components(Vec::new())
-        .allowed_mentions(serenity::CreateAllowedMentions::new());
-    click.edit_response(&ctx.http, update).await?;
+    }
+    if let Some(rules) = rules {
+        store.set_matching(id, &rules, now).await?;
+    }
+    saved(ctx, id).await
+}
+
+/// This server's programs, with their channel, schedule and members.
+#[poise::command(slash_command, guild_only)]
+async fn list(ctx: Context<'_>) -> Result<(), Error> {
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let programs = store.programs(guild_id).await?;
+    if programs.is_empty() {
+        return Err(InputError::new(
+            "This server has no program yet. Start one with `/hallway-admin program create`.",
+        )
+        .into());
+    }
+    let mut lines = vec![format!("**Programs in this server** ({})", programs.len())];
+    for program in &programs {
+        let members = store.current_members(program.program_id).await?.len();
+        lines.push(render::program_line(program, members));
+    }
+    reply_private(ctx, &render::fit(&lines.join("\n"))).await?;
     Ok(())
 }
 
-/// Why Confirm did not run a preview, in words that name nobody: whose do-not-match list
-/// changed is private, so a changed list and a changed membership read the same.
-fn stale_preview(stale: Stale, lifetime: chrono::Duration) -> String {
-    let why = match stale {
-        Stale::Expired => format!(
-            "This preview has expired: a preview can be confirmed for {} after it is made, \
-             and members may have changed since.",
-            lifetime_words(lifetime)
-        ),
-        Stale::RoundRanSince => {
-            "A round has started since this preview was made, so its groups are out of date."
-                .to_string()
-        }
-        Stale::GroupsChanged => {
-            "The groups changed since this preview: someone's do-not-match list \
-             or membership changed (a pause, a leave or a forget-me)."
-                .to_string()
-        }
+/// Stop a program for good: no more rounds or posts. Its history, stats and export stay.
+#[poise::command(slash_command, guild_only)]
+async fn archive(
+    ctx: Context<'_>,
+    #[description = "Which program"]
+    #[autocomplete = "autocomplete_program"]
+    program: String,
+) -> Result<(), Error> {
+    let program = any_program(ctx, Some(&program)).await?;
+    let archived = ctx
+        .data()
+        .store
+        .archive_program(program.program_id, Utc::now())
+        .await?;
+    let text = if archived {
+        tracing::info!(guild = %program.guild_id, program = %program.program_id, "program archived");
+        format!(
+            "**{}** is archived: no more rounds, reminders of new rounds or watercooler posts. \
+             Groups already matched keep their threads. Its stats and export stay: \
+             `/hallway-admin stats program:{}`.",
+            program.name, program.name
+        )
+    } else {
+        format!("**{}** was already archived.", program.name)
     };
-    format!(
-        "{why} Nothing was started. Run `/hallway-admin match-now preview:true` again for a fresh preview."
-    )
-}
-
-fn lifetime_words(lifetime: chrono::Duration) -> String {
-    let minutes = lifetime.num_minutes();
-    match (minutes / 60, minutes % 60) {
-        (1, 0) => "1 hour".to_string(),
-        (h, 0) => format!("{h} hours"),
-        (0, 1) => "1 minute".to_string(),
-        (0, m) => format!("{m} minutes"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
-
-fn ready_for_a_round(community: &Community) -> Result<(), InputError> {
-    if community.program_channel_id.is_none() {
-        return Err(InputError::new(
-            "Choose the program channel first: `/hallway-admin setup channel:#…`.",
-        ));
-    }
-    if community.paused {
-        return Err(InputError::new(
-            "The program is paused. Run `/hallway-admin resume-program` first.",
-        ));
-    }
+    reply_private(ctx, &text).await?;
     Ok(())
 }

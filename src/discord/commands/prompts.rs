@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::caller::{author, guild};
-use crate::discord::choices::Choice;
+use super::caller::{any_program, author, live_program};
+use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
@@ -31,23 +31,42 @@ async fn add(
     #[description = "The prompt, as the group will read it"]
     #[max_length = 300]
     text: String,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     let text = validate::text(&text, "The prompt", validate::PROMPT_MAX_CHARS)?;
-    let guild_id = guild(ctx)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let key = ctx
         .data()
         .store
-        .add_prompt(guild_id, category.0, &text, author(ctx), Utc::now())
+        .add_prompt(
+            program.guild_id,
+            program.program_id,
+            category.0,
+            &text,
+            author(ctx),
+            Utc::now(),
+        )
         .await?;
     reply_private(ctx, &format!("Added `{key}` ({}): {text}", category.0)).await?;
     Ok(())
 }
 
-/// List this server's prompts, and how big the built-in library is.
+/// List this program's prompts, and how big the built-in library is.
 #[poise::command(slash_command, guild_only)]
-async fn list(ctx: Context<'_>) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
-    let custom = ctx.data().store.custom_prompts(guild_id, false).await?;
+async fn list(
+    ctx: Context<'_>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+) -> Result<(), Error> {
+    let program = any_program(ctx, program.as_deref()).await?;
+    let custom = ctx
+        .data()
+        .store
+        .custom_prompts(program.program_id, false)
+        .await?;
     let mut by_category: BTreeMap<Category, usize> = BTreeMap::new();
     for prompt in prompts::built_in() {
         *by_category.entry(prompt.category).or_default() += 1;
@@ -63,11 +82,11 @@ async fn list(ctx: Context<'_>) -> Result<(), Error> {
     );
     if custom.is_empty() {
         text.push_str(
-            "**This server's prompts:** none yet. Add one with `/hallway-admin prompts add`.",
+            "**This program's prompts:** none yet. Add one with `/hallway-admin prompts add`.",
         );
     } else {
         text.push_str(
-            "**This server's prompts** (remove with `/hallway-admin prompts remove key:<key>`):\n",
+            "**This program's prompts** (remove with `/hallway-admin prompts remove key:<key>`):\n",
         );
         for prompt in &custom {
             text.push_str(&format!(
@@ -80,22 +99,25 @@ async fn list(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Remove one of this server's prompts by its key (see list).
+/// Remove one of this program's prompts by its key (see list).
 #[poise::command(slash_command, guild_only)]
 async fn remove(
     ctx: Context<'_>,
     #[description = "The prompt's key, e.g. c12"] key: String,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
+    let program = live_program(ctx, program.as_deref()).await?;
     let key = key.trim();
     if !ctx
         .data()
         .store
-        .remove_prompt(guild_id, key, Utc::now())
+        .remove_prompt(program.program_id, key, Utc::now())
         .await?
     {
         return Err(InputError::new(format!(
-            "There is no prompt `{}` of this server's to remove. `/hallway-admin prompts list` shows the keys; \
+            "There is no prompt `{}` of this program's to remove. `/hallway-admin prompts list` shows the keys; \
              built-in prompts cannot be removed.",
             validate::shorten(key, 20)
         ))

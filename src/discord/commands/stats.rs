@@ -7,10 +7,12 @@ use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
-use super::caller::guild;
+use super::caller::{any_program, guild};
+use crate::discord::choices::autocomplete_program;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
 use crate::domain::profile::Role;
+use crate::domain::program::Program;
 use crate::domain::stats::{self, Rate, RoundStats, Stats};
 use crate::export::CsvFile;
 
@@ -32,12 +34,36 @@ pub async fn stats(
     #[min = 1]
     #[max = 520]
     rounds: Option<i64>,
+    #[description = "Which program (default: a line for each, when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     let window = rounds.map(stats::rounds_window).transpose()?;
     let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let programs = store.programs(guild_id).await?;
+    if program.is_none() && programs.len() > 1 {
+        ctx.defer_ephemeral().await?;
+        let mut lines = vec![format!(
+            "**hallway stats** · {} programs · for one program's full report and chart: \
+             `/hallway-admin stats program:<name>`",
+            programs.len()
+        )];
+        for program in &programs {
+            let report = store
+                .stats(guild_id, program.program_id, window, Utc::now())
+                .await?;
+            lines.push(summary_line(program, &report));
+        }
+        ctx.send(private(render::fit(&lines.join("\n")))).await?;
+        return Ok(());
+    }
+    let program = any_program(ctx, program.as_deref()).await?;
     ctx.defer_ephemeral().await?;
-    let report = ctx.data().store.stats(guild_id, window, Utc::now()).await?;
-    let mut reply = private(render::fit(&stats_text(&report)));
+    let report = store
+        .stats(guild_id, program.program_id, window, Utc::now())
+        .await?;
+    let mut reply = private(render::fit(&stats_text(&program, &report)));
     if !report.rounds.is_empty() {
         let title = chart_title(&report);
         let series = report.series();
@@ -50,15 +76,40 @@ pub async fn stats(
     Ok(())
 }
 
+/// One program in the server-wide summary: members, rounds and meeting rate.
+fn summary_line(program: &Program, report: &Stats) -> String {
+    let active: u32 = report.members.iter().map(|(_, s)| s.active).sum();
+    let total = report.totals();
+    format!(
+        "**{}**{}: {} active members · {} · {} chats · meeting rate {}",
+        program.name,
+        if program.is_archived() {
+            " (archived)"
+        } else {
+            ""
+        },
+        active,
+        plural(report.rounds.len(), "round"),
+        total.chats,
+        with_unit(total.meeting_rate(), "chats"),
+    )
+}
+
 /// CSV files of rounds, groups, outcomes, feedback (counts only) and wins.
 #[poise::command(slash_command, guild_only)]
-pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
-    let guild_id = guild(ctx)?;
+pub async fn export(
+    ctx: Context<'_>,
+    #[description = "Which program (needed when the server runs several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
+) -> Result<(), Error> {
+    let program = any_program(ctx, program.as_deref()).await?;
+    let guild_id = program.guild_id;
     ctx.defer_ephemeral().await?;
-    let files = crate::export::read(&ctx.data().store, guild_id).await?;
+    let files = crate::export::read(&ctx.data().store, &program).await?;
     let sizes: Vec<usize> = files.iter().map(|f| f.bytes.len()).collect();
     let plan = pack_uploads(&sizes, MAX_BYTES_PER_MESSAGE, MAX_FILES_PER_MESSAGE);
-    let text = export_text(&files, &plan.too_large, guild_id);
+    let text = export_text(&program, &files, &plan.too_large, guild_id);
     let mut batches = plan.messages.iter();
     let mut reply = private(render::fit(&text));
     for &i in batches.next().into_iter().flatten() {
@@ -83,7 +134,7 @@ fn private(text: String) -> CreateReply {
 }
 
 fn attachment(file: &CsvFile) -> serenity::CreateAttachment {
-    serenity::CreateAttachment::bytes(file.bytes.clone(), file.name)
+    serenity::CreateAttachment::bytes(file.bytes.clone(), file.name.clone())
 }
 
 /// Which files go in which message, and which are too big for any.
@@ -119,6 +170,7 @@ fn pack_uploads(sizes: &[usize], max_bytes: usize, max_files: usize) -> UploadPl
 }
 
 fn export_text(
+    program: &Program,
     files: &[CsvFile],
     too_large: &[usize],
     guild_id: crate::domain::ids::GuildId,
@@ -128,9 +180,10 @@ fn export_text(
         .map(|f| format!("`{}` ({})", f.name, plural(f.rows, "row")))
         .collect();
     let mut text = format!(
-        "**hallway export**: {}.\n\
-         `groups.csv` has a row per member of each group. Feedback is counted per round, \
+        "**{} export**: {}.\n\
+         The groups file has a row per member of each group. Feedback is counted per round, \
          without names. Do-not-match lists are never exported.",
+        program.name,
         contents.join(", ")
     );
     if !too_large.is_empty() {
@@ -140,16 +193,17 @@ fn export_text(
             .collect();
         text.push_str(&format!(
             "\n⚠️ {} too large for Discord. On the server, run \
-             `hallway export --guild {guild_id} --out DIR` to get every file.",
+             `hallway export --guild {guild_id} --program \"{}\" --out DIR` to get every file.",
             names.join(", ") + if too_large.len() == 1 { " is" } else { " are" },
+            program.name,
         ));
     }
     text
 }
 
 /// The reply's text: members now, the rounds, the rates over them, wins and feedback.
-fn stats_text(report: &Stats) -> String {
-    let mut lines = vec![format!("**hallway stats** · {}", scope(report))];
+fn stats_text(program: &Program, report: &Stats) -> String {
+    let mut lines = vec![format!("**{} stats** · {}", program.name, scope(report))];
 
     lines.push("**Members now**".into());
     for (role, counts) in &report.members {
@@ -299,6 +353,14 @@ mod tests {
     use crate::domain::stats::{Standings, Tally};
     use chrono::TimeZone;
 
+    fn test_program() -> Program {
+        Program::new(
+            crate::domain::ids::ProgramId(1),
+            crate::domain::ids::GuildId(1),
+            "hallway",
+        )
+    }
+
     fn report(rounds: u32, window: bool) -> Stats {
         Stats {
             members: vec![
@@ -336,7 +398,7 @@ mod tests {
 
     #[test]
     fn the_text_gives_members_rounds_rates_wins_and_feedback() {
-        let text = stats_text(&report(2, false));
+        let text = stats_text(&test_program(), &report(2, false));
         for needle in [
             "**hallway stats** · every round (rounds 1–2)",
             "Mentors: 3 active · 1 paused · 0 left",
@@ -355,7 +417,7 @@ mod tests {
 
     #[test]
     fn a_window_says_so_and_dates_the_wins() {
-        let text = stats_text(&report(1, true));
+        let text = stats_text(&test_program(), &report(1, true));
         assert!(text.contains("the last 1 round (round 1)"), "{text}");
         assert!(
             text.contains("**Wins** since 9 Nov 2026: grant 2"),
@@ -365,7 +427,7 @@ mod tests {
 
     #[test]
     fn many_rounds_fit_in_one_discord_message() {
-        let text = stats_text(&report(520, false));
+        let text = stats_text(&test_program(), &report(520, false));
         assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
         assert!(text.contains("512 earlier rounds are in the chart"));
         assert!(text.contains("Round 520 ("));
@@ -374,7 +436,7 @@ mod tests {
 
     #[test]
     fn no_rounds_yet_is_said_plainly() {
-        let text = stats_text(&report(0, false));
+        let text = stats_text(&test_program(), &report(0, false));
         assert!(text.contains("**Rounds**: none yet"), "{text}");
         assert!(text.contains("**Wins**: grant 2"));
     }
@@ -413,27 +475,32 @@ mod tests {
     fn a_file_too_large_is_named_with_the_offline_command() {
         let files = vec![
             CsvFile {
-                name: "rounds.csv",
+                name: "hallway-rounds.csv".into(),
                 bytes: vec![],
                 rows: 3,
             },
             CsvFile {
-                name: "groups.csv",
+                name: "hallway-groups.csv".into(),
                 bytes: vec![],
                 rows: 900_000,
             },
         ];
-        let text = export_text(&files, &[1], crate::domain::ids::GuildId(42));
+        let text = export_text(
+            &test_program(),
+            &files,
+            &[1],
+            crate::domain::ids::GuildId(42),
+        );
         assert!(
-            text.contains("`rounds.csv` (3 rows), `groups.csv` (900000 rows)"),
+            text.contains("`hallway-rounds.csv` (3 rows), `hallway-groups.csv` (900000 rows)"),
             "{text}"
         );
         assert!(
-            text.contains("`groups.csv` is too large for Discord"),
+            text.contains("`hallway-groups.csv` is too large for Discord"),
             "{text}"
         );
         assert!(
-            text.contains("hallway export --guild 42 --out DIR"),
+            text.contains("hallway export --guild 42 --program \"hallway\" --out DIR"),
             "{text}"
         );
     }

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::caller::{author, display_name, guild};
+use super::caller::{author, display_name, guild, my_program};
 use crate::celebrations::{Occasion, WinPost};
-use crate::discord::choices::Choice;
+use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::state::{Context, Error};
 use crate::domain::limits::{WinLimits, WinRefusal};
@@ -21,6 +21,9 @@ pub async fn win(
     #[max_length = 500]
     description: String,
     #[description = "A link to it (https://…)"] link: Option<String>,
+    #[description = "Which program celebrates it (needed when you're in several)"]
+    #[autocomplete = "autocomplete_program"]
+    program: Option<String>,
 ) -> Result<(), Error> {
     let description = validate::text(
         &description,
@@ -31,7 +34,7 @@ pub async fn win(
     let guild_id = guild(ctx)?;
     let data = ctx.data();
     let me = author(ctx);
-    let community = data.store.community(guild_id).await?;
+    let (community, _) = my_program(ctx, program.as_deref()).await?;
     let Some(channel) = community.celebrations_channel() else {
         return Err(InputError::new(
             "This server has no channel for celebrations yet. Ask a coordinator to run `/hallway-admin setup`.",
@@ -48,6 +51,7 @@ pub async fn win(
     let detail = serde_json::to_string(&Occasion::Win(post.clone()))?;
     let win = NewWin {
         guild_id,
+        program_id: community.program_id,
         user_id: post.user_id,
         kind: post.kind,
         description: &post.description,

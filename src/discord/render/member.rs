@@ -15,8 +15,8 @@ pub fn schedule(schedule: Option<&Schedule>) -> String {
     }
 }
 
-fn cadence_words(cadence: crate::domain::community::Cadence) -> &'static str {
-    use crate::domain::community::Cadence::*;
+fn cadence_words(cadence: crate::domain::program::Cadence) -> &'static str {
+    use crate::domain::program::Cadence::*;
     match cadence {
         Weekly => "every week",
         Biweekly => "every 2 weeks",
@@ -39,18 +39,49 @@ fn weekday_name(day: chrono::Weekday) -> &'static str {
     }
 }
 
-/// The member's own settings, their standing, and what happens next.
+/// The member's own settings, their standing and what happens next, in each program
+/// they are in (with the next round of each). The settings of their profile are the
+/// server's, the same in every program; role, capacity and standing are per program.
 pub fn profile(
-    member: &Member,
-    community: &Community,
-    next: Option<DateTime<Utc>>,
+    programs: &[(&Program, &Member, Option<DateTime<Utc>>)],
     now: DateTime<Utc>,
 ) -> String {
-    let p = &member.profile;
+    let Some((_, first, _)) = programs.first() else {
+        return "You're not in any program.".into();
+    };
+    let p = &first.profile;
     let mut lines = vec![
         "**Your hallway profile**".to_string(),
-        format!("Role: {}", p.role),
+        format!(
+            "Time zone: {}",
+            p.time_zone.map(|z| z.name()).unwrap_or("not set")
+        ),
+        format!(
+            "Institution: {}",
+            p.institution.as_deref().unwrap_or("not set")
+        ),
+        format!("Time of day: {}", p.time_of_day),
+        format!("Modality: {}", p.modality),
     ];
+    if let Some(about) = &first.about {
+        lines.push(format!("Ask me about: {about}"));
+    }
+    for (program, member, next) in programs {
+        lines.push(String::new());
+        if programs.len() > 1 {
+            lines.push(format!("**{}**", program.name));
+        }
+        lines.extend(place(member, now));
+        lines.push(String::new());
+        lines.push(next_steps(member, program, *next, now));
+    }
+    lines.join("\n")
+}
+
+/// A member's role, capacity and standing in one program.
+fn place(member: &Member, now: DateTime<Utc>) -> Vec<String> {
+    let p = &member.profile;
+    let mut lines = vec![format!("Role: {}", p.role)];
     if p.role == Role::Mentor {
         let plural = if p.capacity == 1 { "" } else { "s" };
         lines.push(format!(
@@ -58,20 +89,8 @@ pub fn profile(
             p.capacity
         ));
     }
-    lines.push(format!(
-        "Time zone: {}",
-        p.time_zone.map(|z| z.name()).unwrap_or("not set")
-    ));
-    lines.push(format!(
-        "Institution: {}",
-        p.institution.as_deref().unwrap_or("not set")
-    ));
-    lines.push(format!("Time of day: {}", p.time_of_day));
-    lines.push(format!("Modality: {}", p.modality));
     lines.push(format!("Status: {}", standing(member, now)));
-    lines.push(String::new());
-    lines.push(next_steps(member, community, next, now));
-    lines.join("\n")
+    lines
 }
 
 fn standing(member: &Member, now: DateTime<Utc>) -> String {
@@ -91,16 +110,13 @@ fn standing(member: &Member, now: DateTime<Utc>) -> String {
 /// What happens next, and how to pause or leave.
 pub fn next_steps(
     member: &Member,
-    community: &Community,
+    program: &Program,
     next: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
     let mut lines = vec!["**What happens next**".to_string()];
-    lines.push(format!(
-        "Rounds: {}.",
-        schedule(community.schedule.as_ref())
-    ));
-    lines.push(format!("Next round: {}.", next_round(next, community)));
+    lines.push(format!("Rounds: {}.", schedule(program.schedule.as_ref())));
+    lines.push(format!("Next round: {}.", next_round(next, program)));
     match member.standing(now) {
         Standing::Active => lines.push(
             "Each round you get a private thread with your match and an icebreaker. \
@@ -119,42 +135,65 @@ pub fn next_steps(
 pub fn joined(
     member: &Member,
     first_time: bool,
-    community: &Community,
+    program: &Program,
     next: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
     let mut text = String::new();
-    let program = community.program.name.as_deref().unwrap_or("hallway");
     if first_time {
-        text.push_str(&format!("**Welcome to {program}!**\n"));
+        text.push_str(&format!("**Welcome to {}!**\n", program.name));
     } else {
         text.push_str("**Your profile is updated.**\n");
     }
-    if let Some(welcome) = &community.program.welcome {
+    if let Some(welcome) = &program.info.welcome {
         text.push_str(welcome);
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&profile(member, community, next, now));
+    text.push_str(&profile(&[(program, member, next)], now));
     text
 }
 
-/// A coordinator's view of the community's settings.
-pub fn settings(community: &Community) -> String {
+/// One program in `/hallway-admin program list`.
+pub fn program_line(program: &Program, members: usize) -> String {
+    let m = &program.matching;
+    let state = if program.is_archived() {
+        " (archived)"
+    } else if program.paused {
+        " (paused)"
+    } else {
+        ""
+    };
+    format!(
+        "**{}**{state}: {}, groups of {} · {} · {} · {members} member{}",
+        program.name,
+        m.mode,
+        m.group_size,
+        program
+            .program_channel_id
+            .map(|id| format!("<#{id}>"))
+            .unwrap_or_else(|| "no channel yet".into()),
+        schedule(program.schedule.as_ref()),
+        if members == 1 { "" } else { "s" }
+    )
+}
+
+/// A coordinator's view of the program's settings.
+pub fn settings(program: &Program) -> String {
     let channel =
         |id: Option<ChannelId>| id.map(|id| format!("<#{id}>")).unwrap_or("not set".into());
-    let m = &community.matching;
+    let m = &program.matching;
     let mut lines = vec![
-        "**hallway settings**".to_string(),
-        format!("Program channel: {}", channel(community.program_channel_id)),
+        format!("**{} settings**", program.name),
+        format!("Program channel: {}", channel(program.program_channel_id)),
         format!(
             "Celebrations channel: {}",
-            community
+            program
                 .celebrations_channel_id
                 .map(|id| format!("<#{id}>"))
                 .unwrap_or("the program channel".into())
         ),
-        format!("Schedule: {}", schedule(community.schedule.as_ref())),
+        format!("Schedule: {}", schedule(program.schedule.as_ref())),
         format!(
             "Matching: {}, groups of {}, cross-institution {}",
             m.mode,
@@ -166,14 +205,11 @@ pub fn settings(community: &Community) -> String {
             }
         ),
         format!(
-            "Program: {}{}",
-            community
-                .program
-                .name
-                .as_deref()
-                .map(|n| format!("{n}, "))
-                .unwrap_or_default(),
-            if community.paused {
+            "Program: {}, {}",
+            program.name,
+            if program.is_archived() {
+                "archived"
+            } else if program.paused {
                 "paused"
             } else {
                 "running"
@@ -181,17 +217,17 @@ pub fn settings(community: &Community) -> String {
         ),
         format!(
             "Watercooler: {}",
-            community
+            program
                 .watercooler
                 .map(|w| format!("{} in <#{}>", w.cadence, w.channel_id))
                 .unwrap_or_else(|| "off".into())
         ),
     ];
-    if community.program_channel_id.is_none() {
+    if program.program_channel_id.is_none() {
         lines.push(
             "Next: choose the program channel with `/hallway-admin setup channel:#…`.".into(),
         );
-    } else if community.schedule.is_none() {
+    } else if program.schedule.is_none() {
         lines.push(
             "Next: set when rounds happen with `/hallway-admin schedule every:weekly day:mon hour:9 timezone:Europe/Berlin`."
                 .into(),
@@ -239,7 +275,7 @@ pub fn history(chats: &[crate::domain::group::PastChat]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::GuildId;
+    use crate::domain::ids::{GuildId, ProgramId};
     use crate::domain::member::Profile;
     use crate::domain::profile::{Modality, TimeOfDay};
     use chrono::TimeZone;
@@ -247,6 +283,7 @@ mod tests {
     fn member(role: Role) -> Member {
         Member {
             guild_id: GuildId(1),
+            program_id: ProgramId(1),
             user_id: UserId(2),
             display_name: "Ada".into(),
             profile: Profile {
@@ -261,7 +298,12 @@ mod tests {
             left_at: None,
             joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             shoutouts: true,
+            about: Some("grant writing".into()),
         }
+    }
+
+    fn program(name: &str) -> Program {
+        Program::new(ProgramId(1), GuildId(1), name)
     }
 
     #[test]
@@ -279,9 +321,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
         let mut m = member(Role::Mentor);
         m.paused_until = Some(now + chrono::Duration::weeks(2));
-        let text = profile(&m, &Community::new(GuildId(1)), None, now);
+        let faculty = program("Faculty mentoring");
+        let text = profile(&[(&faculty, &m, None)], now);
         for expected in [
             "Role: mentor",
+            "Ask me about: grant writing",
             "Capacity: up to 3 mentees a round",
             "Time zone: America/New_York",
             "Institution: MIT",
@@ -292,12 +336,37 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
-        assert!(!profile(
-            &member(Role::Mentee),
-            &Community::new(GuildId(1)),
-            None,
-            now
-        )
-        .contains("Capacity"));
+        assert!(
+            !text.contains("**Faculty mentoring**"),
+            "one program needs no heading"
+        );
+        assert!(!profile(&[(&faculty, &member(Role::Mentee), None)], now).contains("Capacity"));
+    }
+
+    #[test]
+    fn the_profile_shows_each_program_with_its_own_role() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let faculty = program("Faculty mentoring");
+        let circles = program("Postdoc circles");
+        let as_mentor = member(Role::Mentor);
+        let as_peer = member(Role::Peer);
+        let text = profile(
+            &[(&faculty, &as_mentor, None), (&circles, &as_peer, None)],
+            now,
+        );
+        let faculty_at = text
+            .find("**Faculty mentoring**")
+            .expect("a heading per program");
+        let circles_at = text
+            .find("**Postdoc circles**")
+            .expect("a heading per program");
+        let mentor_at = text.find("Role: mentor").unwrap();
+        let peer_at = text.find("Role: peer").unwrap();
+        assert!(faculty_at < mentor_at && mentor_at < circles_at && circles_at < peer_at);
+        assert_eq!(
+            text.matches("Time zone:").count(),
+            1,
+            "the profile is one per server"
+        );
     }
 }

@@ -4,10 +4,10 @@ mod celebration;
 mod member;
 mod round;
 
-use crate::domain::community::{Community, Schedule};
 use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::member::{Member, Standing};
 use crate::domain::profile::Role;
+use crate::domain::program::{Program, Schedule};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poise::serenity_prelude as serenity;
@@ -50,8 +50,8 @@ pub fn fit(text: &str) -> String {
 }
 
 /// "Monday 30 November 2026 at 09:00 (Europe/Berlin)", or why there is none.
-pub fn next_round(next: Option<DateTime<Utc>>, community: &Community) -> String {
-    match (next, community.schedule.as_ref()) {
+pub fn next_round(next: Option<DateTime<Utc>>, program: &Program) -> String {
+    match (next, program.schedule.as_ref()) {
         (Some(at), Some(schedule)) => {
             let local = at.with_timezone(&schedule.time_zone);
             format!(
@@ -60,8 +60,8 @@ pub fn next_round(next: Option<DateTime<Utc>>, community: &Community) -> String 
                 schedule.time_zone.name()
             )
         }
-        _ if community.paused => "none while the program is paused".into(),
-        _ if community.program_channel_id.is_none() => {
+        _ if program.paused => "none while the program is paused".into(),
+        _ if program.program_channel_id.is_none() => {
             "none yet: a coordinator must choose the program channel (`/hallway-admin setup`)"
                 .into()
         }

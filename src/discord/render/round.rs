@@ -254,12 +254,8 @@ pub fn preview(plan: &crate::domain::round::Plan) -> String {
 }
 
 /// What the coordinator reads after starting a round.
-pub fn round_started(
-    number: u32,
-    plan: &crate::domain::round::Plan,
-    community: &Community,
-) -> String {
-    let channel = community
+pub fn round_started(number: u32, plan: &crate::domain::round::Plan, program: &Program) -> String {
+    let channel = program
         .program_channel_id
         .map(|id| format!("<#{id}>"))
         .unwrap_or_else(|| "the program channel".into());

@@ -1,8 +1,8 @@
 //! What the engine is given for a round: the members, the do-not-match pairs and the
 //! community's settings.
 
-use crate::domain::community::MatchingMode;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
+use crate::domain::program::MatchingMode;
 
 /// One member, as the engine sees them this round.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,8 +28,8 @@ pub use history::History;
 pub use input::{AvoidList, Candidate, MatchSettings};
 pub use outcome::{Group, MatchOutcome};
 
-use crate::domain::community::MatchingMode;
 use crate::domain::profile::Role;
+use crate::domain::program::MatchingMode;
 use sink::Sink;
 
 /// Buffers kept between rounds by a caller that matches many rounds in a row (the

@@ -1,6 +1,7 @@
-//! A community's program settings: how and when its members are matched.
+//! A program: one of a server's mentoring programs, with its own channel, schedule,
+//! matching settings, dates and welcome. A server runs any number of them.
 
-use super::ids::{ChannelId, GuildId};
+use super::ids::{ChannelId, GuildId, ProgramId};
 use super::words::word_enum;
 
 /// How members are put together in a round.
@@ -18,7 +19,7 @@ word_enum!(MatchingMode, "matching mode", {
     Open => "open", MentorMentee => "mentor-mentee", PeerCircles => "peer-circles",
 });
 
-/// How often a community's rounds come round.
+/// How often a program's rounds come round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cadence {
     Weekly,
@@ -63,7 +64,7 @@ impl From<Day> for chrono::Weekday {
     }
 }
 
-/// The smallest and largest group a community can ask for.
+/// The smallest and largest group a program can ask for.
 pub const GROUP_SIZE_RANGE: std::ops::RangeInclusive<u8> = 2..=4;
 
 /// When rounds happen: every `cadence`, on `weekday` at `hour` in `time_zone`.
@@ -75,7 +76,7 @@ pub struct Schedule {
     pub time_zone: chrono_tz::Tz,
 }
 
-/// How a community's members are grouped.
+/// How a program's members are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MatchingRules {
     pub mode: MatchingMode,
@@ -93,19 +94,28 @@ impl Default for MatchingRules {
     }
 }
 
-/// The program's name, dates and onboarding text.
+/// The program's dates and onboarding text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Program {
-    pub name: Option<String>,
+pub struct ProgramInfo {
     pub start: Option<chrono::NaiveDate>,
     pub end: Option<chrono::NaiveDate>,
     pub welcome: Option<String>,
 }
 
-/// Everything a community's coordinators have set.
+/// Another program of the server already has this name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameTaken;
+
+/// What a server's first program is called when nobody named it.
+pub const DEFAULT_PROGRAM_NAME: &str = "hallway";
+
+/// Everything a program's coordinators have set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Community {
+pub struct Program {
+    pub program_id: ProgramId,
     pub guild_id: GuildId,
+    /// Unique in the server, whatever the case; what members and coordinators type.
+    pub name: String,
     /// Where pair threads and round summaries go.
     pub program_channel_id: Option<ChannelId>,
     /// Where wins and milestones are celebrated; the program channel when unset.
@@ -115,9 +125,11 @@ pub struct Community {
     /// Rounds are due from here on: when the schedule was set or the program resumed.
     pub schedule_anchor: Option<chrono::DateTime<chrono::Utc>>,
     pub matching: MatchingRules,
-    pub program: Program,
+    pub info: ProgramInfo,
     pub paused: bool,
     pub watercooler: Option<Watercooler>,
+    /// An archived program runs no more rounds or posts; its history and stats stay.
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How often the watercooler posts a discussion prompt.
@@ -186,20 +198,27 @@ impl Watercooler {
     }
 }
 
-impl Community {
-    /// A community as it is before any coordinator has set anything.
-    pub fn new(guild_id: GuildId) -> Self {
-        Community {
+impl Program {
+    /// A program as it is before any coordinator has set anything.
+    pub fn new(program_id: ProgramId, guild_id: GuildId, name: &str) -> Self {
+        Program {
+            program_id,
             guild_id,
+            name: name.to_string(),
             program_channel_id: None,
             celebrations_channel_id: None,
             schedule: None,
             schedule_anchor: None,
             matching: MatchingRules::default(),
-            program: Program::default(),
+            info: ProgramInfo::default(),
             paused: false,
             watercooler: None,
+            archived_at: None,
         }
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
     }
 
     /// Where celebrations go: their own channel, else the program channel.
@@ -208,10 +227,120 @@ impl Community {
     }
 }
 
+/// Why a command could not tell which program it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickError {
+    /// The server has no program (or none the caller is in) to act on.
+    None,
+    /// No program of that name; the names there are.
+    Unknown { name: String, names: Vec<String> },
+    /// Several programs, and no name given.
+    WhichOne { names: Vec<String> },
+    /// The named program is archived, and the command needs a live one.
+    Archived { name: String },
+}
+
+/// The program a command is for: the one named (any case), else the only one. With
+/// `live_only`, archived programs are neither picked nor counted.
+pub fn pick<'a>(
+    programs: &'a [Program],
+    name: Option<&str>,
+    live_only: bool,
+) -> Result<&'a Program, PickError> {
+    let eligible: Vec<&Program> = programs
+        .iter()
+        .filter(|p| !live_only || !p.is_archived())
+        .collect();
+    let names = || eligible.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    match name.map(str::trim) {
+        Some(name) => {
+            let found = programs
+                .iter()
+                .find(|p| p.name.to_lowercase() == name.to_lowercase());
+            match found {
+                Some(p) if live_only && p.is_archived() => Err(PickError::Archived {
+                    name: p.name.clone(),
+                }),
+                Some(p) => Ok(p),
+                None => Err(PickError::Unknown {
+                    name: name.to_string(),
+                    names: names(),
+                }),
+            }
+        }
+        None => match eligible.as_slice() {
+            [] => Err(PickError::None),
+            [only] => Ok(only),
+            _ => Err(PickError::WhichOne { names: names() }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    fn programs(names: &[&str]) -> Vec<Program> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Program::new(ProgramId(i as i64 + 1), GuildId(1), name))
+            .collect()
+    }
+
+    #[test]
+    fn one_program_is_picked_without_a_name_and_several_ask_which() {
+        let one = programs(&["Faculty mentoring"]);
+        assert_eq!(pick(&one, None, true).unwrap().name, "Faculty mentoring");
+        let two = programs(&["Faculty mentoring", "Postdoc circles"]);
+        assert_eq!(
+            pick(&two, None, true),
+            Err(PickError::WhichOne {
+                names: vec!["Faculty mentoring".into(), "Postdoc circles".into()]
+            })
+        );
+        assert_eq!(
+            pick(&two, Some(" postdoc CIRCLES "), true)
+                .unwrap()
+                .program_id,
+            ProgramId(2),
+            "names match whatever the case"
+        );
+        assert_eq!(
+            pick(&two, Some("Coffee"), true),
+            Err(PickError::Unknown {
+                name: "Coffee".into(),
+                names: vec!["Faculty mentoring".into(), "Postdoc circles".into()]
+            })
+        );
+        assert_eq!(pick(&[], None, true), Err(PickError::None));
+    }
+
+    #[test]
+    fn an_archived_program_is_picked_only_by_commands_that_read_history() {
+        let mut two = programs(&["Autumn 2025", "Spring 2026"]);
+        two[0].archived_at = Some(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            pick(&two, None, true).unwrap().name,
+            "Spring 2026",
+            "the only live program"
+        );
+        assert!(matches!(
+            pick(&two, None, false),
+            Err(PickError::WhichOne { .. })
+        ));
+        assert_eq!(
+            pick(&two, Some("autumn 2025"), true),
+            Err(PickError::Archived {
+                name: "Autumn 2025".into()
+            })
+        );
+        assert_eq!(
+            pick(&two, Some("autumn 2025"), false).unwrap().name,
+            "Autumn 2025"
+        );
+    }
 
     #[test]
     fn the_watercooler_posts_the_latest_due_slot_only() {

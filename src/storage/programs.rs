@@ -1,0 +1,423 @@
+//! A server's programs and their settings.
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+
+use super::{parse_column, Store};
+use crate::domain::ids::{ChannelId, GuildId, ProgramId};
+use crate::domain::program::{
+    MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler, DEFAULT_PROGRAM_NAME,
+};
+
+#[derive(sqlx::FromRow)]
+struct ProgramRow {
+    program_id: ProgramId,
+    guild_id: GuildId,
+    name: String,
+    program_channel_id: Option<ChannelId>,
+    celebrations_channel_id: Option<ChannelId>,
+    cadence: Option<String>,
+    weekday: Option<i64>,
+    hour: Option<i64>,
+    time_zone: Option<String>,
+    schedule_anchor: Option<DateTime<Utc>>,
+    matching_mode: String,
+    group_size: i64,
+    cross_institution: bool,
+    program_start: Option<NaiveDate>,
+    program_end: Option<NaiveDate>,
+    welcome_text: Option<String>,
+    paused: bool,
+    watercooler_channel_id: Option<ChannelId>,
+    watercooler_cadence: Option<String>,
+    watercooler_anchor: Option<DateTime<Utc>>,
+    archived_at: Option<DateTime<Utc>>,
+}
+
+impl ProgramRow {
+    fn into_domain(self) -> anyhow::Result<Program> {
+        let schedule = match (self.cadence, self.weekday, self.hour, self.time_zone) {
+            (Some(cadence), Some(weekday), Some(hour), Some(zone)) => Some(Schedule {
+                cadence: parse_column(&cadence, "program.cadence")?,
+                weekday: weekday_from_index(weekday)?,
+                hour: u8::try_from(hour).context("bad program.hour")?,
+                time_zone: parse_column(&zone, "program.time_zone")?,
+            }),
+            _ => None,
+        };
+        Ok(Program {
+            program_id: self.program_id,
+            guild_id: self.guild_id,
+            name: self.name,
+            program_channel_id: self.program_channel_id,
+            celebrations_channel_id: self.celebrations_channel_id,
+            schedule,
+            schedule_anchor: self.schedule_anchor,
+            matching: MatchingRules {
+                mode: parse_column(&self.matching_mode, "program.matching_mode")?,
+                group_size: u8::try_from(self.group_size).context("bad program.group_size")?,
+                cross_institution: self.cross_institution,
+            },
+            info: ProgramInfo {
+                start: self.program_start,
+                end: self.program_end,
+                welcome: self.welcome_text,
+            },
+            paused: self.paused,
+            watercooler: match (
+                self.watercooler_channel_id,
+                self.watercooler_cadence,
+                self.watercooler_anchor,
+            ) {
+                (Some(channel_id), Some(cadence), Some(anchor)) => Some(Watercooler {
+                    channel_id,
+                    cadence: parse_column(&cadence, "program.watercooler_cadence")?,
+                    anchor,
+                }),
+                _ => None,
+            },
+            archived_at: self.archived_at,
+        })
+    }
+}
+
+fn weekday_from_index(index: i64) -> anyhow::Result<Weekday> {
+    u8::try_from(index)
+        .ok()
+        .and_then(|i| Weekday::try_from(i).ok())
+        .with_context(|| format!("bad program.weekday {index}"))
+}
+
+fn into_programs(rows: Vec<ProgramRow>) -> anyhow::Result<Vec<Program>> {
+    rows.into_iter().map(ProgramRow::into_domain).collect()
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+impl Store {
+    /// The server's programs, archived ones included, by name.
+    pub async fn programs(&self, guild_id: GuildId) -> anyhow::Result<Vec<Program>> {
+        let rows: Vec<ProgramRow> =
+            sqlx::query_as("select * from program where guild_id = ? order by name, program_id")
+                .bind(guild_id)
+                .fetch_all(&self.pool)
+                .await
+                .context("cannot read the programs")?;
+        into_programs(rows)
+    }
+
+    /// A program of this server; `None` for another server's program or one that is gone.
+    pub async fn program(
+        &self,
+        guild_id: GuildId,
+        program_id: ProgramId,
+    ) -> anyhow::Result<Option<Program>> {
+        let row: Option<ProgramRow> =
+            sqlx::query_as("select * from program where guild_id = ? and program_id = ?")
+                .bind(guild_id)
+                .bind(program_id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("cannot read the program")?;
+        row.map(ProgramRow::into_domain).transpose()
+    }
+
+    /// A new program, or `NameTaken` when the server already has one of that name.
+    pub async fn create_program(
+        &self,
+        guild_id: GuildId,
+        name: &str,
+        program_channel_id: Option<ChannelId>,
+        rules: &MatchingRules,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<Program, NameTaken>> {
+        let mut tx = self.write().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        let inserted: Result<ProgramId, sqlx::Error> = sqlx::query_scalar(
+            "insert into program (guild_id, name, program_channel_id, matching_mode, group_size,
+                                  cross_institution, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?) returning program_id",
+        )
+        .bind(guild_id)
+        .bind(name)
+        .bind(program_channel_id)
+        .bind(rules.mode)
+        .bind(i64::from(rules.group_size))
+        .bind(rules.cross_institution)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let program_id = match inserted {
+            Ok(id) => id,
+            Err(err) if is_unique_violation(&err) => return Ok(Err(NameTaken)),
+            Err(err) => return Err(err).context("cannot create the program"),
+        };
+        tx.commit().await?;
+        let program = self
+            .program(guild_id, program_id)
+            .await?
+            .context("a program vanished right after it was made")?;
+        Ok(Ok(program))
+    }
+
+    /// The server's programs, the first made with the default name if it has none: a
+    /// server that never named a program has one, as it did before programs existed.
+    pub async fn programs_or_first(
+        &self,
+        guild_id: GuildId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Program>> {
+        let programs = self.programs(guild_id).await?;
+        if !programs.is_empty() {
+            return Ok(programs);
+        }
+        let mut tx = self.write().await?;
+        ensure_community(&mut tx, guild_id, now).await?;
+        // Two first commands racing both get the one program.
+        sqlx::query(
+            "insert into program (guild_id, name, created_at, updated_at) values (?, ?, ?, ?)
+             on conflict (guild_id, name) do nothing",
+        )
+        .bind(guild_id)
+        .bind(DEFAULT_PROGRAM_NAME)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("cannot create the first program")?;
+        tx.commit().await?;
+        self.programs(guild_id).await
+    }
+
+    /// Renames a program; `NameTaken` when another program of the server has the name.
+    pub async fn rename_program(
+        &self,
+        program_id: ProgramId,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<(), NameTaken>> {
+        let renamed =
+            sqlx::query("update program set name = ?, updated_at = ? where program_id = ?")
+                .bind(name)
+                .bind(now)
+                .bind(program_id)
+                .execute(&self.pool)
+                .await;
+        match renamed {
+            Ok(_) => Ok(Ok(())),
+            Err(err) if is_unique_violation(&err) => Ok(Err(NameTaken)),
+            Err(err) => Err(err).context("cannot rename the program"),
+        }
+    }
+
+    /// Where threads and summaries go, and where wins are celebrated.
+    pub async fn set_channels(
+        &self,
+        program_id: ProgramId,
+        program_channel_id: ChannelId,
+        celebrations_channel_id: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set program_channel_id = ?, celebrations_channel_id = ?, updated_at = ?
+             where program_id = ?",
+        )
+        .bind(program_channel_id)
+        .bind(celebrations_channel_id)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the channels")?;
+        Ok(())
+    }
+
+    pub async fn set_schedule(
+        &self,
+        program_id: ProgramId,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set cadence = ?, weekday = ?, hour = ?, time_zone = ?,
+                 schedule_anchor = ?, updated_at = ?
+             where program_id = ?",
+        )
+        .bind(schedule.cadence)
+        .bind(i64::from(schedule.weekday.num_days_from_monday()))
+        .bind(i64::from(schedule.hour))
+        .bind(schedule.time_zone.name())
+        .bind(now)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the schedule")?;
+        Ok(())
+    }
+
+    pub async fn set_matching(
+        &self,
+        program_id: ProgramId,
+        rules: &MatchingRules,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set matching_mode = ?, group_size = ?, cross_institution = ?,
+                 updated_at = ?
+             where program_id = ?",
+        )
+        .bind(rules.mode)
+        .bind(i64::from(rules.group_size))
+        .bind(rules.cross_institution)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the matching rules")?;
+        Ok(())
+    }
+
+    /// The program's dates and onboarding text.
+    pub async fn set_program_info(
+        &self,
+        program_id: ProgramId,
+        info: &ProgramInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set program_start = ?, program_end = ?, welcome_text = ?, updated_at = ?
+             where program_id = ?",
+        )
+        .bind(info.start)
+        .bind(info.end)
+        .bind(&info.welcome)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the program")?;
+        Ok(())
+    }
+
+    /// Turns the watercooler on (with a channel and cadence, starting now) or off.
+    pub async fn set_watercooler(
+        &self,
+        program_id: ProgramId,
+        watercooler: Option<&Watercooler>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set watercooler_channel_id = ?, watercooler_cadence = ?,
+                 watercooler_anchor = ?, updated_at = ?
+             where program_id = ?",
+        )
+        .bind(watercooler.map(|w| w.channel_id))
+        .bind(watercooler.map(|w| w.cadence))
+        .bind(watercooler.map(|w| w.anchor))
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the watercooler")?;
+        Ok(())
+    }
+
+    /// Every live program that has at least one channel set: candidates for
+    /// celebrations and the watercooler.
+    pub async fn programs_with_channels(&self) -> anyhow::Result<Vec<Program>> {
+        let rows: Vec<ProgramRow> = sqlx::query_as(
+            "select * from program
+             where archived_at is null
+               and (program_channel_id is not null or celebrations_channel_id is not null
+                    or watercooler_channel_id is not null)
+             order by guild_id, program_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot list programs")?;
+        into_programs(rows)
+    }
+
+    /// Pauses or resumes a program. Resuming restarts the schedule from `now`, so weeks
+    /// spent paused do not trigger a catch-up round.
+    pub async fn set_program_paused(
+        &self,
+        program_id: ProgramId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set paused = ?,
+                 schedule_anchor = case when ? then schedule_anchor else ? end,
+                 updated_at = ?
+             where program_id = ?",
+        )
+        .bind(paused)
+        .bind(paused)
+        .bind(now)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot pause or resume the program")?;
+        Ok(())
+    }
+
+    /// Archives a program: it runs no more rounds or posts. Its rounds, history, stats
+    /// and export stay. Returns false when it was archived already.
+    pub async fn archive_program(
+        &self,
+        program_id: ProgramId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "update program set archived_at = ?, updated_at = ?
+             where program_id = ? and archived_at is null",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot archive the program")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Programs whose rounds run on a schedule: live, a channel and a schedule set, not paused.
+    pub async fn scheduled_programs(&self) -> anyhow::Result<Vec<Program>> {
+        let rows: Vec<ProgramRow> = sqlx::query_as(
+            "select * from program
+             where archived_at is null and paused = 0 and program_channel_id is not null
+               and cadence is not null
+             order by guild_id, program_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot list scheduled programs")?;
+        into_programs(rows)
+    }
+}
+
+/// Creates the server's own row, if it has none yet.
+pub(super) async fn ensure_community(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "insert into community (guild_id, created_at, updated_at) values (?, ?, ?)
+         on conflict (guild_id) do nothing",
+    )
+    .bind(guild_id)
+    .bind(now)
+    .bind(now)
+    .execute(tx)
+    .await
+    .context("cannot create the community")?;
+    Ok(())
+}
