@@ -9,6 +9,7 @@ mod rounds;
 mod stats;
 mod upgrade;
 mod upgrade_0003;
+mod upgrade_0005;
 mod wins;
 
 use std::time::Duration;
