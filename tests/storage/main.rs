@@ -9,6 +9,7 @@ mod rounds;
 mod stats;
 mod upgrade;
 mod upgrade_0003;
+mod upgrade_0005;
 mod wins;
 
 use std::time::Duration;
@@ -34,11 +35,6 @@ pub async fn database_made_by(
     migrations: &[(&str, &str)],
     rows: &str,
 ) -> (sqlx::SqlitePool, String) {
-    let folder = dir.join(format!("migrations-{version}"));
-    std::fs::create_dir_all(&folder).unwrap();
-    for (name, sql) in migrations {
-        std::fs::write(folder.join(name), sql).unwrap();
-    }
     let path = dir.join("hallway.db");
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&path)
@@ -49,14 +45,31 @@ pub async fn database_made_by(
         .connect_with(options)
         .await
         .unwrap();
+    migrate_with(&pool, dir, version, migrations).await;
+    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+    (pool, format!("sqlite://{}", path.display()))
+}
+
+/// Applies `migrations` (copies of some of `migrations/`, under their file names) to
+/// `pool` with sqlx's migrator, as the version `label` of hallway would have: an upgrade
+/// test stops at the step it tests this way, and today's `Store::open` sees them applied.
+pub async fn migrate_with(
+    pool: &sqlx::SqlitePool,
+    dir: &std::path::Path,
+    label: &str,
+    migrations: &[(&str, &str)],
+) {
+    let folder = dir.join(format!("migrations-{label}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, sql) in migrations {
+        std::fs::write(folder.join(name), sql).unwrap();
+    }
     sqlx::migrate::Migrator::new(folder.as_path())
         .await
         .unwrap()
-        .run(&pool)
+        .run(pool)
         .await
         .unwrap();
-    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
-    (pool, format!("sqlite://{}", path.display()))
 }
 
 /// A manual round of peers (`groups` by user number) made at `due`, its follow-ups due

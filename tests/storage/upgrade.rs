@@ -71,7 +71,9 @@ async fn every_row_of_both_old_outboxes_is_kept_in_its_state() {
         ("feedback", "feedback:1:1:0", "pending", 0),
         ("feedback", "feedback:1:2:0", "pending", 0),
         ("celebration", "win:1", "done", 1),
-        ("celebration", "watercooler:3", "failed", 1),
+        // Migration 0005 names the program (this server's first, 1) in a watercooler key,
+        // which 0002 copied as `watercooler:3`.
+        ("celebration", "watercooler:1:3", "failed", 1),
         ("celebration", "win:2", "pending", 2),
     ];
     let expected: Vec<(String, String, String, i64)> = expected

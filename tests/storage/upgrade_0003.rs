@@ -1,21 +1,22 @@
-//! A database made by the previous `main` (bf679f4: migrations 0001 and 0002) upgrades
-//! through migration 0003, which rebuilds the outbox for forget-me's kinds, and 0004, which
-//! adds the skip_note table: every row of every table is kept with every value, the
-//! outbox's indexes are back, and the new kinds are accepted.
+//! A database made by bf679f4 (migrations 0001 and 0002) upgrades through migration 0003,
+//! which rebuilds the outbox for forget-me's kinds, and 0004, which adds the skip_note
+//! table: every row of every table is kept with every value, the outbox's indexes are
+//! back, and the new kinds are accepted. The file is migrated up to 0004 only, the step
+//! this tests; what 0005 does to such a file is upgrade_0005.rs's.
 
-use std::time::Duration;
-
-use hallway::storage::Store;
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row as _;
 
 const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
 const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const FORGET_OUTBOX_KINDS_0003: &str =
+    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
+const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
 const ROWS_AT_BF679F4: &str = include_str!("fixtures/main-bf679f4.sql");
 
-/// The file exactly as the previous `main` (bf679f4) left it, and every table in it.
-async fn database_from_previous_main(dir: &std::path::Path) -> (String, Vec<TableDump>) {
-    let (pool, url) = crate::database_made_by(
+/// The file exactly as bf679f4 left it, still open, and every table in it.
+async fn database_from_bf679f4(dir: &std::path::Path) -> (SqlitePool, Vec<TableDump>) {
+    let (pool, _url) = crate::database_made_by(
         dir,
         "bf679f4",
         &[
@@ -26,19 +27,19 @@ async fn database_from_previous_main(dir: &std::path::Path) -> (String, Vec<Tabl
     )
     .await;
     let before = dump(&pool).await;
-    pool.close().await;
-    (url, before)
+    (pool, before)
 }
 
 /// A table's columns, and each row as the SQL literal of every value, in rowid order.
 #[derive(Debug, PartialEq)]
-struct TableDump {
-    table: String,
-    columns: Vec<String>,
-    rows: Vec<String>,
+pub(crate) struct TableDump {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<String>,
 }
 
-async fn dump(pool: &SqlitePool) -> Vec<TableDump> {
+/// Every table of the file but sqlx's and SQLite's own.
+pub(crate) async fn dump(pool: &SqlitePool) -> Vec<TableDump> {
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'
            and name not like 'sqlite%' order by name",
@@ -73,9 +74,9 @@ async fn dump(pool: &SqlitePool) -> Vec<TableDump> {
 }
 
 #[tokio::test]
-async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every_table() {
+async fn upgrading_a_database_made_by_bf679f4_to_0004_keeps_every_row_and_value_of_every_table() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, before) = database_from_previous_main(dir.path()).await;
+    let (pool, before) = database_from_bf679f4(dir.path()).await;
     // The fixture has rows in every table, and outbox rows of every kind and state of
     // that version.
     for table in &before {
@@ -85,10 +86,21 @@ async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every
             table.table
         );
     }
-    let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+    crate::migrate_with(
+        &pool,
+        dir.path(),
+        "0004",
+        &[
+            ("0001_schema.sql", SCHEMA_0001),
+            ("0002_outbox.sql", OUTBOX_0002),
+            ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
+            ("0004_skip_note.sql", SKIP_NOTE_0004),
+        ],
+    )
+    .await;
     let kinds_and_states: Vec<(String, String)> =
         sqlx::query_as("select distinct kind, state from outbox order by kind, state")
-            .fetch_all(store.pool())
+            .fetch_all(&pool)
             .await
             .unwrap();
     for kind in [
@@ -112,9 +124,9 @@ async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every
         );
     }
 
-    // Later migrations only add tables (0004's skip_note, empty: earlier notes were never
-    // recorded); every table the file had is as it was.
-    let after = dump(store.pool()).await;
+    // 0004 only adds a table (skip_note, empty: earlier notes were never recorded); every
+    // table the file had is as it was.
+    let after = dump(&pool).await;
     let (kept, added): (Vec<TableDump>, Vec<TableDump>) = after
         .into_iter()
         .partition(|t| before.iter().any(|b| b.table == t.table));
@@ -131,12 +143,12 @@ async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every
         "select name from sqlite_master where type = 'index' and tbl_name = 'outbox'
            and name not like 'sqlite_autoindex%' order by name",
     )
-    .fetch_all(store.pool())
+    .fetch_all(&pool)
     .await
     .unwrap();
     assert_eq!(indexes, ["outbox_due", "outbox_round"]);
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
-        .fetch_all(store.pool())
+        .fetch_all(&pool)
         .await
         .unwrap();
     assert!(broken.is_empty(), "{broken:?}");
@@ -145,7 +157,7 @@ async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every
         "insert into outbox (guild_id, kind, key, due_at, created_at)
          values (1200000000000000001, 'intro', 'intro:1:1:0', '2026-11-20T00:00:00+00:00', '2026-11-20T00:00:00+00:00')",
     )
-    .execute(store.pool())
+    .execute(&pool)
     .await;
     assert!(again.is_err(), "a key queued twice");
     // The new kinds go in, and new rows number on from the kept ones.
@@ -157,7 +169,7 @@ async fn upgrading_a_database_made_by_bf679f4_keeps_every_row_and_value_of_every
         )
         .bind(kind)
         .bind(format!("{kind}:1:1"))
-        .fetch_one(store.pool())
+        .fetch_one(&pool)
         .await
         .unwrap();
         assert!(row.get::<i64, _>("outbox_id") > 17);
