@@ -173,7 +173,7 @@ impl Store {
     ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
             "select * from (
-                 select outbox_id, guild_id, kind, key, round_id, group_id, user_id, detail, attempts, failures,
+                 select outbox_id, guild_id, program_id, kind, key, round_id, group_id, user_id, detail, attempts, failures,
                         due_at,
                         row_number() over (
                             partition by guild_id

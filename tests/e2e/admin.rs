@@ -80,7 +80,7 @@ async fn coordinators_store_channels_schedule_and_matching_rules() {
     let pool = db(&env).await;
     let row: (i64, i64, String, i64, i64, String, String, i64, bool) = sqlx::query_as(
         "select program_channel_id, celebrations_channel_id, cadence, weekday, hour, time_zone,
-                matching_mode, group_size, cross_institution from community where guild_id = ?",
+                matching_mode, group_size, cross_institution from program where guild_id = ?",
     )
     .bind(ids::GUILD as i64)
     .fetch_one(&pool)
@@ -163,7 +163,7 @@ async fn mentor_mentee_mode_is_stored() {
     .await;
     let pool = db(&env).await;
     assert_eq!(
-        count(&pool, "select count(*) from community where matching_mode = 'mentor-mentee' and group_size = 2").await,
+        count(&pool, "select count(*) from program where matching_mode = 'mentor-mentee' and group_size = 2").await,
         1
     );
 }

@@ -39,8 +39,13 @@ pub async fn seed(db: &Path, members: usize) {
     .await
     .unwrap();
     let now = chrono::Utc::now();
+    let program = store
+        .programs_or_first(GuildId(ids::GUILD), now)
+        .await
+        .unwrap()
+        .remove(0);
     store
-        .set_channels(GuildId(ids::GUILD), ChannelId(ids::MENTORING), None, now)
+        .set_channels(program.program_id, ChannelId(ids::MENTORING), None, now)
         .await
         .unwrap();
     for n in 1..=members {
@@ -50,7 +55,7 @@ pub async fn seed(db: &Path, members: usize) {
         };
         store
             .join(
-                GuildId(ids::GUILD),
+                &program,
                 UserId(member(n)),
                 &format!("member{n}"),
                 &change,
@@ -461,7 +466,7 @@ async fn join_burst(env: &Seeded, first: usize) -> Burst {
 
     let pool = env.pool().await;
     let stored: i64 = sqlx::query_scalar(
-        "select count(*) from member where guild_id = ? and user_id between ? and ? and left_at is null",
+        "select count(*) from program_member where guild_id = ? and user_id between ? and ? and left_at is null",
     )
     .bind(ids::GUILD as i64)
     .bind(member(first + 1) as i64)

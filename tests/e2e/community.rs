@@ -297,7 +297,7 @@ async fn the_watercooler_posts_a_prompt_and_can_be_turned_off() {
     assert_eq!(
         count(
             &pool,
-            "select count(*) from community where watercooler_channel_id is null"
+            "select count(*) from program where watercooler_channel_id is null"
         )
         .await,
         1

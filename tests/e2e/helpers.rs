@@ -152,10 +152,10 @@ pub async fn wait_for_the_bot_to_settle(
     wait_for_the_outbox_to_drain(pool).await;
 }
 
-/// Gives every community a weekly slot that has already passed, so a round is due at once.
+/// Gives every program a weekly slot that has already passed, so a round is due at once.
 pub async fn make_a_weekly_slot_due(pool: &SqlitePool) {
     sqlx::query(
-        "update community set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
+        "update program set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
          schedule_anchor = '2020-01-01T00:00:00Z'",
     )
     .execute(pool)

@@ -36,8 +36,10 @@ async fn join_then_profile_shows_exactly_what_was_given_and_the_row_is_stored() 
 
     let pool = db(&env).await;
     let row: (String, String, String, String, String, i64, Option<String>) = sqlx::query_as(
-        "select role, time_zone, institution, time_of_day, modality, capacity, left_at
-         from member where guild_id = ? and user_id = ?",
+        "select pm.role, m.time_zone, m.institution, m.time_of_day, m.modality, pm.capacity,
+                pm.left_at
+         from member m join program_member pm on pm.guild_id = m.guild_id and pm.user_id = m.user_id
+         where m.guild_id = ? and m.user_id = ?",
     )
     .bind(ids::GUILD as i64)
     .bind(ids::ADA as i64)
@@ -115,7 +117,7 @@ async fn other_bad_options_are_refused_with_what_to_do() {
     assert_eq!(
         count(
             &pool,
-            "select count(*) from member where paused_until is not null"
+            "select count(*) from program_member where paused_until is not null"
         )
         .await,
         0
@@ -175,7 +177,7 @@ async fn leave_keeps_the_history_and_join_brings_the_member_back() {
     assert_eq!(
         count(
             &pool,
-            "select count(*) from member where left_at is not null"
+            "select count(*) from program_member where left_at is not null"
         )
         .await,
         1
@@ -183,7 +185,7 @@ async fn leave_keeps_the_history_and_join_brings_the_member_back() {
     let back = run(&env, hallway("join").opt("role", choice::PEER)).await;
     assert_private(&back, &["Status: active"]);
     assert_eq!(
-        count(&pool, "select count(*) from member where left_at is null").await,
+        count(&pool, "select count(*) from program_member where left_at is null").await,
         1
     );
 }

@@ -62,7 +62,7 @@ async fn a_member_who_leaves_the_server_is_no_longer_matched() {
     let pool = db(&env).await;
     crate::helpers::wait_for_count(
         &pool,
-        "select count(*) from member where left_at is not null",
+        "select count(*) from program_member where left_at is not null",
         1,
     )
     .await;

@@ -24,9 +24,14 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
     let store = Store::open(&url, 1, Duration::from_secs(5)).await.unwrap();
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
     let yesterday = Utc::now() - chrono::Duration::days(1);
+    let program = store
+        .programs_or_first(GuildId(ids::GUILD), ten_days_ago)
+        .await
+        .unwrap()
+        .remove(0);
     store
         .set_channels(
-            GuildId(ids::GUILD),
+            program.program_id,
             ChannelId(ids::MENTORING),
             None,
             ten_days_ago,
@@ -40,14 +45,14 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
         time_zone: chrono_tz::UTC,
     };
     store
-        .set_schedule(GuildId(ids::GUILD), &schedule, ten_days_ago)
+        .set_schedule(program.program_id, &schedule, ten_days_ago)
         .await
         .unwrap();
     for n in 1..=4 {
         let change = ProfileChange::role(Role::Peer);
         store
             .join(
-                GuildId(ids::GUILD),
+                &program,
                 UserId(member(n)),
                 &format!("member{n}"),
                 &change,
@@ -140,7 +145,7 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     // Resuming starts from the next slot: the weeks spent paused are not caught up.
     wait_for_scheduler_passes(&env.bot, Utc::now(), 1).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 0);
-    let next: String = sqlx::query_scalar("select schedule_anchor from community")
+    let next: String = sqlx::query_scalar("select schedule_anchor from program")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -157,7 +162,11 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
     prepare_missed_round(dir.path()).await;
     let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
     let store = Store::open(&url, 4, Duration::from_secs(5)).await.unwrap();
-    let community = store.community(GuildId(ids::GUILD)).await.unwrap();
+    let community = store
+        .programs(GuildId(ids::GUILD))
+        .await
+        .unwrap()
+        .remove(0);
     let due = Utc::now() - chrono::Duration::hours(1);
     let (a, b) = tokio::join!(
         hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),

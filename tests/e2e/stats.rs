@@ -266,11 +266,11 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     assert_private(
         &reply,
         &[
-            "`rounds.csv` (1 row)",
-            "`groups.csv` (4 rows)",
-            "`outcomes.csv` (2 rows)",
-            "`feedback.csv` (1 row)",
-            "`wins.csv` (1 row)",
+            "`hallway-rounds.csv` (1 row)",
+            "`hallway-groups.csv` (4 rows)",
+            "`hallway-outcomes.csv` (2 rows)",
+            "`hallway-feedback.csv` (1 row)",
+            "`hallway-wins.csv` (1 row)",
             "Do-not-match lists are never exported",
         ],
     );
@@ -282,35 +282,35 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     assert_eq!(
         names,
         [
-            "rounds.csv",
-            "groups.csv",
-            "outcomes.csv",
-            "feedback.csv",
-            "wins.csv"
+            "hallway-rounds.csv",
+            "hallway-groups.csv",
+            "hallway-outcomes.csv",
+            "hallway-feedback.csv",
+            "hallway-wins.csv"
         ]
     );
 
     assert_eq!(
-        parse::<RoundRow>(&reply, "rounds.csv"),
+        parse::<RoundRow>(&reply, "hallway-rounds.csv"),
         stored_rounds(&pool).await
     );
     assert_eq!(
-        sorted(parse::<GroupRow>(&reply, "groups.csv")),
+        sorted(parse::<GroupRow>(&reply, "hallway-groups.csv")),
         stored_groups(&pool).await
     );
     assert_eq!(
-        sorted(parse::<OutcomeRow>(&reply, "outcomes.csv")),
+        sorted(parse::<OutcomeRow>(&reply, "hallway-outcomes.csv")),
         stored_outcomes(&pool).await
     );
     assert_eq!(
-        parse::<FeedbackRow>(&reply, "feedback.csv"),
+        parse::<FeedbackRow>(&reply, "hallway-feedback.csv"),
         [FeedbackRow {
             round: 1,
             rating: hallway::domain::group::Rating::Great,
             answers: 2
         }]
     );
-    let wins: Vec<WinRow> = parse(&reply, "wins.csv");
+    let wins: Vec<WinRow> = parse(&reply, "hallway-wins.csv");
     assert_eq!(wins.len(), 1);
     assert_eq!(
         (
@@ -350,7 +350,7 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
         assert_eq!(written, file.bytes, "{} differs", file.filename);
         assert!(stdout.contains(&*file.filename), "{stdout}");
     }
-    assert!(stdout.contains("groups.csv (4 rows)"), "{stdout}");
+    assert!(stdout.contains("hallway-groups.csv (4 rows)"), "{stdout}");
 }
 
 /// Runs `hallway export`; returns whether it succeeded, its stdout and its stderr.
@@ -416,7 +416,7 @@ async fn the_offline_export_explains_a_bad_guild_a_bad_directory_and_a_missing_d
     // A server with no rounds yet: every file, each with its header only.
     let (ok, _, stderr) = hallway_export(&url, &ids::GUILD.to_string(), &out).await;
     assert!(ok, "{stderr}");
-    let groups = std::fs::read_to_string(out.join("groups.csv")).unwrap();
+    let groups = std::fs::read_to_string(out.join("hallway-groups.csv")).unwrap();
     assert_eq!(groups, "round,group,group_size,user_id,role\n");
 }
 

@@ -5,6 +5,7 @@ use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
 use super::caller::live_program;
+use super::program::{saved, text_channel};
 use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
@@ -70,33 +71,6 @@ async fn setup(
     saved(ctx, program.program_id).await
 }
 
-/// A channel hallway can post and make private threads in, or a user error.
-pub(super) fn text_channel(channel: &serenity::PartialChannel) -> Result<(), InputError> {
-    if channel.kind != serenity::ChannelType::Text {
-        return Err(InputError::new(format!(
-            "<#{}> is not a text channel. Pick a text channel: hallway creates private threads in it.",
-            channel.id
-        )));
-    }
-    Ok(())
-}
-
-/// "Saved." and the program's settings as they are now.
-pub(super) async fn saved(
-    ctx: Context<'_>,
-    program_id: crate::domain::ids::ProgramId,
-) -> Result<(), Error> {
-    let guild_id = super::caller::guild(ctx)?;
-    let program = ctx
-        .data()
-        .store
-        .program(guild_id, program_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("program {program_id} vanished"))?;
-    reply_private(ctx, &format!("Saved.\n{}", render::settings(&program))).await?;
-    Ok(())
-}
-
 /// Set when rounds happen.
 #[poise::command(slash_command, guild_only)]
 async fn schedule(
@@ -146,6 +120,9 @@ async fn matching(
     program: Option<String>,
 ) -> Result<(), Error> {
     let group_size = validate::group_size(group_size)?;
+    // Checked before the program is looked up: bad input changes nothing, not even by
+    // making a server's first program.
+    validate::matching_rules(mode.0, group_size, false)?;
     let program = live_program(ctx, program.as_deref()).await?;
     let rules = validate::matching_rules(
         mode.0,

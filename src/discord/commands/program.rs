@@ -4,7 +4,6 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::admin::{saved, text_channel};
 use super::caller::{any_program, guild, live_program};
 use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
@@ -231,5 +230,32 @@ async fn archive(
         format!("**{}** was already archived.", program.name)
     };
     reply_private(ctx, &text).await?;
+    Ok(())
+}
+
+/// A channel hallway can post and make private threads in, or a user error.
+pub(super) fn text_channel(channel: &serenity::PartialChannel) -> Result<(), InputError> {
+    if channel.kind != serenity::ChannelType::Text {
+        return Err(InputError::new(format!(
+            "<#{}> is not a text channel. Pick a text channel: hallway creates private threads in it.",
+            channel.id
+        )));
+    }
+    Ok(())
+}
+
+/// "Saved." and the program's settings as they are now.
+pub(super) async fn saved(
+    ctx: Context<'_>,
+    program_id: crate::domain::ids::ProgramId,
+) -> Result<(), Error> {
+    let guild_id = super::caller::guild(ctx)?;
+    let program = ctx
+        .data()
+        .store
+        .program(guild_id, program_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("program {program_id} vanished"))?;
+    reply_private(ctx, &format!("Saved.\n{}", render::settings(&program))).await?;
     Ok(())
 }
