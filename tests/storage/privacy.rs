@@ -1,16 +1,19 @@
+//! Forget-me against a real file: the member's rows go, in every program of the server.
+
 use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 
-use crate::{at, fresh_store};
+use crate::{at, first_program, fresh_store};
 
 #[tokio::test]
 async fn forget_member_removes_the_member_and_their_avoid_entries_both_ways() {
     let (store, _dir) = fresh_store().await;
+    let program = first_program(&store, GuildId(9)).await;
     for user in [1, 2, 3] {
         store
             .join(
-                GuildId(9),
+                &program,
                 UserId(user),
                 "x",
                 &ProfileChange::role(Role::Peer),
@@ -34,11 +37,19 @@ async fn forget_member_removes_the_member_and_their_avoid_entries_both_ways() {
     .await
     .expect("forget-me must not hang")
     .unwrap();
-    assert!(store.member(GuildId(9), UserId(1)).await.unwrap().is_none());
+    assert!(store
+        .member(program.program_id, UserId(1))
+        .await
+        .unwrap()
+        .is_none());
     assert!(store
         .avoid_list(GuildId(9), UserId(3))
         .await
         .unwrap()
         .is_empty());
-    assert!(store.member(GuildId(9), UserId(2)).await.unwrap().is_some());
+    assert!(store
+        .member(program.program_id, UserId(2))
+        .await
+        .unwrap()
+        .is_some());
 }

@@ -4,18 +4,20 @@
 use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
+use hallway::domain::program::Program;
 use hallway::domain::round::{GroupsChanged, NewRound};
 use hallway::storage::Store;
 
-use crate::{at, fresh_store, peer_round};
+use crate::{at, first_program, fresh_store, peer_round};
 
 const GUILD: GuildId = GuildId(1);
 
-async fn four_peers(store: &Store) {
-    for user in 1..=4 {
+/// Users `users` join `program` as peers.
+async fn peers(store: &Store, program: &Program, users: impl IntoIterator<Item = u64>) {
+    for user in users {
         store
             .join(
-                GUILD,
+                program,
                 UserId(user),
                 &format!("user {user}"),
                 &ProfileChange::role(Role::Peer),
@@ -26,8 +28,15 @@ async fn four_peers(store: &Store) {
     }
 }
 
-fn round_of(groups: &[&[u64]]) -> NewRound {
-    peer_round(GUILD, at(2, 9), groups)
+/// The server's program with four peers in it.
+async fn four_peers(store: &Store) -> Program {
+    let program = first_program(store, GUILD).await;
+    peers(store, &program, 1..=4).await;
+    program
+}
+
+fn round_of(program: &Program, groups: &[&[u64]]) -> NewRound {
+    peer_round(program, at(2, 9), groups)
 }
 
 async fn rows(store: &Store, table: &str) -> i64 {
@@ -40,14 +49,14 @@ async fn rows(store: &Store, table: &str) -> i64 {
 #[tokio::test]
 async fn a_do_not_match_entry_inside_a_group_stops_the_save_and_nothing_is_stored() {
     let (store, _dir) = fresh_store().await;
-    four_peers(&store).await;
+    let program = four_peers(&store).await;
     // Made after matching read the lists: 4 now avoids 3, whom the round pairs them with.
     store
         .avoid(GUILD, UserId(4), UserId(3), at(2, 8))
         .await
         .unwrap();
     let err = store
-        .create_round(&round_of(&[&[1, 2], &[3, 4]]))
+        .create_round(&round_of(&program, &[&[1, 2], &[3, 4]]))
         .await
         .unwrap_err();
     assert!(err.downcast_ref::<GroupsChanged>().is_some(), "{err:#}");
@@ -56,7 +65,7 @@ async fn a_do_not_match_entry_inside_a_group_stops_the_save_and_nothing_is_store
     }
     // The same entry across two groups is no obstacle.
     assert!(store
-        .create_round(&round_of(&[&[1, 3], &[2, 4]]))
+        .create_round(&round_of(&program, &[&[1, 3], &[2, 4]]))
         .await
         .unwrap()
         .is_some());
@@ -65,10 +74,13 @@ async fn a_do_not_match_entry_inside_a_group_stops_the_save_and_nothing_is_store
 #[tokio::test]
 async fn a_member_who_left_or_was_forgotten_meanwhile_stops_the_save() {
     let (store, _dir) = fresh_store().await;
-    four_peers(&store).await;
-    store.leave(GUILD, UserId(2), at(2, 8)).await.unwrap();
+    let program = four_peers(&store).await;
+    store
+        .leave(program.program_id, UserId(2), at(2, 8))
+        .await
+        .unwrap();
     let err = store
-        .create_round(&round_of(&[&[1, 2], &[3, 4]]))
+        .create_round(&round_of(&program, &[&[1, 2], &[3, 4]]))
         .await
         .unwrap_err();
     assert!(err.downcast_ref::<GroupsChanged>().is_some(), "{err:#}");
@@ -77,7 +89,7 @@ async fn a_member_who_left_or_was_forgotten_meanwhile_stops_the_save() {
         .await
         .unwrap();
     let err = store
-        .create_round(&round_of(&[&[1, 3, 4]]))
+        .create_round(&round_of(&program, &[&[1, 3, 4]]))
         .await
         .unwrap_err();
     assert!(err.downcast_ref::<GroupsChanged>().is_some(), "{err:#}");
