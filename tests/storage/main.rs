@@ -83,6 +83,19 @@ pub async fn first_program(
     programs.remove(0)
 }
 
+/// Another program of the server, named `name`, with the default matching rules.
+pub async fn another_program(
+    store: &Store,
+    guild: hallway::domain::ids::GuildId,
+    name: &str,
+) -> hallway::domain::program::Program {
+    store
+        .create_program(guild, name, None, &Default::default(), at(1, 8))
+        .await
+        .unwrap()
+        .expect("a name the server does not use yet")
+}
+
 /// A manual round of peers of `program` (`groups` by user number) made at `due`, its
 /// follow-ups due at once.
 pub fn peer_round(
