@@ -1,14 +1,16 @@
 //! A server's programs: names unique in the server whatever the case, settings that
-//! belong to one program only, and the first program made once.
+//! belong to one program only, the first program made once, and archiving.
 
 use chrono::{NaiveDate, Weekday};
-use hallway::domain::ids::{ChannelId, GuildId, ProgramId};
+use hallway::domain::ids::{ChannelId, GuildId, ProgramId, UserId};
+use hallway::domain::member::ProfileChange;
+use hallway::domain::profile::Role;
 use hallway::domain::program::{
     Cadence, MatchingMode, MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler,
     WatercoolerCadence, DEFAULT_PROGRAM_NAME,
 };
 
-use crate::{another_program, at, first_program, fresh_store};
+use crate::{another_program, at, first_program, fresh_store, peer_round};
 
 const GUILD: GuildId = GuildId(1);
 const OTHER: GuildId = GuildId(2);
@@ -277,4 +279,93 @@ async fn the_database_refuses_out_of_range_settings_even_if_code_let_them_throug
             .await;
         assert!(refused.is_err(), "{bad}");
     }
+}
+
+#[tokio::test]
+async fn an_archived_program_runs_nothing_but_keeps_its_rounds_and_stats() {
+    let (store, _dir) = fresh_store().await;
+    let spring = first_program(&store, GUILD).await;
+    let autumn = another_program(&store, GUILD, "Autumn").await;
+    for program in [&spring, &autumn] {
+        let id = program.program_id;
+        store
+            .set_channels(id, ChannelId(100), None, at(1, 9))
+            .await
+            .unwrap();
+        store.set_schedule(id, &schedule(), at(1, 9)).await.unwrap();
+        for user in 1..=2 {
+            store
+                .join(
+                    program,
+                    UserId(user),
+                    "someone",
+                    &ProfileChange::role(Role::Peer),
+                    at(1, 9),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let round = store
+        .create_round(&peer_round(&autumn, at(2, 9), &[&[1, 2]]))
+        .await
+        .unwrap()
+        .unwrap();
+    let ids = |programs: Vec<Program>| -> Vec<ProgramId> {
+        programs.into_iter().map(|p| p.program_id).collect()
+    };
+    assert_eq!(
+        ids(store.scheduled_programs().await.unwrap()),
+        [spring.program_id, autumn.program_id]
+    );
+
+    assert!(store
+        .archive_program(autumn.program_id, at(3, 9))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .archive_program(autumn.program_id, at(4, 9))
+            .await
+            .unwrap(),
+        "archiving twice changes nothing"
+    );
+    let archived = store
+        .program(GUILD, autumn.program_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(archived.archived_at, Some(at(3, 9)), "the first archiving");
+    assert_eq!(
+        ids(store.scheduled_programs().await.unwrap()),
+        [spring.program_id]
+    );
+    assert_eq!(
+        ids(store.programs_with_channels().await.unwrap()),
+        [spring.program_id]
+    );
+    assert_eq!(
+        store.programs(GUILD).await.unwrap().len(),
+        2,
+        "the server still lists it"
+    );
+
+    // Its history is all still there.
+    assert_eq!(
+        store.last_round(autumn.program_id).await.unwrap(),
+        Some(round.clone())
+    );
+    assert_eq!(
+        store.round(GUILD, round.round_id).await.unwrap(),
+        Some(round)
+    );
+    let stats = store
+        .stats(GUILD, autumn.program_id, None, at(5, 9))
+        .await
+        .unwrap();
+    assert_eq!(stats.rounds.len(), 1);
+    assert_eq!(stats.rounds[0].tally.people, 2);
+    let export = store.export_rows(GUILD, autumn.program_id).await.unwrap();
+    assert_eq!(export.rounds.len(), 1);
+    assert_eq!(export.groups.len(), 2);
 }
