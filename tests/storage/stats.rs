@@ -12,7 +12,7 @@ use hallway::domain::stats::{Rate, Standings, Tally};
 use hallway::domain::wins::WinKind;
 use hallway::storage::Store;
 
-use crate::{at, first_program, fresh_store, peer_round};
+use crate::{another_program, at, first_program, fresh_store, peer_round};
 
 const GUILD: u64 = 1;
 const OTHER: u64 = 2;
@@ -455,4 +455,148 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     assert_eq!(other.groups.len(), 2);
     assert_eq!(other.wins.len(), 1);
     assert_eq!(other.wins[0].kind, WinKind::Award);
+}
+
+#[tokio::test]
+async fn stats_and_export_of_one_program_never_count_another_programs_rounds_members_or_wins() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let faculty = program(&store, GUILD).await;
+    let now = at(25, 9);
+    let stats_before = store
+        .stats(GuildId(GUILD), faculty.program_id, None, now)
+        .await
+        .unwrap();
+    let export_before = store
+        .export_rows(GuildId(GUILD), faculty.program_id)
+        .await
+        .unwrap();
+
+    // A second program of the same server, with some of the same people: 1 and 2, who
+    // met in faculty's round 1, meet again here, and 2 leaves it; 7 is only here.
+    let circles = another_program(&store, GuildId(GUILD), "Postdoc circles").await;
+    join(&store, &circles, 1, Role::Peer).await;
+    join(&store, &circles, 2, Role::Peer).await;
+    join(&store, &circles, 7, Role::Mentor).await;
+    let groups = round(&store, &circles, at(9, 9), &[&[1, 2, 7]]).await;
+    store
+        .leave(circles.program_id, UserId(2), at(24, 9))
+        .await
+        .unwrap();
+    outcome(&store, GUILD, groups[0], 1, OutcomeStatus::Met).await;
+    outcome(&store, GUILD, groups[0], 7, OutcomeStatus::Skipped).await;
+    store
+        .record_feedback(
+            GuildId(GUILD),
+            GroupId(groups[0]),
+            UserId(7),
+            Rating::Great,
+            at(12, 9),
+        )
+        .await
+        .unwrap();
+    win(&store, &circles, 7, "talk", at(20, 9)).await;
+
+    assert_eq!(
+        store
+            .stats(GuildId(GUILD), faculty.program_id, None, now)
+            .await
+            .unwrap(),
+        stats_before,
+        "faculty's stats are as they were"
+    );
+    assert_eq!(
+        store
+            .export_rows(GuildId(GUILD), faculty.program_id)
+            .await
+            .unwrap(),
+        export_before,
+        "faculty's export is as it was"
+    );
+
+    let stats = store
+        .stats(GuildId(GUILD), circles.program_id, None, now)
+        .await
+        .unwrap();
+    let standing = |active, paused, left| Standings {
+        active,
+        paused,
+        left,
+    };
+    assert_eq!(
+        stats.members,
+        [
+            (Role::Mentor, standing(1, 0, 0)),
+            (Role::Mentee, standing(0, 0, 0)),
+            (Role::Peer, standing(1, 0, 1)),
+        ]
+    );
+    assert_eq!(stats.rounds.len(), 1);
+    assert_eq!(stats.rounds[0].number, 1);
+    assert_eq!(
+        stats.rounds[0].tally,
+        Tally {
+            chats: 1,
+            people: 3,
+            met_chats: 1,
+            skipped: 1,
+            pairs: 3,
+            repeat_pairs: 0
+        },
+        "1 and 2 met before in faculty, which is no repeat here"
+    );
+    assert_eq!(stats.wins_total(), 1);
+    assert_eq!(stats.wins[3], (WinKind::Talk, 1));
+    assert_eq!(
+        stats.feedback,
+        [(Rating::Great, 1), (Rating::Good, 0), (Rating::Meh, 0)]
+    );
+
+    let export = store
+        .export_rows(GuildId(GUILD), circles.program_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        export
+            .rounds
+            .iter()
+            .map(|r| (r.round, r.due_at, r.chats, r.people))
+            .collect::<Vec<_>>(),
+        [(1, at(9, 9), 1, 3)]
+    );
+    assert_eq!(
+        export
+            .groups
+            .iter()
+            .map(|g| (g.round, g.group, g.user_id))
+            .collect::<Vec<_>>(),
+        [(1, 1, UserId(1)), (1, 1, UserId(2)), (1, 1, UserId(7))]
+    );
+    assert_eq!(
+        export
+            .outcomes
+            .iter()
+            .map(|o| (o.user_id, o.status))
+            .collect::<Vec<_>>(),
+        [
+            (UserId(1), OutcomeStatus::Met),
+            (UserId(7), OutcomeStatus::Skipped)
+        ]
+    );
+    assert_eq!(
+        export.feedback,
+        [FeedbackRow {
+            round: 1,
+            rating: Rating::Great,
+            answers: 1
+        }]
+    );
+    assert_eq!(
+        export
+            .wins
+            .iter()
+            .map(|w| (w.user_id, w.kind))
+            .collect::<Vec<_>>(),
+        [(UserId(7), WinKind::Talk)]
+    );
 }
