@@ -10,7 +10,7 @@ use hallway::domain::program::Program;
 use hallway::domain::wins::{NewWin, WinKind};
 use hallway::storage::Store;
 
-use crate::{at, first_program, fresh_store};
+use crate::{another_program, at, first_program, fresh_store};
 
 const OFF: WinLimits = WinLimits {
     member_cooldown: Duration::zero(),
@@ -140,4 +140,27 @@ async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transact
         .await
         .unwrap();
     assert_eq!(stored, 1, "only the win posted while a member");
+}
+
+#[tokio::test]
+async fn a_win_is_saved_in_its_program_and_refused_for_a_program_the_member_is_not_in() {
+    let (store, _dir) = fresh_store().await;
+    post(&store, 9, 1, &OFF, at(2, 9)).await.unwrap();
+    let first = first_program(&store, GuildId(9)).await.program_id;
+    let circles = another_program(&store, GuildId(9), "Postdoc circles").await;
+    assert_eq!(
+        store
+            .record_win(&a_win(&circles, 1), &OFF, at(2, 10))
+            .await
+            .unwrap(),
+        Err(WinRefusal::NotAMember)
+    );
+    let saved: Vec<(i64, i64)> = sqlx::query_as(
+        "select w.program_id, o.program_id from win w
+         join outbox o on o.key = 'win:' || w.win_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(saved, [(first.0, first.0)], "the win and its post");
 }
