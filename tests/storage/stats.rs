@@ -1,5 +1,5 @@
 //! The stats aggregates and the export rows, checked against hand-counted numbers, with a
-//! second server whose rows must never show up.
+//! second server, and a second program of the same server, whose rows must never show up.
 
 use chrono::{DateTime, Utc};
 use hallway::domain::export::{FeedbackRow, GroupRow, OutcomeRow, WinRow};
@@ -7,19 +7,25 @@ use hallway::domain::group::{OutcomeStatus, Rating};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
+use hallway::domain::program::Program;
 use hallway::domain::stats::{Rate, Standings, Tally};
 use hallway::domain::wins::WinKind;
 use hallway::storage::Store;
 
-use crate::{at, fresh_store, peer_round};
+use crate::{another_program, at, first_program, fresh_store, peer_round};
 
 const GUILD: u64 = 1;
 const OTHER: u64 = 2;
 
-async fn join(store: &Store, guild: u64, user: u64, role: Role) {
+/// The server's one program.
+async fn program(store: &Store, guild: u64) -> Program {
+    first_program(store, GuildId(guild)).await
+}
+
+async fn join(store: &Store, program: &Program, user: u64, role: Role) {
     store
         .join(
-            GuildId(guild),
+            program,
             UserId(user),
             &format!("user {user}"),
             &ProfileChange::role(role),
@@ -30,9 +36,14 @@ async fn join(store: &Store, guild: u64, user: u64, role: Role) {
 }
 
 /// Saves a round of `groups` (all peers) due at `due`, and returns its group ids in order.
-async fn round(store: &Store, guild: u64, due: DateTime<Utc>, groups: &[&[u64]]) -> Vec<i64> {
+async fn round(
+    store: &Store,
+    program: &Program,
+    due: DateTime<Utc>,
+    groups: &[&[u64]],
+) -> Vec<i64> {
     let saved = store
-        .create_round(&peer_round(GuildId(guild), due, groups))
+        .create_round(&peer_round(program, due, groups))
         .await
         .unwrap()
         .expect("a manual round is always saved");
@@ -56,13 +67,14 @@ async fn outcome(store: &Store, guild: u64, group: i64, user: u64, status: Outco
         .unwrap();
 }
 
-async fn win(store: &Store, guild: u64, user: u64, kind: &str, when: DateTime<Utc>) {
+async fn win(store: &Store, program: &Program, user: u64, kind: &str, when: DateTime<Utc>) {
     // The wins feature has its own store API; a plain insert keeps this test independent.
     sqlx::query(
-        "insert into win (guild_id, user_id, kind, description, link, created_at)
-         values (?, ?, ?, ?, ?, ?)",
+        "insert into win (guild_id, program_id, user_id, kind, description, link, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(guild as i64)
+    .bind(program.guild_id.0 as i64)
+    .bind(program.program_id.0)
     .bind(user as i64)
     .bind(kind)
     .bind(format!("{kind} by {user}"))
@@ -80,13 +92,14 @@ async fn win(store: &Store, guild: u64, user: u64, kind: &str, when: DateTime<Ut
 /// - round 2: {1,2,3} 3 met, {4,5} both skipped. 1-2 is a repeat; 1-3 is not (that pair
 ///   met in OTHER).
 async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
+    let (guild, other_server) = (program(store, GUILD).await, program(store, OTHER).await);
     for user in 1..=6 {
-        join(store, GUILD, user, Role::Peer).await;
+        join(store, &guild, user, Role::Peer).await;
     }
-    join(store, OTHER, 1, Role::Peer).await;
-    join(store, OTHER, 3, Role::Peer).await;
+    join(store, &other_server, 1, Role::Peer).await;
+    join(store, &other_server, 3, Role::Peer).await;
 
-    let first = round(store, GUILD, at(2, 9), &[&[1, 2], &[3, 4], &[5, 6]]).await;
+    let first = round(store, &guild, at(2, 9), &[&[1, 2], &[3, 4], &[5, 6]]).await;
     outcome(store, GUILD, first[0], 1, OutcomeStatus::Met).await;
     outcome(store, GUILD, first[0], 2, OutcomeStatus::Met).await;
     outcome(store, GUILD, first[1], 3, OutcomeStatus::Skipped).await;
@@ -112,7 +125,7 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
         .await
         .unwrap();
 
-    let other = round(store, OTHER, at(3, 9), &[&[1, 3]]).await;
+    let other = round(store, &other_server, at(3, 9), &[&[1, 3]]).await;
     outcome(store, OTHER, other[0], 1, OutcomeStatus::Met).await;
     outcome(store, OTHER, other[0], 3, OutcomeStatus::Met).await;
     store
@@ -126,7 +139,7 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
         .await
         .unwrap();
 
-    let second = round(store, GUILD, at(16, 9), &[&[1, 2, 3], &[4, 5]]).await;
+    let second = round(store, &guild, at(16, 9), &[&[1, 2, 3], &[4, 5]]).await;
     outcome(store, GUILD, second[0], 3, OutcomeStatus::Met).await;
     outcome(store, GUILD, second[1], 4, OutcomeStatus::Skipped).await;
     outcome(store, GUILD, second[1], 5, OutcomeStatus::Skipped).await;
@@ -141,38 +154,37 @@ async fn two_rounds(store: &Store) -> (Vec<i64>, Vec<i64>) {
         .await
         .unwrap();
 
-    win(store, GUILD, 1, "publication", at(5, 9)).await;
-    win(store, GUILD, 2, "grant", at(17, 9)).await;
-    win(store, GUILD, 3, "publication", at(18, 9)).await;
-    win(store, OTHER, 1, "award", at(18, 9)).await;
+    win(store, &guild, 1, "publication", at(5, 9)).await;
+    win(store, &guild, 2, "grant", at(17, 9)).await;
+    win(store, &guild, 3, "publication", at(18, 9)).await;
+    win(store, &other_server, 1, "award", at(18, 9)).await;
     (first, second)
 }
 
 #[tokio::test]
 async fn members_are_counted_by_role_and_standing() {
     let (store, _dir) = fresh_store().await;
-    join(&store, GUILD, 1, Role::Mentor).await;
-    join(&store, GUILD, 2, Role::Mentor).await;
-    join(&store, GUILD, 3, Role::Mentee).await;
-    join(&store, GUILD, 4, Role::Mentee).await;
-    join(&store, GUILD, 5, Role::Peer).await;
-    join(&store, OTHER, 6, Role::Mentor).await;
+    let (guild, other) = (program(&store, GUILD).await, program(&store, OTHER).await);
+    join(&store, &guild, 1, Role::Mentor).await;
+    join(&store, &guild, 2, Role::Mentor).await;
+    join(&store, &guild, 3, Role::Mentee).await;
+    join(&store, &guild, 4, Role::Mentee).await;
+    join(&store, &guild, 5, Role::Peer).await;
+    join(&store, &other, 6, Role::Mentor).await;
     let now = at(10, 9);
+    let id = guild.program_id;
     // 2 is paused past `now`; 5's pause is over; 4 left (a pause before leaving is moot).
     assert!(store
-        .pause(GuildId(GUILD), UserId(2), at(20, 9), at(3, 9))
+        .pause(id, UserId(2), at(20, 9), at(3, 9))
         .await
         .unwrap());
     assert!(store
-        .pause(GuildId(GUILD), UserId(5), at(9, 9), at(3, 9))
+        .pause(id, UserId(5), at(9, 9), at(3, 9))
         .await
         .unwrap());
-    assert!(store
-        .leave(GuildId(GUILD), UserId(4), at(4, 9))
-        .await
-        .unwrap());
+    assert!(store.leave(id, UserId(4), at(4, 9)).await.unwrap());
 
-    let stats = store.stats(GuildId(GUILD), None, now).await.unwrap();
+    let stats = store.stats(GuildId(GUILD), id, None, now).await.unwrap();
     let standing = |active, paused, left| Standings {
         active,
         paused,
@@ -189,7 +201,11 @@ async fn members_are_counted_by_role_and_standing() {
     assert!(stats.rounds.is_empty());
     assert_eq!(stats.totals(), Tally::default());
 
-    let nobody = store.stats(GuildId(99), None, now).await.unwrap();
+    let nobody = program(&store, 99).await;
+    let nobody = store
+        .stats(GuildId(99), nobody.program_id, None, now)
+        .await
+        .unwrap();
     assert!(nobody.members.iter().all(|(_, s)| s.total() == 0));
 }
 
@@ -197,7 +213,11 @@ async fn members_are_counted_by_role_and_standing() {
 async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
-    let stats = store.stats(GuildId(GUILD), None, at(25, 9)).await.unwrap();
+    let guild = program(&store, GUILD).await;
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
 
     assert_eq!(stats.rounds.len(), 2);
     let (first, second) = (&stats.rounds[0], &stats.rounds[1]);
@@ -247,7 +267,11 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
     );
 
     // The other server sees only its own round: its 1-3 pair is new there.
-    let other = store.stats(GuildId(OTHER), None, at(25, 9)).await.unwrap();
+    let other = program(&store, OTHER).await;
+    let other = store
+        .stats(GuildId(OTHER), other.program_id, None, at(25, 9))
+        .await
+        .unwrap();
     assert_eq!(other.rounds.len(), 1);
     assert_eq!(
         other.rounds[0].tally,
@@ -271,8 +295,9 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
 async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
+    let id = program(&store, GUILD).await.program_id;
     let stats = store
-        .stats(GuildId(GUILD), Some(1), at(25, 9))
+        .stats(GuildId(GUILD), id, Some(1), at(25, 9))
         .await
         .unwrap();
     assert_eq!(stats.rounds.len(), 1);
@@ -289,7 +314,7 @@ async fn a_window_of_rounds_still_finds_repeats_from_before_it() {
 
     // A window as long as the history is the whole history.
     let all = store
-        .stats(GuildId(GUILD), Some(10), at(25, 9))
+        .stats(GuildId(GUILD), id, Some(10), at(25, 9))
         .await
         .unwrap();
     assert_eq!(all.rounds.len(), 2);
@@ -306,7 +331,11 @@ async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
         .execute(store.pool())
         .await
         .unwrap();
-    let stats = store.stats(GuildId(GUILD), None, at(25, 9)).await.unwrap();
+    let id = program(&store, GUILD).await.program_id;
+    let stats = store
+        .stats(GuildId(GUILD), id, None, at(25, 9))
+        .await
+        .unwrap();
     assert_eq!(stats.rounds[0].tally.people, 6);
     assert_eq!(stats.rounds[0].tally.pairs, 2);
 }
@@ -321,7 +350,8 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     .execute(store.pool())
     .await
     .unwrap();
-    let rows = store.export_rows(GuildId(GUILD)).await.unwrap();
+    let id = program(&store, GUILD).await.program_id;
+    let rows = store.export_rows(GuildId(GUILD), id).await.unwrap();
 
     assert_eq!(
         rows.rounds
@@ -417,8 +447,156 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
 
     assert!(store.knows_community(GuildId(GUILD)).await.unwrap());
     assert!(!store.knows_community(GuildId(99)).await.unwrap());
-    let other = store.export_rows(GuildId(OTHER)).await.unwrap();
+    let other = program(&store, OTHER).await;
+    let other = store
+        .export_rows(GuildId(OTHER), other.program_id)
+        .await
+        .unwrap();
     assert_eq!(other.groups.len(), 2);
     assert_eq!(other.wins.len(), 1);
     assert_eq!(other.wins[0].kind, WinKind::Award);
+}
+
+#[tokio::test]
+async fn stats_and_export_of_one_program_never_count_another_programs_rounds_members_or_wins() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let faculty = program(&store, GUILD).await;
+    let now = at(25, 9);
+    let stats_before = store
+        .stats(GuildId(GUILD), faculty.program_id, None, now)
+        .await
+        .unwrap();
+    let export_before = store
+        .export_rows(GuildId(GUILD), faculty.program_id)
+        .await
+        .unwrap();
+
+    // A second program of the same server, with some of the same people: 1 and 2, who
+    // met in faculty's round 1, meet again here, and 2 leaves it; 7 is only here.
+    let circles = another_program(&store, GuildId(GUILD), "Postdoc circles").await;
+    join(&store, &circles, 1, Role::Peer).await;
+    join(&store, &circles, 2, Role::Peer).await;
+    join(&store, &circles, 7, Role::Mentor).await;
+    let groups = round(&store, &circles, at(9, 9), &[&[1, 2, 7]]).await;
+    store
+        .leave(circles.program_id, UserId(2), at(24, 9))
+        .await
+        .unwrap();
+    outcome(&store, GUILD, groups[0], 1, OutcomeStatus::Met).await;
+    outcome(&store, GUILD, groups[0], 7, OutcomeStatus::Skipped).await;
+    store
+        .record_feedback(
+            GuildId(GUILD),
+            GroupId(groups[0]),
+            UserId(7),
+            Rating::Great,
+            at(12, 9),
+        )
+        .await
+        .unwrap();
+    win(&store, &circles, 7, "talk", at(20, 9)).await;
+
+    assert_eq!(
+        store
+            .stats(GuildId(GUILD), faculty.program_id, None, now)
+            .await
+            .unwrap(),
+        stats_before,
+        "faculty's stats are as they were"
+    );
+    assert_eq!(
+        store
+            .export_rows(GuildId(GUILD), faculty.program_id)
+            .await
+            .unwrap(),
+        export_before,
+        "faculty's export is as it was"
+    );
+
+    let stats = store
+        .stats(GuildId(GUILD), circles.program_id, None, now)
+        .await
+        .unwrap();
+    let standing = |active, paused, left| Standings {
+        active,
+        paused,
+        left,
+    };
+    assert_eq!(
+        stats.members,
+        [
+            (Role::Mentor, standing(1, 0, 0)),
+            (Role::Mentee, standing(0, 0, 0)),
+            (Role::Peer, standing(1, 0, 1)),
+        ]
+    );
+    assert_eq!(stats.rounds.len(), 1);
+    assert_eq!(stats.rounds[0].number, 1);
+    assert_eq!(
+        stats.rounds[0].tally,
+        Tally {
+            chats: 1,
+            people: 3,
+            met_chats: 1,
+            skipped: 1,
+            pairs: 3,
+            repeat_pairs: 0
+        },
+        "1 and 2 met before in faculty, which is no repeat here"
+    );
+    assert_eq!(stats.wins_total(), 1);
+    assert_eq!(stats.wins[3], (WinKind::Talk, 1));
+    assert_eq!(
+        stats.feedback,
+        [(Rating::Great, 1), (Rating::Good, 0), (Rating::Meh, 0)]
+    );
+
+    let export = store
+        .export_rows(GuildId(GUILD), circles.program_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        export
+            .rounds
+            .iter()
+            .map(|r| (r.round, r.due_at, r.chats, r.people))
+            .collect::<Vec<_>>(),
+        [(1, at(9, 9), 1, 3)]
+    );
+    assert_eq!(
+        export
+            .groups
+            .iter()
+            .map(|g| (g.round, g.group, g.user_id))
+            .collect::<Vec<_>>(),
+        [(1, 1, UserId(1)), (1, 1, UserId(2)), (1, 1, UserId(7))]
+    );
+    assert_eq!(
+        export
+            .outcomes
+            .iter()
+            .map(|o| (o.user_id, o.status))
+            .collect::<Vec<_>>(),
+        [
+            (UserId(1), OutcomeStatus::Met),
+            (UserId(7), OutcomeStatus::Skipped)
+        ]
+    );
+    assert_eq!(
+        export.feedback,
+        [FeedbackRow {
+            round: 1,
+            rating: Rating::Great,
+            answers: 1
+        }]
+    );
+    assert_eq!(
+        export
+            .wins
+            .iter()
+            .map(|w| (w.user_id, w.kind))
+            .collect::<Vec<_>>(),
+        [(UserId(7), WinKind::Talk)]
+    );
 }

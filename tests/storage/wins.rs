@@ -6,19 +6,21 @@ use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::limits::{WinActivity, WinLimits, WinRefusal};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
+use hallway::domain::program::Program;
 use hallway::domain::wins::{NewWin, WinKind};
 use hallway::storage::Store;
 
-use crate::{at, fresh_store};
+use crate::{another_program, at, first_program, fresh_store};
 
 const OFF: WinLimits = WinLimits {
     member_cooldown: Duration::zero(),
     server_per_hour: 0,
 };
 
-fn a_win(guild_id: u64, user_id: u64) -> NewWin<'static> {
+fn a_win(program: &Program, user_id: u64) -> NewWin<'static> {
     NewWin {
-        guild_id: GuildId(guild_id),
+        guild_id: program.guild_id,
+        program_id: program.program_id,
         user_id: UserId(user_id),
         kind: WinKind::Grant,
         description: "A grant",
@@ -35,9 +37,10 @@ async fn post(
     when: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, WinRefusal> {
     // Only members of the program post wins; joining again changes nothing.
+    let program = first_program(store, GuildId(guild)).await;
     store
         .join(
-            GuildId(guild),
+            &program,
             UserId(user),
             "a member",
             &ProfileChange::role(Role::Peer),
@@ -46,7 +49,7 @@ async fn post(
         .await
         .unwrap();
     store
-        .record_win(&a_win(guild, user), limits, when)
+        .record_win(&a_win(&program, user), limits, when)
         .await
         .unwrap()
 }
@@ -116,15 +119,19 @@ async fn a_win_the_limits_refuse_stores_no_win_and_queues_no_post() {
 #[tokio::test]
 async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transaction() {
     let (store, _dir) = fresh_store().await;
+    let program = first_program(&store, GuildId(9)).await;
     let never_joined = store
-        .record_win(&a_win(9, 5), &OFF, at(2, 9))
+        .record_win(&a_win(&program, 5), &OFF, at(2, 9))
         .await
         .unwrap();
     assert_eq!(never_joined, Err(WinRefusal::NotAMember));
     post(&store, 9, 6, &OFF, at(2, 9)).await.unwrap();
-    store.leave(GuildId(9), UserId(6), at(2, 10)).await.unwrap();
+    store
+        .leave(program.program_id, UserId(6), at(2, 10))
+        .await
+        .unwrap();
     let left = store
-        .record_win(&a_win(9, 6), &OFF, at(2, 11))
+        .record_win(&a_win(&program, 6), &OFF, at(2, 11))
         .await
         .unwrap();
     assert_eq!(left, Err(WinRefusal::Left));
@@ -133,4 +140,27 @@ async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transact
         .await
         .unwrap();
     assert_eq!(stored, 1, "only the win posted while a member");
+}
+
+#[tokio::test]
+async fn a_win_is_saved_in_its_program_and_refused_for_a_program_the_member_is_not_in() {
+    let (store, _dir) = fresh_store().await;
+    post(&store, 9, 1, &OFF, at(2, 9)).await.unwrap();
+    let first = first_program(&store, GuildId(9)).await.program_id;
+    let circles = another_program(&store, GuildId(9), "Postdoc circles").await;
+    assert_eq!(
+        store
+            .record_win(&a_win(&circles, 1), &OFF, at(2, 10))
+            .await
+            .unwrap(),
+        Err(WinRefusal::NotAMember)
+    );
+    let saved: Vec<(i64, i64)> = sqlx::query_as(
+        "select w.program_id, o.program_id from win w
+         join outbox o on o.key = 'win:' || w.win_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(saved, [(first.0, first.0)], "the win and its post");
 }
