@@ -10,7 +10,6 @@ const BUSY: u64 = 1_200_000_000_000_000_001;
 const QUIET: u64 = 1_200_000_000_000_000_002;
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox does not select outbox.program_id, so every due row is failed as unreadable (see outbox::a_due_row_is_read_with_its_program_and_stays_pending)"]
 async fn a_servers_backlog_cannot_crowd_another_server_out_of_the_due_rows() {
     let (store, _dir) = fresh_store().await;
     let busy = first_program(&store, GuildId(BUSY)).await.program_id;
@@ -65,7 +64,6 @@ async fn a_servers_backlog_cannot_crowd_another_server_out_of_the_due_rows() {
 }
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox does not select outbox.program_id, so every due row is failed as unreadable (see outbox::a_due_row_is_read_with_its_program_and_stays_pending)"]
 async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
     let (store, _dir) = fresh_store().await;
     let program = first_program(&store, GuildId(BUSY)).await.program_id;
@@ -102,7 +100,6 @@ async fn a_retry_is_a_later_due_time_and_a_429_takes_back_its_attempt() {
 }
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox does not select outbox.program_id, so every due row is failed as unreadable (see outbox::a_due_row_is_read_with_its_program_and_stays_pending)"]
 async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deletion() {
     use hallway::domain::ids::{ChannelId, MessageId};
     let (store, _dir) = fresh_store().await;
@@ -168,7 +165,6 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
 }
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox does not select outbox.program_id, so every due row is failed as unreadable (see outbox::a_due_row_is_read_with_its_program_and_stays_pending)"]
 async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritten() {
     use hallway::domain::ids::{ChannelId, MessageId, UserId};
     use hallway::domain::member::ProfileChange;
@@ -219,7 +215,6 @@ async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritte
 }
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox's inner select lists no program_id, which row_from reads: every due row is marked failed (\"unreadable row: no column found for name: program_id\") and nothing is ever delivered; add program_id to that select"]
 async fn a_due_row_is_read_with_its_program_and_stays_pending() {
     let (store, _dir) = fresh_store().await;
     let program = first_program(&store, GuildId(BUSY)).await.program_id;

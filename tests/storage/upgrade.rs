@@ -221,7 +221,6 @@ impl Courier for Recorder {
 }
 
 #[tokio::test]
-#[ignore = "src/storage/outbox.rs: due_outbox does not select outbox.program_id, so every due row is failed as unreadable (see outbox::a_due_row_is_read_with_its_program_and_stays_pending)"]
 async fn rows_pending_before_the_upgrade_are_delivered_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let url = database_from_previous_main(dir.path()).await;
