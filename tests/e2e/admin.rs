@@ -163,7 +163,11 @@ async fn mentor_mentee_mode_is_stored() {
     .await;
     let pool = db(&env).await;
     assert_eq!(
-        count(&pool, "select count(*) from program where matching_mode = 'mentor-mentee' and group_size = 2").await,
+        count(
+            &pool,
+            "select count(*) from program where matching_mode = 'mentor-mentee' and group_size = 2"
+        )
+        .await,
         1
     );
 }

@@ -132,7 +132,8 @@ async fn the_program_halfway_point_is_posted_once_even_across_a_restart() {
     let end_date = (today + chrono::Duration::days(50)).to_string();
     let reply = run(
         &env,
-        admin("program")
+        admin("edit")
+            .group("program")
             .opt("name", "Spring cohort")
             .opt("start", start_date.as_str())
             .opt("end", end_date.as_str())
@@ -158,7 +159,8 @@ async fn the_program_halfway_point_is_posted_once_even_across_a_restart() {
     assert_eq!(posts, 1);
     let bad = run(
         &env,
-        admin("program")
+        admin("edit")
+            .group("program")
             .opt("name", "x")
             .opt("start", "2026-13-01")
             .by(ids::CORA),
@@ -227,7 +229,8 @@ async fn join_shows_the_welcome_text_and_what_happens_next() {
     set_up_program(&env).await;
     run(
         &env,
-        admin("program")
+        admin("edit")
+            .group("program")
             .opt("name", "Faculty Mentoring 2026")
             .opt(
                 "welcome",
@@ -483,7 +486,13 @@ async fn every_coordinator_command_refuses_a_member_without_manage_server() {
             .opt("hour", 9i64)
             .opt("timezone", "UTC"),
         admin("matching").opt("mode", 0i64).opt("group_size", 2i64),
-        admin("program").opt("name", "x"),
+        admin("edit").group("program").opt("name", "x"),
+        admin("create")
+            .group("program")
+            .opt("name", "x")
+            .channel_opt("channel", ids::MENTORING),
+        admin("list").group("program"),
+        admin("archive").group("program").opt("program", "hallway"),
         admin("watercooler").opt("every", 3i64),
         admin("match-now"),
         admin("pause-program"),
@@ -514,5 +523,6 @@ async fn every_coordinator_command_refuses_a_member_without_manage_server() {
     }
     let pool = db(&env).await;
     assert_eq!(count(&pool, "select count(*) from community").await, 0);
+    assert_eq!(count(&pool, "select count(*) from program").await, 0);
     assert_eq!(count(&pool, "select count(*) from prompt").await, 0);
 }

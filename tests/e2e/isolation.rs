@@ -171,8 +171,9 @@ async fn a_poisoned_row_and_a_row_discord_keeps_refusing_do_not_delay_another_se
         .await
         .unwrap();
         sqlx::query(
-            "insert into outbox (guild_id, kind, key, detail, due_at, created_at)
-             values (?, 'celebration', 'win:999', ?, '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00')",
+            "insert into outbox (guild_id, program_id, kind, key, detail, due_at, created_at)
+             values (?1, (select program_id from program where guild_id = ?1), 'celebration', 'win:999', ?2,
+                     '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00')",
         )
         .bind(ids::GUILD as i64)
         .bind(r#"{"occasion":"win","user_id":1,"name":"Ada","kind":"grant","description":"A grant","link":null}"#)

@@ -185,7 +185,11 @@ async fn leave_keeps_the_history_and_join_brings_the_member_back() {
     let back = run(&env, hallway("join").opt("role", choice::PEER)).await;
     assert_private(&back, &["Status: active"]);
     assert_eq!(
-        count(&pool, "select count(*) from program_member where left_at is null").await,
+        count(
+            &pool,
+            "select count(*) from program_member where left_at is null"
+        )
+        .await,
         1
     );
 }

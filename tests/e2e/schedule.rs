@@ -162,11 +162,7 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
     prepare_missed_round(dir.path()).await;
     let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
     let store = Store::open(&url, 4, Duration::from_secs(5)).await.unwrap();
-    let community = store
-        .programs(GuildId(ids::GUILD))
-        .await
-        .unwrap()
-        .remove(0);
+    let community = store.programs(GuildId(ids::GUILD)).await.unwrap().remove(0);
     let due = Utc::now() - chrono::Duration::hours(1);
     let (a, b) = tokio::join!(
         hallway::rounds::start_scheduled_round(&store, &community, due, Utc::now()),

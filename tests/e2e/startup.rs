@@ -56,12 +56,14 @@ async fn identifies_then_registers_the_command_set() {
         option_names(join),
         [
             "role",
+            "program",
             "timezone",
             "institution",
             "time_of_day",
             "modality",
             "capacity",
-            "shoutouts"
+            "shoutouts",
+            "about"
         ]
     );
     let role = &join["options"][0];
@@ -69,9 +71,20 @@ async fn identifies_then_registers_the_command_set() {
     assert_eq!(choice_names(role), ["mentor", "mentee", "peer"]);
     assert_eq!(
         join["options"][1]["autocomplete"], true,
+        "programs autocomplete"
+    );
+    assert_eq!(
+        join["options"][2]["autocomplete"], true,
         "time zones autocomplete"
     );
-    assert_eq!(option_names(subcommand(hallway, "pause")), ["weeks"]);
+    assert_eq!(join["options"][8]["max_length"], 150, "the about line");
+    assert_eq!(
+        option_names(subcommand(hallway, "pause")),
+        ["weeks", "program"]
+    );
+    for sub in ["profile", "resume", "leave"] {
+        assert_eq!(option_names(subcommand(hallway, sub)), ["program"], "{sub}");
+    }
     assert_eq!(option_names(subcommand(hallway, "avoid")), ["member"]);
 
     let admin = &commands[1];
@@ -94,40 +107,65 @@ async fn identifies_then_registers_the_command_set() {
         ]
     );
     let stats = subcommand(admin, "stats");
-    assert_eq!(option_names(stats), ["rounds"]);
+    assert_eq!(option_names(stats), ["rounds", "program"]);
     let bounds = |key: &str| stats["options"][0][key].as_f64();
     assert_eq!(
         (bounds("min_value"), bounds("max_value")),
         (Some(1.0), Some(520.0))
     );
-    assert!(option_names(subcommand(admin, "export")).is_empty());
+    assert_eq!(option_names(subcommand(admin, "export")), ["program"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
-        ["channel", "celebrations_channel"]
+        ["channel", "celebrations_channel", "program"]
     );
     assert_eq!(
         option_names(subcommand(admin, "schedule")),
-        ["every", "day", "hour", "timezone"]
+        ["every", "day", "hour", "timezone", "program"]
     );
     assert_eq!(
         option_names(subcommand(admin, "matching")),
-        ["mode", "group_size", "cross_institution"]
+        ["mode", "group_size", "cross_institution", "program"]
+    );
+    let program = subcommand(admin, "program");
+    assert_eq!(program["type"], 2, "a subcommand group");
+    assert_eq!(option_names(program), ["create", "edit", "list", "archive"]);
+    assert_eq!(
+        option_names(subcommand(program, "create")),
+        ["name", "channel", "mode", "group_size"]
     );
     assert_eq!(
-        option_names(subcommand(admin, "program")),
-        ["name", "start", "end", "welcome"]
+        option_names(subcommand(program, "edit")),
+        [
+            "program",
+            "name",
+            "start",
+            "end",
+            "welcome",
+            "channel",
+            "celebrations_channel",
+            "mode",
+            "group_size",
+            "cross_institution"
+        ]
     );
+    assert_eq!(option_names(subcommand(program, "archive")), ["program"]);
     assert_eq!(
         option_names(subcommand(admin, "watercooler")),
-        ["every", "channel"]
+        ["every", "channel", "program"]
     );
-    assert_eq!(option_names(subcommand(admin, "match-now")), ["preview"]);
+    assert_eq!(
+        option_names(subcommand(admin, "match-now")),
+        ["preview", "program"]
+    );
     let prompts = subcommand(admin, "prompts");
     assert_eq!(prompts["type"], 2, "a subcommand group");
     assert_eq!(option_names(prompts), ["add", "list", "remove"]);
 
     let win = &commands[2];
-    assert_eq!(option_names(win), ["kind", "description", "link"]);
+    assert_eq!(
+        option_names(win),
+        ["kind", "description", "link", "program"]
+    );
     assert_eq!(
         choice_names(&win["options"][0]),
         [

@@ -242,8 +242,9 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     .unwrap();
     let description = "Paper accepted, \"finally\"\nwith a second line";
     sqlx::query(
-        "insert into win (guild_id, user_id, kind, description, link, created_at)
-         values (?, ?, 'publication', ?, 'https://doi.org/10.1000/182', '2026-11-21T10:00:00Z')",
+        "insert into win (guild_id, program_id, user_id, kind, description, link, created_at)
+         values (?1, (select program_id from program where guild_id = ?1), ?2, 'publication', ?3,
+                 'https://doi.org/10.1000/182', '2026-11-21T10:00:00Z')",
     )
     .bind(GUILD)
     .bind(member(2) as i64)

@@ -74,10 +74,7 @@ async fn someone_who_never_joined_or_left_cannot_post_a_win_and_a_paused_member_
     // Dev is in the server but never joined the program.
     let outsider = ids::DEV;
     let refused = run(&env, win("I crashed the bot").by(outsider)).await;
-    assert_private(
-        &refused,
-        &["Only members of the program can post wins", "/hallway join"],
-    );
+    assert_private(&refused, &["You haven't joined yet", "/hallway join"]);
     let left = run(&env, hallway("leave").by(member(2))).await;
     assert!(left.ephemeral, "{}", left.content);
     let refused = run(&env, win("Me again").by(member(2))).await;

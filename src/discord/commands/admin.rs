@@ -8,7 +8,6 @@ use super::caller::live_program;
 use super::program::{saved, text_channel};
 use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
-use crate::discord::render;
 use crate::discord::state::{Context, Error};
 use crate::domain::program::{
     Cadence, Day, MatchingMode, Schedule, Watercooler, WatercoolerCadence, WatercoolerSetting,

@@ -180,7 +180,30 @@ async fn edit(
     if let Some(rules) = rules {
         store.set_matching(id, &rules, now).await?;
     }
-    saved(ctx, id).await
+    let program = store
+        .program(current.guild_id, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("program {id} vanished"))?;
+    let mut text = format!("Saved. **{}**", program.name);
+    match (info.start, info.end) {
+        (Some(start), Some(end)) => text.push_str(&format!(
+            " runs from {start} to {end}; hallway will celebrate its halfway point and its last month."
+        )),
+        (Some(start), None) => text.push_str(&format!(" starts on {start}.")),
+        (None, Some(end)) => text.push_str(&format!(" ends on {end}.")),
+        (None, None) => text.push('.'),
+    }
+    if welcome.is_some() {
+        if let Some(welcome) = &info.welcome {
+            text.push_str(&format!(
+                "\nNew members will read:\n> {}",
+                welcome.replace('\n', "\n> ")
+            ));
+        }
+    }
+    text.push_str(&format!("\n{}", render::settings(&program)));
+    reply_private(ctx, &render::fit(&text)).await?;
+    Ok(())
 }
 
 /// This server's programs, with their channel, schedule and members.
