@@ -115,6 +115,7 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
             modality,
             capacity,
             available: true,
+            interests: 0,
         });
     }
     for &(a, b, line) in &avoid_raw {

@@ -49,6 +49,7 @@ pub(super) fn synthetic(args: &SimulateArgs) -> Vec<Candidate> {
                 modality: Modality::ALL[rng.random_range(0..Modality::ALL.len())],
                 capacity: if role == Role::Mentor { capacity } else { 0 },
                 available: true,
+                interests: 0,
             }
         })
         .collect()
