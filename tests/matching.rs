@@ -1169,3 +1169,49 @@ fn in_a_large_pool_tag_mates_met_before_are_swapped_apart() {
         );
     }
 }
+
+#[test]
+fn in_a_large_pool_with_one_big_institution_interests_still_count() {
+    // 3,000 members (the sparse path), about half in each of two institutions, with
+    // cross-institution on: nearly every pair must cross, which leaves the greedy one
+    // candidate at a time. Each member has one tag of four, so a random pairing shares
+    // a tag in 1 pair of 4.
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let members: Vec<Candidate> = (0..3000u64)
+        .map(|k| Candidate {
+            institution: Some(format!("inst{}", rng.random_range(0..2))),
+            interests: 1 << rng.random_range(0..4),
+            ..Candidate::peer(20_000 + k)
+        })
+        .collect();
+    let big = members
+        .iter()
+        .filter(|c| c.institution.as_deref() == Some("inst0"))
+        .count();
+    let fewest_same = big.abs_diff(3000 - big) / 2;
+    let by_id = |id: u64| &members[(id - 20_000) as usize];
+    let mut s = settings(MatchingMode::Open, 2);
+    s.cross_institution = true;
+    for weight in [InterestWeight::Light, InterestWeight::Strong] {
+        s.interest_weight = weight;
+        let out = run_round(&members, &History::new(), &AvoidList::new(), &s, 3);
+        hard_rules(&members, &AvoidList::new(), &s, &out).unwrap();
+        let (mut shared, mut same) = (0, 0);
+        for g in &out.groups {
+            let (a, b) = (by_id(g.members[0]), by_id(g.members[1]));
+            shared += usize::from(shared_interests(a.interests, b.interests) != 0);
+            same += usize::from(a.institution == b.institution);
+        }
+        // Institution still comes first: within 1% of the pairs of the fewest possible.
+        assert!(
+            same <= fewest_same + 15,
+            "{weight}: {same} same-institution, fewest {fewest_same}"
+        );
+        // Today 1,011 of 1,500 at either weight; 708 without the swap pass of large pools.
+        assert!(
+            shared * 2 > out.groups.len(),
+            "{weight}: {shared} of {}",
+            out.groups.len()
+        );
+    }
+}
