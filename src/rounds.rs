@@ -125,6 +125,7 @@ fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
         modality: p.modality,
         capacity: p.capacity,
         available: member.is_matchable(at),
+        interests: 0,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::domain::matching::{InterestWeight, INTEREST_TAGS};
 use crate::domain::program::MatchingMode;
 
 /// Options of `hallway simulate`.
@@ -35,6 +36,13 @@ pub struct SimulateArgs {
     /// Prefer cross-institution pairs.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub cross_institution: bool,
+    /// Interest tags in the synthetic program (0-25, 0 for none): each member picks
+    /// 1-5, the first tags more often than the last.
+    #[arg(long, default_value_t = 0, value_parser = parse_tags)]
+    pub interests: u32,
+    /// How much shared interests count: off, light or strong.
+    #[arg(long, default_value = "light", value_parser = parse_weight)]
+    pub interest_weight: InterestWeight,
     /// Seed of the ChaCha8 RNG; with --seeds K, the first of K consecutive seeds.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -54,6 +62,19 @@ pub struct SimulateArgs {
 
 fn parse_mode(s: &str) -> Result<MatchingMode, String> {
     s.parse::<MatchingMode>().map_err(|e| e.to_string())
+}
+
+fn parse_weight(s: &str) -> Result<InterestWeight, String> {
+    s.parse::<InterestWeight>().map_err(|e| e.to_string())
+}
+
+fn parse_tags(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n <= INTEREST_TAGS => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a number of interest tags from 0 to {INTEREST_TAGS}"
+        )),
+    }
 }
 
 fn parse_ratio(s: &str) -> Result<u32, String> {
@@ -77,5 +98,16 @@ mod tests {
         assert_eq!(parse_ratio("1:3"), Ok(3));
         assert!(parse_ratio("2:3").is_err());
         assert!(parse_ratio("1:0").is_err());
+    }
+
+    #[test]
+    fn interest_options_parse_and_refuse_out_of_range() {
+        assert_eq!(parse_tags("12"), Ok(12));
+        assert_eq!(parse_tags("0"), Ok(0));
+        assert!(parse_tags("26").unwrap_err().contains("0 to 25"));
+        assert_eq!(parse_weight("strong"), Ok(InterestWeight::Strong));
+        assert!(parse_weight("heavy")
+            .unwrap_err()
+            .contains("off light strong"));
     }
 }

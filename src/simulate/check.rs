@@ -1,5 +1,5 @@
-//! The checker: counts each round's repeats, rule violations and same-institution
-//! pairs from the groups alone.
+//! The checker: counts each round's repeats, rule violations, same-institution pairs
+//! and groups with a shared interest from the groups alone.
 //!
 //! It keeps its own plain record of who has met ([`PairsMet`], a sorted list of
 //! pairs) and never asks the engine's `History`: `History` answers "never met" from
@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::matching::{AvoidList, Candidate, Group, MatchSettings};
+use crate::domain::matching::{shared_interests, AvoidList, Candidate, Group, MatchSettings};
 use crate::domain::profile::Role;
 use crate::domain::program::MatchingMode;
 
@@ -26,6 +26,11 @@ pub(super) struct RunStats {
     pub same_institution: u64,
     pub same_institution_min: Option<u64>,
     pub pairs: u64,
+    /// Pairs in a group whose two members share an interest tag.
+    pub interest_pairs: u64,
+    pub groups: u64,
+    /// Groups in which at least two members share an interest tag.
+    pub interest_groups: u64,
     /// The checker's list of pairs met, in MB (8 bytes a pair), at the end.
     pub checker_mb: f64,
     pub compromises: BTreeMap<String, u64>,
@@ -134,6 +139,8 @@ impl Checker {
         let mut mentees_of = vec![0u32; members.len()];
         let mut round_same = 0u64;
         for g in groups {
+            stats.groups += 1;
+            let mut shared = false;
             for (k, &a) in g.members.iter().enumerate() {
                 let Some(ia) = index.get(a) else { continue };
                 seen[ia] += 1;
@@ -153,12 +160,17 @@ impl Checker {
                         }
                     }
                     met.meet(ia, ib);
+                    if shared_interests(members[ia].interests, members[ib].interests) != 0 {
+                        stats.interest_pairs += 1;
+                        shared = true;
+                    }
                     let (x, y) = (&members[ia].institution, &members[ib].institution);
                     if x.is_some() && x == y {
                         round_same += 1;
                     }
                 }
             }
+            stats.interest_groups += u64::from(shared);
             if settings.mode == MatchingMode::MentorMentee {
                 if let Some(first) = g.members.first().and_then(|&id| index.get(id)) {
                     if members[first].role == Role::Mentor {
@@ -253,6 +265,44 @@ mod tests {
         assert_eq!(checker.stats.repeats, 4);
         assert_eq!(checker.stats.first_repeat_round, 3);
         assert_eq!(checker.stats.pairs, 2 + 2 + 4 + 2);
+    }
+
+    #[test]
+    fn counts_groups_in_which_two_members_share_a_tag() {
+        let tags = [0b001, 0b011, 0b100, 0, 0b100];
+        let members: Vec<Candidate> = (1..=5)
+            .map(|id| Candidate {
+                interests: tags[id as usize - 1],
+                ..Candidate::peer(id)
+            })
+            .collect();
+        let s = MatchSettings::new(MatchingMode::Open, 2);
+        let mut checker = Checker::new(&members);
+        // 1-2 share tag 0; 3-4 share nothing; 3-5 share tag 2 in the trio 3-4-5.
+        checker.round(
+            &members,
+            &groups(&[&[1, 2], &[3, 4]]),
+            &AvoidList::new(),
+            &s,
+            1,
+        );
+        checker.round(
+            &members,
+            &groups(&[&[1, 3], &[2, 4, 5]]),
+            &AvoidList::new(),
+            &s,
+            2,
+        );
+        checker.round(
+            &members,
+            &groups(&[&[1, 4], &[2, 3, 5]]),
+            &AvoidList::new(),
+            &s,
+            3,
+        );
+        assert_eq!(checker.stats.groups, 6);
+        assert_eq!(checker.stats.interest_groups, 2);
+        assert_eq!(checker.stats.interest_pairs, 2);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! A population read from a CSV file: one member a line, with their do-not-match ids.
+//! A population read from a CSV file: one member a line, with their do-not-match ids
+//! and, optionally, their interest tags.
 
 use std::collections::BTreeMap;
 
 use chrono::{Offset, TimeZone};
 
-use crate::domain::matching::{AvoidList, Candidate};
+use crate::domain::matching::{AvoidList, Candidate, INTEREST_TAGS, MEMBER_INTERESTS};
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::validate;
 
@@ -20,7 +21,12 @@ const COLUMNS: [&str; 8] = [
     "avoid",
 ];
 
-/// Parses a population CSV. Errors are one line and name the line number.
+/// The optional column of interest tags, `;`-separated free text.
+const INTERESTS: &str = "interests";
+
+/// Parses a population CSV. Errors are one line and name the line number. Interest
+/// tags are numbered in order of first appearance (compared without case or
+/// surrounding space): at most 25 in a file, at most 5 per member.
 pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), String> {
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(false)
@@ -42,6 +48,10 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
                 )
             })?;
     }
+    let interests_col = headers
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case(INTERESTS));
+    let mut tags: Vec<String> = Vec::new();
     // A fixed instant, so a CSV run is reproducible whatever the date.
     let at = chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
         .and_then(|d| d.and_hms_opt(15, 0, 0))
@@ -106,6 +116,31 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
                 .map_err(|_| err(format!("avoid id '{other}' is not a Discord id")))?;
             avoid_raw.push((id, other, line));
         }
+        let mut interests = 0u32;
+        let listed = interests_col.map_or("", |k| record.get(k).unwrap_or("").trim());
+        for tag in listed.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let tag = tag.to_lowercase();
+            let number = match tags.iter().position(|t| *t == tag) {
+                Some(k) => k,
+                None if tags.len() < INTEREST_TAGS as usize => {
+                    tags.push(tag);
+                    tags.len() - 1
+                }
+                None => {
+                    return Err(err(format!(
+                        "interest '{tag}' would be tag number {} in this file; a program has at most {INTEREST_TAGS}",
+                        INTEREST_TAGS + 1
+                    )))
+                }
+            };
+            interests |= 1 << number;
+        }
+        if interests.count_ones() > MEMBER_INTERESTS {
+            return Err(err(format!(
+                "member {id} picked {} interests; a member picks at most {MEMBER_INTERESTS}",
+                interests.count_ones()
+            )));
+        }
         members.push(Candidate {
             id,
             role,
@@ -115,6 +150,7 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
             modality,
             capacity,
             available: true,
+            interests,
         });
     }
     for &(a, b, line) in &avoid_raw {
@@ -152,6 +188,45 @@ mod tests {
         assert_eq!(members[1].utc_offset_minutes, Some(-300));
         assert_eq!(members[0].capacity, 3);
         assert!(avoid.contains(2, 1) && avoid.contains(3, 1) && avoid.contains(2, 3));
+    }
+
+    #[test]
+    fn interests_become_tag_numbers_in_order_of_first_appearance() {
+        let text = "id,role,institution,timezone,time_of_day,modality,capacity,avoid,interests\n\
+            1,peer,,,,,,,Grant writing; coding\n\
+            2,peer,,,,,,,\n\
+            3,peer,,,,,,,coding;clinical research;grant writing ;coding\n";
+        let (members, _) = parse_population(text).unwrap();
+        let got: Vec<u32> = members.iter().map(|c| c.interests).collect();
+        // grant writing = 0, coding = 1, clinical research = 2; a repeat counts once.
+        assert_eq!(got, vec![0b011, 0, 0b111]);
+        // The column is optional.
+        let (members, _) = parse_population(&format!("{HEADER}1,peer,,,,,,\n")).unwrap();
+        assert_eq!(members[0].interests, 0);
+    }
+
+    #[test]
+    fn too_many_interests_get_errors_naming_the_line() {
+        let header = "id,role,institution,timezone,time_of_day,modality,capacity,avoid,interests\n";
+        let six = format!("{header}1,peer,,,,,,,a\n2,peer,,,,,,,a;b;c;d;e;f\n");
+        let err = parse_population(&six).unwrap_err();
+        assert!(
+            err.starts_with("line 3: member 2 picked 6 interests; a member picks at most 5"),
+            "{err}"
+        );
+        let mut many = header.to_string();
+        for k in 0..26 {
+            many.push_str(&format!("{},peer,,,,,,,tag{k}\n", k + 1));
+        }
+        let err = parse_population(&many).unwrap_err();
+        assert!(
+            err.starts_with("line 27: interest 'tag25' would be tag number 26"),
+            "{err}"
+        );
+        assert!(err.contains("at most 25"), "{err}");
+        // 25 distinct tags are fine.
+        let lines: Vec<&str> = many.lines().take(26).collect();
+        assert!(parse_population(&(lines.join("\n") + "\n")).is_ok());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! It runs R rounds, records each into a [`History`](crate::domain::matching::History)
 //! as the bot would, and reports quality (repeats, trios, rule violations,
-//! same-institution pairs) and speed (matching plus recording, per round), beside a
-//! plain shuffle measured in the same run. The quality figures come from a checker with
+//! same-institution pairs, groups with a shared interest) and speed (matching plus
+//! recording, per round), beside a plain shuffle measured in the same run. The quality figures come from a checker with
 //! its own plain record of who has met, never from the engine's `History`.
 //!
 //! - `args`: the command-line options;
@@ -54,12 +54,19 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
     };
     let mut settings = MatchSettings::new(args.mode, group_size);
     settings.cross_institution = args.cross_institution;
+    settings.interest_weight = args.interest_weight;
+    let interest_tags = population
+        .iter()
+        .fold(0u32, |all, c| all | c.interests)
+        .count_ones();
     let mut report = Report {
         members: population.len(),
         rounds: args.rounds,
         mode: args.mode.to_string(),
         group_size,
         churn: args.churn,
+        interest_tags,
+        interest_weight: args.interest_weight.to_string(),
         seeds: args.seeds.max(1),
         ..Report::default()
     };
@@ -96,6 +103,10 @@ pub fn run(args: &SimulateArgs, out: &mut dyn std::io::Write) -> anyhow::Result<
         report.baseline_repeats = Some(base.repeats);
         report.baseline_first_repeat_round = Some(base.first_repeat_round);
         report.baseline_same_institution_pairs = Some(base.same_institution);
+        report.baseline_groups_total = Some(base.groups);
+        report.baseline_shared_interest_groups = Some(base.interest_groups);
+        report.baseline_pairs_total = Some(base.pairs);
+        report.baseline_shared_interest_pairs = Some(base.interest_pairs);
         report.baseline_ms_per_round_median = Some(report::median_max(&mut base_times).0);
     }
     if args.json {

@@ -15,6 +15,9 @@ pub struct Report {
     pub mode: String,
     pub group_size: u8,
     pub churn: f64,
+    /// Distinct interest tags in the population, and the weight they were matched with.
+    pub interest_tags: u32,
+    pub interest_weight: String,
     pub seeds: u64,
     pub seeds_with_repeats: u64,
     pub repeats: u64,
@@ -31,6 +34,11 @@ pub struct Report {
     /// Pairs that could have been cross-institution: all pairs minus that minimum.
     pub cross_institution_possible: Option<u64>,
     pub pairs_total: u64,
+    pub groups_total: u64,
+    /// Groups in which at least two members share an interest tag, and pairs in a
+    /// group who share one.
+    pub shared_interest_groups: u64,
+    pub shared_interest_pairs: u64,
     pub ms_per_round_median: f64,
     pub ms_per_round_max: f64,
     /// The two parts of a round's time, medians.
@@ -46,6 +54,10 @@ pub struct Report {
     pub baseline_repeats: Option<u64>,
     pub baseline_first_repeat_round: Option<u32>,
     pub baseline_same_institution_pairs: Option<u64>,
+    pub baseline_groups_total: Option<u64>,
+    pub baseline_shared_interest_groups: Option<u64>,
+    pub baseline_pairs_total: Option<u64>,
+    pub baseline_shared_interest_pairs: Option<u64>,
     pub baseline_ms_per_round_median: Option<f64>,
     pub compromises: BTreeMap<String, u64>,
 }
@@ -68,6 +80,9 @@ impl Report {
         self.double_placements += run.double_placements;
         self.same_institution_pairs += run.same_institution;
         self.pairs_total += run.pairs;
+        self.groups_total += run.groups;
+        self.shared_interest_groups += run.interest_groups;
+        self.shared_interest_pairs += run.interest_pairs;
         self.checker_mb = self.checker_mb.max(run.checker_mb);
         if let Some(min) = run.same_institution_min {
             *self.same_institution_min.get_or_insert(0) += min;
@@ -122,6 +137,24 @@ pub(super) fn write_summary(r: &Report, out: &mut dyn std::io::Write) -> anyhow:
         write!(out, " (fewest possible: {min})")?;
     }
     writeln!(out)?;
+    if r.interest_tags > 0 {
+        writeln!(
+            out,
+            "shared interest:       {} of {} groups ({}), weight {}",
+            r.shared_interest_groups,
+            r.groups_total,
+            percent(r.shared_interest_groups, r.groups_total),
+            r.interest_weight
+        )?;
+        if let (Some(b), Some(total)) = (r.baseline_shared_interest_groups, r.baseline_groups_total)
+        {
+            writeln!(
+                out,
+                "  plain shuffle:       {b} of {total} groups ({})",
+                percent(b, total)
+            )?;
+        }
+    }
     writeln!(
         out,
         "time per round:        median {:.3} ms, max {:.3} ms (matching + recording)",
@@ -142,6 +175,14 @@ pub(super) fn write_summary(r: &Report, out: &mut dyn std::io::Write) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// `part` of `whole` as a percentage with one decimal.
+pub(super) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".into();
+    }
+    format!("{:.1}%", 100.0 * part as f64 / whole as f64)
 }
 
 /// Median and maximum; sorts `times`.

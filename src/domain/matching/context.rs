@@ -7,7 +7,7 @@
 
 use super::grouping::Grouping;
 use super::history::{prefetch, History, NO_SLOT};
-use super::input::{AvoidList, Candidate};
+use super::input::{AvoidList, Candidate, InterestWeight, INTEREST_TAGS};
 use crate::domain::profile::Modality;
 
 /// Above this many members the per-round level matrix (2 bytes a pair) gets too big;
@@ -26,16 +26,48 @@ pub(crate) const REPEAT_COST: i64 = 1_000_000;
 /// Cost of an avoided pair: never worth it.
 pub(crate) const AVOID_COST: i64 = 1_000_000_000_000;
 
-/// Soft-preference attributes of one member, packed in 8 bytes so a window of
+/// Soft-preference attributes of one member, packed in 12 bytes so a window of
 /// candidates is one or two cache lines.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Soft {
     /// Institution number in this pool (1-based), 0 for none.
-    inst: u32,
+    pub inst: u32,
     /// UTC hours (bits 0-23) of the member's preferred time of day, and the modality
     /// as a bit set in bits 24-27 (any = all bits), so "compatible" is one AND.
-    hours_modality: u32,
+    pub hours_modality: u32,
+    /// Interest tags, one bit each (bits 0-24), so "shared" is one AND.
+    pub interests: u32,
 }
+
+/// How a pool turns soft attributes into a cost: the community's settings, as the
+/// cost function reads them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SoftRules {
+    /// Same institution costs (cross-institution is on).
+    pub cross: bool,
+    /// Cost of each shared tag short of [`INTEREST_CAP`]: 0 (off, or nobody in the
+    /// pool picked a tag), 1 (light) or 2 (strong).
+    pub interest: u32,
+}
+
+/// Shared tags beyond this many earn nothing more: two members who share two tags
+/// are as good a match as two who share five, so the reward spreads over many
+/// partners instead of pulling the same few together.
+pub(crate) const INTEREST_CAP: u32 = 2;
+
+/// The most [`soft_cost`] can be: institution 8, hours 2, modality 1, interests 2 x 2.
+pub(crate) const MAX_SOFT_COST: i64 = 8 + 2 + 1 + 2 * INTEREST_CAP as i64;
+
+/// Cost per shared tag short of the cap, for a weight.
+fn interest_unit(weight: InterestWeight) -> u32 {
+    match weight {
+        InterestWeight::Off => 0,
+        InterestWeight::Light => 1,
+        InterestWeight::Strong => 2,
+    }
+}
+
+const TAG_BITS: u32 = (1 << INTEREST_TAGS) - 1;
 
 const ALL_HOURS: u32 = (1 << 24) - 1;
 
@@ -50,6 +82,12 @@ impl Soft {
     #[inline]
     pub fn hours_modality(self) -> u32 {
         self.hours_modality
+    }
+
+    /// Interest tags.
+    #[inline]
+    pub fn interests(self) -> u32 {
+        self.interests
     }
 }
 
@@ -222,7 +260,7 @@ pub(crate) struct Work {
     pub grouping: Grouping,
 }
 
-/// What the engine keeps of one member for a round, in one 24-byte record: shuffling
+/// What the engine keeps of one member for a round, in one 32-byte record: shuffling
 /// the records moves everything about a member at once.
 #[derive(Debug, Clone, Copy)]
 struct Member {
@@ -245,7 +283,7 @@ pub(crate) struct Pool<'a> {
     inst_count: Vec<u32>,
     /// Off-size seats so far (the extra seat of a trio), read only when needed.
     off: std::cell::OnceCell<Vec<u16>>,
-    pub cross: bool,
+    pub rules: SoftRules,
     history: &'a History,
     /// Avoided pairs among the pool, `(min, max)` local indices, sorted.
     avoid: Vec<(u32, u32)>,
@@ -255,13 +293,17 @@ pub(crate) struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
-    /// The members of `cands` that `keep` selects, in a random order.
+    /// The members of `cands` that `keep` selects, in a random order. Interests count
+    /// with `weight` only if someone in the pool picked a tag: otherwise every pair
+    /// would cost the same and the groups would only differ by accident.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cands: &'a [Candidate],
         keep: impl Fn(&Candidate) -> bool,
         history: &'a History,
         avoid: &AvoidList,
         cross: bool,
+        weight: InterestWeight,
         rng: &mut impl rand::Rng,
         mut b: PoolBuffers,
     ) -> Pool<'a> {
@@ -278,6 +320,7 @@ impl<'a> Pool<'a> {
             b.cache_slots.resize(cands.len(), NO_SLOT);
         }
         const AHEAD: usize = 16;
+        let mut any_tag = 0u32;
         for (c, cand) in cands.iter().enumerate() {
             if let Some(next) = cands.get(c + AHEAD) {
                 // The institution name lives elsewhere on the heap; so do the history
@@ -300,9 +343,12 @@ impl<'a> Pool<'a> {
                 Some(name) => b.institutions.add(hash_words(trimmed(name)).max(1)),
                 None => 0,
             };
+            let interests = cand.interests & TAG_BITS;
+            any_tag |= interests;
             let soft = Soft {
                 inst,
                 hours_modality: hours_modality(cand),
+                interests,
             };
             let hinted = b.cache_slots[c];
             let slot = if b.cache_ids[c] == cand.id
@@ -336,7 +382,14 @@ impl<'a> Pool<'a> {
             order: std::mem::take(&mut b.order),
             inst_count: std::mem::take(&mut b.institutions.counts),
             off: std::cell::OnceCell::new(),
-            cross,
+            rules: SoftRules {
+                cross,
+                interest: if any_tag == 0 {
+                    0
+                } else {
+                    interest_unit(weight)
+                },
+            },
             history,
             avoid: avoid_local,
             levels: None,
@@ -486,10 +539,10 @@ impl<'a> Pool<'a> {
         !self.met_history(i, j) && !self.avoided(i, j)
     }
 
-    /// Soft-preference cost of a pair, 0 (ideal) to 11.
+    /// Soft-preference cost of a pair, 0 (ideal) to [`MAX_SOFT_COST`].
     #[inline]
     pub fn soft_cost(&self, i: usize, j: usize) -> i64 {
-        soft_cost(self.cross, self.members[i].soft, self.members[j].soft)
+        soft_cost(self.rules, self.members[i].soft, self.members[j].soft) as i64
     }
 
     /// Full cost of a pair for group searches: avoid, then repeats (recent worse), then soft.
@@ -527,28 +580,32 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// Soft-preference cost of a pair, 0 (ideal) to 11.
-#[inline]
-pub(crate) fn soft_cost(cross: bool, a: Soft, b: Soft) -> i64 {
-    soft_cost_parts(cross, a.inst, a.hours_modality, b.inst, b.hours_modality) as i64
-}
-
-/// [`soft_cost`] on the two packed fields, all in 32-bit lanes: a loop over a few
-/// candidates compiles to vector instructions.
+/// Soft-preference cost of a pair, 0 (ideal) to [`MAX_SOFT_COST`], all in 32-bit
+/// lanes: a loop over a few candidates compiles to vector instructions.
 #[inline(always)]
-pub(crate) fn soft_cost_parts(cross: bool, a_inst: u32, a_hm: u32, b_inst: u32, b_hm: u32) -> u32 {
+pub(crate) fn soft_cost(rules: SoftRules, a: Soft, b: Soft) -> u32 {
     // Branch-free: this runs millions of times a round at 100,000 members.
-    // Same institution outweighs time and modality on both pairs of a swap, so a
-    // swap that splits a same-institution pair always pays.
-    let same = (cross & (a_inst != 0) & (a_inst == b_inst)) as u32 * 8;
-    let both = a_hm & b_hm;
+    // Same institution outweighs time, modality and interests on both pairs of a
+    // swap, so a swap that splits a same-institution pair always pays.
+    let same = (rules.cross & (a.inst != 0) & (a.inst == b.inst)) as u32 * 8;
+    let both = a.hours_modality & b.hours_modality;
     // No common hour costs 2, a single one 1 (without a popcount instruction).
     let common = both & ALL_HOURS;
-    let hours =
-        (common == 0) as u32 * 2 + ((common != 0) & (common & common.wrapping_sub(1) == 0)) as u32;
+    let hours = short_of_two(common);
     let modality = (both >> 24 == 0) as u32;
-    same + hours + modality
+    // Each shared tag short of the cap (2) costs the weight's unit.
+    let interests = rules.interest * short_of_two(a.interests & b.interests);
+    same + hours + modality + interests
 }
+
+/// 2 - min(bits set, 2), without a popcount instruction.
+#[inline(always)]
+fn short_of_two(bits: u32) -> u32 {
+    (bits == 0) as u32 * 2 + ((bits != 0) & (bits & bits.wrapping_sub(1) == 0)) as u32
+}
+
+// `short_of_two` is the interest cap.
+const _: () = assert!(INTEREST_CAP == 2);
 
 /// Shuffles `members` and sets `order`, the scan order. With institution counts
 /// (cross-institution on), the largest institution is spread evenly through the order,
@@ -642,4 +699,65 @@ fn local_avoid_pairs(members: &[Member], avoid: &AvoidList) -> Vec<(u32, u32)> {
     pairs.sort_unstable();
     pairs.dedup();
     pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn soft(inst: u32, hours_modality: u32, interests: u32) -> Soft {
+        Soft {
+            inst,
+            hours_modality,
+            interests,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn shared_tags_cost_the_unit_for_each_tag_short_of_two(
+            a in any::<u32>(), b in any::<u32>(), hm_a in any::<u32>(), hm_b in any::<u32>(),
+            inst_a in 0u32..4, inst_b in 0u32..4, cross in any::<bool>(), weight in 0usize..3,
+        ) {
+            let (a, b) = (a & TAG_BITS, b & TAG_BITS);
+            let (hm_a, hm_b) = (hm_a & ((1 << 28) - 1), hm_b & ((1 << 28) - 1));
+            let weight = InterestWeight::ALL[weight];
+            let unit = interest_unit(weight);
+            let with = SoftRules { cross, interest: unit };
+            let without = SoftRules { cross, interest: 0 };
+            let (x, y) = (soft(inst_a, hm_a, a), soft(inst_b, hm_b, b));
+            let shared = (a & b).count_ones().min(INTEREST_CAP);
+            prop_assert_eq!(
+                soft_cost(with, x, y),
+                soft_cost(without, x, y) + unit * (INTEREST_CAP - shared)
+            );
+            prop_assert_eq!(soft_cost(with, x, y), soft_cost(with, y, x));
+            prop_assert!(soft_cost(with, x, y) as i64 <= MAX_SOFT_COST);
+            // Interests never reach a same-institution pair's cost.
+            prop_assert!(unit * INTEREST_CAP < 8);
+        }
+    }
+
+    #[test]
+    fn the_weights_are_off_light_and_strong_and_the_worst_pair_costs_the_maximum() {
+        assert_eq!(interest_unit(InterestWeight::Off), 0);
+        assert_eq!(interest_unit(InterestWeight::Light), 1);
+        assert_eq!(interest_unit(InterestWeight::Strong), 2);
+        let strong = SoftRules {
+            cross: true,
+            interest: interest_unit(InterestWeight::Strong),
+        };
+        // Same institution, no common hour, other modalities, no shared tag.
+        let worst = soft_cost(
+            strong,
+            soft(1, 1 | 1 << 24, 0b01),
+            soft(1, 2 | 2 << 24, 0b10),
+        );
+        assert_eq!(worst as i64, MAX_SOFT_COST);
+        // Two shared tags earn all there is; a third earns nothing more.
+        let two = soft_cost(strong, soft(0, ALL_HOURS, 0b011), soft(0, ALL_HOURS, 0b111));
+        let three = soft_cost(strong, soft(0, ALL_HOURS, 0b111), soft(0, ALL_HOURS, 0b111));
+        assert_eq!((two, three), (1, 1)); // the 1 is the modality: none given here
+    }
 }

@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use super::context::{Pool, PoolBuffers, AVOID_COST, REPEAT_COST};
+use super::context::{Pool, PoolBuffers, AVOID_COST, MAX_SOFT_COST, REPEAT_COST};
 use super::grouping::Grouping;
 use super::history::usual_group_size;
 use super::history::History;
@@ -41,6 +41,7 @@ pub(crate) fn match_everyone(
         history,
         avoid,
         settings.cross_institution,
+        settings.interest_weight,
         rng,
         bufs,
     );
@@ -402,6 +403,10 @@ fn repair(
 /// Weight of one earlier off-size seat for a member of an off-size group: above any
 /// soft cost, far below a repeat (fairness ranks between them).
 const FAIRNESS: i64 = 100;
+
+// A swap between two groups of four changes six pairs on each side: all the soft cost
+// it can win must stay below one seat of fairness, and fairness below a repeat.
+const _: () = assert!(6 * MAX_SOFT_COST < FAIRNESS && FAIRNESS < REPEAT_COST);
 
 fn cost_of(pool: &Pool, g: &[usize], usual: usize) -> i64 {
     let mut c = 0;

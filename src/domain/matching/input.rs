@@ -3,6 +3,12 @@
 
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::program::MatchingMode;
+use crate::domain::words::word_enum;
+
+/// Interest tags a program can define: bits 0-24 of [`Candidate::interests`].
+pub const INTEREST_TAGS: u32 = 25;
+/// Tags a member can pick.
+pub const MEMBER_INTERESTS: u32 = 5;
 
 /// One member, as the engine sees them this round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +25,9 @@ pub struct Candidate {
     pub capacity: u8,
     /// False when paused or departed: such a member is never matched.
     pub available: bool,
+    /// The program's interest tags the member picked: bit `i` for tag number `i`
+    /// (0-24). Bits above 24 are ignored.
+    pub interests: u32,
 }
 
 impl Candidate {
@@ -33,9 +42,32 @@ impl Candidate {
             modality: Modality::Any,
             capacity: 0,
             available: true,
+            interests: 0,
         }
     }
 }
+
+/// The tags two members share, as a bitmask like [`Candidate::interests`].
+pub fn shared_interests(a: u32, b: u32) -> u32 {
+    a & b & ((1 << INTEREST_TAGS) - 1)
+}
+
+/// How much a program's matching rewards shared interest tags: a soft preference,
+/// below repeats and every hard rule (see `docs/matching.md` for the weights and cap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InterestWeight {
+    /// Interests play no part in matching.
+    Off,
+    /// As much as one time-of-day mismatch.
+    #[default]
+    Light,
+    /// Twice that: more than time of day and modality together, less than institution.
+    Strong,
+}
+
+word_enum!(InterestWeight, "interest weight", {
+    Off => "off", Light => "light", Strong => "strong",
+});
 
 /// How a community wants its rounds matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,16 +81,20 @@ pub struct MatchSettings {
     /// Peer circles: only members of this role are grouped; `None` groups every role
     /// separately.
     pub circle_role: Option<Role>,
+    /// How much shared interest tags count.
+    pub interest_weight: InterestWeight,
 }
 
 impl MatchSettings {
-    /// Settings for a mode and group size, with cross-institution off and mentee circles.
+    /// Settings for a mode and group size, with cross-institution off, mentee circles
+    /// and a light interest weight.
     pub fn new(mode: MatchingMode, group_size: u8) -> Self {
         MatchSettings {
             mode,
             group_size,
             cross_institution: false,
             circle_role: Some(Role::Mentee),
+            interest_weight: InterestWeight::Light,
         }
     }
 }
@@ -112,5 +148,35 @@ fn ordered(a: u64, b: u64) -> (u64, u64) {
         (a, b)
     } else {
         (b, a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interest_weight_is_a_word_and_light_by_default() {
+        assert_eq!(InterestWeight::default(), InterestWeight::Light);
+        assert_eq!(
+            MatchSettings::new(MatchingMode::Open, 2).interest_weight,
+            InterestWeight::Light
+        );
+        for w in InterestWeight::ALL {
+            assert_eq!(w.as_str().parse::<InterestWeight>(), Ok(*w));
+        }
+        assert_eq!(
+            "Strong".parse::<InterestWeight>(),
+            Ok(InterestWeight::Strong)
+        );
+        let err = "heavy".parse::<InterestWeight>().unwrap_err().to_string();
+        assert!(err.contains("use one of: off light strong"), "{err}");
+    }
+
+    #[test]
+    fn shared_interests_are_the_common_tags_of_the_25() {
+        assert_eq!(shared_interests(0b1011, 0b0110), 0b0010);
+        assert_eq!(shared_interests(0, u32::MAX), 0);
+        assert_eq!(shared_interests(u32::MAX, u32::MAX), (1 << 25) - 1);
     }
 }

@@ -43,6 +43,7 @@ pub(crate) fn match_mentors(
         history,
         avoid,
         settings.cross_institution,
+        settings.interest_weight,
         rng,
         bufs,
     );

