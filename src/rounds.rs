@@ -9,7 +9,8 @@ use chrono_tz::Tz;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::ids::{PreviewId, UserId};
+use crate::domain::ids::{InterestId, PreviewId, UserId};
+use crate::domain::interests;
 use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
 use crate::domain::member::Member;
 use crate::domain::profile::Role;
@@ -29,7 +30,18 @@ pub fn plan(
     seed: u64,
 ) -> Plan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let candidates: Vec<Candidate> = input.members.iter().map(|m| candidate(m, at)).collect();
+    let mut picks: std::collections::HashMap<UserId, Vec<InterestId>> = Default::default();
+    for (user, interest) in &input.picks {
+        picks.entry(*user).or_default().push(*interest);
+    }
+    let candidates: Vec<Candidate> = input
+        .members
+        .iter()
+        .map(|m| {
+            let picked = picks.get(&m.user_id).map_or(&[][..], Vec::as_slice);
+            candidate(m, interests::bitmask(&input.interests, picked), at)
+        })
+        .collect();
     // The engine keys people by their raw Discord id. What the server's other programs
     // matched this week counts as the most recent round: the engine then keeps those
     // pairs apart here as it avoids a repeat, unless nobody else is available.
@@ -57,6 +69,7 @@ pub fn plan(
     let rules = program.matching;
     let mut settings = MatchSettings::new(rules.mode, rules.group_size);
     settings.cross_institution = rules.cross_institution;
+    settings.interest_weight = rules.interest_weight;
     // Peer circles form within each role, so a community of peers (or of mentors) is
     // never left out.
     settings.circle_role = None;
@@ -113,8 +126,9 @@ pub fn plan(
     }
 }
 
-/// The engine's view of a member at the time of the round.
-fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
+/// The engine's view of a member at the time of the round, with the bitmask of the
+/// interest tags they picked.
+fn candidate(member: &Member, interests: u32, at: DateTime<Utc>) -> Candidate {
     let p = &member.profile;
     Candidate {
         id: member.user_id.get(),
@@ -125,7 +139,7 @@ fn candidate(member: &Member, at: DateTime<Utc>) -> Candidate {
         modality: p.modality,
         capacity: p.capacity,
         available: member.is_matchable(at),
-        interests: 0,
+        interests,
     }
 }
 

@@ -15,7 +15,8 @@ use chrono_tz::Tz;
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
 use crate::domain::group::{GroupDetail, OutcomeStatus, RoundFigures};
-use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, UserId};
+use crate::domain::ids::{ChannelId, GroupId, GuildId, InterestId, MessageId, ProgramId, UserId};
+use crate::domain::interests;
 use crate::domain::outbox::FORMER_MEMBER;
 use crate::domain::profile::Role;
 use crate::domain::prompts;
@@ -58,6 +59,8 @@ pub struct IntroView {
     pub at: DateTime<Utc>,
     /// The group's answers so far, shown when the intro is rewritten.
     pub answers: Vec<(UserId, OutcomeStatus)>,
+    /// The interest tags every member of the group picked.
+    pub shared_interests: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +72,10 @@ pub struct MemberView {
     pub role: Role,
     pub institution: Option<String>,
     pub time_zone: Option<Tz>,
+    /// "Ask me about …".
+    pub about: Option<String>,
+    /// The interest tags they picked in the program.
+    pub interests: Vec<String>,
 }
 
 /// Why Discord did not take a message. The text is Discord's, for the log only.
@@ -210,10 +217,27 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
         Some(key) => prompt_text(store, group.program_id, key).await?,
         None => None,
     };
+    let tags = store.interests(group.program_id).await?;
+    let mut picks: Vec<Vec<InterestId>> = Vec::with_capacity(group.members.len());
+    for m in &group.members {
+        picks.push(store.member_interests(group.program_id, m.user_id).await?);
+    }
+    let picked: Vec<&[InterestId]> = picks.iter().map(Vec::as_slice).collect();
+    let shared_interests = interests::shared(&tags, &picked)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let mut members: Vec<MemberView> = group
         .members
         .iter()
-        .map(|m| MemberView {
+        .zip(&picks)
+        .map(|(m, picked)| MemberView {
+            about: m.profile.as_ref().and_then(|p| p.about.clone()),
+            interests: tags
+                .iter()
+                .filter(|t| picked.contains(&t.interest_id))
+                .map(|t| t.name.clone())
+                .collect(),
             user_id: Some(m.user_id),
             name: m
                 .profile
@@ -235,6 +259,8 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
             role: crate::domain::profile::Role::Peer,
             institution: None,
             time_zone: None,
+            about: None,
+            interests: Vec::new(),
         });
     }
     let preferences: Vec<suggest::Preference> = group
@@ -257,6 +283,7 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
         suggestion: suggest::suggest(&preferences, at),
         at,
         answers: Vec::new(),
+        shared_interests,
     })
 }
 
@@ -291,12 +318,15 @@ mod tests {
                     role: Role::Peer,
                     institution: None,
                     time_zone: None,
+                    about: None,
+                    interests: Vec::new(),
                 })
                 .collect(),
             prompt: None,
             suggestion: suggest::suggest(&[], Utc::now()),
             at: Utc::now(),
             answers: Vec::new(),
+            shared_interests: Vec::new(),
         }
     }
 

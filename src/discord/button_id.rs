@@ -6,7 +6,7 @@
 //! The text form is what Discord keeps on messages already posted, so it never changes.
 
 use crate::domain::group::{OutcomeStatus, Rating};
-use crate::domain::ids::{GroupId, GuildId, PreviewId, UserId};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ButtonId {
@@ -26,6 +26,8 @@ pub enum ButtonId {
     ConfirmPreview { guild: GuildId, preview: PreviewId },
     /// Confirm on `/hallway forget-me`, for the member who asked.
     ForgetMe { guild: GuildId, user: UserId },
+    /// The select menu of `/hallway interests`: the clicker's own picks in a program.
+    Interests { guild: GuildId, program: ProgramId },
 }
 
 const PREFIX: &str = "hw";
@@ -46,7 +48,8 @@ impl ButtonId {
             ButtonId::Answer { guild, .. }
             | ButtonId::Feedback { guild, .. }
             | ButtonId::ConfirmPreview { guild, .. }
-            | ButtonId::ForgetMe { guild, .. } => guild,
+            | ButtonId::ForgetMe { guild, .. }
+            | ButtonId::Interests { guild, .. } => guild,
         }
     }
 
@@ -88,6 +91,10 @@ impl ButtonId {
                 guild,
                 user: UserId(target.parse().ok()?),
             }),
+            ("interests", None) => Some(ButtonId::Interests {
+                guild,
+                program: ProgramId(target.parse().ok()?),
+            }),
             _ => None,
         }
     }
@@ -110,6 +117,9 @@ impl std::fmt::Display for ButtonId {
                 write!(f, "{PREFIX}:confirm:{guild}:{preview}")
             }
             ButtonId::ForgetMe { guild, user } => write!(f, "{PREFIX}:forget:{guild}:{user}"),
+            ButtonId::Interests { guild, program } => {
+                write!(f, "{PREFIX}:interests:{guild}:{program}")
+            }
         }
     }
 }
@@ -219,6 +229,10 @@ mod tests {
             (any::<u64>(), any::<u64>()).prop_map(|(g, u)| ButtonId::ForgetMe {
                 guild: GuildId(g),
                 user: UserId(u)
+            }),
+            (any::<u64>(), any::<i64>()).prop_map(|(g, p)| ButtonId::Interests {
+                guild: GuildId(g),
+                program: ProgramId(p)
             }),
         ]
     }

@@ -75,6 +75,9 @@ pub async fn handle(
         ButtonId::ForgetMe { guild, user } => {
             super::commands::confirm_forget(ctx, data, click, guild, user).await
         }
+        ButtonId::Interests { guild, program } => {
+            super::commands::pick_interests(ctx, data, click, guild, program).await
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod export;
 pub mod group;
 pub mod ids;
+pub mod interests;
 pub mod limits;
 pub mod matching;
 pub mod member;

@@ -64,6 +64,23 @@ impl From<Day> for chrono::Weekday {
     }
 }
 
+/// How much a program's matching rewards shared interest tags: a soft preference,
+/// below repeats and every hard rule (see `docs/matching.md` for the weights and cap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InterestWeight {
+    /// Interests play no part in matching.
+    Off,
+    /// As much as one time-of-day mismatch.
+    #[default]
+    Light,
+    /// Twice that: more than time of day and modality together, less than institution.
+    Strong,
+}
+
+word_enum!(InterestWeight, "interest weight", {
+    Off => "off", Light => "light", Strong => "strong",
+});
+
 /// The smallest and largest group a program can ask for.
 pub const GROUP_SIZE_RANGE: std::ops::RangeInclusive<u8> = 2..=4;
 
@@ -82,6 +99,7 @@ pub struct MatchingRules {
     pub mode: MatchingMode,
     pub group_size: u8,
     pub cross_institution: bool,
+    pub interest_weight: InterestWeight,
 }
 
 impl Default for MatchingRules {
@@ -90,6 +108,7 @@ impl Default for MatchingRules {
             mode: MatchingMode::Open,
             group_size: 2,
             cross_institution: false,
+            interest_weight: InterestWeight::Light,
         }
     }
 }

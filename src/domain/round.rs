@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ids::{GuildId, PreviewId, ProgramId, RoundId, UserId};
+use super::ids::{GuildId, InterestId, PreviewId, ProgramId, RoundId, UserId};
+use super::interests::Interest;
 use super::member::Member;
 use super::profile::Role;
 use super::words::word_enum;
@@ -108,6 +109,9 @@ pub struct MatchingInput {
     pub met_elsewhere_this_week: Vec<Vec<UserId>>,
     /// Prompt keys each member has already had.
     pub prompts_seen: BTreeMap<UserId, BTreeSet<String>>,
+    /// The program's interest tags, oldest first, and the members' picks of them.
+    pub interests: Vec<Interest>,
+    pub picks: Vec<(UserId, InterestId)>,
 }
 
 /// A previewed round waiting for Confirm.

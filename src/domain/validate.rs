@@ -164,7 +164,8 @@ pub fn about(about: &str) -> Result<Option<String>, InputError> {
     .map(Some)
 }
 
-/// Checks that a mode and a group size go together.
+/// Checks that a mode and a group size go together. The interest weight is the default;
+/// a caller that keeps a program's own sets it after.
 pub fn matching_rules(
     mode: MatchingMode,
     group_size: u8,
@@ -179,6 +180,7 @@ pub fn matching_rules(
         mode,
         group_size,
         cross_institution,
+        interest_weight: super::program::InterestWeight::Light,
     })
 }
 

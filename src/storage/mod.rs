@@ -5,6 +5,7 @@ mod answers;
 mod celebrations;
 mod export;
 mod groups;
+mod interests;
 mod members;
 mod outbox;
 mod privacy;
@@ -23,7 +24,7 @@ use crate::domain::ids::{
 };
 use crate::domain::outbox::OutboxKind;
 use crate::domain::profile::{Modality, Role, TimeOfDay};
-use crate::domain::program::{Cadence, MatchingMode, WatercoolerCadence};
+use crate::domain::program::{Cadence, InterestWeight, MatchingMode, WatercoolerCadence};
 use crate::domain::round::{RoundState, Trigger};
 use crate::domain::wins::WinKind;
 use anyhow::Context as _;
@@ -308,6 +309,7 @@ stored_word!(
     MatchingMode,
     Cadence,
     WatercoolerCadence,
+    InterestWeight,
 );
 
 pub(crate) fn db_id(id: impl StoredId) -> i64 {

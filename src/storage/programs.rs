@@ -24,6 +24,7 @@ struct ProgramRow {
     matching_mode: String,
     group_size: i64,
     cross_institution: bool,
+    interest_weight: String,
     program_start: Option<NaiveDate>,
     program_end: Option<NaiveDate>,
     welcome_text: Option<String>,
@@ -57,6 +58,7 @@ impl ProgramRow {
                 mode: parse_column(&self.matching_mode, "program.matching_mode")?,
                 group_size: u8::try_from(self.group_size).context("bad program.group_size")?,
                 cross_institution: self.cross_institution,
+                interest_weight: parse_column(&self.interest_weight, "program.interest_weight")?,
             },
             info: ProgramInfo {
                 start: self.program_start,
@@ -138,8 +140,8 @@ impl Store {
         ensure_community(&mut tx, guild_id, now).await?;
         let inserted: Result<ProgramId, sqlx::Error> = sqlx::query_scalar(
             "insert into program (guild_id, name, program_channel_id, matching_mode, group_size,
-                                  cross_institution, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?) returning program_id",
+                                  cross_institution, interest_weight, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning program_id",
         )
         .bind(guild_id)
         .bind(name)
@@ -147,6 +149,7 @@ impl Store {
         .bind(rules.mode)
         .bind(i64::from(rules.group_size))
         .bind(rules.cross_institution)
+        .bind(rules.interest_weight)
         .bind(now)
         .bind(now)
         .fetch_one(&mut *tx)
@@ -268,12 +271,13 @@ impl Store {
     ) -> anyhow::Result<()> {
         sqlx::query(
             "update program set matching_mode = ?, group_size = ?, cross_institution = ?,
-                 updated_at = ?
+                 interest_weight = ?, updated_at = ?
              where program_id = ?",
         )
         .bind(rules.mode)
         .bind(i64::from(rules.group_size))
         .bind(rules.cross_institution)
+        .bind(rules.interest_weight)
         .bind(now)
         .bind(program_id)
         .execute(&self.pool)

@@ -140,12 +140,15 @@ impl Store {
                 .expect("pushed above")
                 .push(user);
         }
+        drop(conn);
         Ok(MatchingInput {
             members,
             avoid,
             past_rounds,
             met_elsewhere_this_week,
             prompts_seen,
+            interests: self.interests(program_id).await?,
+            picks: self.program_picks(program_id).await?,
         })
     }
 

@@ -45,6 +45,7 @@ async fn identifies_then_registers_the_command_set() {
             "pause",
             "resume",
             "leave",
+            "interests",
             "avoid",
             "unavoid",
             "history",
@@ -102,6 +103,7 @@ async fn identifies_then_registers_the_command_set() {
             "pause-program",
             "resume-program",
             "prompts",
+            "interests",
             "stats",
             "export"
         ]
@@ -145,10 +147,14 @@ async fn identifies_then_registers_the_command_set() {
             "celebrations_channel",
             "mode",
             "group_size",
-            "cross_institution"
+            "cross_institution",
+            "interest_weight"
         ]
     );
     assert_eq!(option_names(subcommand(program, "archive")), ["program"]);
+    let tags = subcommand(admin, "interests");
+    assert_eq!(tags["type"], 2, "a subcommand group");
+    assert_eq!(option_names(tags), ["add", "remove", "list"]);
     assert_eq!(
         option_names(subcommand(admin, "watercooler")),
         ["every", "channel", "program"]

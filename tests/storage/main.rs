@@ -201,7 +201,7 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
     use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::profile::{Modality, Role, TimeOfDay};
-    use hallway::domain::program::{Cadence, MatchingMode, WatercoolerCadence};
+    use hallway::domain::program::{Cadence, InterestWeight, MatchingMode, WatercoolerCadence};
     use hallway::domain::round::{RoundState, Trigger};
     use hallway::domain::wins::WinKind;
     let expected: std::collections::BTreeMap<(&str, &str), Vec<String>> = [
@@ -211,12 +211,7 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
             ("program", "watercooler_cadence"),
             words::<WatercoolerCadence>(),
         ),
-        // The enum `InterestWeight` arrives with the interests work; until then the
-        // schema's words are listed here by hand.
-        (
-            ("program", "interest_weight"),
-            vec!["off".into(), "light".into(), "strong".into()],
-        ),
+        (("program", "interest_weight"), words::<InterestWeight>()),
         (("program_member", "role"), words::<Role>()),
         (("member", "time_of_day"), words::<TimeOfDay>()),
         (("member", "modality"), words::<Modality>()),

@@ -29,6 +29,7 @@ fn circles() -> MatchingRules {
         mode: MatchingMode::PeerCircles,
         group_size: 3,
         cross_institution: true,
+        interest_weight: hallway::domain::program::InterestWeight::Strong,
     }
 }
 

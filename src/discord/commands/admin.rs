@@ -31,6 +31,7 @@ use crate::domain::validate::{self, InputError};
         "super::rounds::pause_program",
         "super::rounds::resume_program",
         "super::prompts::prompts",
+        "super::interests::admin_interests",
         "super::stats::stats",
         "super::stats::export"
     ),
@@ -123,11 +124,12 @@ async fn matching(
     // making a server's first program.
     validate::matching_rules(mode.0, group_size, false)?;
     let program = live_program(ctx, program.as_deref()).await?;
-    let rules = validate::matching_rules(
+    let mut rules = validate::matching_rules(
         mode.0,
         group_size,
         cross_institution.unwrap_or(program.matching.cross_institution),
     )?;
+    rules.interest_weight = program.matching.interest_weight;
     ctx.data()
         .store
         .set_matching(program.program_id, &rules, Utc::now())

@@ -83,8 +83,24 @@ pub(super) async fn join(
         first_time = joined.first_time,
         "member joined"
     );
-    let text = render::joined(&joined.member, joined.first_time, &program, next, now);
-    reply_private(ctx, &text).await?;
+    let mut text = render::joined(&joined.member, joined.first_time, &program, next, now);
+    let tags = data.store.interests(program.program_id).await?;
+    let mut reply = poise::CreateReply::default()
+        .ephemeral(true)
+        .allowed_mentions(poise::serenity_prelude::CreateAllowedMentions::new());
+    if !tags.is_empty() {
+        // Offered right away, so picking them is part of joining, not a chore for later.
+        let picked = data
+            .store
+            .member_interests(program.program_id, joined.member.user_id)
+            .await?;
+        text.push_str(&format!(
+            "\n\n**Your interests** (up to {}): pick what you'd like to talk about.",
+            crate::domain::interests::MAX_PICKS
+        ));
+        reply = reply.components(vec![super::interests::menu(&program, &tags, &picked)]);
+    }
+    ctx.send(reply.content(render::fit(&text))).await?;
     Ok(())
 }
 

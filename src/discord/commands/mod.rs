@@ -2,6 +2,7 @@
 
 mod admin;
 mod caller;
+mod interests;
 mod member;
 mod privacy;
 mod program;
@@ -10,6 +11,7 @@ mod rounds;
 mod stats;
 mod wins;
 
+pub use interests::pick_interests;
 pub use privacy::confirm_forget;
 pub use rounds::confirm_preview;
 
@@ -30,6 +32,7 @@ pub fn all() -> Vec<Command> {
         "member::pause",
         "member::resume",
         "member::leave",
+        "interests::member_interests",
         "privacy::avoid",
         "privacy::unavoid",
         "privacy::history",

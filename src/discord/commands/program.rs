@@ -9,7 +9,7 @@ use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::program::{MatchingMode, NameTaken};
+use crate::domain::program::{InterestWeight, MatchingMode, NameTaken};
 use crate::domain::validate::{self, InputError};
 
 /// Manage this server's programs.
@@ -106,6 +106,8 @@ async fn edit(
     #[description = "Prefer pairing people from different institutions"] cross_institution: Option<
         bool,
     >,
+    #[description = "How much shared interests count in matching (default light)"]
+    interest_weight: Option<Choice<InterestWeight>>,
 ) -> Result<(), Error> {
     let current = live_program(ctx, program.as_deref()).await?;
     // Every option is checked before anything is saved: bad input changes nothing.
@@ -119,16 +121,22 @@ async fn edit(
     for ch in channel.iter().chain(celebrations_channel.iter()) {
         text_channel(ch)?;
     }
-    let rules = if mode.is_some() || group_size.is_some() || cross_institution.is_some() {
+    let changes_matching = mode.is_some()
+        || group_size.is_some()
+        || cross_institution.is_some()
+        || interest_weight.is_some();
+    let rules = if changes_matching {
         let size = group_size
             .map(validate::group_size)
             .transpose()?
             .unwrap_or(current.matching.group_size);
-        Some(validate::matching_rules(
+        let mut rules = validate::matching_rules(
             mode.map_or(current.matching.mode, |m| m.0),
             size,
             cross_institution.unwrap_or(current.matching.cross_institution),
-        )?)
+        )?;
+        rules.interest_weight = interest_weight.map_or(current.matching.interest_weight, |w| w.0);
+        Some(rules)
     } else {
         None
     };

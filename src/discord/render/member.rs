@@ -195,14 +195,15 @@ pub fn settings(program: &Program) -> String {
         ),
         format!("Schedule: {}", schedule(program.schedule.as_ref())),
         format!(
-            "Matching: {}, groups of {}, cross-institution {}",
+            "Matching: {}, groups of {}, cross-institution {}, shared interests {}",
             m.mode,
             m.group_size,
             if m.cross_institution {
                 "preferred"
             } else {
                 "off"
-            }
+            },
+            m.interest_weight
         ),
         format!(
             "Program: {}, {}",

@@ -85,6 +85,27 @@ pub fn intro(
             m.name,
             facts.join(" · ")
         ));
+        if let Some(about) = &m.about {
+            text.push_str(&format!("  Ask me about: {about}\n"));
+        }
+        if !m.interests.is_empty() {
+            text.push_str(&format!(
+                "  {}: {}\n",
+                crate::domain::interests::label(m.role),
+                m.interests.join(", ")
+            ));
+        }
+    }
+    if !view.shared_interests.is_empty() {
+        let both = if view.members.len() == 2 {
+            "You both"
+        } else {
+            "You all"
+        };
+        text.push_str(&format!(
+            "\n**{both} picked:** {}\n",
+            view.shared_interests.join(", ")
+        ));
     }
     if let Some(prompt) = &view.prompt {
         text.push_str(&format!("\n**Icebreaker:** {prompt}\n"));
@@ -269,4 +290,61 @@ pub fn round_started(number: u32, plan: &crate::domain::round::Plan, program: &P
         text.push_str(&format!("\nNote: {note}"));
     }
     fit(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::{IntroView, MemberView};
+    use crate::domain::ids::{GroupId, GuildId};
+
+    fn member(id: u64, name: &str, role: Role, interests: &[&str]) -> MemberView {
+        MemberView {
+            user_id: Some(UserId(id)),
+            name: name.into(),
+            role,
+            institution: None,
+            time_zone: None,
+            about: None,
+            interests: interests.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_intro_shows_each_about_line_what_each_can_help_with_and_the_shared_tags() {
+        let now = Utc::now();
+        let mut ada = member(1, "Ada", Role::Mentor, &["grant writing", "coding"]);
+        ada.about = Some("R, grant budgets, running".into());
+        let ben = member(2, "Ben", Role::Mentee, &["grant writing"]);
+        let view = IntroView {
+            guild_id: GuildId(1),
+            round_number: 3,
+            group_id: GroupId(1),
+            members: vec![ada, ben],
+            prompt: None,
+            suggestion: crate::domain::suggest::suggest(&[], now),
+            at: now,
+            answers: Vec::new(),
+            shared_interests: vec!["grant writing".into()],
+        };
+        let text = intro(&view, false, &[]);
+        let ada_at = text.find("(Ada)").unwrap();
+        let about_at = text
+            .find("Ask me about: R, grant budgets, running")
+            .unwrap();
+        let ben_at = text.find("(Ben)").unwrap();
+        assert!(
+            ada_at < about_at && about_at < ben_at,
+            "under Ada's name:\n{text}"
+        );
+        assert!(
+            text.contains("Can help with: grant writing, coding"),
+            "{text}"
+        );
+        assert!(text.contains("Wants help with: grant writing"), "{text}");
+        assert!(
+            text.contains("**You both picked:** grant writing"),
+            "{text}"
+        );
+    }
 }

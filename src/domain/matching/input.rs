@@ -3,7 +3,6 @@
 
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::program::MatchingMode;
-use crate::domain::words::word_enum;
 
 /// Interest tags a program can define: bits 0-24 of [`Candidate::interests`].
 pub const INTEREST_TAGS: u32 = 25;
@@ -52,22 +51,7 @@ pub fn shared_interests(a: u32, b: u32) -> u32 {
     a & b & ((1 << INTEREST_TAGS) - 1)
 }
 
-/// How much a program's matching rewards shared interest tags: a soft preference,
-/// below repeats and every hard rule (see `docs/matching.md` for the weights and cap).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum InterestWeight {
-    /// Interests play no part in matching.
-    Off,
-    /// As much as one time-of-day mismatch.
-    #[default]
-    Light,
-    /// Twice that: more than time of day and modality together, less than institution.
-    Strong,
-}
-
-word_enum!(InterestWeight, "interest weight", {
-    Off => "off", Light => "light", Strong => "strong",
-});
+pub use crate::domain::program::InterestWeight;
 
 /// How a community wants its rounds matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
