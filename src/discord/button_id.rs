@@ -6,7 +6,8 @@
 //! The text form is what Discord keeps on messages already posted, so it never changes.
 
 use crate::domain::group::{OutcomeStatus, Rating};
-use crate::domain::ids::{GroupId, GuildId, PreviewId, UserId};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, UserId};
+use crate::domain::profile::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ButtonId {
@@ -26,6 +27,12 @@ pub enum ButtonId {
     ConfirmPreview { guild: GuildId, preview: PreviewId },
     /// Confirm on `/hallway forget-me`, for the member who asked.
     ForgetMe { guild: GuildId, user: UserId },
+    /// "Join as …" on a program's invite: anyone in the server may click it, for themselves.
+    Join {
+        guild: GuildId,
+        program: ProgramId,
+        role: Role,
+    },
 }
 
 const PREFIX: &str = "hw";
@@ -46,7 +53,8 @@ impl ButtonId {
             ButtonId::Answer { guild, .. }
             | ButtonId::Feedback { guild, .. }
             | ButtonId::ConfirmPreview { guild, .. }
-            | ButtonId::ForgetMe { guild, .. } => guild,
+            | ButtonId::ForgetMe { guild, .. }
+            | ButtonId::Join { guild, .. } => guild,
         }
     }
 
@@ -88,6 +96,12 @@ impl ButtonId {
                 guild,
                 user: UserId(target.parse().ok()?),
             }),
+            // The role word exactly as written below: no case or spaces to tell apart.
+            ("join", Some(role)) => Some(ButtonId::Join {
+                guild,
+                program: ProgramId(target.parse().ok()?),
+                role: *Role::ALL.iter().find(|r| r.as_str() == role)?,
+            }),
             _ => None,
         }
     }
@@ -110,6 +124,11 @@ impl std::fmt::Display for ButtonId {
                 write!(f, "{PREFIX}:confirm:{guild}:{preview}")
             }
             ButtonId::ForgetMe { guild, user } => write!(f, "{PREFIX}:forget:{guild}:{user}"),
+            ButtonId::Join {
+                guild,
+                program,
+                role,
+            } => write!(f, "{PREFIX}:join:{guild}:{program}:{}", role.as_str()),
         }
     }
 }
@@ -171,6 +190,26 @@ mod tests {
     }
 
     #[test]
+    fn a_join_button_names_its_server_program_and_role() {
+        let id = ButtonId::Join {
+            guild: GuildId(900),
+            program: ProgramId(4),
+            role: Role::Mentee,
+        };
+        assert_eq!(id.to_string(), "hw:join:900:4:mentee");
+        assert_eq!(ButtonId::parse("hw:join:900:4:mentee"), Some(id));
+        assert_eq!(id.guild(), GuildId(900));
+        for role in Role::ALL {
+            let id = ButtonId::Join {
+                guild: GuildId(u64::MAX),
+                program: ProgramId(i64::MIN),
+                role: *role,
+            };
+            assert!(id.to_string().len() <= 100, "{id}");
+        }
+    }
+
+    #[test]
     fn anything_else_is_not_a_hallway_button() {
         for id in [
             "",
@@ -185,6 +224,12 @@ mod tests {
             "hw:fb:900:12:meh:more",
             "hw:dance:900:12",
             "other:met:900:12",
+            "hw:join:900:4",
+            "hw:join:900:4:boss",
+            "hw:join:900:4:Mentor",
+            "hw:join:900:4: mentor",
+            "hw:join:900:x:mentor",
+            "hw:join:900:4:mentor:more",
         ] {
             assert_eq!(ButtonId::parse(id), None, "{id}");
         }
@@ -220,6 +265,16 @@ mod tests {
                 guild: GuildId(g),
                 user: UserId(u)
             }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                prop::sample::select(Role::ALL.to_vec())
+            )
+                .prop_map(|(g, p, role)| ButtonId::Join {
+                    guild: GuildId(g),
+                    program: ProgramId(p),
+                    role,
+                }),
         ]
     }
 

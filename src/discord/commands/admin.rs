@@ -32,7 +32,8 @@ use crate::domain::validate::{self, InputError};
         "super::rounds::resume_program",
         "super::prompts::prompts",
         "super::stats::stats",
-        "super::stats::export"
+        "super::stats::export",
+        "super::invite::invite"
     ),
     subcommand_required
 )]

@@ -2,6 +2,7 @@
 
 mod admin;
 mod caller;
+mod invite;
 mod member;
 mod privacy;
 mod program;
@@ -10,6 +11,7 @@ mod rounds;
 mod stats;
 mod wins;
 
+pub use invite::join_click;
 pub use privacy::confirm_forget;
 pub use rounds::confirm_preview;
 
