@@ -14,6 +14,7 @@ mod deadline;
 mod forged;
 mod forget;
 mod gateway;
+mod invite;
 mod isolation;
 mod members;
 mod previews;
