@@ -7,6 +7,7 @@
 
 use crate::domain::group::{OutcomeStatus, Rating};
 use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, UserId};
+use crate::domain::profile::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ButtonId {
@@ -28,6 +29,12 @@ pub enum ButtonId {
     ForgetMe { guild: GuildId, user: UserId },
     /// The select menu of `/hallway interests`: the clicker's own picks in a program.
     Interests { guild: GuildId, program: ProgramId },
+    /// "Join as …" on a program's invite: anyone in the server may click it, for themselves.
+    Join {
+        guild: GuildId,
+        program: ProgramId,
+        role: Role,
+    },
 }
 
 const PREFIX: &str = "hw";
@@ -49,7 +56,8 @@ impl ButtonId {
             | ButtonId::Feedback { guild, .. }
             | ButtonId::ConfirmPreview { guild, .. }
             | ButtonId::ForgetMe { guild, .. }
-            | ButtonId::Interests { guild, .. } => guild,
+            | ButtonId::Interests { guild, .. }
+            | ButtonId::Join { guild, .. } => guild,
         }
     }
 
@@ -95,6 +103,12 @@ impl ButtonId {
                 guild,
                 program: ProgramId(target.parse().ok()?),
             }),
+            // The role word exactly as written below: no case or spaces to tell apart.
+            ("join", Some(role)) => Some(ButtonId::Join {
+                guild,
+                program: ProgramId(target.parse().ok()?),
+                role: *Role::ALL.iter().find(|r| r.as_str() == role)?,
+            }),
             _ => None,
         }
     }
@@ -120,6 +134,11 @@ impl std::fmt::Display for ButtonId {
             ButtonId::Interests { guild, program } => {
                 write!(f, "{PREFIX}:interests:{guild}:{program}")
             }
+            ButtonId::Join {
+                guild,
+                program,
+                role,
+            } => write!(f, "{PREFIX}:join:{guild}:{program}:{}", role.as_str()),
         }
     }
 }
@@ -181,6 +200,26 @@ mod tests {
     }
 
     #[test]
+    fn a_join_button_names_its_server_program_and_role() {
+        let id = ButtonId::Join {
+            guild: GuildId(900),
+            program: ProgramId(4),
+            role: Role::Mentee,
+        };
+        assert_eq!(id.to_string(), "hw:join:900:4:mentee");
+        assert_eq!(ButtonId::parse("hw:join:900:4:mentee"), Some(id));
+        assert_eq!(id.guild(), GuildId(900));
+        for role in Role::ALL {
+            let id = ButtonId::Join {
+                guild: GuildId(u64::MAX),
+                program: ProgramId(i64::MIN),
+                role: *role,
+            };
+            assert!(id.to_string().len() <= 100, "{id}");
+        }
+    }
+
+    #[test]
     fn anything_else_is_not_a_hallway_button() {
         for id in [
             "",
@@ -195,6 +234,12 @@ mod tests {
             "hw:fb:900:12:meh:more",
             "hw:dance:900:12",
             "other:met:900:12",
+            "hw:join:900:4",
+            "hw:join:900:4:boss",
+            "hw:join:900:4:Mentor",
+            "hw:join:900:4: mentor",
+            "hw:join:900:x:mentor",
+            "hw:join:900:4:mentor:more",
         ] {
             assert_eq!(ButtonId::parse(id), None, "{id}");
         }
@@ -234,6 +279,16 @@ mod tests {
                 guild: GuildId(g),
                 program: ProgramId(p)
             }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                prop::sample::select(Role::ALL.to_vec())
+            )
+                .prop_map(|(g, p, role)| ButtonId::Join {
+                    guild: GuildId(g),
+                    program: ProgramId(p),
+                    role,
+                }),
         ]
     }
 

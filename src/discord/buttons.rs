@@ -1,5 +1,5 @@
-//! Button clicks: a group's answers (We met, Not yet, Skip), "how was it?", and a
-//! coordinator's Confirm on a previewed round.
+//! Button clicks: a group's answers (We met, Not yet, Skip), "how was it?", a
+//! coordinator's Confirm on a previewed round, forget-me, and an invite's Join buttons.
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
@@ -78,6 +78,11 @@ pub async fn handle(
         ButtonId::Interests { guild, program } => {
             super::commands::pick_interests(ctx, data, click, guild, program).await
         }
+        ButtonId::Join {
+            guild,
+            program,
+            role,
+        } => super::commands::join_click(ctx, data, click, guild, program, role).await,
     }
 }
 

@@ -15,6 +15,7 @@ mod forged;
 mod forget;
 mod gateway;
 mod interests;
+mod invite;
 mod isolation;
 mod members;
 mod previews;

@@ -105,7 +105,8 @@ async fn identifies_then_registers_the_command_set() {
             "prompts",
             "interests",
             "stats",
-            "export"
+            "export",
+            "invite"
         ]
     );
     let stats = subcommand(admin, "stats");
@@ -116,6 +117,7 @@ async fn identifies_then_registers_the_command_set() {
         (Some(1.0), Some(520.0))
     );
     assert_eq!(option_names(subcommand(admin, "export")), ["program"]);
+    assert_eq!(option_names(subcommand(admin, "invite")), ["program"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
         ["channel", "celebrations_channel", "program"]

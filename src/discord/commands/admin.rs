@@ -33,7 +33,8 @@ use crate::domain::validate::{self, InputError};
         "super::prompts::prompts",
         "super::interests::admin_interests",
         "super::stats::stats",
-        "super::stats::export"
+        "super::stats::export",
+        "super::invite::invite"
     ),
     subcommand_required
 )]

@@ -3,6 +3,7 @@
 mod admin;
 mod caller;
 mod interests;
+mod invite;
 mod member;
 mod privacy;
 mod program;
@@ -12,6 +13,7 @@ mod stats;
 mod wins;
 
 pub use interests::pick_interests;
+pub use invite::join_click;
 pub use privacy::confirm_forget;
 pub use rounds::confirm_preview;
 
