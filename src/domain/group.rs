@@ -91,6 +91,8 @@ pub struct RoundFigures {
 /// One past chat, as its member sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PastChat {
+    /// The name of the program the round was in.
+    pub program: String,
     pub round_number: u32,
     pub due_at: DateTime<Utc>,
     /// The others in the group: id, role, and name (`None` if they were forgotten).

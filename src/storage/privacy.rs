@@ -69,7 +69,8 @@ impl Store {
         Ok(ids.into_iter().map(id_from_db).collect())
     }
 
-    /// The member's past chats, newest first.
+    /// The member's past chats in every program of the server, newest first (round
+    /// numbers are per program, so they are ordered by when each round started).
     pub async fn history(
         &self,
         guild_id: GuildId,
@@ -78,12 +79,13 @@ impl Store {
     ) -> anyhow::Result<Vec<PastChat>> {
         let guild = db_id(guild_id);
         let rows = sqlx::query(
-            "select g.group_id, r.number, r.due_at,
+            "select g.group_id, r.number, r.due_at, p.name as program,
                     (select status from outcome o where o.group_id = g.group_id and o.user_id = gm.user_id) as answer
              from group_member gm join match_group g on g.group_id = gm.group_id
              join round r on r.round_id = g.round_id
+             join program p on p.program_id = r.program_id
              where gm.guild_id = ? and gm.user_id = ?
-             order by r.number desc limit ?",
+             order by julianday(r.created_at) desc, r.round_id desc limit ?",
         )
         .bind(guild)
         .bind(db_id(user_id))
@@ -115,6 +117,7 @@ impl Store {
             .collect::<anyhow::Result<Vec<_>>>()?;
             let answer: Option<String> = row.try_get("answer")?;
             chats.push(PastChat {
+                program: row.try_get("program")?,
                 round_number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or(0),
                 due_at: row.try_get("due_at")?,
                 others,

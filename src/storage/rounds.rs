@@ -297,11 +297,13 @@ impl Store {
         if let Some(preview_id) = new.confirms_preview {
             let claimed = sqlx::query(
                 "update round_preview set confirmed_round_id = ?
-                 where preview_id = ? and guild_id = ? and confirmed_round_id is null",
+                 where preview_id = ? and guild_id = ? and program_id = ?
+                   and confirmed_round_id is null",
             )
             .bind(db_id(round_id))
             .bind(preview_id)
             .bind(guild)
+            .bind(new.program_id)
             .execute(&mut *tx)
             .await
             .context("cannot confirm the preview")?;

@@ -244,6 +244,7 @@ pub fn history(chats: &[crate::domain::group::PastChat]) -> String {
             .into();
     }
     let mut text = String::from("**Your past chats** (newest first)\n");
+    let several_programs = chats.iter().any(|c| c.program != chats[0].program);
     for chat in chats {
         let others: Vec<String> = chat
             .others
@@ -264,8 +265,14 @@ pub fn history(chats: &[crate::domain::group::PastChat]) -> String {
             Some(crate::domain::group::OutcomeStatus::NotYet) => " · not yet",
             None => "",
         };
+        // The program is named only when the member's chats span several.
+        let program = if several_programs {
+            format!("{}, ", chat.program)
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
-            "Round {} · {}: {with}{answer}\n",
+            "{program}Round {} · {}: {with}{answer}\n",
             chat.round_number,
             chat.due_at.format("%-d %b %Y")
         ));
