@@ -17,6 +17,7 @@ mod gateway;
 mod isolation;
 mod members;
 mod previews;
+mod programs;
 mod resilience;
 mod rounds;
 mod schedule;
