@@ -24,4 +24,5 @@ mod schedule;
 mod startup;
 mod stats;
 mod threads;
+mod upgraded;
 mod wins;
