@@ -15,6 +15,9 @@ pub mod ids {
     pub const GENERAL: u64 = 1_200_000_000_000_000_101;
     pub const MENTORING: u64 = 1_200_000_000_000_000_102;
     pub const CELEBRATIONS: u64 = 1_200_000_000_000_000_103;
+    /// Not in the default guild: a second program's channel, added with
+    /// `FakeConfig::with_channel` by tests that run two programs.
+    pub const POSTDOCS: u64 = 1_200_000_000_000_000_105;
     /// Guild owner; also holds the Coordinator role.
     pub const OLIVE: u64 = 1_300_000_000_000_000_001;
     /// Coordinator: Manage Server through a role, not the owner.
@@ -164,6 +167,12 @@ impl FakeConfig {
     /// Adds a member to the first guild.
     pub fn with_member(mut self, member: FakeMember) -> Self {
         self.first_guild_mut().members.push(member);
+        self
+    }
+
+    /// Adds a channel to the first guild.
+    pub fn with_channel(mut self, channel: FakeChannel) -> Self {
+        self.first_guild_mut().channels.push(channel);
         self
     }
 
