@@ -64,33 +64,13 @@ async fn database_made_by_be6ad99(path: &Path) {
         .await
         .unwrap();
     sqlx::raw_sql(ROWS_AT_BE6AD99).execute(&pool).await.unwrap();
-    as_be6ad99_wrote_them(&pool).await;
+    with_a_pause_still_to_come(&pool).await;
     pool.close().await;
 }
 
-/// Puts right what the fixture holds but be6ad99 could never have written, and what the
-/// clock has overtaken:
-/// - be6ad99's prompt categories were light, career, uninterrupted, check-in and
-///   mentor-self-care (`fun` fails to read, and stops the program's rounds);
-/// - its prompt keys were `b<number>` and `c<prompt id>`, not `builtin:N` / `custom:N`;
-/// - Ben's pause ended on 2026-12-01: it is moved to three weeks from now, so that there
-///   is a pause to show.
-async fn as_be6ad99_wrote_them(pool: &sqlx::SqlitePool) {
-    sqlx::raw_sql(
-        "update prompt set category = 'light' where category = 'fun';
-         update match_group set prompt_key = 'b' || substr(prompt_key, 9)
-           where prompt_key like 'builtin:%';
-         update match_group set prompt_key = 'c' || substr(prompt_key, 8)
-           where prompt_key like 'custom:%';
-         update round_preview
-           set groups_json = replace(replace(groups_json, '\"builtin:', '\"b'), '\"custom:', '\"c');
-         update outbox
-           set detail = replace(replace(detail, '\"builtin:', '\"b'), '\"custom:', '\"c')
-           where detail is not null;",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+/// What the clock has overtaken: Ben's pause ended on 2026-12-01; it is moved to three
+/// weeks from now, so that there is a pause to show.
+async fn with_a_pause_still_to_come(pool: &sqlx::SqlitePool) {
     sqlx::query("update member set paused_until = ? where user_id = ?")
         .bind(Utc::now() + chrono::Duration::weeks(3))
         .bind(ids::BEN as i64)

@@ -466,7 +466,7 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_value_of_every_table_a
     .unwrap();
     let reuse = "insert into prompt (guild_id, program_id, category, text, created_by, created_at)
                  values (?1, (select program_id from program where guild_id = ?1 and name = ?2),
-                         'fun', 'What did you build this week?', 1, '2026-12-01T09:00:00+00:00')";
+                         'light', 'What did you build this week?', 1, '2026-12-01T09:00:00+00:00')";
     for (program, allowed) in [("Spring cohort", true), ("Autumn cohort", false)] {
         let done = sqlx::query(reuse)
             .bind(GUILD_A)

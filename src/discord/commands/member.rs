@@ -167,7 +167,7 @@ pub(super) async fn pause(
     let text = format!(
         "Paused{}. You won't be matched until {}; after that you're back in the rounds. \
          To come back sooner: `/hallway resume`.",
-        in_programs(&mine),
+        in_programs(&mine, program.is_some()),
         render::date(until, zone)
     );
     reply_private(ctx, &text).await?;
@@ -195,7 +195,7 @@ pub(super) async fn resume(
     }
     let text = format!(
         "Welcome back{}! You'll be matched in the next round.",
-        in_programs(&mine)
+        in_programs(&mine, program.is_some())
     );
     reply_private(ctx, &text).await?;
     Ok(())
@@ -233,9 +233,10 @@ pub(super) async fn leave(
     Ok(())
 }
 
-/// " in **A** and **B**" when a member is in more than one program; nothing otherwise.
-fn in_programs(mine: &[(Program, Member)]) -> String {
-    if mine.len() < 2 {
+/// " in **A** and **B**" when a member is in more than one program, or named the one;
+/// nothing otherwise.
+fn in_programs(mine: &[(Program, Member)], named: bool) -> String {
+    if mine.len() < 2 && !named {
         return String::new();
     }
     format!(" in {}", names(mine))
