@@ -65,7 +65,7 @@ pub enum InterestWeight {
     Strong,
 }
 
-word_enum!(InterestWeight, "interest weight", {
+word_enum!(InterestWeight, "weight for interests", {
     Off => "off", Light => "light", Strong => "strong",
 });
 
@@ -170,7 +170,10 @@ mod tests {
             Ok(InterestWeight::Strong)
         );
         let err = "heavy".parse::<InterestWeight>().unwrap_err().to_string();
-        assert!(err.contains("use one of: off light strong"), "{err}");
+        assert_eq!(
+            err,
+            "'heavy' is not a weight for interests; use one of: off light strong"
+        );
     }
 
     #[test]
