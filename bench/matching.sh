@@ -3,7 +3,11 @@
 # the measured section of docs/matching.md itself, between its two "bench/matching.sh"
 # markers: the commit measured (with "+dirty" if the code differs from it), the machine
 # and its load, the grid (n = 100 ... 100,000, three modes, with and without churn),
-# each numeric target of issue 3 with its verdict, and the horizon sweep. Every verdict
+# each numeric target of issue 3 with its verdict, and the horizon sweep; and, between
+# its own "bench/matching.sh interests" markers, the interests section (issue 11 item 4:
+# open pairs, circles and mentor chats with 12 interest tags at each weight beside the
+# plain shuffle, the speed row with tags, a horizon sweep with strong interests, and
+# their verdicts). Every verdict
 # ("met" / "not met") is computed here, from the targets typed in TARGETS below, never
 # by hand. Every run also measures a plain shuffle in the same process, so ratios are
 # like for like.
@@ -11,14 +15,20 @@
 # Usage: bench/matching.sh [--quick]
 #   --quick   1 seed per n in the horizon sweep (every even n from 6 to 500 still runs)
 # Env:     SEEDS (horizon sweep seeds per n, default 4; 1 with --quick)
+#          INTEREST_SEEDS (seeds per n in the sweep with interests, default 1)
+#          ONLY=interests runs only the interests runs and rewrites only their section
+#          (about 6 minutes with the sweep)
 #          OUT   (directory for the raw JSON lines, default target/bench)
 #          DOC   (the file to write into, default docs/matching.md; "-" prints only)
-#          SKIP_HORIZON=1 skips the horizon sweep (about 10 minutes with 4 seeds); its
-#          target is then reported as "not run"
+#          SKIP_HORIZON=1 skips both horizon sweeps (about 10 minutes with 4 seeds, and
+#          4 minutes with interests); their targets are then reported as "not run"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SEEDS="${SEEDS:-4}"
+INTEREST_SEEDS="${INTEREST_SEEDS:-1}"
+ONLY="${ONLY:-}"
+if [[ -n "$ONLY" && "$ONLY" != interests ]]; then echo "ONLY must be 'interests'" >&2; exit 2; fi
 QUICK=""
 if [[ "${1:-}" == "--quick" ]]; then SEEDS=1; QUICK="--quick"; fi
 OUT="${OUT:-target/bench}"
@@ -46,6 +56,7 @@ run() { # label, then simulate flags: one "label<TAB>json" line
   printf '%s\t%s\n' "$label" "$(sim "$@")"
 }
 
+if [[ -z "$ONLY" ]]; then
 echo "grid ..." >&2
 {
   for n in 100 1000 10000 100000; do
@@ -80,12 +91,36 @@ if [[ -z "${SKIP_HORIZON:-}" ]]; then
     sim --members "$n" --rounds $((n - 1)) --seeds "$SEEDS" --no-baseline
   done > "$OUT/horizon.jsonl"
 fi
+fi
+
+echo "interests ..." >&2
+{
+  for w in off light strong; do
+    run "open pairs, n=100, 52 rounds" --members 100 --interests 12 --interest-weight "$w"
+    run "open pairs, n=100, the horizon (99 rounds)" --members 100 --rounds 99 --interests 12 --interest-weight "$w"
+    run "open pairs, n=1000, 52 rounds" --members 1000 --interests 12 --interest-weight "$w"
+    run "circles of 3, n=1000" --members 1000 --mode peer-circles --interests 12 --interest-weight "$w"
+    run "mentor 1:3, n=1000" --members 1000 --mode mentor-mentee --interests 12 --interest-weight "$w"
+    run "open pairs, n=1000, 20 institutions" --members 1000 --institutions 20 --interests 12 --interest-weight "$w"
+  done
+  for w in off strong; do
+    run "speed: open n=100000, 20 institutions" --members 100000 --institutions 20 --interests 12 --interest-weight "$w"
+  done
+} > "$OUT/interests.jsonl"
+rm -f "$OUT/interests_horizon.jsonl"
+if [[ -z "${SKIP_HORIZON:-}" ]]; then
+  echo "horizon sweep with interests (strong, 12 tags), $INTEREST_SEEDS seed(s) per n ..." >&2
+  for n in $(seq 6 2 500); do
+    sim --members "$n" --rounds $((n - 1)) --seeds "$INTEREST_SEEDS" --no-baseline --interests 12 --interest-weight strong
+  done > "$OUT/interests_horizon.jsonl"
+fi
 
 LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 ELAPSED_S=$(( $(date +%s) - START_S ))
 
 COMMIT="$COMMIT" STARTED="$STARTED" LOAD_START="$LOAD_START" LOAD_END="$LOAD_END" \
 CORES="$CORES" ELAPSED_S="$ELAPSED_S" SEEDS="$SEEDS" QUICK="$QUICK" \
+INTEREST_SEEDS="$INTEREST_SEEDS" ONLY="$ONLY" \
 SKIP_HORIZON="${SKIP_HORIZON:-}" python3 - "$OUT" "$DOC" <<'PY'
 import json, os, sys
 
@@ -110,6 +145,7 @@ def read(name):
     return rows
 
 grid, targets, horizon = read("grid.jsonl"), read("targets.jsonl"), read("horizon.jsonl")
+interests, interests_horizon = read("interests.jsonl"), read("interests_horizon.jsonl")
 by_label = {d["label"]: d for d in targets}
 
 def violations(d):
@@ -244,57 +280,189 @@ TARGETS = [
     ("hard rules: no avoid, capacity, paused or double placement violation, nobody left unmatched", t_hard),
 ]
 
+def measured_by():
+    return "Measured by `bench/matching.sh%s%s` at commit `%s`, started %s, on %s cores, load average %s at the start and %s at the end (1, 5 and 15 minutes), %d min %d s in all. The machine is shared with other builds, so times are noisy; counts (repeats, violations, institutions, interests) are deterministic for a given seed." % (
+        (" " + env["QUICK"]) if env["QUICK"] else "", " with ONLY=interests" if env["ONLY"] else "", env["COMMIT"], env["STARTED"], env["CORES"], env["LOAD_START"], env["LOAD_END"],
+        int(env["ELAPSED_S"]) // 60, int(env["ELAPSED_S"]) % 60)
+
+sections = {}
+if not env["ONLY"]:
+    lines = []
+    w = lines.append
+    w("<!-- bench/matching.sh writes everything from here to the end marker; do not edit by hand. -->")
+    w("")
+    w(measured_by())
+    w("")
+    w("### Grid: 52 rounds, 20 institutions (half the members share one), cross-institution on")
+    w("")
+    lines.extend(table(grid))
+    w("")
+    w("### Target runs")
+    w("")
+    lines.extend(table(targets))
+    w("")
+    w("### Horizon")
+    w("")
+    if horizon:
+        runs = sum(d["seeds"] for d in horizon)
+        bad = sum(d["seeds_with_repeats"] for d in horizon)
+        worst = [(d["members"], d["seeds_with_repeats"], d["repeats"]) for d in horizon if d["seeds_with_repeats"]]
+        slowest = max((d["ms_per_round_max"], d["members"]) for d in horizon)
+        med = {d["members"]: d["ms_per_round_median"] for d in horizon}
+        w("Every even n from 6 to 500 ran n-1 rounds with %s seed(s) each:" % env["SEEDS"])
+        w("- %d runs, %d with any repeat (%.2f%% repeat-free);" % (runs, bad, 100.0 - 100.0 * bad / runs))
+        w("- n with a repeat (n, seeds, repeats): %s;" % (", ".join("(%d, %d, %d)" % x for x in worst) or "none"))
+        w("- median round %.2f ms at n = 100, %.2f ms at n = 250 and %.2f ms at n = 500;" % (med[100], med[250], med[500]))
+        w("- slowest single round %.0f ms (n = %d)." % slowest)
+    else:
+        w("Not run (SKIP_HORIZON=1).")
+    w("")
+    w("### Against each target of issue 3")
+    w("")
+    w("The targets and how each is checked are typed in `bench/matching.sh`; the verdicts are computed there from the runs above.")
+    w("")
+    w("| target | measured | status |")
+    w("|---|---|---|")
+    for name, check in TARGETS:
+        measured, met = check()
+        status = "not run" if met is None else ("met" if met else "**not met**")
+        w("| %s | %s | %s |" % (name, measured, status))
+    w("")
+    sections["bench/matching.sh"] = "\n".join(lines) + "\n"
+
+
+# ---- The interests section (issue 11, item 4).
+def pct(part, whole):
+    return "-" if not whole else "%.1f%%" % (100.0 * part / whole)
+
+def share(d, kind="groups", base=False):
+    pre = "baseline_" if base else ""
+    part, whole = d.get(pre + "shared_interest_" + kind), d.get(pre + kind + "_total")
+    return None if part is None or not whole else part / whole
+
+def itable(rows):
+    lines = [
+        "| case | n | mode | size | rounds | weight | groups with a shared interest | shuffle | pairs sharing a tag | shuffle | repeats per seed | shuffle repeats | same-inst (min) | violations | ms median | ms max | shuffle ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for d in rows:
+        same = str(d["same_institution_pairs"]) + ("" if d["same_institution_min"] is None else " (%d)" % d["same_institution_min"])
+        bms = d.get("baseline_ms_per_round_median")
+        lines.append("| %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %g | %s | %s | %d | %.2f | %.2f | %s |" % (
+            d["label"], num(d["members"]), d["mode"], d["group_size"], d["rounds"], d["interest_weight"],
+            pct(d["shared_interest_groups"], d["groups_total"]),
+            pct(d.get("baseline_shared_interest_groups"), d.get("baseline_groups_total")),
+            pct(d["shared_interest_pairs"], d["pairs_total"]),
+            pct(d.get("baseline_shared_interest_pairs"), d.get("baseline_pairs_total")),
+            per_seed(d), "-" if d.get("baseline_repeats") is None else num(d["baseline_repeats"]), same,
+            violations(d) + d["unmatched_member_rounds"], d["ms_per_round_median"], d["ms_per_round_max"],
+            "-" if bms is None else "%.2f" % bms))
+    return lines
+
+def by_case(label):
+    return {d["interest_weight"]: d for d in interests if d["label"] == label}
+
+def i_order():
+    parts, ok = [], True
+    for label, kind in [("open pairs, n=100, 52 rounds", "groups"), ("open pairs, n=1000, 52 rounds", "groups"),
+                        ("open pairs, n=1000, 20 institutions", "groups"), ("mentor 1:3, n=1000", "groups"),
+                        ("circles of 3, n=1000", "pairs")]:
+        c = by_case(label)
+        off, light, strong = (share(c[w], kind) for w in ("off", "light", "strong"))
+        ok = ok and off < light <= strong
+        parts.append("%s: %.1f%% < %.1f%% ≤ %.1f%% (%s)" % (label, 100 * off, 100 * light, 100 * strong, kind))
+    return ("; ".join(parts), ok)
+
+def i_repeats():
+    rows = [d for d in interests if d["mode"] == "open"]
+    return ("%s repeats in %d open-pair runs at every weight" % (" / ".join(num(d["repeats"]) for d in rows), len(rows)),
+            all(d["repeats"] == 0 for d in rows))
+
+def i_off():
+    rows = [d for d in interests if d["interest_weight"] == "off" and d.get("baseline_groups_total")]
+    gaps = [abs(share(d, "pairs") - share(d, "pairs", True)) for d in rows]
+    return ("the largest gap between off and the shuffle, in pairs sharing a tag: %.1f points (%d runs)" % (100 * max(gaps), len(rows)),
+            max(gaps) < 0.03)
+
+def i_horizon():
+    if not interests_horizon:
+        return ("not run (SKIP_HORIZON=1)", None)
+    runs = sum(d["seeds"] for d in interests_horizon)
+    bad = sum(d["seeds_with_repeats"] for d in interests_horizon)
+    covered = sorted(d["members"] for d in interests_horizon) == list(range(6, 501, 2))
+    share_free = 100.0 * (runs - bad) / runs
+    return ("%d of %d runs repeat-free (%.2f%%; %d seed(s) for each even n from 6 to 500)" % (runs - bad, runs, share_free, int(env["INTEREST_SEEDS"])),
+            covered and share_free >= 99.0)
+
+def i_speed():
+    c = by_case("speed: open n=100000, 20 institutions")
+    d = c["strong"]
+    return ("median %.2f ms with strong interests (matching %.2f + recording %.2f); %.2f ms with weight off in the same run" % (
+        d["ms_per_round_median"], d["ms_match_median"], d["ms_record_median"], c["off"]["ms_per_round_median"]),
+        d["ms_per_round_median"] < SPEED_TARGET_MS)
+
+def i_hard():
+    rows = interests + interests_horizon
+    v = sum(violations(d) + d["unmatched_member_rounds"] for d in rows)
+    return ("%d violations and unmatched member-rounds over all %d runs" % (v, len(rows)), v == 0)
+
+def i_institutions():
+    c = by_case("open pairs, n=1000, 20 institutions")
+    parts = ["%s %s (minimum %s)" % (w, num(c[w]["same_institution_pairs"]), num(c[w]["same_institution_min"])) for w in ("off", "light", "strong")]
+    excess = max(c[w]["same_institution_pairs"] - c[w]["same_institution_min"] for w in c)
+    return ("same-institution pairs, n = 1,000: " + ", ".join(parts), excess <= SOFT_SHARE * c["off"]["pairs_total"])
+
+INTEREST_TARGETS = [
+    ("light and strong raise the share with a shared interest above off, strong at least light", i_order),
+    ("weight off matches tags like a random pairing: within 3 points of the shuffle", i_off),
+    ("no repeat in open pairs at any weight (52 rounds, and n = 100 to its horizon)", i_repeats),
+    ("open pairs with strong interests: zero repeats for n-1 rounds in ≥ 99% of seeds, every even n 6-500", i_horizon),
+    ("institution still first: same-institution pairs above the minimum ≤ %g%% of all pairs, at every weight" % (100 * SOFT_SHARE), i_institutions),
+    ("n = 100,000 open with interests, 20 institutions: median < %g ms a round" % SPEED_TARGET_MS, i_speed),
+    ("hard rules: no avoid, capacity, paused or double placement violation, nobody left unmatched", i_hard),
+]
+
 lines = []
 w = lines.append
 w("<!-- bench/matching.sh writes everything from here to the end marker; do not edit by hand. -->")
 w("")
-w("Measured by `bench/matching.sh%s` at commit `%s`, started %s, on %s cores, load average %s at the start and %s at the end (1, 5 and 15 minutes), %d min %d s in all. The machine is shared with other builds, so times are noisy; counts (repeats, violations, institutions) are deterministic for a given seed." % (
-    (" " + env["QUICK"]) if env["QUICK"] else "", env["COMMIT"], env["STARTED"], env["CORES"], env["LOAD_START"], env["LOAD_END"],
-    int(env["ELAPSED_S"]) // 60, int(env["ELAPSED_S"]) % 60))
+w(measured_by())
 w("")
-w("### Grid: 52 rounds, 20 institutions (half the members share one), cross-institution on")
+w("12 interest tags; each synthetic member picks 1-5, tag k drawn with weight 1/(k+1), so the first tags are popular and the last rare. \"Groups with a shared interest\" have two members who share a tag; \"pairs sharing a tag\" counts the pairs inside groups. The shuffle is the plain shuffle of the same run (seed 1).")
 w("")
-lines.extend(table(grid))
+lines.extend(itable(interests))
 w("")
-w("### Target runs")
-w("")
-lines.extend(table(targets))
-w("")
-w("### Horizon")
-w("")
-if horizon:
-    runs = sum(d["seeds"] for d in horizon)
-    bad = sum(d["seeds_with_repeats"] for d in horizon)
-    worst = [(d["members"], d["seeds_with_repeats"], d["repeats"]) for d in horizon if d["seeds_with_repeats"]]
-    slowest = max((d["ms_per_round_max"], d["members"]) for d in horizon)
-    med = {d["members"]: d["ms_per_round_median"] for d in horizon}
-    w("Every even n from 6 to 500 ran n-1 rounds with %s seed(s) each:" % env["SEEDS"])
-    w("- %d runs, %d with any repeat (%.2f%% repeat-free);" % (runs, bad, 100.0 - 100.0 * bad / runs))
-    w("- n with a repeat (n, seeds, repeats): %s;" % (", ".join("(%d, %d, %d)" % x for x in worst) or "none"))
-    w("- median round %.2f ms at n = 100, %.2f ms at n = 250 and %.2f ms at n = 500;" % (med[100], med[250], med[500]))
-    w("- slowest single round %.0f ms (n = %d)." % slowest)
+if interests_horizon:
+    runs = sum(d["seeds"] for d in interests_horizon)
+    bad = sum(d["seeds_with_repeats"] for d in interests_horizon)
+    worst = [(d["members"], d["seeds_with_repeats"], d["repeats"]) for d in interests_horizon if d["seeds_with_repeats"]]
+    slowest = max((d["ms_per_round_max"], d["members"]) for d in interests_horizon)
+    sg = sum(d["shared_interest_groups"] for d in interests_horizon)
+    tg = sum(d["groups_total"] for d in interests_horizon)
+    w("Horizon with strong interests: every even n from 6 to 500 ran n-1 rounds with %s seed(s) each, 12 tags:" % env["INTEREST_SEEDS"])
+    w("- %d runs, %d with any repeat (%.2f%% repeat-free); n with a repeat (n, seeds, repeats): %s;" % (
+        runs, bad, 100.0 - 100.0 * bad / runs, ", ".join("(%d, %d, %d)" % x for x in worst) or "none"))
+    w("- %s of all groups had a shared interest; slowest single round %.0f ms (n = %d)." % (pct(sg, tg), slowest[0], slowest[1]))
 else:
-    w("Not run (SKIP_HORIZON=1).")
-w("")
-w("### Against each target of issue 3")
-w("")
-w("The targets and how each is checked are typed in `bench/matching.sh`; the verdicts are computed there from the runs above.")
+    w("Horizon with strong interests: not run (SKIP_HORIZON=1).")
 w("")
 w("| target | measured | status |")
 w("|---|---|---|")
-for name, check in TARGETS:
+for name, check in INTEREST_TARGETS:
     measured, met = check()
     status = "not run" if met is None else ("met" if met else "**not met**")
     w("| %s | %s | %s |" % (name, measured, status))
 w("")
-section = "\n".join(lines) + "\n"
+sections["bench/matching.sh interests"] = "\n".join(lines) + "\n"
 
-print(section)
+for name, section in sections.items():
+    print(section)
 if doc != "-":
-    begin, end = "<!-- bench/matching.sh: begin -->\n", "<!-- bench/matching.sh: end -->\n"
     text = open(doc).read()
-    i, j = text.index(begin), text.index(end)
-    text = text[:i + len(begin)] + section + end + text[j + len(end):]
+    for name, section in sections.items():
+        begin, end = "<!-- %s: begin -->\n" % name, "<!-- %s: end -->\n" % name
+        i, j = text.index(begin), text.index(end)
+        text = text[:i + len(begin)] + section + end + text[j + len(end):]
     open(doc, "w").write(text)
-    print("wrote the measured section of %s" % doc, file=sys.stderr)
+    print("wrote the measured section(s) of %s: %s" % (doc, ", ".join(sections)), file=sys.stderr)
 PY

@@ -77,7 +77,7 @@ pub enum InterestWeight {
     Strong,
 }
 
-word_enum!(InterestWeight, "interest weight", {
+word_enum!(InterestWeight, "weight for interests", {
     Off => "off", Light => "light", Strong => "strong",
 });
 

@@ -55,8 +55,14 @@ pub(crate) struct SoftRules {
 /// partners instead of pulling the same few together.
 pub(crate) const INTEREST_CAP: u32 = 2;
 
+/// Cost of a same-institution pair when cross-institution is on: more than all the
+/// other soft costs of a pair together.
+pub(crate) const SAME_INSTITUTION: i64 = 8;
+
 /// The most [`soft_cost`] can be: institution 8, hours 2, modality 1, interests 2 x 2.
-pub(crate) const MAX_SOFT_COST: i64 = 8 + 2 + 1 + 2 * INTEREST_CAP as i64;
+pub(crate) const MAX_SOFT_COST: i64 = SAME_INSTITUTION + 2 + 1 + 2 * INTEREST_CAP as i64;
+
+const _: () = assert!(MAX_SOFT_COST - SAME_INSTITUTION < SAME_INSTITUTION);
 
 /// Cost per shared tag short of the cap, for a weight.
 fn interest_unit(weight: InterestWeight) -> u32 {
@@ -587,7 +593,7 @@ pub(crate) fn soft_cost(rules: SoftRules, a: Soft, b: Soft) -> u32 {
     // Branch-free: this runs millions of times a round at 100,000 members.
     // Same institution outweighs time, modality and interests on both pairs of a
     // swap, so a swap that splits a same-institution pair always pays.
-    let same = (rules.cross & (a.inst != 0) & (a.inst == b.inst)) as u32 * 8;
+    let same = (rules.cross & (a.inst != 0) & (a.inst == b.inst)) as u32 * SAME_INSTITUTION as u32;
     let both = a.hours_modality & b.hours_modality;
     // No common hour costs 2, a single one 1 (without a popcount instruction).
     let common = both & ALL_HOURS;

@@ -154,7 +154,10 @@ mod tests {
             Ok(InterestWeight::Strong)
         );
         let err = "heavy".parse::<InterestWeight>().unwrap_err().to_string();
-        assert!(err.contains("use one of: off light strong"), "{err}");
+        assert_eq!(
+            err,
+            "'heavy' is not a weight for interests; use one of: off light strong"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@
 use rand::Rng;
 
 use super::blossom::{Blossom, NONE};
-use super::context::{soft_cost, Pool, Soft, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST};
+use super::context::{
+    soft_cost, Pool, Soft, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST, SAME_INSTITUTION,
+};
 use super::factor::factorize;
 use super::grouping::Grouping;
 
@@ -669,6 +671,11 @@ fn pair_sparse(
 /// history check that follows catches a swap that made a repeat.
 fn improve_near(pool: &Pool, pairs: &mut [(usize, usize)]) {
     const NEAR: usize = 4;
+    // A swap never adds a same-institution pair, even where the other preferences of
+    // both pairs together would pay for it: institution stays above interests. With
+    // cross-institution on, a pair is same-institution exactly when its soft cost is
+    // 8 or more (everything else adds up to at most 7).
+    let same = |cost: i64| (cost >= SAME_INSTITUTION) as u32;
     let n = pairs.len();
     for p in 0..n {
         let (a, b) = pairs[p];
@@ -678,9 +685,21 @@ fn improve_near(pool: &Pool, pairs: &mut [(usize, usize)]) {
         }
         for q in p + 1..(p + 1 + NEAR).min(n) {
             let (c, d) = pairs[q];
-            let before = ab + pool.soft_cost(c, d);
-            let x = pool.soft_cost(a, c) + pool.soft_cost(b, d);
-            let y = pool.soft_cost(a, d) + pool.soft_cost(b, c);
+            let cd = pool.soft_cost(c, d);
+            let before = ab + cd;
+            let same_before = same(ab) + same(cd);
+            let (ac, bd) = (pool.soft_cost(a, c), pool.soft_cost(b, d));
+            let (ad, bc) = (pool.soft_cost(a, d), pool.soft_cost(b, c));
+            let x = if same(ac) + same(bd) > same_before {
+                i64::MAX
+            } else {
+                ac + bd
+            };
+            let y = if same(ad) + same(bc) > same_before {
+                i64::MAX
+            } else {
+                ad + bc
+            };
             if x < before && x <= y {
                 pairs[p] = (a, c);
                 pairs[q] = (b, d);
