@@ -205,19 +205,10 @@ update outbox set program_id = (select p.program_id from program p where p.guild
 -- The occasions that are per program now name it in their key, so an occasion queued
 -- before the upgrade is still recognised afterwards and never posted twice:
 -- `watercooler:<n>` → `watercooler:<program>:<n>`, `program-halfway:<end>` →
--- `program-halfway:<program>:<end>` (and `program-last-month`), `chats:<user>:<n>` →
--- `chats:<user>:<program>:<n>` (and `anniversary`). Member keys keep the user first, so
--- forget-me still finds them by prefix.
+-- `program-halfway:<program>:<end>` (and `program-last-month`). A member's chat milestones
+-- and anniversaries stay the server's (`chats:<user>:<n>`, `anniversary:<user>:<years>`):
+-- someone who joins a second program has not had a first chat again.
 update outbox
 set key = substr(key, 1, instr(key, ':')) || program_id || ':' || substr(key, instr(key, ':') + 1)
 where kind = 'celebration'
   and (key like 'watercooler:%' or key like 'program-halfway:%' or key like 'program-last-month:%');
-
-update outbox
-set key = substr(key, 1, instr(key, ':'))
-          || substr(substr(key, instr(key, ':') + 1), 1,
-                    instr(substr(key, instr(key, ':') + 1), ':') - 1)
-          || ':' || program_id || ':'
-          || substr(substr(key, instr(key, ':') + 1),
-                    instr(substr(key, instr(key, ':') + 1), ':') + 1)
-where kind = 'celebration' and (key like 'chats:%:%' or key like 'anniversary:%:%');

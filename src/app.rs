@@ -70,8 +70,9 @@ pub async fn export(settings: Settings, args: &crate::export::ExportArgs) -> any
         },
         None => programs.iter().collect(),
     };
-    for program in chosen {
-        let files = crate::export::read(&store, program).await?;
+    let stems = crate::export::file_stems(&chosen);
+    for (program, stem) in chosen.into_iter().zip(&stems) {
+        let files = crate::export::read(&store, program, stem).await?;
         let written = crate::export::write_dir(&files, &args.out)?;
         for (file, path) in files.iter().zip(&written) {
             let unit = if file.rows == 1 { "row" } else { "rows" };

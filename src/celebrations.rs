@@ -92,13 +92,15 @@ async fn claim_milestones(
         if !member.shoutouts {
             continue;
         }
-        if let Some(years) = milestones::anniversary(member.joined_at, today) {
+        if let Some(years) = milestones::anniversary(member.first_joined_at, today) {
             due.push(Milestone::Anniversary {
                 user_id: member.user_id,
                 years,
             });
         }
     }
+    // A member's milestones are the server's: the first of their programs to get here
+    // posts them, in its celebrations channel, and the key keeps the others from doing so.
     for milestone in due {
         let detail = serde_json::to_string(&Occasion::Milestone(milestone.clone()))?;
         let key = milestone.key(program.program_id);

@@ -103,12 +103,30 @@ pub fn csv_files(stem: &str, rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> 
     ])
 }
 
-/// Reads a program's rows and makes its files.
-pub async fn read(store: &Store, program: &Program) -> anyhow::Result<Vec<CsvFile>> {
+/// The start of each program's file names, for programs written to one directory: two
+/// names that make the same stem ("Postdoc circles", "Postdoc-circles") get their program
+/// ids added, so no program's files replace another's.
+pub fn file_stems(programs: &[&Program]) -> Vec<String> {
+    let stems: Vec<String> = programs.iter().map(|p| file_stem(&p.name)).collect();
+    stems
+        .iter()
+        .zip(programs)
+        .map(|(stem, program)| {
+            if stems.iter().filter(|s| *s == stem).count() > 1 {
+                format!("{stem}-{}", program.program_id)
+            } else {
+                stem.clone()
+            }
+        })
+        .collect()
+}
+
+/// Reads a program's rows and makes its files, named `<stem>-<table>.csv`.
+pub async fn read(store: &Store, program: &Program, stem: &str) -> anyhow::Result<Vec<CsvFile>> {
     let rows = store
         .export_rows(program.guild_id, program.program_id)
         .await?;
-    csv_files(&file_stem(&program.name), &rows)
+    csv_files(stem, &rows)
 }
 
 /// Writes the files into `dir`, creating it if needed. Returns the paths written.
@@ -300,6 +318,18 @@ mod tests {
         assert_eq!(file_stem("../../etc"), "etc");
         assert_eq!(file_stem("Café Zürich"), "café-zürich");
         assert_eq!(file_stem("☕"), "program");
+    }
+
+    #[test]
+    fn programs_whose_names_make_the_same_stem_get_their_ids_in_it() {
+        use crate::domain::ids::{GuildId, ProgramId};
+        let a = Program::new(ProgramId(3), GuildId(1), "Postdoc circles");
+        let b = Program::new(ProgramId(7), GuildId(1), "Postdoc-circles");
+        let c = Program::new(ProgramId(9), GuildId(1), "Faculty");
+        assert_eq!(
+            file_stems(&[&a, &b, &c]),
+            ["postdoc-circles-3", "postdoc-circles-7", "faculty"]
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ pub struct Member {
     pub profile: Profile,
     pub paused_until: Option<DateTime<Utc>>,
     pub left_at: Option<DateTime<Utc>>,
+    /// When they joined this program.
     pub joined_at: DateTime<Utc>,
+    /// When they first joined any program of the server: their anniversaries count from it.
+    pub first_joined_at: DateTime<Utc>,
     /// Whether the member's chat milestones may be celebrated in public.
     pub shoutouts: bool,
     /// "Ask me about …", shown in intros under their name.
@@ -160,6 +163,7 @@ mod tests {
             paused_until: None,
             left_at: None,
             joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            first_joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             shoutouts: true,
             about: None,
         }

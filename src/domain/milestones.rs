@@ -33,18 +33,18 @@ pub enum Milestone {
 }
 
 impl Milestone {
-    /// The occasion's identity in its program: posted at most once. A member's keys
-    /// begin with their id, so forget-me finds them by prefix.
+    /// The occasion's identity, posted at most once: a program's milestones in that
+    /// program, a member's in the server (their chats in every program count, and a
+    /// second program is no second first chat). A member's keys begin with their id, so
+    /// forget-me finds them by prefix.
     pub fn key(&self, program: ProgramId) -> String {
         match self {
             Milestone::ProgramHalfway { end, .. } => format!("program-halfway:{program}:{end}"),
             Milestone::ProgramLastMonth { end, .. } => {
                 format!("program-last-month:{program}:{end}")
             }
-            Milestone::Chats { user_id, count } => format!("chats:{user_id}:{program}:{count}"),
-            Milestone::Anniversary { user_id, years } => {
-                format!("anniversary:{user_id}:{program}:{years}")
-            }
+            Milestone::Chats { user_id, count } => format!("chats:{user_id}:{count}"),
+            Milestone::Anniversary { user_id, years } => format!("anniversary:{user_id}:{years}"),
         }
     }
 }
@@ -172,6 +172,30 @@ mod tests {
         );
         let backwards = program(d(2026, 5, 1), d(2026, 1, 1));
         assert!(program_milestones(&backwards, d(2026, 3, 1)).is_empty());
+    }
+
+    #[test]
+    fn a_members_milestones_are_the_servers_and_a_programs_are_its_own() {
+        let other = ProgramId(4);
+        let chats = Milestone::Chats {
+            user_id: UserId(9),
+            count: 1,
+        };
+        assert_eq!(
+            chats.key(PROGRAM),
+            chats.key(other),
+            "one first chat per server"
+        );
+        assert_eq!(
+            chats.key(PROGRAM),
+            "chats:9:1",
+            "the key of earlier versions"
+        );
+        let halfway = Milestone::ProgramHalfway {
+            name: None,
+            end: d(2026, 7, 1),
+        };
+        assert_ne!(halfway.key(PROGRAM), halfway.key(other));
     }
 
     #[test]

@@ -273,9 +273,12 @@ pub fn pick<'a>(
     let names = || eligible.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
     match name.map(str::trim) {
         Some(name) => {
-            let found = programs
-                .iter()
-                .find(|p| p.name.to_lowercase() == name.to_lowercase());
+            // The exact name first, then any case.
+            let found = programs.iter().find(|p| p.name == name).or_else(|| {
+                programs
+                    .iter()
+                    .find(|p| p.name.to_lowercase() == name.to_lowercase())
+            });
             match found {
                 Some(p) if live_only && p.is_archived() => Err(PickError::Archived {
                     name: p.name.clone(),

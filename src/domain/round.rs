@@ -122,6 +122,7 @@ pub struct Preview {
     pub confirmed_round_id: Option<RoundId>,
     pub made_at: DateTime<Utc>,
     pub program_id: ProgramId,
-    /// Whether any round of the program started after the preview was made.
+    /// Whether any round of the server started after the preview was made: one in this
+    /// program dates its groups, one in another may pair the same people this week.
     pub round_started_since: bool,
 }

@@ -39,7 +39,7 @@ impl Store {
     }
 
     /// Each current member of the program who allows shout-outs, with their completed
-    /// chats in it: groups of its rounds in which they clicked "We met".
+    /// chats in the whole server: groups in which they clicked "We met", in any program.
     pub async fn completed_chats(
         &self,
         program_id: ProgramId,
@@ -49,8 +49,6 @@ impl Store {
              from program_member pm
              join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id
              join outcome o on o.guild_id = pm.guild_id and o.user_id = pm.user_id and o.status = 'met'
-             join match_group g on g.group_id = o.group_id
-             join round r on r.round_id = g.round_id and r.program_id = pm.program_id
              where pm.program_id = ? and pm.left_at is null and m.shoutouts = 1
              group by pm.user_id order by pm.user_id",
         )

@@ -15,7 +15,7 @@ use crate::domain::program::Program;
 const MEMBER_COLUMNS: &str = "
     select pm.program_id, m.guild_id, m.user_id, m.display_name, pm.role, m.time_zone,
            m.institution, m.time_of_day, m.modality, pm.capacity, m.shoutouts, m.about,
-           pm.paused_until, pm.left_at, pm.joined_at
+           pm.paused_until, pm.left_at, pm.joined_at, m.joined_at as first_joined_at
     from program_member pm join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id";
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +35,7 @@ struct MemberRow {
     paused_until: Option<DateTime<Utc>>,
     left_at: Option<DateTime<Utc>>,
     joined_at: DateTime<Utc>,
+    first_joined_at: DateTime<Utc>,
 }
 
 impl MemberRow {
@@ -58,6 +59,7 @@ impl MemberRow {
             paused_until: self.paused_until,
             left_at: self.left_at,
             joined_at: self.joined_at,
+            first_joined_at: self.first_joined_at,
             shoutouts: self.shoutouts,
             about: self.about,
         })

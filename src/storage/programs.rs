@@ -138,6 +138,9 @@ impl Store {
     ) -> anyhow::Result<Result<Program, NameTaken>> {
         let mut tx = self.write().await?;
         ensure_community(&mut tx, guild_id, now).await?;
+        if name_in_use(&mut tx, guild_id, name, None).await? {
+            return Ok(Err(NameTaken));
+        }
         let inserted: Result<ProgramId, sqlx::Error> = sqlx::query_scalar(
             "insert into program (guild_id, name, program_channel_id, matching_mode, group_size,
                                   cross_institution, interest_weight, created_at, updated_at)
@@ -203,15 +206,28 @@ impl Store {
         name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<(), NameTaken>> {
+        let mut tx = self.write().await?;
+        let guild_id: GuildId =
+            sqlx::query_scalar("select guild_id from program where program_id = ?")
+                .bind(program_id)
+                .fetch_one(&mut *tx)
+                .await
+                .context("cannot read the program")?;
+        if name_in_use(&mut tx, guild_id, name, Some(program_id)).await? {
+            return Ok(Err(NameTaken));
+        }
         let renamed =
             sqlx::query("update program set name = ?, updated_at = ? where program_id = ?")
                 .bind(name)
                 .bind(now)
                 .bind(program_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await;
         match renamed {
-            Ok(_) => Ok(Ok(())),
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
             Err(err) if is_unique_violation(&err) => Ok(Err(NameTaken)),
             Err(err) => Err(err).context("cannot rename the program"),
         }
@@ -405,6 +421,26 @@ impl Store {
         .context("cannot list scheduled programs")?;
         into_programs(rows)
     }
+}
+
+/// Whether another program of the server has this name in any case. SQLite's `nocase`
+/// folds only ASCII; this folds the way commands match names ("Études" is "études").
+async fn name_in_use(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    name: &str,
+    except: Option<ProgramId>,
+) -> anyhow::Result<bool> {
+    let names: Vec<(ProgramId, String)> =
+        sqlx::query_as("select program_id, name from program where guild_id = ?")
+            .bind(guild_id)
+            .fetch_all(tx)
+            .await
+            .context("cannot read the programs' names")?;
+    let wanted = name.to_lowercase();
+    Ok(names
+        .iter()
+        .any(|(id, other)| Some(*id) != except && other.to_lowercase() == wanted))
 }
 
 /// Creates the server's own row, if it has none yet.

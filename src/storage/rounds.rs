@@ -352,7 +352,7 @@ impl Store {
         // julianday compares the instants, whatever digits of a second each text has.
         let row = sqlx::query(
             "select p.preview_id, p.program_id, p.groups_json, p.confirmed_round_id, p.created_at,
-                    exists (select 1 from round r where r.program_id = p.program_id
+                    exists (select 1 from round r where r.guild_id = p.guild_id
                             and julianday(r.created_at) > julianday(p.created_at)) as round_since
              from round_preview p
              where p.guild_id = ? and p.preview_id = ?",

@@ -260,6 +260,22 @@ async fn a_member_without_manage_server_cannot_post_an_invite() {
 #[tokio::test]
 async fn a_program_without_a_channel_gets_a_clear_error_and_nothing_is_posted() {
     let env = TestEnv::start().await;
+    // A server with no program yet: the invite makes none.
+    let none = coordinator(&env, admin("invite")).await;
+    assert_private(
+        &none,
+        &[
+            "no running hallway program",
+            "/hallway-admin program create",
+        ],
+    );
+    let pool = crate::helpers::db(&env).await;
+    assert_eq!(
+        crate::helpers::count(&pool, "select count(*) from program").await,
+        0
+    );
+    // A program without a channel (pausing makes the server's first one).
+    coordinator(&env, admin("pause-program")).await;
     let reply = coordinator(&env, admin("invite")).await;
     assert_private(
         &reply,

@@ -153,7 +153,10 @@ async fn a_preview_a_round_overtook_is_refused_and_only_that_round_runs() {
     let refused = confirm(&env, &shown).await;
     assert_private(
         &refused,
-        &["A round has started since this preview was made", FRESH_ONE],
+        &[
+            "A round has started in this server since this preview was made",
+            FRESH_ONE,
+        ],
     );
     let pool = db(&env).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 1);

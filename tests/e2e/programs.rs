@@ -953,3 +953,61 @@ async fn an_archived_program_runs_no_more_rounds_but_keeps_its_stats_while_the_o
     let list = run(&env, admin("list").group("program").by(ids::CORA)).await;
     assert_private(&list, &["**Faculty mentoring** (archived)"]);
 }
+
+#[tokio::test]
+async fn refused_input_makes_no_program_and_an_edit_refused_saves_none_of_its_options() {
+    let env = start_with(FakeConfig::default().with_generated_members(1)).await;
+    let pool = db(&env).await;
+    // Commands that need a program refuse on a server without one, and make none.
+    for attempt in [
+        admin("match-now"),
+        admin("invite"),
+        admin("edit").group("program"),
+        admin("watercooler").opt("every", 1i64),
+    ] {
+        let reply = run(&env, attempt.by(ids::CORA)).await;
+        assert!(reply.ephemeral, "{}", reply.content);
+    }
+    assert_eq!(count(&pool, "select count(*) from program").await, 0);
+
+    // A program without a channel: an edit that would need one saves nothing at all.
+    run(&env, admin("pause-program").by(ids::CORA)).await;
+    let refused = run(
+        &env,
+        admin("edit")
+            .group("program")
+            .opt("name", "Renamed")
+            .opt("welcome", "Hello")
+            .channel_opt("celebrations_channel", ids::MENTORING)
+            .by(ids::CORA),
+    )
+    .await;
+    assert_private(&refused, &["Set the program channel too"]);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from program where name = 'hallway' and welcome_text is null
+               and celebrations_channel_id is null"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn names_that_differ_only_in_case_outside_ascii_are_one_name() {
+    let env = start_with(FakeConfig::default().with_generated_members(1)).await;
+    create_program(&env, "Études", ids::MENTORING, choice::OPEN).await;
+    let taken = run(
+        &env,
+        admin("create")
+            .group("program")
+            .opt("name", "études")
+            .channel_opt("channel", ids::MENTORING)
+            .by(ids::CORA),
+    )
+    .await;
+    assert_private(&taken, &["already has a program called **études**"]);
+    let pool = db(&env).await;
+    assert_eq!(count(&pool, "select count(*) from program").await, 1);
+}

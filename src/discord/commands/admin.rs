@@ -4,7 +4,7 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::caller::live_program;
+use super::caller::{live_program, live_program_or_first};
 use super::program::{saved, text_channel};
 use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
@@ -59,7 +59,7 @@ async fn setup(
     for ch in std::iter::once(&channel).chain(celebrations_channel.as_ref()) {
         text_channel(ch)?;
     }
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     store
         .set_channels(
@@ -95,7 +95,7 @@ async fn schedule(
         hour: validate::hour(hour)?,
         time_zone: validate::time_zone(&timezone)?,
     };
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     ctx.data()
         .store
         .set_schedule(program.program_id, &schedule, Utc::now())
@@ -124,7 +124,7 @@ async fn matching(
     // Checked before the program is looked up: bad input changes nothing, not even by
     // making a server's first program.
     validate::matching_rules(mode.0, group_size, false)?;
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let mut rules = validate::matching_rules(
         mode.0,
         group_size,
@@ -150,10 +150,10 @@ async fn watercooler(
     #[autocomplete = "autocomplete_program"]
     program: Option<String>,
 ) -> Result<(), Error> {
-    let program = live_program(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     let now = Utc::now();
     let Some(cadence) = every.0.cadence() else {
+        let program = live_program(ctx, program.as_deref()).await?;
         store.set_watercooler(program.program_id, None, now).await?;
         reply_private(ctx, "The watercooler is off.").await?;
         return Ok(());
@@ -171,6 +171,7 @@ async fn watercooler(
         ))
         .into());
     }
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let setting = Watercooler {
         channel_id: channel.id.into(),
         cadence,

@@ -40,7 +40,7 @@ fn pick_error(error: PickError, whose: Whose) -> Error {
             .join(", ")
     };
     let text = match (error, whose) {
-        (PickError::None, Whose::Server) => "This server has no hallway program yet. A coordinator \
+        (PickError::None, Whose::Server) => "This server has no running hallway program. A coordinator \
             starts one with `/hallway-admin program create`."
             .to_string(),
         (PickError::None, Whose::Mine) => {
@@ -86,15 +86,28 @@ enum Whose {
     Mine,
 }
 
-/// The live program a coordinator's command (or a join) is for. A server that has none
-/// gets its first, as every server had one before programs existed.
-pub(crate) async fn live_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
+/// The live program a command is for. A server that has none gets its first, as every
+/// server had one before programs existed: for the commands that save a setting or a
+/// member, called once their input is checked, so bad input creates nothing.
+pub(crate) async fn live_program_or_first(
+    ctx: Context<'_>,
+    name: Option<&str>,
+) -> Result<Program, Error> {
     let guild_id = guild(ctx)?;
     let programs = ctx
         .data()
         .store
         .programs_or_first(guild_id, chrono::Utc::now())
         .await?;
+    program::pick(&programs, name, true)
+        .cloned()
+        .map_err(|e| pick_error(e, Whose::Server))
+}
+
+/// The live program a command acts on, which must exist already.
+pub(crate) async fn live_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
+    let guild_id = guild(ctx)?;
+    let programs = ctx.data().store.programs(guild_id).await?;
     program::pick(&programs, name, true)
         .cloned()
         .map_err(|e| pick_error(e, Whose::Server))
@@ -160,17 +173,28 @@ async fn left_or_never_joined(
     store: &crate::storage::Store,
     ctx: Context<'_>,
 ) -> Result<Error, Error> {
-    let ever = store
-        .memberships(guild(ctx)?, author(ctx))
-        .await?
-        .into_iter()
-        .any(|m| {
-            programs.iter().any(|p| {
-                p.program_id == m.program_id
-                    && name.is_none_or(|n| p.name.eq_ignore_ascii_case(n.trim()))
-            })
-        });
-    Ok(if ever {
+    let named = |p: &Program| name.is_none_or(|n| p.name.eq_ignore_ascii_case(n.trim()));
+    let memberships = store.memberships(guild(ctx)?, author(ctx)).await?;
+    let theirs: Vec<(&Program, &Member)> = memberships
+        .iter()
+        .filter_map(|m| {
+            let program = programs.iter().find(|p| p.program_id == m.program_id)?;
+            named(program).then_some((program, m))
+        })
+        .collect();
+    let archived: Vec<&str> = theirs
+        .iter()
+        .filter(|(p, m)| p.is_archived() && m.left_at.is_none())
+        .map(|(p, _)| p.name.as_str())
+        .collect();
+    Ok(if !archived.is_empty() {
+        InputError::new(format!(
+            "Your program ({}) is archived: it runs no more rounds. Join a running one with \
+             `/hallway join role:<mentor|mentee|peer> program:<name>`.",
+            archived.join(", ")
+        ))
+        .into()
+    } else if !theirs.is_empty() {
         InputError::new(
             "You left hallway. Run `/hallway join role:<mentor|mentee|peer>` to come back.",
         )

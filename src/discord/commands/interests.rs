@@ -9,7 +9,7 @@ use serenity::{
     CreateSelectMenuKind, CreateSelectMenuOption,
 };
 
-use super::caller::{any_program, live_program, my_program};
+use super::caller::{any_program, live_program, live_program_or_first, my_program};
 use crate::discord::button_id::ButtonId;
 use crate::discord::buttons::{private, respond};
 use crate::discord::choices::autocomplete_program;
@@ -45,7 +45,7 @@ async fn add(
     program: Option<String>,
 ) -> Result<(), Error> {
     let name = validate::text(&name, "The interest tag", TAG_MAX_CHARS)?;
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let added = ctx
         .data()
         .store

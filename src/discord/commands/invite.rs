@@ -407,6 +407,7 @@ mod tests {
             paused_until: None,
             left_at: None,
             joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            first_joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             shoutouts: true,
             about: None,
         }

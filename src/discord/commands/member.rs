@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 
-use super::caller::{author, display_name, guild, live_program, my_programs, not_a_member};
+use super::caller::{
+    author, display_name, guild, live_program_or_first, my_programs, not_a_member,
+};
 use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
@@ -62,7 +64,7 @@ pub(super) async fn join(
         )
         .into());
     }
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let now = Utc::now();
     let data = ctx.data();
     let joined = data

@@ -4,12 +4,15 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::caller::{any_program, guild, live_program};
+use super::caller::{any_program, guild, live_program, live_program_or_first};
 use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
-use crate::domain::program::{InterestWeight, MatchingMode, NameTaken};
+use crate::domain::ids::ProgramId;
+use crate::domain::program::{
+    InterestWeight, MatchingMode, NameTaken, Program, DEFAULT_PROGRAM_NAME,
+};
 use crate::domain::validate::{self, InputError};
 
 /// Manage this server's programs.
@@ -109,8 +112,15 @@ async fn edit(
     #[description = "How much shared interests count in matching (default light)"]
     interest_weight: Option<Choice<InterestWeight>>,
 ) -> Result<(), Error> {
-    let current = live_program(ctx, program.as_deref()).await?;
-    // Every option is checked before anything is saved: bad input changes nothing.
+    // Every option is checked before anything is saved, against the program as it is, or
+    // as the server's first would be made: bad input changes nothing, and makes nothing.
+    let guild_id = guild(ctx)?;
+    let store = &ctx.data().store;
+    let current = if store.programs(guild_id).await?.is_empty() {
+        Program::new(ProgramId(0), guild_id, DEFAULT_PROGRAM_NAME)
+    } else {
+        live_program(ctx, program.as_deref()).await?
+    };
     let name = name.as_deref().map(validate::program_name).transpose()?;
     let info = validate::program_info(
         &current.info,
@@ -153,7 +163,23 @@ async fn edit(
         )
         .into());
     }
-    let store = &ctx.data().store;
+    let channels = if channel.is_some() || celebrations_channel.is_some() {
+        let Some(program_channel) = channel.map(|c| c.id.into()).or(current.program_channel_id)
+        else {
+            return Err(InputError::new(
+                "Set the program channel too: `channel:#…`. Wins go there when no \
+                 celebrations channel is set.",
+            )
+            .into());
+        };
+        let celebrations = celebrations_channel
+            .map(|c| c.id.into())
+            .or(current.celebrations_channel_id);
+        Some((program_channel, celebrations))
+    } else {
+        None
+    };
+    let current = live_program_or_first(ctx, program.as_deref()).await?;
     let now = Utc::now();
     let id = current.program_id;
     if let Some(name) = &name {
@@ -165,25 +191,10 @@ async fn edit(
     if info != current.info {
         store.set_program_info(id, &info, now).await?;
     }
-    if channel.is_some() || celebrations_channel.is_some() {
-        let program_channel = channel.map(|c| c.id.into()).or(current.program_channel_id);
-        match program_channel {
-            Some(program_channel) => {
-                let celebrations = celebrations_channel
-                    .map(|c| c.id.into())
-                    .or(current.celebrations_channel_id);
-                store
-                    .set_channels(id, program_channel, celebrations, now)
-                    .await?
-            }
-            None => {
-                return Err(InputError::new(
-                    "Set the program channel too: `channel:#…`. Wins go there when no \
-                     celebrations channel is set.",
-                )
-                .into())
-            }
-        }
+    if let Some((program_channel, celebrations)) = channels {
+        store
+            .set_channels(id, program_channel, celebrations, now)
+            .await?;
     }
     if let Some(rules) = rules {
         store.set_matching(id, &rules, now).await?;

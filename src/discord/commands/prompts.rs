@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::caller::{any_program, author, live_program};
+use super::caller::{any_program, author, live_program, live_program_or_first};
 use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
@@ -36,7 +36,7 @@ async fn add(
     program: Option<String>,
 ) -> Result<(), Error> {
     let text = validate::text(&text, "The prompt", validate::PROMPT_MAX_CHARS)?;
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let key = ctx
         .data()
         .store

@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 use serenity::{ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton};
 
-use super::caller::{author, live_program};
+use super::caller::{author, live_program, live_program_or_first};
 use crate::discord::button_id::ButtonId;
 use crate::discord::buttons::{private, respond};
 use crate::discord::choices::autocomplete_program;
@@ -30,7 +30,7 @@ pub async fn pause_program(
     #[autocomplete = "autocomplete_program"]
     program: Option<String>,
 ) -> Result<(), Error> {
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     ctx.data()
         .store
         .set_program_paused(program.program_id, true, Utc::now())
@@ -52,7 +52,7 @@ pub async fn resume_program(
     #[autocomplete = "autocomplete_program"]
     program: Option<String>,
 ) -> Result<(), Error> {
-    let program = live_program(ctx, program.as_deref()).await?;
+    let program = live_program_or_first(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     let now = Utc::now();
     store
@@ -270,7 +270,7 @@ fn stale_preview(stale: Stale, lifetime: chrono::Duration) -> String {
             lifetime_words(lifetime)
         ),
         Stale::RoundRanSince => {
-            "A round has started since this preview was made, so its groups are out of date."
+            "A round has started in this server since this preview was made (in this program or another), so its groups are out of date."
                 .to_string()
         }
         Stale::GroupsChanged => {

@@ -106,7 +106,8 @@ pub async fn export(
     let program = any_program(ctx, program.as_deref()).await?;
     let guild_id = program.guild_id;
     ctx.defer_ephemeral().await?;
-    let files = crate::export::read(&ctx.data().store, &program).await?;
+    let stem = crate::export::file_stem(&program.name);
+    let files = crate::export::read(&ctx.data().store, &program, &stem).await?;
     let sizes: Vec<usize> = files.iter().map(|f| f.bytes.len()).collect();
     let plan = pack_uploads(&sizes, MAX_BYTES_PER_MESSAGE, MAX_FILES_PER_MESSAGE);
     let text = export_text(&program, &files, &plan.too_large, guild_id);
