@@ -2,13 +2,14 @@
 //! preference in matching (see `matching`), and the intro names them.
 
 use super::ids::InterestId;
+use super::matching;
 use super::profile::Role;
 
-/// The most tags a program can define: what one Discord select menu can list, and what
-/// the matching engine's bitmask holds.
-pub const MAX_TAGS: usize = 25;
+/// The most tags a program can define: what the matching engine's bitmask holds, which
+/// is also what one Discord select menu can list.
+pub const MAX_TAGS: usize = matching::INTEREST_TAGS as usize;
 /// The most tags a member can pick.
-pub const MAX_PICKS: usize = 5;
+pub const MAX_PICKS: usize = matching::MEMBER_INTERESTS as usize;
 /// The longest tag, in characters (a select menu's option label allows 100).
 pub const TAG_MAX_CHARS: usize = 60;
 

@@ -93,31 +93,36 @@ pub(crate) async fn live_program_or_first(
     ctx: Context<'_>,
     name: Option<&str>,
 ) -> Result<Program, Error> {
+    let store = &ctx.data().store;
     let guild_id = guild(ctx)?;
-    let programs = ctx
-        .data()
-        .store
-        .programs_or_first(guild_id, chrono::Utc::now())
-        .await?;
-    program::pick(&programs, name, true)
-        .cloned()
-        .map_err(|e| pick_error(e, Whose::Server))
+    let mut programs = store.programs(guild_id).await?;
+    // A name on a server without programs names none: refused, and nothing is made.
+    if programs.is_empty() && name.is_none() {
+        programs = store
+            .programs_or_first(guild_id, chrono::Utc::now())
+            .await?;
+    }
+    pick_server_program(&programs, name, true)
 }
 
 /// The live program a command acts on, which must exist already.
 pub(crate) async fn live_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
-    let guild_id = guild(ctx)?;
-    let programs = ctx.data().store.programs(guild_id).await?;
-    program::pick(&programs, name, true)
-        .cloned()
-        .map_err(|e| pick_error(e, Whose::Server))
+    let programs = ctx.data().store.programs(guild(ctx)?).await?;
+    pick_server_program(&programs, name, true)
 }
 
 /// The program whose history a command reads: archived ones too.
 pub(crate) async fn any_program(ctx: Context<'_>, name: Option<&str>) -> Result<Program, Error> {
-    let guild_id = guild(ctx)?;
-    let programs = ctx.data().store.programs(guild_id).await?;
-    program::pick(&programs, name, false)
+    let programs = ctx.data().store.programs(guild(ctx)?).await?;
+    pick_server_program(&programs, name, false)
+}
+
+pub(crate) fn pick_server_program(
+    programs: &[Program],
+    name: Option<&str>,
+    live_only: bool,
+) -> Result<Program, Error> {
+    program::pick(programs, name, live_only)
         .cloned()
         .map_err(|e| pick_error(e, Whose::Server))
 }
@@ -132,15 +137,15 @@ pub(crate) async fn my_programs(
     let memberships = store.memberships(guild_id, author(ctx)).await?;
     let programs = store.programs(guild_id).await?;
     let mine: Vec<(Program, Member)> = memberships
-        .into_iter()
+        .iter()
         .filter(|m| m.left_at.is_none())
         .filter_map(|m| {
             let program = programs.iter().find(|p| p.program_id == m.program_id)?;
-            (!program.is_archived()).then(|| (program.clone(), m))
+            (!program.is_archived()).then(|| (program.clone(), m.clone()))
         })
         .collect();
     if mine.is_empty() {
-        return Err(left_or_never_joined(&programs, name, store, ctx).await?);
+        return Err(left_or_never_joined(&programs, &memberships, name));
     }
     let Some(name) = name else { return Ok(mine) };
     let just: Vec<Program> = mine.iter().map(|(p, _)| p.clone()).collect();
@@ -167,14 +172,8 @@ pub(crate) async fn my_program(
 }
 
 /// Why someone in no live program cannot run a member command, and how to change that.
-async fn left_or_never_joined(
-    programs: &[Program],
-    name: Option<&str>,
-    store: &crate::storage::Store,
-    ctx: Context<'_>,
-) -> Result<Error, Error> {
-    let named = |p: &Program| name.is_none_or(|n| p.name.eq_ignore_ascii_case(n.trim()));
-    let memberships = store.memberships(guild(ctx)?, author(ctx)).await?;
+fn left_or_never_joined(programs: &[Program], memberships: &[Member], name: Option<&str>) -> Error {
+    let named = |p: &Program| name.is_none_or(|n| p.name.to_lowercase() == n.trim().to_lowercase());
     let theirs: Vec<(&Program, &Member)> = memberships
         .iter()
         .filter_map(|m| {
@@ -187,7 +186,7 @@ async fn left_or_never_joined(
         .filter(|(p, m)| p.is_archived() && m.left_at.is_none())
         .map(|(p, _)| p.name.as_str())
         .collect();
-    Ok(if !archived.is_empty() {
+    if !archived.is_empty() {
         InputError::new(format!(
             "Your program ({}) is archived: it runs no more rounds. Join a running one with \
              `/hallway join role:<mentor|mentee|peer> program:<name>`.",
@@ -201,5 +200,5 @@ async fn left_or_never_joined(
         .into()
     } else {
         not_a_member()
-    })
+    }
 }

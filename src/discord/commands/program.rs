@@ -4,7 +4,7 @@
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::caller::{any_program, guild, live_program, live_program_or_first};
+use super::caller::{any_program, guild, live_program_or_first, pick_server_program};
 use crate::discord::choices::{autocomplete_program, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::render;
@@ -116,10 +116,12 @@ async fn edit(
     // as the server's first would be made: bad input changes nothing, and makes nothing.
     let guild_id = guild(ctx)?;
     let store = &ctx.data().store;
-    let current = if store.programs(guild_id).await?.is_empty() {
+    let existing = store.programs(guild_id).await?;
+    let first_to_make = existing.is_empty() && program.is_none();
+    let current = if first_to_make {
         Program::new(ProgramId(0), guild_id, DEFAULT_PROGRAM_NAME)
     } else {
-        live_program(ctx, program.as_deref()).await?
+        pick_server_program(&existing, program.as_deref(), true)?
     };
     let name = name.as_deref().map(validate::program_name).transpose()?;
     let info = validate::program_info(
@@ -179,7 +181,11 @@ async fn edit(
     } else {
         None
     };
-    let current = live_program_or_first(ctx, program.as_deref()).await?;
+    let current = if first_to_make {
+        live_program_or_first(ctx, None).await?
+    } else {
+        current
+    };
     let now = Utc::now();
     let id = current.program_id;
     if let Some(name) = &name {
