@@ -69,6 +69,10 @@ pub(super) async fn deliver<C: Courier>(
         OutboxKind::RenameThread => rename(store, courier, row).await,
         OutboxKind::RedactMessage => redact(store, courier, row).await,
         OutboxKind::DeleteMessage => delete(store, courier, row).await,
+        OutboxKind::Booked
+        | OutboxKind::Reminder
+        | OutboxKind::CheckIn
+        | OutboxKind::Rescheduled => Err(RowError::Poisoned("not delivered yet".into())),
     }
 }
 

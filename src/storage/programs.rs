@@ -78,6 +78,8 @@ impl ProgramRow {
                 }),
                 _ => None,
             },
+            // Filled from the program's columns by migration 0006.
+            meeting: crate::domain::booking::MeetingRules::default(),
             archived_at: self.archived_at,
         })
     }
