@@ -1,5 +1,6 @@
 //! The Discord adapter: the only module that speaks serenity and poise.
 
+mod booking;
 mod button_id;
 mod buttons;
 mod choices;

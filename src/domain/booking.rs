@@ -141,7 +141,10 @@ mod tests {
     fn the_earliest_slot_everyone_picked_is_booked() {
         let (ada, ben) = (UserId(1), UserId(2));
         let offered = [at(14), at(9), at(11)];
-        let picks = vec![(ada, vec![at(14), at(11)]), (ben, vec![at(14), at(11), at(9)])];
+        let picks = vec![
+            (ada, vec![at(14), at(11)]),
+            (ben, vec![at(14), at(11), at(9)]),
+        ];
         assert_eq!(common_slot(&offered, &picks, &[ada, ben]), Some(at(11)));
         assert_eq!(common_slot(&offered, &picks[..1], &[ada, ben]), None);
         assert_eq!(common_slot(&offered, &picks, &[]), None);
