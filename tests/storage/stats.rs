@@ -369,6 +369,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         group_size,
         user_id,
         role: Role::Peer,
+        booked_at: None,
     };
     assert_eq!(
         rows.groups,
