@@ -49,14 +49,14 @@ const ROUNDS_HEADER: [&str; 8] = [
     "created_at",
     "delivered_at",
 ];
-/// `booked_at` came last, after the other columns, so readers of the older file still work.
+/// `booked_for` came last, after the other columns, so readers of the older file still work.
 const GROUPS_HEADER: [&str; 6] = [
     "round",
     "group",
     "group_size",
     "user_id",
     "role",
-    "booked_at",
+    "booked_for",
 ];
 const OUTCOMES_HEADER: [&str; 5] = ["round", "group", "user_id", "status", "recorded_at"];
 const FEEDBACK_HEADER: [&str; 3] = ["round", "rating", "answers"];
@@ -231,7 +231,7 @@ mod tests {
                     group_size: 2,
                     user_id: UserId(1_300_000_000_000_000_011),
                     role: Role::Mentee,
-                    booked_at: Some(t + chrono::Duration::hours(54)),
+                    booked_for: Some(t + chrono::Duration::hours(54)),
                 },
                 GroupRow {
                     round: 1,
@@ -239,7 +239,7 @@ mod tests {
                     group_size: 2,
                     user_id: UserId(12),
                     role: Role::Mentor,
-                    booked_at: None,
+                    booked_for: None,
                 },
             ],
             outcomes: vec![OutcomeRow {
@@ -296,11 +296,11 @@ mod tests {
     }
 
     #[test]
-    fn booked_at_is_the_last_groups_column_in_utc_and_empty_when_not_booked() {
+    fn booked_for_is_the_last_groups_column_in_utc_and_empty_when_not_booked() {
         let files = csv_files("hallway", &rows()).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&files[1].bytes),
-            "round,group,group_size,user_id,role,booked_at\n\
+            "round,group,group_size,user_id,role,booked_for\n\
              1,1,2,1300000000000000011,mentee,2026-11-04T15:00:00Z\n\
              1,2,2,12,mentor,\n"
         );

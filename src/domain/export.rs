@@ -37,7 +37,7 @@ pub struct GroupRow {
     /// When the group's booked chat starts; `None` while it has no booked time (never
     /// booked, or rescheduled and not booked again). Last, so readers of the older
     /// columns keep working.
-    pub booked_at: Option<DateTime<Utc>>,
+    pub booked_for: Option<DateTime<Utc>>,
 }
 
 /// One row of `outcomes.csv`: what a member said happened.

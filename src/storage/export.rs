@@ -51,7 +51,7 @@ impl Store {
         .collect::<anyhow::Result<Vec<_>>>()?;
 
         let groups = sqlx::query(
-            "select r.number, g.position, g.size, gm.user_id, gm.role, b.starts_at as booked_at
+            "select r.number, g.position, g.size, gm.user_id, gm.role, b.starts_at as booked_for
              from round r
              join match_group g on g.round_id = r.round_id and g.guild_id = ?1
              join group_member gm on gm.group_id = g.group_id and gm.guild_id = ?1
@@ -72,7 +72,7 @@ impl Store {
                 group_size: count(row, "size")?,
                 user_id: id_from_db(row.try_get("user_id")?),
                 role: row.try_get("role")?,
-                booked_at: row.try_get("booked_at")?,
+                booked_for: row.try_get("booked_for")?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -190,13 +190,13 @@ async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
     .await
     .unwrap();
     rows.into_iter()
-        .map(|(round, position, size, user, role, booked_at)| GroupRow {
+        .map(|(round, position, size, user, role, booked_for)| GroupRow {
             round: round as u32,
             group: position as u32 + 1,
             group_size: size as u32,
             user_id: hallway::domain::ids::UserId(user as u64),
             role: role.parse().unwrap(),
-            booked_at,
+            booked_for,
         })
         .collect()
 }
@@ -423,7 +423,7 @@ async fn the_offline_export_explains_a_bad_guild_a_bad_directory_and_a_missing_d
     let (ok, _, stderr) = hallway_export(&url, &ids::GUILD.to_string(), &out).await;
     assert!(ok, "{stderr}");
     let groups = std::fs::read_to_string(out.join("hallway-groups.csv")).unwrap();
-    assert_eq!(groups, "round,group,group_size,user_id,role,booked_at\n");
+    assert_eq!(groups, "round,group,group_size,user_id,role,booked_for\n");
 }
 
 #[tokio::test]

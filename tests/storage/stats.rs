@@ -462,7 +462,7 @@ async fn the_export_gives_booked_groups_their_start_time_and_others_none() {
     assert_eq!(
         rows.groups
             .iter()
-            .map(|g| (g.group, g.user_id, g.booked_at))
+            .map(|g| (g.group, g.user_id, g.booked_for))
             .collect::<Vec<_>>(),
         [
             (1, UserId(1), Some(at(5, 15))),
@@ -507,7 +507,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         group_size,
         user_id,
         role: Role::Peer,
-        booked_at: None,
+        booked_for: None,
     };
     assert_eq!(
         rows.groups,
@@ -710,7 +710,7 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
         export
             .groups
             .iter()
-            .map(|g| (g.round, g.group, g.user_id, g.booked_at))
+            .map(|g| (g.round, g.group, g.user_id, g.booked_for))
             .collect::<Vec<_>>(),
         [
             (1, 1, UserId(1), Some(at(11, 15))),
