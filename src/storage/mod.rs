@@ -2,8 +2,6 @@
 //! several rows runs in one transaction.
 
 mod answers;
-mod booking_stub;
-pub use booking_stub::NextSlots;
 mod celebrations;
 mod export;
 mod groups;
