@@ -12,6 +12,7 @@ mod stats;
 mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
+mod upgrade_0006;
 mod wins;
 
 use std::time::Duration;
