@@ -128,8 +128,9 @@ impl Store {
     }
 
     /// Deletes everything that names the member in this community: profile, do-not-match
-    /// entries both ways, group seats, answers, wins and their posts' records, previews
-    /// that list them, and pending messages to them. Groups keep their size, so the
+    /// entries both ways, group seats, answers, picks of chat times, wins and their posts'
+    /// records, previews that list them, and every outbox row addressed to them (their DM
+    /// intros, "Booked" DMs and reminders among them). Groups keep their size, so the
     /// stats still count past chats, anonymously.
     ///
     /// In the same transaction it queues what takes their name out of Discord: each of
@@ -147,11 +148,12 @@ impl Store {
         let mut tx = self.write().await?;
         let user_text = user_id.to_string();
         let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
-        let statements: [(&str, bool); 12] = [
+        let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
             ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
             ("delete from skip_note where guild_id = ?1 and user_id = ?2", false),
+            ("delete from slot_pick where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and user_id = ?2", false),
             ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and key in

@@ -1,6 +1,7 @@
 //! The store against a real SQLite file: migrations, programs and their settings,
 //! members, and isolation between servers and between the programs of one server.
 
+mod booking;
 mod interests;
 mod members;
 mod outbox;
@@ -11,6 +12,7 @@ mod stats;
 mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
+mod upgrade_0006;
 mod wins;
 
 use std::time::Duration;
