@@ -180,7 +180,7 @@ async fn two_members_who_pick_overlapping_slots_get_booked_with_a_calendar_file(
 
     let message = env
         .fake
-        .wait_for_message(thread, |m| m.content.contains("**Booked:**"), WAIT)
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
         .await;
     assert!(
         message.content.contains(&format!(
@@ -245,7 +245,7 @@ async fn the_reminder_arrives_once_even_with_a_restart_in_between() {
     let (thread, intro, pair) = one_pair(&env).await;
     let at = book_second_slot(&env, &intro, pair).await;
     env.fake
-        .wait_for_message(thread, |m| m.content.contains("**Booked:**"), WAIT)
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
         .await;
     env.restart_bot().await;
     let pool = db(&env).await;
@@ -285,7 +285,7 @@ async fn a_group_booked_ahead_is_not_nudged_halfway_and_an_unbooked_one_is() {
     book_second_slot(&env, &booked_intro, [pair[0], pair[1]]).await;
     let pool = db(&env).await;
     env.fake
-        .wait_for_message(booked_thread, |m| m.content.contains("**Booked:**"), WAIT)
+        .wait_for_message(booked_thread, |m| m.content.starts_with("📅"), WAIT)
         .await;
     make_due(&pool, "nudge").await;
     env.fake
@@ -311,7 +311,7 @@ async fn reschedule_calls_off_the_booking_and_its_reminder_and_rebooking_replace
     let first_time = book_second_slot(&env, &intro, pair).await;
     let first = env
         .fake
-        .wait_for_message(thread, |m| m.content.contains("**Booked:**"), WAIT)
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
         .await;
     let booked_intro = env.fake.message(intro.id).unwrap();
     let reschedule = booked_intro.button_id("Reschedule");
@@ -364,7 +364,7 @@ async fn reschedule_calls_off_the_booking_and_its_reminder_and_rebooking_replace
         .wait_until(WAIT, "a second Booked message", |f| {
             f.messages_in(thread)
                 .into_iter()
-                .filter(|m| m.content.contains("**Booked:**"))
+                .filter(|m| m.content.starts_with("📅"))
                 .nth(1)
         })
         .await;
@@ -472,7 +472,7 @@ async fn a_group_told_by_dm_picks_and_is_booked_in_each_dm() {
             .wait_until(WAIT, "a Booked DM", |f| {
                 f.dms_to(member(n))
                     .into_iter()
-                    .find(|m| m.content.contains("**Booked:**"))
+                    .find(|m| m.content.starts_with("📅"))
             })
             .await;
         assert!(booked
@@ -564,7 +564,7 @@ async fn meeting_length_and_reminder_are_program_settings_checked_before_saving(
     let at = book_second_slot(&env, &intro, pair).await;
     let message = env
         .fake
-        .wait_for_message(thread, |m| m.content.contains("**Booked:**"), WAIT)
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
         .await;
     assert_eq!(
         parse_event(&message.files[0].bytes)["DTEND"],
