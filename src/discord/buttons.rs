@@ -93,7 +93,7 @@ pub async fn handle(
             let Some(group) = member_group(data, guild, group, user).await? else {
                 return respond(ctx, click, private(NOT_YOURS)).await;
             };
-            super::booking::pick(ctx, data, click, &group, batch, on).await
+            super::commands::pick_slots(ctx, data, click, &group, batch, on).await
         }
         ButtonId::NoSlot {
             guild,
@@ -104,13 +104,13 @@ pub async fn handle(
             let Some(group) = member_group(data, guild, group, user).await? else {
                 return respond(ctx, click, private(NOT_YOURS)).await;
             };
-            super::booking::none_work(ctx, data, click, &group, batch, on).await
+            super::commands::none_of_these_work(ctx, data, click, &group, batch, on).await
         }
         ButtonId::Reschedule { guild, group, on } => {
             let Some(group) = member_group(data, guild, group, user).await? else {
                 return respond(ctx, click, private(NOT_YOURS)).await;
             };
-            super::booking::reschedule(ctx, data, click, &group, on).await
+            super::commands::reschedule(ctx, data, click, &group, on).await
         }
     }
 }

@@ -1,6 +1,5 @@
 //! The Discord adapter: the only module that speaks serenity and poise.
 
-mod booking;
 mod button_id;
 mod buttons;
 mod choices;

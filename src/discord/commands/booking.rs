@@ -10,12 +10,12 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseMessage,
 };
 
-use super::button_id::SlotsOn;
-use super::buttons::{private, respond, respond_in_thread};
-use super::courier::{intro_components, slot_rows};
-use super::render;
-use super::state::Data;
 use crate::delivery::{self, RescheduledView};
+use crate::discord::button_id::SlotsOn;
+use crate::discord::buttons::{private, respond, respond_in_thread};
+use crate::discord::courier::{intro_components, slot_rows};
+use crate::discord::render;
+use crate::discord::state::Data;
 use crate::domain::booking::{PickOutcome, SlotChoice};
 use crate::domain::group::GroupDetail;
 use crate::domain::ids::UserId;
@@ -28,7 +28,7 @@ const NOTHING_BOOKED: &str =
 const NO_MORE_SLOTS: &str = "I have no more times to offer in the next two weeks, so nothing was changed. Agree on a time in your chat, or set your time zone and time of day with `/hallway profile` for better ones.";
 
 /// A member's picks from the menu: saved, and booked when a slot now suits everyone.
-pub async fn pick(
+pub async fn pick_slots(
     ctx: &serenity::Context,
     data: &Data,
     click: &ComponentInteraction,
@@ -67,7 +67,7 @@ pub async fn pick(
 }
 
 /// "None of these work": the next few slots, after the ones offered so far.
-pub async fn none_work(
+pub async fn none_of_these_work(
     ctx: &serenity::Context,
     data: &Data,
     click: &ComponentInteraction,
