@@ -6,8 +6,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use super::{
-    codes, intro_view, offer_slots, thread_name, BookedView, Courier, Message, RescheduledView,
-    SendError,
+    codes, intro_view, offer_slots, thread_name, BookedView, Courier, IntroView, Message,
+    RescheduledView, SendError,
 };
 use crate::celebrations::{Occasion, WIN_REACTION};
 use crate::domain::booking::Booking;
@@ -129,7 +129,7 @@ async fn intro<C: Courier>(
         return Ok(Sent::Recorded);
     };
     offer_slots(store, group, now).await?;
-    let view = intro_view(store, group).await?;
+    let view = first_post(intro_view(store, group).await?);
     let thread = match group.thread_id {
         Some(thread) => thread,
         None => {
@@ -277,7 +277,7 @@ async fn dm_intro<C: Courier>(
     store.begin_outbox_attempt(row.outbox_id).await?;
     let sent = match courier.open_dm(user).await {
         Ok(dm) => {
-            let view = intro_view(store, group).await?;
+            let view = first_post(intro_view(store, group).await?);
             courier
                 .post(dm, &Message::DmIntro(view), row.recovering())
                 .await
@@ -354,6 +354,15 @@ async fn nudge<C: Courier>(
     Ok(Sent::Done(Some((thread, id))))
 }
 
+/// An intro as first posted: without anyone's picks, which change between tries, so a
+/// retry finds the post an earlier try made by its text. Clicks redraw it with them.
+fn first_post(mut view: IntroView) -> IntroView {
+    if let Some(choice) = &mut view.slots {
+        choice.picks.clear();
+    }
+    view
+}
+
 /// The booking a booking row was queued for, if the group still has it: a Reschedule
 /// since then makes the row stale, and it posts nothing. Keys end in
 /// `<group>:<sequence>:<user or 0>`.
@@ -375,17 +384,26 @@ async fn booking_of(
         .filter(|b| b.sequence == sequence))
 }
 
-/// Where a booking row posts: each member's DM for a group told by DM, else its thread.
-async fn booking_place<C: Courier>(
+/// Posts a booking row's message where it goes: the member's DM for a row with a
+/// member (a group told by DM), else the group's thread.
+async fn post_booking_message<C: Courier>(
+    store: &Store,
     courier: &C,
     row: &OutboxRow,
     group: &GroupDetail,
-) -> Result<Option<ChannelId>, RowError> {
-    match row.user_id {
+    message: &Message,
+) -> Result<Sent, RowError> {
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let channel = match row.user_id {
         // Discord returns the same DM channel every time, so this is safe to repeat.
-        Some(user) => Ok(Some(courier.open_dm(user).await?)),
-        None => Ok(group.thread_id),
-    }
+        Some(user) => courier.open_dm(user).await?,
+        None => match group.thread_id {
+            Some(thread) => thread,
+            None => return Ok(Sent::Done(None)),
+        },
+    };
+    let id = courier.post(channel, message, row.recovering()).await?;
+    Ok(Sent::Done(Some((channel, id))))
 }
 
 fn members_of(group: &GroupDetail) -> Vec<UserId> {
@@ -435,12 +453,7 @@ async fn booked<C: Courier>(
         calendar: calendar::ics(&event),
         by_dm,
     });
-    store.begin_outbox_attempt(row.outbox_id).await?;
-    let Some(channel) = booking_place(courier, row, group).await? else {
-        return Ok(Sent::Done(None));
-    };
-    let id = courier.post(channel, &message, row.recovering()).await?;
-    Ok(Sent::Done(Some((channel, id))))
+    post_booking_message(store, courier, row, group, &message).await
 }
 
 /// A booked chat starts soon. After its start (the bot was down), there is no point.
@@ -463,12 +476,7 @@ async fn reminder<C: Courier>(
             None => members_of(group),
         },
     };
-    store.begin_outbox_attempt(row.outbox_id).await?;
-    let Some(channel) = booking_place(courier, row, group).await? else {
-        return Ok(Sent::Done(None));
-    };
-    let id = courier.post(channel, &message, row.recovering()).await?;
-    Ok(Sent::Done(Some((channel, id))))
+    post_booking_message(store, courier, row, group, &message).await
 }
 
 /// After a booked chat's time: did you meet? Not for a group that already said so.
@@ -530,14 +538,7 @@ async fn rescheduled<C: Courier>(
             dm_picker: None,
         },
     };
-    store.begin_outbox_attempt(row.outbox_id).await?;
-    let Some(channel) = booking_place(courier, row, group).await? else {
-        return Ok(Sent::Done(None));
-    };
-    let id = courier
-        .post(channel, &Message::Rescheduled(view), row.recovering())
-        .await?;
-    Ok(Sent::Done(Some((channel, id))))
+    post_booking_message(store, courier, row, group, &Message::Rescheduled(view)).await
 }
 
 /// Near the end of the round: how was it?

@@ -235,7 +235,22 @@ fn parts(message: &Message) -> (String, Vec<ids::UserId>, Vec<CreateActionRow>) 
             Vec::new(),
             intro_components(view, SlotsOn::DmIntro),
         ),
-        Message::Booked(view) => (render::booked(view), view.members.clone(), Vec::new()),
+        // In a thread, Reschedule is on the intro. In a DM it is here, since only the
+        // member who completed the booking saw their DM intro redrawn; a click turns this
+        // message into the new slots.
+        Message::Booked(view) => (
+            render::booked(view),
+            view.members.clone(),
+            if view.by_dm {
+                vec![reschedule_row(
+                    view.guild_id,
+                    view.group_id,
+                    SlotsOn::Rescheduled,
+                )]
+            } else {
+                Vec::new()
+            },
+        ),
         Message::Reminder { starts_at, members } => (
             render::reminder(*starts_at, members),
             members.clone(),
@@ -336,13 +351,7 @@ pub fn slot_rows(
     on: SlotsOn,
 ) -> Vec<CreateActionRow> {
     if choice.booking.is_some() {
-        let id = ButtonId::Reschedule { guild, group, on };
-        return vec![CreateActionRow::Buttons(vec![CreateButton::new(
-            id.to_string(),
-        )
-        .label("Reschedule")
-        .emoji('🔄')
-        .style(ButtonStyle::Secondary)])];
+        return vec![reschedule_row(guild, group, on)];
     }
     let batch = choice.batch;
     let mut rows = Vec::new();
@@ -383,6 +392,14 @@ pub fn slot_rows(
     .label("None of these work")
     .style(ButtonStyle::Secondary)]));
     rows
+}
+
+fn reschedule_row(guild: ids::GuildId, group: GroupId, on: SlotsOn) -> CreateActionRow {
+    let id = ButtonId::Reschedule { guild, group, on };
+    CreateActionRow::Buttons(vec![CreateButton::new(id.to_string())
+        .label("Reschedule")
+        .emoji('🔄')
+        .style(ButtonStyle::Secondary)])
 }
 
 /// We met / Not yet / Skip this round.

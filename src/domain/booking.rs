@@ -94,19 +94,21 @@ impl SlotChoice {
     }
 }
 
-/// The earliest offered slot that every one of `attendees` picked; `None` while anyone
-/// has not picked it (or with nobody to attend).
+/// The earliest offered slot still ahead of `now` that every one of `attendees` picked;
+/// `None` while anyone has not picked one (or with nobody to attend). A slot that has
+/// passed while the others were picking is never booked.
 pub fn common_slot(
     offered: &[DateTime<Utc>],
     picks: &[(UserId, Vec<DateTime<Utc>>)],
     attendees: &[UserId],
+    now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     if attendees.is_empty() {
         return None;
     }
     let mut slots = offered.to_vec();
     slots.sort();
-    slots.into_iter().find(|slot| {
+    slots.into_iter().filter(|slot| *slot > now).find(|slot| {
         attendees.iter().all(|who| {
             picks
                 .iter()
@@ -138,18 +140,27 @@ mod tests {
     }
 
     #[test]
-    fn the_earliest_slot_everyone_picked_is_booked() {
+    fn the_earliest_slot_ahead_that_everyone_picked_is_booked() {
         let (ada, ben) = (UserId(1), UserId(2));
         let offered = [at(14), at(9), at(11)];
         let picks = vec![
             (ada, vec![at(14), at(11)]),
             (ben, vec![at(14), at(11), at(9)]),
         ];
-        assert_eq!(common_slot(&offered, &picks, &[ada, ben]), Some(at(11)));
-        assert_eq!(common_slot(&offered, &picks[..1], &[ada, ben]), None);
-        assert_eq!(common_slot(&offered, &picks, &[]), None);
+        let early = at(0);
+        assert_eq!(
+            common_slot(&offered, &picks, &[ada, ben], early),
+            Some(at(11))
+        );
+        assert_eq!(common_slot(&offered, &picks[..1], &[ada, ben], early), None);
+        assert_eq!(common_slot(&offered, &picks, &[], early), None);
+        // Once 11:00 has passed, the next time both picked is booked.
+        assert_eq!(
+            common_slot(&offered, &picks, &[ada, ben], at(11)),
+            Some(at(14))
+        );
         // A pick of something never offered books nothing.
         let odd = vec![(ada, vec![at(3)]), (ben, vec![at(3)])];
-        assert_eq!(common_slot(&offered, &odd, &[ada, ben]), None);
+        assert_eq!(common_slot(&offered, &odd, &[ada, ben], early), None);
     }
 }

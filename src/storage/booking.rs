@@ -161,7 +161,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await
         .context("cannot read who attends the group's chat")?;
-        let Some(starts_at) = common_slot(&choice.slots, &choice.picks, &attendees) else {
+        let Some(starts_at) = common_slot(&choice.slots, &choice.picks, &attendees, now) else {
             tx.commit().await.context("cannot save the picks")?;
             return Ok(PickOutcome::Saved(choice));
         };
@@ -247,7 +247,9 @@ impl Store {
             .await
             .context("cannot call the booking off")?;
         sqlx::query(
-            "delete from outbox where group_id = ? and state = 'pending'
+            // A row tried already may be in Discord: it is left to finish, and posts
+            // nothing, since the booking it was for is gone.
+            "delete from outbox where group_id = ? and state = 'pending' and attempts = 0
                and kind in ('booked', 'reminder', 'check-in')",
         )
         .bind(group_id)
@@ -399,7 +401,7 @@ async fn read_choice(
             .await
             .context("cannot read the offered slots")?;
     slots.sort();
-    // Members in the order they first picked.
+    // Members in the order they last picked.
     let rows: Vec<(UserId, DateTime<Utc>)> = sqlx::query_as(
         "select user_id, starts_at from slot_pick where group_id = ? and batch = ?
          order by picked_at, rowid",

@@ -576,3 +576,48 @@ async fn meeting_length_and_reminder_are_program_settings_checked_before_saving(
         "reminders off"
     );
 }
+
+#[tokio::test]
+async fn forget_me_deletes_the_booking_notices_that_name_the_member_and_their_picks() {
+    let env = program_with(2, choice::PEER).await;
+    let (thread, intro, pair) = one_pair(&env).await;
+    book_second_slot(&env, &intro, pair).await;
+    let booked = env
+        .fake
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
+        .await;
+    let ask = run(&env, crate::helpers::hallway("forget-me").by(pair[0])).await;
+    let confirm = ask.buttons()[0].custom_id.clone().unwrap();
+    click(&env, ask.message_id.unwrap(), &confirm, pair[0]).await;
+    env.fake
+        .wait_until(WAIT, "the Booked post deleted", |f| {
+            f.message(booked.id)
+                .is_some_and(|m| m.deleted)
+                .then_some(())
+        })
+        .await;
+    let pool = db(&env).await;
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "select count(*) from slot_pick where user_id = {}",
+                pair[0] as i64
+            )
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "select count(*) from slot_pick where user_id = {}",
+                pair[1] as i64
+            )
+        )
+        .await,
+        2,
+        "the other member's two picks stay"
+    );
+}

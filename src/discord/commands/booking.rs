@@ -61,6 +61,11 @@ pub async fn pick_slots(
         PickOutcome::Saved(choice) | PickOutcome::Booked(choice) => {
             redraw(ctx, data, click, group, on, choice).await
         }
+        // Picked from an older message (another member asked for other times, or booked
+        // and rescheduled): this message is redrawn with the times that count now.
+        PickOutcome::Stale(choice) if on != SlotsOn::Intro => {
+            redraw(ctx, data, click, group, on, choice).await
+        }
         PickOutcome::Stale(_) => respond(ctx, click, private(STALE)).await,
         PickOutcome::AlreadyBooked(_) => respond(ctx, click, private(ALREADY_BOOKED)).await,
     }

@@ -108,13 +108,13 @@ pub fn booked(view: &BookedView) -> String {
         format!("{}: ", mentions(&view.members))
     };
     let reschedule = if view.by_dm {
-        "my message with your match"
+        "below"
     } else {
-        "the intro above"
+        "on the intro above"
     };
     format!(
         "📅 {whom}**Booked:** {} ({}), {} minutes. The calendar file below adds it to your calendar. \
-         If the time stops working, click **Reschedule** on {reschedule}.",
+         If the time stops working, click **Reschedule** {reschedule}.",
         full_time(b.starts_at),
         relative_time(b.starts_at),
         b.minutes
