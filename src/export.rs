@@ -49,7 +49,15 @@ const ROUNDS_HEADER: [&str; 8] = [
     "created_at",
     "delivered_at",
 ];
-const GROUPS_HEADER: [&str; 5] = ["round", "group", "group_size", "user_id", "role"];
+/// `booked_for` came last, after the other columns, so readers of the older file still work.
+const GROUPS_HEADER: [&str; 6] = [
+    "round",
+    "group",
+    "group_size",
+    "user_id",
+    "role",
+    "booked_for",
+];
 const OUTCOMES_HEADER: [&str; 5] = ["round", "group", "user_id", "status", "recorded_at"];
 const FEEDBACK_HEADER: [&str; 3] = ["round", "rating", "answers"];
 const WINS_HEADER: [&str; 5] = ["created_at", "user_id", "kind", "description", "link"];
@@ -216,13 +224,24 @@ mod tests {
                 created_at: t,
                 delivered_at: None,
             }],
-            groups: vec![GroupRow {
-                round: 1,
-                group: 1,
-                group_size: 2,
-                user_id: UserId(1_300_000_000_000_000_011),
-                role: Role::Mentee,
-            }],
+            groups: vec![
+                GroupRow {
+                    round: 1,
+                    group: 1,
+                    group_size: 2,
+                    user_id: UserId(1_300_000_000_000_000_011),
+                    role: Role::Mentee,
+                    booked_for: Some(t + chrono::Duration::hours(54)),
+                },
+                GroupRow {
+                    round: 1,
+                    group: 2,
+                    group_size: 2,
+                    user_id: UserId(12),
+                    role: Role::Mentor,
+                    booked_for: None,
+                },
+            ],
             outcomes: vec![OutcomeRow {
                 round: 1,
                 group: 1,
@@ -274,6 +293,17 @@ mod tests {
         assert_eq!(parse::<WinRow>(&files[4]), rows.wins);
         assert!(String::from_utf8_lossy(&files[0].bytes)
             .starts_with("round,due_at,trigger,state,chats,people,created_at,delivered_at\n1,2026-11-02T09:00:00Z,"));
+    }
+
+    #[test]
+    fn booked_for_is_the_last_groups_column_in_utc_and_empty_when_not_booked() {
+        let files = csv_files("hallway", &rows()).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&files[1].bytes),
+            "round,group,group_size,user_id,role,booked_for\n\
+             1,1,2,1300000000000000011,mentee,2026-11-04T15:00:00Z\n\
+             1,2,2,12,mentor,\n"
+        );
     }
 
     #[test]

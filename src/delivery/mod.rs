@@ -14,12 +14,16 @@ use chrono_tz::Tz;
 
 pub use outbox::{deliver_and_record, Concurrency, Outbox};
 
+use crate::domain::booking::MeetingRules;
+use crate::domain::booking::{Booking, SlotChoice};
 use crate::domain::group::{GroupDetail, OutcomeStatus, RoundFigures};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, InterestId, MessageId, ProgramId, UserId};
 use crate::domain::interests;
 use crate::domain::outbox::FORMER_MEMBER;
 use crate::domain::profile::Role;
+use crate::domain::program::Program;
 use crate::domain::prompts;
+use crate::domain::slots::{self, SlotOffer, SlotRequest};
 use crate::domain::suggest::{self, Suggestion};
 use crate::storage::Store;
 
@@ -45,6 +49,46 @@ pub enum Message {
         round_number: u32,
         group_id: GroupId,
     },
+    /// "Booked", with the chat's calendar file, in the group's thread or a member's DM.
+    Booked(BookedView),
+    /// A booked chat starts soon.
+    Reminder {
+        starts_at: DateTime<Utc>,
+        /// Mentioned in a thread; empty in a DM.
+        members: Vec<UserId>,
+    },
+    /// After a booked chat's time, in its thread: did you meet? With the answer buttons.
+    CheckIn {
+        guild_id: GuildId,
+        group_id: GroupId,
+        starts_at: DateTime<Utc>,
+        members: Vec<UserId>,
+    },
+    /// A booked chat was called off: in a thread, a pointer to the intro's new slots; in
+    /// a DM, the new slots themselves.
+    Rescheduled(RescheduledView),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookedView {
+    pub guild_id: GuildId,
+    pub group_id: GroupId,
+    pub booking: Booking,
+    /// Mentioned in a thread; empty in a DM.
+    pub members: Vec<UserId>,
+    /// The `.ics` file attached.
+    pub calendar: String,
+    pub by_dm: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RescheduledView {
+    pub guild_id: GuildId,
+    pub group_id: GroupId,
+    /// Mentioned in a thread; empty in a DM.
+    pub members: Vec<UserId>,
+    /// In a DM, the slots to pick from (with names for each member's local time).
+    pub dm_picker: Option<(SlotChoice, Vec<MemberView>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +105,11 @@ pub struct IntroView {
     pub answers: Vec<(UserId, OutcomeStatus)>,
     /// The interest tags every member of the group picked.
     pub shared_interests: Vec<String>,
+    /// The slots offered and picked, and the booking; `None` for groups from before
+    /// booking existed.
+    pub slots: Option<SlotChoice>,
+    /// The program's meeting length.
+    pub meeting_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,18 +312,15 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
             interests: Vec::new(),
         });
     }
-    let preferences: Vec<suggest::Preference> = group
-        .members
-        .iter()
-        .filter_map(|m| m.profile.as_ref())
-        .map(|m| suggest::Preference {
-            time_zone: m.profile.time_zone,
-            time_of_day: m.profile.time_of_day,
-            modality: m.profile.modality,
-        })
-        .collect();
+    let preferences = preferences(group);
     let at = group.round_due_at;
+    let meeting_minutes = store
+        .program(group.guild_id, group.program_id)
+        .await?
+        .map_or(MeetingRules::default().minutes, |p| p.meeting.minutes);
     Ok(IntroView {
+        slots: store.slot_choice(group.group_id).await?,
+        meeting_minutes,
         guild_id: group.guild_id,
         round_number: group.round_number,
         group_id: group.group_id,
@@ -285,6 +331,56 @@ pub async fn intro_view(store: &Store, group: &GroupDetail) -> anyhow::Result<In
         answers: Vec::new(),
         shared_interests,
     })
+}
+
+/// The group's slots: the first offer is made once, from its members' time zones and
+/// windows as of `now`, and kept, so every retry and every DM shows the same times.
+pub async fn offer_slots(
+    store: &Store,
+    group: &GroupDetail,
+    now: DateTime<Utc>,
+) -> anyhow::Result<SlotChoice> {
+    if let Some(choice) = store.slot_choice(group.group_id).await? {
+        return Ok(choice);
+    }
+    let program = store.program(group.guild_id, group.program_id).await?;
+    let offer = find_slots(group, program.as_ref(), now, &[]);
+    store
+        .offer_first_slots(group.guild_id, group.group_id, &offer, now)
+        .await
+}
+
+/// Slots for the group after `after`, never one of `exclude`.
+pub fn find_slots(
+    group: &GroupDetail,
+    program: Option<&Program>,
+    after: DateTime<Utc>,
+    exclude: &[DateTime<Utc>],
+) -> SlotOffer {
+    let preferences = preferences(group);
+    let fallback_zone = program
+        .and_then(|p| p.schedule.map(|s| s.time_zone))
+        .unwrap_or(chrono_tz::UTC);
+    slots::offer(&SlotRequest {
+        members: &preferences,
+        fallback_zone,
+        meeting_minutes: program.map_or(MeetingRules::default().minutes, |p| p.meeting.minutes),
+        after,
+        exclude,
+    })
+}
+
+fn preferences(group: &GroupDetail) -> Vec<suggest::Preference> {
+    group
+        .members
+        .iter()
+        .filter_map(|m| m.profile.as_ref())
+        .map(|m| suggest::Preference {
+            time_zone: m.profile.time_zone,
+            time_of_day: m.profile.time_of_day,
+            modality: m.profile.modality,
+        })
+        .collect()
 }
 
 /// A prompt's text by key: built-in, or one of the program's (removed ones too).
@@ -327,6 +423,8 @@ mod tests {
             at: Utc::now(),
             answers: Vec::new(),
             shared_interests: Vec::new(),
+            slots: None,
+            meeting_minutes: 50,
         }
     }
 

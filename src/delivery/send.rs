@@ -5,8 +5,13 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use super::{codes, intro_view, thread_name, Courier, Message, SendError};
+use super::{
+    codes, intro_view, offer_slots, thread_name, BookedView, Courier, IntroView, Message,
+    RescheduledView, SendError,
+};
 use crate::celebrations::{Occasion, WIN_REACTION};
+use crate::domain::booking::Booking;
+use crate::domain::calendar::{self, CalendarEvent};
 use crate::domain::group::{GroupDetail, OutcomeStatus};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, RoundId, UserId};
 use crate::domain::outbox::OutboxRow;
@@ -69,6 +74,12 @@ pub(super) async fn deliver<C: Courier>(
         OutboxKind::RenameThread => rename(store, courier, row).await,
         OutboxKind::RedactMessage => redact(store, courier, row).await,
         OutboxKind::DeleteMessage => delete(store, courier, row).await,
+        OutboxKind::Booked => booked(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::Reminder => reminder(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::CheckIn => check_in(store, courier, row, &group_of(store, row).await?).await,
+        OutboxKind::Rescheduled => {
+            rescheduled(store, courier, row, &group_of(store, row).await?).await
+        }
     }
 }
 
@@ -117,7 +128,8 @@ async fn intro<C: Courier>(
             .await?;
         return Ok(Sent::Recorded);
     };
-    let view = intro_view(store, group).await?;
+    offer_slots(store, group, now).await?;
+    let view = first_post(intro_view(store, group).await?);
     let thread = match group.thread_id {
         Some(thread) => thread,
         None => {
@@ -261,10 +273,11 @@ async fn dm_intro<C: Courier>(
     let Some(user) = row.user_id else {
         return Err(RowError::Poisoned("a DM without a recipient".into()));
     };
+    offer_slots(store, group, Utc::now()).await?;
     store.begin_outbox_attempt(row.outbox_id).await?;
     let sent = match courier.open_dm(user).await {
         Ok(dm) => {
-            let view = intro_view(store, group).await?;
+            let view = first_post(intro_view(store, group).await?);
             courier
                 .post(dm, &Message::DmIntro(view), row.recovering())
                 .await
@@ -320,6 +333,14 @@ async fn nudge<C: Courier>(
     let Some(thread) = group.thread_id.filter(|_| !met) else {
         return Ok(Sent::Done(None));
     };
+    // A group with a booked chat still to come has found a time: no need to ask.
+    let booked_ahead = store
+        .booking(group.group_id)
+        .await?
+        .is_some_and(|b| b.starts_at > Utc::now());
+    if booked_ahead {
+        return Ok(Sent::Done(None));
+    }
     let members = nudged(group, &outcomes);
     if members.len() < 2 {
         return Ok(Sent::Done(None));
@@ -331,6 +352,193 @@ async fn nudge<C: Courier>(
     store.begin_outbox_attempt(row.outbox_id).await?;
     let id = courier.post(thread, &message, row.recovering()).await?;
     Ok(Sent::Done(Some((thread, id))))
+}
+
+/// An intro as first posted: without anyone's picks, which change between tries, so a
+/// retry finds the post an earlier try made by its text. Clicks redraw it with them.
+fn first_post(mut view: IntroView) -> IntroView {
+    if let Some(choice) = &mut view.slots {
+        choice.picks.clear();
+    }
+    view
+}
+
+/// The booking a booking row was queued for, if the group still has it: a Reschedule
+/// since then makes the row stale, and it posts nothing. Keys end in
+/// `<group>:<sequence>:<user or 0>`.
+async fn booking_of(
+    store: &Store,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Option<Booking>, RowError> {
+    let sequence: Option<u32> = row.key.rsplit(':').nth(1).and_then(|s| s.parse().ok());
+    let Some(sequence) = sequence else {
+        return Err(RowError::Poisoned(format!(
+            "a {} row without a booking sequence",
+            row.kind
+        )));
+    };
+    Ok(store
+        .booking(group.group_id)
+        .await?
+        .filter(|b| b.sequence == sequence))
+}
+
+/// Posts a booking row's message where it goes: the member's DM for a row with a
+/// member (a group told by DM), else the group's thread.
+async fn post_booking_message<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+    message: &Message,
+) -> Result<Sent, RowError> {
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let channel = match row.user_id {
+        // Discord returns the same DM channel every time, so this is safe to repeat.
+        Some(user) => courier.open_dm(user).await?,
+        None => match group.thread_id {
+            Some(thread) => thread,
+            None => return Ok(Sent::Done(None)),
+        },
+    };
+    let id = courier.post(channel, message, row.recovering()).await?;
+    Ok(Sent::Done(Some((channel, id))))
+}
+
+fn members_of(group: &GroupDetail) -> Vec<UserId> {
+    group.members.iter().map(|m| m.user_id).collect()
+}
+
+/// "Booked", with the calendar file.
+async fn booked<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(booking) = booking_of(store, row, group).await? else {
+        return Ok(Sent::Done(None));
+    };
+    let view = intro_view(store, group).await?;
+    let names: Vec<&str> = view.members.iter().map(|m| m.name.as_str()).collect();
+    let url = group
+        .thread_id
+        .map(|thread| format!("https://discord.com/channels/{}/{thread}", group.guild_id));
+    let event = CalendarEvent {
+        uid: calendar::group_uid(group.guild_id, group.group_id),
+        sequence: booking.sequence,
+        starts_at: booking.starts_at,
+        minutes: booking.minutes,
+        summary: format!("hallway chat: {}", names.join(" & ")),
+        description: match &url {
+            Some(url) => format!(
+                "Your hallway chat, round {}. Your thread: {url}",
+                group.round_number
+            ),
+            None => format!(
+                "Your hallway chat, round {}. Details are in your DMs from hallway.",
+                group.round_number
+            ),
+        },
+        url,
+        stamp: booking.booked_at,
+    };
+    let by_dm = row.user_id.is_some();
+    let message = Message::Booked(BookedView {
+        guild_id: group.guild_id,
+        group_id: group.group_id,
+        booking,
+        members: if by_dm { Vec::new() } else { members_of(group) },
+        calendar: calendar::ics(&event),
+        by_dm,
+    });
+    post_booking_message(store, courier, row, group, &message).await
+}
+
+/// A booked chat starts soon. After its start (the bot was down), there is no point.
+async fn reminder<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(booking) = booking_of(store, row, group).await? else {
+        return Ok(Sent::Done(None));
+    };
+    if booking.starts_at <= Utc::now() {
+        return Ok(Sent::Done(None));
+    }
+    let message = Message::Reminder {
+        starts_at: booking.starts_at,
+        members: match row.user_id {
+            Some(_) => Vec::new(),
+            None => members_of(group),
+        },
+    };
+    post_booking_message(store, courier, row, group, &message).await
+}
+
+/// After a booked chat's time: did you meet? Not for a group that already said so.
+async fn check_in<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(booking) = booking_of(store, row, group).await? else {
+        return Ok(Sent::Done(None));
+    };
+    let outcomes = store.group_outcomes(row.guild_id, group.group_id).await?;
+    if outcomes
+        .iter()
+        .any(|(_, status)| *status == OutcomeStatus::Met)
+    {
+        return Ok(Sent::Done(None));
+    }
+    let Some(thread) = group.thread_id else {
+        return Ok(Sent::Done(None));
+    };
+    let message = Message::CheckIn {
+        guild_id: group.guild_id,
+        group_id: group.group_id,
+        starts_at: booking.starts_at,
+        members: nudged(group, &outcomes),
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let id = courier.post(thread, &message, row.recovering()).await?;
+    Ok(Sent::Done(Some((thread, id))))
+}
+
+/// A booked chat was called off: the group hears it, and by DM gets the new slots.
+async fn rescheduled<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+    group: &GroupDetail,
+) -> Result<Sent, RowError> {
+    let Some(choice) = store.slot_choice(group.group_id).await? else {
+        return Ok(Sent::Done(None));
+    };
+    // Booked again already: the new "Booked" says all there is to say.
+    if choice.booking.is_some() {
+        return Ok(Sent::Done(None));
+    }
+    let view = match row.user_id {
+        Some(_) => RescheduledView {
+            guild_id: group.guild_id,
+            group_id: group.group_id,
+            members: Vec::new(),
+            dm_picker: Some((choice, intro_view(store, group).await?.members)),
+        },
+        None => RescheduledView {
+            guild_id: group.guild_id,
+            group_id: group.group_id,
+            members: members_of(group),
+            dm_picker: None,
+        },
+    };
+    post_booking_message(store, courier, row, group, &Message::Rescheduled(view)).await
 }
 
 /// Near the end of the round: how was it?

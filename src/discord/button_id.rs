@@ -35,6 +35,54 @@ pub enum ButtonId {
         program: ProgramId,
         role: Role,
     },
+    /// The select menu of a group's offered slots, from one batch, on the message `on`.
+    Slots {
+        guild: GuildId,
+        group: GroupId,
+        batch: u32,
+        on: SlotsOn,
+    },
+    /// "None of these work": the next slots, after `batch`.
+    NoSlot {
+        guild: GuildId,
+        group: GroupId,
+        batch: u32,
+        on: SlotsOn,
+    },
+    /// Reschedule a booked chat.
+    Reschedule {
+        guild: GuildId,
+        group: GroupId,
+        on: SlotsOn,
+    },
+}
+
+/// Which of hallway's messages a slot picker is on, so a click redraws that message as
+/// it is. Only a drawing hint: who may click is checked against the group's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotsOn {
+    /// The group's intro in its thread.
+    Intro,
+    /// A member's intro by DM.
+    DmIntro,
+    /// The new slots sent by DM after a Reschedule.
+    Rescheduled,
+}
+
+impl SlotsOn {
+    const ALL: [SlotsOn; 3] = [SlotsOn::Intro, SlotsOn::DmIntro, SlotsOn::Rescheduled];
+
+    fn letter(self) -> &'static str {
+        match self {
+            SlotsOn::Intro => "i",
+            SlotsOn::DmIntro => "d",
+            SlotsOn::Rescheduled => "r",
+        }
+    }
+
+    fn from_letter(letter: &str) -> Option<Self> {
+        SlotsOn::ALL.into_iter().find(|on| on.letter() == letter)
+    }
 }
 
 const PREFIX: &str = "hw";
@@ -57,7 +105,10 @@ impl ButtonId {
             | ButtonId::ConfirmPreview { guild, .. }
             | ButtonId::ForgetMe { guild, .. }
             | ButtonId::Interests { guild, .. }
-            | ButtonId::Join { guild, .. } => guild,
+            | ButtonId::Join { guild, .. }
+            | ButtonId::Slots { guild, .. }
+            | ButtonId::NoSlot { guild, .. }
+            | ButtonId::Reschedule { guild, .. } => guild,
         }
     }
 
@@ -72,9 +123,22 @@ impl ButtonId {
         let guild = GuildId(parts.next()?.parse().ok()?);
         let target = parts.next()?;
         let extra = parts.next();
+        let last = parts.next();
         if parts.next().is_some() {
             return None;
         }
+        // Only the slot pickers have a fifth part.
+        if last.is_some() && !matches!(action, "slots" | "noslot") {
+            return None;
+        }
+        let slots_part = |make: fn(GuildId, GroupId, u32, SlotsOn) -> ButtonId| {
+            Some(make(
+                guild,
+                GroupId(target.parse().ok()?),
+                extra?.parse().ok()?,
+                SlotsOn::from_letter(last?)?,
+            ))
+        };
         let answer = |answer| {
             Some(ButtonId::Answer {
                 guild,
@@ -109,6 +173,23 @@ impl ButtonId {
                 program: ProgramId(target.parse().ok()?),
                 role: *Role::ALL.iter().find(|r| r.as_str() == role)?,
             }),
+            ("slots", Some(_)) => slots_part(|guild, group, batch, on| ButtonId::Slots {
+                guild,
+                group,
+                batch,
+                on,
+            }),
+            ("noslot", Some(_)) => slots_part(|guild, group, batch, on| ButtonId::NoSlot {
+                guild,
+                group,
+                batch,
+                on,
+            }),
+            ("resched", Some(on)) => Some(ButtonId::Reschedule {
+                guild,
+                group: GroupId(target.parse().ok()?),
+                on: SlotsOn::from_letter(on)?,
+            }),
             _ => None,
         }
     }
@@ -139,6 +220,21 @@ impl std::fmt::Display for ButtonId {
                 program,
                 role,
             } => write!(f, "{PREFIX}:join:{guild}:{program}:{}", role.as_str()),
+            ButtonId::Slots {
+                guild,
+                group,
+                batch,
+                on,
+            } => write!(f, "{PREFIX}:slots:{guild}:{group}:{batch}:{}", on.letter()),
+            ButtonId::NoSlot {
+                guild,
+                group,
+                batch,
+                on,
+            } => write!(f, "{PREFIX}:noslot:{guild}:{group}:{batch}:{}", on.letter()),
+            ButtonId::Reschedule { guild, group, on } => {
+                write!(f, "{PREFIX}:resched:{guild}:{group}:{}", on.letter())
+            }
         }
     }
 }
@@ -240,6 +336,14 @@ mod tests {
             "hw:join:900:4: mentor",
             "hw:join:900:x:mentor",
             "hw:join:900:4:mentor:more",
+            "hw:slots:900:12:0",
+            "hw:slots:900:12:x:i",
+            "hw:slots:900:12:0:z",
+            "hw:slots:900:12:0:i:more",
+            "hw:noslot:900:12",
+            "hw:resched:900:12",
+            "hw:resched:900:12:q",
+            "hw:met:900:12:i:extra",
         ] {
             assert_eq!(ButtonId::parse(id), None, "{id}");
         }
@@ -288,6 +392,40 @@ mod tests {
                     guild: GuildId(g),
                     program: ProgramId(p),
                     role,
+                }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                any::<u32>(),
+                prop::sample::select(SlotsOn::ALL.to_vec())
+            )
+                .prop_map(|(g, group, batch, on)| ButtonId::Slots {
+                    guild: GuildId(g),
+                    group: GroupId(group),
+                    batch,
+                    on,
+                }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                any::<u32>(),
+                prop::sample::select(SlotsOn::ALL.to_vec())
+            )
+                .prop_map(|(g, group, batch, on)| ButtonId::NoSlot {
+                    guild: GuildId(g),
+                    group: GroupId(group),
+                    batch,
+                    on,
+                }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                prop::sample::select(SlotsOn::ALL.to_vec())
+            )
+                .prop_map(|(g, group, on)| ButtonId::Reschedule {
+                    guild: GuildId(g),
+                    group: GroupId(group),
+                    on,
                 }),
         ]
     }

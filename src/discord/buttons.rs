@@ -9,7 +9,8 @@ use serenity::{
 };
 
 use super::button_id::ButtonId;
-use super::courier::intro_buttons;
+use super::button_id::SlotsOn;
+use super::courier::{intro_buttons, intro_components};
 use super::render;
 use super::state::Data;
 use crate::delivery;
@@ -83,6 +84,34 @@ pub async fn handle(
             program,
             role,
         } => super::commands::join_click(ctx, data, click, guild, program, role).await,
+        ButtonId::Slots {
+            guild,
+            group,
+            batch,
+            on,
+        } => {
+            let Some(group) = member_group(data, guild, group, user).await? else {
+                return respond(ctx, click, private(NOT_YOURS)).await;
+            };
+            super::commands::pick_slots(ctx, data, click, &group, batch, on).await
+        }
+        ButtonId::NoSlot {
+            guild,
+            group,
+            batch,
+            on,
+        } => {
+            let Some(group) = member_group(data, guild, group, user).await? else {
+                return respond(ctx, click, private(NOT_YOURS)).await;
+            };
+            super::commands::none_of_these_work(ctx, data, click, &group, batch, on).await
+        }
+        ButtonId::Reschedule { guild, group, on } => {
+            let Some(group) = member_group(data, guild, group, user).await? else {
+                return respond(ctx, click, private(NOT_YOURS)).await;
+            };
+            super::commands::reschedule(ctx, data, click, &group, on).await
+        }
     }
 }
 
@@ -185,9 +214,23 @@ async fn refresh_intro(
         .store
         .group_outcomes(group.guild_id, group.group_id)
         .await?;
+    // The answer buttons are on the intro and on the check-in after a booked chat.
+    let on_intro =
+        group.intro_message_id == Some(crate::domain::ids::MessageId::from(click.message.id));
+    let (content, components) = if on_intro {
+        (
+            render::intro(&view, false, &answers),
+            intro_components(&view, SlotsOn::Intro),
+        )
+    } else {
+        (
+            render::check_in_answered(&click.message.content, &view, &answers),
+            vec![intro_buttons(group.guild_id, group.group_id)],
+        )
+    };
     let message = CreateInteractionResponseMessage::new()
-        .content(render::fit(&render::intro(&view, false, &answers)))
-        .components(vec![intro_buttons(group.guild_id, group.group_id)])
+        .content(render::fit(&content))
+        .components(components)
         .allowed_mentions(CreateAllowedMentions::new());
     respond_in_thread(
         ctx,
@@ -201,7 +244,7 @@ async fn refresh_intro(
 /// Answers in the group's thread, and says whether it did. Discord refuses that in an
 /// archived thread (hallway archives a round's threads when the next round starts); the
 /// answer is saved, so it says so privately instead.
-async fn respond_in_thread(
+pub async fn respond_in_thread(
     ctx: &serenity::Context,
     click: &ComponentInteraction,
     response: CreateInteractionResponse,

@@ -6,15 +6,18 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
-    CreateThread, EditMessage, EditThread, GetMessages, GuildId, Http, MessageId, UserId,
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateMessage, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, CreateThread,
+    EditMessage, EditThread, GetMessages, GuildId, Http, MessageId, UserId,
 };
 
-use super::button_id::ButtonId;
+use super::button_id::{ButtonId, SlotsOn};
 use super::render;
 use crate::celebrations::Occasion;
 use crate::delivery::pace::RateGate;
-use crate::delivery::{Courier, Message, SendError};
+use crate::delivery::{Courier, IntroView, MemberView, Message, SendError};
+use crate::domain::booking::SlotChoice;
+use crate::domain::calendar::ICS_FILE_NAME;
 use crate::domain::group::{OutcomeStatus, Rating};
 use crate::domain::ids::{self, GroupId};
 
@@ -196,6 +199,12 @@ pub fn build(message: &Message) -> (String, CreateMessage) {
     if let Message::Celebration(Occasion::Win(win)) = message {
         outgoing = outgoing.embed(render::win_embed(win));
     }
+    if let Message::Booked(view) = message {
+        outgoing = outgoing.add_file(CreateAttachment::bytes(
+            view.calendar.as_bytes().to_vec(),
+            ICS_FILE_NAME,
+        ));
+    }
     (content, outgoing)
 }
 
@@ -219,12 +228,57 @@ fn parts(message: &Message) -> (String, Vec<ids::UserId>, Vec<CreateActionRow>) 
         Message::Intro(view) => (
             render::intro(view, false, &view.answers),
             view.members.iter().filter_map(|m| m.user_id).collect(),
-            vec![intro_buttons(view.guild_id, view.group_id)],
+            intro_components(view, SlotsOn::Intro),
         ),
         Message::DmIntro(view) => (
             render::intro(view, true, &view.answers),
             Vec::new(),
+            intro_components(view, SlotsOn::DmIntro),
+        ),
+        // In a thread, Reschedule is on the intro. In a DM it is here, since only the
+        // member who completed the booking saw their DM intro redrawn; a click turns this
+        // message into the new slots.
+        Message::Booked(view) => (
+            render::booked(view),
+            view.members.clone(),
+            if view.by_dm {
+                vec![reschedule_row(
+                    view.guild_id,
+                    view.group_id,
+                    SlotsOn::Rescheduled,
+                )]
+            } else {
+                Vec::new()
+            },
+        ),
+        Message::Reminder { starts_at, members } => (
+            render::reminder(*starts_at, members),
+            members.clone(),
             Vec::new(),
+        ),
+        Message::CheckIn {
+            guild_id,
+            group_id,
+            starts_at,
+            members,
+        } => (
+            render::check_in(*starts_at, members),
+            members.clone(),
+            vec![intro_buttons(*guild_id, *group_id)],
+        ),
+        Message::Rescheduled(view) => (
+            render::rescheduled(view),
+            view.members.clone(),
+            match &view.dm_picker {
+                Some((choice, members)) => slot_rows(
+                    view.guild_id,
+                    view.group_id,
+                    choice,
+                    members,
+                    SlotsOn::Rescheduled,
+                ),
+                None => Vec::new(),
+            },
         ),
         Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
         Message::Celebration(occasion) => (render::occasion(occasion), Vec::new(), Vec::new()),
@@ -270,6 +324,82 @@ fn embed_text(message: &Message) -> Option<String> {
         Message::Celebration(Occasion::Win(win)) => Some(render::win_embed_text(win)),
         _ => None,
     }
+}
+
+/// An intro's rows: the slots to pick from (or Reschedule once booked) and, in a
+/// thread, the answers. Once the chat is booked the answers come first: picking a time
+/// is done, and "We met" is what comes next.
+pub fn intro_components(view: &IntroView, on: SlotsOn) -> Vec<CreateActionRow> {
+    let answers = (on == SlotsOn::Intro).then(|| intro_buttons(view.guild_id, view.group_id));
+    let Some(choice) = &view.slots else {
+        return answers.into_iter().collect();
+    };
+    let slots = slot_rows(view.guild_id, view.group_id, choice, &view.members, on);
+    if choice.booking.is_some() {
+        answers.into_iter().chain(slots).collect()
+    } else {
+        slots.into_iter().chain(answers).collect()
+    }
+}
+
+/// A select menu of the slots and "None of these work"; once booked, Reschedule.
+pub fn slot_rows(
+    guild: ids::GuildId,
+    group: GroupId,
+    choice: &SlotChoice,
+    members: &[MemberView],
+    on: SlotsOn,
+) -> Vec<CreateActionRow> {
+    if choice.booking.is_some() {
+        return vec![reschedule_row(guild, group, on)];
+    }
+    let batch = choice.batch;
+    let mut rows = Vec::new();
+    if !choice.slots.is_empty() {
+        let options: Vec<CreateSelectMenuOption> = choice
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(n, slot)| {
+                let (label, description) = render::slot_option(n + 1, *slot, members);
+                CreateSelectMenuOption::new(label, slot.timestamp().to_string())
+                    .description(description)
+            })
+            .collect();
+        let count = u8::try_from(options.len()).unwrap_or(u8::MAX);
+        let id = ButtonId::Slots {
+            guild,
+            group,
+            batch,
+            on,
+        };
+        rows.push(CreateActionRow::SelectMenu(
+            CreateSelectMenu::new(id.to_string(), CreateSelectMenuKind::String { options })
+                .placeholder("Pick every time that works for you")
+                .min_values(1)
+                .max_values(count),
+        ));
+    }
+    let none = ButtonId::NoSlot {
+        guild,
+        group,
+        batch,
+        on,
+    };
+    rows.push(CreateActionRow::Buttons(vec![CreateButton::new(
+        none.to_string(),
+    )
+    .label("None of these work")
+    .style(ButtonStyle::Secondary)]));
+    rows
+}
+
+fn reschedule_row(guild: ids::GuildId, group: GroupId, on: SlotsOn) -> CreateActionRow {
+    let id = ButtonId::Reschedule { guild, group, on };
+    CreateActionRow::Buttons(vec![CreateButton::new(id.to_string())
+        .label("Reschedule")
+        .emoji('🔄')
+        .style(ButtonStyle::Secondary)])
 }
 
 /// We met / Not yet / Skip this round.

@@ -34,6 +34,10 @@ pub struct GroupRow {
     pub group_size: u32,
     pub user_id: UserId,
     pub role: Role,
+    /// When the group's booked chat starts; `None` while it has no booked time (never
+    /// booked, or rescheduled and not booked again). Last, so readers of the older
+    /// columns keep working.
+    pub booked_for: Option<DateTime<Utc>>,
 }
 
 /// One row of `outcomes.csv`: what a member said happened.

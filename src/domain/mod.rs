@@ -1,6 +1,8 @@
 //! Pure program logic: no Discord, no database, no clock and no global RNG.
 //! Callers pass in `now` and the random number generator.
 
+pub mod booking;
+pub mod calendar;
 pub mod export;
 pub mod group;
 pub mod ids;
@@ -16,6 +18,7 @@ pub mod program;
 pub mod prompts;
 pub mod round;
 pub mod schedule;
+pub mod slots;
 pub mod stats;
 pub mod suggest;
 pub mod validate;

@@ -34,6 +34,14 @@ pub enum OutboxKind {
     /// Delete a post that was all about a member who asked to be forgotten: their win,
     /// their milestone.
     DeleteMessage,
+    /// "Booked": the group's chat time, with a calendar file, in its thread or each DM.
+    Booked,
+    /// A booked chat is about to start.
+    Reminder,
+    /// After a booked chat's time: did you meet? (threads only, with the answer buttons)
+    CheckIn,
+    /// A booked chat was called off with Reschedule: new slots to pick from.
+    Rescheduled,
 }
 
 word_enum!(OutboxKind, "outbox kind", {
@@ -47,6 +55,10 @@ word_enum!(OutboxKind, "outbox kind", {
     RenameThread => "rename-thread",
     RedactMessage => "redact-message",
     DeleteMessage => "delete-message",
+    Booked => "booked",
+    Reminder => "reminder",
+    CheckIn => "check-in",
+    Rescheduled => "rescheduled",
 });
 
 /// What a forgotten member is called in what hallway posted about their group.

@@ -147,6 +147,8 @@ pub struct Program {
     pub info: ProgramInfo,
     pub paused: bool,
     pub watercooler: Option<Watercooler>,
+    /// How long booked chats are, and when their reminder goes.
+    pub meeting: super::booking::MeetingRules,
     /// An archived program runs no more rounds or posts; its history and stats stay.
     pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -232,6 +234,7 @@ impl Program {
             info: ProgramInfo::default(),
             paused: false,
             watercooler: None,
+            meeting: super::booking::MeetingRules::default(),
             archived_at: None,
         }
     }

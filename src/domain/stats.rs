@@ -94,6 +94,10 @@ pub struct Tally {
     /// Of those pairs, the ones that had already been in a group together in an earlier
     /// round of the same community.
     pub repeat_pairs: u32,
+    /// Chats with a booked time now; one rescheduled and not yet booked again is not.
+    pub booked_chats: u32,
+    /// Of the booked chats, the ones counted in `met_chats`.
+    pub booked_met_chats: u32,
 }
 
 impl Tally {
@@ -111,6 +115,26 @@ impl Tally {
     pub fn skip_rate(self) -> Rate {
         Rate::new(self.skipped, self.people)
     }
+
+    /// Booked chats out of all chats.
+    pub fn booking_rate(self) -> Rate {
+        Rate::new(self.booked_chats, self.chats)
+    }
+
+    /// The meeting rate of the booked chats alone.
+    pub fn booked_meeting_rate(self) -> Rate {
+        Rate::new(self.booked_met_chats, self.booked_chats)
+    }
+
+    /// The meeting rate of the chats that are not booked: next to
+    /// [`Tally::booked_meeting_rate`] it shows whether booking helps chats happen.
+    pub fn unbooked_meeting_rate(self) -> Rate {
+        // Saturating: the counts come from one read, but a hand-made tally could be off.
+        Rate::new(
+            self.met_chats.saturating_sub(self.booked_met_chats),
+            self.chats.saturating_sub(self.booked_chats),
+        )
+    }
 }
 
 impl std::ops::Add for Tally {
@@ -124,6 +148,8 @@ impl std::ops::Add for Tally {
             skipped: self.skipped + other.skipped,
             pairs: self.pairs + other.pairs,
             repeat_pairs: self.repeat_pairs + other.repeat_pairs,
+            booked_chats: self.booked_chats + other.booked_chats,
+            booked_met_chats: self.booked_met_chats + other.booked_met_chats,
         }
     }
 }
@@ -246,10 +272,27 @@ mod tests {
             skipped: 1,
             pairs: 6,
             repeat_pairs: 2,
+            booked_chats: 3,
+            booked_met_chats: 2,
         };
         assert_eq!(tally.meeting_rate(), Rate::new(3, 4));
         assert_eq!(tally.repeat_rate(), Rate::new(2, 6));
         assert_eq!(tally.skip_rate(), Rate::new(1, 9));
+        assert_eq!(tally.booking_rate(), Rate::new(3, 4));
+        assert_eq!(tally.booked_meeting_rate(), Rate::new(2, 3));
+        assert_eq!(tally.unbooked_meeting_rate(), Rate::new(1, 1));
+    }
+
+    #[test]
+    fn without_bookings_every_chat_is_unbooked_and_the_booked_rate_is_empty() {
+        let tally = Tally {
+            chats: 5,
+            met_chats: 2,
+            ..Tally::default()
+        };
+        assert_eq!(tally.booking_rate(), Rate::new(0, 5));
+        assert_eq!(tally.booked_meeting_rate().value(), None);
+        assert_eq!(tally.unbooked_meeting_rate(), tally.meeting_rate());
     }
 
     #[test]
@@ -336,26 +379,46 @@ mod tests {
     }
 
     fn tally() -> impl Strategy<Value = Tally> {
-        (0u32..50, 0u32..4, 0u32..=100, 0u32..=100, 0u32..=100).prop_map(
-            |(chats, extra, met, skip, repeat)| {
-                let people = chats * 2 + extra.min(chats);
-                let pairs = chats + extra.min(chats) * 2;
-                Tally {
-                    chats,
-                    people,
-                    met_chats: chats * met / 100,
-                    skipped: people * skip / 100,
-                    pairs,
-                    repeat_pairs: pairs * repeat / 100,
-                }
-            },
+        (
+            (0u32..50, 0u32..4, 0u32..=100, 0u32..=100, 0u32..=100),
+            (0u32..=100, 0u32..=100),
         )
+            .prop_map(
+                |((chats, extra, met, skip, repeat), (booked, booked_met))| {
+                    let people = chats * 2 + extra.min(chats);
+                    let pairs = chats + extra.min(chats) * 2;
+                    let met_chats = chats * met / 100;
+                    let booked_chats = chats * booked / 100;
+                    // Booked chats that met: at most all of either, and at least those the
+                    // unbooked chats cannot hold.
+                    let most = met_chats.min(booked_chats);
+                    let least = met_chats.saturating_sub(chats - booked_chats);
+                    let booked_met_chats = least + (most - least) * booked_met / 100;
+                    Tally {
+                        chats,
+                        people,
+                        met_chats,
+                        skipped: people * skip / 100,
+                        pairs,
+                        repeat_pairs: pairs * repeat / 100,
+                        booked_chats,
+                        booked_met_chats,
+                    }
+                },
+            )
     }
 
     proptest! {
         #[test]
         fn rates_stay_between_zero_and_one(t in tally()) {
-            for rate in [t.meeting_rate(), t.repeat_rate(), t.skip_rate()] {
+            for rate in [
+                t.meeting_rate(),
+                t.repeat_rate(),
+                t.skip_rate(),
+                t.booking_rate(),
+                t.booked_meeting_rate(),
+                t.unbooked_meeting_rate(),
+            ] {
                 if let Some(v) = rate.value() {
                     prop_assert!((0.0..=1.0).contains(&v));
                     prop_assert!(rate.percent().unwrap() <= 100);
@@ -381,6 +444,13 @@ mod tests {
                     prop_assert!(lo - 1e-12 <= pooled && pooled <= hi + 1e-12);
                 }
             }
+        }
+
+        #[test]
+        fn booked_and_unbooked_chats_add_up_to_all_chats(t in tally()) {
+            let (booked, unbooked) = (t.booked_meeting_rate(), t.unbooked_meeting_rate());
+            prop_assert_eq!(booked.whole + unbooked.whole, t.chats);
+            prop_assert_eq!(booked.part + unbooked.part, t.met_chats);
         }
     }
 }

@@ -68,6 +68,40 @@ pub fn group_size(value: i64) -> Result<u8, InputError> {
     )
 }
 
+/// A program's meeting settings with the given options changed: a chat of 15 to 60
+/// minutes, a reminder 0 (none) to 1,440 minutes (a day) before it.
+pub fn meeting_rules(
+    current: super::booking::MeetingRules,
+    minutes: Option<i64>,
+    reminder_minutes: Option<i64>,
+) -> Result<super::booking::MeetingRules, InputError> {
+    use super::booking::{MEETING_MINUTES_RANGE, REMINDER_MINUTES_RANGE};
+    let minutes = match minutes {
+        Some(value) => within(
+            value,
+            (*MEETING_MINUTES_RANGE.start()).into(),
+            (*MEETING_MINUTES_RANGE.end()).into(),
+            "The meeting length",
+            "minutes per chat; the study behind hallway suggests 50",
+        )?,
+        None => current.minutes,
+    };
+    let reminder_minutes = match reminder_minutes {
+        Some(value) => within(
+            value,
+            (*REMINDER_MINUTES_RANGE.start()).into(),
+            (*REMINDER_MINUTES_RANGE.end()).into(),
+            "The reminder",
+            "minutes before a booked chat, or 0 for no reminder",
+        )?,
+        None => current.reminder_minutes,
+    };
+    Ok(super::booking::MeetingRules {
+        minutes,
+        reminder_minutes,
+    })
+}
+
 /// How many mentees a mentor meets per round, 1 to 5.
 pub fn mentor_capacity(value: i64) -> Result<u8, InputError> {
     in_range(
@@ -185,9 +219,14 @@ pub fn matching_rules(
 }
 
 fn in_range(value: i64, min: i64, max: i64, what: &str, hint: &str) -> Result<u8, InputError> {
+    // The ranges are within u8 by construction.
+    within(value, min, max, what, hint).map(|v| v as u8)
+}
+
+fn within(value: i64, min: i64, max: i64, what: &str, hint: &str) -> Result<u32, InputError> {
     if (min..=max).contains(&value) {
-        // The range is within u8 by construction.
-        Ok(value as u8)
+        // The ranges are within u32 by construction.
+        Ok(value as u32)
     } else {
         Err(InputError::new(format!(
             "{what} must be from {min} to {max}, not {value}: {hint}."
@@ -209,6 +248,28 @@ pub fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meeting_settings_keep_what_is_left_out_and_refuse_outside_their_ranges() {
+        use crate::domain::booking::MeetingRules;
+        let current = MeetingRules::default();
+        assert_eq!(meeting_rules(current, None, None).unwrap(), current);
+        let changed = meeting_rules(current, Some(30), Some(0)).unwrap();
+        assert_eq!((changed.minutes, changed.reminder_minutes), (30, 0));
+        assert_eq!(
+            meeting_rules(current, None, Some(1440))
+                .unwrap()
+                .reminder_minutes,
+            1440
+        );
+        let short = meeting_rules(current, Some(10), None)
+            .unwrap_err()
+            .to_string();
+        assert!(short.contains("from 15 to 60, not 10"), "{short}");
+        assert!(meeting_rules(current, Some(61), None).is_err());
+        assert!(meeting_rules(current, None, Some(-1)).is_err());
+        assert!(meeting_rules(current, None, Some(1441)).is_err());
+    }
 
     #[test]
     fn time_zones_are_iana_names() {

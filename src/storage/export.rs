@@ -51,10 +51,11 @@ impl Store {
         .collect::<anyhow::Result<Vec<_>>>()?;
 
         let groups = sqlx::query(
-            "select r.number, g.position, g.size, gm.user_id, gm.role
+            "select r.number, g.position, g.size, gm.user_id, gm.role, b.starts_at as booked_for
              from round r
              join match_group g on g.round_id = r.round_id and g.guild_id = ?1
              join group_member gm on gm.group_id = g.group_id and gm.guild_id = ?1
+             left join booking b on b.group_id = g.group_id and b.guild_id = ?1
              where r.guild_id = ?1 and r.program_id = ?2
              order by r.number, g.position, gm.rowid",
         )
@@ -71,6 +72,7 @@ impl Store {
                 group_size: count(row, "size")?,
                 user_id: id_from_db(row.try_get("user_id")?),
                 role: row.try_get("role")?,
+                booked_for: row.try_get("booked_for")?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -2,6 +2,7 @@
 //! several rows runs in one transaction.
 
 mod answers;
+mod booking;
 mod celebrations;
 mod export;
 mod groups;
@@ -14,6 +15,8 @@ mod prompts;
 mod rounds;
 mod stats;
 mod wins;
+
+pub use booking::NextSlots;
 
 use std::str::FromStr;
 use std::time::Duration;

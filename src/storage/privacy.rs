@@ -128,14 +128,16 @@ impl Store {
     }
 
     /// Deletes everything that names the member in this community: profile, do-not-match
-    /// entries both ways, group seats, answers, wins and their posts' records, previews
-    /// that list them, and pending messages to them. Groups keep their size, so the
+    /// entries both ways, group seats, answers, picks of chat times, wins and their posts'
+    /// records, previews that list them, and every outbox row addressed to them (their DM
+    /// intros, "Booked" DMs and reminders among them). Groups keep their size, so the
     /// stats still count past chats, anonymously.
     ///
     /// In the same transaction it queues what takes their name out of Discord: each of
     /// their groups' threads is renamed and hallway's messages about the group (intro, DM
-    /// intros, nudges) are rewritten, and the posts about them alone (wins, milestones)
-    /// are deleted. The queued rows point at messages and groups, never at the member.
+    /// intros, nudges) are rewritten; the group's booking notices ("Booked" with its
+    /// calendar file, reminders, check-ins, new times) and the posts about them alone
+    /// (wins, milestones) are deleted. The queued rows point at messages and groups, never at the member.
     /// Returns how many were queued.
     pub async fn forget_member(
         &self,
@@ -147,11 +149,12 @@ impl Store {
         let mut tx = self.write().await?;
         let user_text = user_id.to_string();
         let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
-        let statements: [(&str, bool); 12] = [
+        let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
             ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
             ("delete from skip_note where guild_id = ?1 and user_id = ?2", false),
+            ("delete from slot_pick where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and user_id = ?2", false),
             ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
             ("delete from outbox where guild_id = ?1 and key in
@@ -273,6 +276,39 @@ async fn queue_redactions(
                 &key,
                 Some(group_id),
                 &redaction,
+                now,
+            )
+            .await?;
+            queued += 1;
+        }
+        // The booking's notices mention the group, and "Booked" carries a calendar file
+        // naming it, which no edit can change: they go. The intro still shows the time.
+        let notices = sqlx::query(
+            "select channel_id, message_id from outbox
+             where group_id = ? and kind in ('booked', 'reminder', 'check-in', 'rescheduled')
+               and state = 'done' and channel_id is not null and message_id is not null
+             order by outbox_id",
+        )
+        .bind(group_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the group's booking notices")?;
+        for notice in &notices {
+            let at = Posted {
+                channel_id: id_from_db(notice.try_get("channel_id")?),
+                message_id: id_from_db(notice.try_get("message_id")?),
+            };
+            let deletion = Redaction {
+                redraw: None,
+                at: Some(at),
+            };
+            queue_redaction(
+                tx,
+                guild_id,
+                OutboxKind::DeleteMessage,
+                &format!("delete-message:{}", at.message_id),
+                None,
+                &deletion,
                 now,
             )
             .await?;

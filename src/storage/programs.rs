@@ -4,6 +4,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::{parse_column, Store};
+use crate::domain::booking::MeetingRules;
 use crate::domain::ids::{ChannelId, GuildId, ProgramId};
 use crate::domain::program::{
     MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler, DEFAULT_PROGRAM_NAME,
@@ -33,6 +34,8 @@ struct ProgramRow {
     watercooler_cadence: Option<String>,
     watercooler_anchor: Option<DateTime<Utc>>,
     archived_at: Option<DateTime<Utc>>,
+    meeting_minutes: i64,
+    reminder_minutes: i64,
 }
 
 impl ProgramRow {
@@ -77,6 +80,12 @@ impl ProgramRow {
                     anchor,
                 }),
                 _ => None,
+            },
+            meeting: MeetingRules {
+                minutes: u32::try_from(self.meeting_minutes)
+                    .context("bad program.meeting_minutes")?,
+                reminder_minutes: u32::try_from(self.reminder_minutes)
+                    .context("bad program.reminder_minutes")?,
             },
             archived_at: self.archived_at,
         })
@@ -276,6 +285,28 @@ impl Store {
         .execute(&self.pool)
         .await
         .context("cannot save the schedule")?;
+        Ok(())
+    }
+
+    /// How long booked chats are, and when their reminder goes. The caller checked the
+    /// ranges (`domain::booking`); the schema's checks back them up.
+    pub async fn set_meeting(
+        &self,
+        program_id: ProgramId,
+        meeting: MeetingRules,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set meeting_minutes = ?, reminder_minutes = ?, updated_at = ?
+             where program_id = ?",
+        )
+        .bind(i64::from(meeting.minutes))
+        .bind(i64::from(meeting.reminder_minutes))
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the meeting settings")?;
         Ok(())
     }
 

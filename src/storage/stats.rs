@@ -66,9 +66,10 @@ impl Store {
             }
         }
 
-        // A pair repeats when its two members were in one group in an earlier round:
-        // the first round of every pair is found over the whole history, not only the
-        // rounds shown.
+        // A chat is booked while its booking has a time: a Reschedule clears it until the
+        // group books again. A pair repeats when its two members were in one group in an
+        // earlier round: the first round of every pair is found over the whole history,
+        // not only the rounds shown.
         let rows = sqlx::query(&format!(
             "with chosen as ({CHOSEN_ROUNDS}),
              pair as (
@@ -95,6 +96,17 @@ impl Store {
                     and exists (select 1 from outcome o
                                 where o.group_id = g.group_id and o.guild_id = ?1
                                   and o.status = 'met')) as met_chats,
+                 (select count(*) from match_group g
+                  join booking b on b.group_id = g.group_id and b.guild_id = ?1
+                  where g.guild_id = ?1 and g.round_id = c.round_id
+                    and b.starts_at is not null) as booked_chats,
+                 (select count(*) from match_group g
+                  join booking b on b.group_id = g.group_id and b.guild_id = ?1
+                  where g.guild_id = ?1 and g.round_id = c.round_id
+                    and b.starts_at is not null
+                    and exists (select 1 from outcome o
+                                where o.group_id = g.group_id and o.guild_id = ?1
+                                  and o.status = 'met')) as booked_met_chats,
                  (select count(*) from outcome o
                   join match_group g on g.group_id = o.group_id
                   where o.guild_id = ?1 and g.guild_id = ?1 and g.round_id = c.round_id
@@ -123,6 +135,8 @@ impl Store {
                         skipped: count(row, "skipped")?,
                         pairs: count(row, "pairs")?,
                         repeat_pairs: count(row, "repeat_pairs")?,
+                        booked_chats: count(row, "booked_chats")?,
+                        booked_met_chats: count(row, "booked_met_chats")?,
                     },
                 })
             })

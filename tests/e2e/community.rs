@@ -186,7 +186,7 @@ async fn a_first_chat_gets_a_shout_out_unless_the_member_turned_them_off() {
     match_now(&env).await;
     summary(&env, 1).await;
     let intro = threads_with_intros(&env)[0].1[0].clone();
-    let met = intro.buttons()[0].custom_id.clone().unwrap();
+    let met = intro.button_id("We met");
     for n in [1, 2] {
         let handle = env
             .fake
@@ -405,7 +405,7 @@ async fn forget_me_deletes_every_row_that_names_the_member() {
         .into_iter()
         .find(|(_, m)| m[0].mentioned_ids().contains(&me))
         .unwrap();
-    let met = intros[0].buttons()[0].custom_id.clone().unwrap();
+    let met = intros[0].button_id("We met");
     let handle = env
         .fake
         .click(ButtonClick::new(intros[0].id, &met).by(me))

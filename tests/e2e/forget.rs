@@ -201,8 +201,8 @@ async fn forget_me_renames_the_thread_and_rewrites_the_intro_without_the_member_
 
     let (name, text) = until_ada_is_gone(&env, thread, intro.id).await;
     assert_only_grace_is_named(&name, &text);
-    // The buttons stay, for Grace.
-    assert_eq!(env.fake.message(intro.id).unwrap().buttons().len(), 3);
+    // The buttons stay, for Grace: None of these work, and the three answers.
+    assert_eq!(env.fake.message(intro.id).unwrap().buttons().len(), 4);
     env.fake
         .wait_until(WAIT, "Ada's win deleted", |f| {
             f.message(win.id).is_some_and(|m| m.deleted).then_some(())

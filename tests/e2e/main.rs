@@ -8,6 +8,7 @@ mod helpers;
 
 mod admin;
 mod bench;
+mod booking;
 mod community;
 mod database_url;
 mod deadline;

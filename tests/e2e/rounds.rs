@@ -130,8 +130,8 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
             "Who's here",
             "peer",
             "**Icebreaker:**",
-            "**Suggestion:**",
-            "50-minute chat is plenty",
+            "**How:**",
+            "**Pick a time** for a 50-minute chat",
         ] {
             assert!(
                 intro.content.contains(needle),
@@ -144,7 +144,10 @@ async fn a_round_for_nine_members_gives_every_group_a_private_thread_and_posts_a
             .into_iter()
             .filter_map(|b| b.label)
             .collect();
-        assert_eq!(labels, ["We met", "Not yet", "Skip this round"]);
+        assert_eq!(
+            labels,
+            ["None of these work", "We met", "Not yet", "Skip this round"]
+        );
         everyone.extend(members);
     }
     sizes.sort();
@@ -209,8 +212,8 @@ async fn we_met_skip_and_a_click_from_outside_the_group() {
     );
     assert_eq!(
         update.buttons().len(),
-        3,
-        "the buttons stay for the other member"
+        4,
+        "the buttons stay for the other member: None of these work and the answers"
     );
     // Once per member: a second click shows the same intro again, the member counted once.
     let again = env

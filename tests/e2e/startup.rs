@@ -150,7 +150,9 @@ async fn identifies_then_registers_the_command_set() {
             "mode",
             "group_size",
             "cross_institution",
-            "interest_weight"
+            "interest_weight",
+            "meeting_length",
+            "reminder"
         ]
     );
     assert_eq!(option_names(subcommand(program, "archive")), ["program"]);

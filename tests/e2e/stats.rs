@@ -175,10 +175,14 @@ async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
     out
 }
 
+/// number, position, size, user_id, role, the booking's starts_at
+type StoredGroupMember = (i64, i64, i64, i64, String, Option<DateTime<Utc>>);
+
 async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
-    let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
-        "select r.number, g.position, g.size, gm.user_id, gm.role
+    let rows: Vec<StoredGroupMember> = sqlx::query_as(
+        "select r.number, g.position, g.size, gm.user_id, gm.role, b.starts_at
          from group_member gm join match_group g using (group_id) join round r using (round_id)
+         left join booking b on b.group_id = g.group_id
          where r.guild_id = ? order by r.number, g.position, gm.user_id",
     )
     .bind(GUILD)
@@ -186,12 +190,13 @@ async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
     .await
     .unwrap();
     rows.into_iter()
-        .map(|(round, position, size, user, role)| GroupRow {
+        .map(|(round, position, size, user, role, booked_for)| GroupRow {
             round: round as u32,
             group: position as u32 + 1,
             group_size: size as u32,
             user_id: hallway::domain::ids::UserId(user as u64),
             role: role.parse().unwrap(),
+            booked_for,
         })
         .collect()
 }
@@ -418,7 +423,7 @@ async fn the_offline_export_explains_a_bad_guild_a_bad_directory_and_a_missing_d
     let (ok, _, stderr) = hallway_export(&url, &ids::GUILD.to_string(), &out).await;
     assert!(ok, "{stderr}");
     let groups = std::fs::read_to_string(out.join("hallway-groups.csv")).unwrap();
-    assert_eq!(groups, "round,group,group_size,user_id,role\n");
+    assert_eq!(groups, "round,group,group_size,user_id,role,booked_for\n");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The store against a real SQLite file: migrations, programs and their settings,
 //! members, and isolation between servers and between the programs of one server.
 
+mod booking;
 mod interests;
 mod members;
 mod outbox;
@@ -11,6 +12,7 @@ mod stats;
 mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
+mod upgrade_0006;
 mod wins;
 
 use std::time::Duration;
@@ -159,6 +161,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
         tables,
         [
             "avoid",
+            "booking",
             "community",
             "feedback",
             "group_member",
@@ -174,6 +177,9 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "round",
             "round_preview",
             "skip_note",
+            "slot_batch",
+            "slot_offer",
+            "slot_pick",
             "win"
         ]
     );
@@ -199,6 +205,7 @@ fn words<T: hallway::domain::words::Word>() -> Vec<String> {
 
 #[tokio::test]
 async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
+    use hallway::domain::booking::SlotFit;
     use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::profile::{Modality, Role, TimeOfDay};
@@ -229,6 +236,7 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
         (("outcome", "status"), words::<OutcomeStatus>()),
         (("feedback", "rating"), words::<Rating>()),
         (("win", "kind"), words::<WinKind>()),
+        (("slot_batch", "fit"), words::<SlotFit>()),
     ]
     .into_iter()
     .collect();

@@ -180,3 +180,145 @@ async fn forget_member_removes_their_place_and_interests_in_every_program_of_the
         1
     );
 }
+
+#[tokio::test]
+async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks_and_booking_posts()
+{
+    use chrono::TimeZone;
+    use hallway::domain::booking::SlotFit;
+    use hallway::domain::ids::{ChannelId, MessageId};
+    use hallway::domain::outbox::OutboxKind;
+    use hallway::domain::slots::SlotOffer;
+    use sqlx::{Column as _, Row as _, ValueRef as _};
+
+    const GUILD: GuildId = GuildId(1_200_000_000_000_000_001);
+    let (me, other) = (
+        UserId(1_300_000_000_000_000_011),
+        UserId(1_300_000_000_000_000_012),
+    );
+    let (store, _dir) = fresh_store().await;
+    let program = first_program(&store, GUILD).await;
+    for user in [me, other] {
+        store
+            .join(
+                &program,
+                user,
+                "x",
+                &ProfileChange::role(Role::Peer),
+                at(1, 9),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .create_round(&crate::peer_round(&program, at(2, 9), &[&[me.0, other.0]]))
+        .await
+        .unwrap()
+        .unwrap();
+    // The group was told by DM, so its booking posts are addressed to each of us.
+    let due = store.due_outbox(at(2, 9), 100, 100).await.unwrap();
+    let intro = due.iter().find(|r| r.kind == OutboxKind::Intro).unwrap();
+    let group = intro.group_id.unwrap();
+    store
+        .fall_back_to_dms(intro, &[me, other], "no threads", false, at(2, 9))
+        .await
+        .unwrap();
+    let dms = store.due_outbox(at(2, 9), 100, 100).await.unwrap();
+    for (n, dm) in dms
+        .iter()
+        .filter(|r| r.kind == OutboxKind::DmIntro)
+        .enumerate()
+    {
+        let posted = (
+            ChannelId(1_500_000_000_000_000_100 + n as u64),
+            MessageId(1_500_000_000_000_000_200 + n as u64),
+        );
+        store
+            .complete_outbox(dm, Some(posted), at(2, 9))
+            .await
+            .unwrap();
+    }
+    let slot = |hour| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 12, 3, hour, 0, 0)
+            .unwrap()
+    };
+    let offer = |hours: &[u32]| SlotOffer {
+        slots: hours.iter().map(|h| slot(*h)).collect(),
+        fit: SlotFit::WorkingDay,
+    };
+    store
+        .offer_first_slots(GUILD, group, &offer(&[9, 14]), at(2, 10))
+        .await
+        .unwrap();
+    for user in [me, other] {
+        store
+            .pick_slots(GUILD, group, user, 0, &[slot(9)], at(2, 10))
+            .await
+            .unwrap();
+    }
+    store
+        .reschedule(GUILD, group, &offer(&[10, 15]), at(2, 11))
+        .await
+        .unwrap()
+        .unwrap();
+    // My picks from both batches, and pending "Rescheduled" DMs to both of us.
+    store
+        .pick_slots(GUILD, group, me, 1, &[slot(10), slot(15)], at(2, 12))
+        .await
+        .unwrap();
+    let mine = format!(
+        "select count(*) from slot_pick where user_id = {}",
+        me.0 as i64
+    );
+    assert_eq!(count(&store, &mine).await, 3);
+
+    store.forget_member(GUILD, me, at(3, 9)).await.unwrap();
+
+    // Every table, every column: no value is my id, and no text contains it.
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|t| t == "slot_pick"));
+    for table in tables {
+        let rows = sqlx::query(&format!("select * from {table}"))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        for row in rows {
+            for column in row.columns() {
+                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
+                    continue;
+                }
+                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
+                    assert_ne!(value, me.0 as i64, "{table}.{} holds my id", column.name());
+                }
+                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
+                    assert!(
+                        !text.contains(&me.to_string()),
+                        "{table}.{} still names me: {text}",
+                        column.name()
+                    );
+                }
+            }
+        }
+    }
+    // The other member keeps their picks and their pending DM; the group its batches.
+    let theirs = format!(
+        "select count(*) from slot_pick where user_id = {}",
+        other.0 as i64
+    );
+    assert_eq!(count(&store, &theirs).await, 1);
+    assert_eq!(
+        count(
+            &store,
+            "select count(*) from outbox where kind = 'rescheduled' and state = 'pending'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&store, "select count(*) from slot_batch").await, 2);
+}

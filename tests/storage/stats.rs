@@ -85,6 +85,52 @@ async fn win(store: &Store, program: &Program, user: u64, kind: &str, when: Date
     .unwrap();
 }
 
+/// A group's booking row as the booking storage leaves it: `starts_at` is `None` after a
+/// Reschedule, until the group books again.
+async fn booking(store: &Store, guild: u64, group: i64, starts_at: Option<DateTime<Utc>>) {
+    sqlx::query(
+        "insert into booking (group_id, guild_id, starts_at, minutes, sequence, booked_at)
+         values (?, ?, ?, 50, 1, ?)",
+    )
+    .bind(group)
+    .bind(guild as i64)
+    .bind(starts_at)
+    .bind(at(3, 12))
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+/// One round of four pairs in GUILD, hand-counted:
+///
+/// - {1,2} booked for the 5th, 1 met: booked and met;
+/// - {3,4} booked for the 6th, 3 not yet: booked, not met;
+/// - {5,6} never booked, 5 skipped: unbooked, not met;
+/// - {7,8} rescheduled and not booked again, 7 met: unbooked and met.
+///
+/// Booked 2 of 4; met 1 of 2 booked and 1 of 2 unbooked.
+async fn a_round_with_bookings(store: &Store) -> (Program, Vec<i64>) {
+    let guild = program(store, GUILD).await;
+    for user in 1..=8 {
+        join(store, &guild, user, Role::Peer).await;
+    }
+    let groups = round(
+        store,
+        &guild,
+        at(2, 9),
+        &[&[1, 2], &[3, 4], &[5, 6], &[7, 8]],
+    )
+    .await;
+    booking(store, GUILD, groups[0], Some(at(5, 15))).await;
+    booking(store, GUILD, groups[1], Some(at(6, 15))).await;
+    booking(store, GUILD, groups[3], None).await;
+    outcome(store, GUILD, groups[0], 1, OutcomeStatus::Met).await;
+    outcome(store, GUILD, groups[1], 3, OutcomeStatus::NotYet).await;
+    outcome(store, GUILD, groups[2], 5, OutcomeStatus::Skipped).await;
+    outcome(store, GUILD, groups[3], 7, OutcomeStatus::Met).await;
+    (guild, groups)
+}
+
 /// Two rounds in GUILD and one in OTHER, with outcomes, feedback and wins:
 ///
 /// - round 1: {1,2} both met, {3,4} 3 skipped, {5,6} 5 not yet;
@@ -230,7 +276,9 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             met_chats: 1,
             skipped: 1,
             pairs: 3,
-            repeat_pairs: 0
+            repeat_pairs: 0,
+            booked_chats: 0,
+            booked_met_chats: 0
         }
     );
     assert_eq!((second.number, second.due_at), (2, at(16, 9)));
@@ -242,7 +290,9 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             met_chats: 1,
             skipped: 2,
             pairs: 4,
-            repeat_pairs: 1
+            repeat_pairs: 1,
+            booked_chats: 0,
+            booked_met_chats: 0
         }
     );
     let totals = stats.totals();
@@ -281,7 +331,9 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             met_chats: 1,
             skipped: 0,
             pairs: 1,
-            repeat_pairs: 0
+            repeat_pairs: 0,
+            booked_chats: 0,
+            booked_met_chats: 0
         }
     );
     assert_eq!(other.wins_total(), 1);
@@ -341,6 +393,92 @@ async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
 }
 
 #[tokio::test]
+async fn booked_and_unbooked_chats_are_counted_apart_with_their_meeting_rates() {
+    let (store, _dir) = fresh_store().await;
+    let (guild, groups) = a_round_with_bookings(&store).await;
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    let tally = stats.rounds[0].tally;
+    assert_eq!((tally.chats, tally.met_chats), (4, 2));
+    assert_eq!(tally.booking_rate(), Rate::new(2, 4));
+    assert_eq!(tally.booked_meeting_rate(), Rate::new(1, 2));
+    assert_eq!(
+        tally.unbooked_meeting_rate(),
+        Rate::new(1, 2),
+        "the rescheduled group that met counts as unbooked"
+    );
+
+    // A second round whose one chat booked and met: the totals pool both rounds, and a
+    // window of one round counts only its own bookings.
+    let second = round(&store, &guild, at(16, 9), &[&[1, 3]]).await;
+    booking(&store, GUILD, second[0], Some(at(18, 15))).await;
+    outcome(&store, GUILD, second[0], 3, OutcomeStatus::Met).await;
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    let totals = stats.totals();
+    assert_eq!(totals.booking_rate(), Rate::new(3, 5));
+    assert_eq!(totals.booked_meeting_rate(), Rate::new(2, 3));
+    assert_eq!(totals.unbooked_meeting_rate(), Rate::new(1, 2));
+    let last = store
+        .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
+        .await
+        .unwrap()
+        .totals();
+    assert_eq!(
+        (last.chats, last.booked_chats, last.booked_met_chats),
+        (1, 1, 1)
+    );
+
+    // Rebooking the rescheduled group makes it a booked chat that met.
+    sqlx::query("update booking set starts_at = ?, sequence = 2 where group_id = ?")
+        .bind(at(9, 15))
+        .bind(groups[3])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let first = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap()
+        .rounds[0]
+        .tally;
+    assert_eq!(first.booking_rate(), Rate::new(3, 4));
+    assert_eq!(first.booked_meeting_rate(), Rate::new(2, 3));
+    assert_eq!(first.unbooked_meeting_rate(), Rate::new(0, 1));
+}
+
+#[tokio::test]
+async fn the_export_gives_booked_groups_their_start_time_and_others_none() {
+    let (store, _dir) = fresh_store().await;
+    let (guild, _) = a_round_with_bookings(&store).await;
+    let rows = store
+        .export_rows(GuildId(GUILD), guild.program_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.groups
+            .iter()
+            .map(|g| (g.group, g.user_id, g.booked_for))
+            .collect::<Vec<_>>(),
+        [
+            (1, UserId(1), Some(at(5, 15))),
+            (1, UserId(2), Some(at(5, 15))),
+            (2, UserId(3), Some(at(6, 15))),
+            (2, UserId(4), Some(at(6, 15))),
+            (3, UserId(5), None),
+            (3, UserId(6), None),
+            (4, UserId(7), None),
+            (4, UserId(8), None),
+        ],
+        "the rescheduled group 4 has no booked time"
+    );
+}
+
+#[tokio::test]
 async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
@@ -369,6 +507,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
         group_size,
         user_id,
         role: Role::Peer,
+        booked_for: None,
     };
     assert_eq!(
         rows.groups,
@@ -483,6 +622,7 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
         .leave(circles.program_id, UserId(2), at(24, 9))
         .await
         .unwrap();
+    booking(&store, GUILD, groups[0], Some(at(11, 15))).await;
     outcome(&store, GUILD, groups[0], 1, OutcomeStatus::Met).await;
     outcome(&store, GUILD, groups[0], 7, OutcomeStatus::Skipped).await;
     store
@@ -541,7 +681,9 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
             met_chats: 1,
             skipped: 1,
             pairs: 3,
-            repeat_pairs: 0
+            repeat_pairs: 0,
+            booked_chats: 1,
+            booked_met_chats: 1
         },
         "1 and 2 met before in faculty, which is no repeat here"
     );
@@ -568,9 +710,13 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
         export
             .groups
             .iter()
-            .map(|g| (g.round, g.group, g.user_id))
+            .map(|g| (g.round, g.group, g.user_id, g.booked_for))
             .collect::<Vec<_>>(),
-        [(1, 1, UserId(1)), (1, 1, UserId(2)), (1, 1, UserId(7))]
+        [
+            (1, 1, UserId(1), Some(at(11, 15))),
+            (1, 1, UserId(2), Some(at(11, 15))),
+            (1, 1, UserId(7), Some(at(11, 15)))
+        ]
     );
     assert_eq!(
         export

@@ -185,6 +185,10 @@ impl Courier for Recorder {
             Message::Nudge { .. } => "nudge",
             Message::Celebration(_) => "celebration",
             Message::Feedback { .. } => "feedback",
+            Message::Booked(_) => "booked",
+            Message::Reminder { .. } => "reminder",
+            Message::CheckIn { .. } => "check-in",
+            Message::Rescheduled(_) => "rescheduled",
         };
         let mut posts = self.posts.lock().unwrap();
         posts.push((channel_id.get(), what.to_string()));

@@ -5,9 +5,7 @@
 //! pending delivery is kept, each in its own server's program.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use hallway::storage::Store;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use crate::upgrade_0003::{dump, TableDump};
@@ -17,6 +15,7 @@ const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
 const FORGET_OUTBOX_KINDS_0003: &str =
     include_str!("../../migrations/0003_forget_outbox_kinds.sql");
 const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
+const PROGRAMS_0005: &str = include_str!("../../migrations/0005_programs.sql");
 const ROWS_AT_BE6AD99: &str = include_str!("fixtures/main-be6ad99.sql");
 
 const GUILD_A: i64 = 1_200_000_000_000_000_001;
@@ -59,7 +58,7 @@ const STANDING: [&str; 6] = [
 /// opened by today's store, which applied 0005.
 struct Upgraded {
     old: SqlitePool,
-    new: Store,
+    new: SqlitePool,
     _dir: tempfile::TempDir,
 }
 
@@ -86,7 +85,29 @@ impl Upgraded {
             .connect_with(SqliteConnectOptions::new().filename(&copy).read_only(true))
             .await
             .unwrap();
-        let new = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+        // Upgraded through 0005 only: what this test checks. Later steps have their own.
+        let new = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(
+                url.parse::<SqliteConnectOptions>()
+                    .unwrap()
+                    .foreign_keys(true),
+            )
+            .await
+            .unwrap();
+        crate::migrate_with(
+            &new,
+            dir.path(),
+            "3ac39f3",
+            &[
+                ("0001_schema.sql", SCHEMA_0001),
+                ("0002_outbox.sql", OUTBOX_0002),
+                ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
+                ("0004_skip_note.sql", SKIP_NOTE_0004),
+                ("0005_programs.sql", PROGRAMS_0005),
+            ],
+        )
+        .await;
         Upgraded {
             old,
             new,
@@ -95,7 +116,7 @@ impl Upgraded {
     }
 
     fn new_pool(&self) -> &SqlitePool {
-        self.new.pool()
+        &self.new
     }
 
     async fn program_of(&self, guild: i64) -> i64 {

@@ -1,6 +1,7 @@
 //! Every slash command, one file per area.
 
 mod admin;
+mod booking;
 mod caller;
 mod interests;
 mod invite;
@@ -12,6 +13,7 @@ mod rounds;
 mod stats;
 mod wins;
 
+pub use booking::{none_of_these_work, pick_slots, reschedule};
 pub use interests::pick_interests;
 pub use invite::join_click;
 pub use privacy::confirm_forget;

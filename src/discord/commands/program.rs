@@ -111,6 +111,14 @@ async fn edit(
     >,
     #[description = "How much shared interests count in matching (default light)"]
     interest_weight: Option<Choice<InterestWeight>>,
+    #[description = "Minutes booked for each chat, 15-60 (default 50)"]
+    #[min = 15]
+    #[max = 60]
+    meeting_length: Option<i64>,
+    #[description = "Minutes before a booked chat to remind the group, 0 for none (default 15)"]
+    #[min = 0]
+    #[max = 1440]
+    reminder: Option<i64>,
 ) -> Result<(), Error> {
     // Every option is checked before anything is saved, against the program as it is, or
     // as the server's first would be made: bad input changes nothing, and makes nothing.
@@ -152,7 +160,10 @@ async fn edit(
     } else {
         None
     };
+    let meeting = validate::meeting_rules(current.meeting, meeting_length, reminder)?;
     let nothing = name.is_none()
+        && meeting_length.is_none()
+        && reminder.is_none()
         && start.is_none()
         && end.is_none()
         && welcome.is_none()
@@ -204,6 +215,9 @@ async fn edit(
     }
     if let Some(rules) = rules {
         store.set_matching(id, &rules, now).await?;
+    }
+    if meeting != current.meeting {
+        store.set_meeting(id, meeting, now).await?;
     }
     let program = store
         .program(current.guild_id, id)

@@ -13,7 +13,7 @@ use crate::discord::render;
 use crate::discord::state::{Context, Error};
 use crate::domain::profile::Role;
 use crate::domain::program::Program;
-use crate::domain::stats::{self, Rate, RoundStats, Stats};
+use crate::domain::stats::{self, Rate, RoundStats, Stats, Tally};
 use crate::export::CsvFile;
 
 /// Rounds listed one by one in the text; the chart and the export have them all.
@@ -81,7 +81,7 @@ fn summary_line(program: &Program, report: &Stats) -> String {
     let active: u32 = report.members.iter().map(|(_, s)| s.active).sum();
     let total = report.totals();
     format!(
-        "**{}**{}: {} active members · {} · {} chats · meeting rate {}",
+        "**{}**{}: {} active members · {} · {} chats · meeting rate {} · booked {}",
         program.name,
         if program.is_archived() {
             " (archived)"
@@ -92,6 +92,7 @@ fn summary_line(program: &Program, report: &Stats) -> String {
         plural(report.rounds.len(), "round"),
         total.chats,
         with_unit(total.meeting_rate(), "chats"),
+        with_unit(total.booking_rate(), "chats"),
     )
 }
 
@@ -243,6 +244,7 @@ fn stats_text(program: &Program, report: &Stats) -> String {
             with_unit(total.repeat_rate(), "pairs"),
             with_unit(total.skip_rate(), "people"),
         ));
+        lines.push(booking_line(total));
     }
 
     let since = report
@@ -272,10 +274,22 @@ fn stats_text(program: &Program, report: &Stats) -> String {
     lines.push(format!("**How was it?** {}", feedback.join(" · ")));
     lines.push(
         "_Meeting rate: chats where someone clicked “We met”. Repeat rate: pairs who had \
-         been matched in an earlier round. Skip rate: people who clicked “Skip this round”._"
+         been matched in an earlier round. Skip rate: people who clicked “Skip this round”. \
+         Booked: chats with a booked time now; a rescheduled chat counts once booked again._"
             .into(),
     );
     lines.join("\n")
+}
+
+/// How many chats booked, and the meeting rate of booked and unbooked chats side by
+/// side, so a coordinator can see whether booking helps chats happen.
+fn booking_line(total: Tally) -> String {
+    format!(
+        "**Booked**: {}. Met: {}, {}.",
+        count_first(total.booking_rate(), "chats", "no chats"),
+        count_first(total.booked_meeting_rate(), "booked", "none booked"),
+        count_first(total.unbooked_meeting_rate(), "unbooked", "none unbooked"),
+    )
 }
 
 fn round_line(round: &RoundStats) -> String {
@@ -328,6 +342,14 @@ fn with_unit(rate: Rate, unit: &str) -> String {
     }
 }
 
+/// "5 of 6 booked (83%)", or "n/a (none booked)" when there is nothing to divide.
+fn count_first(rate: Rate, unit: &str, nothing: &str) -> String {
+    match rate.percent() {
+        Some(percent) => format!("{} of {} {unit} ({percent}%)", rate.part, rate.whole),
+        None => format!("n/a ({nothing})"),
+    }
+}
+
 fn role_plural(role: Role) -> &'static str {
     match role {
         Role::Mentor => "Mentors",
@@ -351,7 +373,7 @@ fn day(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::stats::{Standings, Tally};
+    use crate::domain::stats::Standings;
     use chrono::TimeZone;
 
     fn test_program() -> Program {
@@ -388,6 +410,8 @@ mod tests {
                         skipped: 1,
                         pairs: 2,
                         repeat_pairs: 0,
+                        booked_chats: 1,
+                        booked_met_chats: 1,
                     },
                 })
                 .collect(),
@@ -405,6 +429,7 @@ mod tests {
             "Mentors: 3 active · 1 paused · 0 left",
             "Round 2 (16 Nov 2026): 2 chats, 4 people · met 50% (1 of 2) · repeats 0% (0 of 2) · skipped 25% (1 of 4)",
             "**Overall**: 4 chats, 8 people · meeting rate 50% (2 of 4 chats) · repeat rate 0% (0 of 4 pairs) · skip rate 25% (2 of 8 people)",
+            "**Booked**: 2 of 4 chats (50%). Met: 2 of 2 booked (100%), 0 of 2 unbooked (0%).",
             "**Wins**: grant 2 (2 in all)",
             "**How was it?** great 0 · good 0 · meh 0",
         ] {
@@ -413,6 +438,56 @@ mod tests {
         assert_eq!(
             chart_title(&report(2, false)),
             "Every round (rounds 1–2): people matched and meeting rate"
+        );
+    }
+
+    #[test]
+    fn the_booking_line_puts_booked_and_unbooked_meeting_rates_side_by_side() {
+        let tally = Tally {
+            chats: 10,
+            met_chats: 6,
+            booked_chats: 6,
+            booked_met_chats: 5,
+            ..Tally::default()
+        };
+        assert_eq!(
+            booking_line(tally),
+            "**Booked**: 6 of 10 chats (60%). Met: 5 of 6 booked (83%), 1 of 4 unbooked (25%)."
+        );
+    }
+
+    #[test]
+    fn a_booking_rate_with_nothing_to_count_says_so() {
+        let none_booked = Tally {
+            chats: 3,
+            met_chats: 1,
+            ..Tally::default()
+        };
+        assert_eq!(
+            booking_line(none_booked),
+            "**Booked**: 0 of 3 chats (0%). Met: n/a (none booked), 1 of 3 unbooked (33%)."
+        );
+        let all_booked = Tally {
+            chats: 2,
+            booked_chats: 2,
+            ..Tally::default()
+        };
+        assert_eq!(
+            booking_line(all_booked),
+            "**Booked**: 2 of 2 chats (100%). Met: 0 of 2 booked (0%), n/a (none unbooked)."
+        );
+        assert_eq!(
+            booking_line(Tally::default()),
+            "**Booked**: n/a (no chats). Met: n/a (none booked), n/a (none unbooked)."
+        );
+    }
+
+    #[test]
+    fn the_programs_summary_line_ends_with_the_booking_rate() {
+        assert_eq!(
+            summary_line(&test_program(), &report(2, false)),
+            "**hallway**: 3 active members · 2 rounds · 4 chats · meeting rate 50% (2 of 4 chats) \
+             · booked 50% (2 of 4 chats)"
         );
     }
 
@@ -430,6 +505,10 @@ mod tests {
     fn many_rounds_fit_in_one_discord_message() {
         let text = stats_text(&test_program(), &report(520, false));
         assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
+        assert!(
+            text.contains("**Booked**: 520 of 1040 chats (50%)"),
+            "{text}"
+        );
         assert!(text.contains("512 earlier rounds are in the chart"));
         assert!(text.contains("Round 520 ("));
         assert!(!text.contains("Round 512 ("));
@@ -439,6 +518,7 @@ mod tests {
     fn no_rounds_yet_is_said_plainly() {
         let text = stats_text(&test_program(), &report(0, false));
         assert!(text.contains("**Rounds**: none yet"), "{text}");
+        assert!(!text.contains("**Booked**"), "{text}");
         assert!(text.contains("**Wins**: grant 2"));
     }
 

@@ -206,6 +206,14 @@ pub fn settings(program: &Program) -> String {
             m.interest_weight
         ),
         format!(
+            "Booked chats: {} minutes, {}",
+            program.meeting.minutes,
+            match program.meeting.reminder_minutes {
+                0 => "no reminder".to_string(),
+                n => format!("a reminder {n} minutes before"),
+            }
+        ),
+        format!(
             "Program: {}, {}",
             program.name,
             if program.is_archived() {

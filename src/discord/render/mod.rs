@@ -1,5 +1,6 @@
 //! The words hallway shows people. Plain functions of data, so tests can read them.
 
+mod booking;
 mod celebration;
 mod member;
 mod round;
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poise::serenity_prelude as serenity;
 
+pub use booking::*;
 pub use celebration::*;
 pub use member::*;
 pub use round::*;

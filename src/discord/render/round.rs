@@ -110,30 +110,73 @@ pub fn intro(
     if let Some(prompt) = &view.prompt {
         text.push_str(&format!("\n**Icebreaker:** {prompt}\n"));
     }
-    text.push_str(&format!("\n**Suggestion:** {}", suggestion(view)));
-    text.push_str("\nA 50-minute chat is plenty; 15 minutes is fine too.");
-    if !by_dm {
-        text.push_str(" When you've met, click **We met**.");
+    match &view.slots {
+        // Concrete times replace the window of hours.
+        Some(choice) => {
+            text.push_str(&format!("\n**How:** {}.\n", how(view)));
+            text.push_str(&super::slot_section(
+                choice,
+                &view.members,
+                view.meeting_minutes,
+            ));
+            if !by_dm {
+                text.push_str("When you've met, click **We met**.\n");
+            }
+        }
+        None => {
+            text.push_str(&format!("\n**Suggestion:** {}", suggestion(view)));
+            text.push_str(&format!(
+                "\nA {}-minute chat is plenty; 15 minutes is fine too.",
+                view.meeting_minutes
+            ));
+            if !by_dm {
+                text.push_str(" When you've met, click **We met**.");
+            }
+            text.push('\n');
+        }
     }
-    text.push('\n');
+    text.push_str(&met_line(view, answers));
+    text
+}
+
+const MET_LINE: &str = "\n✅ **We met:** ";
+
+/// "✅ We met: Ada, Ben", or nothing while nobody said so.
+fn met_line(view: &crate::delivery::IntroView, answers: &[(UserId, OutcomeStatus)]) -> String {
     let met: Vec<&str> = answers
         .iter()
         .filter(|(_, s)| *s == OutcomeStatus::Met)
         .filter_map(|(user, _)| view.members.iter().find(|m| m.user_id == Some(*user)))
         .map(|m| m.name.as_str())
         .collect();
-    if !met.is_empty() {
-        text.push_str(&format!("\n✅ **We met:** {}\n", met.join(", ")));
+    if met.is_empty() {
+        String::new()
+    } else {
+        format!("{MET_LINE}{}\n", met.join(", "))
     }
-    text
+}
+
+/// A check-in redrawn after an answer: its own words, then who has met.
+pub fn check_in_answered(
+    posted: &str,
+    view: &crate::delivery::IntroView,
+    answers: &[(UserId, OutcomeStatus)],
+) -> String {
+    let own = posted.split(MET_LINE).next().unwrap_or(posted).trim_end();
+    format!("{own}\n{}", met_line(view, answers))
+}
+
+/// A way to meet everyone accepts.
+fn how(view: &crate::delivery::IntroView) -> String {
+    match view.suggestion.modality {
+        Some(modality) => modality_phrase(modality).to_string(),
+        None => "whatever suits you both (you prefer different ways to meet)".to_string(),
+    }
 }
 
 fn suggestion(view: &crate::delivery::IntroView) -> String {
     let s = &view.suggestion;
-    let how = match s.modality {
-        Some(modality) => modality_phrase(modality).to_string(),
-        None => "whatever suits you both (you prefer different ways to meet)".to_string(),
-    };
+    let how = how(view);
     let when = match s.window {
         Some(window) => {
             let times: Vec<String> = view
@@ -326,6 +369,8 @@ mod tests {
             at: now,
             answers: Vec::new(),
             shared_interests: vec!["grant writing".into()],
+            slots: None,
+            meeting_minutes: 50,
         };
         let text = intro(&view, false, &[]);
         let ada_at = text.find("(Ada)").unwrap();

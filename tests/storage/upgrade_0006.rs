@@ -1,0 +1,295 @@
+//! A database made by the previous `main` (3ac39f3: migrations 0001-0005), with rows in
+//! every table for two servers and three programs, opened by today's store, which applies
+//! migration 0006 (booking): every row of every table is kept with every value, the
+//! outbox (rebuilt for the booking kinds) keeps each row's id, key and state, programs get
+//! the default meeting length and reminder, the booking tables start empty, and the
+//! upgraded file books a chat like a new one.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hallway::domain::booking::{MeetingRules, PickOutcome, SlotFit};
+use hallway::domain::ids::{GroupId, GuildId, UserId};
+use hallway::domain::slots::SlotOffer;
+use hallway::storage::Store;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+use crate::upgrade_0003::{dump, TableDump};
+
+const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
+const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const FORGET_OUTBOX_KINDS_0003: &str =
+    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
+const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
+const PROGRAMS_0005: &str = include_str!("../../migrations/0005_programs.sql");
+const ROWS_AT_3AC39F3: &str = include_str!("fixtures/main-3ac39f3.sql");
+
+const GUILD_A: GuildId = GuildId(1_200_000_000_000_000_001);
+const GUILD_B: GuildId = GuildId(1_200_000_000_000_000_002);
+
+/// The tables 0006 makes.
+const BOOKING_TABLES: [&str; 4] = ["booking", "slot_batch", "slot_offer", "slot_pick"];
+
+/// The file as 3ac39f3 left it (kept, as a copy, to compare with) and the same file
+/// opened by today's store.
+struct Upgraded {
+    old: SqlitePool,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Upgraded {
+    async fn new() -> Upgraded {
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, url) = crate::database_made_by(
+            dir.path(),
+            "3ac39f3",
+            &[
+                ("0001_schema.sql", SCHEMA_0001),
+                ("0002_outbox.sql", OUTBOX_0002),
+                ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
+                ("0004_skip_note.sql", SKIP_NOTE_0004),
+                ("0005_programs.sql", PROGRAMS_0005),
+            ],
+            ROWS_AT_3AC39F3,
+        )
+        .await;
+        pool.close().await;
+        let copy = dir.path().join("3ac39f3.db");
+        std::fs::copy(dir.path().join("hallway.db"), &copy).unwrap();
+        let old = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(SqliteConnectOptions::new().filename(&copy).read_only(true))
+            .await
+            .unwrap();
+        let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+        Upgraded {
+            old,
+            store,
+            _dir: dir,
+        }
+    }
+
+    fn new_pool(&self) -> &SqlitePool {
+        self.store.pool()
+    }
+}
+
+async fn columns_of(pool: &SqlitePool, table: &str) -> BTreeSet<String> {
+    sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// Each row of `select <columns> from <from>` as the SQL literals of its values.
+async fn literals(pool: &SqlitePool, columns: &[&str], from: &str) -> Vec<String> {
+    let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
+    sqlx::query_scalar(&format!(
+        "select {} from {from}",
+        quoted.join(" || ' | ' || ")
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Each outbox row: (outbox_id, kind, key, state).
+async fn outbox_keys(pool: &SqlitePool) -> Vec<(i64, String, String, String)> {
+    sqlx::query_as("select outbox_id, kind, key, state from outbox order by outbox_id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// Each index we made (not SQLite's for a unique key): (name, table, its columns).
+async fn indexes(pool: &SqlitePool) -> BTreeSet<(String, String, String)> {
+    sqlx::query_as(
+        "select m.name, m.tbl_name, group_concat(i.name, ', ')
+         from sqlite_master m, pragma_index_info(m.name) i
+         where m.type = 'index' and m.name not like 'sqlite_autoindex%'
+         group by m.name order by m.name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
+    dumps.iter().find(|t| t.table == table)
+}
+
+#[tokio::test]
+async fn upgrading_a_database_made_by_3ac39f3_keeps_every_value_of_every_table_and_adds_empty_booking_tables(
+) {
+    let up = Upgraded::new().await;
+    let before = dump(&up.old).await;
+    assert_eq!(before.len(), 17, "every table of 0005");
+    for table in &before {
+        assert!(
+            !table.rows.is_empty(),
+            "the fixture has no {} rows",
+            table.table
+        );
+    }
+    let after = dump(up.new_pool()).await;
+    let added: Vec<(&str, usize)> = after
+        .iter()
+        .filter(|t| find(&before, &t.table).is_none())
+        .map(|t| (t.table.as_str(), t.rows.len()))
+        .collect();
+    assert_eq!(added, BOOKING_TABLES.map(|t| (t, 0)));
+
+    for table in &before {
+        let name = table.table.as_str();
+        if name == "program" {
+            continue; // Below: it gains two columns.
+        }
+        assert_eq!(find(&after, name), Some(table), "{name}");
+    }
+    let old = columns_of(&up.old, "program").await;
+    let new = columns_of(up.new_pool(), "program").await;
+    assert_eq!(
+        new.difference(&old).map(String::as_str).collect::<Vec<_>>(),
+        ["meeting_minutes", "reminder_minutes"]
+    );
+    assert!(old.is_subset(&new));
+    let kept: Vec<&str> = old.iter().map(String::as_str).collect();
+    let order = "program order by program_id";
+    assert_eq!(
+        literals(up.new_pool(), &kept, order).await,
+        literals(&up.old, &kept, order).await
+    );
+}
+
+#[tokio::test]
+async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chats_with_a_15_minute_reminder(
+) {
+    let up = Upgraded::new().await;
+    let meetings: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "select program_id, meeting_minutes, reminder_minutes from program order by program_id",
+    )
+    .fetch_all(up.new_pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        meetings,
+        [(1, 50, 15), (2, 50, 15), (3, 50, 15), (4, 50, 15)]
+    );
+    // The store reads them as the defaults, archived program included.
+    let mut programs = up.store.programs(GUILD_A).await.unwrap();
+    programs.extend(up.store.programs(GUILD_B).await.unwrap());
+    assert_eq!(programs.len(), 4);
+    for program in programs {
+        assert_eq!(program.meeting, MeetingRules::default(), "{}", program.name);
+    }
+}
+
+#[tokio::test]
+async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_state_and_books_its_groups_like_new_ones(
+) {
+    let up = Upgraded::new().await;
+    let before = outbox_keys(&up.old).await;
+    assert_eq!(outbox_keys(up.new_pool()).await, before);
+    let kinds: BTreeSet<&str> = before.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "archive-thread",
+            "celebration",
+            "delete-message",
+            "dm-intro",
+            "feedback",
+            "intro",
+            "nudge",
+            "redact-message",
+            "rename-thread",
+            "summary"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let states: BTreeSet<&str> = before.iter().map(|r| r.3.as_str()).collect();
+    assert_eq!(states, ["done", "failed", "pending"].into_iter().collect());
+    // Every pending row is still read (none is marked failed as unreadable).
+    let far = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let due = up.store.due_outbox(far, 100, 100).await.unwrap();
+    let pending = before.iter().filter(|r| r.3 == "pending").count();
+    assert_eq!(due.len(), pending);
+    assert_eq!(outbox_keys(up.new_pool()).await, before);
+
+    // A group from before 0006 was never offered slots; once it is, it books as any.
+    let group = GroupId(5);
+    assert_eq!(up.store.slot_choice(group).await.unwrap(), None);
+    let slot: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+    let offer = SlotOffer {
+        slots: vec![slot],
+        fit: SlotFit::Preferred,
+    };
+    up.store
+        .offer_first_slots(GUILD_A, group, &offer, now)
+        .await
+        .unwrap();
+    // Ada said Skip for this round: Dev's pick books it.
+    let dev = UserId(1_300_000_000_000_000_014);
+    let outcome = up
+        .store
+        .pick_slots(GUILD_A, group, dev, 0, &[slot], now)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, PickOutcome::Booked(_)), "{outcome:?}");
+    let queued: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select key, program_id, round_id from outbox where outbox_id > 37 order by outbox_id",
+    )
+    .fetch_all(up.new_pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        queued,
+        [
+            ("booked:5:1:0".to_string(), 3, 4),
+            ("reminder:5:1:0".to_string(), 3, 4),
+            ("check-in:5:1:0".to_string(), 3, 4)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn upgrading_a_database_made_by_3ac39f3_leaves_a_consistent_file_with_every_index() {
+    let up = Upgraded::new().await;
+    let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
+        .fetch_all(up.new_pool())
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    let integrity: Vec<String> = sqlx::query_scalar("pragma integrity_check")
+        .fetch_all(up.new_pool())
+        .await
+        .unwrap();
+    assert_eq!(integrity, ["ok"]);
+    let leftovers: i64 =
+        sqlx::query_scalar("select count(*) from sqlite_master where name = 'outbox_new'")
+            .fetch_one(up.new_pool())
+            .await
+            .unwrap();
+    assert_eq!(leftovers, 0);
+
+    let before = indexes(&up.old).await;
+    for name in ["outbox_due", "outbox_round", "round_scheduled_slot"] {
+        assert!(before.iter().any(|(n, _, _)| n == name), "no {name} before");
+    }
+    let mut expected = before.clone();
+    for (name, table, columns) in [
+        ("outbox_group", "outbox", "group_id, kind, state"),
+        ("slot_pick_member", "slot_pick", "guild_id, user_id"),
+    ] {
+        expected.insert((name.into(), table.into(), columns.into()));
+    }
+    assert_eq!(indexes(up.new_pool()).await, expected);
+}
