@@ -10,7 +10,7 @@ use super::{
     RescheduledView, SendError,
 };
 use crate::celebrations::{Occasion, WIN_REACTION};
-use crate::domain::booking::Booking;
+use crate::domain::booking::{Booking, SlotChoice};
 use crate::domain::calendar::{self, CalendarEvent};
 use crate::domain::group::{GroupDetail, OutcomeStatus};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, RoundId, UserId};
@@ -525,11 +525,18 @@ async fn rescheduled<C: Courier>(
         return Ok(Sent::Done(None));
     }
     let view = match row.user_id {
+        // Without picks, which change between tries: a retry finds the post by its text.
         Some(_) => RescheduledView {
             guild_id: group.guild_id,
             group_id: group.group_id,
             members: Vec::new(),
-            dm_picker: Some((choice, intro_view(store, group).await?.members)),
+            dm_picker: Some((
+                SlotChoice {
+                    picks: Vec::new(),
+                    ..choice
+                },
+                intro_view(store, group).await?.members,
+            )),
         },
         None => RescheduledView {
             guild_id: group.guild_id,

@@ -168,6 +168,10 @@ async fn answer(
             if respond_in_thread(ctx, click, CreateInteractionResponse::Message(message)).await? {
                 remember_skip_note(ctx, data, click, group, user).await;
             }
+            // Those left may all have picked a time already.
+            if data.store.book_if_agreed(group.guild_id, group.group_id, Utc::now()).await? {
+                tracing::info!(guild = %group.guild_id, group = %group.group_id, "booked once a member skipped");
+            }
             Ok(())
         }
     }

@@ -29,7 +29,8 @@ pub enum OutboxKind {
     /// Rename a group's thread after a member of it asked to be forgotten.
     RenameThread,
     /// Rewrite one of hallway's messages about a group (its intro, a DM intro, a nudge)
-    /// after a member of it asked to be forgotten.
+    /// after a member of it asked to be forgotten, or a DM intro after the group's picks,
+    /// times or booking changed.
     RedactMessage,
     /// Delete a post that was all about a member who asked to be forgotten: their win,
     /// their milestone.

@@ -11,11 +11,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{Row as _, SqliteConnection};
 
-use super::{db_id, parse_column, Store};
+use super::outbox::queue_redaction;
+use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::booking::{common_slot, Booking, MeetingRules, PickOutcome, SlotChoice};
 use crate::domain::group::DeliveredVia;
 use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
-use crate::domain::outbox::OutboxKind;
+use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::slots::SlotOffer;
 
 /// What became of a "None of these work".
@@ -149,51 +150,39 @@ impl Store {
             .context("cannot save a pick")?;
         }
 
+        let booked = book_if_everyone_picked(&mut tx, &group, group_id, now).await?;
+        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
         let choice = stored_choice(&mut tx, group_id).await?;
-        let attendees: Vec<UserId> = sqlx::query_scalar(
-            "select gm.user_id from group_member gm
-             where gm.group_id = ?1 and not exists (
-                 select 1 from outcome o
-                 where o.group_id = ?1 and o.user_id = gm.user_id and o.status = 'skipped')
-             order by gm.rowid",
-        )
-        .bind(group_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot read who attends the group's chat")?;
-        let Some(starts_at) = common_slot(&choice.slots, &choice.picks, &attendees, now) else {
-            tx.commit().await.context("cannot save the picks")?;
-            return Ok(PickOutcome::Saved(choice));
-        };
+        tx.commit().await.context("cannot save the picks")?;
+        Ok(if booked {
+            PickOutcome::Booked(choice)
+        } else {
+            PickOutcome::Saved(choice)
+        })
+    }
 
-        // A group rebooked after a Reschedule keeps its row: the sequence goes on from it.
-        let sequence: i64 = sqlx::query_scalar(
-            "insert into booking (group_id, guild_id, starts_at, minutes, sequence, booked_at)
-             values (?, ?, ?, ?, 1, ?)
-             on conflict (group_id) do update set
-                 starts_at = excluded.starts_at, minutes = excluded.minutes,
-                 sequence = booking.sequence + 1, booked_at = excluded.booked_at
-             returning sequence",
-        )
-        .bind(group_id)
-        .bind(guild_id)
-        .bind(starts_at)
-        .bind(i64::from(group.meeting.minutes))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .context("cannot save the booking")?;
-        let booking = Booking {
-            group_id,
-            starts_at,
-            minutes: group.meeting.minutes,
-            sequence: u32::try_from(sequence).context("bad booking.sequence")?,
-            booked_at: now,
-        };
-        queue_booked(&mut tx, &group, &booking, now).await?;
-        let choice = stored_choice(&mut tx, group_id).await?;
+    /// Books the group's chat if the latest picks already agree on a time: after someone
+    /// skips the round (or is forgotten), those left may all have picked one. Returns
+    /// whether it booked.
+    pub async fn book_if_agreed(
+        &self,
+        guild_id: GuildId,
+        group_id: GroupId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.write().await?;
+        let group = group_context(&mut tx, guild_id, group_id).await?;
+        let unbooked = latest_batch(&mut tx, group_id).await?.is_some()
+            && read_booking(&mut tx, group_id).await?.is_none();
+        if !unbooked {
+            return Ok(false);
+        }
+        let booked = book_if_everyone_picked(&mut tx, &group, group_id, now).await?;
+        if booked {
+            redraw_dm_intros(&mut tx, &group, group_id, now).await?;
+        }
         tx.commit().await.context("cannot save the booking")?;
-        Ok(PickOutcome::Booked(choice))
+        Ok(booked)
     }
 
     /// "None of these work": offers `offer` as batch `after_batch + 1` if `after_batch` is
@@ -208,7 +197,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<NextSlots> {
         let mut tx = self.write().await?;
-        group_context(&mut tx, guild_id, group_id).await?;
+        let group = group_context(&mut tx, guild_id, group_id).await?;
         let choice = stored_choice(&mut tx, group_id).await?;
         if choice.booking.is_some() {
             return Ok(NextSlots::Booked(choice));
@@ -217,6 +206,7 @@ impl Store {
             return Ok(NextSlots::AlreadyMoved(choice));
         }
         insert_batch(&mut tx, guild_id, group_id, after_batch + 1, offer, now).await?;
+        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
         let choice = stored_choice(&mut tx, group_id).await?;
         tx.commit().await.context("cannot save the new slots")?;
         Ok(NextSlots::Offered(choice))
@@ -227,12 +217,14 @@ impl Store {
     /// sequence + 1), every *pending* `booked`, `reminder` and `check-in` row of the group
     /// is deleted (never sent), `offer` is stored as the next batch, and
     /// `rescheduled:<group>:<seq>:<0 or user>` rows are queued due now (one for a thread
-    /// group; one per member with a delivered DM intro for a DM group), `<seq>` being the
-    /// sequence of the booking called off. Returns the new choice.
+    /// group; for a DM group one per member with a delivered DM intro, but the clicker,
+    /// who sees the new times where they clicked), `<seq>` being the sequence of the
+    /// booking called off, and a DM group's intros are redrawn. Returns the new choice.
     pub async fn reschedule(
         &self,
         guild_id: GuildId,
         group_id: GroupId,
+        clicker: UserId,
         offer: &SlotOffer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SlotChoice>> {
@@ -258,7 +250,12 @@ impl Store {
         .context("cannot withdraw the booking's posts")?;
         let next = latest_batch(&mut tx, group_id).await?.map_or(0, |b| b + 1);
         insert_batch(&mut tx, guild_id, group_id, next, offer, now).await?;
-        for user in recipients(&mut tx, &group, group_id).await? {
+        // The member who clicked sees the new times where they clicked.
+        let others = recipients(&mut tx, &group, group_id)
+            .await?
+            .into_iter()
+            .filter(|user| user.is_none() || *user != Some(clicker));
+        for user in others {
             queue_post(
                 &mut tx,
                 &group,
@@ -271,6 +268,7 @@ impl Store {
             )
             .await?;
         }
+        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
         let choice = stored_choice(&mut tx, group_id).await?;
         tx.commit().await.context("cannot save the reschedule")?;
         Ok(Some(choice))
@@ -470,6 +468,113 @@ async fn read_booking(
     }))
 }
 
+/// Books the earliest time ahead that every attendee picked from the latest batch, and
+/// queues its posts. Attendees are the group's members who did not skip the round; a
+/// "chat" of one is never booked. Returns whether it booked.
+async fn book_if_everyone_picked(
+    tx: &mut SqliteConnection,
+    group: &GroupContext,
+    group_id: GroupId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let choice = stored_choice(&mut *tx, group_id).await?;
+    let attendees: Vec<UserId> = sqlx::query_scalar(
+        "select gm.user_id from group_member gm
+         where gm.group_id = ?1 and not exists (
+             select 1 from outcome o
+             where o.group_id = ?1 and o.user_id = gm.user_id and o.status = 'skipped')
+         order by gm.rowid",
+    )
+    .bind(group_id)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read who attends the group's chat")?;
+    if attendees.len() < 2 {
+        return Ok(false);
+    }
+    let Some(starts_at) = common_slot(&choice.slots, &choice.picks, &attendees, now) else {
+        return Ok(false);
+    };
+    // A group rebooked after a Reschedule keeps its row: the sequence goes on from it.
+    let sequence: i64 = sqlx::query_scalar(
+        "insert into booking (group_id, guild_id, starts_at, minutes, sequence, booked_at)
+         values (?, ?, ?, ?, 1, ?)
+         on conflict (group_id) do update set
+             starts_at = excluded.starts_at, minutes = excluded.minutes,
+             sequence = booking.sequence + 1, booked_at = excluded.booked_at
+         returning sequence",
+    )
+    .bind(group_id)
+    .bind(group.guild_id)
+    .bind(starts_at)
+    .bind(i64::from(group.meeting.minutes))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .context("cannot save the booking")?;
+    let booking = Booking {
+        group_id,
+        starts_at,
+        minutes: group.meeting.minutes,
+        sequence: u32::try_from(sequence).context("bad booking.sequence")?,
+        booked_at: now,
+    };
+    queue_booked(&mut *tx, group, &booking, now).await?;
+    Ok(true)
+}
+
+/// In a group told by DM, each member's DM intro is rewritten from the group as it is
+/// (picks, new times, the booking), as the thread's one intro is by the click itself:
+/// nobody picks from times that were replaced. The clicker's own is rewritten too, since
+/// they may have clicked another message ("Booked"); redrawing it twice changes nothing.
+/// Each change queues its own edit: one queued earlier may already have been drawn.
+async fn redraw_dm_intros(
+    tx: &mut SqliteConnection,
+    group: &GroupContext,
+    group_id: GroupId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if group.delivered_via != Some(DeliveredVia::Dm) {
+        return Ok(());
+    }
+    let intros = sqlx::query(
+        "select channel_id, message_id from outbox
+         where group_id = ? and kind = 'dm-intro' and state = 'done'
+           and channel_id is not null and message_id is not null
+         order by outbox_id",
+    )
+    .bind(group_id)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the group's DM intros")?;
+    for intro in &intros {
+        let at = Posted {
+            channel_id: id_from_db(intro.try_get("channel_id")?),
+            message_id: id_from_db(intro.try_get("message_id")?),
+        };
+        let redaction = Redaction {
+            redraw: Some(Redraw::DmIntro),
+            at: Some(at),
+        };
+        let key = format!(
+            "redraw-dm-intro:{}:{}",
+            at.message_id,
+            now.timestamp_micros()
+        );
+        queue_redaction(
+            &mut *tx,
+            group.guild_id,
+            OutboxKind::RedactMessage,
+            &key,
+            Some(group_id),
+            &redaction,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Who a booking's posts go to: `None` for the group's thread, or each member whose DM
 /// intro reached them. A group not delivered yet has nobody to tell.
 async fn recipients(
@@ -503,9 +608,11 @@ async fn queue_booked(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let reminder = group.meeting.reminder_minutes;
-    // A reminder for a chat that already started would be no reminder.
-    let reminder_due = (reminder > 0 && booking.starts_at > now)
-        .then(|| (booking.starts_at - Duration::minutes(i64::from(reminder))).max(now));
+    // Booked inside the reminder's lead time, "Booked" itself says it starts soon: a
+    // reminder beside it would be a second post saying the same.
+    let reminder_due = (reminder > 0)
+        .then(|| booking.starts_at - Duration::minutes(i64::from(reminder)))
+        .filter(|due| *due > now);
     let (group_id, sequence) = (booking.group_id, booking.sequence);
     for user in recipients(&mut *conn, group, group_id).await? {
         let mut posts = vec![(OutboxKind::Booked, now)];

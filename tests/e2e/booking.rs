@@ -621,3 +621,140 @@ async fn forget_me_deletes_the_booking_notices_that_name_the_member_and_their_pi
         "the other member's two picks stay"
     );
 }
+
+/// Two members told by DM, and each one's DM intro.
+async fn a_dm_pair(env: &TestEnv) -> [PostedMessage; 2] {
+    set_up_program(env).await;
+    join(env, member(1), choice::PEER).await;
+    join(env, member(2), choice::PEER).await;
+    env.fake.fail(
+        FailRule::new("POST", "/channels/*/threads")
+            .times(1)
+            .missing_permissions(),
+    );
+    match_now(env).await;
+    summary(env, 1).await;
+    [1, 2].map(|n| env.fake.dms_to(member(n))[0].clone())
+}
+
+#[tokio::test]
+async fn in_a_dm_group_new_times_redraw_every_members_dm_and_a_booked_dm_can_be_rescheduled() {
+    let env = start(2).await;
+    let [ada_dm, ben_dm] = a_dm_pair(&env).await;
+    let (_, first_values) = slot_menu(&ben_dm.components);
+    let none = ada_dm.button_id("None of these work");
+    let next = click(&env, ada_dm.id, &none, member(1)).await;
+    let (_, values) = slot_menu(&next.components);
+    // Ben's DM is rewritten with the new times, without a ping.
+    let redrawn = env
+        .fake
+        .wait_until(WAIT, "Ben's DM intro redrawn", |f| {
+            f.message(ben_dm.id)
+                .filter(|m| slot_menu(&m.components).1 == values)
+        })
+        .await;
+    assert!(redrawn.content.contains(&format!("<t:{}:F>", values[0])));
+    assert_ne!(values, first_values);
+
+    let (ben_menu, _) = slot_menu(&redrawn.components);
+    let (ada_menu, _) = slot_menu(&next.components);
+    pick(&env, ada_dm.id, &ada_menu, member(1), &[&values[0]]).await;
+    let booked_for_ben = pick(&env, ben_dm.id, &ben_menu, member(2), &[&values[0]]).await;
+    assert!(booked_for_ben.content.contains("📅 **Booked:**"));
+    let ada_booked = env
+        .fake
+        .wait_until(WAIT, "Ada's Booked DM", |f| {
+            f.dms_to(member(1))
+                .into_iter()
+                .find(|m| m.content.starts_with("📅"))
+        })
+        .await;
+    // Ada's DM intro shows the booking too, with Reschedule.
+    env.fake
+        .wait_until(WAIT, "Ada's DM intro shows the booking", |f| {
+            f.message(ada_dm.id)
+                .filter(|m| m.content.contains("📅 **Booked:**"))
+        })
+        .await;
+    let reschedule = ada_booked.button_id("Reschedule");
+    let reopened = click(&env, ada_booked.id, &reschedule, member(1)).await;
+    assert_eq!(reopened.kind, ReplyKind::Update);
+    assert!(
+        reopened.content.contains("called off") && reopened.content.contains("**Pick a time**"),
+        "{}",
+        reopened.content
+    );
+    slot_menu(&reopened.components);
+    let pool = db(&env).await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from booking where starts_at is not null"
+        )
+        .await,
+        0
+    );
+    // Ben hears it by DM; Ada, who asked, sees the new times where she clicked.
+    env.fake
+        .wait_until(WAIT, "Ben's Rescheduled DM", |f| {
+            f.dms_to(member(2))
+                .into_iter()
+                .find(|m| m.content.starts_with("🔄"))
+        })
+        .await;
+    let notices_to_ada = env
+        .fake
+        .dms_to(member(1))
+        .into_iter()
+        .filter(|m| m.id != ada_booked.id && m.content.starts_with("🔄"))
+        .count();
+    assert_eq!(notices_to_ada, 0);
+    // Her DM intro no longer shows the booking either.
+    env.fake
+        .wait_until(WAIT, "Ada's DM intro shows the new times", |f| {
+            f.message(ada_dm.id).filter(|m| {
+                !m.content.contains("📅 **Booked:**") && m.content.contains("**Pick a time**")
+            })
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn when_the_only_member_yet_to_pick_skips_the_others_common_time_is_booked() {
+    let env = start(3).await;
+    set_up_program(&env).await;
+    let circles = run(
+        &env,
+        admin("edit")
+            .group("program")
+            .opt("group_size", 3)
+            .by(ids::CORA),
+    )
+    .await;
+    assert_private(&circles, &["groups of 3"]);
+    for n in 1..=3 {
+        join(&env, member(n), choice::PEER).await;
+    }
+    let (thread, intro, _) = one_pair(&env).await;
+    let three = intro.mentioned_ids();
+    assert_eq!(three.len(), 3);
+    let (menu, values) = slot_menu(&intro.components);
+    let first = pick(&env, intro.id, &menu, three[0], &[&values[2]]).await;
+    let (menu, _) = slot_menu(&first.components);
+    let second = pick(&env, intro.id, &menu, three[1], &[&values[2]]).await;
+    assert!(
+        !second.content.contains("📅 **Booked:**"),
+        "one member has not picked yet"
+    );
+    let skip = intro.button_id("Skip this round");
+    click(&env, intro.id, &skip, three[2]).await;
+    let booked = env
+        .fake
+        .wait_for_message(thread, |m| m.content.starts_with("📅"), WAIT)
+        .await;
+    assert!(
+        booked.content.contains(&format!("<t:{}:F>", values[2])),
+        "{}",
+        booked.content
+    );
+}

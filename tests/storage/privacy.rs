@@ -258,11 +258,12 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
             .unwrap();
     }
     store
-        .reschedule(GUILD, group, &offer(&[10, 15]), at(2, 11))
+        .reschedule(GUILD, group, other, &offer(&[10, 15]), at(2, 11))
         .await
         .unwrap()
         .unwrap();
-    // My picks from both batches, and pending "Rescheduled" DMs to both of us.
+    // My picks from both batches, and a pending "Rescheduled" DM to me (the other member
+    // asked for it, and saw the new times where they clicked).
     store
         .pick_slots(GUILD, group, me, 1, &[slot(10), slot(15)], at(2, 12))
         .await
@@ -306,7 +307,8 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
             }
         }
     }
-    // The other member keeps their picks and their pending DM; the group its batches.
+    // The other member keeps their picks, and the group its batches. My "Rescheduled" DM
+    // went with me (the other member asked for the new times, so none was queued to them).
     let theirs = format!(
         "select count(*) from slot_pick where user_id = {}",
         other.0 as i64
@@ -318,7 +320,7 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
             "select count(*) from outbox where kind = 'rescheduled' and state = 'pending'"
         )
         .await,
-        1
+        0
     );
     assert_eq!(count(&store, "select count(*) from slot_batch").await, 2);
 }

@@ -236,11 +236,26 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
         .offer_first_slots(GUILD_A, group, &offer, now)
         .await
         .unwrap();
-    // Ada said Skip for this round: Dev's pick books it.
-    let dev = UserId(1_300_000_000_000_000_014);
-    let outcome = up
+    // Ada said Skip for this round, and a chat of one is never booked: with only Dev
+    // left, his pick books nothing. Once Ada takes her Skip back, their picks book it.
+    let (ada, dev) = (
+        UserId(1_300_000_000_000_000_011),
+        UserId(1_300_000_000_000_000_014),
+    );
+    let alone = up
         .store
         .pick_slots(GUILD_A, group, dev, 0, &[slot], now)
+        .await
+        .unwrap();
+    assert!(matches!(alone, PickOutcome::Saved(_)), "{alone:?}");
+    sqlx::query("update outcome set status = 'not-yet' where group_id = 5 and user_id = ?")
+        .bind(ada.0 as i64)
+        .execute(up.new_pool())
+        .await
+        .unwrap();
+    let outcome = up
+        .store
+        .pick_slots(GUILD_A, group, ada, 0, &[slot], now)
         .await
         .unwrap();
     assert!(matches!(outcome, PickOutcome::Booked(_)), "{outcome:?}");

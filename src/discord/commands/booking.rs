@@ -82,7 +82,12 @@ pub async fn none_of_these_work(
 ) -> anyhow::Result<()> {
     let now = Utc::now();
     let offered = data.store.offered_slots(group.group_id).await?;
-    let after = offered.iter().copied().max().unwrap_or(now).max(now);
+    // After the times on show, never one offered before.
+    let shown = data.store.slot_choice(group.group_id).await?;
+    let after = shown
+        .and_then(|c| c.slots.iter().copied().max())
+        .unwrap_or(now)
+        .max(now);
     let program = data.store.program(group.guild_id, group.program_id).await?;
     let offer = delivery::find_slots(group, program.as_ref(), after, &offered);
     if offer.slots.is_empty() {
@@ -118,7 +123,13 @@ pub async fn reschedule(
     let offer = delivery::find_slots(group, program.as_ref(), now, &[booking.starts_at]);
     match data
         .store
-        .reschedule(group.guild_id, group.group_id, &offer, now)
+        .reschedule(
+            group.guild_id,
+            group.group_id,
+            UserId::from(click.user.id),
+            &offer,
+            now,
+        )
         .await?
     {
         Some(choice) => redraw(ctx, data, click, group, on, choice).await,

@@ -36,14 +36,21 @@ fn chats(n: usize) -> String {
     }
 }
 
+/// Discord's limit on a message's text, in characters.
+pub const MESSAGE_LIMIT: usize = 2_000;
+
 /// Discord refuses messages over 2,000 characters; long lists are cut with a note.
 pub fn fit(text: &str) -> String {
-    const LIMIT: usize = 2_000;
-    if text.chars().count() <= LIMIT {
+    fit_to(text, MESSAGE_LIMIT)
+}
+
+/// `text` within `limit` characters, cut at a line with a note when it is longer.
+pub fn fit_to(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
         return text.to_string();
     }
     let marker = "\n… (cut to fit Discord's message limit)";
-    let keep = LIMIT - marker.chars().count();
+    let keep = limit.saturating_sub(marker.chars().count());
     let mut cut: String = text.chars().take(keep).collect();
     if let Some(newline) = cut.rfind('\n') {
         cut.truncate(newline);

@@ -110,6 +110,10 @@ pub fn intro(
     if let Some(prompt) = &view.prompt {
         text.push_str(&format!("\n**Icebreaker:** {prompt}\n"));
     }
+    // What to do next goes last, and is never what Discord's limit cuts: the people
+    // above are shortened instead.
+    let head = text;
+    let mut text = String::new();
     match &view.slots {
         // Concrete times replace the window of hours.
         Some(choice) => {
@@ -136,7 +140,8 @@ pub fn intro(
         }
     }
     text.push_str(&met_line(view, answers));
-    text
+    let room = super::MESSAGE_LIMIT.saturating_sub(text.chars().count());
+    super::fit_to(&head, room) + &text
 }
 
 const MET_LINE: &str = "\n✅ **We met:** ";
@@ -351,6 +356,58 @@ mod tests {
             about: None,
             interests: interests.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_crowded_intro_fits_discords_limit_and_keeps_every_slot_and_the_we_met_line() {
+        use crate::domain::booking::{SlotChoice, SlotFit};
+        let now = Utc::now();
+        let about = "x".repeat(crate::domain::member::ABOUT_MAX_CHARS);
+        let tags: Vec<String> = (0..5).map(|n| format!("a long interest tag {n}")).collect();
+        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+        let members: Vec<MemberView> = (1..=4)
+            .map(|n| {
+                let mut m = member(n, &"N".repeat(32), Role::Peer, &tags);
+                m.about = Some(about.clone());
+                m.institution = Some("I".repeat(100));
+                m
+            })
+            .collect();
+        let slots: Vec<_> = (1..=5).map(|d| now + chrono::Duration::days(d)).collect();
+        let view = IntroView {
+            guild_id: GuildId(1),
+            round_number: 3,
+            group_id: GroupId(1),
+            members,
+            prompt: Some("p".repeat(300)),
+            suggestion: crate::domain::suggest::suggest(&[], now),
+            at: now,
+            answers: Vec::new(),
+            shared_interests: Vec::new(),
+            slots: Some(SlotChoice {
+                group_id: GroupId(1),
+                batch: 0,
+                slots: slots.clone(),
+                fit: SlotFit::NoCommonWindow,
+                picks: Vec::new(),
+                booking: None,
+            }),
+            meeting_minutes: 50,
+        };
+        let answers = [(UserId(1), OutcomeStatus::Met)];
+        let text = intro(&view, false, &answers);
+        assert!(text.chars().count() <= 2_000, "{}", text.chars().count());
+        for slot in &slots {
+            assert!(
+                text.contains(&format!("<t:{}:F>", slot.timestamp())),
+                "{text}"
+            );
+        }
+        assert!(
+            text.contains("cut to fit"),
+            "the people above were shortened"
+        );
+        assert!(text.contains("✅ **We met:**"), "{text}");
     }
 
     #[test]
