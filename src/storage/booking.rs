@@ -171,16 +171,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
-        let group = group_context(&mut tx, guild_id, group_id).await?;
-        let unbooked = latest_batch(&mut tx, group_id).await?.is_some()
-            && read_booking(&mut tx, group_id).await?.is_none();
-        if !unbooked {
-            return Ok(false);
-        }
-        let booked = book_if_everyone_picked(&mut tx, &group, group_id, now).await?;
-        if booked {
-            redraw_dm_intros(&mut tx, &group, group_id, now).await?;
-        }
+        let booked = book_if_agreed(&mut tx, guild_id, group_id, now).await?;
         tx.commit().await.context("cannot save the booking")?;
         Ok(booked)
     }
@@ -466,6 +457,26 @@ async fn read_booking(
         sequence: u32::try_from(sequence).context("bad booking.sequence")?,
         booked_at,
     }))
+}
+
+/// [`Store::book_if_agreed`] inside a caller's transaction (forget-me's, say).
+pub(super) async fn book_if_agreed(
+    tx: &mut SqliteConnection,
+    guild_id: GuildId,
+    group_id: GroupId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let group = group_context(&mut *tx, guild_id, group_id).await?;
+    let unbooked = latest_batch(&mut *tx, group_id).await?.is_some()
+        && read_booking(&mut *tx, group_id).await?.is_none();
+    if !unbooked {
+        return Ok(false);
+    }
+    let booked = book_if_everyone_picked(&mut *tx, &group, group_id, now).await?;
+    if booked {
+        redraw_dm_intros(&mut *tx, &group, group_id, now).await?;
+    }
+    Ok(booked)
 }
 
 /// Books the earliest time ahead that every attendee picked from the latest batch, and

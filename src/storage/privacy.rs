@@ -149,6 +149,14 @@ impl Store {
         let mut tx = self.write().await?;
         let user_text = user_id.to_string();
         let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
+        let groups: Vec<GroupId> = sqlx::query_scalar(
+            "select group_id from group_member where guild_id = ? and user_id = ? order by group_id",
+        )
+        .bind(guild)
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the member's groups")?;
         let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
@@ -175,6 +183,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("forget-me failed at: {sql}"))?;
+        }
+        // Those left in a group may all have picked a time already.
+        for group_id in groups {
+            super::booking::book_if_agreed(&mut tx, guild_id, group_id, now).await?;
         }
         tx.commit().await.context("cannot commit forget-me")?;
         Ok(queued)

@@ -688,3 +688,74 @@ async fn a_pick_by_someone_outside_the_group_or_the_server_is_refused_and_saves_
         0
     );
 }
+
+#[tokio::test]
+async fn a_skip_after_the_others_agreed_books_their_time_and_so_does_forget_me() {
+    // The one member yet to pick skips: the others' common time is booked.
+    let chat = group_chat(&[1, 2, 3], Told::InThread).await;
+    chat.offer_first(&[dec(3, 9), dec(3, 14)]).await;
+    saved(chat.pick(1, 0, &[dec(3, 14)]).await);
+    saved(chat.pick(2, 0, &[dec(3, 9), dec(3, 14)]).await);
+    chat.store
+        .record_outcome(
+            GUILD,
+            chat.group_id,
+            UserId(3),
+            OutcomeStatus::Skipped,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert!(chat
+        .store
+        .book_if_agreed(GUILD, chat.group_id, now())
+        .await
+        .unwrap());
+    let booking = chat.store.booking(chat.group_id).await.unwrap().unwrap();
+    assert_eq!(booking.starts_at, dec(3, 14));
+    // A second look books nothing more.
+    assert!(!chat
+        .store
+        .book_if_agreed(GUILD, chat.group_id, now())
+        .await
+        .unwrap());
+
+    // The one yet to pick is forgotten: the same.
+    let forgotten = group_chat(&[1, 2, 3], Told::InThread).await;
+    forgotten.offer_first(&[dec(3, 9)]).await;
+    saved(forgotten.pick(1, 0, &[dec(3, 9)]).await);
+    saved(forgotten.pick(2, 0, &[dec(3, 9)]).await);
+    forgotten
+        .store
+        .forget_member(GUILD, UserId(3), now())
+        .await
+        .unwrap();
+    let booking = forgotten
+        .store
+        .booking(forgotten.group_id)
+        .await
+        .unwrap()
+        .expect("booked once the third member was forgotten");
+    assert_eq!(booking.starts_at, dec(3, 9));
+
+    // Two left, and one of them skips: a chat of one is never booked.
+    let alone = group_chat(&[1, 2], Told::InThread).await;
+    alone.offer_first(&[dec(3, 9)]).await;
+    saved(alone.pick(1, 0, &[dec(3, 9)]).await);
+    alone
+        .store
+        .record_outcome(
+            GUILD,
+            alone.group_id,
+            UserId(2),
+            OutcomeStatus::Skipped,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert!(!alone
+        .store
+        .book_if_agreed(GUILD, alone.group_id, now())
+        .await
+        .unwrap());
+}
