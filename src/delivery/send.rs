@@ -354,12 +354,10 @@ async fn nudge<C: Courier>(
     Ok(Sent::Done(Some((thread, id))))
 }
 
-/// An intro as first posted: without anyone's picks, which change between tries, so a
-/// retry finds the post an earlier try made by its text. Clicks redraw it with them.
+/// An intro as first posted: without anyone's picks (see [`SlotChoice::without_picks`]).
+/// Clicks redraw it with them.
 fn first_post(mut view: IntroView) -> IntroView {
-    if let Some(choice) = &mut view.slots {
-        choice.picks.clear();
-    }
+    view.slots = view.slots.map(SlotChoice::without_picks);
     view
 }
 
@@ -406,8 +404,12 @@ async fn post_booking_message<C: Courier>(
     Ok(Sent::Done(Some((channel, id))))
 }
 
-fn members_of(group: &GroupDetail) -> Vec<UserId> {
-    group.members.iter().map(|m| m.user_id).collect()
+/// Whom a booking post mentions: the group in its thread; nobody in a member's DM.
+fn mentioned(row: &OutboxRow, group: &GroupDetail) -> Vec<UserId> {
+    match row.user_id {
+        Some(_) => Vec::new(),
+        None => group.members.iter().map(|m| m.user_id).collect(),
+    }
 }
 
 /// "Booked", with the calendar file.
@@ -444,14 +446,13 @@ async fn booked<C: Courier>(
         url,
         stamp: booking.booked_at,
     };
-    let by_dm = row.user_id.is_some();
     let message = Message::Booked(BookedView {
         guild_id: group.guild_id,
         group_id: group.group_id,
         booking,
-        members: if by_dm { Vec::new() } else { members_of(group) },
+        members: mentioned(row, group),
         calendar: calendar::ics(&event),
-        by_dm,
+        by_dm: row.user_id.is_some(),
     });
     post_booking_message(store, courier, row, group, &message).await
 }
@@ -471,10 +472,7 @@ async fn reminder<C: Courier>(
     }
     let message = Message::Reminder {
         starts_at: booking.starts_at,
-        members: match row.user_id {
-            Some(_) => Vec::new(),
-            None => members_of(group),
-        },
+        members: mentioned(row, group),
     };
     post_booking_message(store, courier, row, group, &message).await
 }
@@ -496,18 +494,14 @@ async fn check_in<C: Courier>(
     {
         return Ok(Sent::Done(None));
     }
-    let Some(thread) = group.thread_id else {
-        return Ok(Sent::Done(None));
-    };
     let message = Message::CheckIn {
         guild_id: group.guild_id,
         group_id: group.group_id,
         starts_at: booking.starts_at,
         members: nudged(group, &outcomes),
     };
-    store.begin_outbox_attempt(row.outbox_id).await?;
-    let id = courier.post(thread, &message, row.recovering()).await?;
-    Ok(Sent::Done(Some((thread, id))))
+    // Queued for threads only (no user), so it goes to the thread.
+    post_booking_message(store, courier, row, group, &message).await
 }
 
 /// A booked chat was called off: the group hears it, and by DM gets the new slots.
@@ -524,26 +518,19 @@ async fn rescheduled<C: Courier>(
     if choice.booking.is_some() {
         return Ok(Sent::Done(None));
     }
-    let view = match row.user_id {
-        // Without picks, which change between tries: a retry finds the post by its text.
-        Some(_) => RescheduledView {
-            guild_id: group.guild_id,
-            group_id: group.group_id,
-            members: Vec::new(),
-            dm_picker: Some((
-                SlotChoice {
-                    picks: Vec::new(),
-                    ..choice
-                },
-                intro_view(store, group).await?.members,
-            )),
-        },
-        None => RescheduledView {
-            guild_id: group.guild_id,
-            group_id: group.group_id,
-            members: members_of(group),
-            dm_picker: None,
-        },
+    // In a DM, the new times themselves.
+    let dm_picker = match row.user_id {
+        Some(_) => Some((
+            choice.without_picks(),
+            intro_view(store, group).await?.members,
+        )),
+        None => None,
+    };
+    let view = RescheduledView {
+        guild_id: group.guild_id,
+        group_id: group.group_id,
+        members: mentioned(row, group),
+        dm_picker,
     };
     post_booking_message(store, courier, row, group, &Message::Rescheduled(view)).await
 }

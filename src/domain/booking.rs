@@ -84,6 +84,15 @@ pub struct SlotChoice {
 }
 
 impl SlotChoice {
+    /// The same times without anyone's picks: how a post is first drawn, since picks
+    /// change between tries and a retry finds the earlier post by its text.
+    pub fn without_picks(self) -> SlotChoice {
+        SlotChoice {
+            picks: Vec::new(),
+            ..self
+        }
+    }
+
     /// Who picked `slot`, in the order of `picks`.
     pub fn who_picked(&self, slot: DateTime<Utc>) -> Vec<UserId> {
         self.picks

@@ -11,12 +11,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{Row as _, SqliteConnection};
 
-use super::outbox::queue_redaction;
-use super::{db_id, id_from_db, parse_column, Store};
+use super::outbox::{posted_in_group, queue_redaction};
+use super::{db_id, parse_column, Store};
 use crate::domain::booking::{common_slot, Booking, MeetingRules, PickOutcome, SlotChoice};
 use crate::domain::group::DeliveredVia;
 use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
-use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
+use crate::domain::outbox::{OutboxKind, Redaction, Redraw};
 use crate::domain::slots::SlotOffer;
 
 /// What became of a "None of these work".
@@ -548,21 +548,7 @@ async fn redraw_dm_intros(
     if group.delivered_via != Some(DeliveredVia::Dm) {
         return Ok(());
     }
-    let intros = sqlx::query(
-        "select channel_id, message_id from outbox
-         where group_id = ? and kind = 'dm-intro' and state = 'done'
-           and channel_id is not null and message_id is not null
-         order by outbox_id",
-    )
-    .bind(group_id)
-    .fetch_all(&mut *tx)
-    .await
-    .context("cannot read the group's DM intros")?;
-    for intro in &intros {
-        let at = Posted {
-            channel_id: id_from_db(intro.try_get("channel_id")?),
-            message_id: id_from_db(intro.try_get("message_id")?),
-        };
+    for (_, at) in posted_in_group(&mut *tx, group_id, &[OutboxKind::DmIntro]).await? {
         let redaction = Redaction {
             redraw: Some(Redraw::DmIntro),
             at: Some(at),

@@ -94,6 +94,39 @@ pub(crate) async fn queue_celebration(
     Ok(done.rows_affected() == 1)
 }
 
+/// Where the group's delivered posts of `kinds` are, oldest first: what forget-me and a
+/// DM group's redraws change.
+pub(crate) async fn posted_in_group(
+    tx: &mut sqlx::SqliteConnection,
+    group_id: GroupId,
+    kinds: &[OutboxKind],
+) -> anyhow::Result<Vec<(OutboxKind, Posted)>> {
+    let rows = sqlx::query(
+        "select kind, channel_id, message_id from outbox
+         where group_id = ? and state = 'done'
+           and channel_id is not null and message_id is not null
+         order by outbox_id",
+    )
+    .bind(group_id)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read where the group's posts went")?;
+    let mut posted = Vec::new();
+    for row in &rows {
+        let kind: OutboxKind = row.try_get("kind")?;
+        if kinds.contains(&kind) {
+            posted.push((
+                kind,
+                Posted {
+                    channel_id: id_from_db(row.try_get("channel_id")?),
+                    message_id: id_from_db(row.try_get("message_id")?),
+                },
+            ));
+        }
+    }
+    Ok(posted)
+}
+
 /// Queues a forget-me row inside the caller's transaction (the one that deletes the
 /// member). `detail` says which message it changes, never whose name goes.
 pub(crate) async fn queue_redaction(

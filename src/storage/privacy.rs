@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::outbox::queue_redaction;
+use super::outbox::{posted_in_group, queue_redaction};
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::group::PastChat;
 use crate::domain::ids::{GroupId, GuildId, UserId};
@@ -256,22 +256,8 @@ async fn queue_redactions(
             .await?;
             queued += 2;
         }
-        let posted = sqlx::query(
-            "select kind, channel_id, message_id from outbox
-             where group_id = ? and kind in ('dm-intro', 'nudge') and state = 'done'
-               and channel_id is not null and message_id is not null
-             order by outbox_id",
-        )
-        .bind(group_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot read the group's messages")?;
-        for message in &posted {
-            let kind: OutboxKind = message.try_get("kind")?;
-            let at = Posted {
-                channel_id: id_from_db(message.try_get("channel_id")?),
-                message_id: id_from_db(message.try_get("message_id")?),
-            };
+        let redrawn = [OutboxKind::DmIntro, OutboxKind::Nudge];
+        for (kind, at) in posted_in_group(&mut *tx, group_id, &redrawn).await? {
             let redraw = match kind {
                 OutboxKind::Nudge => Redraw::Nudge,
                 _ => Redraw::DmIntro,
@@ -295,21 +281,13 @@ async fn queue_redactions(
         }
         // The booking's notices mention the group, and "Booked" carries a calendar file
         // naming it, which no edit can change: they go. The intro still shows the time.
-        let notices = sqlx::query(
-            "select channel_id, message_id from outbox
-             where group_id = ? and kind in ('booked', 'reminder', 'check-in', 'rescheduled')
-               and state = 'done' and channel_id is not null and message_id is not null
-             order by outbox_id",
-        )
-        .bind(group_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot read the group's booking notices")?;
-        for notice in &notices {
-            let at = Posted {
-                channel_id: id_from_db(notice.try_get("channel_id")?),
-                message_id: id_from_db(notice.try_get("message_id")?),
-            };
+        let notices = [
+            OutboxKind::Booked,
+            OutboxKind::Reminder,
+            OutboxKind::CheckIn,
+            OutboxKind::Rescheduled,
+        ];
+        for (_, at) in posted_in_group(&mut *tx, group_id, &notices).await? {
             let deletion = Redaction {
                 redraw: None,
                 at: Some(at),

@@ -446,22 +446,12 @@ async fn none_of_these_work_offers_the_next_slots_and_the_old_ones_can_no_longer
 #[tokio::test]
 async fn a_group_told_by_dm_picks_and_is_booked_in_each_dm() {
     let env = start(2).await;
-    set_up_program(&env).await;
-    join(&env, member(1), choice::PEER).await;
-    join(&env, member(2), choice::PEER).await;
-    env.fake.fail(
-        FailRule::new("POST", "/channels/*/threads")
-            .times(1)
-            .missing_permissions(),
-    );
-    match_now(&env).await;
-    summary(&env, 1).await;
+    let intros = a_dm_pair(&env).await;
     let mut first_at = None;
-    for n in [1, 2] {
-        let dms = env.fake.dms_to(member(n));
-        assert_eq!(dms.len(), 1);
-        let (menu, values) = slot_menu(&dms[0].components);
-        let picked = pick(&env, dms[0].id, &menu, member(n), &[&values[0]]).await;
+    for (n, intro) in [1, 2].into_iter().zip(&intros) {
+        assert_eq!(env.fake.dms_to(member(n)).len(), 1);
+        let (menu, values) = slot_menu(&intro.components);
+        let picked = pick(&env, intro.id, &menu, member(n), &[&values[0]]).await;
         assert_eq!(picked.kind, ReplyKind::Update, "{}", picked.content);
         first_at = Some(time_of(&values[0]));
     }

@@ -4,6 +4,7 @@
 mod booking;
 mod interests;
 mod members;
+mod old_files;
 mod outbox;
 mod privacy;
 mod programs;

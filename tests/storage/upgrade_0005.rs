@@ -8,14 +8,9 @@ use std::collections::BTreeSet;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
+use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
 use crate::upgrade_0003::{dump, TableDump};
 
-const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
-const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
-const FORGET_OUTBOX_KINDS_0003: &str =
-    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
-const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
-const PROGRAMS_0005: &str = include_str!("../../migrations/0005_programs.sql");
 const ROWS_AT_BE6AD99: &str = include_str!("fixtures/main-be6ad99.sql");
 
 const GUILD_A: i64 = 1_200_000_000_000_000_001;
@@ -65,26 +60,10 @@ struct Upgraded {
 impl Upgraded {
     async fn new() -> Upgraded {
         let dir = tempfile::tempdir().unwrap();
-        let (pool, url) = crate::database_made_by(
-            dir.path(),
-            "be6ad99",
-            &[
-                ("0001_schema.sql", SCHEMA_0001),
-                ("0002_outbox.sql", OUTBOX_0002),
-                ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
-                ("0004_skip_note.sql", SKIP_NOTE_0004),
-            ],
-            ROWS_AT_BE6AD99,
-        )
-        .await;
+        let (pool, url) =
+            crate::database_made_by(dir.path(), "be6ad99", &MIGRATIONS[..4], ROWS_AT_BE6AD99).await;
         pool.close().await;
-        let copy = dir.path().join("be6ad99.db");
-        std::fs::copy(dir.path().join("hallway.db"), &copy).unwrap();
-        let old = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(&copy).read_only(true))
-            .await
-            .unwrap();
+        let old = kept_copy(dir.path(), "be6ad99").await;
         // Upgraded through 0005 only: what this test checks. Later steps have their own.
         let new = SqlitePoolOptions::new()
             .max_connections(2)
@@ -95,19 +74,7 @@ impl Upgraded {
             )
             .await
             .unwrap();
-        crate::migrate_with(
-            &new,
-            dir.path(),
-            "3ac39f3",
-            &[
-                ("0001_schema.sql", SCHEMA_0001),
-                ("0002_outbox.sql", OUTBOX_0002),
-                ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
-                ("0004_skip_note.sql", SKIP_NOTE_0004),
-                ("0005_programs.sql", PROGRAMS_0005),
-            ],
-        )
-        .await;
+        crate::migrate_with(&new, dir.path(), "3ac39f3", &MIGRATIONS[..5]).await;
         Upgraded {
             old,
             new,
@@ -128,50 +95,8 @@ impl Upgraded {
     }
 }
 
-/// Each row of `select <columns> from <from>` as the SQL literals of its values.
-async fn literals(pool: &SqlitePool, columns: &[&str], from: &str) -> Vec<String> {
-    let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
-    sqlx::query_scalar(&format!(
-        "select {} from {from}",
-        quoted.join(" || ' | ' || ")
-    ))
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
-
-async fn columns_of(pool: &SqlitePool, table: &str) -> BTreeSet<String> {
-    sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
 async fn count(pool: &SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-}
-
-/// Each outbox row: (outbox_id, kind, key, state).
-async fn outbox_keys(pool: &SqlitePool) -> Vec<(i64, String, String, String)> {
-    sqlx::query_as("select outbox_id, kind, key, state from outbox order by outbox_id")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-}
-
-/// Each index we made (not SQLite's for a unique key): (name, table, its columns).
-async fn indexes(pool: &SqlitePool) -> Vec<(String, String, String)> {
-    sqlx::query_as(
-        "select m.name, m.tbl_name, group_concat(i.name, ', ')
-         from sqlite_master m, pragma_index_info(m.name) i
-         where m.type = 'index' and m.name not like 'sqlite_autoindex%'
-         group by m.name order by m.name",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
 }
 
 fn names(list: &[&str]) -> BTreeSet<String> {

@@ -13,16 +13,11 @@ use hallway::domain::booking::{MeetingRules, PickOutcome, SlotFit};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::slots::SlotOffer;
 use hallway::storage::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 
+use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
 use crate::upgrade_0003::{dump, TableDump};
 
-const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
-const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
-const FORGET_OUTBOX_KINDS_0003: &str =
-    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
-const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
-const PROGRAMS_0005: &str = include_str!("../../migrations/0005_programs.sql");
 const ROWS_AT_3AC39F3: &str = include_str!("fixtures/main-3ac39f3.sql");
 
 const GUILD_A: GuildId = GuildId(1_200_000_000_000_000_001);
@@ -42,27 +37,10 @@ struct Upgraded {
 impl Upgraded {
     async fn new() -> Upgraded {
         let dir = tempfile::tempdir().unwrap();
-        let (pool, url) = crate::database_made_by(
-            dir.path(),
-            "3ac39f3",
-            &[
-                ("0001_schema.sql", SCHEMA_0001),
-                ("0002_outbox.sql", OUTBOX_0002),
-                ("0003_forget_outbox_kinds.sql", FORGET_OUTBOX_KINDS_0003),
-                ("0004_skip_note.sql", SKIP_NOTE_0004),
-                ("0005_programs.sql", PROGRAMS_0005),
-            ],
-            ROWS_AT_3AC39F3,
-        )
-        .await;
+        let (pool, url) =
+            crate::database_made_by(dir.path(), "3ac39f3", &MIGRATIONS[..5], ROWS_AT_3AC39F3).await;
         pool.close().await;
-        let copy = dir.path().join("3ac39f3.db");
-        std::fs::copy(dir.path().join("hallway.db"), &copy).unwrap();
-        let old = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(&copy).read_only(true))
-            .await
-            .unwrap();
+        let old = kept_copy(dir.path(), "3ac39f3").await;
         let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
         Upgraded {
             old,
@@ -74,50 +52,6 @@ impl Upgraded {
     fn new_pool(&self) -> &SqlitePool {
         self.store.pool()
     }
-}
-
-async fn columns_of(pool: &SqlitePool, table: &str) -> BTreeSet<String> {
-    sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-/// Each row of `select <columns> from <from>` as the SQL literals of its values.
-async fn literals(pool: &SqlitePool, columns: &[&str], from: &str) -> Vec<String> {
-    let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
-    sqlx::query_scalar(&format!(
-        "select {} from {from}",
-        quoted.join(" || ' | ' || ")
-    ))
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
-
-/// Each outbox row: (outbox_id, kind, key, state).
-async fn outbox_keys(pool: &SqlitePool) -> Vec<(i64, String, String, String)> {
-    sqlx::query_as("select outbox_id, kind, key, state from outbox order by outbox_id")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-}
-
-/// Each index we made (not SQLite's for a unique key): (name, table, its columns).
-async fn indexes(pool: &SqlitePool) -> BTreeSet<(String, String, String)> {
-    sqlx::query_as(
-        "select m.name, m.tbl_name, group_concat(i.name, ', ')
-         from sqlite_master m, pragma_index_info(m.name) i
-         where m.type = 'index' and m.name not like 'sqlite_autoindex%'
-         group by m.name order by m.name",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
 }
 
 fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
@@ -299,12 +233,13 @@ async fn upgrading_a_database_made_by_3ac39f3_leaves_a_consistent_file_with_ever
     for name in ["outbox_due", "outbox_round", "round_scheduled_slot"] {
         assert!(before.iter().any(|(n, _, _)| n == name), "no {name} before");
     }
-    let mut expected = before.clone();
+    let mut expected: BTreeSet<_> = before.into_iter().collect();
     for (name, table, columns) in [
         ("outbox_group", "outbox", "group_id, kind, state"),
         ("slot_pick_member", "slot_pick", "guild_id, user_id"),
     ] {
         expected.insert((name.into(), table.into(), columns.into()));
     }
-    assert_eq!(indexes(up.new_pool()).await, expected);
+    let after: BTreeSet<_> = indexes(up.new_pool()).await.into_iter().collect();
+    assert_eq!(after, expected);
 }

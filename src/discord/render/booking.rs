@@ -32,14 +32,24 @@ pub fn slot_section(choice: &SlotChoice, members: &[MemberView], minutes: u32) -
             booking.minutes
         );
     }
+    pick_a_time(
+        &format!("for a {minutes}-minute chat "),
+        choice,
+        members,
+        "in the menu below",
+    )
+}
+
+/// "Pick a time …", the slots with who picked each, and how booking works.
+fn pick_a_time(what: &str, choice: &SlotChoice, members: &[MemberView], menu: &str) -> String {
     let mut text = format!(
-        "\n**Pick a time** for a {minutes}-minute chat (shown in your own time zone{}):\n",
+        "\n**Pick a time** {what}(shown in your own time zone{}):\n",
         fit_note(choice.fit)
     );
     text.push_str(&slot_list(choice, members));
-    text.push_str(
-        "Pick every time that works for you in the menu below: as soon as one works for everyone, it's booked.\n",
-    );
+    text.push_str(&format!(
+        "Pick every time that works for you {menu}: as soon as one works for everyone, it's booked.\n"
+    ));
     text
 }
 
@@ -161,9 +171,7 @@ pub fn rescheduled(view: &RescheduledView) -> String {
                 ));
                 return text;
             }
-            text.push_str(&format!("\n**Pick a time** (shown in your own time zone{}):\n", fit_note(choice.fit)));
-            text.push_str(&slot_list(choice, members));
-            text.push_str("Pick every time that works for you below: as soon as one works for everyone, it's booked.\n");
+            text.push_str(&pick_a_time("", choice, members, "below"));
             text
         }
     }
