@@ -112,6 +112,19 @@ pub async fn handle(
             };
             super::commands::reschedule(ctx, data, click, &group, on).await
         }
+        // Fit checks and surveys come by DM: who may answer is checked against what
+        // was asked of whom, inside these handlers.
+        ButtonId::Fit { guild, group, fit } => {
+            super::commands::fit_click(ctx, data, click, guild, group, fit).await
+        }
+        ButtonId::FitUndo { guild, program } => {
+            super::commands::fit_undo(ctx, data, click, guild, program).await
+        }
+        ButtonId::Survey {
+            guild,
+            survey,
+            action,
+        } => super::commands::survey_click(ctx, data, click, guild, survey, action).await,
     }
 }
 

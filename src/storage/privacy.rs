@@ -157,6 +157,9 @@ impl Store {
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the member's groups")?;
+        // Before the member row goes: answers hang off their invitations and groups.
+        super::fit::forget_fit(&mut tx, guild_id, user_id).await?;
+        super::survey::forget_survey(&mut tx, guild_id, user_id).await?;
         let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),

@@ -7,7 +7,8 @@ use super::{parse_column, Store};
 use crate::domain::booking::MeetingRules;
 use crate::domain::ids::{ChannelId, GuildId, ProgramId};
 use crate::domain::program::{
-    MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler, DEFAULT_PROGRAM_NAME,
+    Evaluation, MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler,
+    DEFAULT_PROGRAM_NAME,
 };
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +37,9 @@ struct ProgramRow {
     archived_at: Option<DateTime<Utc>>,
     meeting_minutes: i64,
     reminder_minutes: i64,
+    attention_rounds: i64,
+    coordinators_channel_id: Option<ChannelId>,
+    auto_surveys: bool,
 }
 
 impl ProgramRow {
@@ -86,6 +90,12 @@ impl ProgramRow {
                     .context("bad program.meeting_minutes")?,
                 reminder_minutes: u32::try_from(self.reminder_minutes)
                     .context("bad program.reminder_minutes")?,
+            },
+            evaluation: Evaluation {
+                attention_rounds: u8::try_from(self.attention_rounds)
+                    .context("bad program.attention_rounds")?,
+                coordinators_channel_id: self.coordinators_channel_id,
+                auto_surveys: self.auto_surveys,
             },
             archived_at: self.archived_at,
         })

@@ -106,7 +106,9 @@ async fn identifies_then_registers_the_command_set() {
             "interests",
             "stats",
             "export",
-            "invite"
+            "invite",
+            "attention",
+            "survey"
         ]
     );
     let stats = subcommand(admin, "stats");

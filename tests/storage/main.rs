@@ -165,6 +165,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "booking",
             "community",
             "feedback",
+            "fit_answer",
             "group_member",
             "interest",
             "match_group",
@@ -174,6 +175,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "outcome",
             "program",
             "program_member",
+            "program_survey_question",
             "prompt",
             "round",
             "round_preview",
@@ -181,6 +183,10 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "slot_batch",
             "slot_offer",
             "slot_pick",
+            "survey",
+            "survey_answer",
+            "survey_invite",
+            "survey_question",
             "win"
         ]
     );
@@ -207,11 +213,13 @@ fn words<T: hallway::domain::words::Word>() -> Vec<String> {
 #[tokio::test]
 async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
     use hallway::domain::booking::SlotFit;
+    use hallway::domain::fit::Fit;
     use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::profile::{Modality, Role, TimeOfDay};
     use hallway::domain::program::{Cadence, InterestWeight, MatchingMode, WatercoolerCadence};
     use hallway::domain::round::{RoundState, Trigger};
+    use hallway::domain::survey::{QuestionKind, SurveyOccasion};
     use hallway::domain::wins::WinKind;
     let expected: std::collections::BTreeMap<(&str, &str), Vec<String>> = [
         (("program", "cadence"), words::<Cadence>()),
@@ -238,6 +246,15 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
         (("feedback", "rating"), words::<Rating>()),
         (("win", "kind"), words::<WinKind>()),
         (("slot_batch", "fit"), words::<SlotFit>()),
+        (("fit_answer", "fit"), words::<Fit>()),
+        (("program_survey_question", "kind"), words::<QuestionKind>()),
+        (("survey_question", "kind"), words::<QuestionKind>()),
+        (("survey", "occasion"), words::<SurveyOccasion>()),
+        // Only storage's own SQL writes these states.
+        (
+            ("survey_invite", "state"),
+            vec!["invited".into(), "answered".into(), "declined".into()],
+        ),
     ]
     .into_iter()
     .collect();

@@ -34,7 +34,9 @@ use crate::domain::validate::{self, InputError};
         "super::interests::admin_interests",
         "super::stats::stats",
         "super::stats::export",
-        "super::invite::invite"
+        "super::invite::invite",
+        "super::attention::attention",
+        "super::survey::survey"
     ),
     subcommand_required
 )]
