@@ -62,3 +62,41 @@ pub fn default_questions() -> Vec<Question> {
         },
     ]
 }
+
+/// The free-text answers to one question as coordinators may see them: all of them, in
+/// the order given (never with names), when at least
+/// [`MIN_TEXT_RESPONDENTS`] people answered it; none otherwise.
+pub fn texts_to_show(answers: &[String]) -> &[String] {
+    if answers.len() >= MIN_TEXT_RESPONDENTS {
+        answers
+    } else {
+        &[]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_is_shown_only_once_three_people_answered() {
+        let answers: Vec<String> = ["more evenings", "less email", "coffee"]
+            .map(String::from)
+            .to_vec();
+        assert!(texts_to_show(&answers[..2]).is_empty());
+        assert_eq!(texts_to_show(&answers), &answers[..]);
+    }
+
+    #[test]
+    fn the_defaults_are_the_studys_five_themes_within_the_limits() {
+        let questions = default_questions();
+        assert_eq!(questions.len(), MAX_QUESTIONS);
+        assert_eq!(
+            questions
+                .iter()
+                .filter(|q| q.kind == QuestionKind::Text)
+                .count(),
+            1
+        );
+    }
+}
