@@ -240,13 +240,16 @@ pub fn with_question(
         Some(i) if i < questions.len() => questions[i] = question,
         Some(i) if i == questions.len() && i < MAX_QUESTIONS => questions.push(question),
         _ => {
+            let have = match questions.len() {
+                1 => "There is 1 question".to_string(),
+                n => format!("There are {n} questions"),
+            };
             return Err(InputError::new(format!(
-                "There are {} questions now, so position {position} would leave a gap. Change \
-                 one of 1 to {} or add the next one at position {}.",
-                questions.len(),
+                "{have} now, so position {position} would leave a gap. Change one of 1 to {} \
+                 or add the next one at position {}.",
                 questions.len(),
                 (questions.len() + 1).min(MAX_QUESTIONS)
-            )))
+            )));
         }
     }
     Ok(questions)
