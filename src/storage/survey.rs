@@ -244,7 +244,21 @@ impl Store {
             let Some(occasion) = survey::due_auto_survey(start, end, today) else {
                 continue;
             };
-            // Cheap to ask every pass: the earlier survey is found before anything else.
+            // Asked every pass while the occasion is due (for months, at halfway): a read
+            // skips the ones already run or waiting, without taking the write lock.
+            let waiting: bool = sqlx::query_scalar(
+                "select exists (select 1 from survey
+                                where program_id = ? and (occasion = ? or closes_at > ?))",
+            )
+            .bind(program_id)
+            .bind(occasion.as_str())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot look for the program's surveys")?;
+            if waiting {
+                continue;
+            }
             if let Ok(survey) = self
                 .start_survey_with(guild_id, program_id, occasion, now, &mut rng)
                 .await?
