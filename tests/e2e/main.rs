@@ -26,6 +26,7 @@ mod rounds;
 mod schedule;
 mod startup;
 mod stats;
+mod survey;
 mod threads;
 mod upgraded;
 mod wins;

@@ -600,7 +600,8 @@ async fn stats_and_export_answer_for_each_program_and_change_nothing() {
             "postdoc-circles-groups.csv",
             "postdoc-circles-outcomes.csv",
             "postdoc-circles-feedback.csv",
-            "postdoc-circles-wins.csv"
+            "postdoc-circles-wins.csv",
+            "postdoc-circles-survey.csv"
         ]
     );
     let file = |name: &str| {

@@ -292,7 +292,8 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
             "hallway-groups.csv",
             "hallway-outcomes.csv",
             "hallway-feedback.csv",
-            "hallway-wins.csv"
+            "hallway-wins.csv",
+            "hallway-survey.csv"
         ]
     );
 

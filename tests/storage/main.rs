@@ -10,6 +10,7 @@ mod privacy;
 mod programs;
 mod rounds;
 mod stats;
+mod survey;
 mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
