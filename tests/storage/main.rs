@@ -1,6 +1,7 @@
 //! The store against a real SQLite file: migrations, programs and their settings,
 //! members, and isolation between servers and between the programs of one server.
 
+mod attention;
 mod booking;
 mod interests;
 mod members;
