@@ -15,6 +15,7 @@ mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
 mod upgrade_0006;
+mod upgrade_0007;
 mod wins;
 
 use std::time::Duration;
