@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::row::{RowError, Sent};
-use super::{Courier, Message};
+use super::{Courier, Message, SendError};
 use crate::domain::attention::{self, AttentionReport};
 use crate::domain::outbox::OutboxRow;
 use crate::domain::program::Program;
@@ -74,9 +74,19 @@ pub(super) async fn attention_digest<C: Courier>(
         report: list,
     };
     store.begin_outbox_attempt(row.outbox_id).await?;
-    let message_id = courier
+    let posted = courier
         .post(channel, &Message::AttentionDigest(view), row.recovering())
-        .await?;
+        .await;
+    let message_id = match posted {
+        Ok(id) => id,
+        // Refused (the channel is gone, or hallway may not post there): it will not be
+        // tried again, so nothing needs the names kept.
+        Err(err @ SendError::Refused { .. }) => {
+            store.drop_digest_snapshot(row.outbox_id).await?;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
     store.drop_digest_snapshot(row.outbox_id).await?;
     Ok(Sent::Done(Some((channel, message_id))))
 }

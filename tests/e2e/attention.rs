@@ -13,6 +13,7 @@ use crate::helpers::{
 use crate::rounds::{join, match_now, member, set_up_program, start, summary, threads_with_intros};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
+use crate::support::failures::FailRule;
 use crate::support::fake_discord::Reply;
 use crate::support::interactions::{ButtonClick, OptionValue};
 use crate::support::state::PostedMessage;
@@ -437,4 +438,133 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
         .filter(|m| m.content.contains("Weekly attention digest"))
         .count();
     assert_eq!(digests, 1);
+}
+
+/// Two peers in a finished round where nobody answered, and the digest going to #general,
+/// its row queued for next Monday. Returns the bot's database.
+async fn a_silent_round_with_a_digest(env: &TestEnv) -> sqlx::SqlitePool {
+    for n in 1..=2 {
+        join(env, member(n), choice::PEER).await;
+    }
+    let reply = run(
+        env,
+        admin("setup")
+            .channel_opt("channel", ids::MENTORING)
+            .channel_opt("coordinators_channel", ids::GENERAL)
+            .by(ids::CORA),
+    )
+    .await;
+    assert_private(&reply, &["Saved."]);
+    match_now(env).await;
+    summary(env, 1).await;
+    let pool = db(env).await;
+    sqlx::query("update round set due_at = '2020-01-06T09:00:00+00:00'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    wait_for_count(
+        &pool,
+        "select count(*) from outbox where kind = 'attention-digest'",
+        1,
+    )
+    .await;
+    pool
+}
+
+#[tokio::test]
+async fn a_digest_that_reached_discord_before_a_crash_is_found_and_not_posted_again_though_the_list_changed(
+) {
+    let mut env = start(2).await;
+    let pool = a_silent_round_with_a_digest(&env).await;
+    // The post lands, but the bot never hears back before it is killed.
+    env.fake.fail(
+        FailRule::new("POST", &format!("/channels/{}/messages", ids::GENERAL))
+            .times(1)
+            .act_then_delay(std::time::Duration::from_secs(30)),
+    );
+    sqlx::query(
+        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let digest = env
+        .fake
+        .wait_for_message(
+            ids::GENERAL,
+            |m| m.content.contains("Weekly attention digest"),
+            WAIT,
+        )
+        .await;
+    assert!(
+        digest.content.contains("Groups where nobody answered"),
+        "{}",
+        digest.content
+    );
+    wait_for_count(
+        &pool,
+        "select count(*) from outbox where kind = 'attention-digest' and attempts = 1
+         and detail is not null",
+        1,
+    )
+    .await;
+    // Meanwhile the group said it met: worked out again, the list would now be empty.
+    sqlx::query(
+        "insert into outcome (group_id, guild_id, user_id, status, recorded_at)
+         select group_id, guild_id, user_id, 'met', '2026-11-20T09:00:00+00:00'
+         from group_member limit 1",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    env.restart_bot().await;
+    env.bot
+        .wait_for_log("found the message an earlier attempt sent", WAIT)
+        .await;
+    wait_for_count(
+        &pool,
+        &format!(
+            "select count(*) from outbox where kind = 'attention-digest' and state = 'done'
+             and message_id = {} and detail is null",
+            digest.id
+        ),
+        1,
+    )
+    .await;
+    let digests = env
+        .fake
+        .messages_in(ids::GENERAL)
+        .into_iter()
+        .filter(|m| m.content.contains("Weekly attention digest"))
+        .count();
+    assert_eq!(digests, 1, "posted once");
+}
+
+#[tokio::test]
+async fn a_digest_discord_refuses_fails_with_its_reason_and_keeps_no_names() {
+    let env = start(2).await;
+    let pool = a_silent_round_with_a_digest(&env).await;
+    env.fake.fail(
+        FailRule::new("POST", &format!("/channels/{}/messages", ids::GENERAL))
+            .times(1)
+            .missing_access(),
+    );
+    sqlx::query(
+        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    wait_for_count(
+        &pool,
+        "select count(*) from outbox where kind = 'attention-digest' and state = 'failed'
+         and last_error like '%50001%' and detail is null",
+        1,
+    )
+    .await;
+    assert!(env
+        .fake
+        .messages_in(ids::GENERAL)
+        .iter()
+        .all(|m| !m.content.contains("Weekly attention digest")));
 }
