@@ -1,9 +1,13 @@
-//! Delivering the weekly attention digest to a program's coordinators' channel.
+//! The attention list: read and worked out for `/hallway-admin attention` and for the
+//! weekly digest, which this delivers to a program's coordinators' channel.
+
+use chrono::{DateTime, Utc};
 
 use super::row::{RowError, Sent};
-use super::Courier;
-use crate::domain::attention::AttentionReport;
+use super::{Courier, Message, SendError};
+use crate::domain::attention::{self, AttentionReport};
 use crate::domain::outbox::OutboxRow;
+use crate::domain::program::Program;
 use crate::storage::Store;
 
 /// The attention list of one program, as the weekly digest posts it.
@@ -13,11 +17,76 @@ pub struct DigestView {
     pub report: AttentionReport,
 }
 
+/// The program's attention list as of `now`: what the command shows and the digest posts.
+pub async fn report(
+    store: &Store,
+    program: &Program,
+    now: DateTime<Utc>,
+) -> anyhow::Result<AttentionReport> {
+    let history = store.attention_history(program).await?;
+    Ok(attention::report(&history, now))
+}
+
+/// Posts the digest, made now, in the program's coordinators' channel. A program that
+/// has since lost its channel (the digest was turned off), was paused or archived gets
+/// nothing.
 pub(super) async fn attention_digest<C: Courier>(
     store: &Store,
     courier: &C,
     row: &OutboxRow,
 ) -> Result<Sent, RowError> {
-    let _ = (store, courier);
-    Err(RowError::Poisoned(format!("{} is not built yet", row.kind)))
+    let Some(program_id) = row.program_id else {
+        return Err(RowError::Poisoned(
+            "a digest that belongs to no program".into(),
+        ));
+    };
+    let Some(program) = store.program(row.guild_id, program_id).await? else {
+        return Err(RowError::Poisoned(format!(
+            "program {program_id} no longer exists"
+        )));
+    };
+    let channel = program
+        .evaluation
+        .coordinators_channel_id
+        .filter(|_| !program.paused && !program.is_archived());
+    let Some(channel) = channel else {
+        return Ok(Sent::Done(None));
+    };
+    // The list a try that may have reached Discord posted, so this one posts (and finds)
+    // the same text; else the list as it is now, kept before the try.
+    let kept = row
+        .detail
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<AttentionReport>(json).ok());
+    let list = match kept {
+        Some(list) => list,
+        None => {
+            let list = report(store, &program, Utc::now()).await?;
+            let json = serde_json::to_string(&list).map_err(|err| {
+                RowError::Internal(anyhow::anyhow!("cannot keep the list: {err}"))
+            })?;
+            store.keep_digest_snapshot(row.outbox_id, &json).await?;
+            list
+        }
+    };
+    let view = DigestView {
+        program_name: program.name.clone(),
+        report: list,
+    };
+    store.begin_outbox_attempt(row.outbox_id).await?;
+    let posted = courier
+        .post(channel, &Message::AttentionDigest(view), row.recovering())
+        .await;
+    let message_id = match posted {
+        Ok(id) => id,
+        // Refused (the channel is gone, or hallway may not post there): it will not be
+        // tried again, so nothing needs the names kept.
+        Err(err @ SendError::Refused { .. }) => {
+            store.drop_digest_snapshot(row.outbox_id).await?;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    store.drop_digest_snapshot(row.outbox_id).await?;
+    Ok(Sent::Done(Some((channel, message_id))))
 }

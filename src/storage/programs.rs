@@ -320,6 +320,43 @@ impl Store {
         Ok(())
     }
 
+    /// How many rounds in a row without a "We met" put a member on the attention list.
+    /// The caller checked the range (`domain::validate`); the schema's check backs it up.
+    pub async fn set_attention_rounds(
+        &self,
+        program_id: ProgramId,
+        rounds: u8,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("update program set attention_rounds = ?, updated_at = ? where program_id = ?")
+            .bind(i64::from(rounds))
+            .bind(now)
+            .bind(program_id)
+            .execute(&self.pool)
+            .await
+            .context("cannot save the attention setting")?;
+        Ok(())
+    }
+
+    /// Where the weekly attention digest goes; `None` stops it.
+    pub async fn set_coordinators_channel(
+        &self,
+        program_id: ProgramId,
+        channel_id: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set coordinators_channel_id = ?, updated_at = ? where program_id = ?",
+        )
+        .bind(channel_id)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the coordinators' channel")?;
+        Ok(())
+    }
+
     pub async fn set_matching(
         &self,
         program_id: ProgramId,

@@ -7,6 +7,7 @@ mod support;
 mod helpers;
 
 mod admin;
+mod attention;
 mod bench;
 mod booking;
 mod community;

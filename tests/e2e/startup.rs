@@ -120,9 +120,15 @@ async fn identifies_then_registers_the_command_set() {
     );
     assert_eq!(option_names(subcommand(admin, "export")), ["program"]);
     assert_eq!(option_names(subcommand(admin, "invite")), ["program"]);
+    assert_eq!(option_names(subcommand(admin, "attention")), ["program"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
-        ["channel", "celebrations_channel", "program"]
+        [
+            "channel",
+            "celebrations_channel",
+            "coordinators_channel",
+            "program"
+        ]
     );
     assert_eq!(
         option_names(subcommand(admin, "schedule")),
@@ -154,7 +160,9 @@ async fn identifies_then_registers_the_command_set() {
             "cross_institution",
             "interest_weight",
             "meeting_length",
-            "reminder"
+            "reminder",
+            "attention_rounds",
+            "weekly_digest"
         ]
     );
     assert_eq!(option_names(subcommand(program, "archive")), ["program"]);

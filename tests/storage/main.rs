@@ -1,6 +1,7 @@
 //! The store against a real SQLite file: migrations, programs and their settings,
 //! members, and isolation between servers and between the programs of one server.
 
+mod attention;
 mod booking;
 mod interests;
 mod members;
@@ -15,6 +16,7 @@ mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
 mod upgrade_0006;
+mod upgrade_0007;
 mod wins;
 
 use std::time::Duration;

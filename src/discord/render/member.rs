@@ -231,6 +231,7 @@ pub fn settings(program: &Program) -> String {
                 .map(|w| format!("{} in <#{}>", w.cadence, w.channel_id))
                 .unwrap_or_else(|| "off".into())
         ),
+        super::attention_setting(program),
     ];
     if program.program_channel_id.is_none() {
         lines.push(
