@@ -2,6 +2,7 @@
 //! members, and isolation between servers and between the programs of one server.
 
 mod booking;
+mod fit;
 mod interests;
 mod members;
 mod old_files;
