@@ -12,6 +12,7 @@ mod booking;
 mod community;
 mod database_url;
 mod deadline;
+mod fit;
 mod forged;
 mod forget;
 mod gateway;
