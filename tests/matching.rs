@@ -1581,3 +1581,35 @@ fn a_hard_avoid_still_wins_over_a_not_a_fit_and_both_stay_confidential_in_the_no
         assert!(!note.to_lowercase().contains("fit"), "{note}");
     }
 }
+
+#[test]
+fn in_pools_small_and_large_a_few_not_a_fit_pairs_are_all_kept_apart() {
+    // Each size takes a different path: a dozen (dense, searched outright when stuck),
+    // 300 (dense), 3,000 (sparse: history and avoids are asked pair by pair).
+    for (n, seed) in [(12u64, 1), (300, 2), (3000, 3)] {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let members: Vec<Candidate> = (0..n).map(|k| Candidate::peer(50_000 + k)).collect();
+        let ids: Vec<u64> = members.iter().map(|c| c.id).collect();
+        let history = random_history(&ids, 3, &mut rng);
+        let soft: Vec<(u64, u64)> = (0..n / 3)
+            .map(|_| {
+                let a = ids[rng.random_range(0..ids.len())];
+                let b = ids[rng.random_range(0..ids.len())];
+                (a, b)
+            })
+            .collect();
+        let avoid = AvoidList::new().with_soft(soft);
+        for (mode, size) in [
+            (MatchingMode::Open, 2),
+            (MatchingMode::Open, 3),
+            (MatchingMode::Open, 4),
+        ] {
+            let s = settings(mode, size);
+            let out = run_round(&members, &history, &avoid, &s, seed);
+            hard_rules(&members, &avoid, &s, &out).unwrap();
+            assert!(out.unplaced.is_empty());
+            let grouped = soft_pairs_grouped(&out, &avoid);
+            assert!(grouped.is_empty(), "{n} in groups of {size}: {grouped:?}");
+        }
+    }
+}

@@ -196,7 +196,7 @@ pub(crate) fn circles(
         repair(pool, &mut groups, usual, rng, budget, dense, avoids, 0);
         // Swaps can be stuck where every one adds a pair for each it removes: a small
         // pool is searched outright for groups of the same sizes without any.
-        if has_soft_avoid(pool, &groups) {
+        if k <= APART_SEARCH_MEMBERS && has_soft_avoid(pool, &groups) {
             if let Some(apart) = groups_keeping_avoids_apart(pool, &groups) {
                 groups = apart;
             }
@@ -272,8 +272,11 @@ fn has_soft_avoid(pool: &Pool, groups: &[Vec<usize>]) -> bool {
         })
 }
 
-/// Nodes the search for groups without any avoided pair may visit: every grouping of
-/// a pool of a dozen, and a good part of one of fifteen.
+/// Pools up to this size are searched outright for groups without an avoided pair (the
+/// search goes one member deeper per member, so larger pools would risk the stack).
+const APART_SEARCH_MEMBERS: usize = 64;
+/// Nodes that search may visit: every grouping of a pool of a dozen, and a good part of
+/// one of fifteen; beyond, it finds groups only where they are easy to find.
 const APART_SEARCH_NODES: usize = 200_000;
 
 /// Groups of the same sizes as `groups`, in the same order, with no avoided pair (soft or
