@@ -169,10 +169,10 @@ pub const MENU_OPTIONS: usize = 25;
 /// The profile's note on the member's own "Not a fit" answers in a program that still
 /// keep them apart; shown to them alone.
 pub fn not_a_fit_note(program: &Program, partners: usize) -> String {
-    let people = if partners == 1 {
-        "1 person".to_string()
+    let (people, were) = if partners == 1 {
+        ("1 person".to_string(), "was")
     } else {
-        format!("{partners} people")
+        (format!("{partners} people"), "were")
     };
     let pick = if partners > MENU_OPTIONS {
         format!(" (the menu lists the latest {MENU_OPTIONS})")
@@ -180,7 +180,9 @@ pub fn not_a_fit_note(program: &Program, partners: usize) -> String {
         String::new()
     };
     format!(
-        "**Not a fit** (only you can see this): you said {people} in {} were not a fit, so          hallway matches you with them only if nothing else is possible. To be matched with          someone again, pick them below{pick}.",
+        "**Not a fit** (only you can see this): you said {people} in {} {were} not a fit, so \
+         hallway matches you with them only if nothing else is possible. To be matched with \
+         someone again, pick them below{pick}.",
         program.name
     )
 }
@@ -384,6 +386,27 @@ mod tests {
 
     fn program(name: &str) -> Program {
         Program::new(ProgramId(1), GuildId(1), name)
+    }
+
+    #[test]
+    fn the_not_a_fit_note_counts_people_and_says_when_the_menu_is_cut() {
+        let one = not_a_fit_note(&program("Mentoring"), 1);
+        assert_eq!(
+            one,
+            "**Not a fit** (only you can see this): you said 1 person in Mentoring was not a \
+             fit, so hallway matches you with them only if nothing else is possible. To be \
+             matched with someone again, pick them below."
+        );
+        let many = not_a_fit_note(&program("Mentoring"), 30);
+        assert!(
+            many.contains("you said 30 people in Mentoring were not a fit"),
+            "{many}"
+        );
+        assert!(many.contains("(the menu lists the latest 25)"), "{many}");
+        assert_eq!(
+            and_list(&["A".into(), "B".into(), "C".into()]),
+            "A, B and C"
+        );
     }
 
     #[test]
