@@ -151,6 +151,10 @@ async fn answer(
         .store
         .record_outcome(group.guild_id, group.group_id, user, status, Utc::now())
         .await?;
+    if status == OutcomeStatus::Met {
+        // A pair's first "We met" queued its fit check: send it now, not at the next pass.
+        data.wake.notify_one();
+    }
     let changed_met = (previous == Some(OutcomeStatus::Met)) != (status == OutcomeStatus::Met);
     match status {
         OutcomeStatus::Met => refresh_intro(ctx, data, click, group).await,

@@ -13,6 +13,7 @@ mod booking;
 mod community;
 mod database_url;
 mod deadline;
+mod fit;
 mod forged;
 mod forget;
 mod gateway;

@@ -3,6 +3,7 @@
 
 mod attention;
 mod booking;
+mod fit;
 mod interests;
 mod members;
 mod old_files;
