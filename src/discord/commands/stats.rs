@@ -412,12 +412,15 @@ mod tests {
                         repeat_pairs: 0,
                         booked_chats: 1,
                         booked_met_chats: 1,
+                        fit_answers: 2,
+                        good_fits: 1,
                     },
                 })
                 .collect(),
             window_start: window.then(|| Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 0).unwrap()),
             wins: stats::counts_in_order(&[(crate::domain::wins::WinKind::Grant, 2)]),
             feedback: stats::counts_in_order::<crate::domain::group::Rating>(&[]),
+            surveys: Vec::new(),
         }
     }
 
