@@ -2,8 +2,11 @@
 //! The database counts; this module only adds up and divides, so every rate is defined
 //! in one place.
 
+pub mod evaluation;
+
 use chrono::{DateTime, Utc};
 
+use self::evaluation::{round_scores, SurveyResult};
 use super::group::Rating;
 use super::profile::Role;
 use super::validate::InputError;
@@ -98,6 +101,10 @@ pub struct Tally {
     pub booked_chats: u32,
     /// Of the booked chats, the ones counted in `met_chats`.
     pub booked_met_chats: u32,
+    /// Answers to "How was the fit?" about the round's groups.
+    pub fit_answers: u32,
+    /// Of those, the ones that said "Good fit".
+    pub good_fits: u32,
 }
 
 impl Tally {
@@ -119,6 +126,11 @@ impl Tally {
     /// Booked chats out of all chats.
     pub fn booking_rate(self) -> Rate {
         Rate::new(self.booked_chats, self.chats)
+    }
+
+    /// "Good fit" answers out of all fit-check answers.
+    pub fn fit_rate(self) -> Rate {
+        Rate::new(self.good_fits, self.fit_answers)
     }
 
     /// The meeting rate of the booked chats alone.
@@ -150,6 +162,8 @@ impl std::ops::Add for Tally {
             repeat_pairs: self.repeat_pairs + other.repeat_pairs,
             booked_chats: self.booked_chats + other.booked_chats,
             booked_met_chats: self.booked_met_chats + other.booked_met_chats,
+            fit_answers: self.fit_answers + other.fit_answers,
+            good_fits: self.good_fits + other.good_fits,
         }
     }
 }
@@ -182,6 +196,10 @@ pub struct Stats {
     pub wins: Vec<(WinKind, u32)>,
     /// "How was it?" answers by rating, in [`Rating::ALL`] order, zeros included.
     pub feedback: Vec<(Rating, u32)>,
+    /// The surveys that belong to the rounds looked at, oldest first, and those started
+    /// before the first round when every round is looked at (see
+    /// [`evaluation`]).
+    pub surveys: Vec<SurveyResult>,
 }
 
 impl Stats {
@@ -206,6 +224,24 @@ impl Stats {
             })
             .collect()
     }
+
+    /// The per-round series the evaluation chart draws.
+    pub fn evaluation_series(&self) -> Vec<EvaluationPoint> {
+        self.rounds
+            .iter()
+            .map(|r| EvaluationPoint {
+                number: r.number,
+                meeting_rate: r.tally.meeting_rate().value(),
+                fit_rate: r.tally.fit_rate().value(),
+                survey_mean: round_scores(&self.surveys, r.number).mean(),
+            })
+            .collect()
+    }
+
+    /// The latest survey shown, if any.
+    pub fn latest_survey(&self) -> Option<&SurveyResult> {
+        self.surveys.last()
+    }
 }
 
 /// One round on the chart.
@@ -216,6 +252,18 @@ pub struct RoundPoint {
     pub chats: u32,
     /// From 0 to 1; `None` for a round without chats.
     pub meeting_rate: Option<f64>,
+}
+
+/// One round on the evaluation chart; `None` where the round has nothing to show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvaluationPoint {
+    pub number: u32,
+    /// From 0 to 1: chats that met, of the round's chats.
+    pub meeting_rate: Option<f64>,
+    /// From 0 to 1: "Good fit" answers, of the fit-check answers about the round's groups.
+    pub fit_rate: Option<f64>,
+    /// From 1 to 5: every scale answer of the surveys that belong to the round.
+    pub survey_mean: Option<f64>,
 }
 
 /// Counts of every word of a word list, in the list's order and with zeros.
@@ -274,8 +322,11 @@ mod tests {
             repeat_pairs: 2,
             booked_chats: 3,
             booked_met_chats: 2,
+            fit_answers: 4,
+            good_fits: 3,
         };
         assert_eq!(tally.meeting_rate(), Rate::new(3, 4));
+        assert_eq!(tally.fit_rate(), Rate::new(3, 4));
         assert_eq!(tally.repeat_rate(), Rate::new(2, 6));
         assert_eq!(tally.skip_rate(), Rate::new(1, 9));
         assert_eq!(tally.booking_rate(), Rate::new(3, 4));
@@ -322,6 +373,7 @@ mod tests {
             window_start: None,
             wins: Vec::new(),
             feedback: Vec::new(),
+            surveys: Vec::new(),
         };
         // Averaging the two rounds' rates would say 50%.
         assert_eq!(stats.totals().meeting_rate(), Rate::new(1, 10));
@@ -339,8 +391,79 @@ mod tests {
             window_start: None,
             wins: Vec::new(),
             feedback: Vec::new(),
+            surveys: Vec::new(),
         };
         assert_eq!(stats.series()[0].meeting_rate, None);
+    }
+
+    #[test]
+    fn the_evaluation_series_has_each_rounds_rates_and_its_surveys_mean_or_gaps() {
+        use super::evaluation::{QuestionResult, Scores};
+        use crate::domain::survey::{QuestionKind, SurveyOccasion};
+        let survey = |round, count, sum| SurveyResult {
+            occasion: SurveyOccasion::Halfway,
+            started_at: Utc.with_ymd_and_hms(2026, 1, 20, 9, 0, 0).unwrap(),
+            closes_at: Utc.with_ymd_and_hms(2026, 2, 3, 9, 0, 0).unwrap(),
+            round,
+            invited: 10,
+            answered: 5,
+            declined: 0,
+            questions: vec![QuestionResult {
+                position: 1,
+                kind: QuestionKind::Scale,
+                prompt: "I felt connected to others in this program.".into(),
+                scores: Scores::new(count, sum),
+                texts: Vec::new(),
+            }],
+        };
+        let stats = Stats {
+            members: Vec::new(),
+            rounds: vec![
+                round(
+                    1,
+                    Tally {
+                        chats: 4,
+                        met_chats: 3,
+                        fit_answers: 4,
+                        good_fits: 3,
+                        ..Tally::default()
+                    },
+                ),
+                round(
+                    2,
+                    Tally {
+                        chats: 2,
+                        met_chats: 0,
+                        ..Tally::default()
+                    },
+                ),
+            ],
+            window_start: None,
+            wins: Vec::new(),
+            feedback: Vec::new(),
+            surveys: vec![survey(None, 5, 25), survey(Some(2), 4, 17)],
+        };
+        let series = stats.evaluation_series();
+        assert_eq!(
+            series,
+            [
+                EvaluationPoint {
+                    number: 1,
+                    meeting_rate: Some(0.75),
+                    fit_rate: Some(0.75),
+                    survey_mean: None,
+                },
+                EvaluationPoint {
+                    number: 2,
+                    meeting_rate: Some(0.0),
+                    fit_rate: None,
+                    survey_mean: Some(4.25),
+                },
+            ],
+            "the survey before the first round has no point"
+        );
+        assert_eq!(stats.totals().fit_rate(), Rate::new(3, 4));
+        assert_eq!(stats.latest_survey().map(|s| s.round), Some(Some(2)));
     }
 
     #[test]
@@ -381,10 +504,10 @@ mod tests {
     fn tally() -> impl Strategy<Value = Tally> {
         (
             (0u32..50, 0u32..4, 0u32..=100, 0u32..=100, 0u32..=100),
-            (0u32..=100, 0u32..=100),
+            (0u32..=100, 0u32..=100, 0u32..=100),
         )
             .prop_map(
-                |((chats, extra, met, skip, repeat), (booked, booked_met))| {
+                |((chats, extra, met, skip, repeat), (booked, booked_met, good))| {
                     let people = chats * 2 + extra.min(chats);
                     let pairs = chats + extra.min(chats) * 2;
                     let met_chats = chats * met / 100;
@@ -394,6 +517,8 @@ mod tests {
                     let most = met_chats.min(booked_chats);
                     let least = met_chats.saturating_sub(chats - booked_chats);
                     let booked_met_chats = least + (most - least) * booked_met / 100;
+                    // At most one fit answer per member of a chat that met.
+                    let fit_answers = people.min(met_chats * 4);
                     Tally {
                         chats,
                         people,
@@ -403,6 +528,8 @@ mod tests {
                         repeat_pairs: pairs * repeat / 100,
                         booked_chats,
                         booked_met_chats,
+                        fit_answers,
+                        good_fits: fit_answers * good / 100,
                     }
                 },
             )
@@ -418,6 +545,7 @@ mod tests {
                 t.booking_rate(),
                 t.booked_meeting_rate(),
                 t.unbooked_meeting_rate(),
+                t.fit_rate(),
             ] {
                 if let Some(v) = rate.value() {
                     prop_assert!((0.0..=1.0).contains(&v));
