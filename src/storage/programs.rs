@@ -339,6 +339,32 @@ impl Store {
     }
 
     /// Where the weekly attention digest goes; `None` stops it.
+    /// `/hallway-admin setup`'s channels in one statement: the coordinators' channel only
+    /// when one is given (left out, the digest stays where it was).
+    pub async fn set_setup_channels(
+        &self,
+        program_id: ProgramId,
+        program_channel_id: ChannelId,
+        celebrations_channel_id: Option<ChannelId>,
+        coordinators_channel_id: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set program_channel_id = ?, celebrations_channel_id = ?,
+                 coordinators_channel_id = coalesce(?, coordinators_channel_id), updated_at = ?
+             where program_id = ?",
+        )
+        .bind(program_channel_id)
+        .bind(celebrations_channel_id)
+        .bind(coordinators_channel_id)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the channels")?;
+        Ok(())
+    }
+
     pub async fn set_coordinators_channel(
         &self,
         program_id: ProgramId,

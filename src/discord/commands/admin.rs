@@ -78,20 +78,18 @@ async fn setup(
     let store = &ctx.data().store;
     let now = Utc::now();
     store
-        .set_channels(
+        .set_setup_channels(
             program.program_id,
             channel.id.into(),
             celebrations_channel.map(|c| c.id.into()),
+            coordinators_channel.as_ref().map(|c| c.id.into()),
             now,
         )
         .await?;
+    // Left out, the digest stays as it was; given, it goes there from now on.
     let Some(coordinators) = coordinators_channel else {
         return saved(ctx, program.program_id).await;
     };
-    // Left out, the digest stays as it was; given, it goes there from now on.
-    store
-        .set_coordinators_channel(program.program_id, Some(coordinators.id.into()), now)
-        .await?;
     let zone = program.schedule.map_or(chrono_tz::UTC, |s| s.time_zone);
     let first = attention::next_digest(now, zone);
     let note = format!(
