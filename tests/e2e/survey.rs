@@ -305,7 +305,8 @@ async fn the_reminder_goes_once_to_those_who_neither_answered_nor_declined() {
 }
 
 #[tokio::test]
-async fn survey_csv_has_a_row_per_answer_under_random_keys_and_text_once_three_answered() {
+async fn survey_csv_and_stats_aggregate_the_answers_under_random_keys_and_show_text_once_three_answered(
+) {
     let env = program_with(4, choice::PEER).await;
     // Down to two questions: the first scale, and the text one.
     for _ in 0..3 {
@@ -365,10 +366,28 @@ async fn survey_csv_has_a_row_per_answer_under_random_keys_and_text_once_three_a
     scores.sort();
     assert_eq!(scores, ["1", "2", "3", "4"]);
     assert_no_discord_id(&env, &reply);
+    // Stats give the same aggregates: everyone answered, the scale's mean, and the two
+    // written answers held back.
+    let stats = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &stats,
+        &[
+            "4 invited · 4 answered · 0 declined · response rate 100% (4 of 4)",
+            "1. I felt connected to others in this program. · 4 answers · mean 2.5",
+            "2 answers · texts are shown from 3 answers on",
+        ],
+    );
+    assert!(
+        !stats.content.contains("More evenings"),
+        "{}",
+        stats.content
+    );
 
     // A third written answer: now all three are shown, without names.
     let again = open(&env, member(3)).await;
     write(&env, &again, texts[2], member(3)).await;
+    let stats = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(&stats, &["More evenings", "Fewer emails", "=SUM(A1)"]);
     let reply = run(&env, admin("export").by(ids::CORA)).await;
     let rows = survey_rows(&reply);
     assert_eq!(rows.len(), 7);
