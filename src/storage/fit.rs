@@ -5,11 +5,11 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::outbox::queue_redaction;
+use super::outbox::queue_deletion;
 use super::{id_from_db, parse_column, Store};
 use crate::domain::fit::{fit_check_key, Fit, FitAnswer, FitRefused};
 use crate::domain::ids::{GroupId, GuildId, ProgramId, UserId};
-use crate::domain::outbox::{OutboxKind, Posted, Redaction};
+use crate::domain::outbox::Posted;
 
 /// After a "We met" (inside its transaction): a group of exactly two members, both still
 /// in it, gets one fit check per member, due now, unless the pair was asked before in
@@ -256,6 +256,7 @@ pub(super) async fn forget_fit(
     tx: &mut sqlx::SqliteConnection,
     guild_id: GuildId,
     user_id: UserId,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query("delete from fit_answer where guild_id = ?1 and (user_id = ?2 or partner_id = ?2)")
         .bind(guild_id)
@@ -278,28 +279,12 @@ pub(super) async fn forget_fit(
     .fetch_all(&mut *tx)
     .await
     .context("cannot read the fit checks that name the member")?;
-    // forget-me's own clock is not passed down here; the row is due at once either way.
-    let now = Utc::now();
     for row in &sent {
         let at = Posted {
             channel_id: id_from_db(row.try_get("channel_id")?),
             message_id: id_from_db(row.try_get("message_id")?),
         };
-        let deletion = Redaction {
-            redraw: None,
-            at: Some(at),
-        };
-        let key = format!("delete-message:{}", at.message_id);
-        queue_redaction(
-            tx,
-            guild_id,
-            OutboxKind::DeleteMessage,
-            &key,
-            None,
-            &deletion,
-            now,
-        )
-        .await?;
+        queue_deletion(tx, guild_id, at, now).await?;
     }
     sqlx::query(&format!("delete from outbox where {names_them}"))
         .bind(guild_id)

@@ -157,6 +157,31 @@ pub(crate) async fn queue_redaction(
     Ok(())
 }
 
+/// Queues the deletion of one of hallway's posts that names a forgotten member, inside
+/// the caller's transaction.
+pub(crate) async fn queue_deletion(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    at: Posted,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let deletion = Redaction {
+        redraw: None,
+        at: Some(at),
+    };
+    let key = format!("delete-message:{}", at.message_id);
+    queue_redaction(
+        tx,
+        guild_id,
+        OutboxKind::DeleteMessage,
+        &key,
+        None,
+        &deletion,
+        now,
+    )
+    .await
+}
+
 /// Seats in a group whose member asked to be forgotten (the group keeps its size).
 async fn forgotten_seats(
     conn: &mut sqlx::SqliteConnection,
