@@ -150,17 +150,30 @@ async fn question(
 ) -> Result<(), Error> {
     let position = survey::position(position)?;
     let prompt = survey::prompt(&text)?;
+    let question = Question {
+        kind: kind.0,
+        prompt,
+    };
+    change_questions(ctx, program, |current| {
+        survey::with_question(current, position, question)
+    })
+    .await
+}
+
+/// Applies a checked change to the program's questions (the defaults until edited) and
+/// shows the result; a refused change saves nothing.
+async fn change_questions(
+    ctx: Context<'_>,
+    program: Option<String>,
+    change: impl FnOnce(&[Question]) -> Result<Vec<Question>, InputError>,
+) -> Result<(), Error> {
     let program = live_program(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
     let current = store
         .program_survey_questions(program.program_id)
         .await?
         .unwrap_or_else(default_questions);
-    let question = Question {
-        kind: kind.0,
-        prompt,
-    };
-    let questions = survey::with_question(&current, position, question)?;
+    let questions = change(&current)?;
     store
         .set_program_survey_questions(program.program_id, Some(&questions))
         .await?;
@@ -180,17 +193,10 @@ async fn remove(
     program: Option<String>,
 ) -> Result<(), Error> {
     let position = survey::position(position)?;
-    let program = live_program(ctx, program.as_deref()).await?;
-    let store = &ctx.data().store;
-    let current = store
-        .program_survey_questions(program.program_id)
-        .await?
-        .unwrap_or_else(default_questions);
-    let questions = survey::without_question(&current, position)?;
-    store
-        .set_program_survey_questions(program.program_id, Some(&questions))
-        .await?;
-    saved_questions(ctx, &program, Some(&questions)).await
+    change_questions(ctx, program, |current| {
+        survey::without_question(current, position)
+    })
+    .await
 }
 
 /// Go back to the default survey questions (the study's themes).
