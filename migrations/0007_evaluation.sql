@@ -12,6 +12,9 @@ alter table program add column coordinators_channel_id integer;
 -- both dates for that). A coordinator can start a survey at any time either way.
 alter table program add column auto_surveys integer not null default 1
     check (auto_surveys in (0, 1));
+-- New programs survey on their own; programs that ran before this version do not until a
+-- coordinator turns it on, so an upgrade never sends every member an unannounced DM.
+update program set auto_surveys = 0;
 
 -- "How was the fit?", asked of each member of a pair after the pair's first "We met".
 -- A "Not a fit" keeps the two apart (a soft avoid: only when nothing else is possible)

@@ -51,9 +51,12 @@ pub(super) async fn survey_invite<C: Courier>(
             "survey {survey_id} no longer exists"
         )));
     };
-    let now = Utc::now();
-    // A bot that was down past the closing has nothing left to ask.
-    if !survey.is_open(now) || store.survey_invite(survey_id, user).await?.is_none() {
+    // A bot that was down past the closing has nothing left to ask, nor has one whose
+    // member left the program meanwhile.
+    if !store
+        .survey_dm_due(survey_id, user, Utc::now(), false)
+        .await?
+    {
         return Ok(Sent::Done(None));
     }
     post_dm(
@@ -80,7 +83,7 @@ pub(super) async fn survey_reminder<C: Courier>(
     // Those who answered or said no thanks hear nothing more, nor does anyone once the
     // survey closed or who left the program.
     if !store
-        .survey_reminder_due(survey_id, user, Utc::now())
+        .survey_dm_due(survey_id, user, Utc::now(), true)
         .await?
     {
         return Ok(Sent::Done(None));

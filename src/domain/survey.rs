@@ -78,8 +78,9 @@ pub const MAX_LABEL_CHARS: usize = 45;
 pub const REMIND_AFTER_DAYS: i64 = 3;
 /// How long a survey takes answers.
 pub const OPEN_FOR_DAYS: i64 = 7;
-/// How long after the program's last day a late bot still starts the end survey.
-pub const END_SURVEY_WINDOW_DAYS: i64 = 7;
+/// How long after its day (the midpoint, the last day) an automatic survey still starts:
+/// a bot that was down, or dates set late, should not survey people weeks afterwards.
+pub const AUTO_SURVEY_WINDOW_DAYS: i64 = 7;
 
 /// Where a survey's invitee stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,10 +183,10 @@ pub fn survey_times(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// The automatic survey due on `today` (the program's local date) for a program running
-/// from `start` to `end` (its last day), if any: the halfway survey from the midpoint
-/// until the last day, the end survey from the last day for
-/// [`END_SURVEY_WINDOW_DAYS`] days. Later than that, asking is pointless; the store
-/// starts each at most once, so this may be asked every pass.
+/// from `start` to `end` (its last day), if any: the halfway survey from the midpoint,
+/// the end survey from the last day, each for [`AUTO_SURVEY_WINDOW_DAYS`] days (the
+/// halfway one never on or after the last day). Later than that, asking is pointless; the
+/// store starts each at most once, so this may be asked every pass.
 pub fn due_auto_survey(
     start: NaiveDate,
     end: NaiveDate,
@@ -194,10 +195,12 @@ pub fn due_auto_survey(
     if end <= start || today < start {
         return None;
     }
+    let window = Duration::days(AUTO_SURVEY_WINDOW_DAYS);
     if today >= end {
-        (today < end + Duration::days(END_SURVEY_WINDOW_DAYS)).then_some(SurveyOccasion::End)
+        (today < end + window).then_some(SurveyOccasion::End)
     } else {
-        (today >= halfway(start, end)).then_some(SurveyOccasion::Halfway)
+        let midpoint = halfway(start, end);
+        (today >= midpoint && today < midpoint + window).then_some(SurveyOccasion::Halfway)
     }
 }
 
@@ -354,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn the_halfway_survey_is_due_from_the_midpoint_until_the_last_day() {
+    fn the_halfway_survey_is_due_for_a_week_from_the_midpoint_and_never_on_the_last_day() {
         let (start, end) = (d(2026, 1, 1), d(2026, 6, 30));
         assert_eq!(due_auto_survey(start, end, d(2025, 12, 31)), None);
         assert_eq!(due_auto_survey(start, end, d(2026, 3, 31)), None);
@@ -363,9 +366,18 @@ mod tests {
             Some(SurveyOccasion::Halfway)
         );
         assert_eq!(
-            due_auto_survey(start, end, d(2026, 6, 29)),
+            due_auto_survey(start, end, d(2026, 4, 7)),
             Some(SurveyOccasion::Halfway)
         );
+        assert_eq!(due_auto_survey(start, end, d(2026, 4, 8)), None);
+        assert_eq!(due_auto_survey(start, end, d(2026, 6, 29)), None);
+        // A program of a few days: the halfway window stops before the last day.
+        let (start, end) = (d(2026, 1, 1), d(2026, 1, 5));
+        assert_eq!(
+            due_auto_survey(start, end, d(2026, 1, 4)),
+            Some(SurveyOccasion::Halfway)
+        );
+        assert_eq!(due_auto_survey(start, end, end), Some(SurveyOccasion::End));
     }
 
     #[test]

@@ -232,42 +232,66 @@ impl Store {
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let mut started = 0;
         for program in &programs {
-            let program_id: ProgramId = program.try_get("program_id")?;
-            let guild_id: GuildId = program.try_get("guild_id")?;
-            let start: NaiveDate = program.try_get("program_start")?;
-            let end: NaiveDate = program.try_get("program_end")?;
-            let zone = match program.try_get::<Option<String>, _>("time_zone")? {
-                Some(zone) => parse_column(&zone, "program.time_zone")?,
-                None => chrono_tz::UTC,
-            };
-            let today = now.with_timezone(&zone).date_naive();
-            let Some(occasion) = survey::due_auto_survey(start, end, today) else {
-                continue;
-            };
-            // Asked every pass while the occasion is due (for months, at halfway): a read
-            // skips the ones already run or waiting, without taking the write lock.
-            let waiting: bool = sqlx::query_scalar(
-                "select exists (select 1 from survey
-                                where program_id = ? and (occasion = ? or closes_at > ?))",
-            )
-            .bind(program_id)
-            .bind(occasion.as_str())
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await
-            .context("cannot look for the program's surveys")?;
-            if waiting {
-                continue;
-            }
-            if let Ok(survey) = self
-                .start_survey_with(guild_id, program_id, occasion, now, &mut rng)
-                .await?
-            {
-                tracing::info!(guild = %guild_id, program = %program_id, survey = survey.survey_id.get(), %occasion, invited = survey.invited, "started a survey");
-                started += 1;
+            // One program's bad row or failure holds up no other program's survey.
+            match self.start_due_survey(program, now, &mut rng).await {
+                Ok(true) => started += 1,
+                Ok(false) => {}
+                Err(err) => tracing::error!(
+                    guild = ?program.try_get::<GuildId, _>("guild_id").ok(),
+                    program = ?program.try_get::<ProgramId, _>("program_id").ok(),
+                    error = format!("{err:#}"),
+                    "could not start a due survey"
+                ),
             }
         }
         Ok(started)
+    }
+
+    /// Starts one program's due automatic survey, if it has one that has neither run nor
+    /// waits; whether it did.
+    async fn start_due_survey(
+        &self,
+        program: &sqlx::sqlite::SqliteRow,
+        now: DateTime<Utc>,
+        rng: &mut rand::rngs::StdRng,
+    ) -> anyhow::Result<bool> {
+        let program_id: ProgramId = program.try_get("program_id")?;
+        let guild_id: GuildId = program.try_get("guild_id")?;
+        let start: NaiveDate = program.try_get("program_start")?;
+        let end: NaiveDate = program.try_get("program_end")?;
+        let zone = match program.try_get::<Option<String>, _>("time_zone")? {
+            Some(zone) => parse_column(&zone, "program.time_zone")?,
+            None => chrono_tz::UTC,
+        };
+        let today = now.with_timezone(&zone).date_naive();
+        let Some(occasion) = survey::due_auto_survey(start, end, today) else {
+            return Ok(false);
+        };
+        // Asked every pass while the occasion is due: a read skips the ones already run
+        // or waiting, without taking the write lock.
+        let waiting: bool = sqlx::query_scalar(
+            "select exists (select 1 from survey
+                            where program_id = ? and (occasion = ? or closes_at > ?))",
+        )
+        .bind(program_id)
+        .bind(occasion.as_str())
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot look for the program's surveys")?;
+        if waiting {
+            return Ok(false);
+        }
+        match self
+            .start_survey_with(guild_id, program_id, occasion, now, rng)
+            .await?
+        {
+            Ok(survey) => {
+                tracing::info!(guild = %guild_id, program = %program_id, survey = survey.survey_id.get(), %occasion, invited = survey.invited, "started a survey");
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
     }
 
     /// The program's survey that is open at `now`, if any.
@@ -474,28 +498,32 @@ impl Store {
         Ok(Some(before))
     }
 
-    /// Whether the one reminder should go to the member: still only invited (neither
-    /// answered nor declined), the survey still open, and still in the program.
-    pub async fn survey_reminder_due(
+    /// Whether the invitation (or, with `reminder`, the one reminder) should go to the
+    /// member: the survey still open, its program not archived, the member still in it,
+    /// and for the reminder still only invited (neither answered nor declined).
+    pub async fn survey_dm_due(
         &self,
         survey_id: SurveyId,
         user_id: UserId,
         now: DateTime<Utc>,
+        reminder: bool,
     ) -> anyhow::Result<bool> {
         let due: bool = sqlx::query_scalar(
             "select exists (
                  select 1 from survey_invite i
                  join survey s on s.survey_id = i.survey_id
+                 join program p on p.program_id = s.program_id
                  join program_member pm on pm.program_id = s.program_id and pm.user_id = i.user_id
-                 where i.survey_id = ? and i.user_id = ? and i.state = 'invited'
-                   and s.closes_at > ? and pm.left_at is null)",
+                 where i.survey_id = ? and i.user_id = ? and (not ? or i.state = 'invited')
+                   and s.closes_at > ? and pm.left_at is null and p.archived_at is null)",
         )
         .bind(survey_id.get())
         .bind(user_id)
+        .bind(reminder)
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .context("cannot check the reminder")?;
+        .context("cannot check whether the survey's DM is due")?;
         Ok(due)
     }
 

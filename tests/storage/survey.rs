@@ -361,7 +361,8 @@ async fn answers_are_kept_per_respondent_and_question_and_an_answer_again_replac
 }
 
 #[tokio::test]
-async fn the_reminder_goes_only_to_those_still_invited_in_the_program_while_it_is_open() {
+async fn the_reminder_goes_only_to_those_still_invited_and_invitations_only_to_those_still_in_the_program_while_it_is_open(
+) {
     let (store, _dir) = fresh_store().await;
     let program = program_with(&store, 4).await;
     let started = start(&store, &program, at(3, 9)).await;
@@ -392,7 +393,16 @@ async fn the_reminder_goes_only_to_those_still_invited_in_the_program_while_it_i
         let store = store.clone();
         async move {
             store
-                .survey_reminder_due(id, UserId(user), when)
+                .survey_dm_due(id, UserId(user), when, true)
+                .await
+                .unwrap()
+        }
+    };
+    let invitation_due = |user: u64, when| {
+        let store = store.clone();
+        async move {
+            store
+                .survey_dm_due(id, UserId(user), when, false)
                 .await
                 .unwrap()
         }
@@ -403,6 +413,14 @@ async fn the_reminder_goes_only_to_those_still_invited_in_the_program_while_it_i
     assert!(due(3, remind_at).await, "still invited");
     assert!(!due(4, remind_at).await, "left the program");
     assert!(!due(3, started.closes_at).await, "closed");
+    // A late invitation (a bot that was down) still goes to whoever is in the program,
+    // but not to a member who left meanwhile, nor once the survey closed.
+    assert!(
+        invitation_due(2, remind_at).await,
+        "declined ones were invited"
+    );
+    assert!(!invitation_due(4, remind_at).await, "left the program");
+    assert!(!invitation_due(3, started.closes_at).await, "closed");
     assert_eq!(store.survey_response_counts(id).await.unwrap(), (4, 1, 1));
 }
 

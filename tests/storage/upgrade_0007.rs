@@ -132,7 +132,7 @@ async fn upgrading_a_database_made_by_566e2bd_keeps_every_value_of_every_table_a
 }
 
 #[tokio::test]
-async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_evaluation_and_keeps_its_meetings(
+async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_evaluation_without_automatic_surveys_and_keeps_its_meetings(
 ) {
     let up = Upgraded::new().await;
     let settings: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
@@ -145,14 +145,19 @@ async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_ev
     assert_eq!(
         settings,
         [
-            (1, 3, None, 1),
-            (2, 3, None, 1),
-            (3, 3, None, 1),
-            (4, 3, None, 1)
+            (1, 3, None, 0),
+            (2, 3, None, 0),
+            (3, 3, None, 0),
+            (4, 3, None, 0)
         ]
     );
-    // The store reads them as the defaults, archived program included, next to the
-    // meeting settings 566e2bd's coordinators chose.
+    // The store reads them as the defaults but for automatic surveys, which an upgrade
+    // leaves off (no unannounced DMs), archived program included, next to the meeting
+    // settings 566e2bd's coordinators chose.
+    let upgraded = Evaluation {
+        auto_surveys: false,
+        ..Evaluation::default()
+    };
     let store = up.store().await;
     let mut programs = store.programs(GUILD_A).await.unwrap();
     programs.extend(store.programs(GUILD_B).await.unwrap());
@@ -168,10 +173,10 @@ async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_ev
     assert_eq!(
         read,
         [
-            (1, Evaluation::default(), meeting(30, 60)),
-            (2, Evaluation::default(), meeting(45, 0)),
-            (3, Evaluation::default(), meeting(50, 15)),
-            (4, Evaluation::default(), meeting(50, 15))
+            (1, upgraded, meeting(30, 60)),
+            (2, upgraded, meeting(45, 0)),
+            (3, upgraded, meeting(50, 15)),
+            (4, upgraded, meeting(50, 15))
         ]
     );
 }
