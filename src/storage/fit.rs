@@ -97,6 +97,20 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<FitAnswer, FitRefused>> {
         let mut tx = self.write().await?;
+        let members: Vec<UserId> = sqlx::query_scalar(
+            "select user_id from group_member where guild_id = ? and group_id = ?",
+        )
+        .bind(guild_id)
+        .bind(group_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the fit check's pair")?;
+        let others: Vec<UserId> = members.iter().copied().filter(|m| *m != user_id).collect();
+        // forget-me deletes every check naming the forgotten member, the one sent to their
+        // partner included: a partner left alone in the pair is told why, not "not asked".
+        if members.contains(&user_id) && others.is_empty() {
+            return Ok(Err(FitRefused::PartnerGone));
+        }
         let program: Option<ProgramId> = sqlx::query_scalar(
             "select program_id from outbox
              where guild_id = ? and kind = 'fit-check' and group_id = ? and user_id = ?",
@@ -111,15 +125,6 @@ impl Store {
         let Some(program_id) = program else {
             return Ok(Err(FitRefused::NotAsked));
         };
-        let others: Vec<UserId> = sqlx::query_scalar(
-            "select user_id from group_member where guild_id = ? and group_id = ? and user_id <> ?",
-        )
-        .bind(guild_id)
-        .bind(group_id)
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot read the fit check's pair")?;
         let [partner_id] = others[..] else {
             return Ok(Err(FitRefused::PartnerGone));
         };

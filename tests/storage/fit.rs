@@ -385,4 +385,13 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         .await
         .unwrap();
     assert!(!deletions.contains(&format!("delete-message:{about_ben}")));
+    // Ben, left alone in his pair with Ada, is told she is gone when he clicks his
+    // check's buttons (still in his DMs until their deletion goes out).
+    assert_eq!(
+        store
+            .record_fit(GUILD, with_ben, BEN, Fit::Good, at(10, 10))
+            .await
+            .unwrap(),
+        Err(FitRefused::PartnerGone)
+    );
 }
