@@ -7,7 +7,8 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseMessage,
 };
 
-use super::member::{live_memberships, profile_message};
+use super::caller::live_memberships;
+use super::member::profile_message;
 use crate::delivery::fit::fit_check_view;
 use crate::discord::buttons::{private, respond};
 use crate::discord::render;

@@ -178,26 +178,6 @@ pub(super) async fn profile_message(
     Ok((render::fit(&text), menus))
 }
 
-/// The programs a member is in and has not left, as `/hallway profile` shows them when
-/// no program is named.
-pub(super) async fn live_memberships(
-    store: &Store,
-    guild_id: GuildId,
-    user: UserId,
-) -> anyhow::Result<Vec<(Program, Member)>> {
-    let programs = store.programs(guild_id).await?;
-    Ok(store
-        .memberships(guild_id, user)
-        .await?
-        .into_iter()
-        .filter(|m| m.left_at.is_none())
-        .filter_map(|m| {
-            let program = programs.iter().find(|p| p.program_id == m.program_id)?;
-            (!program.is_archived()).then(|| (program.clone(), m))
-        })
-        .collect())
-}
-
 /// Take a break from the rounds for a few weeks: in one program, or in all of yours.
 #[poise::command(slash_command, guild_only)]
 pub(super) async fn pause(
