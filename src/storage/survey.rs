@@ -34,28 +34,34 @@ impl Store {
         questions: Option<&[Question]>,
     ) -> anyhow::Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("delete from program_survey_question where program_id = ?")
-            .bind(program_id)
-            .execute(&mut *tx)
-            .await
-            .context("cannot clear the survey questions")?;
-        for (i, question) in questions.unwrap_or_default().iter().enumerate() {
-            sqlx::query(
-                "insert into program_survey_question (program_id, position, kind, prompt)
-                 values (?, ?, ?, ?)",
-            )
-            .bind(program_id)
-            .bind(i as i64 + 1)
-            .bind(question.kind.as_str())
-            .bind(&question.prompt)
-            .execute(&mut *tx)
-            .await
-            .context("cannot save a survey question")?;
-        }
+        save_program_questions(&mut tx, program_id, questions).await?;
         tx.commit()
             .await
             .context("cannot save the survey questions")?;
         Ok(())
+    }
+
+    /// Applies `change` to the program's questions (the defaults until edited) and saves
+    /// the result, in one transaction, so two coordinators' edits at once both count. A
+    /// refused change saves nothing.
+    pub async fn change_program_survey_questions<E>(
+        &self,
+        program_id: ProgramId,
+        change: impl FnOnce(&[Question]) -> Result<Vec<Question>, E>,
+    ) -> anyhow::Result<Result<Vec<Question>, E>> {
+        let mut tx = self.write().await?;
+        let current = program_questions(&mut tx, program_id)
+            .await?
+            .unwrap_or_else(survey::default_questions);
+        let questions = match change(&current) {
+            Ok(questions) => questions,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        save_program_questions(&mut tx, program_id, Some(&questions)).await?;
+        tx.commit()
+            .await
+            .context("cannot save the survey questions")?;
+        Ok(Ok(questions))
     }
 
     /// Turns the halfway and end surveys on or off.
@@ -596,5 +602,32 @@ pub(super) async fn forget_survey(
         .execute(&mut *tx)
         .await
         .context("cannot delete the member's survey invitations")?;
+    Ok(())
+}
+
+/// Writes the program's own questions (none: the defaults) in the caller's transaction.
+async fn save_program_questions(
+    tx: &mut sqlx::SqliteConnection,
+    program_id: ProgramId,
+    questions: Option<&[Question]>,
+) -> anyhow::Result<()> {
+    sqlx::query("delete from program_survey_question where program_id = ?")
+        .bind(program_id)
+        .execute(&mut *tx)
+        .await
+        .context("cannot clear the survey questions")?;
+    for (i, question) in questions.unwrap_or_default().iter().enumerate() {
+        sqlx::query(
+            "insert into program_survey_question (program_id, position, kind, prompt)
+             values (?, ?, ?, ?)",
+        )
+        .bind(program_id)
+        .bind(i as i64 + 1)
+        .bind(question.kind.as_str())
+        .bind(&question.prompt)
+        .execute(&mut *tx)
+        .await
+        .context("cannot save a survey question")?;
+    }
     Ok(())
 }

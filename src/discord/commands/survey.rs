@@ -168,15 +168,11 @@ async fn change_questions(
     change: impl FnOnce(&[Question]) -> Result<Vec<Question>, InputError>,
 ) -> Result<(), Error> {
     let program = live_program(ctx, program.as_deref()).await?;
-    let store = &ctx.data().store;
-    let current = store
-        .program_survey_questions(program.program_id)
-        .await?
-        .unwrap_or_else(default_questions);
-    let questions = change(&current)?;
-    store
-        .set_program_survey_questions(program.program_id, Some(&questions))
-        .await?;
+    let questions = ctx
+        .data()
+        .store
+        .change_program_survey_questions(program.program_id, change)
+        .await??;
     saved_questions(ctx, &program, Some(&questions)).await
 }
 
