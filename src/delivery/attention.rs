@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::row::{RowError, Sent};
-use super::{Courier, Message, SendError};
+use super::{Courier, Message};
 use crate::domain::attention::{self, AttentionReport};
 use crate::domain::outbox::OutboxRow;
 use crate::domain::program::Program;
@@ -53,40 +53,49 @@ pub(super) async fn attention_digest<C: Courier>(
         return Ok(Sent::Done(None));
     };
     // The list a try that may have reached Discord posted, so this one posts (and finds)
-    // the same text; else the list as it is now, kept before the try.
+    // the same text; else the list as it is now, kept before the try. The outbox drops
+    // it once the row is done (keeping only whom the post names) or given up.
     let kept = row
         .detail
         .as_deref()
         .and_then(|json| serde_json::from_str::<AttentionReport>(json).ok());
     let list = match kept {
         Some(list) => list,
-        None => {
-            let list = report(store, &program, Utc::now()).await?;
-            let json = serde_json::to_string(&list).map_err(|err| {
-                RowError::Internal(anyhow::anyhow!("cannot keep the list: {err}"))
-            })?;
-            store.keep_digest_snapshot(row.outbox_id, &json).await?;
-            list
-        }
+        None => match fresh_list(store, &program, row.outbox_id).await? {
+            Some(list) => list,
+            // forget-me withdrew the row (and queued the week's digest afresh).
+            None => return Ok(Sent::Done(None)),
+        },
     };
     let view = DigestView {
         program_name: program.name.clone(),
         report: list,
     };
     store.begin_outbox_attempt(row.outbox_id).await?;
-    let posted = courier
+    let message_id = courier
         .post(channel, &Message::AttentionDigest(view), row.recovering())
-        .await;
-    let message_id = match posted {
-        Ok(id) => id,
-        // Refused (the channel is gone, or hallway may not post there): it will not be
-        // tried again, so nothing needs the names kept.
-        Err(err @ SendError::Refused { .. }) => {
-            store.drop_digest_snapshot(row.outbox_id).await?;
-            return Err(err.into());
-        }
-        Err(err) => return Err(err.into()),
-    };
-    store.drop_digest_snapshot(row.outbox_id).await?;
+        .await?;
     Ok(Sent::Done(Some((channel, message_id))))
+}
+
+/// The list as it is now, kept on the row before it is posted. None when the row was
+/// withdrawn meanwhile. A member forgotten between reading the list and keeping it is
+/// not kept: the list is read again.
+async fn fresh_list(
+    store: &Store,
+    program: &Program,
+    outbox_id: i64,
+) -> Result<Option<AttentionReport>, RowError> {
+    for _ in 0..3 {
+        let list = report(store, program, Utc::now()).await?;
+        if store.keep_digest_snapshot(outbox_id, &list).await? {
+            return Ok(Some(list));
+        }
+        if !store.digest_pending(outbox_id).await? {
+            return Ok(None);
+        }
+    }
+    Err(RowError::Internal(anyhow::anyhow!(
+        "members kept being forgotten while the digest's list was read; trying later"
+    )))
 }

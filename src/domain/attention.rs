@@ -7,11 +7,13 @@
 //!   next round is due by the program's schedule (a week after it started when the
 //!   program has no schedule). Only the latest round can still be running, and answers
 //!   count only from finished rounds: nobody is listed for a chat that may still happen.
-//! - **No "We met"**: a current member whose last N groups in finished rounds (N is
-//!   the program's `attention_rounds`) all lack a "We met" from anyone in the group. A
-//!   "We met" in the running round clears them. Fewer than N groups: not yet.
-//! - **Nobody answered**: a group of one of the program's last N finished rounds with no
-//!   answer at all from any member, shown with its current members.
+//! - Only groups hallway **delivered** (their intro reached the thread, or at least one
+//!   member's DM) count for answers: nobody is blamed for a chat they were never told of.
+//! - **No "We met"**: a current member whose last N delivered groups in finished rounds
+//!   (N is the program's `attention_rounds`) all lack a "We met" from anyone in the
+//!   group. A "We met" in the running round clears them. Fewer than N groups: not yet.
+//! - **Nobody answered**: a delivered group of one of the program's last N finished
+//!   rounds with no answer at all from any member, shown with its current members.
 //! - **Pause over**: a current member whose pause ran out (not ended early with
 //!   `/hallway resume`), at least one round started since it ended, and who has been in
 //!   no group since.
@@ -45,6 +47,10 @@ pub struct GroupSeen {
     pub round_number: u32,
     pub members: Vec<(UserId, Role)>,
     pub answers: Vec<(UserId, OutcomeStatus)>,
+    /// Its intro reached its thread or at least one member's DMs. A group whose delivery
+    /// failed (or is still waiting) could not answer: it counts for neither "No We met"
+    /// nor "Nobody answered".
+    pub delivered: bool,
 }
 
 impl GroupSeen {
@@ -76,8 +82,8 @@ pub struct History {
     /// Every round of the program.
     pub rounds: Vec<RoundSeen>,
     /// At least every group of the program's last `attention_rounds + 1` rounds and each
-    /// current member's last `attention_rounds + 1` groups (with everyone in them); the
-    /// rules read nothing older, so more does no harm.
+    /// current member's last `attention_rounds + 1` delivered groups (with everyone in
+    /// them); the rules read nothing older, so more does no harm.
     pub groups: Vec<GroupSeen>,
     pub members: Vec<MemberSeen>,
 }
@@ -152,6 +158,33 @@ impl AttentionReport {
             && self.pauses_over.is_empty()
             && self.full_mentors.is_empty()
     }
+
+    /// Everyone an entry names, each once, in id order: what forget-me must find in a
+    /// posted digest.
+    pub fn named(&self) -> Vec<UserId> {
+        let mut named: Vec<UserId> = self
+            .no_meeting
+            .iter()
+            .map(|e| e.member.user_id)
+            .chain(
+                self.silent_groups
+                    .iter()
+                    .flat_map(|g| g.members.iter().map(|p| p.user_id)),
+            )
+            .chain(self.pauses_over.iter().map(|p| p.member.user_id))
+            .chain(self.full_mentors.iter().map(|m| m.member.user_id))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        named
+    }
+}
+
+/// What a posted digest's outbox row keeps: whom its post names, by Discord id only (no
+/// names), so forget-me can find and delete the posts that name a member.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PostedDigest {
+    pub named: Vec<UserId>,
 }
 
 /// The latest round, if it is still running at `now` (see the module's rules).
@@ -181,7 +214,10 @@ pub fn report(history: &History, now: DateTime<Utc>) -> AttentionReport {
 
     let mut no_meeting = Vec::new();
     for member in &members {
-        let theirs: Vec<&&GroupSeen> = by_round.iter().filter(|g| g.has(member.user_id)).collect();
+        let theirs: Vec<&&GroupSeen> = by_round
+            .iter()
+            .filter(|g| g.delivered && g.has(member.user_id))
+            .collect();
         let met_now = theirs.iter().any(|g| !finished(g.round_number) && g.met());
         let last: Vec<&&&GroupSeen> = theirs
             .iter()
@@ -209,7 +245,10 @@ pub fn report(history: &History, now: DateTime<Utc>) -> AttentionReport {
         .collect();
     let mut silent_groups = Vec::new();
     for group in &by_round {
-        if !last_finished.contains(&group.round_number) || !group.answers.is_empty() {
+        if !group.delivered
+            || !last_finished.contains(&group.round_number)
+            || !group.answers.is_empty()
+        {
             continue;
         }
         let mut present: Vec<Person> = members
@@ -381,6 +420,7 @@ mod tests {
             round_number: round,
             members: members.to_vec(),
             answers: answers.to_vec(),
+            delivered: true,
         }
     }
 
@@ -517,6 +557,46 @@ mod tests {
         narrow.attention_rounds = 1;
         narrow.groups[4].answers.push((UserId(1), Skipped));
         assert!(super::report(&narrow, day(25)).silent_groups.is_empty());
+    }
+
+    #[test]
+    fn groups_hallway_never_delivered_count_for_neither_no_we_met_nor_nobody_answered() {
+        let mut history = slipping();
+        // Dev's round 3 group (with Ada) never got its intro: nobody could answer it.
+        history.groups[4].delivered = false;
+        let report = report(&history, day(25));
+        assert!(
+            report.silent_groups.is_empty(),
+            "{:?}",
+            report.silent_groups
+        );
+        // Dev has two delivered finished groups now, fewer than three: not listed yet.
+        assert!(report.no_meeting.is_empty(), "{:?}", report.no_meeting);
+
+        // Once round 4 is over, Dev's last three delivered groups are 1, 2 and 4; round
+        // 4's groups were delivered and silent, round 3's undelivered one is left out.
+        let later = super::report(&history, day(30) + Duration::hours(1));
+        let listed: Vec<(&str, &[u32])> = later
+            .no_meeting
+            .iter()
+            .map(|e| (e.member.name.as_str(), e.rounds.as_slice()))
+            .collect();
+        assert_eq!(listed, [("Dev", &[1u32, 2, 4][..])]);
+        let silent: Vec<u32> = later.silent_groups.iter().map(|g| g.round).collect();
+        assert_eq!(silent, [4, 4]);
+    }
+
+    #[test]
+    fn a_report_names_each_listed_member_once() {
+        let mut history = slipping();
+        history.members.push(MemberSeen {
+            paused_until: Some(day(10)),
+            ..member(UserId(5), "Eve", PEER)
+        });
+        let report = report(&history, day(25));
+        // Dev (no "We met", and in the silent group with Ada), Ada, and Eve (pause over).
+        assert_eq!(report.named(), [UserId(1), UserId(4), UserId(5)]);
+        assert!(AttentionReport::default().named().is_empty());
     }
 
     #[test]

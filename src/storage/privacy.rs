@@ -160,7 +160,7 @@ impl Store {
         // Before the member row goes: answers hang off their invitations and groups.
         super::fit::forget_fit(&mut tx, guild_id, user_id, now).await?;
         super::survey::forget_survey(&mut tx, guild_id, user_id).await?;
-        super::attention::forget_in_digests(&mut tx, guild_id).await?;
+        super::attention::forget_in_digests(&mut tx, guild_id, user_id, now).await?;
         let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),

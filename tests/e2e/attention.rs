@@ -1,7 +1,8 @@
 //! "Needs attention" end to end: the list on a history of real rounds and clicks (and a
 //! pause that ran out), its setting checked before anything is saved, and the weekly
 //! digest in the coordinators' channel: posted once, pinging nobody, and not at all once
-//! it is turned off.
+//! it is turned off; after a member's forget-me, the digests that name them are deleted
+//! (one still in flight is posted again without them) and nothing stored keeps their id.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::Value;
@@ -62,6 +63,12 @@ fn assert_pings_nobody(allowed: Option<&Value>) {
             "{allowed}"
         );
     }
+}
+
+/// What a posted digest's row keeps: whom it names, by id.
+fn named(users: &[u64]) -> String {
+    let ids: Vec<String> = users.iter().map(u64::to_string).collect();
+    format!("{{\"named\":[{}]}}", ids.join(","))
 }
 
 /// `<@id> (member<n>)`: how an entry names a generated member.
@@ -354,10 +361,15 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
         digest.content
     );
     assert_pings_nobody(digest.allowed_mentions.as_ref());
+    // Its row keeps whom it names, by id only: what forget-me needs to find it.
     wait_for_count(
         &pool,
-        "select count(*) from outbox where kind = 'attention-digest' and state = 'done'
-         and message_id is not null and detail is null",
+        &format!(
+            "select count(*) from outbox where kind = 'attention-digest' and state = 'done'
+             and message_id = {} and detail = '{}'",
+            digest.id,
+            named(&[member(1), member(2)])
+        ),
         1,
     )
     .await;
@@ -525,8 +537,9 @@ async fn a_digest_that_reached_discord_before_a_crash_is_found_and_not_posted_ag
         &pool,
         &format!(
             "select count(*) from outbox where kind = 'attention-digest' and state = 'done'
-             and message_id = {} and detail is null",
-            digest.id
+             and message_id = {} and detail = '{}'",
+            digest.id,
+            named(&[member(1), member(2)])
         ),
         1,
     )
@@ -567,4 +580,196 @@ async fn a_digest_discord_refuses_fails_with_its_reason_and_keeps_no_names() {
         .messages_in(ids::GENERAL)
         .iter()
         .all(|m| !m.content.contains("Weekly attention digest")));
+}
+
+/// `user` runs forget-me and confirms it.
+async fn forget(env: &TestEnv, user: u64) {
+    let ask = run(env, hallway("forget-me").by(user)).await;
+    let confirm = ask.buttons()[0].custom_id.clone().unwrap();
+    let handle = env
+        .fake
+        .click(ButtonClick::new(ask.message_id.unwrap(), &confirm).by(user))
+        .await;
+    let done = env.fake.reply_to(&handle, WAIT).await;
+    assert!(
+        done.content
+            .contains("Everything hallway stored about you in this server is deleted"),
+        "{}",
+        done.content
+    );
+}
+
+/// Every table, every column: no value is `user`'s id, and no text contains it.
+async fn assert_nothing_stored_holds(pool: &sqlx::SqlitePool, user: u64) {
+    use sqlx::{Column, Row, ValueRef};
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for table in tables {
+        let rows = sqlx::query(&format!("select * from {table}"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        for row in rows {
+            for column in row.columns() {
+                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
+                    continue;
+                }
+                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
+                    assert_ne!(value, user as i64, "{table}.{} holds the id", column.name());
+                }
+                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
+                    assert!(
+                        !text.contains(&user.to_string()),
+                        "{table}.{} still names them: {text}",
+                        column.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+const OPEN_DELETIONS: &str =
+    "select count(*) from outbox where kind = 'delete-message' and state <> 'done'";
+
+fn is_digest(message: &PostedMessage) -> bool {
+    message.content.contains("Weekly attention digest")
+}
+
+#[tokio::test]
+async fn a_posted_digest_naming_a_member_is_deleted_after_their_forget_me_and_nothing_stored_keeps_their_id(
+) {
+    let env = start(2).await;
+    let pool = a_silent_round_with_a_digest(&env).await;
+    sqlx::query(
+        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let digest = env
+        .fake
+        .wait_for_message(ids::GENERAL, is_digest, WAIT)
+        .await;
+    assert!(
+        digest.content.contains(&who(member(1))),
+        "{}",
+        digest.content
+    );
+    wait_for_count(
+        &pool,
+        &format!(
+            "select count(*) from outbox where kind = 'attention-digest' and state = 'done'
+             and detail = '{}'",
+            named(&[member(1), member(2)])
+        ),
+        1,
+    )
+    .await;
+
+    forget(&env, member(1)).await;
+    env.fake
+        .wait_until(WAIT, "the digest naming the member deleted", |f| {
+            f.message(digest.id)
+                .is_some_and(|m| m.deleted)
+                .then_some(())
+        })
+        .await;
+    wait_for_count(&pool, OPEN_DELETIONS, 0).await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from outbox where kind = 'attention-digest' and detail is null"
+        )
+        .await,
+        1,
+        "the digest's row keeps nothing of whom it named"
+    );
+    assert_nothing_stored_holds(&pool, member(1)).await;
+}
+
+#[tokio::test]
+async fn a_digest_in_flight_when_a_member_it_names_is_forgotten_is_withdrawn_its_late_post_deleted_and_the_week_posted_again_without_them(
+) {
+    let env = start(2).await;
+    let pool = a_silent_round_with_a_digest(&env).await;
+    // The post lands, but the bot hears back only a few seconds later.
+    env.fake.fail(
+        FailRule::new("POST", &format!("/channels/{}/messages", ids::GENERAL))
+            .times(1)
+            .act_then_delay(std::time::Duration::from_secs(4)),
+    );
+    sqlx::query(
+        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let late = env
+        .fake
+        .wait_for_message(ids::GENERAL, is_digest, WAIT)
+        .await;
+    assert!(late.content.contains(&who(member(1))), "{}", late.content);
+    wait_for_count(
+        &pool,
+        "select count(*) from outbox where kind = 'attention-digest' and state = 'pending'
+         and attempts = 1 and detail is not null",
+        1,
+    )
+    .await;
+
+    forget(&env, member(1)).await;
+    // The week's digest is worked out again, without them, and posted at once.
+    let fresh = env
+        .fake
+        .wait_for_message(ids::GENERAL, |m| is_digest(m) && m.id != late.id, WAIT)
+        .await;
+    assert!(
+        fresh.content.contains(&format!(
+            "**Groups where nobody answered**\n• Round 1: {}",
+            who(member(2))
+        )),
+        "{}",
+        fresh.content
+    );
+    assert!(
+        !fresh.content.contains(&member(1).to_string()),
+        "{}",
+        fresh.content
+    );
+    // The withdrawn try's post, once the bot hears of it, is deleted.
+    env.fake
+        .wait_until(WAIT, "the late digest deleted", |f| {
+            f.message(late.id).is_some_and(|m| m.deleted).then_some(())
+        })
+        .await;
+    wait_for_count(&pool, OPEN_DELETIONS, 0).await;
+    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "select state, message_id, detail from outbox where kind = 'attention-digest'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [(
+            "done".to_string(),
+            Some(fresh.id as i64),
+            Some(named(&[member(2)]))
+        )],
+        "one row for the week, the fresh post's"
+    );
+    let digests: Vec<u64> = env
+        .fake
+        .messages_in(ids::GENERAL)
+        .into_iter()
+        .filter(is_digest)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(digests, [fresh.id], "one digest left in the channel");
+    assert_nothing_stored_holds(&pool, member(1)).await;
 }

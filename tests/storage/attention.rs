@@ -1,14 +1,18 @@
 //! The attention list's reads and the weekly digest's rows against a real file: the
 //! history holds what the rules need (each member's recent groups, however old, and the
 //! program's recent rounds, with every answer) and nothing of other programs or
-//! servers; digests are queued once a week for live programs with a coordinators'
-//! channel; forget-me drops a digest's kept list.
+//! servers, and which groups hallway delivered; digests are queued once a week for live
+//! programs with a coordinators' channel, each program on its own; a posted digest keeps
+//! only whom it names, by id, and one given up keeps nothing; forget-me deletes the posts
+//! that name the member and withdraws a digest in flight that does.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hallway::domain::attention::{self, GroupSeen, MemberSeen};
+use hallway::domain::attention::{self, AttentionReport, GroupSeen, MemberSeen, Person};
+use hallway::domain::attention::{NoMeeting, SilentGroup};
 use hallway::domain::group::OutcomeStatus;
-use hallway::domain::ids::{ChannelId, GroupId, GuildId, UserId};
+use hallway::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
 use hallway::domain::member::ProfileChange;
+use hallway::domain::outbox::OutboxRow;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
 use hallway::storage::Store;
@@ -33,8 +37,9 @@ async fn peers(store: &Store, program: &Program, users: impl IntoIterator<Item =
     }
 }
 
-/// Saves a round of `program` at `when` and returns its groups' ids, in order.
-async fn round(
+/// Saves a round of `program` at `when`, its groups' intros not yet delivered, and
+/// returns its groups' ids, in order.
+async fn undelivered_round(
     store: &Store,
     program: &Program,
     when: DateTime<Utc>,
@@ -50,6 +55,30 @@ async fn round(
         .fetch_all(store.pool())
         .await
         .unwrap()
+}
+
+/// Saves a round of `program` at `when`, each group's intro posted in its thread, and
+/// returns its groups' ids, in order.
+async fn round(
+    store: &Store,
+    program: &Program,
+    when: DateTime<Utc>,
+    groups: &[&[u64]],
+) -> Vec<GroupId> {
+    let ids = undelivered_round(store, program, when, groups).await;
+    for group in &ids {
+        deliver_in_thread(store, *group).await;
+    }
+    ids
+}
+
+async fn deliver_in_thread(store: &Store, group: GroupId) {
+    let thread = ChannelId(5_000 + group.get() as u64);
+    store.save_group_thread(group, thread).await.unwrap();
+    store
+        .save_group_intro(group, MessageId(6_000 + group.get() as u64))
+        .await
+        .unwrap();
 }
 
 async fn answer(store: &Store, group: GroupId, user: u64, status: OutcomeStatus) {
@@ -287,47 +316,433 @@ async fn a_digest_is_queued_once_a_week_for_each_live_program_with_a_coordinator
     assert_eq!(digests(&store).await.len(), 2);
 }
 
+/// The intro row of `group`, as the outbox worker reads it.
+async fn intro_row(store: &Store, group: GroupId) -> OutboxRow {
+    store
+        .due_outbox(at(30, 9), 100, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.group_id == Some(group) && r.kind.as_str() == "intro")
+        .expect("the group's intro row")
+}
+
 #[tokio::test]
-async fn forget_me_drops_the_list_a_digest_kept_and_a_posted_digest_keeps_none() {
+async fn groups_whose_intro_reached_nobody_are_read_as_undelivered_and_never_blamed() {
     let (store, _dir) = fresh_store().await;
-    let program = first_program(&store, GUILD).await;
-    peers(&store, &program, 1..=2).await;
+    let mut program = first_program(&store, GUILD).await;
+    program.evaluation.attention_rounds = 1;
+    peers(&store, &program, 1..=6).await;
+    // Round 1: one group in its thread, one told by DM, one whose intro failed for good.
+    let groups = undelivered_round(&store, &program, at(2, 9), &[&[1, 2], &[3, 4], &[5, 6]]).await;
+    deliver_in_thread(&store, groups[0]).await;
+    let by_dm = intro_row(&store, groups[1]).await;
+    store
+        .fall_back_to_dms(
+            &by_dm,
+            &[UserId(3), UserId(4)],
+            "no threads",
+            true,
+            at(2, 9),
+        )
+        .await
+        .unwrap();
+    let failed = intro_row(&store, groups[2]).await;
+    store
+        .fail_group_delivery(&failed, "Discord was unavailable", "503", at(2, 9))
+        .await
+        .unwrap();
+    // Round 2 finishes round 1.
+    round(&store, &program, at(9, 9), &[&[1, 3], &[2, 4]]).await;
+    let delivered = |history: &attention::History| -> Vec<(Vec<u64>, bool)> {
+        history
+            .groups
+            .iter()
+            .filter(|g| g.round_number == 1)
+            .map(|g| (members_of(g), g.delivered))
+            .collect()
+    };
+
+    // The DMs are still waiting: not delivered yet.
+    let history = store.attention_history(&program).await.unwrap();
+    assert_eq!(
+        delivered(&history),
+        [(vec![1, 2], true), (vec![3, 4], false), (vec![5, 6], false)]
+    );
+    // One DM out: the group was told.
+    let dm = store
+        .due_outbox(at(30, 9), 100, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.group_id == Some(groups[1]) && r.kind.as_str() == "dm-intro")
+        .expect("a DM intro");
+    store
+        .complete_outbox(&dm, Some((ChannelId(90), MessageId(91))), at(2, 9))
+        .await
+        .unwrap();
+    let history = store.attention_history(&program).await.unwrap();
+    assert_eq!(
+        delivered(&history),
+        [(vec![1, 2], true), (vec![3, 4], true), (vec![5, 6], false)]
+    );
+
+    // Nobody answered round 1: the two delivered groups are silent and their members
+    // have no "We met"; 5 and 6 were never told of theirs, so neither list has them.
+    let report = attention::report(&history, at(9, 10));
+    assert_eq!(report.running_round, Some(2));
+    let silent: Vec<Vec<u64>> = report
+        .silent_groups
+        .iter()
+        .map(|g| g.members.iter().map(|p| p.user_id.get()).collect())
+        .collect();
+    assert_eq!(silent, [vec![1, 2], vec![3, 4]]);
+    let listed: Vec<u64> = report
+        .no_meeting
+        .iter()
+        .map(|e| e.member.user_id.get())
+        .collect();
+    assert_eq!(listed, [1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_time_zone_reads_utc() {
+    let (store, _dir) = fresh_store().await;
+    let failing = first_program(&store, GUILD).await;
+    let odd_zone = another_program(&store, GUILD, "Odd zone").await;
+    let elsewhere = first_program(&store, OTHER_GUILD).await;
+    for p in [&failing, &odd_zone, &elsewhere] {
+        store
+            .set_coordinators_channel(p.program_id, Some(ChannelId(77)), at(1, 9))
+            .await
+            .unwrap();
+    }
+    sqlx::query("update program set time_zone = 'Mars/Olympus_Mons' where program_id = ?")
+        .bind(odd_zone.program_id.get())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    // The first program's insert fails, as a full disk or a broken row would.
+    sqlx::query(&format!(
+        "create trigger refuse_digest before insert on outbox
+         when new.kind = 'attention-digest' and new.program_id = {}
+         begin select raise(abort, 'refused for the test'); end",
+        failing.program_id.get()
+    ))
+    .execute(store.pool())
+    .await
+    .unwrap();
+
+    // Wednesday 25 November 2026: the next Monday at 09:00, in UTC for the odd zone.
+    let wednesday = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+    assert_eq!(store.queue_attention_digests(wednesday).await.unwrap(), 2);
+    let monday = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+    let queued: Vec<(String, i64, DateTime<Utc>, String)> = digests(&store).await;
+    assert_eq!(
+        queued,
+        [
+            (
+                format!("attention-digest:{}:2026-W49", odd_zone.program_id),
+                odd_zone.program_id.get(),
+                monday,
+                "pending".into()
+            ),
+            (
+                format!("attention-digest:{}:2026-W49", elsewhere.program_id),
+                elsewhere.program_id.get(),
+                monday,
+                "pending".into()
+            ),
+        ]
+    );
+
+    // Fixed: the next pass queues the one that failed.
+    sqlx::query("drop trigger refuse_digest")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(store.queue_attention_digests(wednesday).await.unwrap(), 1);
+}
+
+const ADA: u64 = 1_300_000_000_000_000_001;
+const BEN: u64 = 1_300_000_000_000_000_002;
+
+fn person(user: u64) -> Person {
+    Person {
+        user_id: UserId(user),
+        name: format!("user {user}"),
+    }
+}
+
+/// A list naming `users`: each without a "We met", and all of them in a silent group.
+fn list_naming(users: &[u64]) -> AttentionReport {
+    AttentionReport {
+        attention_rounds: 3,
+        running_round: None,
+        no_meeting: users
+            .iter()
+            .map(|u| NoMeeting {
+                member: person(*u),
+                rounds: vec![1, 2, 3],
+                paused_until: None,
+            })
+            .collect(),
+        silent_groups: vec![SilentGroup {
+            round: 3,
+            members: users.iter().map(|u| person(*u)).collect(),
+        }],
+        pauses_over: Vec::new(),
+        full_mentors: Vec::new(),
+    }
+}
+
+/// A program with Ada and Ben and a coordinators' channel.
+async fn program_with_a_digest(store: &Store) -> Program {
+    let program = first_program(store, GUILD).await;
+    peers(store, &program, [ADA, BEN]).await;
     store
         .set_coordinators_channel(program.program_id, Some(ChannelId(77)), at(1, 9))
         .await
         .unwrap();
-    store.queue_attention_digests(at(1, 9)).await.unwrap();
-    let id: i64 =
-        sqlx::query_scalar("select outbox_id from outbox where kind = 'attention-digest'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    let detail = || async {
-        sqlx::query_scalar::<_, Option<String>>("select detail from outbox where outbox_id = ?")
-            .bind(id)
-            .fetch_one(store.pool())
-            .await
-            .unwrap()
-    };
-    store
-        .keep_digest_snapshot(id, "{\"names\":\"user 1\"}")
-        .await
-        .unwrap();
-    assert!(detail().await.is_some());
-    store.drop_digest_snapshot(id).await.unwrap();
-    assert_eq!(detail().await, None);
+    program
+}
 
+/// Queues the digest of the week after `now` and returns its row as the outbox worker
+/// reads it when it is due.
+async fn due_digest(store: &Store, now: DateTime<Utc>) -> OutboxRow {
+    assert_eq!(store.queue_attention_digests(now).await.unwrap(), 1);
+    let key: String = sqlx::query_scalar(
+        "select key from outbox where kind = 'attention-digest' order by outbox_id desc limit 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
     store
-        .keep_digest_snapshot(id, "{\"names\":\"user 1\"}")
+        .due_outbox(now + Duration::weeks(2), 100, 100)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .find(|r| r.key == key)
+        .expect("the digest is due")
+}
+
+async fn detail_of(store: &Store, outbox_id: i64) -> Option<String> {
+    sqlx::query_scalar("select detail from outbox where outbox_id = ?")
+        .bind(outbox_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_posted_digest_keeps_only_the_ids_it_names_and_one_given_up_or_posting_nothing_keeps_no_list(
+) {
+    let (store, _dir) = fresh_store().await;
+    program_with_a_digest(&store).await;
+
+    // Posted: its row keeps whom it names, by id, and no name.
+    let posted = due_digest(&store, at(1, 9)).await;
+    assert!(store
+        .keep_digest_snapshot(posted.outbox_id, &list_naming(&[BEN, ADA]))
+        .await
+        .unwrap());
+    let kept = detail_of(&store, posted.outbox_id).await.unwrap();
+    assert!(kept.contains("user "), "the list kept for a retry: {kept}");
     store
-        .forget_member(GUILD, UserId(1), at(2, 9))
+        .complete_outbox(&posted, Some((ChannelId(77), MessageId(500))), at(2, 9))
         .await
         .unwrap();
     assert_eq!(
-        detail().await,
-        None,
-        "forget-me leaves no list that may name them"
+        detail_of(&store, posted.outbox_id).await.as_deref(),
+        Some(format!("{{\"named\":[{ADA},{BEN}]}}").as_str())
     );
+
+    // Given up (refused, or out of retries): the list goes.
+    let given_up = due_digest(&store, at(2, 10)).await;
+    assert!(store
+        .keep_digest_snapshot(given_up.outbox_id, &list_naming(&[ADA]))
+        .await
+        .unwrap());
+    store
+        .fail_outbox(given_up.outbox_id, "50001: Missing Access", at(9, 9))
+        .await
+        .unwrap();
+    assert_eq!(detail_of(&store, given_up.outbox_id).await, None);
+
+    // Done without a post (the digest was turned off since): nothing is kept either.
+    let unposted = due_digest(&store, at(9, 10)).await;
+    assert!(store
+        .keep_digest_snapshot(unposted.outbox_id, &list_naming(&[ADA]))
+        .await
+        .unwrap());
+    store
+        .complete_outbox(&unposted, None, at(16, 9))
+        .await
+        .unwrap();
+    assert_eq!(detail_of(&store, unposted.outbox_id).await, None);
+}
+
+/// Every table, every column: no value is `user`'s id, and no text contains it.
+async fn assert_nothing_holds(store: &Store, user: u64) {
+    use sqlx::{Column, Row, ValueRef};
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    for table in tables {
+        let rows = sqlx::query(&format!("select * from {table}"))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        for row in rows {
+            for column in row.columns() {
+                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
+                    continue;
+                }
+                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
+                    assert_ne!(value, user as i64, "{table}.{} holds the id", column.name());
+                }
+                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
+                    assert!(
+                        !text.contains(&user.to_string()),
+                        "{table}.{} still names them: {text}",
+                        column.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn deletions(store: &Store) -> Vec<String> {
+    sqlx::query_scalar(
+        "select key from outbox where kind = 'delete-message' and state = 'pending'
+         order by outbox_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn forget_me_deletes_the_posted_digests_that_name_the_member_and_withdraws_one_in_flight_that_does(
+) {
+    let (store, _dir) = fresh_store().await;
+    program_with_a_digest(&store).await;
+    let post = |row: &OutboxRow, list: AttentionReport, message: u64| {
+        let (store, row) = (&store, row.clone());
+        async move {
+            assert!(store
+                .keep_digest_snapshot(row.outbox_id, &list)
+                .await
+                .unwrap());
+            store
+                .complete_outbox(&row, Some((ChannelId(77), MessageId(message))), at(2, 9))
+                .await
+                .unwrap();
+        }
+    };
+    // Week 45 named Ada and Ben; week 46 Ben alone; week 47's, naming Ada, is being tried.
+    let both = due_digest(&store, at(1, 9)).await;
+    post(&both, list_naming(&[ADA, BEN]), 500).await;
+    let bens = due_digest(&store, at(2, 10)).await;
+    post(&bens, list_naming(&[BEN]), 501).await;
+    let in_flight = due_digest(&store, at(9, 10)).await;
+    assert!(store
+        .keep_digest_snapshot(in_flight.outbox_id, &list_naming(&[ADA]))
+        .await
+        .unwrap());
+    store
+        .begin_outbox_attempt(in_flight.outbox_id)
+        .await
+        .unwrap();
+
+    let now = at(17, 9);
+    store.forget_member(GUILD, UserId(ADA), now).await.unwrap();
+
+    // The post naming Ada is queued for deletion; its row keeps nothing of whom it named.
+    assert_eq!(deletions(&store).await, ["delete-message:500"]);
+    assert_eq!(detail_of(&store, both.outbox_id).await, None);
+    // Ben's own digest stays, with his id only.
+    assert_eq!(
+        detail_of(&store, bens.outbox_id).await.as_deref(),
+        Some(format!("{{\"named\":[{BEN}]}}").as_str())
+    );
+    // The one in flight is withdrawn and the week's digest queued afresh, due now, to be
+    // worked out without Ada.
+    // Its id, state, due time, tries and detail.
+    type Row = (i64, String, DateTime<Utc>, i64, Option<String>);
+    let week: Vec<Row> = sqlx::query_as(
+        "select outbox_id, state, due_at, attempts, detail from outbox where key = ?",
+    )
+    .bind(&in_flight.key)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(week.len(), 1);
+    let (fresh, state, due, attempts, detail) = week[0].clone();
+    assert_ne!(fresh, in_flight.outbox_id);
+    assert_eq!(
+        (state.as_str(), due, attempts, detail),
+        ("pending", now, 0, None)
+    );
+    assert!(!store.digest_pending(in_flight.outbox_id).await.unwrap());
+    assert_nothing_holds(&store, ADA).await;
+
+    // The withdrawn try lands after all: its post is deleted, and the fresh row waits.
+    store
+        .complete_outbox(
+            &in_flight,
+            Some((ChannelId(77), MessageId(502))),
+            at(17, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        deletions(&store).await,
+        ["delete-message:500", "delete-message:502"]
+    );
+    assert!(store.digest_pending(fresh).await.unwrap());
+    // Forgetting Ben now takes his two posts: the one left of week 45 is being deleted
+    // already, so only week 46's is new.
+    store
+        .forget_member(GUILD, UserId(BEN), at(17, 11))
+        .await
+        .unwrap();
+    assert_eq!(
+        deletions(&store).await,
+        [
+            "delete-message:500",
+            "delete-message:502",
+            "delete-message:501"
+        ]
+    );
+    assert_nothing_holds(&store, BEN).await;
+}
+
+#[tokio::test]
+async fn a_list_naming_a_member_forgotten_after_it_was_read_is_not_kept() {
+    let (store, _dir) = fresh_store().await;
+    program_with_a_digest(&store).await;
+    let row = due_digest(&store, at(1, 9)).await;
+    // The list was read with Ada in it; she is forgotten before it is kept.
+    let read_before = list_naming(&[ADA, BEN]);
+    store
+        .forget_member(GUILD, UserId(ADA), at(2, 9))
+        .await
+        .unwrap();
+    assert!(!store
+        .keep_digest_snapshot(row.outbox_id, &read_before)
+        .await
+        .unwrap());
+    assert_eq!(detail_of(&store, row.outbox_id).await, None);
+    assert!(store.digest_pending(row.outbox_id).await.unwrap());
+    // Read again, without her: kept.
+    assert!(store
+        .keep_digest_snapshot(row.outbox_id, &list_naming(&[BEN]))
+        .await
+        .unwrap());
+    assert!(detail_of(&store, row.outbox_id).await.is_some());
 }

@@ -55,7 +55,7 @@ async fn setup(
     #[description = "Text channel for wins and milestones (default: the same channel)"]
     #[channel_types("Text")]
     celebrations_channel: Option<serenity::PartialChannel>,
-    #[description = "Text channel for coordinators: a weekly digest of who needs attention"]
+    #[description = "Private text channel for coordinators only: a weekly digest of who needs attention"]
     #[channel_types("Text")]
     coordinators_channel: Option<serenity::PartialChannel>,
     #[description = "Which program (needed when the server runs several)"]
@@ -94,13 +94,15 @@ async fn setup(
     let first = attention::next_digest(now, zone);
     let note = format!(
         "The weekly attention digest goes to <#{}> on Mondays at {:02}:00 ({}), the first on \
-         <t:{}:D>. It names members without pinging them. Stop it with \
+         <t:{}:D>. It names members who may be slipping away (without pinging them), so \
+         make sure only coordinators can read <#{}>: members must not see it. Stop it with \
          `/hallway-admin program edit weekly_digest:false`; see the list any time with \
          `/hallway-admin attention`.",
         coordinators.id,
         attention::DIGEST_HOUR,
         zone.name(),
-        first.due_at.timestamp()
+        first.due_at.timestamp(),
+        coordinators.id
     );
     saved_with(ctx, program.program_id, Some(&note)).await
 }
