@@ -14,7 +14,7 @@ use crate::discord::state::{Context, Error};
 use crate::domain::profile::Role;
 use crate::domain::program::Program;
 use crate::domain::stats::evaluation::{QuestionResult, SurveyResult};
-use crate::domain::stats::{self, Rate, RoundStats, Stats, Tally, MIN_ANSWERS_SHOWN};
+use crate::domain::stats::{self, PendingFit, Rate, RoundStats, Stats, Tally, MIN_ANSWERS_SHOWN};
 use crate::domain::survey::{QuestionKind, SurveyOccasion, MIN_TEXT_RESPONDENTS};
 use crate::export::CsvFile;
 
@@ -464,17 +464,20 @@ fn fit_line(report: &Stats) -> String {
                 line.push_str(&format!(", about rounds {from}–{to}"));
             }
         }
-        _ if fit.pending.is_none() => line.push_str("no answers yet"),
-        _ => {}
+        _ if fit.pending.is_some() => {}
+        _ if report.window_start.is_some() => line.push_str("no answers in these rounds"),
+        _ => line.push_str("no answers yet"),
     }
-    if let Some(pending) = fit.pending {
-        let answers = plural(pending.answers as usize, "answer");
-        let since = pending.since;
+    if let Some(PendingFit { since, answers }) = fit.pending {
         line.push_str(&if fit.rate.whole > 0 {
-            let more = plural(pending.answers as usize, "more answer");
+            let more = plural(answers as usize, "more answer");
             format!(" · {more} since round {since}, shown from {MIN_ANSWERS_SHOWN} answers on")
         } else {
-            format!("{answers} since round {since} · a rate is shown from {MIN_ANSWERS_SHOWN} answers on")
+            let answers = plural(answers as usize, "answer");
+            format!(
+                "{answers} since round {since} · a rate is shown from {MIN_ANSWERS_SHOWN} \
+                 answers on"
+            )
         });
     }
     line
@@ -1039,6 +1042,10 @@ mod tests {
         assert_eq!(
             fit_line(&with_fits(2, &[(0, 0), (0, 0)])),
             "**Fit**: no answers yet"
+        );
+        assert_eq!(
+            fit_line(&with_fits(1, &[(4, 4), (0, 0)])),
+            "**Fit**: no answers in these rounds"
         );
         let text = text_of(&report(2, false));
         assert!(
