@@ -23,7 +23,9 @@ static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 // One colour means one thing in both charts: orange is the meeting rate in each.
 const PEOPLE_COLOUR: RGBColor = RGBColor(76, 120, 168);
 const RATE_COLOUR: RGBColor = RGBColor(228, 108, 10);
-const FIT_COLOUR: RGBColor = RGBColor(0, 140, 100);
+/// The good-fit line's colour; public, with [`HEADER_HEIGHT`], so that a test of what the
+/// bot sent can tell whether the picture has a fit point.
+pub const FIT_COLOUR: RGBColor = RGBColor(0, 140, 100);
 const SURVEY_COLOUR: RGBColor = RGBColor(128, 64, 160);
 const GRID_COLOUR: RGBColor = RGBColor(222, 222, 222);
 const AXIS_COLOUR: RGBColor = RGBColor(110, 110, 110);
@@ -36,8 +38,9 @@ const LEGEND_PX: f32 = 19.0;
 const TICK_PX: f32 = 18.0;
 const AXIS_NAME_PX: f32 = 19.0;
 
-/// The header (title and legend) above the plot.
-const HEADER_HEIGHT: u32 = 80;
+/// The header (title and legend) above the plot: pixel rows from this one down are the
+/// plot's and the axes'.
+pub const HEADER_HEIGHT: u32 = 80;
 const LEGEND_Y: i32 = 60;
 /// The space left of the title and legend, and at least right of them.
 const SIDE: i32 = 22;
@@ -61,7 +64,9 @@ pub fn rounds_chart(title: &str, points: &[RoundPoint]) -> anyhow::Result<Vec<u8
 /// The evaluation over time: lines for the meeting rate and the good-fit rate (left axis,
 /// 0-100%), and each round's survey mean as a marked point (right axis, on the 1-5
 /// scale), under a title and a legend: `WIDTH` x `HEIGHT` pixels of PNG. A round without
-/// a value breaks its line, or has no point.
+/// a meeting rate breaks its line, and one without a survey mean has no point. A round
+/// without a fit rate has no mark either, but the fit line runs on past it: its answers,
+/// too few to show, are in the next point's (see `domain::stats::fit_blocks`).
 pub fn evaluation_chart(title: &str, points: &[EvaluationPoint]) -> anyhow::Result<Vec<u8>> {
     let (canvas, _) = paint_evaluation(title, points)?;
     canvas.png()
@@ -105,7 +110,14 @@ fn paint_rounds(title: &str, points: &[RoundPoint]) -> anyhow::Result<(Canvas, V
             .iter()
             .map(|p| (p.number, p.meeting_rate.map(|r| r * 100.0)))
             .collect();
-        draw_line(root, plot, Side::Right, &rates, RATE_COLOUR, Dot::Circle)
+        draw_line(
+            root,
+            plot,
+            Side::Right,
+            &rates,
+            (RATE_COLOUR, Dot::Circle),
+            Gaps::Break,
+        )
     })
 }
 
@@ -138,9 +150,23 @@ fn paint_evaluation(
     };
     paint(&frame, |plot, root| {
         let meeting = series(|p| p.meeting_rate.map(|r| r * 100.0));
-        draw_line(root, plot, Side::Left, &meeting, RATE_COLOUR, Dot::Circle)?;
+        draw_line(
+            root,
+            plot,
+            Side::Left,
+            &meeting,
+            (RATE_COLOUR, Dot::Circle),
+            Gaps::Break,
+        )?;
         let fit = series(|p| p.fit_rate.map(|r| r * 100.0));
-        draw_line(root, plot, Side::Left, &fit, FIT_COLOUR, Dot::Square)?;
+        draw_line(
+            root,
+            plot,
+            Side::Left,
+            &fit,
+            (FIT_COLOUR, Dot::Square),
+            Gaps::Join,
+        )?;
         for (number, mean) in series(|p| p.survey_mean) {
             if let Some(mean) = mean {
                 let at = (plot.x(f64::from(number)), plot.y(Side::Right, mean));
@@ -438,22 +464,45 @@ fn draw_grid_and_ticks(
     Ok(labels)
 }
 
-/// A line through the rounds' values, broken where a round has none. A white halo keeps
-/// it and its dots visible where it crosses bars or another line.
+/// What a line does at a round without a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gaps {
+    /// Stops, and starts again at the next value: nothing to show there.
+    Break,
+    /// Runs on to the next value without a mark: that round is counted in the next one.
+    Join,
+}
+
+/// A line through the rounds' values, broken or joined where a round has none. A white
+/// halo keeps it and its dots visible where it crosses bars or another line.
 fn draw_line(
     root: &Root<'_>,
     plot: &Plot,
     side: Side,
     values: &[(u32, Option<f64>)],
-    colour: RGBColor,
-    dot: Dot,
+    (colour, dot): (RGBColor, Dot),
+    gaps: Gaps,
 ) -> anyhow::Result<()> {
+    // Past `DOTS_UP_TO` rounds, with or without values, a line loses its dots.
+    let rounds = values.len();
+    let with_values: Vec<(u32, Option<f64>)>;
+    let values = match gaps {
+        Gaps::Break => values,
+        Gaps::Join => {
+            with_values = values
+                .iter()
+                .filter(|(_, v)| v.is_some())
+                .copied()
+                .collect();
+            &with_values[..]
+        }
+    };
     for run in values.split(|(_, value)| value.is_none()) {
         let line: Vec<(i32, i32)> = run
             .iter()
             .filter_map(|(n, value)| Some((plot.x(f64::from(*n)), plot.y(side, (*value)?))))
             .collect();
-        let dots = values.len() <= DOTS_UP_TO || line.len() == 1;
+        let dots = rounds <= DOTS_UP_TO || line.len() == 1;
         let width = if dots { 3 } else { 2 };
         root.draw(&PathElement::new(
             line.clone(),
@@ -800,8 +849,8 @@ mod tests {
             .collect()
     }
 
-    /// Rounds with every kind of gap: no chats (round 3, 10...), no fit answers (every
-    /// 5th), a survey every 4th round.
+    /// Rounds with every kind of gap: no chats (round 3, 10...), no fit point (every 5th,
+    /// its answers pooled into the next), a survey every 4th round.
     fn evaluation(n: u32) -> Vec<EvaluationPoint> {
         (1..=n)
             .map(|number| EvaluationPoint {
@@ -1086,8 +1135,47 @@ mod tests {
     }
 
     #[test]
-    fn a_round_without_a_value_breaks_its_line() {
-        // Good fit in rounds 1-2 and 4-6, none in round 3; no other series.
+    fn a_round_without_a_meeting_rate_breaks_its_line() {
+        // A meeting rate in rounds 1-2 and 4-6, none in round 3; no other series.
+        let data: Vec<EvaluationPoint> = (1..=6)
+            .map(|number| EvaluationPoint {
+                number,
+                meeting_rate: (number != 3).then_some(0.5),
+                fit_rate: None,
+                survey_mean: None,
+            })
+            .collect();
+        let (canvas, _) = paint_evaluation("Evaluation", &data).unwrap();
+        let plot = six_rounds();
+        let (two, four) = (plot.x(2.0), plot.x(4.0));
+        assert_eq!(
+            extent(&canvas.pixels, RATE_COLOUR, two + 8..four - 8),
+            None,
+            "nothing drawn between round 2 and round 4"
+        );
+        assert!(extent(
+            &canvas.pixels,
+            RATE_COLOUR,
+            plot.x(4.0) + 8..plot.x(5.0) - 8
+        )
+        .is_some());
+        assert!(extent(&canvas.pixels, RATE_COLOUR, plot.x(1.0) + 8..two - 8).is_some());
+    }
+
+    /// The plot of a six-round chart.
+    fn six_rounds() -> Plot {
+        Plot::new(&Frame {
+            title: "",
+            keys: Vec::new(),
+            rounds: (1..=6).collect(),
+            left: ValueAxis::percent(""),
+            right: ValueAxis::percent(""),
+        })
+    }
+
+    #[test]
+    fn the_fit_line_runs_on_past_a_round_without_a_fit_point_and_marks_only_its_points() {
+        // A fit point in rounds 1-2 and 4-6: round 3's few answers are in round 4's.
         let data: Vec<EvaluationPoint> = (1..=6)
             .map(|number| EvaluationPoint {
                 number,
@@ -1097,21 +1185,45 @@ mod tests {
             })
             .collect();
         let (canvas, _) = paint_evaluation("Evaluation", &data).unwrap();
+        let plot = six_rounds();
+        let height = |round: f64| {
+            let x = plot.x(round);
+            extent(&canvas.pixels, FIT_COLOUR, x - 2..x + 3)
+                .map(|[_, top, _, bottom]| bottom - top + 1)
+        };
+        let line = height(3.0).expect("the line passes round 3");
+        assert!(
+            line <= 4,
+            "a flat line, no mark, at round 3: {line} pixels high"
+        );
+        for round in [1.0, 2.0, 4.0, 5.0, 6.0] {
+            let mark = height(round).unwrap();
+            assert!(mark >= 7, "a square at round {round}: {mark} pixels high");
+        }
+    }
+
+    #[test]
+    fn a_round_without_a_fit_point_and_none_after_it_draws_no_fit() {
+        // The last round's one answer waits: the line ends at round 1's point.
+        let data: Vec<EvaluationPoint> = (1..=2)
+            .map(|number| EvaluationPoint {
+                number,
+                meeting_rate: Some(0.5),
+                fit_rate: (number == 1).then_some(0.5),
+                survey_mean: None,
+            })
+            .collect();
+        let (canvas, _) = paint_evaluation("Evaluation", &data).unwrap();
         let plot = Plot::new(&Frame {
             title: "",
             keys: Vec::new(),
-            rounds: (1..=6).collect(),
+            rounds: vec![1, 2],
             left: ValueAxis::percent(""),
             right: ValueAxis::percent(""),
         });
-        let (two, four) = (plot.x(2.0), plot.x(4.0));
-        assert_eq!(
-            extent(&canvas.pixels, FIT_COLOUR, two + 8..four - 8),
-            None,
-            "nothing drawn between round 2 and round 4"
-        );
-        assert!(extent(&canvas.pixels, FIT_COLOUR, plot.x(4.0) + 8..plot.x(5.0) - 8).is_some());
-        assert!(extent(&canvas.pixels, FIT_COLOUR, plot.x(1.0) + 8..two - 8).is_some());
+        let [_, _, right, _] =
+            extent(&canvas.pixels, FIT_COLOUR, 0..WIDTH as i32).expect("round 1's point");
+        assert!(right <= plot.x(1.0) + 8, "nothing past round 1: {right}");
     }
 
     #[test]
@@ -1130,41 +1242,100 @@ mod tests {
     }
 
     /// Draws the README's pictures of both charts (docs/rounds-chart.png and
-    /// docs/evaluation-chart.png) from a realistic program: twelve weekly rounds of 20 to
-    /// 30 people, a survey at the halfway point and at the end, the last round's fit
-    /// checks not answered yet. Run by `bench/chart.sh`.
+    /// docs/evaluation-chart.png) from a realistic program, through the same
+    /// `Stats::series` and `Stats::evaluation_series` as the bot: twelve weekly rounds of
+    /// 22 to 30 people, a survey at the halfway point and at the end, round 9's two fit
+    /// answers pooled with round 10's, and the last round's fit checks mostly not
+    /// answered yet (its one answer waits for more). Run by `bench/chart.sh`.
     #[test]
     #[ignore = "writes the README's pictures into docs/; run by bench/chart.sh"]
     fn draw_the_readme_pictures() {
+        use crate::domain::stats::evaluation::{QuestionResult, Scores, SurveyResult};
+        use crate::domain::stats::{RoundFit, RoundStats, Stats, Tally};
+        use crate::domain::survey::{QuestionKind, SurveyOccasion};
+        use chrono::TimeZone;
+
         let people = [22, 24, 24, 26, 25, 28, 27, 28, 30, 29, 30, 28];
         let meeting = [62, 71, 58, 75, 80, 67, 73, 78, 64, 82, 77, 69];
-        let fit = [81, 78, 85, 74, 88, 83, 79, 86, 90, 84, 87];
-        let rounds: Vec<RoundPoint> = (1..=12u32)
+        // (answers, good fit) of the pairs that met for the first time.
+        let fit = [
+            (14, 11),
+            (15, 12),
+            (12, 10),
+            (14, 10),
+            (13, 11),
+            (15, 12),
+            (12, 9),
+            (13, 11),
+            (2, 2),
+            (12, 10),
+            (11, 10),
+            (1, 1),
+        ];
+        let first = chrono::Utc.with_ymd_and_hms(2026, 9, 7, 9, 0, 0).unwrap();
+        let rounds: Vec<RoundStats> = (1..=12u32)
             .map(|number| {
                 let i = number as usize - 1;
-                RoundPoint {
+                let chats = people[i] / 2;
+                RoundStats {
                     number,
-                    people: people[i],
-                    chats: people[i] / 2,
-                    meeting_rate: Some(f64::from(meeting[i]) / 100.0),
+                    due_at: first + chrono::Duration::weeks(i64::from(number - 1)),
+                    tally: Tally {
+                        chats,
+                        people: people[i],
+                        met_chats: (chats * meeting[i] + 50) / 100,
+                        ..Tally::default()
+                    },
                 }
             })
             .collect();
-        let evaluation: Vec<EvaluationPoint> = rounds
-            .iter()
-            .map(|r| EvaluationPoint {
-                number: r.number,
-                meeting_rate: r.meeting_rate,
-                fit_rate: fit
-                    .get(r.number as usize - 1)
-                    .map(|f| f64::from(*f) / 100.0),
-                survey_mean: match r.number {
-                    6 => Some(3.8),
-                    12 => Some(4.2),
-                    _ => None,
-                },
-            })
-            .collect();
+        let survey = |occasion, round: u32, scores: [(u32, u32); 3]| SurveyResult {
+            occasion,
+            started_at: rounds[round as usize - 1].due_at + chrono::Duration::days(3),
+            closes_at: rounds[round as usize - 1].due_at + chrono::Duration::days(17),
+            round: Some(round),
+            invited: 26,
+            answered: 20,
+            declined: 2,
+            questions: scores
+                .iter()
+                .zip(1..)
+                .map(|(&(count, sum), position)| QuestionResult {
+                    position,
+                    kind: QuestionKind::Scale,
+                    prompt: format!("question {position}"),
+                    scores: Scores::new(count, sum),
+                    texts: Vec::new(),
+                })
+                .collect(),
+        };
+        let surveys = vec![
+            survey(SurveyOccasion::Halfway, 6, [(18, 70), (17, 62), (18, 73)]),
+            survey(SurveyOccasion::End, 12, [(20, 86), (19, 79), (20, 84)]),
+        ];
+        let stats = Stats {
+            members: Vec::new(),
+            rounds,
+            window_start: None,
+            wins: Vec::new(),
+            feedback: Vec::new(),
+            fit_by_round: fit
+                .iter()
+                .zip(1..)
+                .map(|(&(answers, good), number)| RoundFit {
+                    number,
+                    answers,
+                    good,
+                })
+                .collect(),
+            surveys,
+        };
+        let (rounds, evaluation) = (stats.series(), stats.evaluation_series());
+        assert_eq!(
+            evaluation[8].fit_rate, None,
+            "round 9 is pooled with round 10"
+        );
+        assert_eq!(evaluation[11].fit_rate, None, "round 12's one answer waits");
         let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         for (name, png) in [
             (

@@ -12,7 +12,7 @@ use super::{db_id, parse_column, Store};
 use crate::domain::ids::{GuildId, ProgramId};
 use crate::domain::profile::Role;
 use crate::domain::stats::evaluation::{QuestionResult, Scores, SurveyResult};
-use crate::domain::stats::{counts_in_order, RoundStats, Standings, Stats, Tally};
+use crate::domain::stats::{counts_in_order, RoundFit, RoundStats, Standings, Stats, Tally};
 use crate::domain::survey::QuestionKind;
 
 /// The rounds a report covers: the program's (`?3`) last `?2` rounds (all of them for
@@ -127,15 +127,7 @@ impl Store {
                   where o.guild_id = ?1 and g.guild_id = ?1 and g.round_id = c.round_id
                     and o.status = 'skipped') as skipped,
                  coalesce(p.pairs, 0) as pairs,
-                 coalesce(p.repeat_pairs, 0) as repeat_pairs,
-                 (select count(*) from fit_answer f
-                  join match_group g on g.group_id = f.group_id
-                  where f.guild_id = ?1 and g.guild_id = ?1
-                    and g.round_id = c.round_id) as fit_answers,
-                 (select count(*) from fit_answer f
-                  join match_group g on g.group_id = f.group_id
-                  where f.guild_id = ?1 and g.guild_id = ?1
-                    and g.round_id = c.round_id and f.fit = 'good') as good_fits
+                 coalesce(p.repeat_pairs, 0) as repeat_pairs
              from chosen c left join pair_counts p on p.round_id = c.round_id
              order by c.number"
         ))
@@ -160,8 +152,6 @@ impl Store {
                         repeat_pairs: count(row, "repeat_pairs")?,
                         booked_chats: count(row, "booked_chats")?,
                         booked_met_chats: count(row, "booked_met_chats")?,
-                        fit_answers: count(row, "fit_answers")?,
-                        good_fits: count(row, "good_fits")?,
                     },
                 })
             })
@@ -207,6 +197,34 @@ impl Store {
         .await
         .context("cannot count the feedback")?;
         let feedback = word_counts(&feedback, "rating")?;
+
+        // Every round's, not only the chosen ones': the blocks they are pooled in start
+        // from the program's first round (see `domain::stats::fit_blocks`).
+        let rows = sqlx::query(
+            "select r.number, count(f.user_id) as answers,
+                    coalesce(sum(f.fit = 'good'), 0) as good
+             from round r
+             left join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+             left join fit_answer f on f.group_id = g.group_id and f.guild_id = ?1
+             where r.guild_id = ?1 and r.program_id = ?2
+             group by r.round_id, r.number
+             order by r.number",
+        )
+        .bind(guild)
+        .bind(program_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the fit answers")?;
+        let fit_by_round = rows
+            .iter()
+            .map(|row| {
+                Ok(RoundFit {
+                    number: count(row, "number")?,
+                    answers: count(row, "answers")?,
+                    good: count(row, "good")?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let surveys = surveys(&mut tx, guild, limit, program_id, window_start.is_none()).await?;
         tx.rollback().await.ok();
 
@@ -216,6 +234,7 @@ impl Store {
             window_start,
             wins: counts_in_order(&wins),
             feedback: counts_in_order(&feedback),
+            fit_by_round,
             surveys,
         })
     }

@@ -607,10 +607,16 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
             ", after round 1, open until ",
             " · 4 invited · 3 answered · 1 declined · response rate 75% (3 of 4)",
             "1. I felt connected to others in this program. · 3 answers · mean 4.3",
-            "2. My chats happened as often as I hoped. · 2 answers · mean 2.5",
+            "2. My chats happened as often as I hoped. · 2 answers · a mean is shown from 3 \
+             answers on",
             "3. One thing that would make this program better. · 2 answers · texts are shown \
              from 3 answers on",
         ],
+    );
+    assert!(
+        !reply.content.contains("mean 2.5"),
+        "two scores have no mean: {}",
+        reply.content
     );
     assert!(
         !reply.content.contains("More evening slots"),
@@ -672,5 +678,172 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
         )
         .await,
         3
+    );
+}
+
+/// The intros of round `round`, each with the members it mentions, in order.
+fn intros_of_round(env: &TestEnv, round: u32) -> Vec<(PostedMessage, Vec<u64>)> {
+    let suffix = format!("· round {round}");
+    threads_with_intros(env)
+        .into_iter()
+        .filter(|(thread, _)| {
+            env.fake
+                .channel(*thread)
+                .is_some_and(|t| t.name.ends_with(&suffix))
+        })
+        .map(|(_, messages)| {
+            let intro = messages[0].clone();
+            let mut members = intro.mentioned_ids();
+            members.sort();
+            (intro, members)
+        })
+        .collect()
+}
+
+/// Waits for a fit check to `user` not answered yet and answers it with `label`, as the
+/// member: the DM then says what they said.
+async fn answer_fit_check(env: &TestEnv, user: u64, label: &str) {
+    let dm = env
+        .fake
+        .wait_until(WAIT, "a fit check DM not answered yet", |f| {
+            f.dms_to(user).into_iter().find(|m| {
+                m.content.contains("How was the fit with") && !m.content.contains("You said:")
+            })
+        })
+        .await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(dm.id, &dm.button_id(label)).by(user))
+        .await;
+    let reply = env.fake.reply_to(&handle, WAIT).await;
+    assert!(
+        reply.content.contains(&format!("You said: **{label}**.")),
+        "{}",
+        reply.content
+    );
+}
+
+/// Runs a round, has the first member of each of `met` of its pairs click "We met", and
+/// returns the pairs, in intro order.
+async fn a_round_where_pairs_meet(env: &TestEnv, round: u32, met: usize) -> Vec<Vec<u64>> {
+    match_now(env).await;
+    summary(env, round).await;
+    let intros = intros_of_round(env, round);
+    assert_eq!(intros.len(), 2, "four peers, two pairs");
+    for (intro, members) in intros.iter().take(met) {
+        click(env, intro, "We met", members[0]).await;
+    }
+    intros.into_iter().map(|(_, members)| members).collect()
+}
+
+/// The evaluation chart's pixels in the good-fit colour below its header, by column: the
+/// fit points and line, without the legend's swatch.
+fn fit_columns(reply: &Reply) -> Vec<u32> {
+    let png = reply
+        .attachments
+        .iter()
+        .find(|f| f.filename == "hallway-evaluation.png")
+        .expect("the evaluation chart");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png.bytes.as_slice()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
+    let info = reader.next_frame(&mut pixels).expect("its pixels");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let fit = hallway::chart::FIT_COLOUR;
+    let (width, header) = (info.width, hallway::chart::HEADER_HEIGHT);
+    let mut columns: Vec<u32> = pixels
+        .chunks_exact(3)
+        .enumerate()
+        .filter(|(i, p)| *i as u32 / width >= header && p == &[fit.0, fit.1, fit.2])
+        .map(|(i, _)| i as u32 % width)
+        .collect();
+    columns.sort();
+    columns.dedup();
+    columns
+}
+
+#[tokio::test]
+async fn a_round_with_one_pairs_fit_answers_shows_no_rate_and_no_point_until_a_third_answer() {
+    let env = start(4).await;
+    set_up_program(&env).await;
+    for n in 1..=4 {
+        join(&env, member(n), choice::PEER).await;
+    }
+    let pool = db(&env).await;
+
+    // Round 1: both pairs meet, and all four answer the fit check; three good fits.
+    let pairs = a_round_where_pairs_meet(&env, 1, 2).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    answer_fit_check(&env, pairs[0][1], "Good fit").await;
+    answer_fit_check(&env, pairs[1][0], "Good fit").await;
+    answer_fit_check(&env, pairs[1][1], "Not a fit").await;
+    // Round 2: one pair meets, and both answer: what they said must stay theirs.
+    let pairs = a_round_where_pairs_meet(&env, 2, 1).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    answer_fit_check(&env, pairs[0][1], "Not a fit").await;
+    assert_eq!(count(&pool, "select count(*) from fit_answer").await, 6);
+
+    let last = run(&env, admin("stats").opt("rounds", 1i64).by(ids::CORA)).await;
+    assert_private(
+        &last,
+        &[
+            "the last 1 round (round 2)",
+            "**Fit**: 2 answers since round 2 · a rate is shown from 3 answers on\n",
+            "Rates and means need 3 answers",
+        ],
+    );
+    assert!(
+        !last.content.contains("good fit ("),
+        "no rate of one pair's answers: {}",
+        last.content
+    );
+    assert_two_charts(&last);
+    assert_eq!(
+        fit_columns(&last),
+        Vec::<u32>::new(),
+        "no fit point for round 2"
+    );
+
+    // Every round: round 1's four answers, round 2's two still waiting; a point for
+    // round 1 only, in the left half of the plot.
+    let all = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &all,
+        &[
+            "**Fit**: 3 of 4 answers good fit (75%) · 2 more answers since round 2, shown from \
+           3 answers on",
+        ],
+    );
+    let columns = fit_columns(&all);
+    assert!(!columns.is_empty(), "round 1's point");
+    assert!(
+        columns.iter().all(|x| *x < hallway::chart::WIDTH / 2),
+        "nothing at round 2: {columns:?}"
+    );
+
+    // Round 3: one answer more makes three, pooled with round 2's: a rate, and a point.
+    let pairs = a_round_where_pairs_meet(&env, 3, 1).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    let last = run(&env, admin("stats").opt("rounds", 1i64).by(ids::CORA)).await;
+    assert_private(
+        &last,
+        &[
+            "the last 1 round (round 3)",
+            "**Fit**: 2 of 3 answers good fit (67%), about rounds 2–3\n",
+        ],
+    );
+    assert!(!fit_columns(&last).is_empty(), "a point for round 3");
+    for needle in who(&pool).await {
+        assert!(
+            !last.content.contains(&needle),
+            "{needle} in {}",
+            last.content
+        );
+    }
+    assert_eq!(count(&pool, "select count(*) from fit_answer").await, 7);
+    assert_eq!(
+        count(&pool, "select count(*) from fit_answer where fit = 'good'").await,
+        5,
+        "stats only read"
     );
 }

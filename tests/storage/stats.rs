@@ -9,7 +9,7 @@ use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
 use hallway::domain::stats::evaluation::Scores;
-use hallway::domain::stats::{Rate, Standings, Tally};
+use hallway::domain::stats::{FitReport, PendingFit, Rate, RoundFit, Standings, Tally};
 use hallway::domain::survey::{QuestionKind, SurveyOccasion};
 use hallway::domain::wins::WinKind;
 use hallway::storage::Store;
@@ -281,8 +281,6 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             repeat_pairs: 0,
             booked_chats: 0,
             booked_met_chats: 0,
-            fit_answers: 0,
-            good_fits: 0
         }
     );
     assert_eq!((second.number, second.due_at), (2, at(16, 9)));
@@ -297,8 +295,6 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             repeat_pairs: 1,
             booked_chats: 0,
             booked_met_chats: 0,
-            fit_answers: 0,
-            good_fits: 0
         }
     );
     let totals = stats.totals();
@@ -340,8 +336,6 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             repeat_pairs: 0,
             booked_chats: 0,
             booked_met_chats: 0,
-            fit_answers: 0,
-            good_fits: 0
         }
     );
     assert_eq!(other.wins_total(), 1);
@@ -692,8 +686,6 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
             repeat_pairs: 0,
             booked_chats: 1,
             booked_met_chats: 1,
-            fit_answers: 0,
-            good_fits: 0
         },
         "1 and 2 met before in faculty, which is no repeat here"
     );
@@ -900,37 +892,85 @@ async fn fit_answers_are_counted_per_round_for_the_program_and_server_only() {
         .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
         .await
         .unwrap();
-    let fits: Vec<(u32, u32)> = stats
-        .rounds
-        .iter()
-        .map(|r| (r.tally.good_fits, r.tally.fit_answers))
-        .collect();
-    assert_eq!(fits, [(2, 3), (2, 2)]);
-    assert_eq!(stats.totals().fit_rate(), Rate::new(4, 5));
+    assert_eq!(
+        stats.fit_by_round,
+        [
+            RoundFit {
+                number: 1,
+                answers: 3,
+                good: 2
+            },
+            RoundFit {
+                number: 2,
+                answers: 2,
+                good: 2
+            },
+        ]
+    );
+    // Round 1's three answers are shown; round 2's two wait for more.
+    assert_eq!(
+        stats.fit(),
+        FitReport {
+            rate: Rate::new(2, 3),
+            rounds: Some((1, 1)),
+            pending: Some(PendingFit {
+                since: 2,
+                answers: 2
+            }),
+        }
+    );
     let series = stats.evaluation_series();
     assert_eq!(series[0].fit_rate, Some(2.0 / 3.0));
-    assert_eq!(series[1].fit_rate, Some(1.0));
+    assert_eq!(series[1].fit_rate, None, "two answers: no point");
 
+    // The last round only: its two answers are all there is, and no rate.
     let last = store
         .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
         .await
         .unwrap();
-    assert_eq!(last.totals().fit_rate(), Rate::new(2, 2), "round 2's only");
+    assert_eq!(
+        last.fit_by_round, stats.fit_by_round,
+        "every round's, always"
+    );
+    assert_eq!(
+        last.fit().rate,
+        Rate::default(),
+        "round 2's two answers only"
+    );
+    assert_eq!(last.evaluation_series()[0].fit_rate, None);
+
+    // A third answer about round 2: now it has a rate, and a point.
+    fit(&store, &guild, second[0], 2, 1, "not-a-fit").await;
+    let last = store
+        .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(last.fit().rate, Rate::new(2, 3));
+    assert_eq!(last.fit().pending, None);
+    assert_eq!(last.evaluation_series()[0].fit_rate, Some(2.0 / 3.0));
 
     let theirs = store
         .stats(GuildId(GUILD), circles.program_id, None, at(25, 9))
         .await
         .unwrap();
-    assert_eq!(theirs.totals().fit_rate(), Rate::new(0, 1));
+    assert_eq!(
+        theirs.fit_by_round,
+        [RoundFit {
+            number: 1,
+            answers: 1,
+            good: 0
+        }]
+    );
+    assert_eq!(theirs.fit().rate, Rate::default(), "one answer, no rate");
     let other = store
         .stats(GuildId(OTHER), other_server.program_id, None, at(25, 9))
         .await
         .unwrap();
     assert_eq!(
         other
-            .rounds
+            .fit_by_round
             .iter()
-            .map(|r| r.tally.fit_answers)
+            .map(|r| r.answers)
             .collect::<Vec<_>>(),
         [0, 1],
         "the other server's own rounds"
@@ -1045,11 +1085,21 @@ async fn surveys_come_with_their_round_invitations_means_and_texts_in_respondent
         half.questions[2].texts_to_show().is_empty(),
         "two answers only"
     );
-    assert_eq!(half.scores(), Scores::new(5, 17));
+    assert_eq!(half.questions[0].shown_scores(), Some(Scores::new(3, 12)));
+    assert_eq!(
+        half.questions[1].shown_scores(),
+        None,
+        "two answers: no mean"
+    );
+    assert_eq!(
+        half.shown_scores(),
+        Scores::new(3, 12),
+        "the survey's mean leaves out the question of two answers"
+    );
 
     let series = stats.evaluation_series();
-    assert_eq!(series[0].survey_mean, Some(17.0 / 5.0));
-    assert_eq!(series[1].survey_mean, Some(5.0));
+    assert_eq!(series[0].survey_mean, Some(4.0));
+    assert_eq!(series[1].survey_mean, None, "the end survey has one answer");
 
     // A third text makes them showable.
     invite(&store, halfway, GUILD, 6, "0-key", "answered").await;
@@ -1141,7 +1191,7 @@ async fn many_surveys_are_read_whole_with_every_answer_in_its_place() {
             }
         }
     }
-    let pooled: Scores = stats.surveys.iter().map(|s| s.scores()).sum();
+    let pooled: Scores = stats.surveys.iter().map(|s| s.shown_scores()).sum();
     assert_eq!(stats.evaluation_series()[1].survey_mean, pooled.mean());
     assert_eq!(stats.evaluation_series()[0].survey_mean, None);
 }

@@ -14,7 +14,7 @@ use crate::discord::state::{Context, Error};
 use crate::domain::profile::Role;
 use crate::domain::program::Program;
 use crate::domain::stats::evaluation::{QuestionResult, SurveyResult};
-use crate::domain::stats::{self, Rate, RoundStats, Stats, Tally};
+use crate::domain::stats::{self, PendingFit, Rate, RoundStats, Stats, Tally, MIN_ANSWERS_SHOWN};
 use crate::domain::survey::{QuestionKind, SurveyOccasion, MIN_TEXT_RESPONDENTS};
 use crate::export::CsvFile;
 
@@ -115,7 +115,8 @@ pub async fn stats(
 }
 
 /// One program in the server-wide summary: members, rounds, meeting and booking rates,
-/// and, once there are some, the fit rate and the latest survey's response rate.
+/// and, once there are some, the fit rate (from enough answers) and the latest survey's
+/// response rate.
 fn summary_line(program: &Program, report: &Stats) -> String {
     let active: u32 = report.members.iter().map(|(_, s)| s.active).sum();
     let total = report.totals();
@@ -133,8 +134,10 @@ fn summary_line(program: &Program, report: &Stats) -> String {
         with_unit(total.meeting_rate(), "chats"),
         with_unit(total.booking_rate(), "chats"),
     );
-    if total.fit_answers > 0 {
-        line.push_str(&format!(" · good fit {}", total.fit_rate()));
+    // The same shown rate as the full report's; answers still too few say nothing here.
+    let fit = report.fit().rate;
+    if fit.whole > 0 {
+        line.push_str(&format!(" · good fit {fit}"));
     }
     if let Some(survey) = report.latest_survey() {
         line.push_str(&format!(
@@ -401,7 +404,7 @@ fn stats_text(
             with_unit(total.skip_rate(), "people"),
         ));
         lines.push(booking_line(total));
-        lines.push(fit_line(total));
+        lines.push(fit_line(report));
     }
 
     let since = report
@@ -431,28 +434,53 @@ fn stats_text(
     lines.push(format!("**How was it?** {}", feedback.join(" · ")));
 
     let complete = survey_lines(report, now, detail, &mut lines);
-    lines.push(
+    lines.push(format!(
         "_Met: chats where someone clicked “We met”. Repeats: pairs matched in an earlier \
          round. Skipped: people who clicked “Skip this round”. Booked: chats with a booked \
          time now (a rescheduled one once booked again). Fit: “How was the fit?” after a \
          pair's first chat. Surveys: answered of invited; means from 1 (disagree) to 5 \
-         (agree)._"
-            .into(),
-    );
+         (agree). Rates and means need {MIN_ANSWERS_SHOWN} answers: fewer fit answers wait \
+         for the next rounds'._"
+    ));
     (lines.join("\n"), complete)
 }
 
-/// "**Fit**: 7 of 9 answers good fit (78%)": counts only, never who.
-fn fit_line(total: Tally) -> String {
-    let fit = total.fit_rate();
-    match fit.percent() {
-        Some(percent) => format!(
-            "**Fit**: {} of {} good fit ({percent}%)",
-            fit.part,
-            plural(fit.whole as usize, "answer"),
-        ),
-        None => "**Fit**: no answers yet".into(),
+/// "**Fit**: 7 of 9 answers good fit (78%)": counts only, never who, and a rate only
+/// over the fit blocks that close in the rounds shown (see [`stats::fit_blocks`]). It
+/// names the rounds when the first block began before them, and counts the answers that
+/// wait for more.
+fn fit_line(report: &Stats) -> String {
+    let fit = report.fit();
+    let first_shown = report.rounds.first().map_or(0, |r| r.number);
+    let mut line = String::from("**Fit**: ");
+    match (fit.rate.percent(), fit.rounds) {
+        (Some(percent), Some((from, to))) => {
+            line.push_str(&format!(
+                "{} of {} good fit ({percent}%)",
+                fit.rate.part,
+                plural(fit.rate.whole as usize, "answer"),
+            ));
+            if from < first_shown {
+                line.push_str(&format!(", about rounds {from}–{to}"));
+            }
+        }
+        _ if fit.pending.is_some() => {}
+        _ if report.window_start.is_some() => line.push_str("no answers in these rounds"),
+        _ => line.push_str("no answers yet"),
     }
+    if let Some(PendingFit { since, answers }) = fit.pending {
+        line.push_str(&if fit.rate.whole > 0 {
+            let more = plural(answers as usize, "more answer");
+            format!(" · {more} since round {since}, shown from {MIN_ANSWERS_SHOWN} answers on")
+        } else {
+            let answers = plural(answers as usize, "answer");
+            format!(
+                "{answers} since round {since} · a rate is shown from {MIN_ANSWERS_SHOWN} \
+                 answers on"
+            )
+        });
+    }
+    line
 }
 
 /// The surveys section at `detail`; says whether it shows every survey in full.
@@ -550,7 +578,7 @@ fn survey_in_short(survey: &SurveyResult) -> String {
         None => "nobody invited".into(),
     };
     let mean = survey
-        .scores()
+        .shown_scores()
         .mean_text()
         .map(|mean| format!(", mean {mean}"))
         .unwrap_or_default();
@@ -595,14 +623,18 @@ fn survey_heading(survey: &SurveyResult, now: DateTime<Utc>) -> (&'static str, S
 }
 
 /// "1. I felt connected… · 9 answers · mean 4.2", or for a text question "· 9 answers:"
-/// (its texts follow) or why its texts are not shown.
+/// (its texts follow), or why its mean or texts are not shown.
 fn question_line(question: &QuestionResult, prompt_chars: usize) -> String {
     let prompt = cut(&question.prompt, prompt_chars);
     let answers = question.answers() as usize;
-    let what = match (question.kind, question.scores.mean_text()) {
+    let mean = question.shown_scores().and_then(|s| s.mean_text());
+    let what = match (question.kind, mean) {
         _ if answers == 0 => "no answers yet".to_string(),
         (QuestionKind::Scale, Some(mean)) => format!("{} · mean {mean}", plural(answers, "answer")),
-        (QuestionKind::Scale, None) => plural(answers, "answer"),
+        (QuestionKind::Scale, None) => format!(
+            "{} · a mean is shown from {MIN_ANSWERS_SHOWN} answers on",
+            plural(answers, "answer")
+        ),
         (QuestionKind::Text, _) if question.texts_to_show().is_empty() => format!(
             "{} · texts are shown from {MIN_TEXT_RESPONDENTS} answers on",
             plural(answers, "answer")
@@ -802,14 +834,14 @@ mod tests {
                         repeat_pairs: 0,
                         booked_chats: 1,
                         booked_met_chats: 1,
-                        fit_answers: 2,
-                        good_fits: 1,
                     },
                 })
                 .collect(),
             window_start: window.then(|| Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 0).unwrap()),
             wins: stats::counts_in_order(&[(crate::domain::wins::WinKind::Grant, 2)]),
             feedback: stats::counts_in_order::<crate::domain::group::Rating>(&[]),
+            // One pair's two answers a round, one good: every two rounds make a block.
+            fit_by_round: (1..=rounds).map(|number| fit(number, 2, 1)).collect(),
             surveys: Vec::new(),
         }
     }
@@ -883,13 +915,16 @@ mod tests {
              · booked 50% (2 of 4 chats) · good fit 50% (2 of 4)"
         );
         let mut no_fit = report(2, false);
-        for round in &mut no_fit.rounds {
-            round.tally.fit_answers = 0;
-            round.tally.good_fits = 0;
-        }
+        no_fit.fit_by_round.clear();
         assert!(
             summary_line(&test_program(), &no_fit).ends_with("booked 50% (2 of 4 chats)"),
             "no fit answers, no fit rate"
+        );
+        let one_pair = report(1, false);
+        assert!(
+            summary_line(&test_program(), &one_pair).ends_with("booked 50% (1 of 2 chats)"),
+            "one pair's two answers, no fit rate: {}",
+            summary_line(&test_program(), &one_pair)
         );
     }
 
@@ -975,19 +1010,94 @@ mod tests {
         report
     }
 
+    fn fit(number: u32, answers: u32, good: u32) -> stats::RoundFit {
+        stats::RoundFit {
+            number,
+            answers,
+            good,
+        }
+    }
+
+    /// A report of the last `shown` rounds of a program with these fit answers (and
+    /// those rounds), round by round from round 1.
+    fn with_fits(shown: u32, answers: &[(u32, u32)]) -> Stats {
+        let rounds = answers.len() as u32;
+        let mut report = report(rounds, shown < rounds);
+        report.rounds.drain(..(rounds - shown) as usize);
+        report.fit_by_round = answers
+            .iter()
+            .zip(1..)
+            .map(|(&(answers, good), number)| fit(number, answers, good))
+            .collect();
+        report
+    }
+
     #[test]
     fn the_fit_line_counts_good_fit_answers_only() {
-        let tally = Tally {
-            fit_answers: 9,
-            good_fits: 7,
-            ..Tally::default()
-        };
-        assert_eq!(fit_line(tally), "**Fit**: 7 of 9 answers good fit (78%)");
-        assert_eq!(fit_line(Tally::default()), "**Fit**: no answers yet");
+        let text = text_of(&with_fits(1, &[(9, 7)]));
+        assert!(
+            text.contains("**Fit**: 7 of 9 answers good fit (78%)\n"),
+            "{text}"
+        );
+        assert_eq!(
+            fit_line(&with_fits(2, &[(0, 0), (0, 0)])),
+            "**Fit**: no answers yet"
+        );
+        assert_eq!(
+            fit_line(&with_fits(1, &[(4, 4), (0, 0)])),
+            "**Fit**: no answers in these rounds"
+        );
         let text = text_of(&report(2, false));
         assert!(
             text.contains("**Fit**: 2 of 4 answers good fit (50%)"),
-            "{text}"
+            "two rounds of two answers make one block: {text}"
+        );
+    }
+
+    #[test]
+    fn a_round_with_one_pairs_fit_answers_shows_no_rate() {
+        // The last round only, where one new pair met and both answered.
+        for good in 0..=2 {
+            let last = with_fits(1, &[(6, 5), (4, 3), (2, good)]);
+            let text = text_of(&last);
+            assert!(
+                text.contains(
+                    "**Fit**: 2 answers since round 3 · a rate is shown from 3 answers on\n"
+                ),
+                "{text}"
+            );
+            assert!(!text.contains("good fit ("), "{text}");
+            assert!(
+                text.contains(
+                    "Rates and means need 3 answers: fewer fit answers wait for the next rounds'."
+                ),
+                "{text}"
+            );
+        }
+        // Every round: the earlier rounds' rate, and round 3's two answers waiting.
+        let all = with_fits(3, &[(6, 5), (4, 3), (2, 0)]);
+        assert_eq!(
+            fit_line(&all),
+            "**Fit**: 8 of 10 answers good fit (80%) · 2 more answers since round 3, shown \
+             from 3 answers on"
+        );
+        // One answer: the same.
+        let one = with_fits(1, &[(1, 1)]);
+        assert_eq!(
+            fit_line(&one),
+            "**Fit**: 1 answer since round 1 · a rate is shown from 3 answers on"
+        );
+    }
+
+    #[test]
+    fn a_round_with_three_fit_answers_shows_its_rate() {
+        let last = with_fits(1, &[(6, 5), (4, 3), (3, 2)]);
+        assert_eq!(fit_line(&last), "**Fit**: 2 of 3 answers good fit (67%)");
+        // One answer in round 2 and two in round 3: pooled, and the text says so.
+        let pooled = with_fits(1, &[(6, 5), (1, 1), (2, 1)]);
+        assert_eq!(
+            fit_line(&pooled),
+            "**Fit**: 2 of 3 answers good fit (67%), about rounds 2–3"
         );
     }
 
@@ -1044,6 +1154,45 @@ mod tests {
             vec![survey(Some(1), &three)],
         ));
         assert!(three.iter().all(|a| text.contains(a.as_str())), "{text}");
+    }
+
+    #[test]
+    fn a_scale_question_with_two_answers_shows_no_mean_and_the_surveys_mean_leaves_it_out() {
+        let mut two = survey(Some(2), &answers(3, 20));
+        two.questions[1].scores = Scores::new(2, 9);
+        assert_eq!(
+            question_line(&two.questions[1], 100),
+            "2. My chats happened as often as I hoped. · 2 answers · a mean is shown from 3 \
+             answers on"
+        );
+        let text = text_of(&with_surveys(report(2, false), vec![two.clone()]));
+        assert!(
+            text.contains(
+                "2. My chats happened as often as I hoped. · 2 answers · a mean is shown from 3 answers on"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("mean 4.5"), "{text}");
+        // In short, the survey's mean is question 1's alone (38 / 9).
+        assert_eq!(
+            survey_in_short(&two),
+            "**Halfway survey**, 20 Nov 2026: 9 of 12 answered (75%), mean 4.2"
+        );
+        let mut all_thin = two.clone();
+        all_thin.questions[0].scores = Scores::new(1, 5);
+        assert_eq!(
+            survey_in_short(&all_thin),
+            "**Halfway survey**, 20 Nov 2026: 9 of 12 answered (75%)"
+        );
+        let file = surveys_file(
+            &test_program(),
+            &with_surveys(report(1, false), vec![two]),
+            now(),
+        );
+        assert!(
+            file.contains("· 2 answers · a mean is shown from 3 answers on"),
+            "{file}"
+        );
     }
 
     #[test]

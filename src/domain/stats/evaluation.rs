@@ -1,7 +1,11 @@
 //! What `/hallway-admin stats` reports of a program's evaluation: the surveys attributed
-//! to the rounds shown, and their answers as counts, means and (from
-//! [`crate::domain::survey::MIN_TEXT_RESPONDENTS`] answers on) anonymous texts. Fit-check answers are counted per
-//! round in [`super::Tally`].
+//! to the rounds shown, and their answers as counts, and from
+//! [`super::MIN_ANSWERS_SHOWN`] answers on as means and anonymous texts. Fit-check
+//! answers are pooled into blocks in [`super::fit_blocks`].
+//!
+//! A mean is made only from questions whose own mean is shown: a survey's mean over a
+//! question of 9 answers and one of 1, next to the first question's mean, would give
+//! the second's one score away.
 //!
 //! A survey belongs to the program's latest round when it started (`survey.round_id`): it
 //! asks about the rounds so far, and the chart puts its mean on that round. A survey
@@ -10,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Rate;
+use super::{enough_to_show, Rate};
 use crate::domain::survey::{texts_to_show, QuestionKind, SurveyOccasion};
 
 /// Scale answers (1 to 5) added up: a mean kept as two counts, so means over several
@@ -71,7 +75,8 @@ pub struct QuestionResult {
     pub position: u32,
     pub kind: QuestionKind,
     pub prompt: String,
-    /// A scale question's answers; empty for a text question.
+    /// A scale question's answers; empty for a text question. Show their mean only
+    /// through [`QuestionResult::shown_scores`].
     pub scores: Scores,
     /// A text question's answers, in no telling order (never by time or person); empty
     /// for a scale question. Show them only through [`QuestionResult::texts_to_show`].
@@ -90,6 +95,13 @@ impl QuestionResult {
     /// The texts coordinators may read: none until enough people answered.
     pub fn texts_to_show(&self) -> &[String] {
         texts_to_show(&self.texts)
+    }
+
+    /// A scale question's scores, once enough people answered it for their mean to be
+    /// shown; `None` before that, and for a text question.
+    pub fn shown_scores(&self) -> Option<Scores> {
+        (self.kind == QuestionKind::Scale && enough_to_show(self.scores.count))
+            .then_some(self.scores)
     }
 }
 
@@ -116,12 +128,13 @@ impl SurveyResult {
         Rate::new(self.answered, self.invited)
     }
 
-    /// Every scale answer of the survey, all questions pooled.
-    pub fn scores(&self) -> Scores {
+    /// The survey's mean: the scale answers of the questions whose mean is shown, pooled.
+    /// Empty when none is; else at least [`super::MIN_ANSWERS_SHOWN`] people, the ones
+    /// who answered the question with the most answers, stand behind it.
+    pub fn shown_scores(&self) -> Scores {
         self.questions
             .iter()
-            .filter(|q| q.kind == QuestionKind::Scale)
-            .map(|q| q.scores)
+            .filter_map(QuestionResult::shown_scores)
             .sum()
     }
 
@@ -130,13 +143,13 @@ impl SurveyResult {
     }
 }
 
-/// The pooled scale answers of the surveys that belong to round `number`: the chart's
-/// survey mean for that round.
+/// The chart's survey mean for round `number`: the surveys that belong to it, each as
+/// its [`SurveyResult::shown_scores`], pooled.
 pub fn round_scores(surveys: &[SurveyResult], number: u32) -> Scores {
     surveys
         .iter()
         .filter(|s| s.round == Some(number))
-        .map(SurveyResult::scores)
+        .map(SurveyResult::shown_scores)
         .sum()
 }
 
@@ -194,20 +207,49 @@ mod tests {
     }
 
     #[test]
-    fn a_surveys_scores_pool_its_scale_questions_only() {
+    fn a_surveys_mean_pools_the_scale_questions_whose_mean_is_shown() {
         let s = survey(
             Some(1),
             vec![
                 question(1, QuestionKind::Scale, Scores::new(9, 40), &[]),
                 question(2, QuestionKind::Scale, Scores::new(3, 6), &[]),
                 question(3, QuestionKind::Text, Scores::default(), &["a", "b"]),
+                question(4, QuestionKind::Scale, Scores::new(2, 2), &[]),
             ],
         );
-        // Pooled: 46 / 12, not the mean of 4.4 and 2.0.
-        assert_eq!(s.scores(), Scores::new(12, 46));
-        assert_eq!(s.scores().mean_text().as_deref(), Some("3.8"));
+        // Pooled: 46 / 12, not the mean of 4.4 and 2.0; question 4's two answers are in
+        // neither, or the pooled mean next to the others would give them away.
+        assert_eq!(s.shown_scores(), Scores::new(12, 46));
+        assert_eq!(s.shown_scores().mean_text().as_deref(), Some("3.8"));
         assert_eq!(s.questions[2].answers(), 2);
         assert_eq!(s.questions[0].answers(), 9);
+        assert_eq!(s.questions[3].answers(), 2, "counted all the same");
+    }
+
+    #[test]
+    fn a_questions_mean_is_shown_only_from_three_answers_on() {
+        let scale = |count, sum| question(1, QuestionKind::Scale, Scores::new(count, sum), &[]);
+        assert_eq!(scale(0, 0).shown_scores(), None);
+        assert_eq!(scale(1, 5).shown_scores(), None);
+        assert_eq!(scale(2, 7).shown_scores(), None);
+        assert_eq!(scale(3, 7).shown_scores(), Some(Scores::new(3, 7)));
+        let text = question(2, QuestionKind::Text, Scores::default(), &["a", "b", "c"]);
+        assert_eq!(text.shown_scores(), None, "a text question has no mean");
+    }
+
+    #[test]
+    fn a_survey_whose_questions_have_two_answers_each_has_no_mean() {
+        let s = survey(
+            Some(1),
+            vec![
+                question(1, QuestionKind::Scale, Scores::new(2, 9), &[]),
+                question(2, QuestionKind::Scale, Scores::new(2, 3), &[]),
+            ],
+        );
+        // Four scores, but from two people only.
+        assert_eq!(s.shown_scores(), Scores::default());
+        assert_eq!(s.shown_scores().mean(), None);
+        assert_eq!(round_scores(std::slice::from_ref(&s), 1).mean(), None);
     }
 
     #[test]
@@ -219,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rounds_survey_mean_pools_its_surveys_and_others_have_none() {
+    fn a_rounds_survey_mean_pools_its_surveys_shown_means_and_others_have_none() {
         let scale = |count, sum| {
             vec![question(
                 1,
@@ -229,13 +271,20 @@ mod tests {
             )]
         };
         let surveys = [
-            survey(Some(2), scale(2, 10)),
+            survey(Some(2), scale(3, 10)),
             survey(Some(2), scale(4, 4)),
-            survey(Some(4), scale(1, 3)),
+            survey(Some(2), scale(2, 10)),
+            survey(Some(4), scale(3, 9)),
+            survey(Some(5), scale(1, 3)),
             survey(None, scale(5, 25)),
         ];
-        assert_eq!(round_scores(&surveys, 2), Scores::new(6, 14));
+        assert_eq!(
+            round_scores(&surveys, 2),
+            Scores::new(7, 14),
+            "the survey of two answers is left out"
+        );
         assert_eq!(round_scores(&surveys, 4).mean(), Some(3.0));
+        assert_eq!(round_scores(&surveys, 5).mean(), None, "one answer");
         assert_eq!(round_scores(&surveys, 1).mean(), None);
         assert_eq!(round_scores(&surveys, 3), Scores::default());
     }
