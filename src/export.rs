@@ -1,7 +1,8 @@
-//! The CSV export for program evaluation: the same five files per program for
+//! The CSV export for program evaluation: the same six files per program for
 //! `/hallway-admin export` and for `hallway export --guild ID [--program NAME] --out DIR`,
-//! each named after its program. Avoid lists are never exported, and feedback leaves as
-//! counts per round.
+//! each named after its program. Avoid lists are never exported, feedback leaves as
+//! counts per round, and survey answers under random respondent keys, never a Discord id
+//! (free text only where at least three people answered the question).
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,17 @@ const GROUPS_HEADER: [&str; 6] = [
 const OUTCOMES_HEADER: [&str; 5] = ["round", "group", "user_id", "status", "recorded_at"];
 const FEEDBACK_HEADER: [&str; 3] = ["round", "rating", "answers"];
 const WINS_HEADER: [&str; 5] = ["created_at", "user_id", "kind", "description", "link"];
+const SURVEY_HEADER: [&str; 9] = [
+    "survey",
+    "occasion",
+    "started",
+    "respondent",
+    "question",
+    "kind",
+    "prompt",
+    "score",
+    "text",
+];
 
 /// A program's name as the start of a file name: lower case letters, digits and dashes.
 pub fn file_stem(program_name: &str) -> String {
@@ -81,8 +93,8 @@ pub fn file_stem(program_name: &str) -> String {
     }
 }
 
-/// The five files, in the order they are attached: rounds, groups, outcomes, feedback,
-/// wins, each named `<stem>-<table>.csv`.
+/// The six files, in the order they are attached: rounds, groups, outcomes, feedback,
+/// wins, survey, each named `<stem>-<table>.csv`.
 pub fn csv_files(stem: &str, rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> {
     let wins: Vec<_> = rows
         .wins
@@ -92,6 +104,16 @@ pub fn csv_files(stem: &str, rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> 
             win.description = defuse(&win.description);
             win.link = win.link.as_deref().map(defuse);
             win
+        })
+        .collect();
+    let survey: Vec<_> = rows
+        .survey
+        .iter()
+        .map(|answer| {
+            let mut answer = answer.clone();
+            answer.prompt = defuse(&answer.prompt);
+            answer.text = answer.text.as_deref().map(defuse);
+            answer
         })
         .collect();
     Ok(vec![
@@ -108,6 +130,7 @@ pub fn csv_files(stem: &str, rows: &ExportRows) -> anyhow::Result<Vec<CsvFile>> 
             &rows.feedback,
         )?,
         csv_file(format!("{stem}-wins.csv"), &WINS_HEADER, &wins)?,
+        csv_file(format!("{stem}-survey.csv"), &SURVEY_HEADER, &survey)?,
     ])
 }
 
@@ -203,11 +226,14 @@ fn defuse(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+    use crate::domain::export::{
+        FeedbackRow, GroupRow, OutcomeRow, RoundRow, SurveyAnswerRow, WinRow,
+    };
     use crate::domain::group::{OutcomeStatus, Rating};
     use crate::domain::ids::UserId;
     use crate::domain::profile::Role;
     use crate::domain::round::{RoundState, Trigger};
+    use crate::domain::survey::{QuestionKind, SurveyOccasion};
     use crate::domain::wins::WinKind;
     use chrono::{TimeZone, Utc};
 
@@ -261,6 +287,30 @@ mod tests {
                 description: "Our \"first\" grant, at last\nsecond line".into(),
                 link: None,
             }],
+            survey: vec![
+                SurveyAnswerRow {
+                    survey: 1,
+                    occasion: SurveyOccasion::Halfway,
+                    started: t.date_naive(),
+                    respondent: "0a1b2c3d4e5f6071".into(),
+                    question: 1,
+                    kind: QuestionKind::Scale,
+                    prompt: "I felt connected to others in this program.".into(),
+                    score: Some(4),
+                    text: None,
+                },
+                SurveyAnswerRow {
+                    survey: 1,
+                    occasion: SurveyOccasion::Halfway,
+                    started: t.date_naive(),
+                    respondent: "0a1b2c3d4e5f6071".into(),
+                    question: 5,
+                    kind: QuestionKind::Text,
+                    prompt: "One thing that would make this program better.".into(),
+                    score: None,
+                    text: Some("More evening slots, please".into()),
+                },
+            ],
         }
     }
 
@@ -283,7 +333,8 @@ mod tests {
                 "faculty-mentoring-groups.csv",
                 "faculty-mentoring-outcomes.csv",
                 "faculty-mentoring-feedback.csv",
-                "faculty-mentoring-wins.csv"
+                "faculty-mentoring-wins.csv",
+                "faculty-mentoring-survey.csv"
             ]
         );
         assert_eq!(parse::<RoundRow>(&files[0]), rows.rounds);
@@ -291,6 +342,7 @@ mod tests {
         assert_eq!(parse::<OutcomeRow>(&files[2]), rows.outcomes);
         assert_eq!(parse::<FeedbackRow>(&files[3]), rows.feedback);
         assert_eq!(parse::<WinRow>(&files[4]), rows.wins);
+        assert_eq!(parse::<SurveyAnswerRow>(&files[5]), rows.survey);
         assert!(String::from_utf8_lossy(&files[0].bytes)
             .starts_with("round,due_at,trigger,state,chats,people,created_at,delivered_at\n1,2026-11-02T09:00:00Z,"));
     }
@@ -314,6 +366,27 @@ mod tests {
             "round,rating,answers\n"
         );
         assert!(files.iter().all(|f| f.rows == 0));
+    }
+
+    #[test]
+    fn the_survey_file_has_one_row_per_answer_and_no_discord_id() {
+        let files = csv_files("hallway", &rows()).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&files[5].bytes),
+            "survey,occasion,started,respondent,question,kind,prompt,score,text\n\
+             1,halfway,2026-11-02,0a1b2c3d4e5f6071,1,scale,I felt connected to others in this program.,4,\n\
+             1,halfway,2026-11-02,0a1b2c3d4e5f6071,5,text,One thing that would make this program better.,,\"More evening slots, please\"\n"
+        );
+        assert!(!SURVEY_HEADER.iter().any(|c| c.contains("user")));
+    }
+
+    #[test]
+    fn a_survey_answer_that_looks_like_a_formula_stays_text() {
+        let mut rows = rows();
+        rows.survey[1].text = Some("=1+1".into());
+        let files = csv_files("hallway", &rows).unwrap();
+        let survey: Vec<SurveyAnswerRow> = parse(&files[5]);
+        assert_eq!(survey[1].text.as_deref(), Some("'=1+1"));
     }
 
     #[test]

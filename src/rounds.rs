@@ -21,10 +21,12 @@ use crate::domain::schedule;
 use crate::storage::Store;
 
 /// Matches the program's available members as of `at`. Pure: the same input and seed
-/// give the same plan.
+/// give the same plan. `not_a_fit` are the program's soft avoids (author, partner): such
+/// a pair is matched only when no grouping without it exists.
 pub fn plan(
     program: &Program,
     input: &MatchingInput,
+    not_a_fit: &[(UserId, UserId)],
     custom_prompts: &[Prompt],
     at: DateTime<Utc>,
     seed: u64,
@@ -65,7 +67,8 @@ pub fn plan(
         .avoid
         .iter()
         .map(|(a, b)| (a.get(), b.get()))
-        .collect();
+        .collect::<AvoidList>()
+        .with_soft(not_a_fit.iter().map(|(a, b)| (a.get(), b.get())));
     let rules = program.matching;
     let mut settings = MatchSettings::new(rules.mode, rules.group_size);
     settings.cross_institution = rules.cross_institution;
@@ -160,11 +163,13 @@ pub async fn plan_for(
     let input = store
         .matching_input(program.guild_id, program.program_id, at)
         .await?;
+    // Read beside the do-not-match lists, and as confidential: they only steer the engine.
+    let not_a_fit = store.fit_soft_avoids(program.program_id).await?;
     let custom = store.custom_prompts(program.program_id, false).await?;
     // Matching a large server takes a while: off the async runtime, so interactions and
     // the gateway heartbeat never wait for it.
     let program = program.clone();
-    tokio::task::spawn_blocking(move || plan(&program, &input, &custom, at, seed))
+    tokio::task::spawn_blocking(move || plan(&program, &input, &not_a_fit, &custom, at, seed))
         .await
         .map_err(|err| anyhow::anyhow!("matching failed: {err}"))
 }

@@ -1,5 +1,5 @@
 //! The background work of one process: a loop that starts due rounds and queues due
-//! celebrations, and the outbox worker that delivers everything ([`delivery::Outbox`]).
+//! celebrations, attention digests and surveys, and the outbox worker that delivers everything ([`delivery::Outbox`]).
 //! One server's failure is logged and holds up no other server.
 
 use std::sync::Arc;
@@ -74,6 +74,15 @@ impl<C: Courier + 'static> Scheduler<C> {
         }
         if let Err(err) = celebrations::claim_due(&self.store, now).await {
             tracing::error!(error = format!("{err:#}"), "could not queue celebrations");
+        }
+        if let Err(err) = self.store.queue_attention_digests(now).await {
+            tracing::error!(
+                error = format!("{err:#}"),
+                "could not queue attention digests"
+            );
+        }
+        if let Err(err) = self.store.start_due_surveys(now).await {
+            tracing::error!(error = format!("{err:#}"), "could not start due surveys");
         }
         self.wake.notify_one();
     }

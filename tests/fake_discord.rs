@@ -392,6 +392,111 @@ async fn button_and_select_clicks_parse_with_their_message() {
     );
 }
 
+#[tokio::test]
+async fn a_modal_opened_from_a_button_submits_as_serenitys_modal_interaction_and_updates_its_message(
+) {
+    use support::interactions::ModalSubmit;
+    let fake = FakeDiscord::start_default().await;
+    let http = standalone_http(&fake, DEFAULT_TOKEN);
+    let posted = ChannelId::new(ids::GENERAL)
+        .send_message(
+            &http,
+            CreateMessage::new()
+                .content("Question 5 of 5")
+                .button(CreateButton::new("write").label("Write an answer")),
+        )
+        .await
+        .expect("post a message with a button");
+    let (_, payload) = fake.prepare_click(&ButtonClick::new(posted.id.get(), "write"));
+    let Interaction::Component(click) =
+        interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a component interaction")
+    };
+    // No modal was opened yet: there is nothing to submit.
+    let early = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fake.prepare_modal(&ModalSubmit::new(posted.id.get(), "answer-form"))
+    }));
+    assert!(early.is_err(), "a submission of a modal never opened");
+    let input = serenity::CreateInputText::new(
+        serenity::InputTextStyle::Paragraph,
+        "Your answer",
+        "answer",
+    )
+    .max_length(500);
+    let modal = serenity::CreateModal::new("answer-form", "Question 5 of 5")
+        .components(vec![CreateActionRow::InputText(input)]);
+    click
+        .create_response(&http, CreateInteractionResponse::Modal(modal))
+        .await
+        .expect("open the modal");
+    let opened = fake.reply_to(&fake_handle(&click), WAIT).await;
+    assert_eq!(opened.kind, ReplyKind::Modal);
+    assert_eq!(opened.raw["custom_id"], "answer-form");
+
+    let submit = ModalSubmit::new(posted.id.get(), "answer-form")
+        .by(ids::ADA)
+        .field("answer", "More evening slots");
+    let (handle, payload) = fake.prepare_modal(&submit);
+    let Interaction::Modal(mi) = interaction_of(parse_dispatch("INTERACTION_CREATE", payload))
+    else {
+        panic!("not a modal interaction")
+    };
+    assert_eq!(mi.id.get(), handle.id);
+    assert_eq!(mi.data.custom_id, "answer-form");
+    assert_eq!(mi.user.id.get(), ids::ADA);
+    assert_eq!(mi.guild_id.map(|g| g.get()), Some(ids::GUILD));
+    assert_eq!(mi.message.as_ref().map(|m| m.id), Some(posted.id));
+    let values: Vec<(String, Option<String>)> = mi
+        .data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .map(|c| match c {
+            serenity::ActionRowComponent::InputText(t) => (t.custom_id.clone(), t.value.clone()),
+            other => panic!("not a text input: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [("answer".to_string(), Some("More evening slots".to_string()))]
+    );
+    let wrong = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fake.prepare_modal(&ModalSubmit::new(posted.id.get(), "answer-form").by(ids::BEN))
+    }));
+    assert!(wrong.is_err(), "the modal was opened for Ada, not Ben");
+
+    // A modal cannot answer a modal; updating the message it came from can.
+    let again = serenity::CreateModal::new("again", "Again");
+    let refused = mi
+        .create_response(&http, CreateInteractionResponse::Modal(again))
+        .await
+        .expect_err("a modal answering a modal");
+    assert_eq!(http_failure(&refused).0, 400);
+    let update = CreateInteractionResponseMessage::new()
+        .content("Thank you!")
+        .components(vec![]);
+    mi.create_response(&http, CreateInteractionResponse::UpdateMessage(update))
+        .await
+        .expect("update the message");
+    let reply = fake.reply_to(&handle, WAIT).await;
+    assert_eq!(
+        (reply.kind, reply.content.as_str()),
+        (ReplyKind::Update, "Thank you!")
+    );
+    let stored = fake.message(posted.id.get()).expect("message");
+    assert_eq!(stored.content, "Thank you!");
+    assert!(stored.buttons().is_empty());
+}
+
+/// The handle of an interaction serenity parsed, to read the fake's record of it.
+fn fake_handle(click: &ComponentInteraction) -> InteractionHandle {
+    InteractionHandle {
+        id: click.id.get(),
+        token: click.token.clone(),
+    }
+}
+
 // ---- (a) contract: REST answers, through serenity's own HTTP client ---------
 
 #[tokio::test]

@@ -3,9 +3,13 @@
 //! and a row that may have reached Discord before a crash is looked up there before it
 //! is sent again.
 
+pub mod attention;
+pub mod fit;
 mod outbox;
 pub mod pace;
+mod row;
 mod send;
+pub mod survey;
 
 use std::future::Future;
 
@@ -67,6 +71,14 @@ pub enum Message {
     /// A booked chat was called off: in a thread, a pointer to the intro's new slots; in
     /// a DM, the new slots themselves.
     Rescheduled(RescheduledView),
+    /// "How was the fit?", by DM to one member of a pair after its first "We met".
+    FitCheck(fit::FitCheckView),
+    /// The weekly attention list, in the coordinators' channel.
+    AttentionDigest(attention::DigestView),
+    /// A survey's invitation, by DM.
+    SurveyInvite(survey::SurveyInviteView),
+    /// A survey's one reminder, by DM.
+    SurveyReminder(survey::SurveyInviteView),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,8 @@ use chrono::Utc;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::send::{self, RowError, Sent};
+use super::row::{RowError, Sent};
+use super::send;
 use super::{Courier, SendError};
 use crate::domain::ids::GuildId;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};

@@ -3,8 +3,9 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
+use super::row::{RowError, Sent};
 use super::{
     codes, intro_view, offer_slots, thread_name, BookedView, Courier, IntroView, Message,
     RescheduledView, SendError,
@@ -13,44 +14,11 @@ use crate::celebrations::{Occasion, WIN_REACTION};
 use crate::domain::booking::{Booking, SlotChoice};
 use crate::domain::calendar::{self, CalendarEvent};
 use crate::domain::group::{GroupDetail, OutcomeStatus};
-use crate::domain::ids::{ChannelId, GuildId, MessageId, RoundId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, RoundId, UserId};
 use crate::domain::outbox::OutboxRow;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, Redaction, Redraw};
 use crate::domain::program::Program;
 use crate::storage::Store;
-
-/// What became of a row that did not fail.
-pub(super) enum Sent {
-    /// Posted (where, when there is one place), or nothing was left to post.
-    Done(Option<(ChannelId, MessageId)>),
-    /// This function already recorded the row's end (a DM fallback, a group noted as
-    /// undelivered).
-    Recorded,
-    /// Not ready yet: try again at this time without counting a failure.
-    NotYet(DateTime<Utc>),
-}
-
-/// Why a row did not go out.
-pub(super) enum RowError {
-    /// Discord failed or refused.
-    Send(SendError),
-    /// The row can never succeed (its group is gone, its detail unreadable).
-    Poisoned(String),
-    /// hallway's own failure, a database error for instance: retried like a 5xx.
-    Internal(anyhow::Error),
-}
-
-impl From<SendError> for RowError {
-    fn from(err: SendError) -> Self {
-        RowError::Send(err)
-    }
-}
-
-impl From<anyhow::Error> for RowError {
-    fn from(err: anyhow::Error) -> Self {
-        RowError::Internal(err)
-    }
-}
 
 /// How long a summary waits before it looks again whether its intros are all out.
 const SUMMARY_RECHECK: chrono::Duration = chrono::Duration::seconds(2);
@@ -80,6 +48,12 @@ pub(super) async fn deliver<C: Courier>(
         OutboxKind::Rescheduled => {
             rescheduled(store, courier, row, &group_of(store, row).await?).await
         }
+        OutboxKind::FitCheck => super::fit::fit_check(store, courier, row).await,
+        OutboxKind::AttentionDigest => {
+            super::attention::attention_digest(store, courier, row).await
+        }
+        OutboxKind::SurveyInvite => super::survey::survey_invite(store, courier, row).await,
+        OutboxKind::SurveyReminder => super::survey::survey_reminder(store, courier, row).await,
     }
 }
 

@@ -5,8 +5,9 @@
 //! members, the coordinator's permission, the member who asked), never taken from the id.
 //! The text form is what Discord keeps on messages already posted, so it never changes.
 
+use crate::domain::fit::Fit;
 use crate::domain::group::{OutcomeStatus, Rating};
-use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, UserId};
+use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, SurveyId, UserId};
 use crate::domain::profile::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,80 @@ pub enum ButtonId {
         group: GroupId,
         on: SlotsOn,
     },
+    /// "Good fit" / "Not a fit" on a fit check about a group.
+    Fit {
+        guild: GuildId,
+        group: GroupId,
+        fit: Fit,
+    },
+    /// The select menu of `/hallway profile` that undoes the clicker's "Not a fit" answers
+    /// in a program (its values say about whom).
+    FitUndo { guild: GuildId, program: ProgramId },
+    /// A step of answering a survey.
+    Survey {
+        guild: GuildId,
+        survey: SurveyId,
+        action: SurveyAction,
+    },
+}
+
+/// What a survey button does. Questions are numbered from 1, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyAction {
+    /// Start (or go on) answering: shows the first unanswered question.
+    Open,
+    /// "No thanks": no reminder, and nothing is asked again.
+    Decline,
+    /// A score of 1-5 for a scale question.
+    Score { position: u8, score: u8 },
+    /// Opens the text box of a text question (a modal); its submission carries this id.
+    Write { position: u8 },
+    /// Leaves a question unanswered and goes on.
+    Skip { position: u8 },
+}
+
+impl SurveyAction {
+    fn word(self) -> String {
+        match self {
+            SurveyAction::Open => "open".into(),
+            SurveyAction::Decline => "decline".into(),
+            SurveyAction::Score { position, score } => format!("s{position}-{score}"),
+            SurveyAction::Write { position } => format!("w{position}"),
+            SurveyAction::Skip { position } => format!("k{position}"),
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Self> {
+        let position = |digits: &str| -> Option<u8> {
+            let n: u8 = digits.parse().ok()?;
+            // Digits only, as written: no sign, no leading zero.
+            (n.to_string() == digits && (1..=5).contains(&n)).then_some(n)
+        };
+        match word {
+            "open" => Some(SurveyAction::Open),
+            "decline" => Some(SurveyAction::Decline),
+            _ => {
+                let (letter, rest) = word.split_at_checked(1)?;
+                match letter {
+                    "s" => {
+                        let (pos, score) = rest.split_once('-')?;
+                        let score = position(score)?;
+                        Some(SurveyAction::Score {
+                            position: position(pos)?,
+                            score,
+                        })
+                    }
+                    "w" => Some(SurveyAction::Write {
+                        position: position(rest)?,
+                    }),
+                    "k" => Some(SurveyAction::Skip {
+                        position: position(rest)?,
+                    }),
+                    _ => None,
+                }
+            }
+        }
+    }
 }
 
 /// Which of hallway's messages a slot picker is on, so a click redraws that message as
@@ -108,7 +183,10 @@ impl ButtonId {
             | ButtonId::Join { guild, .. }
             | ButtonId::Slots { guild, .. }
             | ButtonId::NoSlot { guild, .. }
-            | ButtonId::Reschedule { guild, .. } => guild,
+            | ButtonId::Reschedule { guild, .. }
+            | ButtonId::Fit { guild, .. }
+            | ButtonId::FitUndo { guild, .. }
+            | ButtonId::Survey { guild, .. } => guild,
         }
     }
 
@@ -190,6 +268,20 @@ impl ButtonId {
                 group: GroupId(target.parse().ok()?),
                 on: SlotsOn::from_letter(on)?,
             }),
+            ("fit", Some(fit)) => Some(ButtonId::Fit {
+                guild,
+                group: GroupId(target.parse().ok()?),
+                fit: *Fit::ALL.iter().find(|f| f.as_str() == fit)?,
+            }),
+            ("fitundo", None) => Some(ButtonId::FitUndo {
+                guild,
+                program: ProgramId(target.parse().ok()?),
+            }),
+            ("survey", Some(action)) => Some(ButtonId::Survey {
+                guild,
+                survey: SurveyId(target.parse().ok()?),
+                action: SurveyAction::from_word(action)?,
+            }),
             _ => None,
         }
     }
@@ -235,6 +327,17 @@ impl std::fmt::Display for ButtonId {
             ButtonId::Reschedule { guild, group, on } => {
                 write!(f, "{PREFIX}:resched:{guild}:{group}:{}", on.letter())
             }
+            ButtonId::Fit { guild, group, fit } => {
+                write!(f, "{PREFIX}:fit:{guild}:{group}:{}", fit.as_str())
+            }
+            ButtonId::FitUndo { guild, program } => {
+                write!(f, "{PREFIX}:fitundo:{guild}:{program}")
+            }
+            ButtonId::Survey {
+                guild,
+                survey,
+                action,
+            } => write!(f, "{PREFIX}:survey:{guild}:{survey}:{}", action.word()),
         }
     }
 }
@@ -344,6 +447,18 @@ mod tests {
             "hw:resched:900:12",
             "hw:resched:900:12:q",
             "hw:met:900:12:i:extra",
+            "hw:fit:900:12",
+            "hw:fit:900:12:bad",
+            "hw:fit:900:12:Good",
+            "hw:fitundo:900:4:x",
+            "hw:survey:900:3",
+            "hw:survey:900:3:s6-1",
+            "hw:survey:900:3:s1-0",
+            "hw:survey:900:3:s01-1",
+            "hw:survey:900:3:w0",
+            "hw:survey:900:3:k",
+            "hw:survey:900:3:x1",
+            "hw:survey:900:3:open:more",
         ] {
             assert_eq!(ButtonId::parse(id), None, "{id}");
         }
@@ -427,6 +542,38 @@ mod tests {
                     group: GroupId(group),
                     on,
                 }),
+            (
+                any::<u64>(),
+                any::<i64>(),
+                prop::sample::select(Fit::ALL.to_vec())
+            )
+                .prop_map(|(g, group, fit)| ButtonId::Fit {
+                    guild: GuildId(g),
+                    group: GroupId(group),
+                    fit,
+                }),
+            (any::<u64>(), any::<i64>()).prop_map(|(g, p)| ButtonId::FitUndo {
+                guild: GuildId(g),
+                program: ProgramId(p)
+            }),
+            (any::<u64>(), any::<i64>(), any_survey_action()).prop_map(|(g, s, action)| {
+                ButtonId::Survey {
+                    guild: GuildId(g),
+                    survey: SurveyId(s),
+                    action,
+                }
+            }),
+        ]
+    }
+
+    fn any_survey_action() -> impl Strategy<Value = SurveyAction> {
+        prop_oneof![
+            Just(SurveyAction::Open),
+            Just(SurveyAction::Decline),
+            (1u8..=5, 1u8..=5)
+                .prop_map(|(position, score)| SurveyAction::Score { position, score }),
+            (1u8..=5).prop_map(|position| SurveyAction::Write { position }),
+            (1u8..=5).prop_map(|position| SurveyAction::Skip { position }),
         ]
     }
 

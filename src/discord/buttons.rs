@@ -112,6 +112,19 @@ pub async fn handle(
             };
             super::commands::reschedule(ctx, data, click, &group, on).await
         }
+        // Fit checks and surveys come by DM: who may answer is checked against what
+        // was asked of whom, inside these handlers.
+        ButtonId::Fit { guild, group, fit } => {
+            super::commands::fit_click(ctx, data, click, guild, group, fit).await
+        }
+        ButtonId::FitUndo { guild, program } => {
+            super::commands::fit_undo(ctx, data, click, guild, program).await
+        }
+        ButtonId::Survey {
+            guild,
+            survey,
+            action,
+        } => super::commands::survey_click(ctx, data, click, guild, survey, action).await,
     }
 }
 
@@ -138,6 +151,10 @@ async fn answer(
         .store
         .record_outcome(group.guild_id, group.group_id, user, status, Utc::now())
         .await?;
+    if status == OutcomeStatus::Met {
+        // A pair's first "We met" queued its fit check: send it now, not at the next pass.
+        data.wake.notify_one();
+    }
     let changed_met = (previous == Some(OutcomeStatus::Met)) != (status == OutcomeStatus::Met);
     match status {
         OutcomeStatus::Met => refresh_intro(ctx, data, click, group).await,

@@ -280,6 +280,10 @@ fn parts(message: &Message) -> (String, Vec<ids::UserId>, Vec<CreateActionRow>) 
                 None => Vec::new(),
             },
         ),
+        Message::FitCheck(view) => render::fit_check_parts(view),
+        Message::AttentionDigest(view) => render::digest_parts(view),
+        Message::SurveyInvite(view) => render::survey_invite_parts(view, false),
+        Message::SurveyReminder(view) => render::survey_invite_parts(view, true),
         Message::Summary(figures) => (render::summary(figures), Vec::new(), Vec::new()),
         Message::Celebration(occasion) => (render::occasion(occasion), Vec::new(), Vec::new()),
         Message::Nudge {

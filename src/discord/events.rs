@@ -1,4 +1,5 @@
-//! Gateway events other than slash commands: button clicks and members leaving.
+//! Gateway events other than slash commands: button clicks, modal submissions (a survey's
+//! text answers) and members leaving.
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
@@ -20,6 +21,17 @@ pub async fn handle(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> 
                     buttons::respond(ctx, click, buttons::private(GENERIC_FAILURE)).await
                 {
                     tracing::warn!(error = %reply_err, "could not answer a failed click");
+                }
+            }
+        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(submit),
+        } => {
+            if let Err(err) = super::commands::survey_modal(ctx, data, submit).await {
+                tracing::error!(custom_id = %submit.data.custom_id, error = format!("{err:#}"), "modal failed");
+                let failure = buttons::private(GENERIC_FAILURE);
+                if let Err(reply_err) = submit.create_response(&ctx.http, failure).await {
+                    tracing::warn!(error = %reply_err, "could not answer a failed modal");
                 }
             }
         }

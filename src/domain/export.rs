@@ -2,13 +2,14 @@
 //! program evaluation: one struct per CSV file. Avoid lists are never part of it, and
 //! feedback leaves as counts per round, so coordinators only see aggregates.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::group::{OutcomeStatus, Rating};
 use super::ids::UserId;
 use super::profile::Role;
 use super::round::{RoundState, Trigger};
+use super::survey::{texts_to_show, QuestionKind, SurveyOccasion};
 use super::wins::WinKind;
 
 /// One row of `rounds.csv`.
@@ -69,6 +70,46 @@ pub struct WinRow {
     pub link: Option<String>,
 }
 
+/// One row of `survey.csv`: one answer, under its respondent's random key. Never a
+/// Discord id or a name. A text answer to a question fewer than
+/// [`super::survey::MIN_TEXT_RESPONDENTS`] people answered in words is left blank
+/// ([`withhold_rare_texts`]); its row stays, so the counts are right.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SurveyAnswerRow {
+    pub survey: i64,
+    pub occasion: SurveyOccasion,
+    /// The day the survey started, in UTC.
+    pub started: NaiveDate,
+    pub respondent: String,
+    pub question: u8,
+    pub kind: QuestionKind,
+    pub prompt: String,
+    pub score: Option<u8>,
+    pub text: Option<String>,
+}
+
+/// Blanks the text answers of every question (of every survey) that fewer than three
+/// people answered in words, by the same rule stats follow ([`texts_to_show`]).
+pub fn withhold_rare_texts(rows: &mut [SurveyAnswerRow]) {
+    let mut texts: std::collections::BTreeMap<(i64, u8), Vec<String>> = Default::default();
+    for row in rows.iter() {
+        if let Some(text) = &row.text {
+            texts
+                .entry((row.survey, row.question))
+                .or_default()
+                .push(text.clone());
+        }
+    }
+    for row in rows.iter_mut() {
+        let shown = texts
+            .get(&(row.survey, row.question))
+            .is_some_and(|answers| !texts_to_show(answers).is_empty());
+        if !shown {
+            row.text = None;
+        }
+    }
+}
+
 /// Everything the export holds, read in one transaction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportRows {
@@ -77,4 +118,48 @@ pub struct ExportRows {
     pub outcomes: Vec<OutcomeRow>,
     pub feedback: Vec<FeedbackRow>,
     pub wins: Vec<WinRow>,
+    pub survey: Vec<SurveyAnswerRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(survey: i64, question: u8, text: Option<&str>) -> SurveyAnswerRow {
+        SurveyAnswerRow {
+            survey,
+            occasion: SurveyOccasion::Manual,
+            started: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            respondent: format!("{:016x}", text.map_or(0, str::len)),
+            question,
+            kind: if text.is_some() {
+                QuestionKind::Text
+            } else {
+                QuestionKind::Scale
+            },
+            prompt: "Q".into(),
+            score: text.is_none().then_some(4),
+            text: text.map(String::from),
+        }
+    }
+
+    #[test]
+    fn text_answers_stay_only_where_three_people_answered_the_question() {
+        let mut rows = vec![
+            answer(1, 5, Some("a")),
+            answer(1, 5, Some("bb")),
+            answer(1, 5, Some("ccc")),
+            answer(1, 4, Some("lonely")),
+            answer(2, 5, Some("other survey")),
+            answer(1, 1, None),
+        ];
+        withhold_rare_texts(&mut rows);
+        let texts: Vec<Option<&str>> = rows.iter().map(|r| r.text.as_deref()).collect();
+        assert_eq!(
+            texts,
+            [Some("a"), Some("bb"), Some("ccc"), None, None, None]
+        );
+        assert_eq!(rows.len(), 6, "every answer keeps its row");
+        assert_eq!(rows[5].score, Some(4));
+    }
 }

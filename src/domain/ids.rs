@@ -70,6 +70,10 @@ id_type!(
     ProgramId(i64)
 );
 id_type!(
+    /// One survey of a program: the `survey` table's row id.
+    SurveyId(i64)
+);
+id_type!(
     /// One of a program's interest tags: the `interest` table's row id.
     InterestId(i64)
 );

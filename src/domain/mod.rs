@@ -1,9 +1,11 @@
 //! Pure program logic: no Discord, no database, no clock and no global RNG.
 //! Callers pass in `now` and the random number generator.
 
+pub mod attention;
 pub mod booking;
 pub mod calendar;
 pub mod export;
+pub mod fit;
 pub mod group;
 pub mod ids;
 pub mod interests;
@@ -21,6 +23,7 @@ pub mod schedule;
 pub mod slots;
 pub mod stats;
 pub mod suggest;
+pub mod survey;
 pub mod validate;
 pub mod wins;
 pub mod words;

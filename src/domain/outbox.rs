@@ -43,6 +43,14 @@ pub enum OutboxKind {
     CheckIn,
     /// A booked chat was called off with Reschedule: new slots to pick from.
     Rescheduled,
+    /// "How was the fit?", by DM to one member of a pair after its first "We met".
+    FitCheck,
+    /// The weekly "needs attention" list, in a program's coordinators' channel.
+    AttentionDigest,
+    /// A survey's invitation, by DM to one member.
+    SurveyInvite,
+    /// The one reminder of a survey, by DM to a member who has neither answered nor declined.
+    SurveyReminder,
 }
 
 word_enum!(OutboxKind, "outbox kind", {
@@ -60,6 +68,10 @@ word_enum!(OutboxKind, "outbox kind", {
     Reminder => "reminder",
     CheckIn => "check-in",
     Rescheduled => "rescheduled",
+    FitCheck => "fit-check",
+    AttentionDigest => "attention-digest",
+    SurveyInvite => "survey-invite",
+    SurveyReminder => "survey-reminder",
 });
 
 /// What a forgotten member is called in what hallway posted about their group.

@@ -149,8 +149,35 @@ pub struct Program {
     pub watercooler: Option<Watercooler>,
     /// How long booked chats are, and when their reminder goes.
     pub meeting: super::booking::MeetingRules,
+    /// The attention list's threshold, its digest's channel, and automatic surveys.
+    pub evaluation: Evaluation,
     /// An archived program runs no more rounds or posts; its history and stats stay.
     pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How a program is evaluated: who needs attention, where the weekly digest of that
+/// goes, and whether members are surveyed at the program's halfway point and end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Rounds in a row without a "We met" that put a member on the attention list.
+    pub attention_rounds: u8,
+    /// Where the weekly attention digest goes; no digest when unset.
+    pub coordinators_channel_id: Option<ChannelId>,
+    /// Surveys at the halfway point and the end (when the program has both dates).
+    pub auto_surveys: bool,
+}
+
+/// The range of `attention_rounds`, as the database checks it.
+pub const ATTENTION_ROUNDS_RANGE: std::ops::RangeInclusive<u8> = 1..=12;
+
+impl Default for Evaluation {
+    fn default() -> Self {
+        Evaluation {
+            attention_rounds: 3,
+            coordinators_channel_id: None,
+            auto_surveys: true,
+        }
+    }
 }
 
 /// How often the watercooler posts a discussion prompt.
@@ -235,6 +262,7 @@ impl Program {
             paused: false,
             watercooler: None,
             meeting: super::booking::MeetingRules::default(),
+            evaluation: Evaluation::default(),
             archived_at: None,
         }
     }

@@ -113,6 +113,18 @@ pub fn mentor_capacity(value: i64) -> Result<u8, InputError> {
     )
 }
 
+/// How many rounds in a row without a "We met" put a member on the attention list, 1 to 12.
+pub fn attention_rounds(value: i64) -> Result<u8, InputError> {
+    let range = super::program::ATTENTION_ROUNDS_RANGE;
+    in_range(
+        value,
+        (*range.start()).into(),
+        (*range.end()).into(),
+        "The number of rounds for the attention list",
+        "how many rounds in a row without a \"We met\" put a member on it (default 3)",
+    )
+}
+
 /// How many weeks a member pauses for, 1 to 12.
 pub fn pause_weeks(value: i64) -> Result<u8, InputError> {
     in_range(
@@ -296,6 +308,16 @@ mod tests {
         assert!(mentor_capacity(0).is_err());
         assert!(pause_weeks(13).is_err());
         assert_eq!(pause_weeks(12).unwrap(), 12);
+    }
+
+    #[test]
+    fn the_attention_setting_is_from_1_to_12_rounds() {
+        assert_eq!(attention_rounds(1).unwrap(), 1);
+        assert_eq!(attention_rounds(12).unwrap(), 12);
+        let err = attention_rounds(13).unwrap_err().0;
+        assert!(err.contains("must be from 1 to 12, not 13"), "{err}");
+        assert!(attention_rounds(0).is_err());
+        assert!(attention_rounds(-3).is_err());
     }
 
     #[test]

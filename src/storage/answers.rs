@@ -11,6 +11,7 @@ use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
 
 impl Store {
     /// Records a member's outcome for their group. Returns the previous status, if any.
+    /// A pair's first "We met" also queues its fit check, in the same transaction.
     pub async fn record_outcome(
         &self,
         guild_id: GuildId,
@@ -40,6 +41,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("cannot record the outcome")?;
+        if status == OutcomeStatus::Met {
+            super::fit::queue_fit_checks(&mut tx, guild_id, group_id, now).await?;
+        }
         tx.commit().await?;
         previous
             .as_deref()

@@ -4,12 +4,18 @@
 use anyhow::Context as _;
 use sqlx::Row as _;
 
+use super::parse_column;
 use super::{db_id, id_from_db, Store};
-use crate::domain::export::{ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
+use crate::domain::export::{
+    withhold_rare_texts, ExportRows, FeedbackRow, GroupRow, OutcomeRow, RoundRow, SurveyAnswerRow,
+    WinRow,
+};
 use crate::domain::ids::{GuildId, ProgramId};
 
 impl Store {
-    /// A program's rounds, groups, outcomes, feedback counts and wins, in order.
+    /// A program's rounds, groups, outcomes, feedback counts, wins and survey answers, in
+    /// order. Survey answers carry their respondent key, never who gave them, and text
+    /// answers only where three or more people answered the question.
     pub async fn export_rows(
         &self,
         guild_id: GuildId,
@@ -149,6 +155,43 @@ impl Store {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+
+        let mut survey = sqlx::query(
+            "select s.survey_id, s.occasion, s.started_at, a.respondent, a.position, q.kind,
+                    q.prompt, a.score, a.answer
+             from survey s
+             join survey_answer a on a.survey_id = s.survey_id
+             join survey_question q on q.survey_id = s.survey_id and q.position = a.position
+             where s.guild_id = ?1 and s.program_id = ?2
+             order by s.survey_id, a.respondent, a.position",
+        )
+        .bind(guild)
+        .bind(program_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the survey answers for the export")?
+        .iter()
+        .map(|row| {
+            let started: chrono::DateTime<chrono::Utc> = row.try_get("started_at")?;
+            Ok(SurveyAnswerRow {
+                survey: row.try_get("survey_id")?,
+                occasion: parse_column(row.try_get("occasion")?, "survey.occasion")?,
+                started: started.date_naive(),
+                respondent: row.try_get("respondent")?,
+                question: u8::try_from(row.try_get::<i64, _>("position")?)
+                    .context("bad survey_answer.position")?,
+                kind: parse_column(row.try_get("kind")?, "survey_question.kind")?,
+                prompt: row.try_get("prompt")?,
+                score: row
+                    .try_get::<Option<i64>, _>("score")?
+                    .map(u8::try_from)
+                    .transpose()
+                    .context("bad survey_answer.score")?,
+                text: row.try_get("answer")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+        withhold_rare_texts(&mut survey);
         tx.rollback().await.ok();
 
         Ok(ExportRows {
@@ -157,6 +200,7 @@ impl Store {
             outcomes,
             feedback,
             wins,
+            survey,
         })
     }
 

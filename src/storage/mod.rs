@@ -2,9 +2,11 @@
 //! several rows runs in one transaction.
 
 mod answers;
+mod attention;
 mod booking;
 mod celebrations;
 mod export;
+mod fit;
 mod groups;
 mod interests;
 mod members;
@@ -14,6 +16,7 @@ mod programs;
 mod prompts;
 mod rounds;
 mod stats;
+mod survey;
 mod wins;
 
 pub use booking::NextSlots;

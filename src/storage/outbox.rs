@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{db_id, id_from_db, parse_column, Store};
+use crate::domain::attention::{AttentionReport, PostedDigest};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::outbox::{OutboxRow, RetryAt};
@@ -157,6 +158,31 @@ pub(crate) async fn queue_redaction(
     Ok(())
 }
 
+/// Queues the deletion of one of hallway's posts that names a forgotten member, inside
+/// the caller's transaction.
+pub(crate) async fn queue_deletion(
+    tx: &mut sqlx::SqliteConnection,
+    guild_id: GuildId,
+    at: Posted,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let deletion = Redaction {
+        redraw: None,
+        at: Some(at),
+    };
+    let key = format!("delete-message:{}", at.message_id);
+    queue_redaction(
+        tx,
+        guild_id,
+        OutboxKind::DeleteMessage,
+        &key,
+        None,
+        &deletion,
+        now,
+    )
+    .await
+}
+
 /// Seats in a group whose member asked to be forgotten (the group keeps its size).
 async fn forgotten_seats(
     conn: &mut sqlx::SqliteConnection,
@@ -172,6 +198,47 @@ async fn forgotten_seats(
     .context("cannot read the group's size")?
     .unwrap_or(0);
     Ok(u32::try_from(seats).unwrap_or(0))
+}
+
+/// A digest's row is done (inside `complete_outbox`'s transaction): the list it kept, with
+/// names, gives way to whom the post names, by id only, which forget-me needs to find
+/// the post. Nothing posted, or nobody named: nothing is kept.
+async fn digest_completed(
+    tx: &mut sqlx::SqliteConnection,
+    outbox_id: i64,
+    posted: bool,
+) -> anyhow::Result<()> {
+    let kept: Option<String> =
+        sqlx::query_scalar("select detail from outbox where outbox_id = ? and kind = ?")
+            .bind(outbox_id)
+            .bind(OutboxKind::AttentionDigest.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .context("cannot read the digest's list")?
+            .flatten();
+    let named = kept
+        .as_deref()
+        .filter(|_| posted)
+        .map(|json| serde_json::from_str::<AttentionReport>(json).map(|r| r.named()));
+    let detail = match named {
+        Some(Ok(named)) if !named.is_empty() => Some(
+            serde_json::to_string(&PostedDigest { named })
+                .context("cannot write whom the digest names")?,
+        ),
+        Some(Err(err)) => {
+            // Nothing to find it by: the post stays if a member it names is forgotten.
+            tracing::error!(outbox = outbox_id, %err, "a posted digest's list is unreadable");
+            None
+        }
+        _ => None,
+    };
+    sqlx::query("update outbox set detail = ? where outbox_id = ?")
+        .bind(detail)
+        .bind(outbox_id)
+        .execute(&mut *tx)
+        .await
+        .context("cannot keep whom the digest names")?;
+    Ok(())
 }
 
 fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
@@ -368,6 +435,10 @@ impl Store {
             .await?;
             tracing::info!(guild = %row.guild_id, kind = %row.kind, "a post landed after its row was withdrawn; deleting it");
         }
+        // A digest's kept list names members: it gives way to whom the post names, by id.
+        if completed.rows_affected() == 1 && row.kind == OutboxKind::AttentionDigest {
+            digest_completed(&mut tx, row.outbox_id, posted.is_some()).await?;
+        }
         // A DM intro or a nudge drawn just before someone in the group was forgotten may
         // still name them: it is rewritten from the group as it is now (a no-op edit when
         // it was drawn after).
@@ -425,7 +496,8 @@ impl Store {
         Ok(())
     }
 
-    /// Gives up on a row that cannot succeed, keeping the reason.
+    /// Gives up on a row that cannot succeed, keeping the reason. A digest's kept list
+    /// goes: it names members, and nothing will post it now.
     pub async fn fail_outbox(
         &self,
         outbox_id: i64,
@@ -433,7 +505,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "update outbox set state = 'failed', done_at = ?, last_error = ? where outbox_id = ?",
+            "update outbox set state = 'failed', done_at = ?, last_error = ?,
+                    detail = case when kind = 'attention-digest' then null else detail end
+             where outbox_id = ?",
         )
         .bind(now)
         .bind(reason)

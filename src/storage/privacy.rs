@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::outbox::{posted_in_group, queue_redaction};
+use super::outbox::{posted_in_group, queue_deletion, queue_redaction};
 use super::{db_id, id_from_db, parse_column, Store};
 use crate::domain::group::PastChat;
 use crate::domain::ids::{GroupId, GuildId, UserId};
@@ -157,6 +157,10 @@ impl Store {
         .fetch_all(&mut *tx)
         .await
         .context("cannot read the member's groups")?;
+        // Before the member row goes: answers hang off their invitations and groups.
+        super::fit::forget_fit(&mut tx, guild_id, user_id, now).await?;
+        super::survey::forget_survey(&mut tx, guild_id, user_id).await?;
+        super::attention::forget_in_digests(&mut tx, guild_id, user_id, now).await?;
         let statements: [(&str, bool); 13] = [
             ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
             ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
@@ -335,21 +339,7 @@ async fn queue_redactions(
             channel_id: id_from_db(post.try_get("channel_id")?),
             message_id: id_from_db(post.try_get("message_id")?),
         };
-        let deletion = Redaction {
-            redraw: None,
-            at: Some(at),
-        };
-        let key = format!("delete-message:{}", at.message_id);
-        queue_redaction(
-            tx,
-            guild_id,
-            OutboxKind::DeleteMessage,
-            &key,
-            None,
-            &deletion,
-            now,
-        )
-        .await?;
+        queue_deletion(tx, guild_id, at, now).await?;
         queued += 1;
     }
     Ok(queued)

@@ -7,7 +7,8 @@ use super::{parse_column, Store};
 use crate::domain::booking::MeetingRules;
 use crate::domain::ids::{ChannelId, GuildId, ProgramId};
 use crate::domain::program::{
-    MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler, DEFAULT_PROGRAM_NAME,
+    Evaluation, MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler,
+    DEFAULT_PROGRAM_NAME,
 };
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +37,9 @@ struct ProgramRow {
     archived_at: Option<DateTime<Utc>>,
     meeting_minutes: i64,
     reminder_minutes: i64,
+    attention_rounds: i64,
+    coordinators_channel_id: Option<ChannelId>,
+    auto_surveys: bool,
 }
 
 impl ProgramRow {
@@ -86,6 +90,12 @@ impl ProgramRow {
                     .context("bad program.meeting_minutes")?,
                 reminder_minutes: u32::try_from(self.reminder_minutes)
                     .context("bad program.reminder_minutes")?,
+            },
+            evaluation: Evaluation {
+                attention_rounds: u8::try_from(self.attention_rounds)
+                    .context("bad program.attention_rounds")?,
+                coordinators_channel_id: self.coordinators_channel_id,
+                auto_surveys: self.auto_surveys,
             },
             archived_at: self.archived_at,
         })
@@ -307,6 +317,69 @@ impl Store {
         .execute(&self.pool)
         .await
         .context("cannot save the meeting settings")?;
+        Ok(())
+    }
+
+    /// How many rounds in a row without a "We met" put a member on the attention list.
+    /// The caller checked the range (`domain::validate`); the schema's check backs it up.
+    pub async fn set_attention_rounds(
+        &self,
+        program_id: ProgramId,
+        rounds: u8,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("update program set attention_rounds = ?, updated_at = ? where program_id = ?")
+            .bind(i64::from(rounds))
+            .bind(now)
+            .bind(program_id)
+            .execute(&self.pool)
+            .await
+            .context("cannot save the attention setting")?;
+        Ok(())
+    }
+
+    /// Where the weekly attention digest goes; `None` stops it.
+    /// `/hallway-admin setup`'s channels in one statement: the coordinators' channel only
+    /// when one is given (left out, the digest stays where it was).
+    pub async fn set_setup_channels(
+        &self,
+        program_id: ProgramId,
+        program_channel_id: ChannelId,
+        celebrations_channel_id: Option<ChannelId>,
+        coordinators_channel_id: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set program_channel_id = ?, celebrations_channel_id = ?,
+                 coordinators_channel_id = coalesce(?, coordinators_channel_id), updated_at = ?
+             where program_id = ?",
+        )
+        .bind(program_channel_id)
+        .bind(celebrations_channel_id)
+        .bind(coordinators_channel_id)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the channels")?;
+        Ok(())
+    }
+
+    pub async fn set_coordinators_channel(
+        &self,
+        program_id: ProgramId,
+        channel_id: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "update program set coordinators_channel_id = ?, updated_at = ? where program_id = ?",
+        )
+        .bind(channel_id)
+        .bind(now)
+        .bind(program_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot save the coordinators' channel")?;
         Ok(())
     }
 

@@ -1,6 +1,8 @@
 //! Aggregates for `/hallway-admin stats`, for one program. Every query is filtered on
 //! the guild as well, and the whole report is read in one transaction so its numbers
-//! agree with each other.
+//! agree with each other. Each thing is one query, however many rounds or surveys.
+
+use std::collections::HashMap;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -9,12 +11,25 @@ use sqlx::Row as _;
 use super::{db_id, parse_column, Store};
 use crate::domain::ids::{GuildId, ProgramId};
 use crate::domain::profile::Role;
-use crate::domain::stats::{counts_in_order, RoundStats, Standings, Stats, Tally};
+use crate::domain::stats::evaluation::{QuestionResult, Scores, SurveyResult};
+use crate::domain::stats::{counts_in_order, RoundFit, RoundStats, Standings, Stats, Tally};
+use crate::domain::survey::QuestionKind;
 
 /// The rounds a report covers: the program's (`?3`) last `?2` rounds (all of them for
 /// -1, which SQLite reads as "no limit").
 const CHOSEN_ROUNDS: &str = "select round_id, number, due_at from round
      where guild_id = ?1 and program_id = ?3 order by number desc limit ?2";
+
+/// The surveys a report shows: those of the chosen rounds, and those started before the
+/// program's first round when `?4` (the report covers every round) is true.
+fn shown_surveys() -> String {
+    format!(
+        "select s.survey_id from survey s
+         where s.guild_id = ?1 and s.program_id = ?3
+           and (s.round_id in (select round_id from ({CHOSEN_ROUNDS}))
+                or (s.round_id is null and ?4))"
+    )
+}
 
 impl Store {
     /// Members now, and the last `last_rounds` rounds (every round when `None`), with
@@ -182,6 +197,35 @@ impl Store {
         .await
         .context("cannot count the feedback")?;
         let feedback = word_counts(&feedback, "rating")?;
+
+        // Every round's, not only the chosen ones': the blocks they are pooled in start
+        // from the program's first round (see `domain::stats::fit_blocks`).
+        let rows = sqlx::query(
+            "select r.number, count(f.user_id) as answers,
+                    coalesce(sum(f.fit = 'good'), 0) as good
+             from round r
+             left join match_group g on g.round_id = r.round_id and g.guild_id = ?1
+             left join fit_answer f on f.group_id = g.group_id and f.guild_id = ?1
+             where r.guild_id = ?1 and r.program_id = ?2
+             group by r.round_id, r.number
+             order by r.number",
+        )
+        .bind(guild)
+        .bind(program_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot count the fit answers")?;
+        let fit_by_round = rows
+            .iter()
+            .map(|row| {
+                Ok(RoundFit {
+                    number: count(row, "number")?,
+                    answers: count(row, "answers")?,
+                    good: count(row, "good")?,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let surveys = surveys(&mut tx, guild, limit, program_id, window_start.is_none()).await?;
         tx.rollback().await.ok();
 
         Ok(Stats {
@@ -190,8 +234,131 @@ impl Store {
             window_start,
             wins: counts_in_order(&wins),
             feedback: counts_in_order(&feedback),
+            fit_by_round,
+            surveys,
         })
     }
+}
+
+/// The shown surveys (see [`shown_surveys`]) with their invitations counted, their
+/// questions' scale answers added up and their free texts: three queries in all.
+async fn surveys(
+    tx: &mut sqlx::SqliteConnection,
+    guild: i64,
+    limit: i64,
+    program_id: ProgramId,
+    every_round: bool,
+) -> anyhow::Result<Vec<SurveyResult>> {
+    let shown = shown_surveys();
+    let rows = sqlx::query(&format!(
+        "select s.survey_id, s.occasion, s.started_at, s.closes_at, r.number as round_number,
+             (select count(*) from survey_invite i
+              where i.survey_id = s.survey_id and i.guild_id = ?1) as invited,
+             (select count(*) from survey_invite i
+              where i.survey_id = s.survey_id and i.guild_id = ?1
+                and i.state = 'answered') as answered,
+             (select count(*) from survey_invite i
+              where i.survey_id = s.survey_id and i.guild_id = ?1
+                and i.state = 'declined') as declined
+         from survey s left join round r on r.round_id = s.round_id and r.guild_id = ?1
+         where s.survey_id in ({shown})
+         order by s.started_at, s.survey_id"
+    ))
+    .bind(guild)
+    .bind(limit)
+    .bind(program_id)
+    .bind(every_round)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the surveys")?;
+    let mut surveys = Vec::with_capacity(rows.len());
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    for row in &rows {
+        index.insert(row.try_get("survey_id")?, surveys.len());
+        surveys.push(SurveyResult {
+            occasion: parse_column(row.try_get("occasion")?, "survey.occasion")?,
+            started_at: row.try_get("started_at")?,
+            closes_at: row.try_get("closes_at")?,
+            round: row
+                .try_get::<Option<i64>, _>("round_number")?
+                .map(u32::try_from)
+                .transpose()
+                .context("round number out of range")?,
+            invited: count(row, "invited")?,
+            answered: count(row, "answered")?,
+            declined: count(row, "declined")?,
+            questions: Vec::new(),
+        });
+    }
+    if surveys.is_empty() {
+        return Ok(surveys);
+    }
+
+    // A scale question counts scores, a text question texts: an answer of the other kind
+    // at its position (which the survey flow never writes) is not counted.
+    let rows = sqlx::query(&format!(
+        "select q.survey_id, q.position, q.kind, q.prompt,
+             (select count(a.score) from survey_answer a
+              where a.survey_id = q.survey_id and a.position = q.position) as scores,
+             (select coalesce(sum(a.score), 0) from survey_answer a
+              where a.survey_id = q.survey_id and a.position = q.position) as score_sum
+         from survey_question q
+         where q.survey_id in ({shown})
+         order by q.survey_id, q.position"
+    ))
+    .bind(guild)
+    .bind(limit)
+    .bind(program_id)
+    .bind(every_round)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot count the survey answers")?;
+    for row in &rows {
+        let Some(&at) = index.get(&row.try_get::<i64, _>("survey_id")?) else {
+            continue; // one transaction reads them all, so every survey is known
+        };
+        let kind: QuestionKind = parse_column(row.try_get("kind")?, "survey_question.kind")?;
+        surveys[at].questions.push(QuestionResult {
+            position: count(row, "position")?,
+            kind,
+            prompt: row.try_get("prompt")?,
+            scores: match kind {
+                QuestionKind::Scale => Scores::new(count(row, "scores")?, count(row, "score_sum")?),
+                QuestionKind::Text => Scores::default(),
+            },
+            texts: Vec::new(),
+        });
+    }
+
+    // Ordered by the random respondent key: neither by time nor by person.
+    let rows = sqlx::query(&format!(
+        "select a.survey_id, a.position, a.answer from survey_answer a
+         join survey_question q on q.survey_id = a.survey_id and q.position = a.position
+         where a.survey_id in ({shown})
+           and q.kind = 'text' and a.answer is not null
+         order by a.survey_id, a.position, a.respondent"
+    ))
+    .bind(guild)
+    .bind(limit)
+    .bind(program_id)
+    .bind(every_round)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot read the survey texts")?;
+    for row in &rows {
+        let Some(&at) = index.get(&row.try_get::<i64, _>("survey_id")?) else {
+            continue;
+        };
+        let position = count(row, "position")?;
+        if let Some(question) = surveys[at]
+            .questions
+            .iter_mut()
+            .find(|q| q.position == position)
+        {
+            question.texts.push(row.try_get("answer")?);
+        }
+    }
+    Ok(surveys)
 }
 
 fn count(row: &sqlx::sqlite::SqliteRow, column: &str) -> anyhow::Result<u32> {

@@ -558,7 +558,7 @@ async fn stats_and_export_answer_for_each_program_and_change_nothing() {
         ],
     );
     assert!(!faculty.content.contains("3 people"), "{}", faculty.content);
-    assert_eq!(faculty.attachments.len(), 1, "its chart");
+    assert_eq!(faculty.attachments.len(), 2, "its two charts");
     let postdocs = run(
         &env,
         admin("stats")
@@ -600,7 +600,8 @@ async fn stats_and_export_answer_for_each_program_and_change_nothing() {
             "postdoc-circles-groups.csv",
             "postdoc-circles-outcomes.csv",
             "postdoc-circles-feedback.csv",
-            "postdoc-circles-wins.csv"
+            "postdoc-circles-wins.csv",
+            "postdoc-circles-survey.csv"
         ]
     );
     let file = |name: &str| {

@@ -106,7 +106,9 @@ async fn identifies_then_registers_the_command_set() {
             "interests",
             "stats",
             "export",
-            "invite"
+            "invite",
+            "attention",
+            "survey"
         ]
     );
     let stats = subcommand(admin, "stats");
@@ -118,9 +120,15 @@ async fn identifies_then_registers_the_command_set() {
     );
     assert_eq!(option_names(subcommand(admin, "export")), ["program"]);
     assert_eq!(option_names(subcommand(admin, "invite")), ["program"]);
+    assert_eq!(option_names(subcommand(admin, "attention")), ["program"]);
     assert_eq!(
         option_names(subcommand(admin, "setup")),
-        ["channel", "celebrations_channel", "program"]
+        [
+            "channel",
+            "celebrations_channel",
+            "coordinators_channel",
+            "program"
+        ]
     );
     assert_eq!(
         option_names(subcommand(admin, "schedule")),
@@ -152,7 +160,9 @@ async fn identifies_then_registers_the_command_set() {
             "cross_institution",
             "interest_weight",
             "meeting_length",
-            "reminder"
+            "reminder",
+            "attention_rounds",
+            "weekly_digest"
         ]
     );
     assert_eq!(option_names(subcommand(program, "archive")), ["program"]);
@@ -167,6 +177,29 @@ async fn identifies_then_registers_the_command_set() {
         option_names(subcommand(admin, "match-now")),
         ["preview", "program"]
     );
+    let survey = subcommand(admin, "survey");
+    assert_eq!(survey["type"], 2, "a subcommand group");
+    assert_eq!(
+        option_names(survey),
+        ["start", "questions", "question", "remove", "reset", "auto"]
+    );
+    for sub in ["start", "questions", "reset"] {
+        assert_eq!(option_names(subcommand(survey, sub)), ["program"], "{sub}");
+    }
+    let question = subcommand(survey, "question");
+    assert_eq!(
+        option_names(question),
+        ["position", "kind", "text", "program"]
+    );
+    assert_eq!(choice_names(&question["options"][1]), ["scale", "text"]);
+    assert_eq!(question["options"][2]["max_length"], 100);
+    assert_eq!(
+        option_names(subcommand(survey, "remove")),
+        ["position", "program"]
+    );
+    let auto = subcommand(survey, "auto");
+    assert_eq!(option_names(auto), ["setting", "program"]);
+    assert_eq!(choice_names(&auto["options"][0]), ["on", "off"]);
     let prompts = subcommand(admin, "prompts");
     assert_eq!(prompts["type"], 2, "a subcommand group");
     assert_eq!(option_names(prompts), ["add", "list", "remove"]);

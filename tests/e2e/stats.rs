@@ -54,7 +54,7 @@ fn decode_png(file: &FilePart) -> png::OutputInfo {
 }
 
 #[tokio::test]
-async fn stats_give_the_numbers_and_a_png_chart() {
+async fn stats_give_the_numbers_and_two_png_charts() {
     let env = start(4).await;
     a_round_with_answers(&env).await;
 
@@ -71,15 +71,9 @@ async fn stats_give_the_numbers_and_a_png_chart() {
             "**Wins**: none yet",
         ],
     );
-    assert_eq!(reply.attachments.len(), 1, "one chart");
-    let chart = &reply.attachments[0];
-    assert_eq!(chart.filename, "hallway-stats.png");
-    let info = decode_png(chart);
-    assert_eq!(
-        (info.width, info.height),
-        (hallway::chart::WIDTH, hallway::chart::HEIGHT)
-    );
-    assert_eq!((info.width, info.height), (800, 400));
+    assert_eq!(reply.attachments.len(), 2, "two charts");
+    assert_two_charts(&reply);
+    assert_eq!((hallway::chart::WIDTH, hallway::chart::HEIGHT), (800, 400));
 
     // A second round, then a window of one round: only round 2 is counted.
     match_now(&env).await;
@@ -93,7 +87,7 @@ async fn stats_give_the_numbers_and_a_png_chart() {
         ],
     );
     assert!(!reply.content.contains("Round 1 ("), "{}", reply.content);
-    assert_eq!(reply.attachments.len(), 1);
+    assert_two_charts(&reply);
     let reply = run(&env, admin("stats").by(ids::CORA)).await;
     assert_private(
         &reply,
@@ -292,7 +286,8 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
             "hallway-groups.csv",
             "hallway-outcomes.csv",
             "hallway-feedback.csv",
-            "hallway-wins.csv"
+            "hallway-wins.csv",
+            "hallway-survey.csv"
         ]
     );
 
@@ -445,4 +440,410 @@ async fn a_member_without_manage_server_gets_neither_stats_nor_export() {
             reply.content
         );
     }
+}
+
+/// The two charts every `stats` of a program with rounds attaches, each 800x400.
+#[track_caller]
+fn assert_two_charts(reply: &Reply) {
+    let pngs: Vec<&FilePart> = reply
+        .attachments
+        .iter()
+        .filter(|f| f.filename.ends_with(".png"))
+        .collect();
+    let names: Vec<&str> = pngs.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(names, ["hallway-stats.png", "hallway-evaluation.png"]);
+    for png in pngs {
+        let info = decode_png(png);
+        assert_eq!((info.width, info.height), (800, 400), "{}", png.filename);
+    }
+}
+
+/// What nobody may read in stats: the members' ids, names and respondent keys.
+async fn who(pool: &SqlitePool) -> Vec<String> {
+    let mut names: Vec<String> = sqlx::query_scalar("select display_name from member")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("select user_id from member")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let keys: Vec<String> = sqlx::query_scalar("select respondent from survey_invite")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    names.extend(ids.iter().map(i64::to_string));
+    names.extend(keys);
+    names
+}
+
+#[tokio::test]
+async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts_from_three() {
+    let env = start(4).await;
+    a_round_with_answers(&env).await;
+    let pool = db(&env).await;
+
+    // As the fit check and a survey would have left them: three of four fit answers
+    // good, and a halfway survey after round 1 that 3 of the 4 answered and 1 declined.
+    let members: Vec<(i64, i64)> =
+        sqlx::query_as("select group_id, user_id from group_member order by group_id, user_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for (i, (group, user)) in members.iter().enumerate() {
+        let partner = members
+            .iter()
+            .find(|(g, u)| g == group && u != user)
+            .map(|(_, u)| *u)
+            .unwrap();
+        sqlx::query(
+            "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
+                                     avoiding, answered_at)
+             select ?1, ?2, program_id, ?3, ?4, ?5, ?6, ?7 from program where guild_id = ?2",
+        )
+        .bind(group)
+        .bind(GUILD)
+        .bind(user)
+        .bind(partner)
+        .bind(if i == 3 { "not-a-fit" } else { "good" })
+        .bind(i64::from(i == 3))
+        .bind(Utc::now())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let started = Utc::now() - chrono::Duration::days(1);
+    let survey: i64 = sqlx::query_scalar(
+        "insert into survey (program_id, guild_id, occasion, round_id, started_at, remind_at,
+                             closes_at)
+         select program_id, ?1, 'halfway',
+                (select round_id from round where guild_id = ?1 and number = 1), ?2, ?3, ?4
+         from program where guild_id = ?1
+         returning survey_id",
+    )
+    .bind(GUILD)
+    .bind(started)
+    .bind(started + chrono::Duration::days(7))
+    .bind(started + chrono::Duration::days(14))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    for (position, kind, prompt) in [
+        (1, "scale", "I felt connected to others in this program."),
+        (2, "scale", "My chats happened as often as I hoped."),
+        (3, "text", "One thing that would make this program better."),
+    ] {
+        sqlx::query(
+            "insert into survey_question (survey_id, position, kind, prompt) values (?, ?, ?, ?)",
+        )
+        .bind(survey)
+        .bind(position)
+        .bind(kind)
+        .bind(prompt)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let respondents = ["k7f3a9", "k1b2c3", "k9d8e7", "k4x5y6"];
+    for (n, key) in respondents.iter().enumerate() {
+        let state = if n == 3 { "declined" } else { "answered" };
+        sqlx::query(
+            "insert into survey_invite (survey_id, guild_id, user_id, respondent, state,
+                                        invited_at, answered_at)
+             values (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(survey)
+        .bind(GUILD)
+        .bind(member(n + 1) as i64)
+        .bind(key)
+        .bind(state)
+        .bind(started)
+        .bind((state == "answered").then(Utc::now))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let answer =
+        |key: &'static str, position: i64, score: Option<i64>, text: Option<&'static str>| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query(
+                    "insert into survey_answer (survey_id, respondent, position, score, answer,
+                                            answered_at)
+                 values (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(survey)
+                .bind(key)
+                .bind(position)
+                .bind(score)
+                .bind(text)
+                .bind(Utc::now())
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        };
+    // Scale 1: 5, 4, 4 (mean 4.3); scale 2: 2, 3 (one left it out; mean 2.5).
+    for (key, first, second) in [
+        ("k7f3a9", 5, Some(2)),
+        ("k1b2c3", 4, Some(3)),
+        ("k9d8e7", 4, None),
+    ] {
+        answer(key, 1, Some(first), None).await;
+        if let Some(second) = second {
+            answer(key, 2, Some(second), None).await;
+        }
+    }
+    answer("k7f3a9", 3, None, Some("More evening slots, please")).await;
+    answer("k1b2c3", 3, None, Some("A shared calendar of the chats")).await;
+
+    let reply = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &[
+            "**Fit**: 3 of 4 answers good fit (75%)",
+            "**Surveys**",
+            "**Halfway survey** · ",
+            ", after round 1, open until ",
+            " · 4 invited · 3 answered · 1 declined · response rate 75% (3 of 4)",
+            "1. I felt connected to others in this program. · 3 answers · mean 4.3",
+            "2. My chats happened as often as I hoped. · 2 answers · a mean is shown from 3 \
+             answers on",
+            "3. One thing that would make this program better. · 2 answers · texts are shown \
+             from 3 answers on",
+        ],
+    );
+    assert!(
+        !reply.content.contains("mean 2.5"),
+        "two scores have no mean: {}",
+        reply.content
+    );
+    assert!(
+        !reply.content.contains("More evening slots"),
+        "{}",
+        reply.content
+    );
+    assert!(
+        !reply.content.contains("shared calendar"),
+        "{}",
+        reply.content
+    );
+    assert_two_charts(&reply);
+    assert_eq!(
+        reply.attachments.len(),
+        2,
+        "no surveys file: everything fits"
+    );
+    for needle in who(&pool).await {
+        assert!(
+            !reply.content.contains(&needle),
+            "{needle} in {}",
+            reply.content
+        );
+    }
+
+    // A third text answer: now all three are shown, still without names.
+    answer("k9d8e7", 3, None, Some("Nothing, it was great")).await;
+    let reply = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &reply,
+        &[
+            "3. One thing that would make this program better. · 3 answers:",
+            "> More evening slots, please",
+            "> A shared calendar of the chats",
+            "> Nothing, it was great",
+        ],
+    );
+    assert_two_charts(&reply);
+    for needle in who(&pool).await {
+        assert!(
+            !reply.content.contains(&needle),
+            "{needle} in {}",
+            reply.content
+        );
+    }
+    assert!(
+        !reply.content.contains("texts are shown from"),
+        "{}",
+        reply.content
+    );
+
+    // Stats only read: the answers are as they were seeded.
+    assert_eq!(count(&pool, "select count(*) from fit_answer").await, 4);
+    assert_eq!(count(&pool, "select count(*) from survey_answer").await, 8);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from survey_invite where state = 'answered'"
+        )
+        .await,
+        3
+    );
+}
+
+/// The intros of round `round`, each with the members it mentions, in order.
+fn intros_of_round(env: &TestEnv, round: u32) -> Vec<(PostedMessage, Vec<u64>)> {
+    let suffix = format!("· round {round}");
+    threads_with_intros(env)
+        .into_iter()
+        .filter(|(thread, _)| {
+            env.fake
+                .channel(*thread)
+                .is_some_and(|t| t.name.ends_with(&suffix))
+        })
+        .map(|(_, messages)| {
+            let intro = messages[0].clone();
+            let mut members = intro.mentioned_ids();
+            members.sort();
+            (intro, members)
+        })
+        .collect()
+}
+
+/// Waits for a fit check to `user` not answered yet and answers it with `label`, as the
+/// member: the DM then says what they said.
+async fn answer_fit_check(env: &TestEnv, user: u64, label: &str) {
+    let dm = env
+        .fake
+        .wait_until(WAIT, "a fit check DM not answered yet", |f| {
+            f.dms_to(user).into_iter().find(|m| {
+                m.content.contains("How was the fit with") && !m.content.contains("You said:")
+            })
+        })
+        .await;
+    let handle = env
+        .fake
+        .click(ButtonClick::new(dm.id, &dm.button_id(label)).by(user))
+        .await;
+    let reply = env.fake.reply_to(&handle, WAIT).await;
+    assert!(
+        reply.content.contains(&format!("You said: **{label}**.")),
+        "{}",
+        reply.content
+    );
+}
+
+/// Runs a round, has the first member of each of `met` of its pairs click "We met", and
+/// returns the pairs, in intro order.
+async fn a_round_where_pairs_meet(env: &TestEnv, round: u32, met: usize) -> Vec<Vec<u64>> {
+    match_now(env).await;
+    summary(env, round).await;
+    let intros = intros_of_round(env, round);
+    assert_eq!(intros.len(), 2, "four peers, two pairs");
+    for (intro, members) in intros.iter().take(met) {
+        click(env, intro, "We met", members[0]).await;
+    }
+    intros.into_iter().map(|(_, members)| members).collect()
+}
+
+/// The evaluation chart's pixels in the good-fit colour below its header, by column: the
+/// fit points and line, without the legend's swatch.
+fn fit_columns(reply: &Reply) -> Vec<u32> {
+    let png = reply
+        .attachments
+        .iter()
+        .find(|f| f.filename == "hallway-evaluation.png")
+        .expect("the evaluation chart");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png.bytes.as_slice()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
+    let info = reader.next_frame(&mut pixels).expect("its pixels");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let fit = hallway::chart::FIT_COLOUR;
+    let (width, header) = (info.width, hallway::chart::HEADER_HEIGHT);
+    let mut columns: Vec<u32> = pixels
+        .chunks_exact(3)
+        .enumerate()
+        .filter(|(i, p)| *i as u32 / width >= header && p == &[fit.0, fit.1, fit.2])
+        .map(|(i, _)| i as u32 % width)
+        .collect();
+    columns.sort();
+    columns.dedup();
+    columns
+}
+
+#[tokio::test]
+async fn a_round_with_one_pairs_fit_answers_shows_no_rate_and_no_point_until_a_third_answer() {
+    let env = start(4).await;
+    set_up_program(&env).await;
+    for n in 1..=4 {
+        join(&env, member(n), choice::PEER).await;
+    }
+    let pool = db(&env).await;
+
+    // Round 1: both pairs meet, and all four answer the fit check; three good fits.
+    let pairs = a_round_where_pairs_meet(&env, 1, 2).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    answer_fit_check(&env, pairs[0][1], "Good fit").await;
+    answer_fit_check(&env, pairs[1][0], "Good fit").await;
+    answer_fit_check(&env, pairs[1][1], "Not a fit").await;
+    // Round 2: one pair meets, and both answer: what they said must stay theirs.
+    let pairs = a_round_where_pairs_meet(&env, 2, 1).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    answer_fit_check(&env, pairs[0][1], "Not a fit").await;
+    assert_eq!(count(&pool, "select count(*) from fit_answer").await, 6);
+
+    let last = run(&env, admin("stats").opt("rounds", 1i64).by(ids::CORA)).await;
+    assert_private(
+        &last,
+        &[
+            "the last 1 round (round 2)",
+            "**Fit**: 2 answers since round 2 · a rate is shown from 3 answers on\n",
+            "Rates and means need 3 answers",
+        ],
+    );
+    assert!(
+        !last.content.contains("good fit ("),
+        "no rate of one pair's answers: {}",
+        last.content
+    );
+    assert_two_charts(&last);
+    assert_eq!(
+        fit_columns(&last),
+        Vec::<u32>::new(),
+        "no fit point for round 2"
+    );
+
+    // Every round: round 1's four answers, round 2's two still waiting; a point for
+    // round 1 only, in the left half of the plot.
+    let all = run(&env, admin("stats").by(ids::CORA)).await;
+    assert_private(
+        &all,
+        &[
+            "**Fit**: 3 of 4 answers good fit (75%) · 2 more answers since round 2, shown from \
+           3 answers on",
+        ],
+    );
+    let columns = fit_columns(&all);
+    assert!(!columns.is_empty(), "round 1's point");
+    assert!(
+        columns.iter().all(|x| *x < hallway::chart::WIDTH / 2),
+        "nothing at round 2: {columns:?}"
+    );
+
+    // Round 3: one answer more makes three, pooled with round 2's: a rate, and a point.
+    let pairs = a_round_where_pairs_meet(&env, 3, 1).await;
+    answer_fit_check(&env, pairs[0][0], "Good fit").await;
+    let last = run(&env, admin("stats").opt("rounds", 1i64).by(ids::CORA)).await;
+    assert_private(
+        &last,
+        &[
+            "the last 1 round (round 3)",
+            "**Fit**: 2 of 3 answers good fit (67%), about rounds 2–3\n",
+        ],
+    );
+    assert!(!fit_columns(&last).is_empty(), "a point for round 3");
+    for needle in who(&pool).await {
+        assert!(
+            !last.content.contains(&needle),
+            "{needle} in {}",
+            last.content
+        );
+    }
+    assert_eq!(count(&pool, "select count(*) from fit_answer").await, 7);
+    assert_eq!(
+        count(&pool, "select count(*) from fit_answer where fit = 'good'").await,
+        5,
+        "stats only read"
+    );
 }

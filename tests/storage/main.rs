@@ -1,7 +1,9 @@
 //! The store against a real SQLite file: migrations, programs and their settings,
 //! members, and isolation between servers and between the programs of one server.
 
+mod attention;
 mod booking;
+mod fit;
 mod interests;
 mod members;
 mod old_files;
@@ -10,10 +12,12 @@ mod privacy;
 mod programs;
 mod rounds;
 mod stats;
+mod survey;
 mod upgrade;
 mod upgrade_0003;
 mod upgrade_0005;
 mod upgrade_0006;
+mod upgrade_0007;
 mod wins;
 
 use std::time::Duration;
@@ -165,6 +169,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "booking",
             "community",
             "feedback",
+            "fit_answer",
             "group_member",
             "interest",
             "match_group",
@@ -174,6 +179,7 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "outcome",
             "program",
             "program_member",
+            "program_survey_question",
             "prompt",
             "round",
             "round_preview",
@@ -181,6 +187,10 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
             "slot_batch",
             "slot_offer",
             "slot_pick",
+            "survey",
+            "survey_answer",
+            "survey_invite",
+            "survey_question",
             "win"
         ]
     );
@@ -207,11 +217,13 @@ fn words<T: hallway::domain::words::Word>() -> Vec<String> {
 #[tokio::test]
 async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
     use hallway::domain::booking::SlotFit;
+    use hallway::domain::fit::Fit;
     use hallway::domain::group::{DeliveredVia, OutcomeStatus, Rating};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::profile::{Modality, Role, TimeOfDay};
     use hallway::domain::program::{Cadence, InterestWeight, MatchingMode, WatercoolerCadence};
     use hallway::domain::round::{RoundState, Trigger};
+    use hallway::domain::survey::{QuestionKind, SurveyOccasion};
     use hallway::domain::wins::WinKind;
     let expected: std::collections::BTreeMap<(&str, &str), Vec<String>> = [
         (("program", "cadence"), words::<Cadence>()),
@@ -238,6 +250,15 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
         (("feedback", "rating"), words::<Rating>()),
         (("win", "kind"), words::<WinKind>()),
         (("slot_batch", "fit"), words::<SlotFit>()),
+        (("fit_answer", "fit"), words::<Fit>()),
+        (("program_survey_question", "kind"), words::<QuestionKind>()),
+        (("survey_question", "kind"), words::<QuestionKind>()),
+        (("survey", "occasion"), words::<SurveyOccasion>()),
+        // Only storage's own SQL writes these states.
+        (
+            ("survey_invite", "state"),
+            vec!["invited".into(), "answered".into(), "declined".into()],
+        ),
     ]
     .into_iter()
     .collect();

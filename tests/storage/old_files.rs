@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 /// Every migration under its file name, in order: an upgrade test applies the first few,
 /// as the version it starts from had them.
-pub const MIGRATIONS: [(&str, &str); 6] = [
+pub const MIGRATIONS: [(&str, &str); 7] = [
     (
         "0001_schema.sql",
         include_str!("../../migrations/0001_schema.sql"),
@@ -32,6 +32,10 @@ pub const MIGRATIONS: [(&str, &str); 6] = [
     (
         "0006_booking.sql",
         include_str!("../../migrations/0006_booking.sql"),
+    ),
+    (
+        "0007_evaluation.sql",
+        include_str!("../../migrations/0007_evaluation.sql"),
     ),
 ];
 

@@ -189,6 +189,7 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
     use hallway::domain::ids::{ChannelId, MessageId};
     use hallway::domain::outbox::OutboxKind;
     use hallway::domain::slots::SlotOffer;
+    use hallway::domain::survey::Answer;
     use sqlx::{Column as _, Row as _, ValueRef as _};
 
     const GUILD: GuildId = GuildId(1_200_000_000_000_000_001);
@@ -273,10 +274,67 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
         me.0 as i64
     );
     assert_eq!(count(&store, &mine).await, 3);
+    // Our fit answers about each other: mine names you as my partner, yours names me.
+    for (user, partner, fit) in [(me, other, "not-a-fit"), (other, me, "good")] {
+        sqlx::query(
+            "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
+                                     avoiding, answered_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(group.0)
+        .bind(GUILD.0 as i64)
+        .bind(program.program_id.0)
+        .bind(user.0 as i64)
+        .bind(partner.0 as i64)
+        .bind(fit)
+        .bind(fit == "not-a-fit")
+        .bind(at(2, 13))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    // A survey we were both invited to (its invitation DMs delivered), and both answered.
+    let survey = store
+        .start_survey(GUILD, program.program_id, at(2, 13))
+        .await
+        .unwrap()
+        .unwrap()
+        .survey_id;
+    let invitations: Vec<_> = store
+        .due_outbox(at(2, 13), 100, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == OutboxKind::SurveyInvite)
+        .collect();
+    assert_eq!(invitations.len(), 2);
+    for (n, row) in invitations.iter().enumerate() {
+        let posted = (
+            ChannelId(1_500_000_000_000_000_300 + n as u64),
+            MessageId(1_500_000_000_000_000_400 + n as u64),
+        );
+        store
+            .complete_outbox(row, Some(posted), at(2, 13))
+            .await
+            .unwrap();
+    }
+    for user in [me, other] {
+        for (position, answer) in [
+            (1, Answer::Score(4)),
+            (5, Answer::Text(format!("Ask {user} about grants"))),
+        ] {
+            assert!(store
+                .save_survey_answer(survey, user, position, &answer, at(2, 14))
+                .await
+                .unwrap());
+        }
+    }
 
     store.forget_member(GUILD, me, at(3, 9)).await.unwrap();
 
-    // Every table, every column: no value is my id, and no text contains it.
+    // Every table, every column: no value is my id, and no text contains it. (My fit
+    // answers and yours about me go with me, as do my survey invitation, its posts and
+    // every answer under my respondent key.)
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
     )
@@ -323,4 +381,7 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
         0
     );
     assert_eq!(count(&store, "select count(*) from slot_batch").await, 2);
+    // The other member's survey answers and invitation stay, under their own key.
+    assert_eq!(count(&store, "select count(*) from survey_answer").await, 2);
+    assert_eq!(count(&store, "select count(*) from survey_invite").await, 1);
 }

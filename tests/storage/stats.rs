@@ -8,7 +8,9 @@ use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
-use hallway::domain::stats::{Rate, Standings, Tally};
+use hallway::domain::stats::evaluation::Scores;
+use hallway::domain::stats::{FitReport, PendingFit, Rate, RoundFit, Standings, Tally};
+use hallway::domain::survey::{QuestionKind, SurveyOccasion};
 use hallway::domain::wins::WinKind;
 use hallway::storage::Store;
 
@@ -278,7 +280,7 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             pairs: 3,
             repeat_pairs: 0,
             booked_chats: 0,
-            booked_met_chats: 0
+            booked_met_chats: 0,
         }
     );
     assert_eq!((second.number, second.due_at), (2, at(16, 9)));
@@ -292,7 +294,7 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             pairs: 4,
             repeat_pairs: 1,
             booked_chats: 0,
-            booked_met_chats: 0
+            booked_met_chats: 0,
         }
     );
     let totals = stats.totals();
@@ -333,7 +335,7 @@ async fn each_round_counts_chats_people_meetings_skips_and_repeats() {
             pairs: 1,
             repeat_pairs: 0,
             booked_chats: 0,
-            booked_met_chats: 0
+            booked_met_chats: 0,
         }
     );
     assert_eq!(other.wins_total(), 1);
@@ -683,7 +685,7 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
             pairs: 3,
             repeat_pairs: 0,
             booked_chats: 1,
-            booked_met_chats: 1
+            booked_met_chats: 1,
         },
         "1 and 2 met before in faculty, which is no repeat here"
     );
@@ -745,4 +747,451 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
             .collect::<Vec<_>>(),
         [(UserId(7), WinKind::Talk)]
     );
+}
+
+/// A "How was the fit?" answer, as the fit check stores it.
+async fn fit(store: &Store, program: &Program, group: i64, user: u64, partner: u64, fit: &str) {
+    sqlx::query(
+        "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
+                                 avoiding, answered_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(group)
+    .bind(program.guild_id.0 as i64)
+    .bind(program.program_id.0)
+    .bind(user as i64)
+    .bind(partner as i64)
+    .bind(fit)
+    .bind(i64::from(fit == "not-a-fit"))
+    .bind(at(12, 10))
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+async fn round_id(store: &Store, program: &Program, number: i64) -> i64 {
+    sqlx::query_scalar("select round_id from round where program_id = ? and number = ?")
+        .bind(program.program_id.0)
+        .bind(number)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// A survey of `program` with the given questions, belonging to `round` (a round id),
+/// as the survey flow stores one; returns its id.
+async fn survey(
+    store: &Store,
+    program: &Program,
+    occasion: &str,
+    round: Option<i64>,
+    started: DateTime<Utc>,
+    questions: &[(&str, &str)],
+) -> i64 {
+    let id: i64 = sqlx::query_scalar(
+        "insert into survey (program_id, guild_id, occasion, round_id, started_at, remind_at,
+                             closes_at)
+         values (?, ?, ?, ?, ?, ?, ?) returning survey_id",
+    )
+    .bind(program.program_id.0)
+    .bind(program.guild_id.0 as i64)
+    .bind(occasion)
+    .bind(round)
+    .bind(started)
+    .bind(started + chrono::Duration::days(7))
+    .bind(started + chrono::Duration::days(14))
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    for (position, (kind, prompt)) in questions.iter().enumerate() {
+        sqlx::query(
+            "insert into survey_question (survey_id, position, kind, prompt) values (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(position as i64 + 1)
+        .bind(kind)
+        .bind(prompt)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+/// Invites `user` to the survey under the respondent key `respondent`, in `state`.
+async fn invite(store: &Store, survey: i64, guild: u64, user: u64, respondent: &str, state: &str) {
+    sqlx::query(
+        "insert into survey_invite (survey_id, guild_id, user_id, respondent, state, invited_at,
+                                    answered_at)
+         values (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(survey)
+    .bind(guild as i64)
+    .bind(user as i64)
+    .bind(respondent)
+    .bind(state)
+    .bind(at(20, 9))
+    .bind((state == "answered").then(|| at(21, 9)))
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+enum Answer<'a> {
+    Score(i64),
+    Text(&'a str),
+}
+
+async fn answer(store: &Store, survey: i64, respondent: &str, position: i64, given: Answer<'_>) {
+    let (score, text) = match given {
+        Answer::Score(score) => (Some(score), None),
+        Answer::Text(text) => (None, Some(text)),
+    };
+    sqlx::query(
+        "insert into survey_answer (survey_id, respondent, position, score, answer, answered_at)
+         values (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(survey)
+    .bind(respondent)
+    .bind(position)
+    .bind(score)
+    .bind(text)
+    .bind(at(21, 9))
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+const QUESTIONS: [(&str, &str); 3] = [
+    ("scale", "I felt connected to others in this program."),
+    ("scale", "My chats happened as often as I hoped."),
+    ("text", "One thing that would make this program better."),
+];
+
+#[tokio::test]
+async fn fit_answers_are_counted_per_round_for_the_program_and_server_only() {
+    let (store, _dir) = fresh_store().await;
+    let (first, second) = two_rounds(&store).await;
+    let (guild, other_server) = (program(&store, GUILD).await, program(&store, OTHER).await);
+    // Round 1: {1,2} one good, one not a fit; {3,4} good. Round 2: {1,2,3} good, good.
+    fit(&store, &guild, first[0], 1, 2, "good").await;
+    fit(&store, &guild, first[0], 2, 1, "not-a-fit").await;
+    fit(&store, &guild, first[1], 3, 4, "good").await;
+    fit(&store, &guild, second[0], 1, 3, "good").await;
+    fit(&store, &guild, second[0], 3, 1, "good").await;
+    // The other server's round, and another program of this server: never counted here.
+    let other = round(&store, &other_server, at(20, 9), &[&[1, 3]]).await;
+    fit(&store, &other_server, other[0], 1, 3, "not-a-fit").await;
+    let circles = another_program(&store, GuildId(GUILD), "Postdoc circles").await;
+    join(&store, &circles, 1, Role::Peer).await;
+    join(&store, &circles, 2, Role::Peer).await;
+    let theirs = round(&store, &circles, at(9, 9), &[&[1, 2]]).await;
+    fit(&store, &circles, theirs[0], 1, 2, "not-a-fit").await;
+
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.fit_by_round,
+        [
+            RoundFit {
+                number: 1,
+                answers: 3,
+                good: 2
+            },
+            RoundFit {
+                number: 2,
+                answers: 2,
+                good: 2
+            },
+        ]
+    );
+    // Round 1's three answers are shown; round 2's two wait for more.
+    assert_eq!(
+        stats.fit(),
+        FitReport {
+            rate: Rate::new(2, 3),
+            rounds: Some((1, 1)),
+            pending: Some(PendingFit {
+                since: 2,
+                answers: 2
+            }),
+        }
+    );
+    let series = stats.evaluation_series();
+    assert_eq!(series[0].fit_rate, Some(2.0 / 3.0));
+    assert_eq!(series[1].fit_rate, None, "two answers: no point");
+
+    // The last round only: its two answers are all there is, and no rate.
+    let last = store
+        .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        last.fit_by_round, stats.fit_by_round,
+        "every round's, always"
+    );
+    assert_eq!(
+        last.fit().rate,
+        Rate::default(),
+        "round 2's two answers only"
+    );
+    assert_eq!(last.evaluation_series()[0].fit_rate, None);
+
+    // A third answer about round 2: now it has a rate, and a point.
+    fit(&store, &guild, second[0], 2, 1, "not-a-fit").await;
+    let last = store
+        .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(last.fit().rate, Rate::new(2, 3));
+    assert_eq!(last.fit().pending, None);
+    assert_eq!(last.evaluation_series()[0].fit_rate, Some(2.0 / 3.0));
+
+    let theirs = store
+        .stats(GuildId(GUILD), circles.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.fit_by_round,
+        [RoundFit {
+            number: 1,
+            answers: 1,
+            good: 0
+        }]
+    );
+    assert_eq!(theirs.fit().rate, Rate::default(), "one answer, no rate");
+    let other = store
+        .stats(GuildId(OTHER), other_server.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        other
+            .fit_by_round
+            .iter()
+            .map(|r| r.answers)
+            .collect::<Vec<_>>(),
+        [0, 1],
+        "the other server's own rounds"
+    );
+}
+
+#[tokio::test]
+async fn surveys_come_with_their_round_invitations_means_and_texts_in_respondent_order() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let guild = program(&store, GUILD).await;
+    let (round_one, round_two) = (
+        round_id(&store, &guild, 1).await,
+        round_id(&store, &guild, 2).await,
+    );
+    // Started before the first round: shown with every round only.
+    survey(&store, &guild, "manual", None, at(1, 12), &QUESTIONS).await;
+    let halfway = survey(
+        &store,
+        &guild,
+        "halfway",
+        Some(round_one),
+        at(9, 9),
+        &QUESTIONS,
+    )
+    .await;
+    let end = survey(
+        &store,
+        &guild,
+        "end",
+        Some(round_two),
+        at(23, 9),
+        &QUESTIONS[..1],
+    )
+    .await;
+    // Halfway: 1-3 answered, 4 declined, 5 did nothing. Respondent keys sort c, a, b.
+    for (user, key, state) in [
+        (1, "c-key", "answered"),
+        (2, "a-key", "answered"),
+        (3, "b-key", "answered"),
+        (4, "d-key", "declined"),
+        (5, "e-key", "invited"),
+    ] {
+        invite(&store, halfway, GUILD, user, key, state).await;
+    }
+    for (key, first, second) in [
+        ("c-key", 4, Some(2)),
+        ("a-key", 5, Some(3)),
+        ("b-key", 3, None),
+    ] {
+        answer(&store, halfway, key, 1, Answer::Score(first)).await;
+        if let Some(second) = second {
+            answer(&store, halfway, key, 2, Answer::Score(second)).await;
+        }
+    }
+    answer(&store, halfway, "c-key", 3, Answer::Text("from c")).await;
+    answer(&store, halfway, "a-key", 3, Answer::Text("from a")).await;
+    invite(&store, end, GUILD, 1, "end-1", "answered").await;
+    answer(&store, end, "end-1", 1, Answer::Score(5)).await;
+    // Another program's survey, and the other server's: never shown here.
+    let circles = another_program(&store, GuildId(GUILD), "Postdoc circles").await;
+    survey(&store, &circles, "manual", None, at(5, 9), &QUESTIONS).await;
+    let other = program(&store, OTHER).await;
+    survey(&store, &other, "manual", None, at(5, 9), &QUESTIONS).await;
+
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    let order: Vec<(SurveyOccasion, Option<u32>)> = stats
+        .surveys
+        .iter()
+        .map(|s| (s.occasion, s.round))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (SurveyOccasion::Manual, None),
+            (SurveyOccasion::Halfway, Some(1)),
+            (SurveyOccasion::End, Some(2)),
+        ]
+    );
+    let empty = &stats.surveys[0];
+    assert_eq!((empty.invited, empty.answered, empty.declined), (0, 0, 0));
+    assert_eq!(empty.started_at, at(1, 12));
+    assert_eq!(empty.closes_at, at(15, 12));
+    assert_eq!(empty.questions.len(), 3);
+    assert!(empty.questions.iter().all(|q| q.answers() == 0));
+
+    let half = &stats.surveys[1];
+    assert_eq!((half.invited, half.answered, half.declined), (5, 3, 1));
+    assert_eq!(half.response_rate(), Rate::new(3, 5));
+    let q: Vec<(u32, QuestionKind, &str, Scores)> = half
+        .questions
+        .iter()
+        .map(|q| (q.position, q.kind, q.prompt.as_str(), q.scores))
+        .collect();
+    assert_eq!(
+        q,
+        [
+            (1, QuestionKind::Scale, QUESTIONS[0].1, Scores::new(3, 12)),
+            (2, QuestionKind::Scale, QUESTIONS[1].1, Scores::new(2, 5)),
+            (3, QuestionKind::Text, QUESTIONS[2].1, Scores::default()),
+        ]
+    );
+    assert_eq!(
+        half.questions[2].texts,
+        ["from a", "from c"],
+        "by respondent key, not by who or when"
+    );
+    assert!(
+        half.questions[2].texts_to_show().is_empty(),
+        "two answers only"
+    );
+    assert_eq!(half.questions[0].shown_scores(), Some(Scores::new(3, 12)));
+    assert_eq!(
+        half.questions[1].shown_scores(),
+        None,
+        "two answers: no mean"
+    );
+    assert_eq!(
+        half.shown_scores(),
+        Scores::new(3, 12),
+        "the survey's mean leaves out the question of two answers"
+    );
+
+    let series = stats.evaluation_series();
+    assert_eq!(series[0].survey_mean, Some(4.0));
+    assert_eq!(series[1].survey_mean, None, "the end survey has one answer");
+
+    // A third text makes them showable.
+    invite(&store, halfway, GUILD, 6, "0-key", "answered").await;
+    answer(&store, halfway, "0-key", 3, Answer::Text("from 0")).await;
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.surveys[1].questions[2].texts_to_show(),
+        ["from 0", "from a", "from c"]
+    );
+
+    // The last round only: the survey of round 2. The survey from before the first round
+    // shows only with every round.
+    let last = store
+        .stats(GuildId(GUILD), guild.program_id, Some(1), at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        last.surveys.iter().map(|s| s.round).collect::<Vec<_>>(),
+        [Some(2)]
+    );
+    let both = store
+        .stats(GuildId(GUILD), guild.program_id, Some(2), at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(both.surveys.len(), 3, "two rounds are every round");
+    let theirs = store
+        .stats(GuildId(GUILD), circles.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(theirs.surveys.len(), 1);
+    assert_eq!(theirs.surveys[0].occasion, SurveyOccasion::Manual);
+}
+
+#[tokio::test]
+async fn many_surveys_are_read_whole_with_every_answer_in_its_place() {
+    let (store, _dir) = fresh_store().await;
+    two_rounds(&store).await;
+    let guild = program(&store, GUILD).await;
+    let round_two = round_id(&store, &guild, 2).await;
+    let five: Vec<(&str, &str)> = (0..5).map(|i| QUESTIONS[i % 3]).collect();
+    for n in 0..25 {
+        let id = survey(
+            &store,
+            &guild,
+            "manual",
+            Some(round_two),
+            at(17, 9) + chrono::Duration::hours(n),
+            &five,
+        )
+        .await;
+        for user in 1..=4u64 {
+            let key = format!("s{id}-u{user}");
+            invite(&store, id, GUILD, user, &key, "answered").await;
+            for position in 1..=5 {
+                let kind = five[position as usize - 1].0;
+                let given = if kind == "scale" {
+                    Answer::Score((n + position + user as i64) % 5 + 1)
+                } else {
+                    Answer::Text("same text")
+                };
+                answer(&store, id, &key, position, given).await;
+            }
+        }
+    }
+    let stats = store
+        .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
+        .await
+        .unwrap();
+    assert_eq!(stats.surveys.len(), 25);
+    for (n, survey) in stats.surveys.iter().enumerate() {
+        assert_eq!(
+            survey.started_at,
+            at(17, 9) + chrono::Duration::hours(n as i64)
+        );
+        assert_eq!((survey.invited, survey.answered), (4, 4));
+        assert_eq!(survey.questions.len(), 5);
+        for q in &survey.questions {
+            assert_eq!(q.answers(), 4, "survey {n} question {}", q.position);
+            if q.kind == QuestionKind::Scale {
+                let expected: u32 = (1..=4u32)
+                    .map(|user| (n as u32 + q.position + user) % 5 + 1)
+                    .sum();
+                assert_eq!(q.scores, Scores::new(4, expected));
+            } else {
+                assert_eq!(q.texts, ["same text"; 4]);
+            }
+        }
+    }
+    let pooled: Scores = stats.surveys.iter().map(|s| s.shown_scores()).sum();
+    assert_eq!(stats.evaluation_series()[1].survey_mean, pooled.mean());
+    assert_eq!(stats.evaluation_series()[0].survey_mean, None);
 }

@@ -189,6 +189,10 @@ impl Courier for Recorder {
             Message::Reminder { .. } => "reminder",
             Message::CheckIn { .. } => "check-in",
             Message::Rescheduled(_) => "rescheduled",
+            Message::FitCheck(_) => "fit-check",
+            Message::AttentionDigest(_) => "attention-digest",
+            Message::SurveyInvite(_) => "survey-invite",
+            Message::SurveyReminder(_) => "survey-reminder",
         };
         let mut posts = self.posts.lock().unwrap();
         posts.push((channel_id.get(), what.to_string()));

@@ -13,7 +13,7 @@ use hallway::domain::booking::{MeetingRules, PickOutcome, SlotFit};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::slots::SlotOffer;
 use hallway::storage::Store;
-use sqlx::sqlite::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
 use crate::upgrade_0003::{dump, TableDump};
@@ -27,10 +27,11 @@ const GUILD_B: GuildId = GuildId(1_200_000_000_000_000_002);
 const BOOKING_TABLES: [&str; 4] = ["booking", "slot_batch", "slot_offer", "slot_pick"];
 
 /// The file as 3ac39f3 left it (kept, as a copy, to compare with) and the same file
-/// opened by today's store.
+/// upgraded through 0006 (what these tests check; later steps have their own tests).
 struct Upgraded {
     old: SqlitePool,
-    store: Store,
+    new: SqlitePool,
+    url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -41,16 +42,34 @@ impl Upgraded {
             crate::database_made_by(dir.path(), "3ac39f3", &MIGRATIONS[..5], ROWS_AT_3AC39F3).await;
         pool.close().await;
         let old = kept_copy(dir.path(), "3ac39f3").await;
-        let store = Store::open(&url, 2, Duration::from_secs(5)).await.unwrap();
+        let new = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(
+                url.parse::<SqliteConnectOptions>()
+                    .unwrap()
+                    .foreign_keys(true),
+            )
+            .await
+            .unwrap();
+        crate::migrate_with(&new, dir.path(), "566e2bd", &MIGRATIONS[..6]).await;
         Upgraded {
             old,
-            store,
+            new,
+            url,
             _dir: dir,
         }
     }
 
     fn new_pool(&self) -> &SqlitePool {
-        self.store.pool()
+        &self.new
+    }
+
+    /// Today's store on the upgraded file (which applies the later migrations too), for
+    /// what 0006 made to be used.
+    async fn store(&self) -> Store {
+        Store::open(&self.url, 2, Duration::from_secs(5))
+            .await
+            .unwrap()
     }
 }
 
@@ -116,8 +135,9 @@ async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chat
         [(1, 50, 15), (2, 50, 15), (3, 50, 15), (4, 50, 15)]
     );
     // The store reads them as the defaults, archived program included.
-    let mut programs = up.store.programs(GUILD_A).await.unwrap();
-    programs.extend(up.store.programs(GUILD_B).await.unwrap());
+    let store = up.store().await;
+    let mut programs = store.programs(GUILD_A).await.unwrap();
+    programs.extend(store.programs(GUILD_B).await.unwrap());
     assert_eq!(programs.len(), 4);
     for program in programs {
         assert_eq!(program.meeting, MeetingRules::default(), "{}", program.name);
@@ -152,21 +172,22 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
     assert_eq!(states, ["done", "failed", "pending"].into_iter().collect());
     // Every pending row is still read (none is marked failed as unreadable).
     let far = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-    let due = up.store.due_outbox(far, 100, 100).await.unwrap();
+    let store = up.store().await;
+    let due = store.due_outbox(far, 100, 100).await.unwrap();
     let pending = before.iter().filter(|r| r.3 == "pending").count();
     assert_eq!(due.len(), pending);
     assert_eq!(outbox_keys(up.new_pool()).await, before);
 
     // A group from before 0006 was never offered slots; once it is, it books as any.
     let group = GroupId(5);
-    assert_eq!(up.store.slot_choice(group).await.unwrap(), None);
+    assert_eq!(store.slot_choice(group).await.unwrap(), None);
     let slot: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
     let offer = SlotOffer {
         slots: vec![slot],
         fit: SlotFit::Preferred,
     };
-    up.store
+    store
         .offer_first_slots(GUILD_A, group, &offer, now)
         .await
         .unwrap();
@@ -176,8 +197,7 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
         UserId(1_300_000_000_000_000_011),
         UserId(1_300_000_000_000_000_014),
     );
-    let alone = up
-        .store
+    let alone = store
         .pick_slots(GUILD_A, group, dev, 0, &[slot], now)
         .await
         .unwrap();
@@ -187,8 +207,7 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
         .execute(up.new_pool())
         .await
         .unwrap();
-    let outcome = up
-        .store
+    let outcome = store
         .pick_slots(GUILD_A, group, ada, 0, &[slot], now)
         .await
         .unwrap();

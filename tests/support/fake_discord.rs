@@ -15,7 +15,7 @@ use super::config::{FakeConfig, FakeMember};
 use super::failures::FailRule;
 use super::fixtures::{self, EPHEMERAL};
 use super::gateway::{self, CLOSE_UNKNOWN_ERROR};
-use super::interactions::{self, ButtonClick, InteractionHandle, SlashInvocation};
+use super::interactions::{self, ButtonClick, InteractionHandle, ModalSubmit, SlashInvocation};
 use super::rest;
 use super::state::{
     buttons_in, counts_against_global_limit, Button, ChannelInfo, ConnCommand, FilePart,
@@ -387,6 +387,35 @@ impl FakeDiscord {
     /// Dispatches INTERACTION_CREATE type 3 for a click on a message the fake stores.
     pub async fn click(&self, click: ButtonClick) -> InteractionHandle {
         let (handle, payload) = self.prepare_click(&click);
+        self.dispatch("INTERACTION_CREATE", payload).await;
+        handle
+    }
+
+    /// Records a submission of a modal the bot opened, without dispatching it. Panics if
+    /// the bot never opened that modal for that member from that message.
+    pub fn prepare_modal(&self, submit: &ModalSubmit) -> (InteractionHandle, Value) {
+        let (id, fresh) = (self.inner.next_id(), self.inner.next_id());
+        let cfg = &self.inner.config;
+        let built = self.inner.update(|s| {
+            let (payload, record) = interactions::modal_interaction(s, cfg, submit, id, fresh)?;
+            s.interactions.insert(id, record);
+            Ok::<_, String>(payload)
+        });
+        let payload =
+            built.unwrap_or_else(|e| panic!("fake Discord: bad modal submission {submit:?}: {e}"));
+        (
+            InteractionHandle {
+                id,
+                token: payload["token"].as_str().unwrap_or_default().to_string(),
+            },
+            payload,
+        )
+    }
+
+    /// Dispatches INTERACTION_CREATE type 5: the member sends a modal the bot opened from
+    /// a button. A type 7 answer updates the button's message.
+    pub async fn submit_modal(&self, submit: ModalSubmit) -> InteractionHandle {
+        let (handle, payload) = self.prepare_modal(&submit);
         self.dispatch("INTERACTION_CREATE", payload).await;
         handle
     }

@@ -1,5 +1,6 @@
 //! What a user does in Discord's UI, as INTERACTION_CREATE payloads: slash
-//! commands (guild or DM), autocomplete and button or select clicks.
+//! commands (guild or DM), autocomplete, button or select clicks, and submissions of
+//! the modals the bot opened.
 
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::config::{ids, FakeConfig};
 use super::fixtures;
-use super::state::{InteractionRecord, State};
+use super::state::{InteractionRecord, InteractionResponse, State};
 
 /// Discord's default upload limit (25 MiB), which serenity requires.
 const ATTACHMENT_SIZE_LIMIT: u64 = 25 * 1024 * 1024;
@@ -215,6 +216,40 @@ impl ButtonClick {
 
     pub fn select(mut self, values: &[&str]) -> Self {
         self.values = Some(values.iter().map(|v| v.to_string()).collect());
+        self
+    }
+}
+
+/// A member's submission of a modal the bot opened from a button on a stored message
+/// (MODAL_SUBMIT, interaction type 5). Defaults to Ada. `fields` are the text inputs'
+/// values by custom id; an input left out is sent empty, as Discord sends every input.
+/// The fake checks the bot really opened that modal for that member on that message,
+/// but not the inputs' lengths: a test can send what a client ignoring them would.
+#[derive(Clone, Debug)]
+pub struct ModalSubmit {
+    pub message_id: u64,
+    pub custom_id: String,
+    pub user: u64,
+    pub fields: Vec<(String, String)>,
+}
+
+impl ModalSubmit {
+    pub fn new(message_id: u64, custom_id: &str) -> Self {
+        Self {
+            message_id,
+            custom_id: custom_id.to_string(),
+            user: ids::ADA,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn by(mut self, user_id: u64) -> Self {
+        self.user = user_id;
+        self
+    }
+
+    pub fn field(mut self, input_id: &str, value: &str) -> Self {
+        self.fields.push((input_id.to_string(), value.to_string()));
         self
     }
 }
@@ -495,6 +530,105 @@ pub(crate) fn component_interaction(
         channel_id: message.channel_id,
         guild_id: guild,
         user_id: click.user,
+        message_id: Some(message.id),
+        original: None,
+        responses: Vec::new(),
+        dispatched_at: Instant::now(),
+    };
+    Ok((v, record))
+}
+
+/// The modal (a type 9 callback's `data`) the bot opened with `custom_id` for `user` from
+/// a click on `message_id`, if it did.
+fn opened_modal(s: &State, message_id: u64, user: u64, custom_id: &str) -> Option<Value> {
+    s.interactions
+        .values()
+        .filter(|r| r.kind == 3 && r.message_id == Some(message_id) && r.user_id == user)
+        .flat_map(|r| &r.responses)
+        .find_map(|response| match response {
+            InteractionResponse::Callback { kind: 9, data, .. }
+                if data["custom_id"] == custom_id =>
+            {
+                Some(data.clone())
+            }
+            _ => None,
+        })
+}
+
+/// The custom ids of a modal's text inputs (type 4), in order.
+fn modal_inputs(modal: &Value) -> Vec<String> {
+    modal["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["type"] == 4)
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Builds INTERACTION_CREATE type 5 for a submission of a modal the bot opened. Discord
+/// (Receiving and Responding, "Interaction Object"): `data` is the modal's `custom_id`
+/// and its `components`, each text input in its own action row with its `value`; a modal
+/// opened from a component carries that component's `message`.
+pub(crate) fn modal_interaction(
+    s: &mut State,
+    cfg: &FakeConfig,
+    submit: &ModalSubmit,
+    id: u64,
+    fresh_id: u64,
+) -> Result<(Value, InteractionRecord), String> {
+    let token = format!("fake-interaction-token-{id}");
+    let message = s
+        .messages
+        .get(&submit.message_id)
+        .filter(|m| !m.deleted)
+        .cloned()
+        .ok_or_else(|| format!("the fake has no message {}", submit.message_id))?;
+    let modal = opened_modal(s, message.id, submit.user, &submit.custom_id).ok_or_else(|| {
+        format!(
+            "the bot opened no modal {} for user {} from message {}",
+            submit.custom_id, submit.user, message.id
+        )
+    })?;
+    let inputs = modal_inputs(&modal);
+    if let Some((unknown, _)) = submit.fields.iter().find(|(f, _)| !inputs.contains(f)) {
+        return Err(format!(
+            "the modal has no input {unknown}; its inputs: {inputs:?}"
+        ));
+    }
+    let rows: Vec<Value> = inputs
+        .iter()
+        .map(|input| {
+            let value = submit
+                .fields
+                .iter()
+                .find(|(f, _)| f == input)
+                .map_or("", |(_, v)| v.as_str());
+            json!({ "type": 1, "components": [{ "type": 4, "custom_id": input, "value": value }] })
+        })
+        .collect();
+    let channel = s.channels.get(&message.channel_id).cloned();
+    let guild = channel.as_ref().and_then(|c| c.guild_id);
+    let actor = actor(
+        s,
+        cfg,
+        submit.user,
+        guild,
+        Some(message.channel_id),
+        None,
+        fresh_id,
+    )?;
+    let data = json!({ "custom_id": submit.custom_id, "components": rows });
+    let mut v = envelope(cfg, id, &token, 5, "en-US", data, actor);
+    v["message"] = message.to_json();
+    let record = InteractionRecord {
+        id,
+        token,
+        kind: 5,
+        channel_id: message.channel_id,
+        guild_id: guild,
+        user_id: submit.user,
         message_id: Some(message.id),
         original: None,
         responses: Vec::new(),

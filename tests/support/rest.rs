@@ -603,6 +603,11 @@ fn callback(inner: &Inner, id: u64, token: &str, body: Value, files: Vec<FilePar
         if rec.callback_kind().is_some() {
             return Answer::error(400, 40060, "Interaction has already been acknowledged.");
         }
+        // Discord (Receiving and Responding, "Interaction Callback Type"): MODAL is "not
+        // available for MODAL_SUBMIT and PING interactions".
+        if kind == 9 && rec.kind == 5 {
+            return Answer::invalid_body("a modal cannot answer a modal submission");
+        }
         let original = match kind {
             4 => {
                 let mut m = build_message(

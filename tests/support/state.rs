@@ -285,12 +285,13 @@ pub enum InteractionResponse {
 pub struct InteractionRecord {
     pub id: u64,
     pub token: String,
-    /// 2 command, 3 component, 4 autocomplete.
+    /// 2 command, 3 component, 4 autocomplete, 5 modal submission.
     pub kind: u8,
     pub channel_id: u64,
     pub guild_id: Option<u64>,
     pub user_id: u64,
-    /// Components: the message the button was on.
+    /// Components: the message the button was on; modal submissions: the message whose
+    /// button opened the modal.
     pub message_id: Option<u64>,
     /// The `@original` response message, once there is one.
     pub original: Option<u64>,

@@ -5,10 +5,11 @@ use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
 use super::caller::{live_program, live_program_or_first};
-use super::program::{saved, text_channel};
+use super::program::{saved, saved_with, text_channel};
 use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choice};
 use crate::discord::errors::reply_private;
 use crate::discord::state::{Context, Error};
+use crate::domain::attention;
 use crate::domain::program::{
     Cadence, Day, MatchingMode, Schedule, Watercooler, WatercoolerCadence, WatercoolerSetting,
 };
@@ -34,7 +35,9 @@ use crate::domain::validate::{self, InputError};
         "super::interests::admin_interests",
         "super::stats::stats",
         "super::stats::export",
-        "super::invite::invite"
+        "super::invite::invite",
+        "super::attention::attention",
+        "super::survey::survey"
     ),
     subcommand_required
 )]
@@ -52,6 +55,9 @@ async fn setup(
     #[description = "Text channel for wins and milestones (default: the same channel)"]
     #[channel_types("Text")]
     celebrations_channel: Option<serenity::PartialChannel>,
+    #[description = "Private text channel for coordinators only: a weekly digest of who needs attention"]
+    #[channel_types("Text")]
+    coordinators_channel: Option<serenity::PartialChannel>,
     #[description = "Which program (needed when the server runs several)"]
     #[autocomplete = "autocomplete_program"]
     program: Option<String>,
@@ -59,17 +65,46 @@ async fn setup(
     for ch in std::iter::once(&channel).chain(celebrations_channel.as_ref()) {
         text_channel(ch)?;
     }
+    if let Some(ch) = &coordinators_channel {
+        if ch.kind != serenity::ChannelType::Text {
+            return Err(InputError::new(format!(
+                "<#{}> is not a text channel. Pick a text channel for the coordinators' weekly digest.",
+                ch.id
+            ))
+            .into());
+        }
+    }
     let program = live_program_or_first(ctx, program.as_deref()).await?;
     let store = &ctx.data().store;
+    let now = Utc::now();
     store
-        .set_channels(
+        .set_setup_channels(
             program.program_id,
             channel.id.into(),
             celebrations_channel.map(|c| c.id.into()),
-            Utc::now(),
+            coordinators_channel.as_ref().map(|c| c.id.into()),
+            now,
         )
         .await?;
-    saved(ctx, program.program_id).await
+    // Left out, the digest stays as it was; given, it goes there from now on.
+    let Some(coordinators) = coordinators_channel else {
+        return saved(ctx, program.program_id).await;
+    };
+    let zone = program.schedule.map_or(chrono_tz::UTC, |s| s.time_zone);
+    let first = attention::next_digest(now, zone);
+    let note = format!(
+        "The weekly attention digest goes to <#{}> on Mondays at {:02}:00 ({}), the first on \
+         <t:{}:D>. It names members who may be slipping away (without pinging them), so \
+         make sure only coordinators can read <#{}>: members must not see it. Stop it with \
+         `/hallway-admin program edit weekly_digest:false`; see the list any time with \
+         `/hallway-admin attention`.",
+        coordinators.id,
+        attention::DIGEST_HOUR,
+        zone.name(),
+        first.due_at.timestamp(),
+        coordinators.id
+    );
+    saved_with(ctx, program.program_id, Some(&note)).await
 }
 
 /// Set when rounds happen.

@@ -127,6 +127,30 @@ pub(crate) fn pick_server_program(
         .map_err(|e| pick_error(e, Whose::Server))
 }
 
+/// The programs of `memberships` the member has not left, that are not archived.
+fn live(programs: &[Program], memberships: &[Member]) -> Vec<(Program, Member)> {
+    memberships
+        .iter()
+        .filter(|m| m.left_at.is_none())
+        .filter_map(|m| {
+            let program = programs.iter().find(|p| p.program_id == m.program_id)?;
+            (!program.is_archived()).then(|| (program.clone(), m.clone()))
+        })
+        .collect()
+}
+
+/// The programs a member is in and has not left, as `/hallway profile` shows them when
+/// no program is named (for a click, which has no command context).
+pub(crate) async fn live_memberships(
+    store: &crate::storage::Store,
+    guild_id: GuildId,
+    user: UserId,
+) -> anyhow::Result<Vec<(Program, Member)>> {
+    let programs = store.programs(guild_id).await?;
+    let memberships = store.memberships(guild_id, user).await?;
+    Ok(live(&programs, &memberships))
+}
+
 /// The invoker's live programs and their place in each: the one named, or all of them.
 pub(crate) async fn my_programs(
     ctx: Context<'_>,
@@ -136,14 +160,7 @@ pub(crate) async fn my_programs(
     let store = &ctx.data().store;
     let memberships = store.memberships(guild_id, author(ctx)).await?;
     let programs = store.programs(guild_id).await?;
-    let mine: Vec<(Program, Member)> = memberships
-        .iter()
-        .filter(|m| m.left_at.is_none())
-        .filter_map(|m| {
-            let program = programs.iter().find(|p| p.program_id == m.program_id)?;
-            (!program.is_archived()).then(|| (program.clone(), m.clone()))
-        })
-        .collect();
+    let mine = live(&programs, &memberships);
     if mine.is_empty() {
         return Err(left_or_never_joined(&programs, &memberships, name));
     }

@@ -1,6 +1,7 @@
 //! `/hallway …`: what members run for themselves. Every reply is ephemeral.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use poise::serenity_prelude as serenity;
 
 use super::caller::{
     author, display_name, guild, live_program_or_first, my_programs, not_a_member,
@@ -9,10 +10,12 @@ use crate::discord::choices::{autocomplete_program, autocomplete_time_zone, Choi
 use crate::discord::errors::reply_private;
 use crate::discord::render;
 use crate::discord::state::{Context, Error};
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::member::{Member, ProfileChange};
 use crate::domain::profile::{Modality, Role, TimeOfDay};
 use crate::domain::program::Program;
 use crate::domain::validate::{self, InputError};
+use crate::storage::Store;
 
 /// Opt in to random chats, or update your profile.
 #[poise::command(slash_command, guild_only)]
@@ -115,11 +118,32 @@ pub(super) async fn profile(
     program: Option<String>,
 ) -> Result<(), Error> {
     let guild_id = guild(ctx)?;
-    let store = &ctx.data().store;
     let mine = my_programs(ctx, program.as_deref()).await?;
-    let now = Utc::now();
+    let (text, components) =
+        profile_message(&ctx.data().store, guild_id, author(ctx), &mine, Utc::now()).await?;
+    ctx.send(
+        poise::CreateReply::default()
+            .content(text)
+            .components(components)
+            .ephemeral(true)
+            .allowed_mentions(serenity::CreateAllowedMentions::new()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The profile of `user` in the programs `mine`, and its menus: their settings and
+/// standing, their do-not-match list, and in each program their "Not a fit" answers
+/// still keeping them apart, with a menu to undo them. All of it for the member alone.
+pub(super) async fn profile_message(
+    store: &Store,
+    guild_id: GuildId,
+    user: UserId,
+    mine: &[(Program, Member)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<(String, Vec<serenity::CreateActionRow>)> {
     let mut nexts = Vec::with_capacity(mine.len());
-    for (program, _) in &mine {
+    for (program, _) in mine {
         nexts.push(crate::rounds::next_round_at(store, program, now).await?);
     }
     let views: Vec<_> = mine
@@ -128,7 +152,7 @@ pub(super) async fn profile(
         .map(|((program, member), next)| (program, member, *next))
         .collect();
     let mut text = render::profile(&views, now);
-    let avoided = store.avoid_list(guild_id, author(ctx)).await?;
+    let avoided = store.avoid_list(guild_id, user).await?;
     if !avoided.is_empty() {
         let names: Vec<String> = avoided.iter().map(|id| format!("<@{id}>")).collect();
         text.push_str(&format!(
@@ -136,8 +160,22 @@ pub(super) async fn profile(
             names.join(", ")
         ));
     }
-    reply_private(ctx, &text).await?;
-    Ok(())
+    let mut menus = Vec::new();
+    for (program, _) in mine {
+        let partners = store
+            .not_a_fit_partners(guild_id, program.program_id, user)
+            .await?;
+        if partners.is_empty() {
+            continue;
+        }
+        text.push_str("\n\n");
+        text.push_str(&render::not_a_fit_note(program, partners.len()));
+        // A message holds five rows of components.
+        if menus.len() < 5 {
+            menus.push(render::not_a_fit_menu(program, &partners));
+        }
+    }
+    Ok((render::fit(&text), menus))
 }
 
 /// Take a break from the rounds for a few weeks: in one program, or in all of yours.

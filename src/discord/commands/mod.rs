@@ -1,8 +1,10 @@
 //! Every slash command, one file per area.
 
 mod admin;
+mod attention;
 mod booking;
 mod caller;
+mod fit;
 mod interests;
 mod invite;
 mod member;
@@ -11,13 +13,16 @@ mod program;
 mod prompts;
 mod rounds;
 mod stats;
+mod survey;
 mod wins;
 
 pub use booking::{none_of_these_work, pick_slots, reschedule};
+pub use fit::{fit_click, fit_undo};
 pub use interests::pick_interests;
 pub use invite::join_click;
 pub use privacy::confirm_forget;
 pub use rounds::confirm_preview;
+pub use survey::{survey_click, survey_modal};
 
 use super::state::{Command, Context, Error};
 

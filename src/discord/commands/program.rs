@@ -119,6 +119,12 @@ async fn edit(
     #[min = 0]
     #[max = 1440]
     reminder: Option<i64>,
+    #[description = "Rounds in a row without a \"We met\" that put a member on the attention list, 1-12"]
+    #[min = 1]
+    #[max = 12]
+    attention_rounds: Option<i64>,
+    #[description = "false stops the weekly attention digest (setup's coordinators_channel starts it)"]
+    weekly_digest: Option<bool>,
 ) -> Result<(), Error> {
     // Every option is checked before anything is saved, against the program as it is, or
     // as the server's first would be made: bad input changes nothing, and makes nothing.
@@ -161,7 +167,19 @@ async fn edit(
         None
     };
     let meeting = validate::meeting_rules(current.meeting, meeting_length, reminder)?;
-    let nothing = name.is_none()
+    let attention_rounds = attention_rounds
+        .map(validate::attention_rounds)
+        .transpose()?;
+    if weekly_digest == Some(true) && current.evaluation.coordinators_channel_id.is_none() {
+        return Err(InputError::new(
+            "There is no weekly attention digest to keep on: start it by choosing its channel \
+             with `/hallway-admin setup channel:#… coordinators_channel:#…`.",
+        )
+        .into());
+    }
+    let nothing = attention_rounds.is_none()
+        && weekly_digest.is_none()
+        && name.is_none()
         && meeting_length.is_none()
         && reminder.is_none()
         && start.is_none()
@@ -218,6 +236,12 @@ async fn edit(
     }
     if meeting != current.meeting {
         store.set_meeting(id, meeting, now).await?;
+    }
+    if let Some(rounds) = attention_rounds {
+        store.set_attention_rounds(id, rounds, now).await?;
+    }
+    if weekly_digest == Some(false) && current.evaluation.coordinators_channel_id.is_some() {
+        store.set_coordinators_channel(id, None, now).await?;
     }
     let program = store
         .program(current.guild_id, id)
@@ -311,6 +335,15 @@ pub(super) async fn saved(
     ctx: Context<'_>,
     program_id: crate::domain::ids::ProgramId,
 ) -> Result<(), Error> {
+    saved_with(ctx, program_id, None).await
+}
+
+/// "Saved.", the program's settings as they are now, and a note on what was saved.
+pub(super) async fn saved_with(
+    ctx: Context<'_>,
+    program_id: crate::domain::ids::ProgramId,
+    note: Option<&str>,
+) -> Result<(), Error> {
     let guild_id = super::caller::guild(ctx)?;
     let program = ctx
         .data()
@@ -318,6 +351,10 @@ pub(super) async fn saved(
         .program(guild_id, program_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("program {program_id} vanished"))?;
-    reply_private(ctx, &format!("Saved.\n{}", render::settings(&program))).await?;
+    let mut text = format!("Saved.\n{}", render::settings(&program));
+    if let Some(note) = note {
+        text.push_str(&format!("\n\n{note}"));
+    }
+    reply_private(ctx, &render::fit(&text)).await?;
     Ok(())
 }

@@ -154,6 +154,71 @@ pub fn joined(
     text
 }
 
+/// "A", "A and B", "A, B and C".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Options a Discord select menu can list.
+pub const MENU_OPTIONS: usize = 25;
+
+/// The profile's note on the member's own "Not a fit" answers in a program that still
+/// keep them apart; shown to them alone.
+pub fn not_a_fit_note(program: &Program, partners: usize) -> String {
+    let (people, were) = if partners == 1 {
+        ("1 person".to_string(), "was")
+    } else {
+        (format!("{partners} people"), "were")
+    };
+    let pick = if partners > MENU_OPTIONS {
+        format!(" (the menu lists the latest {MENU_OPTIONS})")
+    } else {
+        String::new()
+    };
+    format!(
+        "**Not a fit** (only you can see this): you said {people} in {} {were} not a fit, so \
+         hallway matches you with them only if nothing else is possible. To be matched with \
+         someone again, pick them below{pick}.",
+        program.name
+    )
+}
+
+/// The menu that undoes "Not a fit" answers in a program: one option per partner (the
+/// first [`MENU_OPTIONS`]), by name, valued by their id.
+pub fn not_a_fit_menu(
+    program: &Program,
+    partners: &[(UserId, Option<String>)],
+) -> serenity::CreateActionRow {
+    let options: Vec<serenity::CreateSelectMenuOption> = partners
+        .iter()
+        .take(MENU_OPTIONS)
+        .map(|(id, name)| {
+            let name = name.as_deref().unwrap_or("a member");
+            // A label holds 100 characters; shortening adds an ellipsis.
+            let label = crate::domain::validate::shorten(name, 99);
+            serenity::CreateSelectMenuOption::new(label, id.to_string())
+        })
+        .collect();
+    let count = options.len().max(1) as u8;
+    let id = crate::discord::button_id::ButtonId::FitUndo {
+        guild: program.guild_id,
+        program: program.program_id,
+    };
+    serenity::CreateActionRow::SelectMenu(
+        serenity::CreateSelectMenu::new(
+            id.to_string(),
+            serenity::CreateSelectMenuKind::String { options },
+        )
+        .placeholder("Match me again with …")
+        .min_values(1)
+        .max_values(count),
+    )
+}
+
 /// One program in `/hallway-admin program list`.
 pub fn program_line(program: &Program, members: usize) -> String {
     let m = &program.matching;
@@ -231,6 +296,7 @@ pub fn settings(program: &Program) -> String {
                 .map(|w| format!("{} in <#{}>", w.cadence, w.channel_id))
                 .unwrap_or_else(|| "off".into())
         ),
+        super::attention_setting(program),
     ];
     if program.program_channel_id.is_none() {
         lines.push(
@@ -321,6 +387,27 @@ mod tests {
 
     fn program(name: &str) -> Program {
         Program::new(ProgramId(1), GuildId(1), name)
+    }
+
+    #[test]
+    fn the_not_a_fit_note_counts_people_and_says_when_the_menu_is_cut() {
+        let one = not_a_fit_note(&program("Mentoring"), 1);
+        assert_eq!(
+            one,
+            "**Not a fit** (only you can see this): you said 1 person in Mentoring was not a \
+             fit, so hallway matches you with them only if nothing else is possible. To be \
+             matched with someone again, pick them below."
+        );
+        let many = not_a_fit_note(&program("Mentoring"), 30);
+        assert!(
+            many.contains("you said 30 people in Mentoring were not a fit"),
+            "{many}"
+        );
+        assert!(many.contains("(the menu lists the latest 25)"), "{many}");
+        assert_eq!(
+            and_list(&["A".into(), "B".into(), "C".into()]),
+            "A, B and C"
+        );
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The words hallway shows people. Plain functions of data, so tests can read them.
 
+mod attention;
 mod booking;
 mod celebration;
+mod fit_check;
 mod member;
 mod round;
+mod survey;
 
 use crate::domain::ids::{ChannelId, UserId};
 use crate::domain::member::{Member, Standing};
@@ -13,10 +16,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use poise::serenity_prelude as serenity;
 
+pub use attention::*;
 pub use booking::*;
 pub use celebration::*;
+pub use fit_check::*;
 pub use member::*;
 pub use round::*;
+pub use survey::*;
 
 /// A date as people write it, in the member's own time zone (UTC when unknown).
 pub fn date(at: DateTime<Utc>, zone: Option<Tz>) -> String {

@@ -14,17 +14,25 @@ use crate::domain::profile::Modality;
 /// the engine then asks the history's Bloom filters and lists directly.
 pub(crate) const DENSE_LIMIT: usize = 2048;
 
-/// Level of a pair: 0 never met, `AVOID` never allowed, otherwise 1 + the round index
-/// of their last meeting (so a higher level is a more recent meeting).
+/// Level of a pair: 0 never met, `AVOID` never allowed, `SOFT_AVOID` only when nothing
+/// else is possible, otherwise 1 + the round index of their last meeting (so a higher
+/// level is a more recent meeting).
 pub(crate) type Level = u16;
 pub(crate) const NEVER: Level = 0;
 pub(crate) const AVOID: Level = Level::MAX;
+/// One of the two said "Not a fit". Just above every repeat, so whatever treats a
+/// higher level as a more recent repeat (the thresholds on "last met" of pairs and
+/// mentors, the choice of whom to take a mentee from) turns to it last.
+pub(crate) const SOFT_AVOID: Level = AVOID - 1;
 
 /// Cost of a repeated pair in group searches: dominates any soft cost, and a more
 /// recent repeat costs more, so the oldest pairs are repeated first.
 pub(crate) const REPEAT_COST: i64 = 1_000_000;
 /// Cost of an avoided pair: never worth it.
 pub(crate) const AVOID_COST: i64 = 1_000_000_000_000;
+/// Cost of a soft-avoided pair: more than the repeats of any swap or group (a thousand
+/// of the most recent ones), far less than an avoided pair.
+pub(crate) const SOFT_AVOID_COST: i64 = 1_000_000_000;
 
 /// Soft-preference attributes of one member, packed in 12 bytes so a window of
 /// candidates is one or two cache lines.
@@ -63,6 +71,10 @@ pub(crate) const SAME_INSTITUTION: i64 = 8;
 pub(crate) const MAX_SOFT_COST: i64 = SAME_INSTITUTION + 2 + 1 + 2 * INTEREST_CAP as i64;
 
 const _: () = assert!(MAX_SOFT_COST - SAME_INSTITUTION < SAME_INSTITUTION);
+// A swap between two groups of four changes twelve pairs: all of them repeats cost less
+// than one soft avoid, and a group of four made only of soft avoids less than one avoid.
+const _: () = assert!(12 * (REPEAT_COST + SOFT_AVOID as i64 + MAX_SOFT_COST) < SOFT_AVOID_COST);
+const _: () = assert!(12 * (SOFT_AVOID_COST + MAX_SOFT_COST) < AVOID_COST);
 
 /// Cost per shared tag short of the cap, for a weight.
 fn interest_unit(weight: InterestWeight) -> u32 {
@@ -293,6 +305,8 @@ pub(crate) struct Pool<'a> {
     history: &'a History,
     /// Avoided pairs among the pool, `(min, max)` local indices, sorted.
     avoid: Vec<(u32, u32)>,
+    /// Soft-avoided pairs among the pool, the same way (none of them avoided).
+    soft_avoid: Vec<(u32, u32)>,
     /// `m * m` levels when the pool is small enough.
     levels: Option<Vec<Level>>,
     spare: PoolBuffers,
@@ -381,7 +395,8 @@ impl<'a> Pool<'a> {
             cross.then_some(&b.institutions.counts[..]),
             rng,
         );
-        let avoid_local = local_avoid_pairs(&b.members, avoid);
+        let avoid_local = local_pairs(&b.members, avoid.pairs());
+        let soft_avoid_local = local_pairs(&b.members, avoid.soft_pairs());
         let mut pool = Pool {
             cands,
             members: std::mem::take(&mut b.members),
@@ -398,6 +413,7 @@ impl<'a> Pool<'a> {
             },
             history,
             avoid: avoid_local,
+            soft_avoid: soft_avoid_local,
             levels: None,
             spare: b,
         };
@@ -486,24 +502,24 @@ impl<'a> Pool<'a> {
                 }
             });
         }
-        for &(a, b) in &self.avoid {
-            levels[a as usize * m + b as usize] = AVOID;
-            levels[b as usize * m + a as usize] = AVOID;
+        // Soft first: an avoided pair is avoided whatever else is said about it.
+        for (pairs, level) in [(&self.soft_avoid, SOFT_AVOID), (&self.avoid, AVOID)] {
+            for &(a, b) in pairs {
+                levels[a as usize * m + b as usize] = level;
+                levels[b as usize * m + a as usize] = level;
+            }
         }
         levels
     }
 
     #[inline]
     pub fn avoided(&self, i: usize, j: usize) -> bool {
-        if self.avoid.is_empty() {
-            return false;
-        }
-        let key = if i < j {
-            (i as u32, j as u32)
-        } else {
-            (j as u32, i as u32)
-        };
-        self.avoid.binary_search(&key).is_ok()
+        contains_local(&self.avoid, i, j)
+    }
+
+    #[inline]
+    fn soft_avoided(&self, i: usize, j: usize) -> bool {
+        contains_local(&self.soft_avoid, i, j)
     }
 
     /// Starts loading member `i`'s history filter, for a check a few steps later.
@@ -520,7 +536,7 @@ impl<'a> Pool<'a> {
         a != NO_SLOT && b != NO_SLOT && self.history.met_slots(a, b)
     }
 
-    /// The pair's level: `NEVER`, `AVOID`, or how recently they met.
+    /// The pair's level: `NEVER`, `AVOID`, `SOFT_AVOID`, or how recently they met.
     #[inline]
     pub fn level(&self, i: usize, j: usize) -> Level {
         if let Some(levels) = &self.levels {
@@ -529,6 +545,9 @@ impl<'a> Pool<'a> {
         if self.avoided(i, j) {
             return AVOID;
         }
+        if self.soft_avoided(i, j) {
+            return SOFT_AVOID;
+        }
         let (a, b) = (self.members[i].slot, self.members[j].slot);
         if a == NO_SLOT || b == NO_SLOT {
             return NEVER;
@@ -536,13 +555,13 @@ impl<'a> Pool<'a> {
         self.history.last_epoch(a, b).map_or(NEVER, epoch_level)
     }
 
-    /// Whether the pair may meet without a repeat or an avoid.
+    /// Whether the pair may meet without a repeat or an avoid (soft or not).
     #[inline]
     pub fn fresh(&self, i: usize, j: usize) -> bool {
         if let Some(levels) = &self.levels {
             return levels[i * self.len() + j] == NEVER;
         }
-        !self.met_history(i, j) && !self.avoided(i, j)
+        !self.met_history(i, j) && !self.avoided(i, j) && !self.soft_avoided(i, j)
     }
 
     /// Soft-preference cost of a pair, 0 (ideal) to [`MAX_SOFT_COST`].
@@ -551,11 +570,13 @@ impl<'a> Pool<'a> {
         soft_cost(self.rules, self.members[i].soft, self.members[j].soft) as i64
     }
 
-    /// Full cost of a pair for group searches: avoid, then repeats (recent worse), then soft.
+    /// Full cost of a pair for group searches: avoid, then soft avoid, then repeats
+    /// (recent worse), then soft preferences.
     pub fn pair_cost(&self, i: usize, j: usize) -> i64 {
         match self.level(i, j) {
             NEVER => self.soft_cost(i, j),
             AVOID => AVOID_COST,
+            SOFT_AVOID => SOFT_AVOID_COST + self.soft_cost(i, j),
             l => REPEAT_COST + l as i64 + self.soft_cost(i, j),
         }
     }
@@ -583,6 +604,11 @@ impl<'a> Pool<'a> {
 
     pub fn has_levels(&self) -> bool {
         self.levels.is_some()
+    }
+
+    /// Whether any pair of the pool is soft-avoided.
+    pub fn has_soft_avoids(&self) -> bool {
+        !self.soft_avoid.is_empty()
     }
 }
 
@@ -670,15 +696,30 @@ pub(crate) fn shuffle<T>(items: &mut [T], rng: &mut impl rand::Rng) {
 }
 
 fn epoch_level(epoch: u32) -> Level {
-    (epoch + 1).min(AVOID as u32 - 1) as Level
+    (epoch + 1).min(SOFT_AVOID as u32 - 1) as Level
 }
 
-fn local_avoid_pairs(members: &[Member], avoid: &AvoidList) -> Vec<(u32, u32)> {
+/// Whether `(i, j)`, either way round, is one of `pairs` (sorted `(min, max)`).
+#[inline]
+fn contains_local(pairs: &[(u32, u32)], i: usize, j: usize) -> bool {
+    if pairs.is_empty() {
+        return false;
+    }
+    let key = if i < j {
+        (i as u32, j as u32)
+    } else {
+        (j as u32, i as u32)
+    };
+    pairs.binary_search(&key).is_ok()
+}
+
+/// Id pairs as pairs of local indices, for the pairs whose members are both in the pool.
+fn local_pairs(members: &[Member], avoid: &[(u64, u64)]) -> Vec<(u32, u32)> {
     if avoid.is_empty() {
         return Vec::new();
     }
-    // The ids that appear in any avoid pair, sorted: usually far fewer than members.
-    let mut named: Vec<u64> = avoid.pairs().iter().flat_map(|&(a, b)| [a, b]).collect();
+    // The ids that appear in any pair, sorted: usually far fewer than members.
+    let mut named: Vec<u64> = avoid.iter().flat_map(|&(a, b)| [a, b]).collect();
     named.sort_unstable();
     named.dedup();
     let mut local_of: Vec<(u64, u32)> = members
@@ -695,7 +736,6 @@ fn local_avoid_pairs(members: &[Member], avoid: &AvoidList) -> Vec<(u32, u32)> {
             .map(|k| local_of[k].1)
     };
     let mut pairs: Vec<(u32, u32)> = avoid
-        .pairs()
         .iter()
         .filter_map(|&(a, b)| {
             let (x, y) = (find(a)?, find(b)?);

@@ -8,7 +8,9 @@
 
 use rand::Rng;
 
-use super::context::{Pool, PoolBuffers, AVOID_COST, MAX_SOFT_COST, REPEAT_COST};
+use super::context::{
+    Pool, PoolBuffers, AVOID, AVOID_COST, MAX_SOFT_COST, REPEAT_COST, SOFT_AVOID, SOFT_AVOID_COST,
+};
 use super::grouping::Grouping;
 use super::history::usual_group_size;
 use super::history::History;
@@ -186,7 +188,30 @@ pub(crate) fn circles(
         groups.push(group);
     }
     let budget = if dense { 60 * k + 2000 } else { 4 * k };
-    let cost = repair(pool, &mut groups, usual, rng, budget, dense);
+    if has_soft_avoid(pool, &groups) {
+        // First keep "Not a fit" pairs apart, free to trade repeats and fairness seats
+        // on the way: the full search below never takes a move that adds one, but it
+        // cannot cross the plateaus of moves that only swap one for another.
+        let avoids = |a, b| avoids_only(pool, a, b);
+        repair(pool, &mut groups, usual, rng, budget, dense, avoids, 0);
+        // Swaps can be stuck where every one adds a pair for each it removes: a small
+        // pool is searched outright for groups of the same sizes without any.
+        if k <= APART_SEARCH_MEMBERS && has_soft_avoid(pool, &groups) {
+            if let Some(apart) = groups_keeping_avoids_apart(pool, &groups) {
+                groups = apart;
+            }
+        }
+    }
+    let cost = repair(
+        pool,
+        &mut groups,
+        usual,
+        rng,
+        budget,
+        dense,
+        |a, b| pool.pair_cost(a, b),
+        FAIRNESS,
+    );
     let repeats: usize = groups
         .iter()
         .map(|g| {
@@ -235,6 +260,88 @@ pub(crate) fn circles(
         seat_leftovers(pool, &sub.unplaced, &mut out, notes);
     }
     out
+}
+
+/// Whether a group holds a soft-avoided pair.
+fn has_soft_avoid(pool: &Pool, groups: &[Vec<usize>]) -> bool {
+    pool.has_soft_avoids()
+        && groups.iter().any(|g| {
+            g.iter()
+                .enumerate()
+                .any(|(i, &a)| g[i + 1..].iter().any(|&b| pool.level(a, b) == SOFT_AVOID))
+        })
+}
+
+/// Pools up to this size are searched outright for groups without an avoided pair (the
+/// search goes one member deeper per member, so larger pools would risk the stack).
+const APART_SEARCH_MEMBERS: usize = 64;
+/// Nodes that search may visit: every grouping of a pool of a dozen, and a good part of
+/// one of fifteen; beyond, it finds groups only where they are easy to find.
+const APART_SEARCH_NODES: usize = 200_000;
+
+/// Groups of the same sizes as `groups`, in the same order, with no avoided pair (soft or
+/// not) in any of them; `None` when there are none or the search ran out of nodes.
+fn groups_keeping_avoids_apart(pool: &Pool, groups: &[Vec<usize>]) -> Option<Vec<Vec<usize>>> {
+    struct Search<'s, 'p> {
+        pool: &'s Pool<'p>,
+        sizes: Vec<usize>,
+        members: Vec<usize>,
+        groups: Vec<Vec<usize>>,
+        nodes: usize,
+    }
+    impl Search<'_, '_> {
+        /// Seats member `k` and those after it. Of the empty groups of one size only the
+        /// first is tried: the others would give the same groupings in another order.
+        fn seat(&mut self, k: usize) -> bool {
+            self.nodes += 1;
+            if self.nodes > APART_SEARCH_NODES {
+                return false;
+            }
+            let Some(&x) = self.members.get(k) else {
+                return true;
+            };
+            let mut empty_sizes_tried: Vec<usize> = Vec::new();
+            for g in 0..self.groups.len() {
+                let group = &self.groups[g];
+                if group.len() == self.sizes[g] {
+                    continue;
+                }
+                if group.is_empty() {
+                    if empty_sizes_tried.contains(&self.sizes[g]) {
+                        continue;
+                    }
+                    empty_sizes_tried.push(self.sizes[g]);
+                }
+                if !group.iter().all(|&y| self.pool.level(x, y) < SOFT_AVOID) {
+                    continue;
+                }
+                self.groups[g].push(x);
+                if self.seat(k + 1) {
+                    return true;
+                }
+                self.groups[g].pop();
+            }
+            false
+        }
+    }
+    let mut search = Search {
+        pool,
+        sizes: groups.iter().map(Vec::len).collect(),
+        members: groups.iter().flatten().copied().collect(),
+        groups: vec![Vec::new(); groups.len()],
+        nodes: 0,
+    };
+    search.seat(0).then_some(search.groups)
+}
+
+/// A pair's cost counting avoids alone: hard ones as always, soft ones at their cost,
+/// everything else nothing.
+fn avoids_only(pool: &Pool, a: usize, b: usize) -> i64 {
+    match pool.level(a, b) {
+        AVOID => AVOID_COST,
+        SOFT_AVOID => SOFT_AVOID_COST,
+        _ => 0,
+    }
 }
 
 fn worst_avoider(pool: &Pool, g: &[usize]) -> Option<usize> {
@@ -306,7 +413,10 @@ fn pick_member(
 }
 
 /// Local search: move members between groups (swaps) while the total cost falls, with
-/// some sideways moves. Returns the final total cost.
+/// some sideways moves. The cost is `pair`'s over every pair of a group, plus `fairness`
+/// for each earlier off-size seat of a member of an off-size group. Returns the final
+/// total cost.
+#[allow(clippy::too_many_arguments)]
 fn repair(
     pool: &Pool,
     groups: &mut [Vec<usize>],
@@ -314,12 +424,15 @@ fn repair(
     rng: &mut impl Rng,
     budget: usize,
     dense: bool,
+    pair: impl Fn(usize, usize) -> i64 + Copy,
+    fairness: i64,
 ) -> i64 {
+    let cost_of = |g: &[usize]| cost_of(pool, g, usual, pair, fairness);
     let ng = groups.len();
     if ng < 2 {
-        return groups.iter().map(|g| cost_of(pool, g, usual)).sum();
+        return groups.iter().map(|g| cost_of(g)).sum();
     }
-    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(pool, g, usual)).collect();
+    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(g)).collect();
     let mut sideways = 0usize;
     let mut steps = 0usize;
     let mut bad: Vec<usize> = Vec::new();
@@ -337,7 +450,7 @@ fn repair(
                 let x = groups[g][i];
                 groups[g]
                     .iter()
-                    .any(|&y| y != x && pool.pair_cost(x, y) >= REPEAT_COST)
+                    .any(|&y| y != x && pair(x, y) >= REPEAT_COST)
             })
             .collect();
         if culprits.is_empty() {
@@ -358,17 +471,17 @@ fn repair(
                 let mut delta = 0;
                 for &z in &groups[g] {
                     if z != x {
-                        delta += pool.pair_cost(y, z) - pool.pair_cost(x, z);
+                        delta += pair(y, z) - pair(x, z);
                     }
                 }
                 for &z in &groups[h] {
                     if z != y {
-                        delta += pool.pair_cost(x, z) - pool.pair_cost(y, z);
+                        delta += pair(x, z) - pair(y, z);
                     }
                 }
                 let (g_off, h_off) = (groups[g].len() != usual, groups[h].len() != usual);
-                if g_off != h_off {
-                    let shift = FAIRNESS * (pool.off(y) as i64 - pool.off(x) as i64);
+                if g_off != h_off && fairness != 0 {
+                    let shift = fairness * (pool.off(y) as i64 - pool.off(x) as i64);
                     delta += if g_off { shift } else { -shift };
                 }
                 if delta < best_delta {
@@ -394,8 +507,8 @@ fn repair(
         let y = groups[h][yi];
         groups[g][xi] = y;
         groups[h][yi] = x;
-        cost[g] = cost_of(pool, &groups[g], usual);
-        cost[h] = cost_of(pool, &groups[h], usual);
+        cost[g] = cost_of(&groups[g]);
+        cost[h] = cost_of(&groups[h]);
     }
     cost.iter().sum()
 }
@@ -408,17 +521,23 @@ const FAIRNESS: i64 = 100;
 // it can win must stay below one seat of fairness, and fairness below a repeat.
 const _: () = assert!(6 * MAX_SOFT_COST < FAIRNESS && FAIRNESS < REPEAT_COST);
 
-fn cost_of(pool: &Pool, g: &[usize], usual: usize) -> i64 {
+fn cost_of(
+    pool: &Pool,
+    g: &[usize],
+    usual: usize,
+    pair: impl Fn(usize, usize) -> i64,
+    fairness: i64,
+) -> i64 {
     let mut c = 0;
-    if g.len() != usual {
+    if g.len() != usual && fairness != 0 {
         c += g
             .iter()
-            .map(|&x| FAIRNESS * pool.off(x) as i64)
+            .map(|&x| fairness * pool.off(x) as i64)
             .sum::<i64>();
     }
     for (i, &a) in g.iter().enumerate() {
         for &b in &g[i + 1..] {
-            c += pool.pair_cost(a, b);
+            c += pair(a, b);
         }
     }
     c

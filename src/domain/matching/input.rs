@@ -83,11 +83,18 @@ impl MatchSettings {
     }
 }
 
-/// Confidential do-not-match pairs. Unordered: `(a, b)` also forbids `(b, a)`.
+/// Pairs kept apart. Unordered: `(a, b)` also covers `(b, a)`.
+///
+/// Hard pairs (a member's confidential do-not-match list) are never matched. Soft pairs
+/// (one of the two said "Not a fit" after their chat) are matched only when no grouping
+/// without them exists: each costs more than any number of repeats a grouping could
+/// trade for it, and less than breaking a hard pair. A pair that is both is hard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AvoidList {
-    /// Sorted, deduplicated, each pair as `(smaller, larger)`.
+    /// Hard pairs: sorted, deduplicated, each as `(smaller, larger)`.
     pairs: Vec<(u64, u64)>,
+    /// Soft pairs, the same way, none of them hard.
+    soft: Vec<(u64, u64)>,
 }
 
 impl AvoidList {
@@ -95,36 +102,66 @@ impl AvoidList {
         Self::default()
     }
 
+    /// The same hard pairs, and these soft ones (a pair already hard stays hard).
+    pub fn with_soft(mut self, pairs: impl IntoIterator<Item = (u64, u64)>) -> Self {
+        let mut soft = normalized(pairs.into_iter().chain(self.soft.iter().copied()));
+        soft.retain(|pair| self.pairs.binary_search(pair).is_err());
+        self.soft = soft;
+        self
+    }
+
     /// Whether the pair must never be matched.
     pub fn contains(&self, a: u64, b: u64) -> bool {
         self.pairs.binary_search(&ordered(a, b)).is_ok()
     }
 
+    /// Whether the pair is matched only when nothing else is possible.
+    pub fn soft_contains(&self, a: u64, b: u64) -> bool {
+        self.soft.binary_search(&ordered(a, b)).is_ok()
+    }
+
+    /// Whether there are no hard pairs.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
 
+    /// How many hard pairs there are.
     pub fn len(&self) -> usize {
         self.pairs.len()
     }
 
-    /// The pairs, each as `(smaller, larger)`, sorted.
+    /// The hard pairs, each as `(smaller, larger)`, sorted.
     pub fn pairs(&self) -> &[(u64, u64)] {
         &self.pairs
+    }
+
+    /// The soft pairs, each as `(smaller, larger)`, sorted.
+    pub fn soft_pairs(&self) -> &[(u64, u64)] {
+        &self.soft
     }
 }
 
 impl FromIterator<(u64, u64)> for AvoidList {
+    /// Hard pairs.
     fn from_iter<I: IntoIterator<Item = (u64, u64)>>(iter: I) -> Self {
-        let mut pairs: Vec<(u64, u64)> = iter
-            .into_iter()
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| ordered(a, b))
-            .collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        AvoidList { pairs }
+        AvoidList {
+            pairs: normalized(iter),
+            soft: Vec::new(),
+        }
     }
+}
+
+/// Pairs as `(smaller, larger)`, sorted and deduplicated, without anyone paired with
+/// themselves.
+fn normalized(pairs: impl IntoIterator<Item = (u64, u64)>) -> Vec<(u64, u64)> {
+    let mut pairs: Vec<(u64, u64)> = pairs
+        .into_iter()
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| ordered(a, b))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
 }
 
 fn ordered(a: u64, b: u64) -> (u64, u64) {
@@ -157,6 +194,26 @@ mod tests {
         assert_eq!(
             err,
             "'heavy' is not a weight for interests; use one of: off light strong"
+        );
+    }
+
+    #[test]
+    fn a_soft_pair_is_unordered_and_a_hard_pair_stays_hard() {
+        let list: AvoidList = [(1, 2)].into_iter().collect();
+        let list = list.with_soft([(2, 1), (4, 3), (3, 4), (5, 5)]);
+        assert!(
+            list.contains(1, 2) && !list.soft_contains(1, 2),
+            "hard wins"
+        );
+        assert!(list.soft_contains(3, 4) && list.soft_contains(4, 3));
+        assert!(!list.contains(3, 4));
+        assert_eq!(list.soft_pairs(), &[(3, 4)]);
+        assert_eq!((list.len(), list.is_empty()), (1, false));
+        let soft_only = AvoidList::new().with_soft([(7, 8)]);
+        assert!(soft_only.is_empty(), "is_empty counts hard pairs");
+        assert!(
+            soft_only.with_soft([(9, 10)]).soft_contains(7, 8),
+            "soft pairs add up"
         );
     }
 

@@ -14,7 +14,7 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::context::{Pool, PoolBuffers, AVOID, NEVER};
+use super::context::{Pool, PoolBuffers, AVOID, NEVER, SOFT_AVOID};
 use super::grouping::Grouping;
 use super::groups::{circles, emit};
 use super::history::History;
@@ -173,15 +173,20 @@ fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sin
         if list.is_empty() {
             continue;
         }
-        // Mentees sharing a chat meet each other too: never an avoided pair, and the
-        // fewest repeats; a mentee who fits nowhere gets a chat of their own.
+        // Mentees sharing a chat meet each other too: never an avoided pair (soft or
+        // not: a chat of their own is always possible), and the fewest repeats; a
+        // mentee who fits nowhere gets a chat of their own.
         let mut chats: Vec<Vec<usize>> = vec![Vec::new(); list.len().div_ceil(per_chat)];
         for &e in list {
             let e = mentees[e as usize];
             let best = chats
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.len() < per_chat && c.iter().all(|&x| pool.level(x, e) != AVOID))
+                .filter(|(_, c)| {
+                    c.len() < per_chat
+                        && c.iter()
+                            .all(|&x| !matches!(pool.level(x, e), AVOID | SOFT_AVOID))
+                })
                 .min_by_key(|(_, c)| {
                     (
                         c.iter().map(|&x| pool.pair_cost(x, e)).sum::<i64>(),

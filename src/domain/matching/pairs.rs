@@ -16,7 +16,8 @@ use rand::Rng;
 
 use super::blossom::{Blossom, NONE};
 use super::context::{
-    soft_cost, Pool, Soft, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST, SAME_INSTITUTION,
+    soft_cost, Level, Pool, Soft, AVOID, AVOID_COST, DENSE_LIMIT, NEVER, REPEAT_COST,
+    SAME_INSTITUTION, SOFT_AVOID,
 };
 use super::factor::factorize;
 use super::grouping::Grouping;
@@ -181,8 +182,62 @@ pub(crate) fn seat_leftovers(
 
 /// Picks the trio: members with the fewest off-size seats first, mutually unmet if
 /// possible, and (in small pools) such that the others can still pair without a
-/// repeat. Why first: the extra seat must rotate fairly.
+/// repeat. Why first: the extra seat must rotate fairly. In a small pool with "Not a
+/// fit" answers, a trio that keeps every such pair apart, inside it and among the
+/// others, comes before all that.
 pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
+    let trio = trio_by_repeats(pool, members);
+    if pool.has_soft_avoids() && pool.has_levels() && members.len() <= SOFT_TRIO_SEARCH {
+        return trio_keeping_soft_avoids_apart(pool, members, trio).unwrap_or(trio);
+    }
+    trio
+}
+
+/// Pools up to this size search every trio for one that keeps "Not a fit" pairs apart.
+const SOFT_TRIO_SEARCH: usize = 16;
+
+/// `trio` if it keeps every soft-avoided pair apart (inside it and among the others);
+/// otherwise the trio that does, with the fewest off-size seats, then the cheapest;
+/// `None` when no trio can.
+fn trio_keeping_soft_avoids_apart(
+    pool: &Pool,
+    members: &[usize],
+    trio: [usize; 3],
+) -> Option<[usize; 3]> {
+    let below_soft = |l: Level| l < SOFT_AVOID;
+    let keeps_apart = |t: &[usize; 3]| {
+        below_soft(pool.level(t[0], t[1]))
+            && below_soft(pool.level(t[0], t[2]))
+            && below_soft(pool.level(t[1], t[2]))
+            && {
+                let rest: Vec<usize> = members.iter().copied().filter(|m| !t.contains(m)).collect();
+                pairs_within(pool, &rest, below_soft)
+            }
+    };
+    if keeps_apart(&trio) {
+        return Some(trio);
+    }
+    let sorted = by_off_size(pool, members);
+    let mut best: Option<((u32, i64), [usize; 3])> = None;
+    for (i, &x) in sorted.iter().enumerate() {
+        for (j, &y) in sorted.iter().enumerate().skip(i + 1) {
+            for &z in sorted.iter().skip(j + 1) {
+                let t = [x, y, z];
+                let key = (
+                    t.iter().map(|&m| u32::from(pool.off(m))).sum(),
+                    group_cost(pool, &t),
+                );
+                if best.is_none_or(|(b, _)| key < b) && keeps_apart(&t) {
+                    best = Some((key, t));
+                }
+            }
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// The trio by off-size seats and repeats alone.
+fn trio_by_repeats(pool: &Pool, members: &[usize]) -> [usize; 3] {
     let dense = pool.has_levels();
     let sorted = if dense {
         by_off_size(pool, members)
@@ -249,11 +304,17 @@ pub(crate) fn choose_trio(pool: &Pool, members: &[usize]) -> [usize; 3] {
 
 /// Whether `members` (an even count, small pool) can all pair with unmet partners.
 fn pairs_without_repeat(pool: &Pool, members: &[usize]) -> bool {
+    pairs_within(pool, members, |l| l == NEVER)
+}
+
+/// Whether `members` (an even count, small pool) can all pair using only pairs whose
+/// level is `allowed`.
+fn pairs_within(pool: &Pool, members: &[usize], allowed: impl Fn(Level) -> bool) -> bool {
     let k = members.len();
-    let fresh = |a: usize, b: usize| pool.level(members[a], members[b]) == NEVER;
+    let ok = |a: usize, b: usize| allowed(pool.level(members[a], members[b]));
     let mut mate = vec![NONE; k];
-    greedy_extend(&mut mate, fresh);
-    Blossom::new(k).augment_all(&mut mate, fresh);
+    greedy_extend(&mut mate, ok);
+    Blossom::new(k).augment_all(&mut mate, ok);
     mate.iter().all(|&m| m != NONE)
 }
 
