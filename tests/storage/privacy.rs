@@ -182,8 +182,8 @@ async fn forget_member_removes_their_place_and_interests_in_every_program_of_the
 }
 
 #[tokio::test]
-async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks_and_booking_posts()
-{
+async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks_booking_posts_fit_and_survey_answers(
+) {
     use chrono::TimeZone;
     use hallway::domain::booking::SlotFit;
     use hallway::domain::ids::{ChannelId, MessageId};

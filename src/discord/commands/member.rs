@@ -168,10 +168,11 @@ pub(super) async fn profile_message(
         if partners.is_empty() {
             continue;
         }
-        text.push_str("\n\n");
-        text.push_str(&render::not_a_fit_note(program, partners.len()));
         // A message holds five rows of components.
-        if menus.len() < 5 {
+        let with_menu = menus.len() < 5;
+        text.push_str("\n\n");
+        text.push_str(&render::not_a_fit_note(program, partners.len(), with_menu));
+        if with_menu {
             menus.push(render::not_a_fit_menu(program, &partners));
         }
     }

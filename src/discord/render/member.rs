@@ -168,7 +168,7 @@ pub const MENU_OPTIONS: usize = 25;
 
 /// The profile's note on the member's own "Not a fit" answers in a program that still
 /// keep them apart; shown to them alone.
-pub fn not_a_fit_note(program: &Program, partners: usize) -> String {
+pub fn not_a_fit_note(program: &Program, partners: usize, with_menu: bool) -> String {
     let (people, were) = if partners == 1 {
         ("1 person".to_string(), "was")
     } else {
@@ -179,10 +179,16 @@ pub fn not_a_fit_note(program: &Program, partners: usize) -> String {
     } else {
         String::new()
     };
+    let how = if with_menu {
+        format!("pick them below{pick}")
+    } else {
+        // Past Discord's five menus a message: the program's own profile has its menu.
+        format!("use `/hallway profile program:{}`", program.name)
+    };
     format!(
         "**Not a fit** (only you can see this): you said {people} in {} {were} not a fit, so \
          hallway matches you with them only if nothing else is possible. To be matched with \
-         someone again, pick them below{pick}.",
+         someone again, {how}.",
         program.name
     )
 }
@@ -390,15 +396,20 @@ mod tests {
     }
 
     #[test]
-    fn the_not_a_fit_note_counts_people_and_says_when_the_menu_is_cut() {
-        let one = not_a_fit_note(&program("Mentoring"), 1);
+    fn the_not_a_fit_note_counts_people_and_says_when_the_menu_is_cut_or_missing() {
+        let one = not_a_fit_note(&program("Mentoring"), 1, true);
         assert_eq!(
             one,
             "**Not a fit** (only you can see this): you said 1 person in Mentoring was not a \
              fit, so hallway matches you with them only if nothing else is possible. To be \
              matched with someone again, pick them below."
         );
-        let many = not_a_fit_note(&program("Mentoring"), 30);
+        let past_the_menus = not_a_fit_note(&program("Mentoring"), 1, false);
+        assert!(
+            past_the_menus.ends_with("use `/hallway profile program:Mentoring`."),
+            "{past_the_menus}"
+        );
+        let many = not_a_fit_note(&program("Mentoring"), 30, true);
         assert!(
             many.contains("you said 30 people in Mentoring were not a fit"),
             "{many}"
