@@ -6,6 +6,57 @@ use std::collections::BTreeSet;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
+/// A file as an older version of hallway left it (`old`, a kept copy to compare with) and
+/// the same file upgraded by the one migration after that version's (`new`): what an
+/// upgrade test checks. Later steps have their own tests.
+pub struct Upgraded {
+    pub old: SqlitePool,
+    pub new: SqlitePool,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Upgraded {
+    /// The database `version` made, which had the first `applied` migrations, holding
+    /// `rows`, then upgraded by migration `applied + 1`.
+    pub async fn from(version: &str, applied: usize, rows: &str) -> Upgraded {
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, url) =
+            crate::database_made_by(dir.path(), version, &MIGRATIONS[..applied], rows).await;
+        pool.close().await;
+        let old = kept_copy(dir.path(), version).await;
+        let new = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(
+                url.parse::<SqliteConnectOptions>()
+                    .unwrap()
+                    .foreign_keys(true),
+            )
+            .await
+            .unwrap();
+        let upgraded_by = MIGRATIONS[applied].0;
+        crate::migrate_with(&new, dir.path(), upgraded_by, &MIGRATIONS[..=applied]).await;
+        Upgraded {
+            old,
+            new,
+            url,
+            _dir: dir,
+        }
+    }
+
+    pub fn new_pool(&self) -> &SqlitePool {
+        &self.new
+    }
+
+    /// Today's store on the upgraded file (which applies the later migrations too), for
+    /// what the migration made to be used.
+    pub async fn store(&self) -> hallway::storage::Store {
+        hallway::storage::Store::open(&self.url, 2, std::time::Duration::from_secs(5))
+            .await
+            .unwrap()
+    }
+}
+
 /// Every migration under its file name, in order: an upgrade test applies the first few,
 /// as the version it starts from had them.
 pub const MIGRATIONS: [(&str, &str); 7] = [

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 
-use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
+use crate::old_files::{columns_of, indexes, literals, outbox_keys, Upgraded};
 use crate::upgrade_0003::{dump, TableDump};
 
 const ROWS_AT_BE6AD99: &str = include_str!("fixtures/main-be6ad99.sql");
@@ -49,50 +49,13 @@ const STANDING: [&str; 6] = [
     "updated_at",
 ];
 
-/// The file as be6ad99 left it (kept, as a copy, to compare with) and the same file
-/// opened by today's store, which applied 0005.
-struct Upgraded {
-    old: SqlitePool,
-    new: SqlitePool,
-    _dir: tempfile::TempDir,
-}
-
-impl Upgraded {
-    async fn new() -> Upgraded {
-        let dir = tempfile::tempdir().unwrap();
-        let (pool, url) =
-            crate::database_made_by(dir.path(), "be6ad99", &MIGRATIONS[..4], ROWS_AT_BE6AD99).await;
-        pool.close().await;
-        let old = kept_copy(dir.path(), "be6ad99").await;
-        // Upgraded through 0005 only: what this test checks. Later steps have their own.
-        let new = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(
-                url.parse::<SqliteConnectOptions>()
-                    .unwrap()
-                    .foreign_keys(true),
-            )
-            .await
-            .unwrap();
-        crate::migrate_with(&new, dir.path(), "3ac39f3", &MIGRATIONS[..5]).await;
-        Upgraded {
-            old,
-            new,
-            _dir: dir,
-        }
-    }
-
-    fn new_pool(&self) -> &SqlitePool {
-        &self.new
-    }
-
-    async fn program_of(&self, guild: i64) -> i64 {
-        sqlx::query_scalar("select program_id from program where guild_id = ?")
-            .bind(guild)
-            .fetch_one(self.new_pool())
-            .await
-            .unwrap()
-    }
+/// The program of the server in the upgraded file.
+async fn program_of(up: &Upgraded, guild: i64) -> i64 {
+    sqlx::query_scalar("select program_id from program where guild_id = ?")
+        .bind(guild)
+        .fetch_one(up.new_pool())
+        .await
+        .unwrap()
 }
 
 async fn count(pool: &SqlitePool, sql: &str) -> i64 {
@@ -106,7 +69,7 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_makes_each_community_its_first_program_with_every_setting(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     // Server A set everything; server B set only values A does not have (peer circles
     // of 4, paused).
     let columns: Vec<&str> = ["guild_id"].into_iter().chain(SETTINGS).collect();
@@ -146,7 +109,7 @@ async fn upgrading_a_database_made_by_be6ad99_makes_each_community_its_first_pro
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_each_profile_and_moves_each_members_standing_to_their_servers_program(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     // Mentors, mentees and peers; one paused, one gone, a mentor taking two.
     let standing = literals(
         &up.old,
@@ -224,7 +187,7 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_each_profile_and_moves_each_
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_every_round_in_its_servers_program_and_numbers_rounds_per_program(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let columns = [
         "round_id",
         "guild_id",
@@ -241,7 +204,10 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_round_in_its_servers_p
         literals(up.new_pool(), &columns, "round order by round_id").await,
         literals(&up.old, &columns, "round order by round_id").await
     );
-    let (a, b) = (up.program_of(GUILD_A).await, up.program_of(GUILD_B).await);
+    let (a, b) = (
+        program_of(&up, GUILD_A).await,
+        program_of(&up, GUILD_B).await,
+    );
     let programs: Vec<(i64, i64)> =
         sqlx::query_as("select round_id, program_id from round order by round_id")
             .fetch_all(up.new_pool())
@@ -294,7 +260,7 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_round_in_its_servers_p
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_leaves_every_group_member_outcome_feedback_avoid_and_skip_note_as_it_was(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let before = dump(&up.old).await;
     let after = dump(up.new_pool()).await;
     for table in [
@@ -318,7 +284,7 @@ async fn upgrading_a_database_made_by_be6ad99_leaves_every_group_member_outcome_
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_every_value_of_every_table_and_gives_rows_their_servers_program(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let before = dump(&up.old).await;
     for table in &before {
         assert!(
@@ -426,8 +392,8 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_names_the_program_in_per_program_occasion_keys_and_keeps_every_other_key(
 ) {
-    let up = Upgraded::new().await;
-    let a = up.program_of(GUILD_A).await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
+    let a = program_of(&up, GUILD_A).await;
     let before = outbox_keys(&up.old).await;
     let after = outbox_keys(up.new_pool()).await;
 
@@ -498,7 +464,7 @@ async fn upgrading_a_database_made_by_be6ad99_names_the_program_in_per_program_o
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_leaves_a_consistent_file_with_every_index() {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(up.new_pool())
         .await

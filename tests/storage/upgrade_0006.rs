@@ -6,16 +6,13 @@
 //! upgraded file books a chat like a new one.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use hallway::domain::booking::{MeetingRules, PickOutcome, SlotFit};
 use hallway::domain::ids::{GroupId, GuildId, UserId};
 use hallway::domain::slots::SlotOffer;
-use hallway::storage::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
+use crate::old_files::{columns_of, indexes, literals, outbox_keys, Upgraded};
 use crate::upgrade_0003::{dump, TableDump};
 
 const ROWS_AT_3AC39F3: &str = include_str!("fixtures/main-3ac39f3.sql");
@@ -26,53 +23,6 @@ const GUILD_B: GuildId = GuildId(1_200_000_000_000_000_002);
 /// The tables 0006 makes.
 const BOOKING_TABLES: [&str; 4] = ["booking", "slot_batch", "slot_offer", "slot_pick"];
 
-/// The file as 3ac39f3 left it (kept, as a copy, to compare with) and the same file
-/// upgraded through 0006 (what these tests check; later steps have their own tests).
-struct Upgraded {
-    old: SqlitePool,
-    new: SqlitePool,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Upgraded {
-    async fn new() -> Upgraded {
-        let dir = tempfile::tempdir().unwrap();
-        let (pool, url) =
-            crate::database_made_by(dir.path(), "3ac39f3", &MIGRATIONS[..5], ROWS_AT_3AC39F3).await;
-        pool.close().await;
-        let old = kept_copy(dir.path(), "3ac39f3").await;
-        let new = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(
-                url.parse::<SqliteConnectOptions>()
-                    .unwrap()
-                    .foreign_keys(true),
-            )
-            .await
-            .unwrap();
-        crate::migrate_with(&new, dir.path(), "566e2bd", &MIGRATIONS[..6]).await;
-        Upgraded {
-            old,
-            new,
-            url,
-            _dir: dir,
-        }
-    }
-
-    fn new_pool(&self) -> &SqlitePool {
-        &self.new
-    }
-
-    /// Today's store on the upgraded file (which applies the later migrations too), for
-    /// what 0006 made to be used.
-    async fn store(&self) -> Store {
-        Store::open(&self.url, 2, Duration::from_secs(5))
-            .await
-            .unwrap()
-    }
-}
-
 fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
     dumps.iter().find(|t| t.table == table)
 }
@@ -80,7 +30,7 @@ fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_keeps_every_value_of_every_table_and_adds_empty_booking_tables(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let before = dump(&up.old).await;
     assert_eq!(before.len(), 17, "every table of 0005");
     for table in &before {
@@ -123,7 +73,7 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chats_with_a_15_minute_reminder(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let meetings: Vec<(i64, i64, i64)> = sqlx::query_as(
         "select program_id, meeting_minutes, reminder_minutes from program order by program_id",
     )
@@ -147,7 +97,7 @@ async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chat
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_state_and_books_its_groups_like_new_ones(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let before = outbox_keys(&up.old).await;
     assert_eq!(outbox_keys(up.new_pool()).await, before);
     let kinds: BTreeSet<&str> = before.iter().map(|r| r.1.as_str()).collect();
@@ -230,7 +180,7 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_leaves_a_consistent_file_with_every_index() {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(up.new_pool())
         .await

@@ -8,17 +8,14 @@
 //! new one.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use hallway::domain::attention;
 use hallway::domain::booking::MeetingRules;
 use hallway::domain::ids::{ChannelId, GuildId, ProgramId, UserId};
 use hallway::domain::program::Evaluation;
-use hallway::storage::Store;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::old_files::{columns_of, indexes, kept_copy, literals, outbox_keys, MIGRATIONS};
+use crate::old_files::{columns_of, indexes, literals, outbox_keys, Upgraded};
 use crate::upgrade_0003::{dump, TableDump};
 
 const ROWS_AT_566E2BD: &str = include_str!("fixtures/main-566e2bd.sql");
@@ -36,49 +33,6 @@ const EVALUATION_TABLES: [&str; 6] = [
     "survey_question",
 ];
 
-/// The file as 566e2bd left it (kept, as a copy, to compare with) and the same file
-/// upgraded through 0007 (what these tests check; later steps have their own tests).
-struct Upgraded {
-    old: SqlitePool,
-    new: SqlitePool,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Upgraded {
-    async fn new() -> Upgraded {
-        let dir = tempfile::tempdir().unwrap();
-        let (pool, url) =
-            crate::database_made_by(dir.path(), "566e2bd", &MIGRATIONS[..6], ROWS_AT_566E2BD).await;
-        pool.close().await;
-        let old = kept_copy(dir.path(), "566e2bd").await;
-        let new = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(
-                url.parse::<SqliteConnectOptions>()
-                    .unwrap()
-                    .foreign_keys(true),
-            )
-            .await
-            .unwrap();
-        crate::migrate_with(&new, dir.path(), "0007", &MIGRATIONS[..7]).await;
-        Upgraded {
-            old,
-            new,
-            url,
-            _dir: dir,
-        }
-    }
-
-    /// Today's store on the upgraded file (which applies any later migrations too), for
-    /// what 0007 made to be used.
-    async fn store(&self) -> Store {
-        Store::open(&self.url, 2, Duration::from_secs(5))
-            .await
-            .unwrap()
-    }
-}
-
 fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
     dumps.iter().find(|t| t.table == table)
 }
@@ -86,7 +40,7 @@ fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_keeps_every_value_of_every_table_and_adds_empty_evaluation_tables(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let before = dump(&up.old).await;
     assert_eq!(before.len(), 21, "every table of 0006");
     for table in &before {
@@ -134,7 +88,7 @@ async fn upgrading_a_database_made_by_566e2bd_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_evaluation_without_automatic_surveys_and_keeps_its_meetings(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let settings: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
         "select program_id, attention_rounds, coordinators_channel_id, auto_surveys
          from program order by program_id",
@@ -184,7 +138,7 @@ async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_ev
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_keeps_each_outbox_rows_id_key_and_state_and_queues_digests_like_new_ones(
 ) {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let before = outbox_keys(&up.old).await;
     assert_eq!(outbox_keys(&up.new).await, before);
     let kinds: BTreeSet<&str> = before.iter().map(|r| r.1.as_str()).collect();
@@ -254,7 +208,7 @@ async fn upgrading_a_database_made_by_566e2bd_keeps_each_outbox_rows_id_key_and_
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_gives_an_attention_list_from_its_history() {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let store = up.store().await;
     store
         .set_attention_rounds(ProgramId(1), 1, Utc::now())
@@ -292,7 +246,7 @@ async fn upgrading_a_database_made_by_566e2bd_gives_an_attention_list_from_its_h
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_leaves_a_consistent_file_with_every_index() {
-    let up = Upgraded::new().await;
+    let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(&up.new)
         .await
