@@ -52,8 +52,8 @@ pub(super) async fn deliver<C: Courier>(
         OutboxKind::AttentionDigest => {
             super::attention::attention_digest(store, courier, row).await
         }
-        OutboxKind::SurveyInvite => super::survey::survey_invite(store, courier, row).await,
-        OutboxKind::SurveyReminder => super::survey::survey_reminder(store, courier, row).await,
+        OutboxKind::SurveyInvite => super::survey::survey_dm(store, courier, row, false).await,
+        OutboxKind::SurveyReminder => super::survey::survey_dm(store, courier, row, true).await,
     }
 }
 

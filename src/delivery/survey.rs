@@ -40,10 +40,14 @@ impl SurveyInviteView {
     }
 }
 
-pub(super) async fn survey_invite<C: Courier>(
+/// A survey's invitation or its reminder, if it is still due: nothing once the survey
+/// closed (a bot that was down past it) or the member left the program, and no reminder
+/// to those who answered or said no thanks.
+pub(super) async fn survey_dm<C: Courier>(
     store: &Store,
     courier: &C,
     row: &OutboxRow,
+    reminder: bool,
 ) -> Result<Sent, RowError> {
     let (survey_id, user) = addressed(row)?;
     let Some(survey) = store.survey(row.guild_id, survey_id).await? else {
@@ -51,51 +55,19 @@ pub(super) async fn survey_invite<C: Courier>(
             "survey {survey_id} no longer exists"
         )));
     };
-    // A bot that was down past the closing has nothing left to ask, nor has one whose
-    // member left the program meanwhile.
     if !store
-        .survey_dm_due(survey_id, user, Utc::now(), false)
+        .survey_dm_due(survey_id, user, Utc::now(), reminder)
         .await?
     {
         return Ok(Sent::Done(None));
     }
-    post_dm(
-        store,
-        courier,
-        row,
-        user,
-        &Message::SurveyInvite(SurveyInviteView::of(&survey)),
-    )
-    .await
-}
-
-pub(super) async fn survey_reminder<C: Courier>(
-    store: &Store,
-    courier: &C,
-    row: &OutboxRow,
-) -> Result<Sent, RowError> {
-    let (survey_id, user) = addressed(row)?;
-    let Some(survey) = store.survey(row.guild_id, survey_id).await? else {
-        return Err(RowError::Poisoned(format!(
-            "survey {survey_id} no longer exists"
-        )));
+    let view = SurveyInviteView::of(&survey);
+    let message = if reminder {
+        Message::SurveyReminder(view)
+    } else {
+        Message::SurveyInvite(view)
     };
-    // Those who answered or said no thanks hear nothing more, nor does anyone once the
-    // survey closed or who left the program.
-    if !store
-        .survey_dm_due(survey_id, user, Utc::now(), true)
-        .await?
-    {
-        return Ok(Sent::Done(None));
-    }
-    post_dm(
-        store,
-        courier,
-        row,
-        user,
-        &Message::SurveyReminder(SurveyInviteView::of(&survey)),
-    )
-    .await
+    post_dm(store, courier, row, user, &message).await
 }
 
 /// The survey and the member a row is for: `<kind>:<survey>:<user>` and its user.
