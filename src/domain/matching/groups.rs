@@ -11,7 +11,7 @@ use rand::Rng;
 use super::context::{
     Pool, PoolBuffers, AVOID, AVOID_COST, MAX_SOFT_COST, REPEAT_COST, SOFT_AVOID, SOFT_AVOID_COST,
 };
-use super::design::{design_for, plan_order, Design};
+use super::design::{design_for, plan_order, Design, PLAN_MEMBERS};
 use super::grouping::Grouping;
 use super::history::usual_group_size;
 use super::history::History;
@@ -271,11 +271,6 @@ pub(crate) fn circles(
     }
     out
 }
-
-/// Rosters planned as a year of circles: below, today's search is already at its best;
-/// above, 52 rounds of circles of 3 (two new people a member a round) stay far from
-/// meeting everyone, and a plan would only cost soft preferences.
-const PLAN_MEMBERS: std::ops::RangeInclusive<usize> = 12..=110;
 
 /// Circles of 3 for a small roster from its planned year (see [`super::design`]) when
 /// one exists, else [`circles`]. The plan's round with the lowest cost against the
@@ -752,5 +747,16 @@ mod tests {
             }
         }
         assert_eq!(group_sizes(100, 3).iter().filter(|&&s| s == 2).count(), 2);
+    }
+
+    #[test]
+    fn the_table_of_starters_is_shaped_as_this_engine_shapes_circles_of_three() {
+        for n in PLAN_MEMBERS {
+            assert_eq!(
+                super::super::design::trio_shape(n),
+                group_sizes(n, 3),
+                "n = {n}"
+            );
+        }
     }
 }

@@ -27,6 +27,9 @@ mod mentor;
 mod outcome;
 mod pairs;
 mod sink;
+#[cfg(test)]
+mod starter_search;
+mod starters;
 
 pub use history::History;
 pub use input::{
