@@ -566,7 +566,9 @@ fn churn_at_one_hundred_never_repeats_and_nobody_sits_in_a_trio_more_than_twice(
 #[test]
 fn peer_circles_of_three_at_100_over_52_rounds_repeat_at_most_the_target_150() {
     // The target of issues 3 and 15 (the floor is 146: 5,096 pair meetings for 4,950
-    // pairs); the planned year measures 146 for seeds 1-5, and 207 before it.
+    // pairs). The planned year on two copies of Z_50 measures the floor itself, 146,
+    // for seeds 1-5, with the first repeat in round 51 (the plan's 50 rounds meet only
+    // new pairs); 207 before the plan.
     for seed in [1, 2] {
         let v = simulate(|a| {
             a.mode = MatchingMode::PeerCircles;
@@ -576,8 +578,24 @@ fn peer_circles_of_three_at_100_over_52_rounds_repeat_at_most_the_target_150() {
         no_violations(&v);
         let repeats = v["repeats"].as_u64().unwrap();
         assert!(repeats <= 150, "seed {seed}: {v}");
-        assert!(v["first_repeat_round"].as_u64().unwrap() >= 49, "{v}");
+        assert!(v["first_repeat_round"].as_u64().unwrap() >= 51, "{v}");
     }
+}
+
+#[test]
+fn peer_circles_of_three_at_100_with_churn_repeat_at_most_55_and_seat_nobody_in_four_pairs() {
+    // Churn 0.1 on the planned year, seed 1: today's measured figures are 49 repeats
+    // (55.2 a seed over seeds 1-5 before the table of starters, 76.4 before the plan)
+    // and at most 3 off-size seats for a member (4 before the planned rounds gave
+    // them to the members with the fewest; 2 before the plan, which is the target).
+    let v = simulate(|a| {
+        a.mode = MatchingMode::PeerCircles;
+        a.group_size = Some(3);
+        a.churn = 0.1;
+    });
+    no_violations(&v);
+    assert!(v["repeats"].as_u64().unwrap() <= 55, "{v}");
+    assert!(v["max_trios_per_member"].as_u64().unwrap() <= 3, "{v}");
 }
 
 #[test]
@@ -1684,14 +1702,14 @@ fn a_planned_year_differs_by_plan_seed_and_replays_for_the_same_one() {
 }
 
 #[test]
-fn planned_circles_of_three_at_40_meet_only_new_people_for_19_rounds() {
-    // 40 members in circles of 3 (12 trios and 2 pairs, 38 pairs a round): the plan, on
-    // two copies of Z_19 or Z_20 and the rest fixed points, gives at least 19 rounds
-    // without a repeat (741 of the 780 pairs). The bound is the plan's shortest cycle.
+fn planned_circles_of_three_at_40_meet_only_new_people_for_20_rounds() {
+    // 40 members in circles of 3 (12 trios and 2 pairs, 38 pairs a round): the table's
+    // starter, on two copies of Z_20, gives 20 rounds without a repeat (760 of the 780
+    // pairs). The bound is the plan's cycle.
     for seed in [1, 2, 3] {
         let v = simulate(|a| {
             a.members = 40;
-            a.rounds = 19;
+            a.rounds = 20;
             a.mode = MatchingMode::PeerCircles;
             a.group_size = Some(3);
             a.seed = seed;

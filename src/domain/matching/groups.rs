@@ -367,42 +367,26 @@ fn planned_round(
             .filter(|g| !g.is_empty())
             .collect()
     };
-    let fair_cost = |g: &[usize]| cost_of(pool, g, size, |a, b| pool.pair_cost(a, b), FAIRNESS);
-    let best_class = (0..design.classes())
-        .min_by_key(|&t| project(t).iter().map(|g| fair_cost(g)).sum::<i64>())
-        .unwrap_or(0);
-    let mut projected = project(best_class);
+    let mut sizes = group_sizes(pool.len(), size);
+    let usual = usual_group_size(sizes.iter().copied());
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    // Each round as it would be fitted, priced with its real off-size seats: among
+    // rounds that repeat nothing, the one whose off-size seats go to the members with
+    // the fewest.
+    let fitted_cost = |groups: &[Vec<usize>]| -> i64 {
+        groups
+            .iter()
+            .map(|g| cost_of(pool, g, usual, |a, b| pool.pair_cost(a, b), FAIRNESS))
+            .sum()
+    };
+    let (best_class, mut groups) = (0..design.classes())
+        .map(|t| (t, fit_to_shape(pool, project(t), &sizes, usual)))
+        .min_by_key(|(_, groups)| fitted_cost(groups))?;
+    let projected = project(best_class);
     let repeats = repeated_pairs(pool, &projected);
     let pairs: usize = projected.iter().map(|g| g.len() * (g.len() - 1) / 2).sum();
     if 2 * repeats > pairs {
         return None;
-    }
-    let mut sizes = group_sizes(pool.len(), size);
-    let usual = usual_group_size(sizes.iter().copied());
-    // The largest pieces of the plan's groups take the largest groups of the shape; what
-    // is cut off, or left over, fills the holes.
-    sizes.sort_unstable_by(|a, b| b.cmp(a));
-    projected.sort_by_key(|g| std::cmp::Reverse(g.len()));
-    let mut loose: Vec<usize> = Vec::new();
-    let mut groups: Vec<Vec<usize>> = Vec::with_capacity(sizes.len());
-    let mut pieces = projected.into_iter();
-    for &target in &sizes {
-        let mut g = pieces.next().unwrap_or_default();
-        while g.len() > target {
-            loose.extend(g.pop());
-        }
-        groups.push(g);
-    }
-    loose.extend(pieces.flatten());
-    for (g, &target) in groups.iter_mut().zip(&sizes) {
-        while g.len() < target {
-            let Some(at) = (0..loose.len())
-                .min_by_key(|&i| g.iter().map(|&y| pool.pair_cost(loose[i], y)).sum::<i64>())
-            else {
-                break;
-            };
-            g.push(loose.swap_remove(at));
-        }
     }
     let budget = 60 * pool.len() + 2000;
     repair(
@@ -416,6 +400,61 @@ fn planned_round(
         FAIRNESS,
     );
     Some(groups)
+}
+
+/// The pieces of a planned round (its groups, less the members away) fitted into this
+/// round's `sizes` (largest first): the largest pieces take the largest groups, and
+/// what is cut off, or left over, fills the holes, cheapest first. Which of several
+/// equal pieces become the off-size groups costs no repeat either way, so those seats
+/// go to the members with the fewest (the off-size groups are the smallest here: the
+/// plan is for circles of 3 from 12 members up, so pairs).
+fn fit_to_shape(
+    pool: &Pool,
+    mut pieces: Vec<Vec<usize>>,
+    sizes: &[usize],
+    usual: usize,
+) -> Vec<Vec<usize>> {
+    let seats = |g: &[usize]| {
+        let most = g.iter().map(|&x| pool.off(x)).max().unwrap_or(0);
+        let total: u32 = g.iter().map(|&x| u32::from(pool.off(x))).sum();
+        (most, total)
+    };
+    // Equal pieces with the most seats first: the last ones reach the off-size groups.
+    pieces.sort_by_cached_key(|g| std::cmp::Reverse((g.len(), seats(g))));
+    let mut loose: Vec<usize> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::with_capacity(sizes.len());
+    let mut pieces = pieces.into_iter();
+    for &target in sizes {
+        let mut g = pieces.next().unwrap_or_default();
+        if g.len() > target && target != usual {
+            // Cut down to an off-size group: the members with the most seats go.
+            g.sort_by_key(|&x| pool.off(x));
+        }
+        while g.len() > target {
+            loose.extend(g.pop());
+        }
+        groups.push(g);
+    }
+    loose.extend(pieces.flatten());
+    for (g, &target) in groups.iter_mut().zip(sizes) {
+        let seat_cost = |x: usize| {
+            if target == usual {
+                0
+            } else {
+                FAIRNESS * i64::from(pool.off(x))
+            }
+        };
+        while g.len() < target {
+            let Some(at) = (0..loose.len()).min_by_key(|&i| {
+                let x = loose[i];
+                g.iter().map(|&y| pool.pair_cost(x, y)).sum::<i64>() + seat_cost(x)
+            }) else {
+                break;
+            };
+            g.push(loose.swap_remove(at));
+        }
+    }
+    groups
 }
 
 /// The grouping's cost above soft preferences: avoids, "Not a fit" pairs and repeats
