@@ -8,7 +8,7 @@
 use super::grouping::Grouping;
 use super::history::{prefetch, History, LAST_MET_CAP, NO_SLOT};
 use super::input::{AvoidList, Candidate, InterestWeight, INTEREST_TAGS};
-use crate::domain::profile::Modality;
+use crate::domain::profile::{Modality, Role};
 
 /// Above this many members the per-round level matrix (2 bytes a pair) gets too big;
 /// the engine then asks the history's Bloom filters and lists directly.
@@ -288,13 +288,16 @@ struct Member {
     id: u64,
     soft: Soft,
     slot: u32,
-    /// Position in the caller's slice.
-    idx: u32,
+    /// The candidate's role and mentor capacity, copied so that mentor-mentee mode
+    /// never reads the candidates in random order (a cache miss each at 100,000).
+    role: Role,
+    capacity: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Member>() == 32);
 
 /// The members of one matching problem, in random order.
 pub(crate) struct Pool<'a> {
-    cands: &'a [Candidate],
     /// The members; local index `i` is `members[i]`.
     members: Vec<Member>,
     /// The order every algorithm scans members in: random, with the largest
@@ -388,7 +391,8 @@ impl<'a> Pool<'a> {
                 id: cand.id,
                 soft,
                 slot,
-                idx: c as u32,
+                role: cand.role,
+                capacity: cand.capacity,
             });
         }
         let m = b.members.len();
@@ -401,7 +405,6 @@ impl<'a> Pool<'a> {
         let avoid_local = local_pairs(&b.members, avoid.pairs());
         let soft_avoid_local = local_pairs(&b.members, avoid.soft_pairs());
         let mut pool = Pool {
-            cands,
             members: std::mem::take(&mut b.members),
             order: std::mem::take(&mut b.order),
             inst_count: std::mem::take(&mut b.institutions.counts),
@@ -458,9 +461,31 @@ impl<'a> Pool<'a> {
         self.members[i].slot
     }
 
-    /// The candidate behind local member `i`.
-    pub fn cand(&self, i: usize) -> &'a Candidate {
-        &self.cands[self.members[i].idx as usize]
+    /// The role of local member `i`.
+    #[inline]
+    pub fn role(&self, i: usize) -> Role {
+        self.members[i].role
+    }
+
+    /// The mentor capacity of local member `i`.
+    #[inline]
+    pub fn capacity(&self, i: usize) -> u8 {
+        self.members[i].capacity
+    }
+
+    /// Cost of a pair from the do-not-match lists and soft preferences alone, without
+    /// asking the history: what a large pool's greedy pass compares, leaving repeats
+    /// to the history check after it.
+    #[inline]
+    pub fn cost_without_history(&self, i: usize, j: usize) -> i64 {
+        let soft = self.soft_cost(i, j);
+        if self.avoided(i, j) {
+            AVOID_COST
+        } else if self.soft_avoided(i, j) {
+            SOFT_AVOID_COST + soft
+        } else {
+            soft
+        }
     }
 
     /// Off-size seats of member `i` so far.
@@ -540,14 +565,15 @@ impl<'a> Pool<'a> {
         let slots = &mut self.spare.slots;
         slots.clear();
         slots.extend(by_slot.iter().map(|&(s, _)| s));
-        self.history.for_each_meeting_by_round(slots, |k, p, epoch| {
-            let i = by_slot[k].1 as usize;
-            let j = local_of_slot[p as usize];
-            if j != NO_SLOT {
-                // Rounds come oldest first, so the last write is the latest meeting.
-                levels[i * m + j as usize] = epoch_level(epoch);
-            }
-        });
+        self.history
+            .for_each_meeting_by_round(slots, |k, p, epoch| {
+                let i = by_slot[k].1 as usize;
+                let j = local_of_slot[p as usize];
+                if j != NO_SLOT {
+                    // Rounds come oldest first, so the last write is the latest meeting.
+                    levels[i * m + j as usize] = epoch_level(epoch);
+                }
+            });
     }
 
     #[inline]

@@ -325,7 +325,16 @@ mod tests {
     #[test]
     fn factorizes_unions_of_random_matchings_in_one_attempt() {
         let mut rng = ChaCha8Rng::seed_from_u64(466);
-        for (n, d) in [(6, 3), (40, 2), (100, 3), (100, 7), (200, 24), (462, 24), (462, 18), (1000, 12)] {
+        for (n, d) in [
+            (6, 3),
+            (40, 2),
+            (100, 3),
+            (100, 7),
+            (200, 24),
+            (462, 24),
+            (462, 18),
+            (1000, 12),
+        ] {
             for _ in 0..3 {
                 let edges = union_of_matchings(n, d, &mut rng);
                 let colours = factorize(n, &edges, d, &mut rng, 1)

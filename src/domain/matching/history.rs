@@ -1085,10 +1085,7 @@ mod tests {
             let n = 20 + 5 * round as u64;
             let mut ids: Vec<u64> = (1..=n).collect();
             ids.shuffle(&mut rng);
-            let mut groups: Vec<Group> = ids
-                .chunks(rng.random_range(1..5))
-                .map(|c| g(c))
-                .collect();
+            let mut groups: Vec<Group> = ids.chunks(rng.random_range(1..5)).map(g).collect();
             // A mentor in two chats, and a duplicate inside a group.
             groups.push(g(&[ids[0], ids[3]]));
             groups.push(g(&[ids[1], ids[1], ids[2]]));
