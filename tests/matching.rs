@@ -1018,7 +1018,11 @@ fn without_tags_the_engine_gives_exactly_the_groups_it_gave_before_interests() {
     // ignores tags), it proves "off" is today's matching, and that a program whose
     // members picked no tag is matched exactly as before at any weight. An intended
     // change to the engine's choices changes it: run this test to see the new value.
-    assert_eq!(groups_fingerprint_without_tags(), 0xdf04_1aa3_477c_e706);
+    // Changed on purpose by issue 15's speed work (verified against be6ad99 before it):
+    // horizon planning's walk now rotates colours, so pools of up to 25 with a regular
+    // unmet graph get another factorization, and large circles choose on soft cost
+    // first and repair repeats after.
+    assert_eq!(groups_fingerprint_without_tags(), 0xed1e_c9b7_cf81_8fe2);
 }
 
 /// Share of groups in which two members share a tag, from a `hallway simulate` report.

@@ -224,7 +224,11 @@ pub(crate) fn circles(
     );
     let repeats: usize = groups
         .iter()
-        .map(|g| {
+        .enumerate()
+        .map(|(k, g)| {
+            if !dense {
+                prefetch_group(pool, groups.get(k + AHEAD));
+            }
             let mut r = 0;
             for (i, &a) in g.iter().enumerate() {
                 for &b in &g[i + 1..] {
@@ -616,7 +620,15 @@ fn pick_member(
             continue;
         }
         scanned += 1;
-        let cost: i64 = group.iter().map(|&g| pool.pair_cost(c, g)).sum();
+        // Large pools compare soft cost (and avoids) only: asking the history about
+        // every candidate was a cache miss each, most of the round at 100,000 members.
+        // The unmet graph is nearly complete there, and the search after this pass
+        // repairs the rare repeat.
+        let cost: i64 = if dense {
+            group.iter().map(|&g| pool.pair_cost(c, g)).sum()
+        } else {
+            group.iter().map(|&g| pool.cost_without_history(c, g)).sum()
+        };
         if best.is_none_or(|(_, b)| cost < b) {
             best = Some((c, cost));
         }
@@ -661,13 +673,27 @@ fn repair(
     if ng < 2 {
         return groups.iter().map(|g| cost_of(g)).sum();
     }
-    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(g)).collect();
+    let mut cost: Vec<i64> = Vec::with_capacity(ng);
+    for g in 0..ng {
+        if !dense {
+            prefetch_group(pool, groups.get(g + AHEAD));
+        }
+        cost.push(cost_of(&groups[g]));
+    }
     let mut sideways = 0usize;
     let mut steps = 0usize;
-    let mut bad: Vec<usize> = Vec::new();
+    // The groups with a repeat or an avoided pair, in order: kept up to date as groups
+    // change, since scanning every group at every step was most of a large pool's
+    // search. The same list, in the same order, as scanning would give.
+    let mut bad: Vec<usize> = (0..ng).filter(|&g| cost[g] >= REPEAT_COST).collect();
+    let mark = |bad: &mut Vec<usize>, g: usize, is_bad: bool| match bad.binary_search(&g) {
+        Ok(k) if !is_bad => {
+            bad.remove(k);
+        }
+        Err(k) if is_bad => bad.insert(k, g),
+        _ => {}
+    };
     while steps < budget {
-        bad.clear();
-        bad.extend((0..ng).filter(|&g| cost[g] >= REPEAT_COST));
         if bad.is_empty() {
             break;
         }
@@ -738,8 +764,21 @@ fn repair(
         groups[h][yi] = x;
         cost[g] = cost_of(&groups[g]);
         cost[h] = cost_of(&groups[h]);
+        mark(&mut bad, g, cost[g] >= REPEAT_COST);
+        mark(&mut bad, h, cost[h] >= REPEAT_COST);
     }
     cost.iter().sum()
+}
+
+/// How many groups ahead a large pool's history checks start loading the filters.
+const AHEAD: usize = 8;
+
+/// Starts loading the history filters of a group's members, for a check a few groups
+/// later (a check takes a few nanoseconds, a trip to memory a hundred or more).
+fn prefetch_group(pool: &Pool, group: Option<&Vec<usize>>) {
+    for &x in group.into_iter().flatten() {
+        pool.prefetch(x);
+    }
 }
 
 /// Weight of one earlier off-size seat for a member of an off-size group: above any
