@@ -8,6 +8,7 @@ mod celebrations;
 mod export;
 mod fit;
 mod groups;
+mod history;
 mod interests;
 mod members;
 mod outbox;
@@ -44,6 +45,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Each program's matching history, kept between rounds (see `history.rs`).
+    kept: std::sync::Arc<history::KeptHistories>,
 }
 
 impl Store {
@@ -88,7 +91,10 @@ impl Store {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            kept: Default::default(),
+        })
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred one would
@@ -104,6 +110,15 @@ impl Store {
     /// The pool, for tests and tools that inspect the database directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The program's matching history as this store keeps it between rounds, without
+    /// checking it against the database; `None` when none is kept. For tests and tools.
+    pub fn kept_history(
+        &self,
+        program_id: ProgramId,
+    ) -> Option<std::sync::Arc<crate::domain::matching::History>> {
+        self.kept.peek(program_id)
     }
 }
 
