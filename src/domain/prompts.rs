@@ -457,6 +457,42 @@ mod tests {
     }
 
     proptest! {
+        /// The compact sets choose exactly as sets of keys do, rng draws included.
+        #[test]
+        fn prompts_seen_as_bits_choose_as_sets_of_keys_do(
+            seed in any::<u64>(),
+            had in proptest::collection::vec(proptest::collection::vec(0usize..140, 0..140), 1..4),
+        ) {
+            let mut library = built_in();
+            library.push(Prompt { key: "c7".into(), category: Category::Light, text: "Custom?".into() });
+            let keys = |picks: &Vec<usize>| -> BTreeSet<String> {
+                picks.iter().map(|&k| if k < library.len() { library[k].key.clone() } else { format!("gone{k}") }).collect()
+            };
+            let sets: Vec<BTreeSet<String>> = had.iter().map(keys).collect();
+            let mut compact = PromptsSeen::new();
+            for (member, set) in sets.iter().enumerate() {
+                for key in set {
+                    compact.insert(UserId(member as u64), key);
+                }
+            }
+            for (member, set) in sets.iter().enumerate() {
+                let user = UserId(member as u64);
+                let back: BTreeSet<String> = compact.keys_of(user).into_iter().map(String::from).collect();
+                prop_assert_eq!(&back, set);
+                prop_assert!(set.iter().all(|key| compact.has_seen(user, key)));
+            }
+            let in_library = compact.for_library(&library);
+            let rows: Vec<MemberSeen<'_>> = (0..sets.len()).map(|m| in_library.member(UserId(m as u64))).collect();
+            let roles = vec![Role::Peer; sets.len()];
+            let mut a = ChaCha8Rng::seed_from_u64(seed);
+            let mut b = a.clone();
+            for _ in 0..3 {
+                let by_sets = choose(&library, &roles, &sets, &mut a).map(|p| &p.key);
+                let by_bits = choose(&library, &roles, &rows, &mut b).map(|p| &p.key);
+                prop_assert_eq!(by_sets, by_bits);
+            }
+        }
+
         #[test]
         fn nobody_gets_a_prompt_they_have_had_until_the_library_runs_out(seed in any::<u64>(), rounds in 1usize..60) {
             let library = built_in();

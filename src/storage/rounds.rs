@@ -74,13 +74,15 @@ impl Store {
         let kept = self.kept.current(&mut conn, guild_id, program_id).await?;
         // julianday compares the instants, whatever digits of a second each text has.
         let elsewhere: Vec<(GroupId, UserId)> = sqlx::query_as(
+            // The week's rounds first (a scan of the rounds, not of every group ever).
             "select g.group_id, gm.user_id
-             from round r
-             join match_group g on g.round_id = r.round_id
+             from match_group g
              join group_member gm on gm.group_id = g.group_id
-             where r.guild_id = ? and r.program_id <> ?
-               and julianday(r.created_at) > julianday(?) - 7
-               and julianday(r.created_at) <= julianday(?)
+             where g.round_id in (
+                 select r.round_id from round r
+                 where r.guild_id = ? and r.program_id <> ?
+                   and julianday(r.created_at) > julianday(?) - 7
+                   and julianday(r.created_at) <= julianday(?))
              order by g.group_id, gm.rowid",
         )
         .bind(guild)
