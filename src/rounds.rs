@@ -74,6 +74,9 @@ pub fn plan(
     // Peer circles form within each role, so a community of peers (or of mentors) is
     // never left out.
     settings.circle_role = None;
+    // A small roster's planned year of circles must stay the same plan from round to
+    // round and across restarts, and differ between programs: the program's id does both.
+    settings.plan_seed = program.program_id.get() as u64;
     let outcome = matching::match_round(&candidates, history, &avoid, &settings, &mut rng);
 
     let mut library = prompts::built_in();
