@@ -151,16 +151,21 @@ impl KeptHistories {
         program_id: ProgramId,
     ) -> anyhow::Result<KeptHistory> {
         let _one_load = self.loading.lock().await;
+        // Read before the snapshot: a forget-me that commits after it (so the snapshot
+        // may still hold the member's seats) bumps the generation, and this load is not
+        // kept. Read after, the generation could already count that forget.
+        let generation = self.lock().generation;
         // One read transaction: the version and the rounds read are the same snapshot.
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let version = rounds_version(&mut tx, program_id).await?;
-        let (generation, kept) = {
+        let kept = {
             let mut state = self.lock();
-            let generation = state.generation;
             match state.programs.get(&program_id) {
-                Some(kept) if kept.version == version => return Ok(kept.clone()),
+                Some(kept) if kept.version == version && state.generation == generation => {
+                    return Ok(kept.clone())
+                }
                 // Taken out, so that recording into it does not copy it.
-                _ => (generation, state.programs.remove(&program_id)),
+                _ => state.programs.remove(&program_id),
             }
         };
         let explained = |kept: &KeptHistory| {
