@@ -22,6 +22,10 @@
 #          DOC   (the file to write into, default docs/matching.md; "-" prints only)
 #          SKIP_HORIZON=1 skips both horizon sweeps (about 10 minutes with 4 seeds, and
 #          4 minutes with interests); their targets are then reported as "not run"
+#          BEFORE (a hallway binary built from an earlier commit, for example today's
+#          main): the issue 15 comparison cases (circles at n = 100 with and without
+#          churn, the three n = 100,000 speed rows) also run with it, in the same
+#          command, and the issue 15 table shows its figures beside this commit's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,12 +88,35 @@ echo "targets ..." >&2
   run "soft: n=100000, half one institution" --members 100000 --institutions 20 --no-baseline
 } > "$OUT/targets.jsonl"
 
-rm -f "$OUT/horizon.jsonl"
+# Issue 15: circles against the floor, and the engine against the shuffle at n = 100,000.
+# With BEFORE set, the same cases also run with that binary ("before" rows).
+issue15_cases() {
+  run "circles of 3, n=100" --members 100 --mode peer-circles --group-size 3 --seeds 5
+  run "circles of 4, n=100" --members 100 --mode peer-circles --group-size 4 --seeds 5
+  run "circles of 3, n=100, churn 0.1" --members 100 --mode peer-circles --group-size 3 --churn 0.1 --seeds 5
+  run "circles of 4, n=100, churn 0.1" --members 100 --mode peer-circles --group-size 4 --churn 0.1 --seeds 5
+  run "speed: open n=100000" --members 100000
+  run "speed: mentor-mentee n=100000" --members 100000 --mode mentor-mentee
+  run "speed: circles of 3 n=100000" --members 100000 --mode peer-circles --group-size 3
+}
+echo "issue 15 cases ..." >&2
+issue15_cases > "$OUT/issue15.jsonl"
+rm -f "$OUT/issue15_before.jsonl"
+if [[ -n "${BEFORE:-}" ]]; then
+  echo "issue 15 cases with $BEFORE ..." >&2
+  (BIN="$BEFORE"; issue15_cases) > "$OUT/issue15_before.jsonl"
+fi
+
+rm -f "$OUT/horizon.jsonl" "$OUT/horizon_large.jsonl"
 if [[ -z "${SKIP_HORIZON:-}" ]]; then
   echo "horizon sweep, $SEEDS seed(s) per n ..." >&2
   for n in $(seq 6 2 500); do
     sim --members "$n" --rounds $((n - 1)) --seeds "$SEEDS" --no-baseline
   done > "$OUT/horizon.jsonl"
+  echo "horizon at n = 600 ... 2,000, 1 seed each ..." >&2
+  for n in 600 800 1000 1500 2000; do
+    sim --members "$n" --rounds $((n - 1)) --seeds 1 --no-baseline
+  done > "$OUT/horizon_large.jsonl"
 fi
 fi
 
@@ -120,7 +147,7 @@ ELAPSED_S=$(( $(date +%s) - START_S ))
 
 COMMIT="$COMMIT" STARTED="$STARTED" LOAD_START="$LOAD_START" LOAD_END="$LOAD_END" \
 CORES="$CORES" ELAPSED_S="$ELAPSED_S" SEEDS="$SEEDS" QUICK="$QUICK" \
-INTEREST_SEEDS="$INTEREST_SEEDS" ONLY="$ONLY" \
+INTEREST_SEEDS="$INTEREST_SEEDS" ONLY="$ONLY" BEFORE="${BEFORE:-}" \
 SKIP_HORIZON="${SKIP_HORIZON:-}" python3 - "$OUT" "$DOC" <<'PY'
 import json, os, sys
 
@@ -145,6 +172,8 @@ def read(name):
     return rows
 
 grid, targets, horizon = read("grid.jsonl"), read("targets.jsonl"), read("horizon.jsonl")
+issue15, issue15_before = read("issue15.jsonl"), read("issue15_before.jsonl")
+horizon_large = read("horizon_large.jsonl")
 interests, interests_horizon = read("interests.jsonl"), read("interests_horizon.jsonl")
 by_label = {d["label"]: d for d in targets}
 
@@ -280,6 +309,79 @@ TARGETS = [
     ("hard rules: no avoid, capacity, paused or double placement violation, nobody left unmatched", t_hard),
 ]
 
+# ---- The targets of issue 15 (matching at the limit), from the issue15 runs.
+i15 = {d["label"]: d for d in issue15}
+i15_before = {d["label"]: d for d in issue15_before}
+
+def floor_per_seed(d):
+    # A stable roster: every pair meeting beyond the n(n-1)/2 distinct pairs is a repeat.
+    n = d["members"]
+    return max(0, d["pairs_total"] // d["seeds"] - n * (n - 1) // 2)
+
+def beside_before(label, fmt):
+    b = i15_before.get(label)
+    return "" if b is None else "; before: " + fmt(b)
+
+CIRCLES_3_TARGET = 150
+def u_circles_3():
+    label = "circles of 3, n=100"
+    d = i15[label]
+    fmt = lambda d: "%g per seed" % per_seed(d)
+    return ("%s (floor %d, %d seeds)%s" % (fmt(d), floor_per_seed(d), d["seeds"], beside_before(label, fmt)),
+            per_seed(d) <= CIRCLES_3_TARGET)
+
+def u_circles_4():
+    label = "circles of 4, n=100"
+    d = i15[label]
+    fmt = lambda d: "%g per seed" % per_seed(d)
+    return ("%s; the floor is %d (%d seeds)%s" % (fmt(d), floor_per_seed(d), d["seeds"], beside_before(label, fmt)), "reported")
+
+def u_churn():
+    parts = []
+    for label in ("circles of 3, n=100, churn 0.1", "circles of 4, n=100, churn 0.1"):
+        fmt = lambda d: "%g repeats per seed, worst member %d off-size seats" % (per_seed(d), d["max_trios_per_member"])
+        parts.append("%s: %s%s" % (label, fmt(i15[label]), beside_before(label, fmt)))
+    return ("; ".join(parts), "reported")
+
+SLOWEST_TARGET_MS = 100.0
+def u_slowest():
+    rows = horizon + horizon_large
+    if not rows:
+        return ("not run (SKIP_HORIZON=1)", None)
+    ms, n = max((d["ms_per_round_max"], d["members"]) for d in rows)
+    big = ", ".join("%s: %.0f ms" % (num(d["members"]), d["ms_per_round_max"]) for d in horizon_large)
+    covered = sorted(d["members"] for d in horizon_large) == [600, 800, 1000, 1500, 2000]
+    return ("slowest single round %.0f ms (n = %d), over every even n 6-500 and n = 600-2,000 (slowest: %s), each n-1 rounds" % (ms, n, big),
+            covered and ms < SLOWEST_TARGET_MS)
+
+RATIO_TARGET = 1.7
+def u_ratio():
+    label = "speed: open n=100000"
+    fmt = lambda d: "%.2f ms against the shuffle's %.2f ms, %.2f×" % (
+        d["ms_per_round_median"], d["baseline_ms_per_round_median"], d["ms_per_round_median"] / d["baseline_ms_per_round_median"])
+    d = i15[label]
+    return ("median %s (matching plus recording, both, in the same run)%s" % (fmt(d), beside_before(label, fmt)),
+            d["ms_per_round_median"] / d["baseline_ms_per_round_median"] <= RATIO_TARGET)
+
+LARGE_MODES_TARGET_MS = 20.0
+def u_large_modes():
+    parts, ok = [], True
+    for label in ("speed: mentor-mentee n=100000", "speed: circles of 3 n=100000"):
+        d = i15[label]
+        ok = ok and d["ms_per_round_median"] < LARGE_MODES_TARGET_MS
+        fmt = lambda d: "median %.2f ms" % d["ms_per_round_median"]
+        parts.append("%s: %s%s" % (label.replace("speed: ", ""), fmt(d), beside_before(label, fmt)))
+    return ("; ".join(parts), ok)
+
+ISSUE15_TARGETS = [
+    ("circles of 3, n = 100, 52 rounds: ≤ %d repeats per seed" % CIRCLES_3_TARGET, u_circles_3),
+    ("circles of 4, n = 100, 52 rounds: the floor and the figure", u_circles_4),
+    ("churn 0.1, circles at n = 100: repeats and the worst member's off-size seats", u_churn),
+    ("open pairs, the slowest round at any n up to 2,000 over the full horizon: < %g ms" % SLOWEST_TARGET_MS, u_slowest),
+    ("n = 100,000 open, 52 rounds: matching plus recording ≤ %g × a plain shuffle plus recording" % RATIO_TARGET, u_ratio),
+    ("n = 100,000, mentor-mentee and circles of 3: < %g ms a round" % LARGE_MODES_TARGET_MS, u_large_modes),
+]
+
 def measured_by():
     return "Measured by `bench/matching.sh%s%s` at commit `%s`, started %s, on %s cores, load average %s at the start and %s at the end (1, 5 and 15 minutes), %d min %d s in all. The machine is shared with other builds, so times are noisy; counts (repeats, violations, institutions, interests) are deterministic for a given seed." % (
         (" " + env["QUICK"]) if env["QUICK"] else "", " with ONLY=interests" if env["ONLY"] else "", env["COMMIT"], env["STARTED"], env["CORES"], env["LOAD_START"], env["LOAD_END"],
@@ -316,6 +418,23 @@ if not env["ONLY"]:
         w("- slowest single round %.0f ms (n = %d)." % slowest)
     else:
         w("Not run (SKIP_HORIZON=1).")
+    w("")
+    w("### Issue 15 runs")
+    w("")
+    w("Circles at n = 100 against the floor, and the engine against the plain shuffle at n = 100,000 (no institutions).%s" % (
+        (" The rows marked \"before\" ran the same cases with `%s` in the same command." % os.path.basename(env["BEFORE"])) if issue15_before else ""))
+    w("")
+    before_rows = [dict(d, label="before: " + d["label"]) for d in issue15_before]
+    lines.extend(table(issue15 + before_rows))
+    w("")
+    w("### Against each target of issue 15")
+    w("")
+    w("| target | measured | status |")
+    w("|---|---|---|")
+    for name, check in ISSUE15_TARGETS:
+        measured, met = check()
+        status = {None: "not run", True: "met", False: "**not met**"}.get(met, met)
+        w("| %s | %s | %s |" % (name, measured, status))
     w("")
     w("### Against each target of issue 3")
     w("")

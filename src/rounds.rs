@@ -2,8 +2,6 @@
 //! with their whole outbox in one transaction ([`crate::delivery`] sends it). A crash
 //! before the commit leaves nothing; after it, nothing is matched again.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::SeedableRng;
@@ -11,11 +9,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::domain::ids::{InterestId, PreviewId, UserId};
 use crate::domain::interests;
-use crate::domain::matching::{self, AvoidList, Candidate, History, MatchSettings};
+use crate::domain::matching::{self, AvoidList, Candidate, Group, History, MatchSettings};
 use crate::domain::member::Member;
 use crate::domain::profile::Role;
 use crate::domain::program::Program;
-use crate::domain::prompts::{self, Prompt};
+use crate::domain::prompts::{self, MemberSeen, Prompt};
 use crate::domain::round::{MatchingInput, NewGroup, NewRound, Plan, RoundRecord, Trigger};
 use crate::domain::schedule;
 use crate::storage::Store;
@@ -44,25 +42,25 @@ pub fn plan(
             candidate(m, interests::bitmask(&input.interests, picked), at)
         })
         .collect();
-    // The engine keys people by their raw Discord id. What the server's other programs
-    // matched this week counts as the most recent round: the engine then keeps those
-    // pairs apart here as it avoids a repeat, unless nobody else is available.
-    let raw = |groups: &[Vec<UserId>]| -> Vec<Vec<u64>> {
-        groups
+    // What the server's other programs matched this week counts as the most recent
+    // round: the engine then keeps those pairs apart here as it avoids a repeat, unless
+    // nobody else is available. It is laid over a copy, never over the kept history.
+    let overlaid;
+    let history: &History = if input.met_elsewhere_this_week.is_empty() {
+        &input.history
+    } else {
+        let mut copy = History::clone(&input.history);
+        let groups: Vec<Group> = input
+            .met_elsewhere_this_week
             .iter()
-            .map(|group| group.iter().map(|id| id.get()).collect())
-            .collect()
+            .map(|group| Group {
+                members: group.iter().map(|id| id.get()).collect(),
+            })
+            .collect();
+        copy.record_round(input.latest_round + 1, &groups);
+        overlaid = copy;
+        &overlaid
     };
-    let latest = input.past_rounds.last().map_or(0, |(number, _)| *number);
-    let elsewhere = (!input.met_elsewhere_this_week.is_empty())
-        .then(|| (latest + 1, raw(&input.met_elsewhere_this_week)));
-    let history = History::from_rounds(
-        input
-            .past_rounds
-            .iter()
-            .map(|(round, groups)| (*round, raw(groups)))
-            .chain(elsewhere),
-    );
     let avoid: AvoidList = input
         .avoid
         .iter()
@@ -76,7 +74,10 @@ pub fn plan(
     // Peer circles form within each role, so a community of peers (or of mentors) is
     // never left out.
     settings.circle_role = None;
-    let outcome = matching::match_round(&candidates, &history, &avoid, &settings, &mut rng);
+    // A small roster's planned year of circles must stay the same plan from round to
+    // round and across restarts, and differ between programs: the program's id does both.
+    settings.plan_seed = program.program_id.get() as u64;
+    let outcome = matching::match_round(&candidates, history, &avoid, &settings, &mut rng);
 
     let mut library = prompts::built_in();
     library.extend(custom_prompts.iter().cloned());
@@ -86,7 +87,7 @@ pub fn plan(
         .map(|m| (m.user_id, m.profile.role))
         .collect();
     let role_of = |id: UserId| roles.get(&id).copied().unwrap_or(Role::Peer);
-    let no_prompts_seen = BTreeSet::new();
+    let seen_in_library = input.prompts_seen.for_library(&library);
     let groups = outcome
         .groups
         .iter()
@@ -97,16 +98,10 @@ pub fn plan(
                 .map(|&id| (UserId(id), role_of(UserId(id))))
                 .collect();
             let roles: Vec<Role> = members.iter().map(|(_, role)| *role).collect();
-            let seen: Vec<BTreeSet<String>> = group
+            let seen: Vec<MemberSeen<'_>> = group
                 .members
                 .iter()
-                .map(|&id| {
-                    input
-                        .prompts_seen
-                        .get(&UserId(id))
-                        .unwrap_or(&no_prompts_seen)
-                        .clone()
-                })
+                .map(|&id| seen_in_library.member(UserId(id)))
                 .collect();
             let prompt = prompts::choose(&library, &roles, &seen, &mut rng);
             NewGroup {

@@ -4,11 +4,12 @@
 //! a few uninterrupted minutes each to talk about yourself; a social and emotional
 //! check-in (tele-empathy); and self-care for mentors.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
+use super::ids::UserId;
 use super::profile::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -193,38 +194,200 @@ pub fn categories_for(roles: &[Role]) -> &'static [Category] {
     }
 }
 
+/// The prompts one member has had, as [`choose`] asks: by the prompt's position in the
+/// library (`index`) or by the prompt itself, whichever the set is keyed by.
+pub trait Seen {
+    fn has_seen(&self, index: usize, prompt: &Prompt) -> bool;
+}
+
+impl Seen for BTreeSet<String> {
+    fn has_seen(&self, _index: usize, prompt: &Prompt) -> bool {
+        self.contains(&prompt.key)
+    }
+}
+
 /// Picks a prompt for a group: one that no member has had yet, from a category that fits
 /// the group, chosen at random. When the fitting categories are used up, any unseen prompt;
 /// when the whole library is used up, the prompt the members have seen least.
-pub fn choose<'a>(
+pub fn choose<'a, S: Seen>(
     library: &'a [Prompt],
     roles: &[Role],
-    seen_by_members: &[BTreeSet<String>],
+    seen_by_members: &[S],
     rng: &mut impl Rng,
 ) -> Option<&'a Prompt> {
     let fitting = categories_for(roles);
-    let unseen = |p: &&Prompt| seen_by_members.iter().all(|seen| !seen.contains(&p.key));
+    let unseen =
+        |(i, p): &(usize, &Prompt)| seen_by_members.iter().all(|seen| !seen.has_seen(*i, p));
     let candidates: Vec<&Prompt> = library
         .iter()
-        .filter(|p| fitting.contains(&p.category))
+        .enumerate()
+        .filter(|(_, p)| fitting.contains(&p.category))
         .filter(unseen)
+        .map(|(_, p)| p)
         .collect();
     if let Some(prompt) = candidates.choose(rng) {
         return Some(prompt);
     }
-    let any_unseen: Vec<&Prompt> = library.iter().filter(unseen).collect();
+    let any_unseen: Vec<&Prompt> = library
+        .iter()
+        .enumerate()
+        .filter(unseen)
+        .map(|(_, p)| p)
+        .collect();
     if let Some(prompt) = any_unseen.choose(rng) {
         return Some(prompt);
     }
-    let times_seen = |p: &Prompt| {
+    let times_seen = |i: usize, p: &Prompt| {
         seen_by_members
             .iter()
-            .filter(|seen| seen.contains(&p.key))
+            .filter(|seen| seen.has_seen(i, p))
             .count()
     };
-    let fewest = library.iter().map(times_seen).min()?;
-    let least_seen: Vec<&Prompt> = library.iter().filter(|p| times_seen(p) == fewest).collect();
+    let counts: Vec<usize> = library
+        .iter()
+        .enumerate()
+        .map(|(i, p)| times_seen(i, p))
+        .collect();
+    let fewest = counts.iter().copied().min()?;
+    let least_seen: Vec<&Prompt> = library
+        .iter()
+        .zip(&counts)
+        .filter(|(_, &n)| n == fewest)
+        .map(|(p, _)| p)
+        .collect();
     least_seen.choose(rng).copied()
+}
+
+/// Which prompts each member of a program has had, compact enough for 100,000 members
+/// with years of rounds: each distinct prompt key gets a bit, each member a row of bits
+/// (a few words, where a set of strings per member took hundreds of bytes).
+#[derive(Debug, Clone, Default)]
+pub struct PromptsSeen {
+    /// Interned keys, by bit.
+    keys: Vec<String>,
+    bit_of_key: HashMap<String, u32>,
+    row_of_member: HashMap<UserId, u32>,
+    /// Words per member row.
+    words: usize,
+    rows: Vec<u64>,
+}
+
+impl PromptsSeen {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `user` had the prompt `key`.
+    pub fn insert(&mut self, user: UserId, key: &str) {
+        let bit = match self.bit_of_key.get(key) {
+            Some(&bit) => bit,
+            None => {
+                let bit = self.keys.len() as u32;
+                self.keys.push(key.to_string());
+                self.bit_of_key.insert(key.to_string(), bit);
+                if self.keys.len() > self.words * 64 {
+                    self.widen();
+                }
+                bit
+            }
+        };
+        let next = self.row_of_member.len() as u32;
+        let row = *self.row_of_member.entry(user).or_insert(next);
+        if row == next {
+            self.rows.resize(self.rows.len() + self.words, 0);
+        }
+        self.rows[row as usize * self.words + bit as usize / 64] |= 1 << (bit % 64);
+    }
+
+    /// One more word per row: the rows are laid out again, once per 64 distinct keys.
+    fn widen(&mut self) {
+        let (old, new) = (self.words, self.words + 1);
+        let members = self.row_of_member.len();
+        let mut rows = vec![0u64; members * new];
+        for m in 0..members {
+            rows[m * new..m * new + old].copy_from_slice(&self.rows[m * old..(m + 1) * old]);
+        }
+        self.rows = rows;
+        self.words = new;
+    }
+
+    pub fn has_seen(&self, user: UserId, key: &str) -> bool {
+        match (self.bit_of_key.get(key), self.row(user)) {
+            (Some(&bit), Some(row)) => row[bit as usize / 64] & (1 << (bit % 64)) != 0,
+            _ => false,
+        }
+    }
+
+    /// The keys `user` has had, in the order they were first seen by anyone.
+    pub fn keys_of(&self, user: UserId) -> Vec<&str> {
+        let Some(row) = self.row(user) else {
+            return Vec::new();
+        };
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| row[bit / 64] & (1 << (bit % 64)) != 0)
+            .map(|(_, key)| key.as_str())
+            .collect()
+    }
+
+    /// How many members have had any prompt.
+    pub fn members(&self) -> usize {
+        self.row_of_member.len()
+    }
+
+    fn row(&self, user: UserId) -> Option<&[u64]> {
+        let row = *self.row_of_member.get(&user)? as usize;
+        Some(&self.rows[row * self.words..(row + 1) * self.words])
+    }
+
+    /// The bit of each prompt of `library`, looked up once, so a [`choose`] over many
+    /// groups tests bits and never hashes a key.
+    pub fn for_library(&self, library: &[Prompt]) -> LibrarySeen<'_> {
+        LibrarySeen {
+            seen: self,
+            bit_of_prompt: library
+                .iter()
+                .map(|p| self.bit_of_key.get(&p.key).copied())
+                .collect(),
+        }
+    }
+}
+
+/// [`PromptsSeen`] against one library.
+#[derive(Debug)]
+pub struct LibrarySeen<'a> {
+    seen: &'a PromptsSeen,
+    bit_of_prompt: Vec<Option<u32>>,
+}
+
+impl LibrarySeen<'_> {
+    /// What `user` has had, for [`choose`] with the same library.
+    pub fn member(&self, user: UserId) -> MemberSeen<'_> {
+        MemberSeen {
+            row: self.seen.row(user).unwrap_or(&[]),
+            bit_of_prompt: &self.bit_of_prompt,
+        }
+    }
+}
+
+/// One member's row of [`PromptsSeen`], for [`choose`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemberSeen<'a> {
+    row: &'a [u64],
+    bit_of_prompt: &'a [Option<u32>],
+}
+
+impl Seen for MemberSeen<'_> {
+    fn has_seen(&self, index: usize, _prompt: &Prompt) -> bool {
+        match self.bit_of_prompt.get(index).copied().flatten() {
+            Some(bit) => self
+                .row
+                .get(bit as usize / 64)
+                .is_some_and(|w| w & (1 << (bit % 64)) != 0),
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -290,10 +453,46 @@ mod tests {
             &mut rng,
         );
         assert_eq!(picked.unwrap().key, "b3");
-        assert!(choose(&[], &[Role::Peer], &[], &mut rng).is_none());
+        assert!(choose::<BTreeSet<String>>(&[], &[Role::Peer], &[], &mut rng).is_none());
     }
 
     proptest! {
+        /// The compact sets choose exactly as sets of keys do, rng draws included.
+        #[test]
+        fn prompts_seen_as_bits_choose_as_sets_of_keys_do(
+            seed in any::<u64>(),
+            had in proptest::collection::vec(proptest::collection::vec(0usize..140, 0..140), 1..4),
+        ) {
+            let mut library = built_in();
+            library.push(Prompt { key: "c7".into(), category: Category::Light, text: "Custom?".into() });
+            let keys = |picks: &Vec<usize>| -> BTreeSet<String> {
+                picks.iter().map(|&k| if k < library.len() { library[k].key.clone() } else { format!("gone{k}") }).collect()
+            };
+            let sets: Vec<BTreeSet<String>> = had.iter().map(keys).collect();
+            let mut compact = PromptsSeen::new();
+            for (member, set) in sets.iter().enumerate() {
+                for key in set {
+                    compact.insert(UserId(member as u64), key);
+                }
+            }
+            for (member, set) in sets.iter().enumerate() {
+                let user = UserId(member as u64);
+                let back: BTreeSet<String> = compact.keys_of(user).into_iter().map(String::from).collect();
+                prop_assert_eq!(&back, set);
+                prop_assert!(set.iter().all(|key| compact.has_seen(user, key)));
+            }
+            let in_library = compact.for_library(&library);
+            let rows: Vec<MemberSeen<'_>> = (0..sets.len()).map(|m| in_library.member(UserId(m as u64))).collect();
+            let roles = vec![Role::Peer; sets.len()];
+            let mut a = ChaCha8Rng::seed_from_u64(seed);
+            let mut b = a.clone();
+            for _ in 0..3 {
+                let by_sets = choose(&library, &roles, &sets, &mut a).map(|p| &p.key);
+                let by_bits = choose(&library, &roles, &rows, &mut b).map(|p| &p.key);
+                prop_assert_eq!(by_sets, by_bits);
+            }
+        }
+
         #[test]
         fn nobody_gets_a_prompt_they_have_had_until_the_library_runs_out(seed in any::<u64>(), rounds in 1usize..60) {
             let library = built_in();

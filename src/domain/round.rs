@@ -1,15 +1,17 @@
 //! A round of matching: what starts one, what the matching step needs and produces,
 //! and what is saved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ids::{GuildId, InterestId, PreviewId, ProgramId, RoundId, UserId};
 use super::interests::Interest;
+use super::matching::History;
 use super::member::Member;
 use super::profile::Role;
+use super::prompts::PromptsSeen;
 use super::words::word_enum;
 
 /// What started a round.
@@ -102,13 +104,17 @@ pub struct MatchingInput {
     /// Every member who has not left (paused ones included: the caller decides).
     pub members: Vec<Member>,
     pub avoid: Vec<(UserId, UserId)>,
-    /// Past rounds of the program: number, and each group's members.
-    pub past_rounds: Vec<(u32, Vec<Vec<UserId>>)>,
+    /// The program's past rounds as the engine keeps them, shared with the store, which
+    /// keeps it between rounds (never written through here).
+    pub history: Arc<History>,
+    /// The number of the program's latest round with groups (0 for none): the rounds of
+    /// other programs this week are laid over the history as the round after it.
+    pub latest_round: u32,
     /// Groups of the server's other programs matched in the week before the round: two
     /// people who meet there are not matched here too while anyone else is available.
     pub met_elsewhere_this_week: Vec<Vec<UserId>>,
     /// Prompt keys each member has already had.
-    pub prompts_seen: BTreeMap<UserId, BTreeSet<String>>,
+    pub prompts_seen: Arc<PromptsSeen>,
     /// The program's interest tags, oldest first, and the members' picks of them.
     pub interests: Vec<Interest>,
     pub picks: Vec<(UserId, InterestId)>,

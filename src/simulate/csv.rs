@@ -1,5 +1,10 @@
 //! A population read from a CSV file: one member a line, with their do-not-match ids
 //! and, optionally, their interest tags.
+//!
+//! A member's id is any unique non-empty text: a coordinator previewing a program has
+//! a spreadsheet of names or e-mail addresses, not Discord ids. The engine keys members
+//! by number, so each id gets the number of its line's order (1, 2, …), and `avoid`
+//! names the same texts.
 
 use std::collections::BTreeMap;
 
@@ -57,8 +62,9 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
         .and_then(|d| d.and_hms_opt(15, 0, 0))
         .ok_or("internal: bad reference date")?;
     let mut members: Vec<Candidate> = Vec::new();
-    let mut lines: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut avoid_raw: Vec<(u64, u64, u64)> = Vec::new();
+    // Each id's text, to its line and its number for the engine.
+    let mut ids: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut avoid_raw: Vec<(u64, String, u64)> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -67,15 +73,19 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
         let line = record.position().map_or(0, |p| p.line());
         let field = |k: usize| record.get(col[k]).unwrap_or("").trim();
         let err = |msg: String| format!("line {line}: {}", one_line(&msg));
-        let id: u64 = field(0).parse().map_err(|_| {
-            err(format!(
-                "id '{}' is not a Discord id (a positive whole number)",
-                field(0)
-            ))
-        })?;
-        if let Some(first) = lines.insert(id, line) {
-            return Err(err(format!("duplicate id {id} (first on line {first})")));
+        let text_id = field(0);
+        if text_id.is_empty() {
+            return Err(err(
+                "the id is empty; give every member a unique id (a name, an e-mail address or a Discord id)".into(),
+            ));
         }
+        if let Some((first, _)) = ids.get(text_id) {
+            return Err(err(format!(
+                "duplicate id '{text_id}' (first on line {first})"
+            )));
+        }
+        let id = ids.len() as u64 + 1;
+        ids.insert(text_id.to_string(), (line, id));
         let role: Role = field(1)
             .parse()
             .map_err(|e: crate::domain::profile::UnknownWord| err(e.to_string()))?;
@@ -111,10 +121,7 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
             },
         };
         for other in field(7).split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let other: u64 = other
-                .parse()
-                .map_err(|_| err(format!("avoid id '{other}' is not a Discord id")))?;
-            avoid_raw.push((id, other, line));
+            avoid_raw.push((id, other.to_string(), line));
         }
         let mut interests = 0u32;
         let listed = interests_col.map_or("", |k| record.get(k).unwrap_or("").trim());
@@ -137,7 +144,7 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
         }
         if interests.count_ones() > MEMBER_INTERESTS {
             return Err(err(format!(
-                "member {id} picked {} interests; a member picks at most {MEMBER_INTERESTS}",
+                "member '{text_id}' picked {} interests; a member picks at most {MEMBER_INTERESTS}",
                 interests.count_ones()
             )));
         }
@@ -153,18 +160,19 @@ pub fn parse_population(text: &str) -> Result<(Vec<Candidate>, AvoidList), Strin
             interests,
         });
     }
-    for &(a, b, line) in &avoid_raw {
-        if !lines.contains_key(&b) {
+    let mut avoid = Vec::with_capacity(avoid_raw.len());
+    for (a, b, line) in avoid_raw {
+        let Some(&(_, b_id)) = ids.get(&b) else {
             return Err(format!(
-                "line {line}: avoid lists id {b}, which is not in the file"
+                "line {line}: avoid lists id '{b}', which is not in the file"
             ));
-        }
-        if a == b {
+        };
+        if a == b_id {
             return Err(format!("line {line}: a member cannot avoid themselves"));
         }
+        avoid.push((a, b_id));
     }
-    let avoid: AvoidList = avoid_raw.iter().map(|&(a, b, _)| (a, b)).collect();
-    Ok((members, avoid))
+    Ok((members, avoid.into_iter().collect()))
 }
 
 fn one_line(s: &str) -> String {
@@ -191,6 +199,30 @@ mod tests {
     }
 
     #[test]
+    fn names_and_email_addresses_are_ids_and_avoid_refers_to_them() {
+        // A coordinator's own spreadsheet, before anyone has joined on Discord.
+        let text = format!(
+            "{HEADER}m000,mentor,,,,,2,\nana@ucsf.edu,mentee,,,,,,m000\nBo Chen,mentee,,,,,,ana@ucsf.edu; m000\n\
+             dee,mentee,,,,,,\n"
+        );
+        let (members, avoid) = parse_population(&text).unwrap();
+        let numbers: Vec<u64> = members.iter().map(|c| c.id).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 4], "ids are numbered in line order");
+        assert!(avoid.contains(2, 1) && avoid.contains(3, 2) && avoid.contains(3, 1));
+        assert!(!avoid.contains(4, 1) && !avoid.contains(4, 3));
+        let err =
+            parse_population(&format!("{HEADER}ana,peer,,,,,,\nana,peer,,,,,,\n")).unwrap_err();
+        assert_eq!(err, "line 3: duplicate id 'ana' (first on line 2)");
+        let err = parse_population(&format!("{HEADER}ana,peer,,,,,,bob\n")).unwrap_err();
+        assert_eq!(
+            err,
+            "line 2: avoid lists id 'bob', which is not in the file"
+        );
+        let err = parse_population(&format!("{HEADER}ana,peer,,,,,,ana\n")).unwrap_err();
+        assert_eq!(err, "line 2: a member cannot avoid themselves");
+    }
+
+    #[test]
     fn interests_become_tag_numbers_in_order_of_first_appearance() {
         let text = "id,role,institution,timezone,time_of_day,modality,capacity,avoid,interests\n\
             1,peer,,,,,,,Grant writing; coding\n\
@@ -211,7 +243,7 @@ mod tests {
         let six = format!("{header}1,peer,,,,,,,a\n2,peer,,,,,,,a;b;c;d;e;f\n");
         let err = parse_population(&six).unwrap_err();
         assert!(
-            err.starts_with("line 3: member 2 picked 6 interests; a member picks at most 5"),
+            err.starts_with("line 3: member '2' picked 6 interests; a member picks at most 5"),
             "{err}"
         );
         let mut many = header.to_string();
@@ -243,9 +275,12 @@ mod tests {
             ),
             (
                 &format!("{HEADER}1,peer,,,,,,\n1,peer,,,,,,\n"),
-                "line 3: duplicate id 1 (first on line 2)",
+                "line 3: duplicate id '1' (first on line 2)",
             ),
-            (&format!("{HEADER}x,peer,,,,,,\n"), "line 2: id 'x'"),
+            (
+                &format!("{HEADER}\"\",peer,,,,,,\n"),
+                "line 2: the id is empty",
+            ),
             (&format!("{HEADER}1,peer,,,,,\n"), "line 2:"),
             (
                 &format!("{HEADER}1,mentor,,,,,9,\n"),
@@ -253,7 +288,7 @@ mod tests {
             ),
             (
                 &format!("{HEADER}1,peer,,,,,,7\n"),
-                "line 2: avoid lists id 7",
+                "line 2: avoid lists id '7'",
             ),
         ];
         for (text, want) in cases {

@@ -33,6 +33,11 @@ pub(super) fn simulate_engine(
 ) -> RunStats {
     // Churn flips `available` in place: no second copy of 100,000 members.
     let members = population;
+    // Each seed's own plan labelling, as each program has its own in the bot.
+    let settings = &MatchSettings {
+        plan_seed: seed,
+        ..settings.clone()
+    };
     let mut history = History::new();
     let mut churn_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
     let mut checker = Checker::new(members);

@@ -8,6 +8,7 @@ mod celebrations;
 mod export;
 mod fit;
 mod groups;
+mod history;
 mod interests;
 mod members;
 mod outbox;
@@ -44,6 +45,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Each program's matching history, kept between rounds (see `history.rs`).
+    kept: std::sync::Arc<history::KeptHistories>,
 }
 
 impl Store {
@@ -78,6 +81,9 @@ impl Store {
             // Durable enough in WAL mode, and much faster than FULL.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // 32 MB of pages per connection, not SQLite's 2 MB: saving a round of 100,000
+            // members writes its seats all over the indexes of a year of seats.
+            .pragma("cache_size", "-8192")
             .busy_timeout(busy_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -88,7 +94,10 @@ impl Store {
             .run(&pool)
             .await
             .context("cannot apply the database migrations")?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            kept: Default::default(),
+        })
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred one would
@@ -104,6 +113,15 @@ impl Store {
     /// The pool, for tests and tools that inspect the database directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The program's matching history as this store keeps it between rounds, without
+    /// checking it against the database; `None` when none is kept. For tests and tools.
+    pub fn kept_history(
+        &self,
+        program_id: ProgramId,
+    ) -> Option<std::sync::Arc<crate::domain::matching::History>> {
+        self.kept.peek(program_id)
     }
 }
 

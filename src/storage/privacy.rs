@@ -193,6 +193,8 @@ impl Store {
             super::booking::book_if_agreed(&mut tx, guild_id, group_id, now).await?;
         }
         tx.commit().await.context("cannot commit forget-me")?;
+        // Their seats are gone from the past rounds: so must they be from the histories.
+        self.kept.forget_guild(guild_id);
         Ok(queued)
     }
 }

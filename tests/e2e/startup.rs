@@ -328,3 +328,51 @@ async fn a_token_the_gateway_rejects_with_4004_exits_non_zero() {
     );
     assert_eq!(fake.identify_count(), 1, "no reconnect loop after 4004");
 }
+
+#[tokio::test]
+async fn simulate_takes_a_spreadsheet_whose_ids_are_names_and_email_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("members.csv");
+    // A coordinator previewing a program before anyone joined: no Discord ids yet.
+    let mut csv =
+        String::from("id,role,institution,timezone,time_of_day,modality,capacity,avoid\n");
+    csv.push_str("ana@ucsf.edu,peer,UCSF,America/Los_Angeles,,,,Bo Chen\n");
+    csv.push_str("Bo Chen,peer,,,,,,\n");
+    for k in 0..10 {
+        csv.push_str(&format!("m{k:03},peer,,Europe/Berlin,,,,\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallway"))
+        .args(["simulate", "--population"])
+        .arg(&path)
+        .args(["--rounds", "11", "--mode", "open", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["members"], 12);
+    assert_eq!(report["rounds"], 11);
+    assert_eq!(report["avoid_violations"], 0, "{report}");
+    assert_eq!(report["unmatched_member_rounds"], 0, "{report}");
+
+    std::fs::write(
+        &path,
+        "id,role,institution,timezone,time_of_day,modality,capacity,avoid\nana,peer,,,,,,bob\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallway"))
+        .args(["simulate", "--population"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2: avoid lists id 'bob', which is not in the file"),
+        "{err}"
+    );
+}

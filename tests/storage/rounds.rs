@@ -195,7 +195,7 @@ async fn round_numbers_last_round_and_past_rounds_are_per_program() {
         .await
         .unwrap();
     assert_eq!(
-        input.past_rounds,
+        store.past_rounds(faculty.program_id).await.unwrap(),
         [(1, ids(&[&[1, 2], &[3, 4]])), (2, ids(&[&[1, 3], &[2, 4]]))]
     );
     let members: Vec<UserId> = input.members.iter().map(|m| m.user_id).collect();
@@ -204,7 +204,10 @@ async fn round_numbers_last_round_and_past_rounds_are_per_program() {
         .matching_input(GUILD, circles.program_id, at(23, 9))
         .await
         .unwrap();
-    assert_eq!(input.past_rounds, [(1, ids(&[&[1, 5], &[2, 6]]))]);
+    assert_eq!(
+        store.past_rounds(circles.program_id).await.unwrap(),
+        [(1, ids(&[&[1, 5], &[2, 6]]))]
+    );
     let members: Vec<UserId> = input.members.iter().map(|m| m.user_id).collect();
     assert_eq!(members, [1, 2, 5, 6].map(UserId));
 }
@@ -258,7 +261,10 @@ async fn met_elsewhere_this_week_holds_the_other_programs_groups_of_the_last_sev
         input.met_elsewhere_this_week,
         ids(&[&[1, 3], &[2, 4], &[1, 2, 4]])
     );
-    assert_eq!(input.past_rounds, [(1, ids(&[&[1, 4]]))]);
+    assert_eq!(
+        store.past_rounds(faculty.program_id).await.unwrap(),
+        [(1, ids(&[&[1, 4]]))]
+    );
 
     // Seen from circles, faculty's round is elsewhere, and circles' own is not.
     let input = store

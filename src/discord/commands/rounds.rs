@@ -194,12 +194,10 @@ pub async fn confirm_preview(
     // the click first, then edit the preview with the outcome.
     click.defer(&ctx.http).await?;
     let now = Utc::now();
-    let input = data
-        .store
-        .matching_input(guild_id, community.program_id, now)
-        .await?;
-    let matchable: HashSet<UserId> = input
-        .members
+    // Only who may be matched and the do-not-match lists: the history is not needed.
+    let members = data.store.current_members(community.program_id).await?;
+    let avoid = data.store.avoid_pairs(guild_id).await?;
+    let matchable: HashSet<UserId> = members
         .iter()
         .filter(|m| m.is_matchable(now))
         .map(|m| m.user_id)
@@ -215,7 +213,7 @@ pub async fn confirm_preview(
         expires_after: data.limits.preview_expires_after,
         round_started_since: preview.round_started_since,
         matchable: &matchable,
-        avoid: &input.avoid,
+        avoid: &avoid,
     };
     let text = if let Err(stale) = preview::check(&groups, &check) {
         tracing::info!(

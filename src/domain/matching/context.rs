@@ -6,9 +6,9 @@
 //! sequential (cache-friendly) even at 100,000 members.
 
 use super::grouping::Grouping;
-use super::history::{prefetch, History, NO_SLOT};
+use super::history::{prefetch, History, LAST_MET_CAP, NO_SLOT};
 use super::input::{AvoidList, Candidate, InterestWeight, INTEREST_TAGS};
-use crate::domain::profile::Modality;
+use crate::domain::profile::{Modality, Role};
 
 /// Above this many members the per-round level matrix (2 bytes a pair) gets too big;
 /// the engine then asks the history's Bloom filters and lists directly.
@@ -266,6 +266,9 @@ pub(crate) struct PoolBuffers {
     cache_ids: Vec<u64>,
     cache_slots: Vec<u32>,
     local_of_slot: Vec<u32>,
+    /// `(slot, local index)` of the pool's members, sorted, and the slots alone.
+    by_slot: Vec<(u32, u32)>,
+    slots: Vec<u32>,
     levels: Vec<Level>,
     /// Work space of the grouping steps.
     pub work: Work,
@@ -285,13 +288,16 @@ struct Member {
     id: u64,
     soft: Soft,
     slot: u32,
-    /// Position in the caller's slice.
-    idx: u32,
+    /// The candidate's role and mentor capacity, copied so that mentor-mentee mode
+    /// never reads the candidates in random order (a cache miss each at 100,000).
+    role: Role,
+    capacity: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Member>() == 32);
 
 /// The members of one matching problem, in random order.
 pub(crate) struct Pool<'a> {
-    cands: &'a [Candidate],
     /// The members; local index `i` is `members[i]`.
     members: Vec<Member>,
     /// The order every algorithm scans members in: random, with the largest
@@ -385,7 +391,8 @@ impl<'a> Pool<'a> {
                 id: cand.id,
                 soft,
                 slot,
-                idx: c as u32,
+                role: cand.role,
+                capacity: cand.capacity,
             });
         }
         let m = b.members.len();
@@ -398,7 +405,6 @@ impl<'a> Pool<'a> {
         let avoid_local = local_pairs(&b.members, avoid.pairs());
         let soft_avoid_local = local_pairs(&b.members, avoid.soft_pairs());
         let mut pool = Pool {
-            cands,
             members: std::mem::take(&mut b.members),
             order: std::mem::take(&mut b.order),
             inst_count: std::mem::take(&mut b.institutions.counts),
@@ -455,9 +461,31 @@ impl<'a> Pool<'a> {
         self.members[i].slot
     }
 
-    /// The candidate behind local member `i`.
-    pub fn cand(&self, i: usize) -> &'a Candidate {
-        &self.cands[self.members[i].idx as usize]
+    /// The role of local member `i`.
+    #[inline]
+    pub fn role(&self, i: usize) -> Role {
+        self.members[i].role
+    }
+
+    /// The mentor capacity of local member `i`.
+    #[inline]
+    pub fn capacity(&self, i: usize) -> u8 {
+        self.members[i].capacity
+    }
+
+    /// Cost of a pair from the do-not-match lists and soft preferences alone, without
+    /// asking the history: what a large pool's greedy pass compares, leaving repeats
+    /// to the history check after it.
+    #[inline]
+    pub fn cost_without_history(&self, i: usize, j: usize) -> i64 {
+        let soft = self.soft_cost(i, j);
+        if self.avoided(i, j) {
+            AVOID_COST
+        } else if self.soft_avoided(i, j) {
+            SOFT_AVOID_COST + soft
+        } else {
+            soft
+        }
     }
 
     /// Off-size seats of member `i` so far.
@@ -481,26 +509,25 @@ impl<'a> Pool<'a> {
         let mut levels = std::mem::take(&mut self.spare.levels);
         levels.clear();
         levels.resize(m * m, NEVER);
-        let local_of_slot = &mut self.spare.local_of_slot;
-        local_of_slot.clear();
-        local_of_slot.resize(self.history.slot_count(), NO_SLOT);
-        for (i, member) in self.members.iter().enumerate() {
-            if member.slot != NO_SLOT {
-                local_of_slot[member.slot as usize] = i as u32;
-            }
-        }
-        for (i, &Member { slot: s, .. }) in self.members.iter().enumerate() {
-            if s == NO_SLOT {
-                continue;
-            }
-            let row = &mut levels[i * m..(i + 1) * m];
-            self.history.for_each_meeting(s, |p, epoch| {
-                let j = local_of_slot[p as usize];
-                if j != NO_SLOT {
-                    // Meetings come oldest first, so the last write is the latest.
-                    row[j as usize] = epoch_level(epoch);
+        if let Some((table, stride)) = self.history.last_met_table() {
+            // Copy each member's row from the history's table: one short gather per pair.
+            let slots = &mut self.spare.slots;
+            slots.clear();
+            slots.extend(self.members.iter().map(|member| member.slot));
+            for (i, &a) in slots.iter().enumerate() {
+                if a == NO_SLOT {
+                    continue;
                 }
-            });
+                let from = &table[a as usize * stride..(a as usize + 1) * stride];
+                let row = &mut levels[i * m..(i + 1) * m];
+                for (level, &b) in row.iter_mut().zip(slots.iter()) {
+                    if b != NO_SLOT {
+                        *level = from[b as usize];
+                    }
+                }
+            }
+        } else {
+            self.levels_from_rounds(&mut levels);
         }
         // Soft first: an avoided pair is avoided whatever else is said about it.
         for (pairs, level) in [(&self.soft_avoid, SOFT_AVOID), (&self.avoid, AVOID)] {
@@ -510,6 +537,43 @@ impl<'a> Pool<'a> {
             }
         }
         levels
+    }
+
+    /// The levels from every recorded round, when the history keeps no table.
+    fn levels_from_rounds(&mut self, levels: &mut [Level]) {
+        let m = self.len();
+        let local_of_slot = &mut self.spare.local_of_slot;
+        local_of_slot.clear();
+        local_of_slot.resize(self.history.slot_count(), NO_SLOT);
+        for (i, member) in self.members.iter().enumerate() {
+            if member.slot != NO_SLOT {
+                local_of_slot[member.slot as usize] = i as u32;
+            }
+        }
+        // The pool's slots in slot order, with their local index: the history is then
+        // read round by round, each round's array in order.
+        let by_slot = &mut self.spare.by_slot;
+        by_slot.clear();
+        by_slot.extend(
+            self.members
+                .iter()
+                .enumerate()
+                .filter(|(_, member)| member.slot != NO_SLOT)
+                .map(|(i, member)| (member.slot, i as u32)),
+        );
+        by_slot.sort_unstable();
+        let slots = &mut self.spare.slots;
+        slots.clear();
+        slots.extend(by_slot.iter().map(|&(s, _)| s));
+        self.history
+            .for_each_meeting_by_round(slots, |k, p, epoch| {
+                let i = by_slot[k].1 as usize;
+                let j = local_of_slot[p as usize];
+                if j != NO_SLOT {
+                    // Rounds come oldest first, so the last write is the latest meeting.
+                    levels[i * m + j as usize] = epoch_level(epoch);
+                }
+            });
     }
 
     #[inline]
@@ -696,8 +760,11 @@ pub(crate) fn shuffle<T>(items: &mut [T], rng: &mut impl rand::Rng) {
 }
 
 fn epoch_level(epoch: u32) -> Level {
-    (epoch + 1).min(SOFT_AVOID as u32 - 1) as Level
+    (epoch + 1).min(LAST_MET_CAP as u32) as Level
 }
+
+// The history's table of last meetings holds levels as they are here.
+const _: () = assert!(LAST_MET_CAP == SOFT_AVOID - 1);
 
 /// Whether `(i, j)`, either way round, is one of `pairs` (sorted `(min, max)`).
 #[inline]

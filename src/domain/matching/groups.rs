@@ -11,6 +11,7 @@ use rand::Rng;
 use super::context::{
     Pool, PoolBuffers, AVOID, AVOID_COST, MAX_SOFT_COST, REPEAT_COST, SOFT_AVOID, SOFT_AVOID_COST,
 };
+use super::design::{design_for, plan_order, Design, PLAN_MEMBERS};
 use super::grouping::Grouping;
 use super::history::usual_group_size;
 use super::history::History;
@@ -21,12 +22,13 @@ use super::sink::Sink;
 /// Greedy candidates compared per seat in large pools.
 const WINDOW: usize = 8;
 
-/// Matches everyone `keep` selects from `members` into groups of `size` (2-4) and
-/// appends them to `sink`.
+/// Matches every available member `in_roster` selects from `members` into groups of
+/// `size` (2-4) and appends them to `sink`. The roster (available or not) labels a
+/// small pool's planned year of circles.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn match_everyone(
     members: &[Candidate],
-    keep: impl Fn(&Candidate) -> bool,
+    in_roster: impl Fn(&Candidate) -> bool,
     history: &History,
     avoid: &AvoidList,
     settings: &MatchSettings,
@@ -39,7 +41,7 @@ pub(crate) fn match_everyone(
     let mut work = std::mem::take(&mut bufs.work);
     let pool = Pool::new(
         members,
-        keep,
+        |c| c.available && in_roster(c),
         history,
         avoid,
         settings.cross_institution,
@@ -63,7 +65,15 @@ pub(crate) fn match_everyone(
             &mut work.rest,
         );
     } else {
-        work.grouping = circles(&pool, pool.order(), size, rng, &mut sink.out.compromises);
+        let roster = || members.iter().filter(|c| in_roster(c)).map(|c| c.id);
+        work.grouping = planned_or_circles(
+            &pool,
+            roster,
+            settings.plan_seed,
+            size,
+            rng,
+            &mut sink.out.compromises,
+        );
     }
     emit(&pool, &work.grouping, sink);
     let mut bufs = pool.release();
@@ -214,7 +224,11 @@ pub(crate) fn circles(
     );
     let repeats: usize = groups
         .iter()
-        .map(|g| {
+        .enumerate()
+        .map(|(k, g)| {
+            if !dense {
+                prefetch_group(pool, groups.get(k + AHEAD));
+            }
             let mut r = 0;
             for (i, &a) in g.iter().enumerate() {
                 for &b in &g[i + 1..] {
@@ -260,6 +274,225 @@ pub(crate) fn circles(
         seat_leftovers(pool, &sub.unplaced, &mut out, notes);
     }
     out
+}
+
+/// Circles of 3 for a small roster from its planned year (see [`super::design`]) when
+/// one exists, else [`circles`]. The plan's round with the lowest cost against the
+/// history is projected onto the available members, its holes filled and repaired by
+/// the local search; it is kept when it has no more avoided, "Not a fit" or repeated
+/// pairs (weighted by recency) than today's search finds, so the plan never costs a
+/// repeat this round for the ones it saves later.
+pub(crate) fn planned_or_circles<I: Iterator<Item = u64>>(
+    pool: &Pool,
+    roster: impl Fn() -> I,
+    plan_seed: u64,
+    size: usize,
+    rng: &mut impl Rng,
+    notes: &mut Vec<String>,
+) -> Grouping {
+    let k = pool.len();
+    let roster_size = if size == 3 && pool.has_levels() && PLAN_MEMBERS.contains(&k) {
+        roster().count()
+    } else {
+        0
+    };
+    let design = PLAN_MEMBERS
+        .contains(&roster_size)
+        .then(|| design_for(&group_sizes(roster_size, size)))
+        .flatten();
+    let Some(design) = design else {
+        return circles(pool, pool.order(), size, rng, notes);
+    };
+    let mut ids: Vec<u64> = roster().collect();
+    plan_order(&mut ids, plan_seed);
+    let Some(planned) = planned_round(pool, &design, &ids, size, rng) else {
+        return circles(pool, pool.order(), size, rng, notes);
+    };
+    let planned_cost = above_soft(pool, &planned);
+    if planned_cost == 0 {
+        return Grouping {
+            groups: planned,
+            ..Grouping::default()
+        };
+    }
+    let mut today_notes = Vec::new();
+    let today = circles(pool, pool.order(), size, rng, &mut today_notes);
+    let today_groups: Vec<Vec<usize>> = today
+        .groups
+        .iter()
+        .cloned()
+        .chain(today.pairs.iter().map(|&(a, b)| vec![a, b]))
+        .collect();
+    if planned_cost >= AVOID_COST
+        || !today.unplaced.is_empty()
+        || planned_cost > above_soft(pool, &today_groups)
+    {
+        notes.append(&mut today_notes);
+        return today;
+    }
+    let repeats = repeated_pairs(pool, &planned);
+    if repeats > 0 {
+        notes.push(format!(
+            "{repeats} repeated pair(s): no repeat-free grouping was found, so pairs that met long ago meet again"
+        ));
+    }
+    Grouping {
+        groups: planned,
+        ..Grouping::default()
+    }
+}
+
+/// The plan's cheapest round against the history, on the available members, in the
+/// shape of this round, repaired; `None` when even that round repeats more pairs than
+/// it meets new ones (the plan's cycle is spent, and today's search is as good).
+fn planned_round(
+    pool: &Pool,
+    design: &Design,
+    ids: &[u64],
+    size: usize,
+    rng: &mut impl Rng,
+) -> Option<Vec<Vec<usize>>> {
+    // Local index of each of the plan's points; unavailable members are holes.
+    let mut local_of: Vec<(u64, usize)> = (0..pool.len()).map(|i| (pool.id(i), i)).collect();
+    local_of.sort_unstable();
+    let point_local: Vec<Option<usize>> = ids
+        .iter()
+        .map(|id| {
+            local_of
+                .binary_search_by_key(id, |&(x, _)| x)
+                .ok()
+                .map(|at| local_of[at].1)
+        })
+        .collect();
+    let project = |t: usize| -> Vec<Vec<usize>> {
+        design
+            .class(t)
+            .map(|block| block.filter_map(|p| point_local[p]).collect::<Vec<usize>>())
+            .filter(|g| !g.is_empty())
+            .collect()
+    };
+    let mut sizes = group_sizes(pool.len(), size);
+    let usual = usual_group_size(sizes.iter().copied());
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    // Each round as it would be fitted, priced with its real off-size seats: among
+    // rounds that repeat nothing, the one whose off-size seats go to the members with
+    // the fewest.
+    let fitted_cost = |groups: &[Vec<usize>]| -> i64 {
+        groups
+            .iter()
+            .map(|g| cost_of(pool, g, usual, |a, b| pool.pair_cost(a, b), FAIRNESS))
+            .sum()
+    };
+    let (best_class, mut groups) = (0..design.classes())
+        .map(|t| (t, fit_to_shape(pool, project(t), &sizes, usual)))
+        .min_by_key(|(_, groups)| fitted_cost(groups))?;
+    let projected = project(best_class);
+    let repeats = repeated_pairs(pool, &projected);
+    let pairs: usize = projected.iter().map(|g| g.len() * (g.len() - 1) / 2).sum();
+    if 2 * repeats > pairs {
+        return None;
+    }
+    let budget = 60 * pool.len() + 2000;
+    repair(
+        pool,
+        &mut groups,
+        usual,
+        rng,
+        budget,
+        true,
+        |a, b| pool.pair_cost(a, b),
+        FAIRNESS,
+    );
+    Some(groups)
+}
+
+/// The pieces of a planned round (its groups, less the members away) fitted into this
+/// round's `sizes` (largest first): the largest pieces take the largest groups, and
+/// what is cut off, or left over, fills the holes, cheapest first. Which of several
+/// equal pieces become the off-size groups costs no repeat either way, so those seats
+/// go to the members with the fewest (the off-size groups are the smallest here: the
+/// plan is for circles of 3 from 12 members up, so pairs).
+fn fit_to_shape(
+    pool: &Pool,
+    mut pieces: Vec<Vec<usize>>,
+    sizes: &[usize],
+    usual: usize,
+) -> Vec<Vec<usize>> {
+    let seats = |g: &[usize]| {
+        let most = g.iter().map(|&x| pool.off(x)).max().unwrap_or(0);
+        let total: u32 = g.iter().map(|&x| u32::from(pool.off(x))).sum();
+        (most, total)
+    };
+    // Equal pieces with the most seats first: the last ones reach the off-size groups.
+    pieces.sort_by_cached_key(|g| std::cmp::Reverse((g.len(), seats(g))));
+    let mut loose: Vec<usize> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::with_capacity(sizes.len());
+    let mut pieces = pieces.into_iter();
+    for &target in sizes {
+        let mut g = pieces.next().unwrap_or_default();
+        if g.len() > target && target != usual {
+            // Cut down to an off-size group: the members with the most seats go.
+            g.sort_by_key(|&x| pool.off(x));
+        }
+        while g.len() > target {
+            loose.extend(g.pop());
+        }
+        groups.push(g);
+    }
+    loose.extend(pieces.flatten());
+    for (g, &target) in groups.iter_mut().zip(sizes) {
+        let seat_cost = |x: usize| {
+            if target == usual {
+                0
+            } else {
+                FAIRNESS * i64::from(pool.off(x))
+            }
+        };
+        while g.len() < target {
+            let Some(at) = (0..loose.len()).min_by_key(|&i| {
+                let x = loose[i];
+                g.iter().map(|&y| pool.pair_cost(x, y)).sum::<i64>() + seat_cost(x)
+            }) else {
+                break;
+            };
+            g.push(loose.swap_remove(at));
+        }
+    }
+    groups
+}
+
+/// The grouping's cost above soft preferences: avoids, "Not a fit" pairs and repeats
+/// (weighted by recency); 0 for groups of strangers who may meet.
+fn above_soft(pool: &Pool, groups: &[Vec<usize>]) -> i64 {
+    let mut cost = 0;
+    for g in groups {
+        for (i, &a) in g.iter().enumerate() {
+            for &b in &g[i + 1..] {
+                let c = pool.pair_cost(a, b);
+                if c >= REPEAT_COST {
+                    cost += c - pool.soft_cost(a, b);
+                }
+            }
+        }
+    }
+    cost
+}
+
+fn repeated_pairs(pool: &Pool, groups: &[Vec<usize>]) -> usize {
+    groups
+        .iter()
+        .map(|g| {
+            let mut r = 0;
+            for (i, &a) in g.iter().enumerate() {
+                for &b in &g[i + 1..] {
+                    if (REPEAT_COST..AVOID_COST).contains(&pool.pair_cost(a, b)) {
+                        r += 1;
+                    }
+                }
+            }
+            r
+        })
+        .sum()
 }
 
 /// Whether a group holds a soft-avoided pair.
@@ -387,7 +620,15 @@ fn pick_member(
             continue;
         }
         scanned += 1;
-        let cost: i64 = group.iter().map(|&g| pool.pair_cost(c, g)).sum();
+        // Large pools compare soft cost (and avoids) only: asking the history about
+        // every candidate was a cache miss each, most of the round at 100,000 members.
+        // The unmet graph is nearly complete there, and the search after this pass
+        // repairs the rare repeat.
+        let cost: i64 = if dense {
+            group.iter().map(|&g| pool.pair_cost(c, g)).sum()
+        } else {
+            group.iter().map(|&g| pool.cost_without_history(c, g)).sum()
+        };
         if best.is_none_or(|(_, b)| cost < b) {
             best = Some((c, cost));
         }
@@ -432,13 +673,27 @@ fn repair(
     if ng < 2 {
         return groups.iter().map(|g| cost_of(g)).sum();
     }
-    let mut cost: Vec<i64> = groups.iter().map(|g| cost_of(g)).collect();
+    let mut cost: Vec<i64> = Vec::with_capacity(ng);
+    for g in 0..ng {
+        if !dense {
+            prefetch_group(pool, groups.get(g + AHEAD));
+        }
+        cost.push(cost_of(&groups[g]));
+    }
     let mut sideways = 0usize;
     let mut steps = 0usize;
-    let mut bad: Vec<usize> = Vec::new();
+    // The groups with a repeat or an avoided pair, in order: kept up to date as groups
+    // change, since scanning every group at every step was most of a large pool's
+    // search. The same list, in the same order, as scanning would give.
+    let mut bad: Vec<usize> = (0..ng).filter(|&g| cost[g] >= REPEAT_COST).collect();
+    let mark = |bad: &mut Vec<usize>, g: usize, is_bad: bool| match bad.binary_search(&g) {
+        Ok(k) if !is_bad => {
+            bad.remove(k);
+        }
+        Err(k) if is_bad => bad.insert(k, g),
+        _ => {}
+    };
     while steps < budget {
-        bad.clear();
-        bad.extend((0..ng).filter(|&g| cost[g] >= REPEAT_COST));
         if bad.is_empty() {
             break;
         }
@@ -509,8 +764,21 @@ fn repair(
         groups[h][yi] = x;
         cost[g] = cost_of(&groups[g]);
         cost[h] = cost_of(&groups[h]);
+        mark(&mut bad, g, cost[g] >= REPEAT_COST);
+        mark(&mut bad, h, cost[h] >= REPEAT_COST);
     }
     cost.iter().sum()
+}
+
+/// How many groups ahead a large pool's history checks start loading the filters.
+const AHEAD: usize = 8;
+
+/// Starts loading the history filters of a group's members, for a check a few groups
+/// later (a check takes a few nanoseconds, a trip to memory a hundred or more).
+fn prefetch_group(pool: &Pool, group: Option<&Vec<usize>>) {
+    for &x in group.into_iter().flatten() {
+        pool.prefetch(x);
+    }
 }
 
 /// Weight of one earlier off-size seat for a member of an off-size group: above any
@@ -557,5 +825,16 @@ mod tests {
             }
         }
         assert_eq!(group_sizes(100, 3).iter().filter(|&&s| s == 2).count(), 2);
+    }
+
+    #[test]
+    fn the_table_of_starters_is_shaped_as_this_engine_shapes_circles_of_three() {
+        for n in PLAN_MEMBERS {
+            assert_eq!(
+                super::super::design::trio_shape(n),
+                group_sizes(n, 3),
+                "n = {n}"
+            );
+        }
     }
 }

@@ -418,7 +418,22 @@ pub struct History {
     fingerprint: u64,
     /// Work space of `record_slots`, kept so that recording allocates little.
     work: Vec<u32>,
+    /// While there are at most [`LAST_MET_SLOTS`] slots: the last meeting of every pair
+    /// of slots, `last_met[a * stride + b]`, 0 for never, else 1 + the round index
+    /// (capped at [`LAST_MET_CAP`]). Why: a small pool's matrix of pair levels is then
+    /// copied from it instead of being rebuilt from every round each time (at 2,000
+    /// members and 2,000 rounds the rebuild took most of the round). It costs 2 bytes a
+    /// pair of slots, 8 MB at the limit; beyond it the table is dropped for good.
+    last_met: Vec<u16>,
+    last_met_stride: usize,
 }
+
+/// Slots up to which [`History`] keeps its table of last meetings (the engine's small
+/// pools go to 2,048 members).
+const LAST_MET_SLOTS: usize = 2048;
+/// The largest value in the table of last meetings: 1 + the round index, capped so it
+/// stays below the levels the engine keeps for avoided pairs.
+pub(crate) const LAST_MET_CAP: u16 = u16::MAX - 2;
 
 impl Default for History {
     fn default() -> Self {
@@ -432,6 +447,8 @@ impl Default for History {
             round_numbers: Vec::new(),
             fingerprint: 0,
             work: Vec::new(),
+            last_met: Vec::new(),
+            last_met_stride: 0,
         }
     }
 }
@@ -679,6 +696,7 @@ impl History {
             });
         }
         self.entries += added;
+        self.note_last_met(&next, &extra, len);
         let round = Round {
             next: Links::pack(&next, len + extra.len()),
             extra,
@@ -687,6 +705,54 @@ impl History {
         self.rounds.push(round);
         self.round_numbers.push(round_number);
         self.resize_filters_if_full();
+    }
+
+    /// Writes this round's meetings into the table of last meetings (growing it, or
+    /// dropping it past [`LAST_MET_SLOTS`]).
+    fn note_last_met(&mut self, next: &[u32], extra: &[(u32, u32)], len: usize) {
+        if len > LAST_MET_SLOTS {
+            if self.last_met_stride != usize::MAX {
+                self.last_met = Vec::new();
+                self.last_met_stride = usize::MAX;
+            }
+            return;
+        }
+        if self.last_met_stride == usize::MAX {
+            return;
+        }
+        if len > self.last_met_stride {
+            let stride = len.next_power_of_two().max(64);
+            let mut table = vec![0u16; stride * stride];
+            let old = self.last_met_stride;
+            for a in 0..old {
+                table[a * stride..a * stride + old]
+                    .copy_from_slice(&self.last_met[a * old..(a + 1) * old]);
+            }
+            self.last_met = table;
+            self.last_met_stride = stride;
+        }
+        let stride = self.last_met_stride;
+        let value = (self.rounds.len() + 1).min(LAST_MET_CAP as usize) as u16;
+        let links = Unpacked { next, extra };
+        for s in 0..len as u32 {
+            let first = next[s as usize];
+            if first == NO_SLOT {
+                continue;
+            }
+            let row = &mut self.last_met[s as usize * stride..(s as usize + 1) * stride];
+            walk_partners(first, s, &links, |p| {
+                row[p as usize] = value;
+                false
+            });
+        }
+    }
+
+    /// The table of last meetings, if kept: row `a` is `table[a * stride..][..stride]`,
+    /// and an entry is 0 for never, else 1 + the round index of the last meeting
+    /// (capped at [`LAST_MET_CAP`]).
+    pub(crate) fn last_met_table(&self) -> Option<(&[u16], usize)> {
+        let stride = self.last_met_stride;
+        (stride != usize::MAX && self.ids.len() <= stride).then_some((&self.last_met[..], stride))
     }
 
     /// Doubles the filters once they hold more than their share of partners, and
@@ -824,13 +890,28 @@ impl History {
             .map(|e| e as u32)
     }
 
-    /// Calls `f(partner slot, round index)` for each meeting of `slot`, oldest first.
-    pub(crate) fn for_each_meeting(&self, slot: u32, mut f: impl FnMut(u32, u32)) {
+    /// Calls `f(k, partner slot, round index)` for each meeting of `slots[k]`, round by
+    /// round, oldest first; `slots` must be sorted. Why round by round: each round's
+    /// array is then read in order while it sits in the cache, where walking one slot
+    /// through every round reads each round's array at a random place (at 2,000
+    /// members and 2,000 rounds that was most of a round's time).
+    pub(crate) fn for_each_meeting_by_round(
+        &self,
+        slots: &[u32],
+        mut f: impl FnMut(usize, u32, u32),
+    ) {
+        debug_assert!(slots.is_sorted());
         for (epoch, round) in self.rounds.iter().enumerate() {
-            round.any_partner(slot, |p| {
-                f(p, epoch as u32);
-                false
-            });
+            let len = round.next.len();
+            for (k, &slot) in slots.iter().enumerate() {
+                if slot as usize >= len {
+                    break;
+                }
+                round.any_partner(slot, |p| {
+                    f(k, p, epoch as u32);
+                    false
+                });
+            }
         }
     }
 
@@ -989,5 +1070,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The table of last meetings must say exactly what the rounds say, through growth
+    /// of the slot count, mentors in several groups, duplicates and groups of one.
+    #[test]
+    fn the_table_of_last_meetings_agrees_with_the_rounds() {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+        let mut h = History::new();
+        for round in 0..40u32 {
+            // More members join over time, so the table grows past its first stride.
+            let n = 20 + 5 * round as u64;
+            let mut ids: Vec<u64> = (1..=n).collect();
+            ids.shuffle(&mut rng);
+            let mut groups: Vec<Group> = ids.chunks(rng.random_range(1..5)).map(g).collect();
+            // A mentor in two chats, and a duplicate inside a group.
+            groups.push(g(&[ids[0], ids[3]]));
+            groups.push(g(&[ids[1], ids[1], ids[2]]));
+            h.record_round(round * 2, &groups);
+        }
+        let (table, stride) = h.last_met_table().expect("220 slots keep the table");
+        for a in 0..h.slot_count() as u32 {
+            for b in 0..h.slot_count() as u32 {
+                let want = h.last_epoch(a, b).map_or(0, |e| e as u16 + 1);
+                assert_eq!(table[a as usize * stride + b as usize], want, "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_of_last_meetings_is_dropped_past_its_size() {
+        let mut h = History::new();
+        let ids: Vec<u64> = (1..=LAST_MET_SLOTS as u64 + 2).collect();
+        h.record_round(1, &[g(&ids[..2])]);
+        assert!(h.last_met_table().is_some());
+        let pairs: Vec<Group> = ids.chunks(2).map(g).collect();
+        h.record_round(2, &pairs);
+        assert!(h.last_met_table().is_none());
+        assert!(h.met(ids[0], ids[1]) && h.met(ids[2], ids[3]));
     }
 }

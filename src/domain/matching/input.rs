@@ -67,11 +67,14 @@ pub struct MatchSettings {
     pub circle_role: Option<Role>,
     /// How much shared interest tags count.
     pub interest_weight: InterestWeight,
+    /// Seeds the labelling of a small pool's planned year of circles (see
+    /// `docs/matching.md`): the same seed keeps the same plan from round to round.
+    pub plan_seed: u64,
 }
 
 impl MatchSettings {
-    /// Settings for a mode and group size, with cross-institution off, mentee circles
-    /// and a light interest weight.
+    /// Settings for a mode and group size, with cross-institution off, mentee circles,
+    /// a light interest weight and plan seed 0.
     pub fn new(mode: MatchingMode, group_size: u8) -> Self {
         MatchSettings {
             mode,
@@ -79,6 +82,7 @@ impl MatchSettings {
             cross_institution: false,
             circle_role: Some(Role::Mentee),
             interest_weight: InterestWeight::Light,
+            plan_seed: 0,
         }
     }
 }

@@ -14,7 +14,7 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::context::{Pool, PoolBuffers, AVOID, NEVER, SOFT_AVOID};
+use super::context::{soft_cost, Pool, PoolBuffers, Soft, AVOID, NEVER, SOFT_AVOID};
 use super::grouping::Grouping;
 use super::groups::{circles, emit};
 use super::history::History;
@@ -25,6 +25,9 @@ use crate::domain::profile::Role;
 
 const NONE: u32 = u32::MAX;
 const WINDOW: usize = 8;
+/// How far ahead a history check starts loading the mentor's filter (a check takes a
+/// few nanoseconds, a trip to memory a hundred or more).
+const AHEAD: usize = 32;
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn match_mentors(
@@ -59,13 +62,13 @@ fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sin
         .order()
         .iter()
         .copied()
-        .filter(|&i| pool.cand(i).role == Role::Mentor)
+        .filter(|&i| pool.role(i) == Role::Mentor)
         .collect();
     let mentees: Vec<usize> = pool
         .order()
         .iter()
         .copied()
-        .filter(|&i| pool.cand(i).role != Role::Mentor)
+        .filter(|&i| pool.role(i) != Role::Mentor)
         .collect();
     let mut notes_vec = Vec::new();
     let notes = &mut notes_vec;
@@ -90,10 +93,7 @@ fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sin
         sink.out.compromises.append(notes);
         return;
     }
-    let cap: Vec<usize> = mentors
-        .iter()
-        .map(|&r| pool.cand(r).capacity as usize)
-        .collect();
+    let cap: Vec<usize> = mentors.iter().map(|&r| pool.capacity(r) as usize).collect();
     let mut state = if pool.has_levels() {
         dense_assign(pool, &mentors, &mentees, &cap, rng)
     } else {
@@ -166,17 +166,32 @@ fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sin
         );
         mentor_pairs.unplaced.push(mentors[r]);
     }
+    // Written as `emit` would write one grouping of the chats, then the mentee groups,
+    // then the mentor groups: pairs first, then groups in that order, then the unplaced.
+    // The chats go straight to the sink, without a list of their own per chat.
+    for &(a, b) in mentee_groups.pairs.iter().chain(&mentor_pairs.pairs) {
+        sink.push_pair(pool, a, b);
+    }
     // Each mentor's mentees, split into chats of `group_size - 1` mentees.
     let per_chat = group_size.saturating_sub(1).max(1);
-    let mut grouping = Grouping::default();
+    let mut chats: Vec<Vec<usize>> = Vec::new();
+    let mut group: Vec<usize> = Vec::new();
     for (r, list) in state.lists.iter().enumerate() {
+        if per_chat == 1 {
+            // One mentee a chat: nobody else in it to avoid.
+            for &e in list {
+                sink.push_pair(pool, mentors[r], mentees[e as usize]);
+            }
+            continue;
+        }
         if list.is_empty() {
             continue;
         }
         // Mentees sharing a chat meet each other too: never an avoided pair (soft or
         // not: a chat of their own is always possible), and the fewest repeats; a
         // mentee who fits nowhere gets a chat of their own.
-        let mut chats: Vec<Vec<usize>> = vec![Vec::new(); list.len().div_ceil(per_chat)];
+        chats.clear();
+        chats.resize(list.len().div_ceil(per_chat), Vec::new());
         for &e in list {
             let e = mentees[e as usize];
             let best = chats
@@ -199,19 +214,19 @@ fn match_pool(pool: &Pool, group_size: usize, rng: &mut impl Rng, sink: &mut Sin
                 None => chats.push(vec![e]),
             }
         }
-        for chat in chats.into_iter().filter(|c| !c.is_empty()) {
-            let mut g = vec![mentors[r]];
-            g.extend(chat);
-            grouping.groups.push(g);
+        for chat in chats.iter().filter(|c| !c.is_empty()) {
+            group.clear();
+            group.push(mentors[r]);
+            group.extend_from_slice(chat);
+            sink.push(pool, &group);
         }
     }
-    grouping.groups.append(&mut mentee_groups.groups);
-    grouping.groups.append(&mut mentor_pairs.groups);
-    grouping.unplaced.append(&mut mentee_groups.unplaced);
-    grouping.unplaced.append(&mut mentor_pairs.unplaced);
-    grouping.pairs.append(&mut mentee_groups.pairs);
-    grouping.pairs.append(&mut mentor_pairs.pairs);
-    emit(pool, &grouping, sink);
+    for g in mentee_groups.groups.iter().chain(&mentor_pairs.groups) {
+        sink.push(pool, g);
+    }
+    for &i in mentee_groups.unplaced.iter().chain(&mentor_pairs.unplaced) {
+        sink.out.unplaced.push(pool.id(i));
+    }
     sink.out.compromises.append(notes);
 }
 
@@ -227,6 +242,15 @@ impl State {
         State {
             assigned: vec![NONE; ne],
             lists: vec![Vec::new(); nr],
+        }
+    }
+
+    /// [`State::new`] with room for each mentor's capacity, so that large pools do not
+    /// grow a hundred thousand short lists one push at a time.
+    fn with_capacity(cap: &[usize], ne: usize) -> Self {
+        State {
+            assigned: vec![NONE; ne],
+            lists: cap.iter().map(|&c| Vec::with_capacity(c.min(8))).collect(),
         }
     }
 
@@ -493,10 +517,20 @@ fn sparse_assign(
         seats.extend(extra);
     }
     seats.shuffle(rng);
-    let mut state = State::new(mentors.len(), ne);
+    let mut state = State::with_capacity(cap, ne);
     let mut free_seat = vec![true; seats.len()];
+    // Each seat's mentor's soft attributes, side by side in seat order: the window
+    // then reads consecutive records instead of a random mentor each time.
+    let mentor_soft: Vec<Soft> = mentors.iter().map(|&r| pool.soft_of(r)).collect();
+    let seat_soft: Vec<Soft> = seats.iter().map(|&r| mentor_soft[r as usize]).collect();
+    let (rules, counts) = (pool.rules, pool.inst_counts());
+    let key_of = |e: Soft, s: usize| {
+        let r = seat_soft[s];
+        (soft_cost(rules, e, r) as i64, -(counts[r.inst()] as i64))
+    };
     let mut cursor = 0;
     for e in 0..ne {
+        let e_soft = pool.soft_of(mentees[e]);
         while cursor < seats.len() && !free_seat[cursor] {
             cursor += 1;
         }
@@ -506,8 +540,8 @@ fn sparse_assign(
         while s < seats.len() && seen < WINDOW {
             if free_seat[s] {
                 seen += 1;
-                let r = seats[s] as usize;
-                let key = pool.choice_key(mentees[e], mentors[r]);
+                // The same key as `pool.choice_key(mentee, mentor)`.
+                let key = key_of(e_soft, s);
                 if best.is_none_or(|(_, k)| key < k) {
                     best = Some((s, key));
                 }
@@ -522,7 +556,12 @@ fn sparse_assign(
     // Repair repeats and avoided pairs by swapping mentors between two mentees.
     let assigned: Vec<usize> = (0..ne).filter(|&e| state.assigned[e] != NONE).collect();
     let fresh = |r: u32, e: usize| pool.fresh(mentors[r as usize], mentees[e]);
-    for &e in &assigned {
+    for (k, &e) in assigned.iter().enumerate() {
+        if let Some(&e2) = assigned.get(k + AHEAD) {
+            if let Some(&r2) = mentors.get(state.assigned[e2] as usize) {
+                pool.prefetch(r2);
+            }
+        }
         let r = state.assigned[e];
         if fresh(r, e) {
             continue;

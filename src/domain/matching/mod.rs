@@ -17,6 +17,7 @@
 
 mod blossom;
 mod context;
+mod design;
 mod factor;
 mod grouping;
 mod groups;
@@ -26,6 +27,9 @@ mod mentor;
 mod outcome;
 mod pairs;
 mod sink;
+#[cfg(test)]
+mod starter_search;
+mod starters;
 
 pub use history::History;
 pub use input::{
@@ -129,7 +133,7 @@ pub fn match_round_reusing(
         MatchingMode::Open => {
             bufs = groups::match_everyone(
                 members,
-                |c| c.available,
+                |_| true,
                 history,
                 avoid,
                 settings,
@@ -153,7 +157,7 @@ pub fn match_round_reusing(
             for role in roles {
                 bufs = groups::match_everyone(
                     members,
-                    |c| c.available && c.role == role,
+                    |c| c.role == role,
                     history,
                     avoid,
                     settings,
