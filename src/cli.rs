@@ -29,4 +29,6 @@ pub enum Command {
     Simulate(crate::simulate::SimulateArgs),
     /// Write one server's rounds, groups, outcomes, feedback and wins as CSV files.
     Export(crate::export::ExportArgs),
+    /// Copy every row of this database into an empty one, e.g. from SQLite to PostgreSQL.
+    MigrateTo(crate::migrate_to::MigrateToArgs),
 }

@@ -29,6 +29,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Run => hallway::app::run(settings).await,
             Command::Migrate => hallway::app::migrate(settings).await,
             Command::Export(args) => hallway::app::export(settings, &args).await,
+            Command::MigrateTo(args) => hallway::migrate_to::run(settings, &args).await,
             Command::Simulate(_) => unreachable!("handled above"),
         }
     })

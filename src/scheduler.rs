@@ -25,6 +25,8 @@ pub struct Scheduler<C> {
     pub tick: Duration,
     /// Wakes the outbox worker at once, e.g. after a coordinator started a round by hand.
     pub wake: Arc<Notify>,
+    /// Cancelled on SIGTERM: stop claiming work, finish what is in hand, release leases.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 impl<C: Courier + 'static> Scheduler<C> {

@@ -110,6 +110,7 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
                     concurrency,
                     tick,
                     wake: wake.clone(),
+                    stop: tokio_util::sync::CancellationToken::new(),
                 };
                 tokio::spawn(scheduler.run());
                 Ok(Data {
