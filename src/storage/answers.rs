@@ -20,7 +20,7 @@ impl Store {
         status: OutcomeStatus,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<OutcomeStatus>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let previous: Option<String> = sqlx::query_scalar(
             "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
         )
@@ -63,7 +63,7 @@ impl Store {
         )
         .bind(db_id(guild_id))
         .bind(db_id(group_id))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the group's outcomes")?;
         rows.iter()
@@ -89,7 +89,7 @@ impl Store {
         .bind(db_id(user_id))
         .bind(rating)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot record the feedback")?;
         Ok(())
@@ -116,7 +116,7 @@ impl Store {
         .bind(group_id)
         .bind(user_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot record the skip note")?;
         Ok(())

@@ -65,7 +65,7 @@ impl Store {
         let guild = db_id(program.guild_id);
         let depth = i64::from(History::depth(program.evaluation.attention_rounds));
         let mut tx = self
-            .pool
+            .sqlite_pool()
             .begin()
             .await
             .context("cannot start reading the attention list")?;
@@ -167,7 +167,7 @@ impl Store {
              where archived_at is null and paused = 0 and coordinators_channel_id is not null
              order by program_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot list the programs with a coordinators' channel")?;
         let mut queued = 0;
@@ -218,7 +218,7 @@ impl Store {
         .bind(digest_key(program_id, &slot.week))
         .bind(slot.due_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot queue an attention digest")?;
         let queued = done.rows_affected() == 1;
@@ -262,7 +262,7 @@ impl Store {
         .bind(outbox_id)
         .bind(OutboxKind::AttentionDigest.as_str())
         .bind(named)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot keep the digest's list")?;
         Ok(done.rows_affected() == 1)
@@ -276,7 +276,7 @@ impl Store {
         )
         .bind(outbox_id)
         .bind(OutboxKind::AttentionDigest.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot read the digest's row")?;
         Ok(pending)

@@ -37,7 +37,7 @@ impl Store {
     /// `None` when the group was never offered slots (groups from before 0006).
     pub async fn slot_choice(&self, group_id: GroupId) -> anyhow::Result<Option<SlotChoice>> {
         // One read transaction: the batch, its picks and the booking as of one moment.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.sqlite_pool().begin().await?;
         let choice = read_choice(&mut tx, group_id).await?;
         tx.commit().await?;
         Ok(choice)
@@ -53,7 +53,7 @@ impl Store {
         offer: &SlotOffer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<SlotChoice> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         group_context(&mut tx, guild_id, group_id).await?;
         if latest_batch(&mut tx, group_id).await?.is_none() {
             insert_batch(&mut tx, guild_id, group_id, 0, offer, now).await?;
@@ -69,7 +69,7 @@ impl Store {
         let mut slots: Vec<DateTime<Utc>> =
             sqlx::query_scalar("select distinct starts_at from slot_offer where group_id = ?")
                 .bind(group_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.sqlite_pool())
                 .await
                 .context("cannot read the slots offered to the group")?;
         slots.sort();
@@ -79,7 +79,7 @@ impl Store {
 
     /// The group's current booking (starts_at set), if any.
     pub async fn booking(&self, group_id: GroupId) -> anyhow::Result<Option<Booking>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         read_booking(&mut conn, group_id).await
     }
 
@@ -107,7 +107,7 @@ impl Store {
         picks: &[DateTime<Utc>],
         now: DateTime<Utc>,
     ) -> anyhow::Result<PickOutcome> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let group = group_context(&mut tx, guild_id, group_id).await?;
         let in_group: bool = sqlx::query_scalar(
             "select exists (select 1 from group_member where group_id = ? and user_id = ?)",
@@ -170,7 +170,7 @@ impl Store {
         group_id: GroupId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let booked = book_if_agreed(&mut tx, guild_id, group_id, now).await?;
         tx.commit().await.context("cannot save the booking")?;
         Ok(booked)
@@ -187,7 +187,7 @@ impl Store {
         offer: &SlotOffer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<NextSlots> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let group = group_context(&mut tx, guild_id, group_id).await?;
         let choice = stored_choice(&mut tx, group_id).await?;
         if choice.booking.is_some() {
@@ -219,7 +219,7 @@ impl Store {
         offer: &SlotOffer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SlotChoice>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let group = group_context(&mut tx, guild_id, group_id).await?;
         let Some(booking) = read_booking(&mut tx, group_id).await? else {
             return Ok(None);

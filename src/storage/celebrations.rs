@@ -20,7 +20,7 @@ impl Store {
         detail: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let done =
             super::outbox::queue_celebration(&mut tx, guild_id, program_id, key, detail, now)
                 .await?;
@@ -33,7 +33,7 @@ impl Store {
             sqlx::query_scalar("select 1 from outbox where guild_id = ? and key = ?")
                 .bind(db_id(guild_id))
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.sqlite_pool())
                 .await?;
         Ok(found.is_some())
     }
@@ -53,7 +53,7 @@ impl Store {
              group by pm.user_id order by pm.user_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot count completed chats")?;
         rows.iter()
@@ -76,7 +76,7 @@ impl Store {
              where program_id = ? and kind = 'celebration' and key like 'watercooler:%'",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read past watercooler prompts")?;
         Ok(details

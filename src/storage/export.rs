@@ -23,7 +23,7 @@ impl Store {
     ) -> anyhow::Result<ExportRows> {
         let guild = db_id(guild_id);
         let mut tx = self
-            .pool
+            .sqlite_pool()
             .begin()
             .await
             .context("cannot start reading the export")?;
@@ -209,7 +209,7 @@ impl Store {
         let known: bool =
             sqlx::query_scalar("select exists (select 1 from community where guild_id = ?)")
                 .bind(db_id(guild_id))
-                .fetch_one(&self.pool)
+                .fetch_one(self.sqlite_pool())
                 .await
                 .context("cannot look the server up")?;
         Ok(known)

@@ -96,7 +96,7 @@ impl Store {
         fit: Fit,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<FitAnswer, FitRefused>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let members: Vec<UserId> = sqlx::query_scalar(
             "select user_id from group_member where guild_id = ? and group_id = ?",
         )
@@ -172,7 +172,7 @@ impl Store {
         .bind(guild_id)
         .bind(group_id)
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the fit answer")?;
         row.as_ref().map(answer_from).transpose()
@@ -189,7 +189,7 @@ impl Store {
              where program_id = ? and avoiding = 1 order by user_id, partner_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the program's fit answers")?;
         Ok(pairs)
@@ -212,7 +212,7 @@ impl Store {
         .bind(guild_id)
         .bind(program_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the member's fit answers")?;
         rows.iter()
@@ -230,7 +230,7 @@ impl Store {
         user_id: UserId,
         partners: &[UserId],
     ) -> anyhow::Result<u32> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let mut undone = 0;
         for partner in partners {
             let done = sqlx::query(

@@ -23,7 +23,7 @@ impl Store {
         )
         .bind(guild)
         .bind(db_id(group_id))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the group")?;
         let Some(row) = row else { return Ok(None) };
@@ -33,7 +33,7 @@ impl Store {
         )
         .bind(guild)
         .bind(db_id(group_id))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the group's members")?;
         let mut members = Vec::with_capacity(member_rows.len());
@@ -77,7 +77,7 @@ impl Store {
         )
         .bind(db_id(thread_id))
         .bind(db_id(group_id))
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the group's thread")?;
         Ok(())
@@ -91,7 +91,7 @@ impl Store {
         sqlx::query("update match_group set intro_message_id = ? where group_id = ?")
             .bind(db_id(message_id))
             .bind(db_id(group_id))
-            .execute(&self.pool)
+            .execute(self.sqlite_pool())
             .await
             .context("cannot save the group's intro message")?;
         Ok(())
@@ -125,7 +125,7 @@ impl Store {
         )
         .bind(guild)
         .bind(db_id(round_id))
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot count the round's groups")?;
         let notes: Vec<String> = sqlx::query_scalar(
@@ -134,7 +134,7 @@ impl Store {
         )
         .bind(guild)
         .bind(db_id(round_id))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await?;
         let previous_met_rate: Option<f64> = sqlx::query_scalar(
             "select avg(exists (select 1 from outcome o where o.group_id = g.group_id and o.status = 'met'))
@@ -144,7 +144,7 @@ impl Store {
         .bind(guild)
         .bind(round.program_id)
         .bind(i64::from(round.number) - 1)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await?;
         let count = |name: &str| -> anyhow::Result<u32> {
             Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
@@ -173,7 +173,7 @@ impl Store {
         sqlx::query("update match_group set thread_archived_at = ? where group_id = ?")
             .bind(now)
             .bind(db_id(group_id))
-            .execute(&self.pool)
+            .execute(self.sqlite_pool())
             .await
             .context("cannot record an archived thread")?;
         Ok(())
@@ -195,7 +195,7 @@ impl Store {
         .bind(db_id(guild_id))
         .bind(db_id(round_id))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot list hallway's open threads")?;
         Ok(rows

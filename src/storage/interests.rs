@@ -14,7 +14,7 @@ impl Store {
             "select interest_id, name from interest where program_id = ? order by interest_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the interest tags")?;
         Ok(rows
@@ -32,7 +32,7 @@ impl Store {
         name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Interest, TagRefusal>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         // A tag it has already is the more useful answer, even when the list is full.
         let existing: Option<i64> =
             sqlx::query_scalar("select 1 from interest where program_id = ? and name = ?")
@@ -85,7 +85,7 @@ impl Store {
         )
         .bind(program_id)
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot remove the interest tag")?;
         Ok(removed)
@@ -103,7 +103,7 @@ impl Store {
         )
         .bind(program_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the member's interests")
     }
@@ -118,7 +118,7 @@ impl Store {
              order by user_id, interest_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the members' interests")
     }
@@ -137,7 +137,7 @@ impl Store {
         picks.sort();
         picks.dedup();
         anyhow::ensure!(picks.len() <= MAX_PICKS, "more than {MAX_PICKS} interests");
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let member: Option<i64> = sqlx::query_scalar(
             "select 1 from program_member
              where program_id = ? and guild_id = ? and user_id = ? and left_at is null",

@@ -80,7 +80,7 @@ struct PersonRow {
 impl Store {
     /// Every member of the program who has not left it, paused ones included.
     pub async fn current_members(&self, program_id: ProgramId) -> anyhow::Result<Vec<Member>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         current_members(&mut conn, program_id).await
     }
 
@@ -90,7 +90,7 @@ impl Store {
         program_id: ProgramId,
         user_id: UserId,
     ) -> anyhow::Result<Option<Member>> {
-        fetch_member(&self.pool, program_id, user_id).await
+        fetch_member(self.sqlite_pool(), program_id, user_id).await
     }
 
     /// Every program of the server the member joined, left ones included, by program id.
@@ -104,7 +104,7 @@ impl Store {
         ))
         .bind(guild_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the member's programs")?;
         rows.into_iter().map(MemberRow::into_domain).collect()
@@ -121,7 +121,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Joined> {
         let guild_id = program.guild_id;
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         let current = fetch_member(&mut *tx, program.program_id, user_id).await?;
         let person: Option<PersonRow> = sqlx::query_as(
@@ -265,7 +265,7 @@ impl Store {
         .bind(now)
         .bind(guild_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot take the member out of the server's programs")?;
         Ok(done.rows_affected() > 0)
@@ -289,7 +289,7 @@ impl Store {
         .bind(now)
         .bind(program_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot change the member's standing")?;
         Ok(done.rows_affected() == 1)

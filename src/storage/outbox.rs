@@ -289,7 +289,7 @@ impl Store {
         .bind(now)
         .bind(i64::from(per_server))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the outbox")?;
         // A row that cannot even be read is not allowed to block the ones after it.
@@ -316,7 +316,7 @@ impl Store {
     pub async fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let next: Option<DateTime<Utc>> =
             sqlx::query_scalar("select min(due_at) from outbox where state = 'pending'")
-                .fetch_one(&self.pool)
+                .fetch_one(self.sqlite_pool())
                 .await
                 .context("cannot read the outbox")?;
         Ok(next)
@@ -329,7 +329,7 @@ impl Store {
              where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
         .bind(db_id(round_id))
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot read the round's pending intros")?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
@@ -361,7 +361,7 @@ impl Store {
         )
         .bind(group_id)
         .bind(kinds)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot read the group's pending rows")?;
         Ok(pending)
@@ -370,7 +370,7 @@ impl Store {
     /// How many of the group's members asked to be forgotten: their seats are kept
     /// (the group's size), their names are not.
     pub async fn forgotten_seats(&self, group_id: GroupId) -> anyhow::Result<u32> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         forgotten_seats(&mut conn, group_id).await
     }
 
@@ -379,7 +379,7 @@ impl Store {
     pub async fn begin_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
         sqlx::query("update outbox set attempts = attempts + 1 where outbox_id = ?")
             .bind(outbox_id)
-            .execute(&self.pool)
+            .execute(self.sqlite_pool())
             .await
             .context("cannot record an attempt")?;
         Ok(())
@@ -398,7 +398,7 @@ impl Store {
         posted: Option<(ChannelId, MessageId)>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let (channel, message) = (posted.map(|p| db_id(p.0)), posted.map(|p| db_id(p.1)));
         // A forget-me row's detail points at a message about the forgotten member (a DM
         // to them, say): once it is done, nothing needs to know where that was.
@@ -512,7 +512,7 @@ impl Store {
         .bind(now)
         .bind(reason)
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot record a failed post")?;
         Ok(())
@@ -535,7 +535,7 @@ impl Store {
         .bind(i64::from(retry.counts_as_failure))
         .bind(i64::from(retry.refused_before_acting))
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot reschedule a post")?;
         Ok(())
@@ -553,7 +553,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         let group_id = intro.group_id.context("an intro always has a group")?;
         let round_id = intro.round_id.context("an intro always has a round")?;
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         sqlx::query(
             "update match_group set delivered_via = 'dm', delivery_note = ?, thread_refused = ?
              where group_id = ?",
@@ -594,7 +594,7 @@ impl Store {
         log_reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         if let Some(group_id) = row.group_id {
             sqlx::query(
                 "update match_group set delivery_note = coalesce(delivery_note, ?) where group_id = ?",
@@ -628,7 +628,7 @@ impl Store {
              where round_id = ? and delivered_via = 'dm' and thread_refused = 1 limit 1",
         )
         .bind(db_id(round_id))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the round's delivery notes")?;
         Ok(note)

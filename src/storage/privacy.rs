@@ -27,7 +27,7 @@ impl Store {
         .bind(db_id(user_id))
         .bind(db_id(other))
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the do-not-match entry")?;
         Ok(done.rows_affected() == 1)
@@ -46,7 +46,7 @@ impl Store {
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .bind(db_id(other))
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot remove the do-not-match entry")?;
         Ok(done.rows_affected() == 1)
@@ -63,7 +63,7 @@ impl Store {
         )
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the do-not-match list")?;
         Ok(ids.into_iter().map(id_from_db).collect())
@@ -90,7 +90,7 @@ impl Store {
         .bind(guild)
         .bind(db_id(user_id))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the member's history")?;
         let mut chats = Vec::with_capacity(rows.len());
@@ -104,7 +104,7 @@ impl Store {
             .bind(db_id(group_id))
             .bind(guild)
             .bind(db_id(user_id))
-            .fetch_all(&self.pool)
+            .fetch_all(self.sqlite_pool())
             .await?
             .iter()
             .map(|o| {
@@ -146,7 +146,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<u32> {
         let (guild, user) = (db_id(guild_id), db_id(user_id));
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let user_text = user_id.to_string();
         let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
         let groups: Vec<GroupId> = sqlx::query_scalar(

@@ -124,7 +124,7 @@ impl Store {
         let rows: Vec<ProgramRow> =
             sqlx::query_as("select * from program where guild_id = ? order by name, program_id")
                 .bind(guild_id)
-                .fetch_all(&self.pool)
+                .fetch_all(self.sqlite_pool())
                 .await
                 .context("cannot read the programs")?;
         into_programs(rows)
@@ -140,7 +140,7 @@ impl Store {
             sqlx::query_as("select * from program where guild_id = ? and program_id = ?")
                 .bind(guild_id)
                 .bind(program_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.sqlite_pool())
                 .await
                 .context("cannot read the program")?;
         row.map(ProgramRow::into_domain).transpose()
@@ -155,7 +155,7 @@ impl Store {
         rules: &MatchingRules,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Program, NameTaken>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         if name_in_use(&mut tx, guild_id, name, None).await? {
             return Ok(Err(NameTaken));
@@ -200,7 +200,7 @@ impl Store {
         if !programs.is_empty() {
             return Ok(programs);
         }
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         ensure_community(&mut tx, guild_id, now).await?;
         // Two first commands racing both get the one program.
         sqlx::query(
@@ -225,7 +225,7 @@ impl Store {
         name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<(), NameTaken>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let guild_id: GuildId =
             sqlx::query_scalar("select guild_id from program where program_id = ?")
                 .bind(program_id)
@@ -268,7 +268,7 @@ impl Store {
         .bind(celebrations_channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the channels")?;
         Ok(())
@@ -292,7 +292,7 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the schedule")?;
         Ok(())
@@ -314,7 +314,7 @@ impl Store {
         .bind(i64::from(meeting.reminder_minutes))
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the meeting settings")?;
         Ok(())
@@ -332,7 +332,7 @@ impl Store {
             .bind(i64::from(rounds))
             .bind(now)
             .bind(program_id)
-            .execute(&self.pool)
+            .execute(self.sqlite_pool())
             .await
             .context("cannot save the attention setting")?;
         Ok(())
@@ -359,7 +359,7 @@ impl Store {
         .bind(coordinators_channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the channels")?;
         Ok(())
@@ -377,7 +377,7 @@ impl Store {
         .bind(channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the coordinators' channel")?;
         Ok(())
@@ -400,7 +400,7 @@ impl Store {
         .bind(rules.interest_weight)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the matching rules")?;
         Ok(())
@@ -422,7 +422,7 @@ impl Store {
         .bind(&info.welcome)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the program")?;
         Ok(())
@@ -445,7 +445,7 @@ impl Store {
         .bind(watercooler.map(|w| w.anchor))
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot save the watercooler")?;
         Ok(())
@@ -461,7 +461,7 @@ impl Store {
                     or watercooler_channel_id is not null)
              order by guild_id, program_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot list programs")?;
         into_programs(rows)
@@ -486,7 +486,7 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot pause or resume the program")?;
         Ok(())
@@ -506,7 +506,7 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot archive the program")?;
         Ok(done.rows_affected() == 1)
@@ -520,7 +520,7 @@ impl Store {
                and cadence is not null
              order by guild_id, program_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot list scheduled programs")?;
         into_programs(rows)

@@ -26,7 +26,7 @@ impl Store {
         )
         .bind(program_id)
         .bind(include_removed)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the custom prompts")?;
         rows.iter()
@@ -62,7 +62,7 @@ impl Store {
         .bind(text)
         .bind(db_id(by))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot save the prompt")?;
         Ok(custom_key(id))
@@ -84,7 +84,7 @@ impl Store {
         .bind(now)
         .bind(program_id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.sqlite_pool())
         .await
         .context("cannot remove the prompt")?;
         Ok(done.rows_affected() == 1)

@@ -38,7 +38,7 @@ impl Store {
         let row =
             sqlx::query("select * from round where program_id = ? order by number desc limit 1")
                 .bind(program_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.sqlite_pool())
                 .await
                 .context("cannot read the last round")?;
         row.as_ref().map(round_from_row).transpose()
@@ -52,7 +52,7 @@ impl Store {
         let row = sqlx::query("select * from round where guild_id = ? and round_id = ?")
             .bind(db_id(guild_id))
             .bind(db_id(round_id))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.sqlite_pool())
             .await
             .context("cannot read the round")?;
         row.as_ref().map(round_from_row).transpose()
@@ -68,7 +68,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> anyhow::Result<MatchingInput> {
         let guild = db_id(guild_id);
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         let members = super::members::current_members(&mut conn, program_id).await?;
         let avoid = avoid_pairs(&mut conn, guild_id).await?;
         let kept = self.kept.current(&mut conn, guild_id, program_id).await?;
@@ -119,7 +119,7 @@ impl Store {
 
     /// The server's do-not-match entries: (member, who they avoid).
     pub async fn avoid_pairs(&self, guild_id: GuildId) -> anyhow::Result<Vec<(UserId, UserId)>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         avoid_pairs(&mut conn, guild_id).await
     }
 
@@ -139,7 +139,7 @@ impl Store {
              order by r.number, g.position, gm.rowid",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read past rounds")?;
         let mut past_rounds: Vec<(u32, Vec<Vec<UserId>>)> = Vec::new();
@@ -164,7 +164,7 @@ impl Store {
     /// The rows go in by the thousand (multi-row inserts), in the order one by one would.
     pub async fn create_round(&self, new: &NewRound) -> anyhow::Result<Option<RoundRecord>> {
         let guild = db_id(new.guild_id);
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         // Checked again under the write lock: a leave or an avoid entry made while the
         // round was being matched must not be broken by it.
         let current: HashSet<UserId> = sqlx::query_scalar(
@@ -467,7 +467,7 @@ impl Store {
         .bind(db_id(requested_by))
         .bind(plan_json)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot save the preview")?;
         Ok(id)
@@ -488,7 +488,7 @@ impl Store {
         )
         .bind(db_id(guild_id))
         .bind(preview_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the preview")?;
         row.map(|row| {

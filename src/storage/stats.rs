@@ -44,7 +44,7 @@ impl Store {
         let guild = db_id(guild_id);
         let limit = last_rounds.map_or(-1, i64::from);
         let mut tx = self
-            .pool
+            .sqlite_pool()
             .begin()
             .await
             .context("cannot start reading the stats")?;

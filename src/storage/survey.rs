@@ -22,7 +22,7 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<Option<Vec<Question>>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.sqlite_pool().acquire().await?;
         program_questions(&mut conn, program_id).await
     }
 
@@ -33,7 +33,7 @@ impl Store {
         program_id: ProgramId,
         questions: Option<&[Question]>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         save_program_questions(&mut tx, program_id, questions).await?;
         tx.commit()
             .await
@@ -49,7 +49,7 @@ impl Store {
         program_id: ProgramId,
         change: impl FnOnce(&[Question]) -> Result<Vec<Question>, E>,
     ) -> anyhow::Result<Result<Vec<Question>, E>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let current = program_questions(&mut tx, program_id)
             .await?
             .unwrap_or_else(survey::default_questions);
@@ -75,7 +75,7 @@ impl Store {
             .bind(on)
             .bind(now)
             .bind(program_id)
-            .execute(&self.pool)
+            .execute(self.sqlite_pool())
             .await
             .context("cannot save the automatic survey setting")?;
         Ok(())
@@ -105,7 +105,7 @@ impl Store {
         now: DateTime<Utc>,
         rng: &mut impl rand::Rng,
     ) -> anyhow::Result<Result<Started, NotStarted>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let open: Option<DateTime<Utc>> = sqlx::query_scalar(
             "select max(closes_at) from survey where program_id = ? and closes_at > ?",
         )
@@ -232,7 +232,7 @@ impl Store {
                and program_start is not null and program_end is not null
              order by program_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the programs' dates")?;
         let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -282,7 +282,7 @@ impl Store {
         .bind(program_id)
         .bind(occasion.as_str())
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot look for the program's surveys")?;
         if waiting {
@@ -314,7 +314,7 @@ impl Store {
         .bind(guild_id)
         .bind(program_id)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot look for an open survey")?;
         match id {
@@ -337,7 +337,7 @@ impl Store {
         )
         .bind(guild_id)
         .bind(survey_id.get())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the survey")?
         else {
@@ -347,7 +347,7 @@ impl Store {
             "select kind, prompt from survey_question where survey_id = ? order by position",
         )
         .bind(survey_id.get())
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the survey's questions")?
         .iter()
@@ -377,7 +377,7 @@ impl Store {
         )
         .bind(survey_id.get())
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.sqlite_pool())
         .await
         .context("cannot read the invitation")?;
         row.map(|row| {
@@ -401,7 +401,7 @@ impl Store {
         )
         .bind(survey_id.get())
         .bind(respondent)
-        .fetch_all(&self.pool)
+        .fetch_all(self.sqlite_pool())
         .await
         .context("cannot read the answers")?;
         Ok(positions
@@ -422,7 +422,7 @@ impl Store {
         answer: &Answer,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let respondent: Option<String> = sqlx::query_scalar(
             "select i.respondent from survey_invite i join survey s on s.survey_id = i.survey_id
              where i.survey_id = ? and i.user_id = ? and s.closes_at > ?",
@@ -477,7 +477,7 @@ impl Store {
         survey_id: SurveyId,
         user_id: UserId,
     ) -> anyhow::Result<Option<InviteState>> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_sqlite().await?;
         let before: Option<String> = sqlx::query_scalar(
             "select state from survey_invite where survey_id = ? and user_id = ?",
         )
@@ -527,7 +527,7 @@ impl Store {
         .bind(user_id)
         .bind(reminder)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot check whether the survey's DM is due")?;
         Ok(due)
@@ -545,7 +545,7 @@ impl Store {
              from survey_invite where survey_id = ?",
         )
         .bind(survey_id.get())
-        .fetch_one(&self.pool)
+        .fetch_one(self.sqlite_pool())
         .await
         .context("cannot count the survey's answers")?;
         let count = |name: &str| -> anyhow::Result<u32> {

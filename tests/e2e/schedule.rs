@@ -173,6 +173,6 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
         .filter(|r| r.is_some())
         .count();
     assert_eq!(started, 1);
-    let pool = store.pool();
+    let pool = store.sqlite_pool();
     wait_for_count(pool, "select count(*) from round", 1).await;
 }

@@ -14,11 +14,11 @@ use crate::rounds::FAST;
 use crate::support::bot::TestEnv;
 use crate::support::config::{channel_kind, ids, FakeChannel, FakeConfig, FakeGuild, FakeMember};
 
-const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
-const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const SCHEMA_0001: &str = include_str!("../../migrations/sqlite/0001_schema.sql");
+const OUTBOX_0002: &str = include_str!("../../migrations/sqlite/0002_outbox.sql");
 const FORGET_OUTBOX_KINDS_0003: &str =
-    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
-const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
+    include_str!("../../migrations/sqlite/0003_forget_outbox_kinds.sql");
+const SKIP_NOTE_0004: &str = include_str!("../../migrations/sqlite/0004_skip_note.sql");
 const ROWS_AT_BE6AD99: &str = include_str!("../storage/fixtures/main-be6ad99.sql");
 
 /// The fixture's first server is the harness's default one (same guild, channel and member

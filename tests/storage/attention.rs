@@ -52,7 +52,7 @@ async fn undelivered_round(
         .expect("a manual round is saved");
     sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
         .bind(record.round_id.get())
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -234,7 +234,7 @@ async fn digests(store: &Store) -> Vec<(String, i64, DateTime<Utc>, String)> {
         "select key, program_id, due_at, state from outbox where kind = 'attention-digest'
          order by outbox_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap()
 }
@@ -419,7 +419,7 @@ async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_tim
     }
     sqlx::query("update program set time_zone = 'Mars/Olympus_Mons' where program_id = ?")
         .bind(odd_zone.program_id.get())
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     // The first program's insert fails, as a full disk or a broken row would.
@@ -429,7 +429,7 @@ async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_tim
          begin select raise(abort, 'refused for the test'); end",
         failing.program_id.get()
     ))
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 
@@ -458,7 +458,7 @@ async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_tim
 
     // Fixed: the next pass queues the one that failed.
     sqlx::query("drop trigger refuse_digest")
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(store.queue_attention_digests(wednesday).await.unwrap(), 1);
@@ -514,7 +514,7 @@ async fn due_digest(store: &Store, now: DateTime<Utc>) -> OutboxRow {
     let key: String = sqlx::query_scalar(
         "select key from outbox where kind = 'attention-digest' order by outbox_id desc limit 1",
     )
-    .fetch_one(store.pool())
+    .fetch_one(store.sqlite_pool())
     .await
     .unwrap();
     store
@@ -529,7 +529,7 @@ async fn due_digest(store: &Store, now: DateTime<Utc>) -> OutboxRow {
 async fn detail_of(store: &Store, outbox_id: i64) -> Option<String> {
     sqlx::query_scalar("select detail from outbox where outbox_id = ?")
         .bind(outbox_id)
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -588,12 +588,12 @@ async fn assert_nothing_holds(store: &Store, user: u64) {
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     for table in tables {
         let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
         for row in rows {
@@ -621,7 +621,7 @@ async fn deletions(store: &Store) -> Vec<String> {
         "select key from outbox where kind = 'delete-message' and state = 'pending'
          order by outbox_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap()
 }
@@ -678,7 +678,7 @@ async fn forget_me_deletes_the_posted_digests_that_name_the_member_and_withdraws
         "select outbox_id, state, due_at, attempts, detail from outbox where key = ?",
     )
     .bind(&in_flight.key)
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(week.len(), 1);

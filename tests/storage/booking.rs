@@ -72,7 +72,7 @@ async fn group_chat(members: &[u64], told: Told<'_>) -> Chat {
     let group_id: GroupId =
         sqlx::query_scalar("select group_id from match_group where round_id = ?")
             .bind(round.round_id.0)
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool())
             .await
             .unwrap();
     match told {
@@ -133,7 +133,7 @@ async fn posts(chat: &Chat) -> Vec<Post> {
         "select key, user_id, due_at, state from outbox
          where kind in ('booked', 'reminder', 'check-in', 'rescheduled') order by outbox_id",
     )
-    .fetch_all(chat.store.pool())
+    .fetch_all(chat.store.sqlite_pool())
     .await
     .unwrap()
 }
@@ -144,7 +144,7 @@ fn pending(key: String, user: Option<u64>, due: DateTime<Utc>) -> Post {
 
 async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -185,7 +185,7 @@ impl Chat {
         .bind(self.round_id.0)
         .bind(self.group_id.0)
         .bind(GUILD.0 as i64)
-        .fetch_one(self.store.pool())
+        .fetch_one(self.store.sqlite_pool())
         .await
         .unwrap();
         assert_eq!(astray, 0, "booking posts outside their group");
@@ -418,7 +418,7 @@ async fn picks_from_a_replaced_batch_or_after_the_booking_save_nothing() {
     saved(chat.pick(1, 1, &[dec(5, 14)]).await);
     booked(chat.pick(2, 1, &[dec(5, 14)]).await);
     let stored = |store: &Store| {
-        let pool = store.pool().clone();
+        let pool = store.sqlite_pool().clone();
         async move {
             sqlx::query_as::<_, (i64, i64, String)>(
                 "select batch, user_id, starts_at from slot_pick order by batch, user_id, starts_at",

@@ -40,7 +40,7 @@ async fn round(store: &Store, program: &Program, day: u32, groups: &[&[u64]]) ->
         .unwrap();
     sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
         .bind(round.round_id.0)
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -58,7 +58,7 @@ async fn fit_checks(store: &Store) -> Vec<(String, i64, i64, String, i64)> {
         "select key, group_id, user_id, due_at, program_id from outbox
          where kind = 'fit-check' order by outbox_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap()
 }
@@ -93,7 +93,7 @@ async fn a_pairs_first_we_met_queues_one_fit_check_each_and_no_later_we_met_queu
     let due: Vec<&str> = checks.iter().map(|c| c.3.as_str()).collect();
     let recorded_at: String =
         sqlx::query_scalar("select recorded_at from outcome where user_id = 11")
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(due, [recorded_at.as_str(); 2], "due at once");
@@ -197,7 +197,7 @@ async fn an_answer_is_recorded_changed_and_undone_and_only_the_member_asked_can_
         .unwrap()
         .unwrap();
     let rows: Vec<(String, bool)> = sqlx::query_as("select fit, avoiding from fit_answer")
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
@@ -236,7 +236,7 @@ async fn an_answer_is_recorded_changed_and_undone_and_only_the_member_asked_can_
         .unwrap()
         .is_empty());
     let rows: Vec<(String, bool)> = sqlx::query_as("select fit, avoiding from fit_answer")
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
@@ -320,7 +320,7 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         "update outbox set state = 'done', channel_id = 800 + user_id, message_id = 7000 + outbox_id
          where kind = 'fit-check' and user_id in (22, 33)",
     )
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
     for (group, user, fit) in [
@@ -341,7 +341,7 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         sqlx::query_scalar("select message_id from outbox where key in (?, ?) order by outbox_id")
             .bind(format!("fit-check:{p}:11:22:22"))
             .bind(format!("fit-check:{p}:11:33:33"))
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(naming_ada.len(), 2);
@@ -350,12 +350,12 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
 
     let answers: Vec<(i64, i64)> =
         sqlx::query_as("select user_id, partner_id from fit_answer order by user_id")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(answers, [(22, 33)], "only Ben's answer about Cy is left");
     let keys: Vec<String> = sqlx::query_scalar("select key from outbox where kind = 'fit-check'")
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
@@ -369,7 +369,7 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
     // The DMs that named Ada are deleted from Discord.
     let deletions: Vec<String> =
         sqlx::query_scalar("select key from outbox where kind = 'delete-message' order by key")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     for message in &naming_ada {
@@ -381,7 +381,7 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
     // Cy's check about Ben did not name Ada: it stays in Discord.
     let about_ben: i64 = sqlx::query_scalar("select message_id from outbox where key = ?")
         .bind(format!("fit-check:{p}:22:33:33"))
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert!(!deletions.contains(&format!("delete-message:{about_ben}")));

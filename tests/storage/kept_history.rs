@@ -171,7 +171,7 @@ async fn seed_members_into(store: &Store, program: &Program, n: u64) {
     .bind(program.program_id)
     .bind(GUILD.get() as i64)
     .bind(n as i64)
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -241,7 +241,7 @@ async fn saved_rows(store: &Store, round: RoundId, since_outbox_id: i64) -> Save
          order by group_id",
     )
     .bind(round.get())
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     let mut seats = Vec::new();
@@ -250,7 +250,7 @@ async fn saved_rows(store: &Store, round: RoundId, since_outbox_id: i64) -> Save
             "select user_id, role from group_member where group_id = ? order by rowid",
         )
         .bind(group.get())
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap()
         .into_iter()
@@ -263,7 +263,7 @@ async fn saved_rows(store: &Store, round: RoundId, since_outbox_id: i64) -> Save
          from outbox where outbox_id > ? order by outbox_id",
     )
     .bind(since_outbox_id)
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     SavedRows {
@@ -290,11 +290,11 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
         "update match_group set thread_id = 1000 + position where round_id = ? and position % 3 = 0",
     )
     .bind(first.round_id.get())
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
     let outbox_before: i64 = sqlx::query_scalar("select max(outbox_id) from outbox")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     let mut round = random_pairs(&program, N, &[], week(1), &mut rng);
@@ -317,7 +317,7 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
     let group_ids: Vec<GroupId> =
         sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
             .bind(second.round_id.get())
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     let open: Vec<GroupId> = sqlx::query_scalar(
@@ -325,7 +325,7 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
          order by group_id",
     )
     .bind(first.round_id.get())
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     let as_stored = |t: DateTime<Utc>| t;
@@ -426,7 +426,7 @@ async fn a_round_of_3000_members_with_history_seats_every_member_once() {
          where g.round_id = ? group by gm.user_id",
     )
     .bind(saved.round_id.get())
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     let counts: HashMap<i64, i64> = seats.into_iter().collect();

@@ -26,14 +26,62 @@ use std::time::Duration;
 
 use hallway::storage::Store;
 
-/// A fresh database file in its own temporary directory (kept alive by the returned guard).
+/// A fresh, empty database (kept alive by the returned guard): a SQLite file in its own
+/// temporary directory, or, when `HALLWAY_TEST_BACKEND=postgres`, a new database on the
+/// PostgreSQL server at `HALLWAY_TEST_POSTGRES_URL` (see `scripts/test`).
 pub async fn fresh_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
+    let url = fresh_database_url(dir.path()).await;
     let store = Store::open(&url, 4, Duration::from_secs(5))
         .await
         .expect("open store");
     (store, dir)
+}
+
+/// The backend the suite runs on: `sqlite` unless `HALLWAY_TEST_BACKEND=postgres`.
+pub fn test_backend() -> hallway::storage::Backend {
+    match std::env::var("HALLWAY_TEST_BACKEND").as_deref() {
+        Ok("postgres") => hallway::storage::Backend::Postgres,
+        _ => hallway::storage::Backend::Sqlite,
+    }
+}
+
+/// Whether this test checks something only SQLite has (its files, its upgrades, its
+/// schema text); prints why it is not run on another backend.
+pub fn sqlite_only(what: &str) -> bool {
+    let backend = test_backend();
+    if backend != hallway::storage::Backend::Sqlite {
+        eprintln!("not on {}: {what} is about SQLite", backend.name());
+        return false;
+    }
+    true
+}
+
+/// The URL of a new empty database for one test: a file in `dir`, or a new PostgreSQL
+/// database named after the process and a counter.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if test_backend() != hallway::storage::Backend::Postgres {
+        return format!("sqlite://{}", dir.join("hallway.db").display());
+    }
+    let server = std::env::var("HALLWAY_TEST_POSTGRES_URL").expect(
+        "HALLWAY_TEST_BACKEND=postgres needs HALLWAY_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let name = format!(
+        "hallway_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::Executor::execute(&mut admin, format!("create database {name}").as_str())
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(&server).expect("HALLWAY_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    url.to_string()
 }
 
 /// A database file as an earlier `main` left it: that version's migrations, applied by
@@ -149,19 +197,19 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
     let (store, dir) = fresh_store().await;
     assert!(dir.path().join("hallway.db").exists());
     let mode: String = sqlx::query_scalar("pragma journal_mode")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(mode, "wal");
     let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(fk, 1);
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like '\\_%' escape '\\' order by name",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(
@@ -205,10 +253,13 @@ async fn opening_twice_applies_migrations_once() {
     let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
     let again = Store::open(&url, 1, Duration::from_secs(1)).await.unwrap();
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
-        .fetch_one(again.pool())
+        .fetch_one(again.sqlite_pool())
         .await
         .unwrap();
-    assert_eq!(applied, hallway::storage::MIGRATOR.iter().count() as i64);
+    assert_eq!(
+        applied,
+        hallway::storage::SQLITE_MIGRATOR.iter().count() as i64
+    );
 }
 
 /// The words a word enum stores, as the schema spells them.
@@ -269,7 +320,7 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
     let tables: Vec<(String, String)> = sqlx::query_as(
         "select name, sql from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     let mut found = std::collections::BTreeMap::new();

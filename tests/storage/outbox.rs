@@ -113,7 +113,7 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
     // forget-me deletes the row while Discord is taking the post.
     sqlx::query("delete from outbox where key = ?")
         .bind(&milestone)
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     store
@@ -122,7 +122,7 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         .unwrap();
     let queued: Vec<(String, String, String)> =
         sqlx::query_as("select kind, key, state from outbox order by outbox_id")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(
@@ -134,7 +134,7 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         )]
     );
     let detail: String = sqlx::query_scalar("select detail from outbox")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert!(detail.contains("77") && detail.contains("88"), "{detail}");
@@ -158,7 +158,7 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         .await
         .unwrap();
     let rows: i64 = sqlx::query_scalar("select count(*) from outbox")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(rows, 2);
@@ -208,7 +208,7 @@ async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritte
     let rewrites: Vec<String> = sqlx::query_scalar(
         "select key from outbox where kind = 'redact-message' and key like 'redact-message:600:%'",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(rewrites, ["redact-message:600:2"]);
@@ -230,7 +230,7 @@ async fn a_due_row_is_read_with_its_program_and_stays_pending() {
         [("win:1", Some(program))]
     );
     let state: (String, Option<String>) = sqlx::query_as("select state, last_error from outbox")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(state, ("pending".to_string(), None));

@@ -9,7 +9,7 @@ use crate::{another_program, at, first_program, fresh_store};
 
 async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -90,7 +90,7 @@ async fn forget_member_removes_their_place_and_interests_in_every_program_of_the
         .bind(program.program_id.0)
         .bind(program.guild_id.0 as i64)
         .bind(at(2, 9))
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
         for user in [1, 2] {
@@ -102,7 +102,7 @@ async fn forget_member_removes_their_place_and_interests_in_every_program_of_the
             .bind(user)
             .bind(interest)
             .bind(program.guild_id.0 as i64)
-            .execute(store.pool())
+            .execute(store.sqlite_pool())
             .await
             .unwrap();
         }
@@ -289,7 +289,7 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
         .bind(fit)
         .bind(fit == "not-a-fit")
         .bind(at(2, 13))
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     }
@@ -338,13 +338,13 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     assert!(tables.iter().any(|t| t == "slot_pick"));
     for table in tables {
         let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
         for row in rows {

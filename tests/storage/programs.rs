@@ -65,7 +65,7 @@ async fn programs_or_first_makes_exactly_one_hallway_program_even_when_called_tw
     );
     assert_eq!(a.unwrap(), b.unwrap());
     let count: i64 = sqlx::query_scalar("select count(*) from program where name = 'hallway'")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(count, 2, "one per server");
@@ -276,7 +276,7 @@ async fn the_database_refuses_out_of_range_settings_even_if_code_let_them_throug
     ] {
         let refused = sqlx::query(&format!("{bad} where program_id = ?"))
             .bind(program.program_id.0)
-            .execute(store.pool())
+            .execute(store.sqlite_pool())
             .await;
         assert!(refused.is_err(), "{bad}");
     }

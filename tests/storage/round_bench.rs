@@ -44,7 +44,7 @@ pub async fn seed_members(store: &Store, program: &Program, n: u64) {
         )
         .await
         .unwrap();
-    let mut tx = store.pool().begin().await.unwrap();
+    let mut tx = store.sqlite_pool().begin().await.unwrap();
     // Every column copied from member 1's rows, but the id (and the display name).
     for (table, key, key_value) in [
         ("member", "guild_id", GUILD.get() as i64),

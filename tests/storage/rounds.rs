@@ -65,7 +65,7 @@ fn ids(groups: &[&[u64]]) -> Vec<Vec<UserId>> {
 
 async fn rows(store: &Store, table: &str) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }

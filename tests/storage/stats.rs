@@ -51,7 +51,7 @@ async fn round(
         .expect("a manual round is always saved");
     sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
         .bind(saved.round_id)
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -82,7 +82,7 @@ async fn win(store: &Store, program: &Program, user: u64, kind: &str, when: Date
     .bind(format!("{kind} by {user}"))
     .bind(Some("https://example.org/paper"))
     .bind(when)
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -98,7 +98,7 @@ async fn booking(store: &Store, guild: u64, group: i64, starts_at: Option<DateTi
     .bind(guild as i64)
     .bind(starts_at)
     .bind(at(3, 12))
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -382,7 +382,7 @@ async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
     // What forget-me leaves: the group's size, no row naming the member.
     sqlx::query("delete from group_member where guild_id = ? and user_id = 6")
         .bind(GUILD as i64)
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     let id = program(&store, GUILD).await.program_id;
@@ -439,7 +439,7 @@ async fn booked_and_unbooked_chats_are_counted_apart_with_their_meeting_rates() 
     sqlx::query("update booking set starts_at = ?, sequence = 2 where group_id = ?")
         .bind(at(9, 15))
         .bind(groups[3])
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     let first = store
@@ -487,7 +487,7 @@ async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     sqlx::query(
         "insert into avoid (guild_id, user_id, avoided_user_id, created_at) values (1, 1, 2, '2026-11-01T00:00:00Z')",
     )
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
     let id = program(&store, GUILD).await.program_id;
@@ -764,7 +764,7 @@ async fn fit(store: &Store, program: &Program, group: i64, user: u64, partner: u
     .bind(fit)
     .bind(i64::from(fit == "not-a-fit"))
     .bind(at(12, 10))
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -773,7 +773,7 @@ async fn round_id(store: &Store, program: &Program, number: i64) -> i64 {
     sqlx::query_scalar("select round_id from round where program_id = ? and number = ?")
         .bind(program.program_id.0)
         .bind(number)
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -800,7 +800,7 @@ async fn survey(
     .bind(started)
     .bind(started + chrono::Duration::days(7))
     .bind(started + chrono::Duration::days(14))
-    .fetch_one(store.pool())
+    .fetch_one(store.sqlite_pool())
     .await
     .unwrap();
     for (position, (kind, prompt)) in questions.iter().enumerate() {
@@ -811,7 +811,7 @@ async fn survey(
         .bind(position as i64 + 1)
         .bind(kind)
         .bind(prompt)
-        .execute(store.pool())
+        .execute(store.sqlite_pool())
         .await
         .unwrap();
     }
@@ -832,7 +832,7 @@ async fn invite(store: &Store, survey: i64, guild: u64, user: u64, respondent: &
     .bind(state)
     .bind(at(20, 9))
     .bind((state == "answered").then(|| at(21, 9)))
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -857,7 +857,7 @@ async fn answer(store: &Store, survey: i64, respondent: &str, position: i64, giv
     .bind(score)
     .bind(text)
     .bind(at(21, 9))
-    .execute(store.pool())
+    .execute(store.sqlite_pool())
     .await
     .unwrap();
 }

@@ -19,7 +19,7 @@ const GUILD: GuildId = GuildId(9);
 
 async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap()
 }
@@ -84,7 +84,7 @@ async fn a_survey_invites_each_active_member_once_under_a_random_key_with_both_r
     assert_eq!(survey.questions, default_questions());
     assert_eq!(survey.occasion, SurveyOccasion::Manual);
     let round_id: Option<i64> = sqlx::query_scalar("select round_id from survey")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
@@ -95,7 +95,7 @@ async fn a_survey_invites_each_active_member_once_under_a_random_key_with_both_r
 
     let invites: Vec<(i64, String)> =
         sqlx::query_as("select user_id, respondent from survey_invite order by user_id")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(invites.iter().map(|(u, _)| *u).collect::<Vec<_>>(), [1, 2]);
@@ -109,7 +109,7 @@ async fn a_survey_invites_each_active_member_once_under_a_random_key_with_both_r
         "select kind, key, user_id, due_at from outbox where kind like 'survey-%'
          order by kind, user_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     let id = started.survey_id.0;
@@ -238,7 +238,7 @@ async fn the_halfway_and_end_surveys_start_once_each_and_never_long_after_the_fa
         .unwrap();
     let occasions = || async {
         sqlx::query_scalar::<_, String>("select occasion from survey order by survey_id")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap()
     };
@@ -327,7 +327,7 @@ async fn answers_are_kept_per_respondent_and_question_and_an_answer_again_replac
     );
     let answers: Vec<(i64, Option<i64>, Option<String>)> =
         sqlx::query_as("select position, score, answer from survey_answer order by position")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(
@@ -345,7 +345,7 @@ async fn answers_are_kept_per_respondent_and_question_and_an_answer_again_replac
     );
     let first: chrono::DateTime<Utc> =
         sqlx::query_scalar("select answered_at from survey_invite where user_id = 1")
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(first, at(3, 10), "when they first answered");
@@ -460,7 +460,7 @@ async fn forget_me_takes_the_members_invitations_answers_and_survey_posts_only()
         0
     );
     let left: Vec<String> = sqlx::query_scalar("select respondent from survey_answer")
-        .fetch_all(store.pool())
+        .fetch_all(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(left, [theirs], "the other member's answer stays");

@@ -7,11 +7,11 @@
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row as _;
 
-const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
-const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const SCHEMA_0001: &str = include_str!("../../migrations/sqlite/0001_schema.sql");
+const OUTBOX_0002: &str = include_str!("../../migrations/sqlite/0002_outbox.sql");
 const FORGET_OUTBOX_KINDS_0003: &str =
-    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
-const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
+    include_str!("../../migrations/sqlite/0003_forget_outbox_kinds.sql");
+const SKIP_NOTE_0004: &str = include_str!("../../migrations/sqlite/0004_skip_note.sql");
 const ROWS_AT_BF679F4: &str = include_str!("fixtures/main-bf679f4.sql");
 
 /// The file exactly as bf679f4 left it, still open, and every table in it.

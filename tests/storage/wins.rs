@@ -103,12 +103,12 @@ async fn a_win_the_limits_refuse_stores_no_win_and_queues_no_post() {
     // Another server has its own ceiling.
     post(&store, 8, 3, &limits, again).await.unwrap();
     let stored: i64 = sqlx::query_scalar("select count(*) from win where guild_id = 9")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     let queued: i64 =
         sqlx::query_scalar("select count(*) from outbox where guild_id = 9 and key like 'win:%'")
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!((stored, queued), (2, 2));
@@ -136,7 +136,7 @@ async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transact
         .unwrap();
     assert_eq!(left, Err(WinRefusal::Left));
     let stored: i64 = sqlx::query_scalar("select count(*) from win")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(stored, 1, "only the win posted while a member");
@@ -159,7 +159,7 @@ async fn a_win_is_saved_in_its_program_and_refused_for_a_program_the_member_is_n
         "select w.program_id, o.program_id from win w
          join outbox o on o.key = 'win:' || w.win_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(saved, [(first.0, first.0)], "the win and its post");
