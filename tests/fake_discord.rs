@@ -1870,6 +1870,73 @@ async fn test_env_fails_fast_with_logs_when_the_bot_exits_early() {
     let _env = TestEnv::start_with(FakeConfig::default(), |o| o.args(&["--help"])).await;
 }
 
+#[tokio::test]
+async fn two_bots_on_one_fake_the_newest_session_of_a_shard_gets_its_events_and_pause_resume_kill_9_work(
+) {
+    use std::os::unix::process::ExitStatusExt;
+    let fake = FakeDiscord::start_default().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url_of = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let join = || {
+        SlashInvocation::new("hallway")
+            .sub("join")
+            .opt("role", 2i64)
+    };
+
+    let mut a = BotProcess::spawn(
+        &fake,
+        &BotOptions::with_database(&url_of("a.db")).label("bot A"),
+    );
+    assert_eq!(a.label(), "bot A");
+    a.wait_for_shards(&fake, &[(0, 1)], WAIT).await;
+    fake.wait_until(WAIT, "bot A's commands", |f| {
+        (f.command_registrations() >= 1).then_some(())
+    })
+    .await;
+    assert!(
+        dir.path().join("a.db").exists(),
+        "DATABASE_URL is the override"
+    );
+    assert!(!dir.path().join("hallway.db").exists());
+
+    a.pause().await;
+    assert!(a.is_paused());
+    let mut b = BotProcess::spawn(
+        &fake,
+        &BotOptions::new(dir.path().join("unused.db"))
+            .with_database_url(&url_of("b.db"))
+            .label("bot B"),
+    );
+    fake.wait_until(WAIT, "bot B's session and commands", |f| {
+        let b_live = f.identifies().len() == 2
+            && f.live_shards().first().map(|l| l.connection) == f.connection_of_shard(0, 1)
+            && f.connection_of_shard(0, 1) != f.identifies().first().map(|r| r.connection);
+        (b_live && f.command_registrations() >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(fake.live_shards().len(), 1, "one live session per shard");
+    // Bot A is frozen, so only bot B, the newest session of shard [0, 1], can answer.
+    let h = fake.slash(join()).await;
+    assert!(fake
+        .reply_to(&h, WAIT)
+        .await
+        .text()
+        .contains("Welcome to hallway!"));
+
+    a.resume().await;
+    assert!(!a.is_paused());
+    let status = a.kill_9().await;
+    assert_eq!(status.signal(), Some(9), "{status}");
+    assert!(b.try_status().is_none(), "bot B runs on");
+    let h = fake.slash(join().by(ids::BEN)).await;
+    assert!(fake
+        .reply_to(&h, WAIT)
+        .await
+        .text()
+        .contains("Welcome to hallway!"));
+    b.kill_9().await;
+}
+
 // ---- (d) gateway shards --------------------------------------------------------
 
 /// Opens a gateway connection with serenity's own shard client and IDENTIFYs as

@@ -281,6 +281,49 @@ impl BotProcess {
         self.signal("-INT");
     }
 
+    /// Waits until `fake` has a live session for every `(shard_id, num_shards)` in `shards`
+    /// (e.g. `&[(0, 4), (1, 4)]` for `HALLWAY_SHARDS=0-1/4`); panics with this process's
+    /// logs if it exits first or on timeout. Which process opened a session is not checked:
+    /// with several processes, spawn and wait for one at a time.
+    pub async fn wait_for_shards(
+        &mut self,
+        fake: &FakeDiscord,
+        shards: &[(u32, u32)],
+        timeout: Duration,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let step = Duration::from_millis(200);
+            let live = fake
+                .try_wait_until(step, |f| {
+                    shards
+                        .iter()
+                        .all(|(id, n)| f.is_shard_live(*id, *n))
+                        .then_some(())
+                })
+                .await;
+            if live.is_some() {
+                return;
+            }
+            if let Some(status) = self.try_status() {
+                self.wait_exit(WAIT).await;
+                panic!(
+                    "{} exited ({status}) before shards {shards:?} were live\nlogs:\n{}",
+                    self.label,
+                    self.logs()
+                );
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "{}: shards {shards:?} not live within {timeout:?} (live: {:?})\nlogs:\n{}",
+                    self.label,
+                    fake.live_shards(),
+                    self.logs()
+                );
+            }
+        }
+    }
+
     /// `kill -9`: SIGKILL, as in a crash or an OOM kill; the process gets no chance to
     /// clean up (no lease release, no gateway close frame). Waits until it is gone.
     pub async fn kill_9(&mut self) -> ExitStatus {
