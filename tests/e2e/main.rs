@@ -26,6 +26,7 @@ mod programs;
 mod resilience;
 mod rounds;
 mod schedule;
+mod shards;
 mod startup;
 mod stats;
 mod survey;

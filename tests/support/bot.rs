@@ -28,6 +28,11 @@ pub struct BotOptions {
     pub log_filter: String,
     /// Working directory; default: the crate root, so relative config paths resolve.
     pub cwd: Option<PathBuf>,
+    /// `DATABASE_URL` as given (e.g. a `postgres://` URL); `None`: `sqlite://<db_path>`.
+    pub database_url: Option<String>,
+    /// A name for this process in the logs printed when a test fails (e.g. "bot A"), for
+    /// tests that run several.
+    pub label: Option<String>,
 }
 
 impl BotOptions {
@@ -39,7 +44,32 @@ impl BotOptions {
             token: None,
             log_filter: "info,hallway=debug".to_string(),
             cwd: None,
+            database_url: None,
+            label: None,
         }
+    }
+
+    /// Options for a bot on `database_url` (any scheme, e.g. `postgres://...`); `db_path`
+    /// is then unused by the harness.
+    pub fn with_database(database_url: &str) -> Self {
+        Self::new(PathBuf::new()).with_database_url(database_url)
+    }
+
+    /// Passes `url` as `DATABASE_URL` instead of `sqlite://<db_path>`.
+    pub fn with_database_url(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_string());
+        self
+    }
+
+    /// Sets `HALLWAY_SHARDS` (e.g. `"0-1/4"`): this process's shard range and the total.
+    pub fn shards(self, spec: &str) -> Self {
+        self.env("HALLWAY_SHARDS", spec)
+    }
+
+    /// Names this process in the logs printed when a test fails.
+    pub fn label(mut self, label: &str) -> Self {
+        self.label = Some(label.to_string());
+        self
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -57,8 +87,11 @@ impl BotOptions {
         self
     }
 
+    /// What the bot gets as `DATABASE_URL`: the override, else `sqlite://<db_path>`.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.db_path.display())
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.db_path.display()))
     }
 }
 
@@ -94,6 +127,9 @@ pub struct BotProcess {
     child: Child,
     logs: LogBuffer,
     status: Option<ExitStatus>,
+    label: String,
+    /// The pid, kept after exit so signals can never reach a reused pid unnoticed.
+    pid: Option<u32>,
 }
 
 impl BotProcess {
@@ -129,15 +165,27 @@ impl BotProcess {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(collect(err, logs.clone()));
         }
+        let pid = child.id();
         Self {
             child,
             logs,
             status: None,
+            label: options
+                .label
+                .clone()
+                .unwrap_or_else(|| "hallway".to_string()),
+            pid,
         }
     }
 
+    /// The pid while the process runs (`None` once it has been reaped).
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// The name given with [`BotOptions::label`], default "hallway".
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Everything the bot printed so far.
@@ -233,6 +281,101 @@ impl BotProcess {
         self.signal("-INT");
     }
 
+    /// Waits until `fake` has a live session for every `(shard_id, num_shards)` in `shards`
+    /// (e.g. `&[(0, 4), (1, 4)]` for `HALLWAY_SHARDS=0-1/4`); panics with this process's
+    /// logs if it exits first or on timeout. Which process opened a session is not checked:
+    /// with several processes, spawn and wait for one at a time.
+    pub async fn wait_for_shards(
+        &mut self,
+        fake: &FakeDiscord,
+        shards: &[(u32, u32)],
+        timeout: Duration,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let step = Duration::from_millis(200);
+            let live = fake
+                .try_wait_until(step, |f| {
+                    shards
+                        .iter()
+                        .all(|(id, n)| f.is_shard_live(*id, *n))
+                        .then_some(())
+                })
+                .await;
+            if live.is_some() {
+                return;
+            }
+            if let Some(status) = self.try_status() {
+                self.wait_exit(WAIT).await;
+                panic!(
+                    "{} exited ({status}) before shards {shards:?} were live\nlogs:\n{}",
+                    self.label,
+                    self.logs()
+                );
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "{}: shards {shards:?} not live within {timeout:?} (live: {:?})\nlogs:\n{}",
+                    self.label,
+                    fake.live_shards(),
+                    self.logs()
+                );
+            }
+        }
+    }
+
+    /// `kill -9`: SIGKILL, as in a crash or an OOM kill; the process gets no chance to
+    /// clean up (no lease release, no gateway close frame). Waits until it is gone.
+    pub async fn kill_9(&mut self) -> ExitStatus {
+        self.signal("-KILL");
+        self.wait_exit(WAIT).await
+    }
+
+    /// SIGSTOP: freezes the process (no heartbeats, no writes, its sockets stay open), as
+    /// in a long GC pause or a partition. Returns once the kernel reports it stopped.
+    pub async fn pause(&self) {
+        self.signal("-STOP");
+        self.wait_for_proc_state(|st| st == 'T' || st == 't', "stopped")
+            .await;
+    }
+
+    /// SIGCONT: lets a paused process run again. Returns once it is no longer stopped.
+    pub async fn resume(&self) {
+        self.signal("-CONT");
+        self.wait_for_proc_state(|st| st != 'T' && st != 't', "running")
+            .await;
+    }
+
+    /// Whether the process is stopped by [`Self::pause`] (Linux: `/proc/<pid>/stat`).
+    pub fn is_paused(&self) -> bool {
+        self.proc_state().is_some_and(|st| st == 'T' || st == 't')
+    }
+
+    fn proc_state(&self) -> Option<char> {
+        let pid = self.child.id()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // `pid (comm) S ...`: the state follows the last ')'.
+        stat.rsplit_once(')')?.1.trim_start().chars().next()
+    }
+
+    async fn wait_for_proc_state(&self, want: impl Fn(char) -> bool, what: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match self.proc_state() {
+                Some(st) if want(st) => return,
+                None => return, // exited, or no /proc: nothing to wait for
+                Some(_) => {}
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} (pid {:?}) was not {what} within {WAIT:?}",
+                self.label,
+                self.pid
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     fn signal(&self, which: &str) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
@@ -256,7 +399,8 @@ impl Drop for BotProcess {
         let _ = self.child.start_kill();
         if std::thread::panicking() {
             eprintln!(
-                "----- hallway logs -----\n{}\n------------------------",
+                "----- {} logs -----\n{}\n------------------------",
+                self.label,
                 self.logs()
             );
         }

@@ -33,5 +33,6 @@ pub use failures::{FailRule, Failure};
 pub use fake_discord::{FakeDiscord, Reply, ReplyKind, WAIT};
 pub use interactions::{ButtonClick, InteractionHandle, OptionValue, SlashInvocation};
 pub use state::{
-    Button, ChannelInfo, FilePart, GatewayFrame, InteractionRecord, PostedMessage, RecordedRequest,
+    shard_of, Button, ChannelInfo, CloseRecord, FilePart, GatewayFrame, IdentifyRecord,
+    InteractionRecord, LiveShard, PostedMessage, RecordedRequest,
 };
