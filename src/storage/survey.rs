@@ -26,6 +26,14 @@ struct DatedProgram {
     time_zone: Option<String>,
 }
 
+/// A program's row for the due surveys, decoded on its own, with the ids to name it by
+/// when it does not decode.
+type DueRow = (
+    Option<GuildId>,
+    Option<ProgramId>,
+    Result<DatedProgram, sqlx::Error>,
+);
+
 #[derive(sqlx::FromRow)]
 struct QuestionRow {
     kind: String,
@@ -271,11 +279,7 @@ impl Store {
     /// how many started.
     pub async fn start_due_surveys(&self, now: DateTime<Utc>) -> anyhow::Result<u32> {
         // Each row is decoded on its own: one program's bad row holds up no other's.
-        let programs: Vec<(
-            Option<GuildId>,
-            Option<ProgramId>,
-            Result<DatedProgram, sqlx::Error>,
-        )> = on_backend!(&self.pool, pool => sqlx::query(
+        let programs: Vec<DueRow> = on_backend!(&self.pool, pool => sqlx::query(
             "select program_id, guild_id, program_start, program_end, time_zone from program
                  where archived_at is null and auto_surveys = true
                    and program_start is not null and program_end is not null
