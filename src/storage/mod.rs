@@ -9,6 +9,7 @@ mod export;
 mod fit;
 mod groups;
 mod history;
+mod identify;
 mod interests;
 mod members;
 mod outbox;
@@ -21,6 +22,7 @@ mod survey;
 mod wins;
 
 pub use booking::NextSlots;
+pub use identify::{is_postgres_url, IdentifyTurn};
 
 use std::str::FromStr;
 use std::time::Duration;
