@@ -24,7 +24,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     hallway::telemetry::init(&settings.log.filter, settings.log.format);
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         match command {
             Command::Run => hallway::app::run(settings).await,
             Command::Migrate => hallway::app::migrate(settings).await,
@@ -33,5 +33,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::MigrateTo(args) => hallway::migrate_to::run(settings, &args).await,
             Command::Simulate(_) => unreachable!("handled above"),
         }
-    })
+    });
+    // Whatever is still running (say a shard runner still reconnecting after a fatal close
+    // code, or a blocking call it made) must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }

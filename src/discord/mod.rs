@@ -408,6 +408,19 @@ pub fn required_permissions() -> serenity::Permissions {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::RegisterCommands;
+    use crate::domain::shards::ShardRange;
+
+    #[test]
+    fn start_up_registration_is_for_a_process_with_every_shard_unless_told() {
+        let all = ShardRange::all(4);
+        let part = ShardRange::parse("0-1/4").unwrap();
+        assert!(super::registers_at_start_up(RegisterCommands::Auto, all));
+        assert!(!super::registers_at_start_up(RegisterCommands::Auto, part));
+        assert!(super::registers_at_start_up(RegisterCommands::Always, part));
+        assert!(!super::registers_at_start_up(RegisterCommands::Never, all));
+    }
+
     #[test]
     fn the_readme_gives_the_invite_permissions_we_need() {
         let readme = include_str!("../../README.md");
