@@ -235,7 +235,11 @@ pub async fn run(
         .map_err(|err| StopReason::Other(err.to_string()))?;
 
     let manager = client.shard_manager.clone();
-    let latency = tokio::spawn(shards::sample_latency(manager.clone()));
+    let sampler = tokio::spawn(shards::sample_runners(
+        manager.clone(),
+        health.clone(),
+        shards,
+    ));
     // Other processes wait while this one's shards IDENTIFY.
     let turn = turn_store
         .identify_turn()
@@ -270,10 +274,9 @@ pub async fn run(
         close = shards::fatal_close() => Err(close.into()),
         () = shutdown_signal() => Ok(()),
     };
-    if outcome.is_ok() {
-        tracing::info!("shutting down: stopping the scheduler");
-    } else {
-        tracing::info!("stopping: stopping the scheduler");
+    match &outcome {
+        Ok(()) => tracing::info!("shutting down: stopping the scheduler"),
+        Err(why) => tracing::error!(error = %why, "shutting down: stopping the scheduler"),
     }
     stop.cancel();
     let task = scheduler_task
@@ -292,7 +295,7 @@ pub async fn run(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), turn_task).await;
     tracing::info!("shutting down: closing the gateway shards");
     manager.shutdown_all().await;
-    latency.abort();
+    sampler.abort();
     tracing::info!("shutting down: shards closed");
     outcome
 }
@@ -319,7 +322,9 @@ impl serenity::Framework for Traced {
                     serenity::Interaction::Autocomplete(i) => ("autocomplete", i.guild_id),
                     _ => ("other", None),
                 };
-                metrics::counter!("hallway_interactions_total", "kind" => kind).increment(1);
+                if kind != "other" {
+                    shards::count_interaction(kind);
+                }
                 tracing::info_span!(
                     "interaction",
                     shard,

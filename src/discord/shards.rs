@@ -94,8 +94,7 @@ impl serenity::EventHandler for ShardWatch {
         if connected == was {
             return;
         }
-        self.health.shard_connected(shard, connected);
-        metrics::gauge!("hallway_shards_connected").set(self.health.shards().0 as f64);
+        record_connection(&self.health, shard, connected);
         if connected {
             tracing::info!(shard, "shard connected");
             self.ready.send_modify(|ready| {
@@ -105,6 +104,25 @@ impl serenity::EventHandler for ShardWatch {
             tracing::warn!(shard, stage = %event.new, "shard disconnected; serenity reconnects it");
         }
     }
+}
+
+/// A shard connected (READY or RESUMED) or lost its connection: `/readyz` and the
+/// `hallway_shards_connected` gauge.
+fn record_connection(health: &Health, shard: u32, connected: bool) {
+    health.shard_connected(shard, connected);
+    metrics::gauge!("hallway_shards_connected").set(health.shards().0 as f64);
+}
+
+/// A shard's heartbeat latency: the `hallway_shard_latency_seconds{shard}` gauge.
+fn record_latency(shard: u32, latency: Duration) {
+    metrics::gauge!("hallway_shard_latency_seconds", "shard" => shard.to_string())
+        .set(latency.as_secs_f64());
+}
+
+/// An interaction arrived: the `hallway_interactions_total{kind}` counter, where `kind` is
+/// `command`, `component`, `modal` or `autocomplete`.
+pub fn count_interaction(kind: &'static str) {
+    metrics::counter!("hallway_interactions_total", "kind" => kind).increment(1);
 }
 
 /// Holds this process's identify turn until every shard of `shards` has had READY, then
@@ -153,16 +171,24 @@ pub fn turn_timeout(shards: ShardRange) -> Duration {
     IDENTIFY_WINDOW * shards.count() + Duration::from_secs(60)
 }
 
-/// Samples each shard's heartbeat latency into `hallway_shard_latency_seconds{shard}`.
-pub async fn sample_latency(manager: Arc<serenity::ShardManager>) {
+/// Every 10 s, samples each shard's heartbeat latency into the metrics, and its stage
+/// into [`Health`]: a shard that serenity restarted from scratch reports no stage change
+/// for its old connection, so the events alone could leave it marked connected.
+pub async fn sample_runners(
+    manager: Arc<serenity::ShardManager>,
+    health: Arc<Health>,
+    shards: ShardRange,
+) {
     let mut every = tokio::time::interval(LATENCY_EVERY);
     loop {
         every.tick().await;
         let runners = manager.runners.lock().await;
-        for (id, runner) in runners.iter() {
-            if let Some(latency) = runner.latency {
-                metrics::gauge!("hallway_shard_latency_seconds", "shard" => id.0.to_string())
-                    .set(latency.as_secs_f64());
+        for shard in shards.ids() {
+            let runner = runners.get(&serenity::ShardId(shard));
+            let connected = runner.is_some_and(|r| r.stage == serenity::ConnectionStage::Connected);
+            record_connection(&health, shard, connected);
+            if let Some(latency) = runner.and_then(|r| r.latency) {
+                record_latency(shard, latency);
             }
         }
     }
@@ -288,6 +314,38 @@ mod tests {
             Some(FatalClose::InvalidShard)
         );
         assert_eq!(FatalCloseWatch::close_in(&format!("{info} Resumed")), None);
+    }
+
+    #[test]
+    fn shard_connections_latency_and_interactions_reach_health_and_the_metrics() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let metrics = recorder.handle();
+        let health = Health::default();
+        health.expect_shards([2, 3]);
+        metrics::with_local_recorder(&recorder, || {
+            record_connection(&health, 2, true);
+            record_connection(&health, 3, true);
+            record_connection(&health, 3, false);
+            record_latency(2, Duration::from_millis(42));
+            count_interaction("command");
+            count_interaction("command");
+            count_interaction("component");
+        });
+        assert_eq!(health.shards(), (1, 2));
+        let text = metrics.render();
+        assert!(text.contains("hallway_shards_connected 1"), "{text}");
+        assert!(
+            text.contains("hallway_shard_latency_seconds{shard=\"2\"} 0.042"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hallway_interactions_total{kind=\"command\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hallway_interactions_total{kind=\"component\"} 1"),
+            "{text}"
+        );
     }
 
     #[test]
