@@ -240,11 +240,20 @@ pub async fn run(
         health.clone(),
         shards,
     ));
-    // Other processes wait while this one's shards IDENTIFY.
-    let turn = turn_store
-        .identify_turn()
-        .await
-        .map_err(|err| StopReason::Other(format!("cannot take the identify turn: {err:#}")))?;
+    // One future for the whole run, so that no SIGTERM slips between two waits.
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    // Other processes wait while this one's shards IDENTIFY, and this one for theirs.
+    let turn = tokio::select! {
+        turn = turn_store.identify_turn() => turn.map_err(|err| {
+            StopReason::Other(format!("cannot take the identify turn: {err:#}"))
+        })?,
+        () = &mut shutdown => {
+            tracing::info!("shutting down before connecting: nothing to stop");
+            sampler.abort();
+            return Ok(());
+        }
+    };
     tracing::info!(shards = %shards, "identify turn taken; connecting the shards");
     let turn_task = tokio::spawn(shards::hold_turn_until_ready(
         turn,
@@ -272,7 +281,7 @@ pub async fn run(
             other => StopReason::Other(other.to_string()),
         }),
         close = shards::fatal_close() => Err(close.into()),
-        () = shutdown_signal() => Ok(()),
+        () = &mut shutdown => Ok(()),
     };
     match &outcome {
         Ok(()) => tracing::info!("shutting down: stopping the scheduler"),
@@ -285,7 +294,10 @@ pub async fn run(
         .take();
     if let Some(task) = task {
         match tokio::time::timeout(SCHEDULER_STOP_WAIT, task).await {
-            Ok(_) => tracing::info!("shutting down: scheduler stopped"),
+            Ok(Ok(())) => tracing::info!("shutting down: scheduler stopped"),
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "shutting down: the scheduler had failed")
+            }
             Err(_) => tracing::warn!(
                 wait_s = SCHEDULER_STOP_WAIT.as_secs(),
                 "shutting down: the scheduler did not stop in time; going on"

@@ -95,6 +95,19 @@ async fn a_range_of_every_shard_identifies_as_that_shard_and_registers_the_comma
         .map(|f| f.payload["d"]["shard"].clone())
         .collect();
     assert_eq!(identifies, [serde_json::json!([0, 1])]);
+    // The identify turn is held from before IDENTIFY until after the shard's READY.
+    env.bot
+        .wait_for_log("every shard connected; identify turn released", EXIT_WAIT)
+        .await;
+    let logs = env.bot.logs();
+    let lines: Vec<&str> = logs.lines().collect();
+    let taken = line_after(&lines, 0, "identify turn taken; connecting the shards");
+    let connected = line_after(&lines, taken, "shard connected");
+    line_after(
+        &lines,
+        connected,
+        "every shard connected; identify turn released",
+    );
     assert_eq!(env.fake.command_registrations(), 1);
     assert_eq!(
         env.fake.calls_to("GET", "/gateway/bot").len(),
