@@ -9,7 +9,7 @@ use poise::serenity_prelude as serenity;
 use tokio::sync::watch;
 
 use super::StopReason;
-use crate::domain::shards::{check_total, ShardRange};
+use crate::domain::shards::{check_total, ShardRange, MAX_SERVERS_PER_SHARD, NEAR_FULL_SHARD};
 use crate::ops::Health;
 use crate::storage::IdentifyTurn;
 
@@ -83,6 +83,21 @@ pub struct ShardWatch {
 
 #[serenity::async_trait]
 impl serenity::EventHandler for ShardWatch {
+    /// READY lists the shard's servers: the one exact count of them there is.
+    async fn ready(&self, ctx: serenity::Context, ready: serenity::Ready) {
+        let shard = ctx.shard_id.0;
+        let servers = ready.guilds.len() as u64;
+        if servers >= NEAR_FULL_SHARD {
+            tracing::warn!(
+                shard,
+                servers,
+                "this shard holds {servers} servers, and Discord closes a shard past {MAX_SERVERS_PER_SHARD} (code 4011): raise the total in [discord] shards on every process"
+            );
+        } else {
+            tracing::debug!(shard, servers, "shard ready");
+        }
+    }
+
     async fn shard_stage_update(
         &self,
         _ctx: serenity::Context,

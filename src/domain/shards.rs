@@ -6,6 +6,9 @@ use std::fmt;
 /// Discord closes a shard with more servers than this (close code 4011, "Sharding required").
 pub const MAX_SERVERS_PER_SHARD: u64 = 2_500;
 
+/// From this many servers on one shard, hallway warns that the total should grow.
+pub const NEAR_FULL_SHARD: u64 = 2_000;
+
 /// About how many servers Discord puts behind each shard it recommends in `GET /gateway/bot`.
 pub const SERVERS_PER_RECOMMENDED_SHARD: u64 = 1_000;
 

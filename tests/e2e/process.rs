@@ -282,7 +282,8 @@ async fn sigterm_stops_the_scheduler_then_the_shards_then_the_database_and_exits
 async fn a_shard_closed_with_4011_stops_the_bot_with_what_to_change() {
     let mut env = TestEnv::start().await;
     env.fake.close_gateway(4011, "Sharding required").await;
-    let status = env.bot.wait_exit(EXIT_WAIT).await;
+    // The scheduler gets up to 30 s to finish the item in hand.
+    let status = env.bot.wait_exit(Duration::from_secs(45)).await;
     assert!(!status.success(), "{}", env.bot.logs());
     let error = one_error_line(&env.bot.logs());
     assert!(
@@ -295,7 +296,8 @@ async fn a_shard_closed_with_4011_stops_the_bot_with_what_to_change() {
 async fn a_shard_closed_with_4010_stops_the_bot_with_what_to_check() {
     let mut env = TestEnv::start().await;
     env.fake.close_gateway(4010, "Invalid shard").await;
-    let status = env.bot.wait_exit(EXIT_WAIT).await;
+    // The scheduler gets up to 30 s to finish the item in hand.
+    let status = env.bot.wait_exit(Duration::from_secs(45)).await;
     assert!(!status.success(), "{}", env.bot.logs());
     let error = one_error_line(&env.bot.logs());
     assert!(
