@@ -147,11 +147,40 @@ pub fn count_interaction(kind: &'static str) {
 /// once when `stop` is cancelled.
 pub async fn hold_turn_until_ready(
     turn: IdentifyTurn,
-    mut ready: watch::Receiver<BTreeSet<u32>>,
+    ready: watch::Receiver<BTreeSet<u32>>,
     shards: ShardRange,
     timeout: Duration,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    match wait_for_shards(ready, shards, timeout, &stop).await {
+        TurnEnd::AllReady => {
+            tracing::info!(shards = %shards, "every shard connected; identify turn released")
+        }
+        TurnEnd::TimedOut => tracing::warn!(
+            shards = %shards,
+            timeout_s = timeout.as_secs(),
+            "not every shard connected in time; identify turn released anyway"
+        ),
+        TurnEnd::Stopped => tracing::info!("stopping; identify turn released"),
+    }
+    turn.release().await;
+}
+
+/// Why a process gave up its identify turn.
+#[derive(Debug, PartialEq, Eq)]
+enum TurnEnd {
+    /// Every shard had READY, and an identify window passed since.
+    AllReady,
+    TimedOut,
+    Stopped,
+}
+
+async fn wait_for_shards(
+    mut ready: watch::Receiver<BTreeSet<u32>>,
+    shards: ShardRange,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> TurnEnd {
     let all_ready = async {
         // The Ref it returns is not Send: keep only whether it came.
         ready
@@ -161,23 +190,19 @@ pub async fn hold_turn_until_ready(
     };
     tokio::select! {
         result = tokio::time::timeout(timeout, all_ready) => match result {
-            Ok(_) => {
+            Ok(true) => {
                 // Let the identify window pass after the last READY.
                 tokio::select! {
-                    () = tokio::time::sleep(IDENTIFY_WINDOW) => {}
-                    () = stop.cancelled() => {}
+                    () = tokio::time::sleep(IDENTIFY_WINDOW) => TurnEnd::AllReady,
+                    () = stop.cancelled() => TurnEnd::Stopped,
                 }
-                tracing::info!(shards = %shards, "every shard connected; identify turn released");
             }
-            Err(_) => tracing::warn!(
-                shards = %shards,
-                timeout_s = timeout.as_secs(),
-                "not every shard connected in time; identify turn released anyway"
-            ),
+            // The watch's sender (the client's event handler) is gone: no shard will report.
+            Ok(false) => TurnEnd::Stopped,
+            Err(_) => TurnEnd::TimedOut,
         },
-        () = stop.cancelled() => tracing::info!("stopping; identify turn released"),
+        () = stop.cancelled() => TurnEnd::Stopped,
     }
-    turn.release().await;
 }
 
 /// How long a process may hold the identify turn: serenity starts its shards 5 s apart,
@@ -361,6 +386,58 @@ mod tests {
             text.contains("hallway_interactions_total{kind=\"component\"} 1"),
             "{text}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_turn_is_held_until_every_shard_had_ready_and_one_window_more() {
+        let shards = ShardRange::parse("2-3/4").unwrap();
+        let (tx, rx) = watch::channel(BTreeSet::new());
+        let stop = tokio_util::sync::CancellationToken::new();
+        let begun = tokio::time::Instant::now();
+        let waiting = tokio::spawn({
+            let stop = stop.clone();
+            async move { wait_for_shards(rx, shards, Duration::from_secs(70), &stop).await }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send_modify(|ready| {
+            ready.insert(2);
+        });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiting.is_finished(), "shard 3 has not had READY yet");
+        tx.send_modify(|ready| {
+            ready.insert(3);
+        });
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(
+            !waiting.is_finished(),
+            "held for the identify window after READY"
+        );
+        assert_eq!(waiting.await.unwrap(), TurnEnd::AllReady);
+        assert_eq!(begun.elapsed(), Duration::from_secs(11));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shard_that_never_connects_holds_the_turn_only_until_the_timeout() {
+        let shards = ShardRange::parse("0-1/4").unwrap();
+        let (tx, rx) = watch::channel(BTreeSet::from([0]));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let begun = tokio::time::Instant::now();
+        let end = wait_for_shards(rx, shards, turn_timeout(shards), &stop).await;
+        assert_eq!(end, TurnEnd::TimedOut);
+        assert_eq!(begun.elapsed(), Duration::from_secs(70));
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_gives_the_turn_up_at_once() {
+        let shards = ShardRange::parse("0-1/4").unwrap();
+        let (_tx, rx) = watch::channel(BTreeSet::new());
+        let stop = tokio_util::sync::CancellationToken::new();
+        stop.cancel();
+        let begun = tokio::time::Instant::now();
+        let end = wait_for_shards(rx, shards, turn_timeout(shards), &stop).await;
+        assert_eq!(end, TurnEnd::Stopped);
+        assert_eq!(begun.elapsed(), Duration::ZERO);
     }
 
     #[test]
