@@ -10,6 +10,7 @@ mod export;
 mod fit;
 mod groups;
 mod history;
+mod identify;
 mod interests;
 mod members;
 mod outbox;
@@ -24,6 +25,7 @@ mod wins;
 pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use identify::{is_postgres_url, IdentifyTurn};
 
 use backend::sqlite_options;
 use std::str::FromStr;

@@ -22,6 +22,7 @@ mod invite;
 mod isolation;
 mod members;
 mod previews;
+mod process;
 mod programs;
 mod resilience;
 mod rounds;
