@@ -11,6 +11,7 @@ mod groups;
 mod history;
 mod interests;
 mod members;
+mod ops;
 mod outbox;
 mod privacy;
 mod programs;
