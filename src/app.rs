@@ -30,7 +30,31 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
     let database = crate::storage::redact_url(&settings.database.url);
     tracing::info!(%database, "database ready");
-    crate::discord::run(&settings, store).await?;
+    // The operator's listener, when [http] listen is set.
+    let ops = match &settings.http.listen {
+        Some(listen) => Some(
+            crate::ops::serve(
+                listen,
+                std::sync::Arc::new(crate::ops::Health::default()),
+                store.clone(),
+                Some(
+                    Duration::try_from_secs_f64(settings.scheduler.lease_seconds)
+                        .ok()
+                        .filter(|lease| !lease.is_zero())
+                        .context(
+                            "[scheduler] lease_seconds must be a positive number of seconds",
+                        )?,
+                ),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let ran = crate::discord::run(&settings, store).await;
+    if let Some(ops) = ops {
+        ops.stop().await;
+    }
+    ran?;
     Ok(())
 }
 
