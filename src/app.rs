@@ -56,16 +56,39 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(%database, "database ready");
 
     let health = std::sync::Arc::new(crate::ops::Health::default());
-    // OPS LISTENER: `crate::ops::serve` (/healthz, /readyz, /metrics on [http] listen) is
-    // started here, with `health.clone()` and `store.clone()`.
+    // The operator's listener, when [http] listen is set.
+    let ops = match &settings.http.listen {
+        Some(listen) => Some(
+            crate::ops::serve(
+                listen,
+                health.clone(),
+                store.clone(),
+                Some(lease_seconds(&settings)?),
+            )
+            .await?,
+        ),
+        None => None,
+    };
 
     let plan = crate::discord::RunPlan { shards };
     let outcome = crate::discord::run(&settings, store.clone(), health, plan).await;
+    if let Some(ops) = ops {
+        tracing::info!("shutting down: stopping the HTTP listener");
+        ops.stop().await;
+    }
     tracing::info!("shutting down: closing the database");
     store.close().await;
     tracing::info!("shutting down: done");
     outcome?;
     Ok(())
+}
+
+/// `[scheduler] lease_seconds` as a duration; zero, negative or not a number is refused.
+fn lease_seconds(settings: &Settings) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(settings.scheduler.lease_seconds)
+        .ok()
+        .filter(|lease| !lease.is_zero())
+        .context("[scheduler] lease_seconds must be a positive number of seconds")
 }
 
 /// `[discord] shards` (or `HALLWAY_SHARDS`) as a range; `None` when empty.

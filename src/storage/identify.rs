@@ -5,7 +5,10 @@
 //! connect, a process takes the identify turn and holds it until they have all had READY.
 //! On SQLite there is only ever one process (see `hallway run`), so the turn is immediate.
 
-use super::Store;
+use super::{Backend, ByBackend, Store};
+
+/// The key of the session advisory lock that is the identify turn ("hall" + 1).
+const IDENTIFY_LOCK_KEY: i64 = 0x6861_6c6c + 1;
 
 /// This process's turn to IDENTIFY; other processes wait for it until [`IdentifyTurn::release`].
 ///
@@ -21,17 +24,33 @@ pub struct IdentifyTurn {
 enum Held {
     /// SQLite: nobody else to wait for.
     Alone,
+    /// PostgreSQL: the session lock, on a connection taken out of the pool so that it is
+    /// closed, not reused, when the turn ends (closing it releases the lock, even when the
+    /// turn is dropped without `release`).
+    Postgres(sqlx::PgConnection),
 }
 
 impl Store {
     /// Waits for this process's turn to connect its gateway shards.
+    /// On PostgreSQL this waits as long as another process holds the turn: its shards
+    /// connecting take a few seconds each.
     pub async fn identify_turn(&self) -> anyhow::Result<IdentifyTurn> {
-        Ok(IdentifyTurn { held: Held::Alone })
-    }
-
-    /// Closes the pool: waits for the connections in use to come back, then closes them all.
-    pub async fn close(&self) {
-        self.pool.close().await;
+        let ByBackend::Postgres(pool) = &self.pool else {
+            return Ok(IdentifyTurn { held: Held::Alone });
+        };
+        let mut conn = pool.acquire().await.map_err(anyhow::Error::from)?.detach();
+        // No lock_timeout for this one wait: the turn is held for as long as it takes.
+        sqlx::query("set lock_timeout = 0")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("select pg_advisory_lock($1)")
+            .bind(IDENTIFY_LOCK_KEY)
+            .execute(&mut conn)
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot take the identify turn: {err}"))?;
+        Ok(IdentifyTurn {
+            held: Held::Postgres(conn),
+        })
     }
 }
 
@@ -40,6 +59,12 @@ impl IdentifyTurn {
     pub async fn release(self) {
         match self.held {
             Held::Alone => {}
+            Held::Postgres(conn) => {
+                // Closing the session releases its lock; an explicit unlock is not needed.
+                if let Err(err) = sqlx::Connection::close(conn).await {
+                    tracing::warn!(error = %err, "closing the identify turn's connection failed; the server frees the lock when it notices");
+                }
+            }
         }
     }
 }
@@ -47,9 +72,7 @@ impl IdentifyTurn {
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`), which
 /// several processes can share; anything else is SQLite, for one process only.
 pub fn is_postgres_url(url: &str) -> bool {
-    url.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql")
-    })
+    Backend::of_url(url) == Backend::Postgres
 }
 
 #[cfg(test)]
@@ -78,6 +101,6 @@ mod tests {
         first.release().await;
         store.identify_turn().await.unwrap().release().await;
         store.close().await;
-        assert!(store.pool().is_closed());
+        assert!(store.sqlite_pool().is_closed());
     }
 }

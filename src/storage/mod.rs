@@ -13,6 +13,7 @@ mod history;
 mod identify;
 mod interests;
 mod members;
+mod ops;
 mod outbox;
 mod privacy;
 mod programs;

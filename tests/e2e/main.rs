@@ -21,6 +21,7 @@ mod interests;
 mod invite;
 mod isolation;
 mod members;
+mod ops;
 mod previews;
 mod process;
 mod programs;
