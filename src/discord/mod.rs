@@ -152,8 +152,9 @@ pub async fn run(
     let dev_guild = settings.dev_guild_id;
     let retry = all_settings.delivery.retry_policy();
     let concurrency = all_settings.delivery.concurrency();
+    // Discord's global limit is per bot, across every process: each takes its shards' share.
     let gate = std::sync::Arc::new(crate::delivery::pace::RateGate::per_second(
-        all_settings.delivery.requests_per_second,
+        shards.share_of(all_settings.delivery.requests_per_second),
     ));
     let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
     let limits = all_settings.limits();

@@ -89,6 +89,13 @@ impl ShardRange {
         self.last - self.first + 1
     }
 
+    /// This process's share of a limit that Discord counts per bot across every process
+    /// (the global 50 REST calls a second): the limit times the part of the shards it runs,
+    /// so that processes on disjoint ranges of one total never exceed it together.
+    pub fn share_of(&self, limit: f64) -> f64 {
+        limit * f64::from(self.count()) / f64::from(self.total.max(1))
+    }
+
     /// Whether this process runs every shard, so that no other process is needed.
     pub fn covers_every_shard(&self) -> bool {
         self.first == 0 && self.last + 1 == self.total
@@ -130,6 +137,17 @@ pub fn check_total(total: u32, recommended: u32) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn processes_on_disjoint_ranges_share_the_rest_budget_to_its_total() {
+        let halves = ["0-1/4", "2-3/4"].map(|text| ShardRange::parse(text).unwrap());
+        let shares: Vec<f64> = halves.iter().map(|range| range.share_of(45.0)).collect();
+        assert_eq!(shares, [22.5, 22.5]);
+        let uneven = ["0-0/3", "1-2/3"].map(|text| ShardRange::parse(text).unwrap());
+        let total: f64 = uneven.iter().map(|range| range.share_of(45.0)).sum();
+        assert!((total - 45.0).abs() < 1e-9, "{total}");
+        assert_eq!(ShardRange::all(4).share_of(45.0), 45.0);
+    }
     use super::*;
 
     fn range(first: u32, last: u32, total: u32) -> ShardRange {
