@@ -199,20 +199,23 @@ async fn the_file_is_created_with_wal_foreign_keys_and_every_table() {
     }
     let (store, dir) = fresh_store().await;
     assert!(dir.path().join("hallway.db").exists());
+    let hallway::storage::ByBackend::Sqlite(pool) = store.pool() else {
+        panic!("the suite runs on SQLite here");
+    };
     let mode: String = sqlx::query_scalar("pragma journal_mode")
-        .fetch_one(store.sqlite_pool())
+        .fetch_one(pool)
         .await
         .unwrap();
     assert_eq!(mode, "wal");
     let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
-        .fetch_one(store.sqlite_pool())
+        .fetch_one(pool)
         .await
         .unwrap();
     assert_eq!(fk, 1);
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like '\\_%' escape '\\' order by name",
     )
-    .fetch_all(store.sqlite_pool())
+    .fetch_all(pool)
     .await
     .unwrap();
     assert_eq!(
@@ -607,10 +610,13 @@ async fn every_check_list_in_the_schema_holds_exactly_its_word_enums_words() {
     .collect();
 
     let (store, _dir) = fresh_store().await;
+    let hallway::storage::ByBackend::Sqlite(pool) = store.pool() else {
+        panic!("the suite runs on SQLite here");
+    };
     let tables: Vec<(String, String)> = sqlx::query_as(
         "select name, sql from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'",
     )
-    .fetch_all(store.sqlite_pool())
+    .fetch_all(pool)
     .await
     .unwrap();
     let mut found = std::collections::BTreeMap::new();
