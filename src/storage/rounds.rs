@@ -92,7 +92,6 @@ impl Store {
         // TRANSITIONAL: members.rs is ported by another helper.
         let members = super::members::current_members(conn.conn().sqlite(), program_id).await?;
         let avoid = avoid_pairs(conn.conn(), guild_id).await?;
-        let kept = self.kept.current(self, guild_id, program_id).await?;
         let backend = self.backend();
         let (created, from, to) = (
             backend.instant("r.created_at"),
@@ -131,7 +130,10 @@ impl Store {
                 .expect("pushed above")
                 .push(user);
         }
+        // After the pool connection is back: the history's read takes one of its own, and
+        // a pool of one must not wait on itself.
         drop(conn);
+        let kept = self.kept.current(self, guild_id, program_id).await?;
         Ok(MatchingInput {
             members,
             avoid,
