@@ -219,7 +219,7 @@ impl KeptHistories {
             _ => KeptHistory::empty(guild_id),
         };
         if kept.version != version {
-            // A fresh load (or a catch-up) counts from nothing: it is as of this read.
+            // A load from nothing, as of this read (its forget-me version included).
             kept.version.forgets = version.forgets;
             read_rounds_after(tx.conn(), program_id, &mut kept).await?;
         }
