@@ -354,7 +354,13 @@ pub(super) async fn forget_in_digests(
                     channel_id: id_from_db(channel_id),
                     message_id: id_from_db(message_id),
                 };
-                super::outbox::queue_deletion(tx, guild_id, at, now).await?;
+                super::outbox::queue_deletion(
+                    super::ByBackend::Sqlite(&mut *tx),
+                    guild_id,
+                    at,
+                    now,
+                )
+                .await?;
                 clear_detail(tx, outbox_id).await?;
             }
             _ => clear_detail(tx, outbox_id).await?,

@@ -548,7 +548,13 @@ async fn redraw_dm_intros(
     if group.delivered_via != Some(DeliveredVia::Dm) {
         return Ok(());
     }
-    for (_, at) in posted_in_group(&mut *tx, group_id, &[OutboxKind::DmIntro]).await? {
+    for (_, at) in posted_in_group(
+        super::ByBackend::Sqlite(&mut *tx),
+        group_id,
+        &[OutboxKind::DmIntro],
+    )
+    .await?
+    {
         let redaction = Redaction {
             redraw: Some(Redraw::DmIntro),
             at: Some(at),
@@ -559,7 +565,7 @@ async fn redraw_dm_intros(
             now.timestamp_micros()
         );
         queue_redaction(
-            &mut *tx,
+            super::ByBackend::Sqlite(&mut *tx),
             group.guild_id,
             OutboxKind::RedactMessage,
             &key,

@@ -21,9 +21,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write_sqlite().await?;
-        let done =
-            super::outbox::queue_celebration(&mut tx, guild_id, program_id, key, detail, now)
-                .await?;
+        let done = super::outbox::queue_celebration(
+            super::ByBackend::Sqlite(&mut *tx),
+            guild_id,
+            program_id,
+            key,
+            detail,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(done)
     }

@@ -289,7 +289,7 @@ pub(super) async fn forget_fit(
             channel_id: id_from_db(row.try_get("channel_id")?),
             message_id: id_from_db(row.try_get("message_id")?),
         };
-        queue_deletion(tx, guild_id, at, now).await?;
+        queue_deletion(super::ByBackend::Sqlite(&mut *tx), guild_id, at, now).await?;
     }
     sqlx::query(&format!("delete from outbox where {names_them}"))
         .bind(guild_id)

@@ -11,6 +11,7 @@ mod fit;
 mod groups;
 mod history;
 mod interests;
+mod leases;
 mod members;
 mod outbox;
 mod privacy;
@@ -24,6 +25,10 @@ mod wins;
 pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use leases::{
+    fenced, is_lease_lost, on_shards, Fence, HeldLeases, Holder, Lease, LeaseClock, LeaseLost,
+    LeaseRecord,
+};
 
 use backend::sqlite_options;
 use std::str::FromStr;

@@ -236,7 +236,7 @@ async fn queue_redactions(
             };
             let key = format!("rename-thread:{group_id}:{keeps}");
             queue_redaction(
-                tx,
+                super::ByBackend::Sqlite(&mut *tx),
                 guild_id,
                 OutboxKind::RenameThread,
                 &key,
@@ -251,7 +251,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:intro:{group_id}:{keeps}");
             queue_redaction(
-                tx,
+                super::ByBackend::Sqlite(&mut *tx),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -263,7 +263,9 @@ async fn queue_redactions(
             queued += 2;
         }
         let redrawn = [OutboxKind::DmIntro, OutboxKind::Nudge];
-        for (kind, at) in posted_in_group(&mut *tx, group_id, &redrawn).await? {
+        for (kind, at) in
+            posted_in_group(super::ByBackend::Sqlite(&mut *tx), group_id, &redrawn).await?
+        {
             let redraw = match kind {
                 OutboxKind::Nudge => Redraw::Nudge,
                 _ => Redraw::DmIntro,
@@ -274,7 +276,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:{}:{keeps}", at.message_id);
             queue_redaction(
-                tx,
+                super::ByBackend::Sqlite(&mut *tx),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -293,13 +295,15 @@ async fn queue_redactions(
             OutboxKind::CheckIn,
             OutboxKind::Rescheduled,
         ];
-        for (_, at) in posted_in_group(&mut *tx, group_id, &notices).await? {
+        for (_, at) in
+            posted_in_group(super::ByBackend::Sqlite(&mut *tx), group_id, &notices).await?
+        {
             let deletion = Redaction {
                 redraw: None,
                 at: Some(at),
             };
             queue_redaction(
-                tx,
+                super::ByBackend::Sqlite(&mut *tx),
                 guild_id,
                 OutboxKind::DeleteMessage,
                 &format!("delete-message:{}", at.message_id),
@@ -341,7 +345,7 @@ async fn queue_redactions(
             channel_id: id_from_db(post.try_get("channel_id")?),
             message_id: id_from_db(post.try_get("message_id")?),
         };
-        queue_deletion(tx, guild_id, at, now).await?;
+        queue_deletion(super::ByBackend::Sqlite(&mut *tx), guild_id, at, now).await?;
         queued += 1;
     }
     Ok(queued)
