@@ -355,13 +355,6 @@ impl From<LeaseRow> for Lease {
 }
 
 impl Store {
-    /// A write transaction that has checked `fence` first (see [`check_fence`]).
-    pub(crate) async fn write_fenced(&self, fence: &Fence) -> anyhow::Result<super::Tx> {
-        let mut tx = self.write().await?;
-        check_fence(tx.conn(), fence).await?;
-        Ok(tx)
-    }
-
     /// A write transaction that has checked the fence of the task's scope, if any.
     pub(crate) async fn write_scoped(&self) -> anyhow::Result<super::Tx> {
         let mut tx = self.write().await?;
