@@ -60,6 +60,7 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
         all_settings.delivery.requests_per_second,
     ));
     let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
+    let lease = std::time::Duration::from_secs_f64(all_settings.scheduler.lease_seconds.max(0.3));
     let limits = all_settings.limits();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -111,6 +112,9 @@ pub async fn run(all_settings: &Settings, store: Store) -> Result<(), StopReason
                     tick,
                     wake: wake.clone(),
                     stop: tokio_util::sync::CancellationToken::new(),
+                    lease,
+                    shards: crate::scheduler::OwnShards::ALL,
+                    health: std::sync::Arc::new(crate::ops::Health::default()),
                 };
                 tokio::spawn(scheduler.run());
                 Ok(Data {
