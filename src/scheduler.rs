@@ -10,7 +10,9 @@
 //! a server is never left without a process. A server taken over stays with its new
 //! holder until that process stops (it releases its leases on SIGTERM) or loses it; its
 //! own shard's process then takes it back at once, before any other process may (others
-//! wait a third of a lease more). On SQLite there is one process, holding every lease.
+//! wait a third of a lease more). A server of another shard that was never leased (its
+//! process has not started) is left alone for ten minutes of this process's uptime. On
+//! SQLite there is one process, holding every lease.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -238,6 +240,10 @@ impl<C: Courier + 'static> Scheduler<C> {
     }
 }
 
+/// How long a process leaves the never-leased servers of other shards to their own
+/// process before it takes them.
+const NEVER_LEASED_WAIT: Duration = Duration::from_secs(600);
+
 /// The lease loop: renews this process's leases, acquires the free or expired ones of its
 /// own shards, and takes over those of other shards that stayed expired a third of a lease
 /// longer (their own process, if alive, takes them first).
@@ -292,9 +298,10 @@ impl LeaseKeeper {
         let mut held = renewed;
         match self.store.free_leases(now).await {
             Ok(free) => {
-                // Servers never leased on other shards are taken once their own process
-                // has had time to start; expired ones after the grace.
-                let settled = self.started.elapsed() > lease;
+                // Expired leases of other shards are taken after the grace. A server of
+                // another shard that was never leased is left to its own process, which
+                // has not started yet, unless none came in ten minutes.
+                let settled = self.started.elapsed() > NEVER_LEASED_WAIT;
                 let (mut own, mut foreign) = (Vec::new(), Vec::new());
                 for (guild, expired_at) in free {
                     if self.shards.owns(guild) {
