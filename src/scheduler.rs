@@ -29,7 +29,7 @@ use crate::domain::program::Program;
 use crate::domain::schedule;
 use crate::ops::Health;
 use crate::rounds;
-use crate::storage::{fenced, is_lease_lost, on_shards, HeldLeases, Holder, Store};
+use crate::storage::{fenced, is_lease_lost, on_shards, Backend, HeldLeases, Holder, Store};
 
 /// The gateway shards this process runs, `first..=last` of `total`: the servers it takes
 /// leases on first, `(guild_id >> 22) % total` within the range. A process running every
@@ -148,10 +148,6 @@ impl<C: Courier + 'static> Scheduler<C> {
     /// One pass: start the rounds that are due, queue the celebrations, and wake the
     /// outbox worker for what they queued, for the servers whose lease this process holds.
     async fn tick_with(&self, leases: &HeldLeases, now: DateTime<Utc>) {
-        // Paused past the lease, or holding nothing: no work for anyone.
-        if leases.guilds().is_empty() {
-            return;
-        }
         match self.store.scheduled_programs().await {
             Ok(programs) => {
                 for program in programs {
@@ -159,6 +155,9 @@ impl<C: Courier + 'static> Scheduler<C> {
                         return;
                     }
                     let Some(fence) = leases.fence(program.guild_id) else {
+                        // Paused past the lease, or a server nobody leased yet (a new
+                        // one): the lease loop looks at once; its holder runs the round.
+                        leases.want_pass();
                         continue;
                     };
                     // A cheap fenced read just before the round; the round's own keys
@@ -262,6 +261,7 @@ impl LeaseKeeper {
         loop {
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
+                () = self.leases.pass_wanted() => {}
                 () = stop.cancelled() => return,
             }
             self.pass().await;
@@ -295,9 +295,18 @@ impl LeaseKeeper {
                 return;
             }
         };
+        // On SQLite one process runs per file (its lock file sees to that): a lease held by
+        // anyone else is a dead process's, taken over at once, not after its expiry.
+        let horizon = match self.store.backend() {
+            Backend::Sqlite => now + chrono::Duration::days(36_500),
+            Backend::Postgres => now,
+        };
         let mut held = renewed;
-        match self.store.free_leases(now).await {
+        match self.store.free_leases(horizon).await {
             Ok(free) => {
+                let free = free
+                    .into_iter()
+                    .filter(|(guild, _)| !held.iter().any(|l| l.guild_id == *guild));
                 // Expired leases of other shards are taken after the grace. A server of
                 // another shard that was never leased is left to its own process, which
                 // has not started yet, unless none came in ten minutes.
@@ -310,7 +319,7 @@ impl LeaseKeeper {
                         foreign.push(guild);
                     }
                 }
-                for (guilds, expired_by) in [(own, now), (foreign, now - grace)] {
+                for (guilds, expired_by) in [(own, horizon), (foreign, now - grace)] {
                     match self
                         .store
                         .acquire_leases(&self.leases.holder, &guilds, now, until, expired_by)

@@ -103,7 +103,10 @@ impl<C: Courier + 'static> Outbox<C> {
                         }
                     }
                 }
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => {
+                    // New work may be for a server not leased yet: the lease loop looks now.
+                    self.leases.want_pass();
+                }
                 () = self.stop.cancelled() => {}
                 () = sleep_or_forever(wait) => {}
             }

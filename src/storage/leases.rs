@@ -170,6 +170,8 @@ pub struct HeldLeases {
     pub holder: Holder,
     pub clock: LeaseClock,
     held: Mutex<HashMap<GuildId, i64>>,
+    /// Asks the lease loop for a pass now (work turned up for a server not held yet).
+    pass_wanted: tokio::sync::Notify,
 }
 
 impl HeldLeases {
@@ -178,7 +180,19 @@ impl HeldLeases {
             holder,
             clock: LeaseClock::new(lease),
             held: Mutex::new(HashMap::new()),
+            pass_wanted: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Asks the lease loop for a pass at once, e.g. when a round was started by hand in a
+    /// server whose lease nobody holds yet.
+    pub fn want_pass(&self) {
+        self.pass_wanted.notify_one();
+    }
+
+    /// Waits until a pass is asked for.
+    pub async fn pass_wanted(&self) {
+        self.pass_wanted.notified().await
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<GuildId, i64>> {
