@@ -288,24 +288,44 @@ pub fn current_fence() -> Option<Fence> {
     FENCE.try_with(Fence::clone).ok()
 }
 
+/// Whether the task's fence, if any, is still fresh by this process's own clock: for the
+/// last moment before a request leaves (after any pacing wait), where a process paused
+/// past its lease must not send what it prepared before the pause. No database needed.
+pub fn scoped_fence_fresh() -> bool {
+    current_fence().is_none_or(|fence| fence.clock.fresh())
+}
+
 /// Checks, inside the caller's write transaction, that `fence` still holds: this
 /// process's own clock first (no database needed after a pause), then the stored lease
 /// (same holder and epoch, unexpired). Refuses with [`LeaseLost`].
 pub(crate) async fn check_fence(mut conn: Conn<'_>, fence: &Fence) -> anyhow::Result<()> {
     check_lease(conn.re(), fence).await?;
-    if conn.backend() == super::Backend::Postgres {
-        // A process stopped (SIGSTOP) inside this transaction would hold the write lock
-        // and stall every other process: the server ends such a transaction instead.
-        let ms = fence.clock.lease().as_millis().max(1000);
-        on_backend!(conn.re(), c => sqlx::query(&format!(
-            "set local idle_in_transaction_session_timeout = {ms}"
-        ))
-        .execute(c)
-        .await
-        .map(|_| ()))
-        .context("cannot bound the transaction's idle time")?;
+    bound_idle(conn, fence.clock.lease()).await
+}
+
+/// How long a write transaction without a lease to go by may sit idle on PostgreSQL.
+const IDLE_BOUND: Duration = Duration::from_secs(5);
+
+/// On PostgreSQL, ends the caller's transaction if its process leaves it idle longer
+/// than `bound`: a process stopped (SIGSTOP) inside a write transaction holds the write
+/// lock, and would otherwise stall every other process until it resumes.
+pub(crate) async fn bound_idle(conn: Conn<'_>, bound: Duration) -> anyhow::Result<()> {
+    if conn.backend() != super::Backend::Postgres {
+        return Ok(());
     }
-    Ok(())
+    let ms = bound.as_millis().max(1000);
+    on_backend!(conn, c => sqlx::query(&format!(
+        "set local idle_in_transaction_session_timeout = {ms}"
+    ))
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .context("cannot bound the transaction's idle time")
+}
+
+/// The lease `until - now` as a bound on a lease transaction's idle time.
+fn lease_bound(now: DateTime<Utc>, until: DateTime<Utc>) -> Duration {
+    (until - now).to_std().unwrap_or(IDLE_BOUND)
 }
 
 /// The read half of [`check_fence`], outside a transaction too.
@@ -372,7 +392,10 @@ impl Store {
     /// A write transaction that has checked the fence of the task's scope, if any.
     pub(crate) async fn write_scoped(&self) -> anyhow::Result<super::Tx> {
         let mut tx = self.write().await?;
-        check_scoped_fence(tx.conn()).await?;
+        match current_fence() {
+            Some(fence) => check_fence(tx.conn(), &fence).await?,
+            None => bound_idle(tx.conn(), IDLE_BOUND).await?,
+        }
         Ok(tx)
     }
 
@@ -413,6 +436,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.write().await?;
+        bound_idle(tx.conn(), lease_bound(now, until)).await?;
         let sql = format!(
             "insert into server_lease (guild_id, holder, epoch, expires_at, acquired_at)
              values ($1, $2, 1, $3, $4)
@@ -451,6 +475,7 @@ impl Store {
         until: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Lease>> {
         let mut tx = self.write().await?;
+        bound_idle(tx.conn(), lease_bound(now, until)).await?;
         let sql = format!(
             "update server_lease set expires_at = $3
              where holder = $1 and {} > {}
@@ -474,6 +499,7 @@ impl Store {
     /// many were released.
     pub async fn release_leases(&self, holder: &Holder, now: DateTime<Utc>) -> anyhow::Result<u64> {
         let mut tx = self.write().await?;
+        bound_idle(tx.conn(), IDLE_BOUND).await?;
         let sql = format!(
             "update server_lease set expires_at = $2 where holder = $1 and {} > {}",
             tx.conn().backend().instant("expires_at"),
@@ -518,5 +544,43 @@ impl Store {
             Err(err) if is_lease_lost(&err) => Ok(false),
             Err(err) => Err(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_is_on_the_shard_its_id_says() {
+        // Shard = (id >> 22) % total.
+        let on = |shard: u64| GuildId((shard << 22) | 1);
+        assert!(on_shards(on(1), 0, 1, 4));
+        assert!(!on_shards(on(2), 0, 1, 4));
+        assert!(on_shards(on(6), 2, 3, 4));
+        assert!(on_shards(on(123), 0, 0, 1), "one process owns everything");
+    }
+
+    #[test]
+    fn held_leases_count_what_was_lost_and_hand_out_no_fence_after_a_pause() {
+        let held = HeldLeases::new(Holder::named("a"), Duration::from_secs(30));
+        let (g1, g2) = (GuildId(1), GuildId(2));
+        let at = Utc::now();
+        let lease = |guild_id, epoch| Lease {
+            guild_id,
+            epoch,
+            expires_at: at,
+        };
+        assert_eq!(held.replace(&[lease(g1, 1), lease(g2, 1)]), 0);
+        assert!(held.fence(g1).is_none(), "never renewed: no fence");
+        held.clock.renewed(Instant::now());
+        assert_eq!(held.fence(g1).map(|f| f.epoch), Some(1));
+        // g2 gone, g1 now at another epoch (lost and taken back): both count as lost.
+        assert_eq!(held.replace(&[lease(g1, 3)]), 2);
+        assert_eq!(held.guilds(), [g1]);
+        held.clock
+            .renewed(Instant::now().checked_sub(Duration::from_secs(31)).unwrap());
+        assert!(held.fence(g1).is_none() && held.guilds().is_empty());
+        assert!(!held.holds(g1));
     }
 }

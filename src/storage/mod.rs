@@ -26,8 +26,8 @@ pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
 pub use leases::{
-    fenced, is_lease_lost, on_shards, Fence, HeldLeases, Holder, Lease, LeaseClock, LeaseLost,
-    LeaseRecord,
+    fenced, is_lease_lost, on_shards, scoped_fence_fresh, Fence, HeldLeases, Holder, Lease,
+    LeaseClock, LeaseLost, LeaseRecord,
 };
 
 use backend::sqlite_options;

@@ -452,3 +452,43 @@ async fn a_process_paused_past_its_lease_writes_nothing_after_it_resumes() {
     );
     cluster.assert_exactly_once().await;
 }
+
+/// SIGTERM on one process (SQLite, so it runs everywhere): the scheduler stops claiming,
+/// finishes what it has, and releases its lease, so the next process need not wait for
+/// it to expire.
+#[tokio::test]
+async fn on_sigterm_the_scheduler_releases_its_leases_before_the_process_exits() {
+    use crate::helpers::{choice, hallway, run};
+    use crate::support::bot::TestEnv;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leases.toml");
+    std::fs::write(
+        &config,
+        "[scheduler]\ntick_seconds = 0.2\nlease_seconds = 3\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let mut env = TestEnv::start_with(FakeConfig::default(), |o| {
+        o.args(&["--config", &config, "run"])
+    })
+    .await;
+    // A first command makes the server known; its lease is taken on the next pass.
+    run(&env, hallway("join").opt("role", choice::PEER)).await;
+    env.bot.wait_for_log("lease acquired", LONG).await;
+    env.bot.terminate();
+    let status = env.bot.wait_exit(LONG).await;
+    assert!(status.success(), "{status}\n{}", env.bot.logs());
+    let logs = env.bot.logs();
+    assert!(logs.contains("leases released"), "{logs}");
+    let pool = crate::helpers::db(&env).await;
+    let (epoch, expired): (i64, bool) =
+        sqlx::query_as("select epoch, julianday(expires_at) <= julianday('now') from server_lease")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(epoch, 1);
+    assert!(
+        expired,
+        "the lease was released, not left to run out\n{logs}"
+    );
+}
