@@ -157,6 +157,7 @@ pub async fn run(
         shards.share_of(all_settings.delivery.requests_per_second),
     ));
     let tick = std::time::Duration::from_secs_f64(all_settings.scheduler.tick_seconds.max(0.05));
+    let lease = std::time::Duration::from_secs_f64(all_settings.scheduler.lease_seconds.max(0.3));
     let limits = all_settings.limits();
     // SIGTERM cancels this to stop the scheduler claiming, then waits for its task.
     let stop = tokio_util::sync::CancellationToken::new();
@@ -165,6 +166,7 @@ pub async fn run(
     let setup_stop = stop.clone();
     let turn_store = store.clone();
     let setup_task = scheduler_task.clone();
+    let setup_health = health.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -212,6 +214,13 @@ pub async fn run(
                     tick,
                     wake: wake.clone(),
                     stop: setup_stop,
+                    lease,
+                    shards: crate::scheduler::OwnShards {
+                        first: shards.first,
+                        last: shards.last,
+                        total: shards.total,
+                    },
+                    health: setup_health,
                 };
                 let task = tokio::spawn(scheduler.run());
                 *setup_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);

@@ -53,8 +53,7 @@ impl Store {
         .map(|r| r.rows_affected()))
         .context("cannot record the outcome")?;
         if status == OutcomeStatus::Met {
-            // TRANSITIONAL: fit.rs's helper runs on SQLite only until fit.rs is ported.
-            super::fit::queue_fit_checks(tx.conn().sqlite(), guild_id, group_id, now).await?;
+            super::fit::queue_fit_checks(tx.conn(), guild_id, group_id, now).await?;
         }
         tx.commit().await?;
         previous

@@ -376,8 +376,7 @@ pub(super) async fn forget_in_digests(
                     channel_id: id_from_db(channel_id),
                     message_id: id_from_db(message_id),
                 };
-                // TRANSITIONAL: outbox.rs is ported by another helper.
-                super::outbox::queue_deletion(conn.re().sqlite(), guild_id, at, now).await?;
+                super::outbox::queue_deletion(conn.re(), guild_id, at, now).await?;
                 clear_detail(conn.re(), outbox_id).await?;
             }
             _ => clear_detail(conn.re(), outbox_id).await?,

@@ -11,38 +11,13 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 
 use super::outbox::{posted_in_group, queue_redaction};
-use super::{db_id, parse_column, ByBackend, Conn, Store};
+use super::{db_id, parse_column, Conn, Store};
 use crate::domain::booking::{common_slot, Booking, MeetingRules, PickOutcome, SlotChoice};
 use crate::domain::group::DeliveredVia;
 use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Redaction, Redraw};
 use crate::domain::slots::SlotOffer;
 use crate::on_backend;
-
-/// TRANSITIONAL (the lead replaces `impl IntoConn` by `Conn<'_>` once every caller
-/// passes a [`Conn`]): the helpers of booking, fit and survey that other files call take
-/// a `Conn`, or the SQLite connection or transaction that unported callers still hold.
-pub(super) trait IntoConn<'c> {
-    fn into_conn(self) -> Conn<'c>;
-}
-
-impl<'c> IntoConn<'c> for Conn<'c> {
-    fn into_conn(self) -> Conn<'c> {
-        self
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut sqlx::SqliteConnection {
-    fn into_conn(self) -> Conn<'c> {
-        ByBackend::Sqlite(self)
-    }
-}
-
-impl<'c, 't> IntoConn<'c> for &'c mut sqlx::Transaction<'t, sqlx::Sqlite> {
-    fn into_conn(self) -> Conn<'c> {
-        ByBackend::Sqlite(&mut **self)
-    }
-}
 
 /// What became of a "None of these work".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -502,13 +477,12 @@ async fn read_booking(conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<Optio
 }
 
 /// [`Store::book_if_agreed`] inside a caller's transaction (forget-me's, say).
-pub(super) async fn book_if_agreed<'c>(
-    tx: impl IntoConn<'c>,
+pub(super) async fn book_if_agreed(
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let mut tx = tx.into_conn();
     let group = group_context(tx.re(), guild_id, group_id).await?;
     let unbooked = latest_batch(tx.re(), group_id).await?.is_some()
         && read_booking(tx.re(), group_id).await?.is_none();
@@ -591,9 +565,7 @@ async fn redraw_dm_intros(
     if group.delivered_via != Some(DeliveredVia::Dm) {
         return Ok(());
     }
-    // TRANSITIONAL: outbox's helpers run on SQLite only until outbox.rs is ported; then
-    // they take `tx.re()`.
-    for (_, at) in posted_in_group(tx.re().sqlite(), group_id, &[OutboxKind::DmIntro]).await? {
+    for (_, at) in posted_in_group(tx.re(), group_id, &[OutboxKind::DmIntro]).await? {
         let redaction = Redaction {
             redraw: Some(Redraw::DmIntro),
             at: Some(at),
@@ -604,7 +576,7 @@ async fn redraw_dm_intros(
             now.timestamp_micros()
         );
         queue_redaction(
-            tx.re().sqlite(),
+            tx.re(),
             group.guild_id,
             OutboxKind::RedactMessage,
             &key,

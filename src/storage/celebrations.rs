@@ -21,16 +21,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
-        // TRANSITIONAL: the outbox's helper runs on SQLite only until outbox.rs is ported.
-        let done = super::outbox::queue_celebration(
-            tx.conn().sqlite(),
-            guild_id,
-            program_id,
-            key,
-            detail,
-            now,
-        )
-        .await?;
+        let done =
+            super::outbox::queue_celebration(tx.conn(), guild_id, program_id, key, detail, now)
+                .await?;
         tx.commit().await?;
         Ok(done)
     }

@@ -4,9 +4,8 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use super::booking::IntoConn;
 use super::outbox::queue_deletion;
-use super::{id_from_db, parse_column, Store};
+use super::{id_from_db, parse_column, Conn, Store};
 use crate::domain::fit::{fit_check_key, Fit, FitAnswer, FitRefused};
 use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::Posted;
@@ -23,13 +22,12 @@ struct PairGroup {
 /// in it, gets one fit check per member, due now, unless the pair was asked before in
 /// this program (the key names the pair, so that insert does nothing). Circles of three
 /// or more get none. Returns how many were queued.
-pub(super) async fn queue_fit_checks<'c>(
-    tx: impl IntoConn<'c>,
+pub(super) async fn queue_fit_checks(
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u32> {
-    let mut tx = tx.into_conn();
     let group: Option<PairGroup> = on_backend!(tx.re(), c => sqlx::query_as(
         "select g.size, g.round_id, r.program_id from match_group g
          join round r on r.round_id = g.round_id
@@ -279,13 +277,12 @@ impl Store {
 /// forget-me: every fit answer by or about the member, and every fit check that names
 /// them (called inside forget-me's transaction). A check their partner was already sent
 /// names them in its text, so that DM is deleted from Discord too.
-pub(super) async fn forget_fit<'c>(
-    tx: impl IntoConn<'c>,
+pub(super) async fn forget_fit(
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let mut tx = tx.into_conn();
     on_backend!(tx.re(), c => sqlx::query(
         "delete from fit_answer where guild_id = $1 and (user_id = $2 or partner_id = $2)",
     )
@@ -315,9 +312,7 @@ pub(super) async fn forget_fit<'c>(
             channel_id: id_from_db(channel_id),
             message_id: id_from_db(message_id),
         };
-        // TRANSITIONAL: outbox's helper runs on SQLite only until outbox.rs is ported;
-        // then it takes `tx.re()`.
-        queue_deletion(tx.re().sqlite(), guild_id, at, now).await?;
+        queue_deletion(tx.re(), guild_id, at, now).await?;
     }
     on_backend!(tx, c => sqlx::query(&format!("delete from outbox where {names_them}"))
         .bind(guild_id)

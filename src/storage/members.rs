@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::programs::ensure_community;
-use super::{parse_column, Conn, PoolConn, Store, Tx};
+use super::{parse_column, Conn, Store};
 use crate::domain::ids::{GuildId, ProgramId, UserId};
 use crate::domain::member::{Joined, Member, Profile, ProfileChange};
 use crate::domain::profile::Role;
@@ -302,13 +302,12 @@ impl Store {
     }
 }
 
-/// Every member of a program who has not left it, by user id. `conn` is a [`Conn`] (or,
-/// TRANSITIONAL, a SQLite connection of a caller not yet ported: see [`IntoConn`]).
-pub(super) async fn current_members<'c>(
-    conn: impl IntoConn<'c>,
+/// Every member of a program who has not left it, by user id.
+pub(super) async fn current_members(
+    conn: Conn<'_>,
     program_id: ProgramId,
 ) -> anyhow::Result<Vec<Member>> {
-    let rows: Vec<MemberRow> = on_backend!(conn.into_conn(), conn => sqlx::query_as(&format!(
+    let rows: Vec<MemberRow> = on_backend!(conn, conn => sqlx::query_as(&format!(
         "{MEMBER_COLUMNS} where pm.program_id = $1 and pm.left_at is null order by pm.user_id"
     ))
     .bind(program_id)
@@ -332,47 +331,4 @@ async fn fetch_member(
     .await)
     .context("cannot read the member")?;
     row.map(MemberRow::into_domain).transpose()
-}
-
-/// TRANSITIONAL (removed once every caller passes a [`Conn`]): what
-/// [`current_members`] accepts, so that callers not yet ported can still pass their SQLite
-/// transaction or connection, and ported ones a `Conn`, a `Tx` or a `PoolConn`.
-pub(super) trait IntoConn<'c> {
-    fn into_conn(self) -> Conn<'c>;
-}
-
-impl<'c> IntoConn<'c> for Conn<'c> {
-    fn into_conn(self) -> Conn<'c> {
-        self
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut Tx {
-    fn into_conn(self) -> Conn<'c> {
-        self.conn()
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut PoolConn {
-    fn into_conn(self) -> Conn<'c> {
-        self.conn()
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut sqlx::SqliteConnection {
-    fn into_conn(self) -> Conn<'c> {
-        super::ByBackend::Sqlite(self)
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut sqlx::Transaction<'static, sqlx::Sqlite> {
-    fn into_conn(self) -> Conn<'c> {
-        super::ByBackend::Sqlite(&mut **self)
-    }
-}
-
-impl<'c> IntoConn<'c> for &'c mut sqlx::pool::PoolConnection<sqlx::Sqlite> {
-    fn into_conn(self) -> Conn<'c> {
-        super::ByBackend::Sqlite(&mut **self)
-    }
 }

@@ -171,9 +171,8 @@ impl Store {
         .await)
         .context("cannot read the member's groups")?;
         // Before the member row goes: answers hang off their invitations and groups.
-        // TRANSITIONAL: fit.rs and survey.rs are ported by other helpers.
-        super::fit::forget_fit(tx.conn().sqlite(), guild_id, user_id, now).await?;
-        super::survey::forget_survey(tx.conn().sqlite(), guild_id, user_id).await?;
+        super::fit::forget_fit(tx.conn(), guild_id, user_id, now).await?;
+        super::survey::forget_survey(tx.conn(), guild_id, user_id).await?;
         super::attention::forget_in_digests(tx.conn(), guild_id, user_id, now).await?;
         let previews = format!(
             "delete from round_preview where guild_id = $1 and (requested_by = $2 or {} > 0)",
@@ -246,8 +245,7 @@ impl Store {
         super::history::bump_history_versions(tx.conn(), guild_id).await?;
         // Those left in a group may all have picked a time already.
         for group_id in groups {
-            // TRANSITIONAL: booking.rs is ported by another helper.
-            super::booking::book_if_agreed(tx.conn().sqlite(), guild_id, group_id, now).await?;
+            super::booking::book_if_agreed(tx.conn(), guild_id, group_id, now).await?;
         }
         tx.commit().await.context("cannot commit forget-me")?;
         // Their seats are gone from the past rounds: so must they be from this process's
@@ -289,10 +287,7 @@ async fn queue_redactions(
     .fetch_all(conn)
     .await)
         .context("cannot read the member's groups")?;
-    // TRANSITIONAL: outbox.rs (queue_redaction, posted_in_group, queue_deletion) is
-    // ported by another helper; its helpers take the SQLite connection until then.
     for (group_id, thread, via, keeps) in groups {
-        let tx = conn.re().sqlite();
         // A group told by DM has no thread; one not delivered yet may still get one, and
         // its rows wait for the intro.
         if thread.is_some() || via.is_none() {
@@ -302,7 +297,7 @@ async fn queue_redactions(
             };
             let key = format!("rename-thread:{group_id}:{keeps}");
             queue_redaction(
-                &mut *tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RenameThread,
                 &key,
@@ -317,7 +312,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:intro:{group_id}:{keeps}");
             queue_redaction(
-                &mut *tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -329,7 +324,7 @@ async fn queue_redactions(
             queued += 2;
         }
         let redrawn = [OutboxKind::DmIntro, OutboxKind::Nudge];
-        for (kind, at) in posted_in_group(&mut *tx, group_id, &redrawn).await? {
+        for (kind, at) in posted_in_group(conn.re(), group_id, &redrawn).await? {
             let redraw = match kind {
                 OutboxKind::Nudge => Redraw::Nudge,
                 _ => Redraw::DmIntro,
@@ -340,7 +335,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:{}:{keeps}", at.message_id);
             queue_redaction(
-                &mut *tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -359,13 +354,13 @@ async fn queue_redactions(
             OutboxKind::CheckIn,
             OutboxKind::Rescheduled,
         ];
-        for (_, at) in posted_in_group(&mut *tx, group_id, &notices).await? {
+        for (_, at) in posted_in_group(conn.re(), group_id, &notices).await? {
             let deletion = Redaction {
                 redraw: None,
                 at: Some(at),
             };
             queue_redaction(
-                &mut *tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::DeleteMessage,
                 &format!("delete-message:{}", at.message_id),
@@ -407,7 +402,7 @@ async fn queue_redactions(
             channel_id: id_from_db(channel_id),
             message_id: id_from_db(message_id),
         };
-        queue_deletion(conn.re().sqlite(), guild_id, at, now).await?;
+        queue_deletion(conn.re(), guild_id, at, now).await?;
         queued += 1;
     }
     Ok(queued)

@@ -89,8 +89,7 @@ impl Store {
     ) -> anyhow::Result<MatchingInput> {
         let guild = db_id(guild_id);
         let mut conn = self.pool.acquire().await?;
-        // TRANSITIONAL: members.rs is ported by another helper.
-        let members = super::members::current_members(conn.conn().sqlite(), program_id).await?;
+        let members = super::members::current_members(conn.conn(), program_id).await?;
         let avoid = avoid_pairs(conn.conn(), guild_id).await?;
         let backend = self.backend();
         let (created, from, to) = (

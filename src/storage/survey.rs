@@ -6,7 +6,6 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::SeedableRng as _;
 
-use super::booking::IntoConn;
 use super::{parse_column, Conn, Store};
 use crate::domain::ids::{GuildId, ProgramId, SurveyId, UserId};
 use crate::domain::outbox::OutboxKind;
@@ -685,12 +684,11 @@ async fn active_members(
 /// forget-me: the member's invitations and every answer under their respondent keys
 /// (called inside forget-me's transaction). Their invitation and reminder rows go with
 /// every outbox row addressed to them.
-pub(super) async fn forget_survey<'c>(
-    tx: impl IntoConn<'c>,
+pub(super) async fn forget_survey(
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
 ) -> anyhow::Result<()> {
-    let mut tx = tx.into_conn();
     on_backend!(tx.re(), c => sqlx::query(
         "delete from survey_answer where respondent in
              (select respondent from survey_invite where guild_id = $1 and user_id = $2)",

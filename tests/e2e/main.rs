@@ -21,6 +21,7 @@ mod interests;
 mod invite;
 mod isolation;
 mod members;
+mod multiprocess;
 mod ops;
 mod previews;
 mod process;

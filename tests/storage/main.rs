@@ -6,6 +6,7 @@ mod booking;
 mod fit;
 mod interests;
 mod kept_history;
+mod leases;
 mod members;
 mod old_files;
 mod outbox;
@@ -20,6 +21,7 @@ mod upgrade_0003;
 mod upgrade_0005;
 mod upgrade_0006;
 mod upgrade_0007;
+mod upgrade_0008;
 mod wins;
 
 use std::time::Duration;
