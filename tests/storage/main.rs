@@ -4,6 +4,7 @@
 mod attention;
 mod booking;
 mod fit;
+mod identify;
 mod interests;
 mod kept_history;
 mod leases;
