@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::helpers::{
     assert_private, choice, count, db, hallway, run, wait_for_count, wait_for_the_bot_to_settle,
     WAIT,
 };
+use crate::helpers::{query_as, Db};
 use crate::rounds::{match_now, member, program_with, summary, threads_with_intros};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -87,8 +87,8 @@ fn labels(message: &PostedMessage) -> Vec<String> {
 }
 
 /// (user, partner, fit, avoiding) of every fit answer stored.
-async fn answers(pool: &SqlitePool) -> Vec<(i64, i64, String, i64)> {
-    sqlx::query_as("select user_id, partner_id, fit, avoiding from fit_answer order by user_id")
+async fn answers(pool: &Db) -> Vec<(i64, i64, String, i64)> {
+    query_as("select user_id, partner_id, fit, avoiding from fit_answer order by user_id")
         .fetch_all(pool)
         .await
         .unwrap()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
+use crate::helpers::{query, query_as, query_scalar};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeConfig};
 use crate::support::failures::FailRule;
@@ -308,7 +309,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
 
     // Halfway through the round: move the nudges' due time to now.
     let pool = db(&env).await;
-    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
+    query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
         .execute(&pool)
         .await
         .unwrap();
@@ -332,7 +333,7 @@ async fn groups_without_a_we_met_get_a_nudge_halfway_and_then_the_feedback_quest
         "a group that met is not nudged"
     );
 
-    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'feedback'")
+    query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'feedback'")
         .execute(&pool)
         .await
         .unwrap();
@@ -544,8 +545,8 @@ async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
     );
     assert!(env.fake.threads().is_empty());
     let proposed: Value = serde_json::from_str(
-        &sqlx::query_scalar::<_, String>("select groups_json from round_preview")
-            .fetch_one(&pool)
+        &query_scalar("select groups_json from round_preview")
+            .fetch_one::<String>(&pool)
             .await
             .unwrap(),
     )
@@ -571,7 +572,7 @@ async fn a_preview_then_confirm_runs_exactly_the_previewed_groups() {
     );
     summary(&env, 1).await;
 
-    let stored: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let stored: Vec<(i64, i64, i64)> = query_as(
         "select g.position, gm.user_id, r.seed from group_member gm join match_group g using (group_id)
          join round r using (round_id) order by g.position, gm.rowid",
     )

@@ -12,7 +12,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use hallway::storage::Backend;
+
 use super::config::FakeConfig;
+use super::database::{open, Db, TestDatabase};
 use super::fake_discord::{FakeDiscord, WAIT};
 
 #[derive(Clone, Debug)]
@@ -407,14 +410,16 @@ impl Drop for BotProcess {
     }
 }
 
-/// A fake Discord, a temporary directory with the SQLite path, and a running
-/// bot that has registered its commands.
+/// A fake Discord, a temporary directory, a fresh database (a SQLite file in the
+/// directory, or with `HALLWAY_TEST_BACKEND=postgres` a new PostgreSQL database, see
+/// [`TestDatabase`]) and a running bot on it that has registered its commands.
 pub struct TestEnv {
-    // Field order is drop order: the bot goes before its fake and its files.
+    // Field order is drop order: the bot goes before its fake, its files and its database.
     pub bot: BotProcess,
     pub fake: FakeDiscord,
     pub options: BotOptions,
     pub dir: TempDir,
+    pub database: TestDatabase,
 }
 
 impl TestEnv {
@@ -422,13 +427,19 @@ impl TestEnv {
         Self::start_with(FakeConfig::default(), |o| o).await
     }
 
-    /// Custom world and options; `configure` gets options with the temp db path.
+    /// Custom world and options; `configure` gets options with the temp db path and, on
+    /// PostgreSQL, the fresh database's URL (it may set another).
     pub async fn start_with(
         config: FakeConfig,
         configure: impl FnOnce(BotOptions) -> BotOptions,
     ) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let options = configure(BotOptions::new(dir.path().join("hallway.db")));
+        let database = TestDatabase::fresh(dir.path()).await;
+        let mut options = BotOptions::new(dir.path().join("hallway.db"));
+        if database.backend() != Backend::Sqlite {
+            options = options.with_database_url(database.url());
+        }
+        let options = configure(options);
         let fake = FakeDiscord::start(config).await;
         let bot = BotProcess::spawn(&fake, &options);
         let mut env = Self {
@@ -436,13 +447,25 @@ impl TestEnv {
             fake,
             options,
             dir,
+            database,
         };
         env.wait_for_registration(1).await;
         env
     }
 
+    /// The backend the bot runs on.
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url())
+    }
+
+    /// The SQLite file's path (where it would be, on PostgreSQL).
     pub fn db_path(&self) -> &Path {
         &self.options.db_path
+    }
+
+    /// A pool on the bot's database, to check what it stored (see [`super::database`]).
+    pub async fn db(&self) -> Db {
+        open(&self.database_url()).await
     }
 
     pub fn database_url(&self) -> String {
