@@ -215,7 +215,7 @@ async fn an_unknown_program_or_a_bad_attention_setting_gets_a_clear_private_erro
     set_up_program(&env).await;
     let pool = db(&env).await;
     let settings =
-        "select attention_rounds || ':' || ifnull(coordinators_channel_id, '-') from program";
+        "select cast(attention_rounds as text) || ':' || coalesce(cast(coordinators_channel_id as text), '-') from program";
     let before: String = query_scalar(settings).fetch_one(&pool).await.unwrap();
     assert_eq!(before, "3:-");
 

@@ -447,7 +447,11 @@ async fn forget_me_deletes_every_row_that_names_the_member() {
     }
     // The chat still counts, anonymously.
     assert_eq!(
-        count(&pool, "select coalesce(sum(size), 0) from match_group").await,
+        count(
+            &pool,
+            "select cast(coalesce(sum(size), 0) as bigint) from match_group"
+        )
+        .await,
         4
     );
     assert_eq!(count(&pool, "select count(*) from group_member").await, 3);

@@ -59,14 +59,6 @@ pub async fn count(pool: &impl AsDb, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// Runs a statement with no arguments; the number of rows it changed.
-pub async fn exec(pool: &Db, sql: &str) -> u64 {
-    query(sql)
-        .execute(pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
 /// Asserts a reply is private and mentions every `needle`.
 #[track_caller]
 pub fn assert_private(reply: &Reply, needles: &[&str]) {

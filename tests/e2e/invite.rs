@@ -1,6 +1,8 @@
 //! `/hallway-admin invite`: a program's post with Join buttons, and what a click does,
 //! checked against what the fake Discord received and what the database stored.
 
+use chrono::{DateTime, Utc};
+
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
 use crate::helpers::{query_as, query_scalar};
 use crate::support::bot::TestEnv;
@@ -203,14 +205,14 @@ async fn a_second_click_changes_nothing_and_another_roles_button_changes_the_rol
     click(&env, &post, "Join as mentee", ids::ADA).await;
     let pool = db(&env).await;
     let stamp = "select updated_at from program_member";
-    let before: String = query_scalar(stamp).fetch_one(&pool).await.unwrap();
+    let before: DateTime<Utc> = query_scalar(stamp).fetch_one(&pool).await.unwrap();
 
     let again = click(&env, &post, "Join as mentee", ids::ADA).await;
     assert_private(
         &again,
         &["You're already in **hallway** as mentee, so nothing changed."],
     );
-    let after: String = query_scalar(stamp).fetch_one(&pool).await.unwrap();
+    let after: DateTime<Utc> = query_scalar(stamp).fetch_one(&pool).await.unwrap();
     assert_eq!(before, after, "the row was not touched");
     assert_eq!(count(&pool, "select count(*) from program_member").await, 1);
     assert_eq!(count(&pool, "select count(*) from member").await, 1);

@@ -212,13 +212,15 @@ async fn a_server_whose_round_cannot_start_does_not_stop_the_next_servers_schedu
     let pool = db(&env).await;
     // Both programs have a weekly slot already due. The first server, which the scheduler
     // reaches first, has a row its round cannot read.
-    crate::helpers::make_a_weekly_slot_due(&pool).await;
+    // The bad row first: a pass between the two statements must not start the round
+    // before it is there.
     query("update member set time_zone = 'Not/A_Zone' where guild_id = $1 and user_id = $2")
         .bind(ids::GUILD as i64)
         .bind(member(1) as i64)
         .execute(&pool)
         .await
         .unwrap();
+    crate::helpers::make_a_weekly_slot_due(&pool).await;
     let text = summary_in_b(&env).await;
     assert!(text.contains("4 chats this round, 8 people"), "{text}");
     env.bot.wait_for_log("could not start a round", WAIT).await;

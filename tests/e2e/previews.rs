@@ -129,7 +129,7 @@ async fn a_preview_older_than_its_lifetime_is_refused_as_expired() {
     let (shown, _) = preview(&env).await;
     let pool = db(&env).await;
     // 25 hours old: past the default lifetime of 24 hours.
-    let made = (chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339();
+    let made = chrono::Utc::now() - chrono::Duration::hours(25);
     query("update round_preview set created_at = $1")
         .bind(made)
         .execute(&pool)

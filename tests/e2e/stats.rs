@@ -147,7 +147,7 @@ async fn stored_rounds(pool: &Db) -> Vec<RoundRow> {
     let mut out = Vec::new();
     for (number, due_at, trigger, state, created_at, delivered_at) in rows {
         let (chats, people): (i64, i64) = query_as(
-            "select count(*), sum(size) from match_group g join round r using (round_id)
+            "select count(*), cast(sum(size) as bigint) from match_group g join round r using (round_id)
              where r.guild_id = $1 and r.number = $2",
         )
         .bind(GUILD)

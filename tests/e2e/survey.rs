@@ -613,7 +613,11 @@ async fn the_scheduler_starts_the_halfway_survey_once() {
     let off = run(&env, survey("auto").opt("setting", 1i64)).await;
     assert_private(&off, &["Automatic surveys are **off**"]);
     assert_eq!(
-        count(&pool, "select count(*) from program where auto_surveys = 0").await,
+        count(
+            &pool,
+            "select count(*) from program where auto_surveys = false"
+        )
+        .await,
         1
     );
 }

@@ -120,7 +120,7 @@ async fn a_win_after_the_cooldown_is_posted() {
     assert_private(&run(&env, win("First talk").by(member(1))).await, &[POSTED]);
     let pool = db(&env).await;
     // The first win was 11 minutes ago: past the 10-minute cooldown.
-    let earlier = (Utc::now() - chrono::Duration::minutes(11)).to_rfc3339();
+    let earlier = Utc::now() - chrono::Duration::minutes(11);
     query("update win set created_at = $1")
         .bind(earlier)
         .execute(&pool)
