@@ -386,7 +386,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
     );
 
     // As if that digest had been last week's: this week's is queued again.
-    query(&format!(
+    query(format!(
         "update outbox set key = 'attention-digest:{program}:2020-W01' where kind = 'attention-digest'"
     ))
     .execute(&pool)
