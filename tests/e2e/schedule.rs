@@ -17,7 +17,7 @@ use crate::helpers::{
 use crate::rounds::{member, start_with, FAST};
 use crate::support::bot::{BotOptions, BotProcess};
 use crate::support::config::{ids, FakeConfig};
-use crate::support::database::{open, TestDatabase};
+use crate::support::database::{expire_leases, open, TestDatabase};
 
 /// Before the bot starts: a weekly schedule whose slot passed yesterday, set up ten
 /// days ago, and four members.
@@ -101,6 +101,7 @@ async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
 
     // A restart, and two more scheduler passes, run nothing again.
     bot.kill().await;
+    expire_leases(&pool).await;
     let registrations = fake.command_registrations();
     let restarted = Utc::now();
     let bot = BotProcess::spawn(&fake, &options);

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use hallway::storage::Backend;
 
 use super::config::FakeConfig;
-use super::database::{open, Db, TestDatabase};
+use super::database::{expire_leases, open, Db, TestDatabase};
 use super::fake_discord::{FakeDiscord, WAIT};
 
 #[derive(Clone, Debug)]
@@ -473,9 +473,13 @@ impl TestEnv {
     }
 
     /// SIGKILLs the bot and starts it again on the same database; returns
-    /// when it has registered its commands again.
+    /// when it has registered its commands again. The killed bot's leases are made to have
+    /// run out first (see [`expire_leases`]): the new one does not wait 30 s for them.
     pub async fn restart_bot(&mut self) {
         self.bot.kill().await;
+        let db = self.db().await;
+        expire_leases(&db).await;
+        db.close().await;
         let before = self.fake.command_registrations();
         self.bot = BotProcess::spawn(&self.fake, &self.options);
         self.wait_for_registration(before + 1).await;
