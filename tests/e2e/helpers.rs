@@ -51,6 +51,18 @@ pub async fn db(env: &TestEnv) -> Db {
     env.db().await
 }
 
+/// The bot's SQLite file, as a SQLite pool: for a test whose bot runs on SQLite whatever
+/// the test backend ([`TestEnv::start_on_sqlite_with`]), e.g. `hallway migrate-to`'s source.
+#[allow(dead_code)] // for the tests that read the bot's file as SQLite's own
+pub async fn sqlite_db(env: &TestEnv) -> sqlx::SqlitePool {
+    match env.db().await {
+        hallway::storage::ByBackend::Sqlite(pool) => pool,
+        hallway::storage::ByBackend::Postgres(_) => {
+            panic!("sqlite_db: this bot runs on PostgreSQL; start it with start_on_sqlite_with")
+        }
+    }
+}
+
 /// The number `sql` (a `select count(*) ...`) counts.
 pub async fn count(pool: &impl AsDb, sql: &str) -> i64 {
     query_scalar(sql)

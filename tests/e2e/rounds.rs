@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
 use crate::helpers::{query, query_as, query_scalar};
-use crate::support::bot::TestEnv;
+use crate::support::bot::{BotOptions, TestEnv};
 use crate::support::config::{ids, FakeConfig};
 use crate::support::failures::FailRule;
 use crate::support::interactions::ButtonClick;
@@ -23,13 +23,21 @@ pub async fn start(members: usize) -> TestEnv {
 }
 
 pub async fn start_with(config: FakeConfig) -> TestEnv {
-    TestEnv::start_with(config, |options| {
-        let path = options.db_path.with_file_name("fast.toml");
-        std::fs::write(&path, FAST).unwrap();
-        let path = path.display().to_string();
-        options.args(&["--config", &path, "run"])
-    })
-    .await
+    TestEnv::start_with(config, fast).await
+}
+
+/// [`start`] on a SQLite file whatever the test backend (e.g. to copy it elsewhere).
+#[allow(dead_code)] // for the tests of what SQLite's file holds, e.g. migrate_to.rs
+pub async fn start_on_sqlite(members: usize) -> TestEnv {
+    TestEnv::start_on_sqlite_with(FakeConfig::default().with_generated_members(members), fast).await
+}
+
+/// The bot runs with the [`FAST`] settings.
+fn fast(options: BotOptions) -> BotOptions {
+    let path = options.db_path.with_file_name("fast.toml");
+    std::fs::write(&path, FAST).unwrap();
+    let path = path.display().to_string();
+    options.args(&["--config", &path, "run"])
 }
 
 pub fn member(n: usize) -> u64 {

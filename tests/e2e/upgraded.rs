@@ -106,7 +106,7 @@ async fn upgraded() -> TestEnv {
     let prepared = tempfile::tempdir().unwrap();
     let file = prepared.path().join("hallway.db");
     database_made_by_be6ad99(&file).await;
-    TestEnv::start_with(world(), |options| {
+    TestEnv::start_on_sqlite_with(world(), |options| {
         std::fs::copy(&file, &options.db_path).unwrap();
         let config = options.db_path.with_file_name("fast.toml");
         std::fs::write(&config, FAST).unwrap();

@@ -435,6 +435,26 @@ impl TestEnv {
     ) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let database = TestDatabase::fresh(dir.path()).await;
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    /// Like [`Self::start_with`], on a SQLite file whatever the test backend: for a test
+    /// about SQLite's own file (e.g. copying it elsewhere).
+    pub async fn start_on_sqlite_with(
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let database = TestDatabase::sqlite(&dir.path().join("hallway.db"));
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    async fn start_on(
+        dir: TempDir,
+        database: TestDatabase,
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
         let mut options = BotOptions::new(dir.path().join("hallway.db"));
         if database.backend() != Backend::Sqlite {
             options = options.with_database_url(database.url());
