@@ -12,7 +12,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use hallway::storage::Backend;
+
 use super::config::FakeConfig;
+use super::database::{expire_leases, open, Db, TestDatabase};
 use super::fake_discord::{FakeDiscord, WAIT};
 
 #[derive(Clone, Debug)]
@@ -407,14 +410,16 @@ impl Drop for BotProcess {
     }
 }
 
-/// A fake Discord, a temporary directory with the SQLite path, and a running
-/// bot that has registered its commands.
+/// A fake Discord, a temporary directory, a fresh database (a SQLite file in the
+/// directory, or with `HALLWAY_TEST_BACKEND=postgres` a new PostgreSQL database, see
+/// [`TestDatabase`]) and a running bot on it that has registered its commands.
 pub struct TestEnv {
-    // Field order is drop order: the bot goes before its fake and its files.
+    // Field order is drop order: the bot goes before its fake, its files and its database.
     pub bot: BotProcess,
     pub fake: FakeDiscord,
     pub options: BotOptions,
     pub dir: TempDir,
+    pub database: TestDatabase,
 }
 
 impl TestEnv {
@@ -422,13 +427,39 @@ impl TestEnv {
         Self::start_with(FakeConfig::default(), |o| o).await
     }
 
-    /// Custom world and options; `configure` gets options with the temp db path.
+    /// Custom world and options; `configure` gets options with the temp db path and, on
+    /// PostgreSQL, the fresh database's URL (it may set another).
     pub async fn start_with(
         config: FakeConfig,
         configure: impl FnOnce(BotOptions) -> BotOptions,
     ) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let options = configure(BotOptions::new(dir.path().join("hallway.db")));
+        let database = TestDatabase::fresh(dir.path()).await;
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    /// Like [`Self::start_with`], on a SQLite file whatever the test backend: for a test
+    /// about SQLite's own file (e.g. copying it elsewhere).
+    pub async fn start_on_sqlite_with(
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let database = TestDatabase::sqlite(&dir.path().join("hallway.db"));
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    async fn start_on(
+        dir: TempDir,
+        database: TestDatabase,
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let mut options = BotOptions::new(dir.path().join("hallway.db"));
+        if database.backend() != Backend::Sqlite {
+            options = options.with_database_url(database.url());
+        }
+        let options = configure(options);
         let fake = FakeDiscord::start(config).await;
         let bot = BotProcess::spawn(&fake, &options);
         let mut env = Self {
@@ -436,13 +467,25 @@ impl TestEnv {
             fake,
             options,
             dir,
+            database,
         };
         env.wait_for_registration(1).await;
         env
     }
 
+    /// The backend the bot runs on.
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url())
+    }
+
+    /// The SQLite file's path (where it would be, on PostgreSQL).
     pub fn db_path(&self) -> &Path {
         &self.options.db_path
+    }
+
+    /// A pool on the bot's database, to check what it stored (see [`super::database`]).
+    pub async fn db(&self) -> Db {
+        open(&self.database_url()).await
     }
 
     pub fn database_url(&self) -> String {
@@ -450,9 +493,13 @@ impl TestEnv {
     }
 
     /// SIGKILLs the bot and starts it again on the same database; returns
-    /// when it has registered its commands again.
+    /// when it has registered its commands again. The killed bot's leases are made to have
+    /// run out first (see [`expire_leases`]): the new one does not wait 30 s for them.
     pub async fn restart_bot(&mut self) {
         self.bot.kill().await;
+        let db = self.db().await;
+        expire_leases(&db).await;
+        db.close().await;
         let before = self.fake.command_registrations();
         self.bot = BotProcess::spawn(&self.fake, &self.options);
         self.wait_for_registration(before + 1).await;
