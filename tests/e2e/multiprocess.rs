@@ -468,7 +468,7 @@ async fn on_sigterm_the_scheduler_releases_its_leases_before_the_process_exits()
     )
     .unwrap();
     let config = config.display().to_string();
-    let mut env = TestEnv::start_with(FakeConfig::default(), |o| {
+    let mut env = TestEnv::start_on_sqlite_with(FakeConfig::default(), |o| {
         o.args(&["--config", &config, "run"])
     })
     .await;
@@ -480,7 +480,7 @@ async fn on_sigterm_the_scheduler_releases_its_leases_before_the_process_exits()
     assert!(status.success(), "{status}\n{}", env.bot.logs());
     let logs = env.bot.logs();
     assert!(logs.contains("leases released"), "{logs}");
-    let pool = crate::helpers::db(&env).await;
+    let pool = crate::helpers::sqlite_db(&env).await;
     let (epoch, expired): (i64, bool) =
         sqlx::query_as("select epoch, julianday(expires_at) <= julianday('now') from server_lease")
             .fetch_one(&pool)
