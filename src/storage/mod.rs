@@ -6,6 +6,7 @@ mod attention;
 mod backend;
 mod booking;
 mod celebrations;
+mod copy;
 mod export;
 mod fit;
 mod groups;
@@ -24,6 +25,7 @@ mod wins;
 pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use copy::{lock_copy_source, CopiedTable, CopyReport};
 
 use backend::sqlite_options;
 use std::str::FromStr;
