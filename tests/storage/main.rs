@@ -3,6 +3,7 @@
 
 mod attention;
 mod booking;
+mod copy;
 mod fit;
 mod interests;
 mod kept_history;
