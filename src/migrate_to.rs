@@ -80,9 +80,14 @@ fn describe(report: &CopyReport, to: &str) -> String {
     }
     out.push_str(&format!(
         "copied {} rows in {} tables; every table has as many rows in both databases.\n\
-         Next: set DATABASE_URL={to} (with its password) for the bots, and start them.\n",
+         Next: set DATABASE_URL={to}{} for the bots, and start them.\n",
         report.total_rows(),
-        report.tables.len()
+        report.tables.len(),
+        if to.contains("***") {
+            " (with its password)"
+        } else {
+            ""
+        }
     ));
     out
 }

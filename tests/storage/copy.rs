@@ -412,10 +412,10 @@ async fn target_tables(pool: &PgPool) -> BTreeMap<String, Vec<(String, Kind)>> {
 }
 
 fn show_time(t: Option<DateTime<Utc>>) -> String {
-    // PostgreSQL keeps microseconds: a SQLite time is compared at that precision.
+    // PostgreSQL keeps microseconds (sqlx drops the rest): a SQLite time is compared at
+    // that precision.
     t.map(|t| {
-        let micros = (t.timestamp_nanos_opt().unwrap() + 500).div_euclid(1000);
-        DateTime::<Utc>::from_timestamp_micros(micros)
+        DateTime::<Utc>::from_timestamp_micros(t.timestamp_micros())
             .unwrap()
             .to_rfc3339()
     })
