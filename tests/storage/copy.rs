@@ -692,3 +692,89 @@ async fn a_copy_into_sqlite_or_from_postgresql_is_refused_with_what_to_use_inste
         "{into_sqlite}"
     );
 }
+
+#[tokio::test]
+async fn a_sqlite_column_or_table_that_postgresql_lacks_stops_the_copy_before_any_row_is_written() {
+    let Some(server) = postgres_server(
+        "a_sqlite_column_or_table_that_postgresql_lacks_stops_the_copy_before_any_row_is_written",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_store(dir.path()).await;
+    let program = first_program(&source, GUILD).await;
+    join(&source, &program, 1).await;
+    let url = fresh_postgres_url(&server, "lacks").await;
+    let target = Store::open_copy_target(&url, 2, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    // A column added on SQLite only: its values would be lost.
+    sqlx::query("alter table member add column pronouns text")
+        .execute(sqlite(&source))
+        .await
+        .unwrap();
+    let refused = format!("{:#}", source.copy_into(&target).await.unwrap_err());
+    assert!(
+        refused.contains("the SQLite column member.pronouns has no column in PostgreSQL's schema"),
+        "{refused}"
+    );
+    sqlx::query("alter table member drop column pronouns")
+        .execute(sqlite(&source))
+        .await
+        .unwrap();
+
+    // A table on SQLite only.
+    sqlx::query("create table nicknames (user_id integer primary key, nick text)")
+        .execute(sqlite(&source))
+        .await
+        .unwrap();
+    let refused = format!("{:#}", source.copy_into(&target).await.unwrap_err());
+    assert!(
+        refused.contains("tables that PostgreSQL's schema lacks (nicknames)"),
+        "{refused}"
+    );
+    for table in ["community", "member", "program", "program_member"] {
+        let rows: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(postgres(&target))
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "nothing was copied into {table}");
+    }
+
+    // Once the schemas agree again, the same target takes the copy.
+    sqlx::query("drop table nicknames")
+        .execute(sqlite(&source))
+        .await
+        .unwrap();
+    source.copy_into(&target).await.unwrap();
+    assert_same_rows(&source, &target).await;
+}
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_named_and_leaves_no_lock_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("mistyped.db").display());
+    let err = format!(
+        "{:#}",
+        hallway::storage::lock_copy_source(&url).unwrap_err()
+    );
+    assert!(err.contains("there is no SQLite database at"), "{err}");
+    assert!(err.contains("mistyped.db"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file was made"
+    );
+
+    // An existing file is claimed as a running bot claims it: a second claim fails.
+    let source = source_store(dir.path()).await;
+    let url = format!("sqlite://{}", dir.path().join("source.db").display());
+    let _held = hallway::storage::lock_copy_source(&url).unwrap();
+    let err = format!(
+        "{:#}",
+        hallway::storage::lock_copy_source(&url).unwrap_err()
+    );
+    assert!(err.contains("stop the bot before migrating"), "{err}");
+    source.close().await;
+}
