@@ -4,7 +4,8 @@
 # PostgreSQL, (b) on one process with SQLite. Measures the time until every round is
 # matched and saved (rounds in state matched/delivered = servers) and the REST calls per
 # second the fake Discord saw while delivering. Runs the ignored tests
-# bench_scale_one_process_on_sqlite and bench_scale_two_processes_on_postgres in
+# bench_scale_one_process_on_sqlite, bench_scale_two_processes_on_postgres and
+# bench_scale_migrate_to_postgres (the time `hallway migrate-to` takes) in
 # tests/e2e/bench.rs.
 #
 # Usage: bench/scale.sh [--quick] [--debug]
@@ -59,6 +60,9 @@ for m in re.finditer(r"figures: scale \| (.*)", out):
     during = re.search(r"([\d.]+) REST calls/s while delivering \((\d+) calls\)", rest)
     after = re.search(r"([\d.]+)/s in the minute after", rest)
     rows.append(f"| {backend} | {size} | {procs} | {first} s | {every} s | {during.group(1)} ({during.group(2)} calls) | {after.group(1)} |")
+for m in re.finditer(r"figures: migrate-to \| (.*)", out):
+    size, took, copied = [p.strip() for p in m.group(1).split("|")]
+    rows.append(f"\n`hallway migrate-to` of a SQLite database of {size} (no rounds yet) into PostgreSQL: {took}; {copied}")
 skipped = re.findall(r"^skipped (\S+): (.*)$", out, re.M)
 failed = []
 tail = out.rsplit("\nfailures:\n", 1)

@@ -902,3 +902,41 @@ fn the_scale_benchmarks_shard_ranges_split_the_recommended_total_between_the_pro
     );
     assert_eq!(shard_ranges(10, 1), vec![Some("0-9/10".to_string())]);
 }
+
+/// How long `hallway migrate-to` takes to copy a SQLite database of
+/// `HALLWAY_BENCH_SERVERS` servers (default 10,000) of 20 members, with no rounds yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --release (bench/scale.sh)"]
+async fn bench_scale_migrate_to_postgres() {
+    let Some(target) = bench_postgres_database("migrate").await else {
+        return;
+    };
+    let servers = scale_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("scale.db").display());
+    seed_scheduled_servers(&url, servers, SCALE_MEMBERS).await;
+    let started = Instant::now();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_hallway"))
+        .args(["migrate-to", &target])
+        .env("DATABASE_URL", &url)
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copied = stdout
+        .lines()
+        .find(|l| l.starts_with("copied "))
+        .unwrap_or_default()
+        .to_string();
+    println!(
+        "figures: migrate-to | {servers} servers x {SCALE_MEMBERS} members | {:.1} s | {copied}",
+        took.as_secs_f64()
+    );
+}
