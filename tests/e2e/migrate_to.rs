@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use crate::helpers::{choice, count, db};
+use crate::helpers::{choice, count, db, WAIT};
 use crate::rounds::{join, match_now, member, set_up_program, start, summary};
+use crate::support::bot::BotProcess;
 
 /// Runs `hallway migrate-to <url>` on `database_url`: (success, stdout, stderr).
 async fn migrate_to(database_url: &str, url: &str) -> (bool, String, String) {
@@ -154,6 +155,25 @@ async fn migrate_to_copies_the_bots_sqlite_file_into_postgresql_and_prints_each_
         .await
         .unwrap();
     assert_eq!(after, members, "nothing was added");
+
+    // The bot runs on the copy: its next round is round 2, matched from the copied
+    // members and history, and its groups get new ids past the copied ones.
+    env.options = env.options.clone().with_database_url(&target);
+    let registered = env.fake.command_registrations();
+    env.bot = BotProcess::spawn(&env.fake, &env.options);
+    env.fake
+        .wait_until(WAIT, "the bot on PostgreSQL registered its commands", |f| {
+            (f.command_registrations() > registered).then_some(())
+        })
+        .await;
+    let started = match_now(&env).await;
+    assert!(started.contains("Round 2 is matched"), "{started}");
+    summary(&env, 2).await;
+    let rounds: i64 = sqlx::query_scalar("select count(distinct round_id) from match_group")
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    assert_eq!(rounds, 2);
     pg.close().await;
     tokio::time::timeout(Duration::from_secs(5), pool.close())
         .await
