@@ -60,7 +60,7 @@ impl Store {
         .context("cannot save the win")?;
         let key = format!("win:{win_id}");
         super::outbox::queue_celebration(
-            tx.conn().sqlite(),
+            tx.conn(),
             win.guild_id,
             win.program_id,
             &key,
