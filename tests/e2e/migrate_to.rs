@@ -85,7 +85,12 @@ async fn migrate_to_copies_the_bots_sqlite_file_into_postgresql_and_prints_each_
     assert!(stderr.contains("stop the bot before migrating"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 
-    env.bot.kill().await;
+    // Stopped as an operator stops it: SIGTERM, which also releases its server leases
+    // (a copied lease of a killed process would hold the copy's first delivery back
+    // until it expires).
+    env.bot.terminate();
+    let status = env.bot.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", env.bot.logs());
     let pool = db(&env).await;
     let members = count(&pool, "select count(*) from member").await;
     let groups = count(&pool, "select count(*) from match_group").await;
@@ -168,7 +173,15 @@ async fn migrate_to_copies_the_bots_sqlite_file_into_postgresql_and_prints_each_
         .await;
     let started = match_now(&env).await;
     assert!(started.contains("Round 2 is matched"), "{started}");
-    summary(&env, 2).await;
+    // (On PostgreSQL the summary can wait for a claim of the outbox to expire, up to
+    // lease_seconds after the intros: hence more than WAIT.)
+    env.fake
+        .wait_for_message(
+            crate::support::config::ids::MENTORING,
+            |m| m.content.contains("**Round 2**"),
+            Duration::from_secs(90),
+        )
+        .await;
     let rounds: i64 = sqlx::query_scalar("select count(distinct round_id) from match_group")
         .fetch_one(&pg)
         .await
