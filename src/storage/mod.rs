@@ -6,6 +6,7 @@ mod attention;
 mod backend;
 mod booking;
 mod celebrations;
+mod copy;
 mod export;
 mod fit;
 mod groups;
@@ -27,6 +28,7 @@ mod wins;
 pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use copy::{lock_copy_source, CopiedTable, CopyReport};
 pub use identify::{is_postgres_url, IdentifyTurn};
 pub use leases::{
     fenced, is_lease_lost, on_shards, scoped_fence_fresh, Fence, HeldLeases, Holder, Lease,

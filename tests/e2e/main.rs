@@ -21,6 +21,7 @@ mod interests;
 mod invite;
 mod isolation;
 mod members;
+mod migrate_to;
 mod multiprocess;
 mod ops;
 mod previews;

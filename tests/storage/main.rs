@@ -3,6 +3,7 @@
 
 mod attention;
 mod booking;
+mod copy;
 mod fit;
 mod identify;
 mod interests;
