@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::helpers::{choice, count, db, WAIT};
-use crate::rounds::{join, match_now, member, set_up_program, start, summary};
+use crate::helpers::{choice, count, WAIT};
+use crate::rounds::{join, match_now, member, set_up_program, summary};
 use crate::support::bot::BotProcess;
 
 /// Runs `hallway migrate-to <url>` on `database_url`: (success, stdout, stderr).
@@ -68,7 +68,7 @@ async fn migrate_to_copies_the_bots_sqlite_file_into_postgresql_and_prints_each_
         eprintln!("skipped migrate_to: set HALLWAY_TEST_POSTGRES_URL to run it against PostgreSQL");
         return;
     };
-    let mut env = start(4).await;
+    let mut env = crate::rounds::start_on_sqlite(4).await; // the source is SQLite whatever the test backend
     set_up_program(&env).await;
     for n in 1..=4 {
         join(&env, member(n), choice::PEER).await;
@@ -91,7 +91,7 @@ async fn migrate_to_copies_the_bots_sqlite_file_into_postgresql_and_prints_each_
     env.bot.terminate();
     let status = env.bot.wait_exit(Duration::from_secs(30)).await;
     assert!(status.success(), "{}", env.bot.logs());
-    let pool = db(&env).await;
+    let pool = crate::helpers::sqlite_db(&env).await;
     let members = count(&pool, "select count(*) from member").await;
     let groups = count(&pool, "select count(*) from match_group").await;
     let outbox = count(&pool, "select count(*) from outbox").await;
