@@ -58,6 +58,12 @@ impl Health {
             .is_some_and(|at| at.elapsed() <= max_age)
     }
 
+    /// How long ago the lease loop last finished a pass; `None` before its first. For the
+    /// message `/readyz` gives when the loop is late.
+    pub fn lease_loop_age(&self) -> Option<Duration> {
+        self.lock().lease_loop_at.map(|at| at.elapsed())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Facts> {
         // The facts stay consistent even if a holder panicked: each update is one assignment.
         self.inner

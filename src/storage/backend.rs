@@ -161,15 +161,6 @@ impl<'c> Conn<'c> {
         }
     }
 
-    /// TRANSITIONAL (removed once every file runs on both backends): the SQLite
-    /// connection, for a helper not yet ported.
-    pub fn sqlite(self) -> &'c mut sqlx::SqliteConnection {
-        match self {
-            ByBackend::Sqlite(conn) => conn,
-            ByBackend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
-        }
-    }
-
     /// A transaction inside this connection (a savepoint when it is one already).
     pub async fn begin(
         &mut self,
@@ -218,7 +209,6 @@ pub async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
 
 /// A read-only transaction that sees one snapshot of the database for all its queries:
 /// SQLite's deferred transaction does; PostgreSQL needs REPEATABLE READ for it.
-#[allow(dead_code)] // TRANSITIONAL: until the files that need it run on both backends.
 pub async fn begin_read(pool: &Pool) -> Result<Tx, sqlx::Error> {
     Ok(match pool {
         ByBackend::Sqlite(pool) => ByBackend::Sqlite(pool.begin().await?),

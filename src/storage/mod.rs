@@ -10,9 +10,11 @@ mod export;
 mod fit;
 mod groups;
 mod history;
+mod identify;
 mod interests;
 mod leases;
 mod members;
+mod ops;
 mod outbox;
 mod privacy;
 mod programs;
@@ -25,6 +27,7 @@ mod wins;
 pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
 pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use identify::{is_postgres_url, IdentifyTurn};
 pub use leases::{
     fenced, is_lease_lost, on_shards, scoped_fence_fresh, Fence, HeldLeases, Holder, Lease,
     LeaseClock, LeaseLost, LeaseRecord,
@@ -96,28 +99,18 @@ impl Store {
     }
 
     /// A read-only transaction whose queries all see one snapshot.
-    #[allow(dead_code)] // TRANSITIONAL: until the files that need it run on both backends.
     pub(crate) async fn read(&self) -> anyhow::Result<Tx> {
         backend::begin_read(&self.pool)
             .await
             .context("cannot start a database transaction")
     }
 
-    /// TRANSITIONAL (removed once every file runs on both backends): the SQLite pool.
+    /// The SQLite pool, for tests about SQLite itself (its pragmas, an upgraded file).
+    /// Panics on PostgreSQL.
     pub fn sqlite_pool(&self) -> &sqlx::SqlitePool {
         match &self.pool {
             ByBackend::Sqlite(pool) => pool,
-            ByBackend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
-        }
-    }
-
-    /// TRANSITIONAL: [`Store::write`] on the SQLite pool.
-    pub(crate) async fn write_sqlite(
-        &self,
-    ) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        match self.write().await? {
-            ByBackend::Sqlite(tx) => Ok(tx),
-            ByBackend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
+            ByBackend::Postgres(_) => panic!("sqlite_pool() on a PostgreSQL store"),
         }
     }
 
