@@ -22,3 +22,18 @@ create table history_version (
     program_id  bigint primary key references program (program_id),
     version     bigint not null default 0
 );
+
+-- Every write transaction takes one advisory lock (see storage/backend.rs): a process
+-- stopped (SIGSTOP, a frozen VM) inside one would hold it, and stall every other
+-- process, until it resumed. The server ends a transaction its client leaves idle this
+-- long; hallway's transactions never wait on anything but the database. For the
+-- database's new sessions, and this one (the first process's first connection).
+do $$
+begin
+    execute format('alter database %I set idle_in_transaction_session_timeout = %L',
+                   current_database(), '5s');
+exception when insufficient_privilege then
+    raise notice 'hallway: not the owner of database %, so idle_in_transaction_session_timeout stays as it is; set it to 5s for this database', current_database();
+end
+$$;
+set idle_in_transaction_session_timeout = '5s';

@@ -139,6 +139,28 @@ impl<C: Courier + 'static> Outbox<C> {
         let now = Utc::now();
         let claim_until =
             now + chrono::Duration::from_std(self.leases.clock.lease()).unwrap_or_default();
+        // Only the rows this worker starts now are claimed (on PostgreSQL a claim holds a
+        // row for a lease): those of servers it holds, with a free slot.
+        let mut blocked = false;
+        let mut starting = tasks.len();
+        let mut fences = HashMap::new();
+        let choose = |row: &OutboxRow| {
+            if busy.contains(&row.outbox_id) || cooling.contains_key(&row.outbox_id) {
+                return false;
+            }
+            let Some(fence) = self.leases.fence(row.guild_id) else {
+                return false;
+            };
+            let server = per_server.entry(row.guild_id).or_default();
+            if starting >= self.concurrency.total || *server >= self.concurrency.per_server {
+                blocked = true;
+                return false;
+            }
+            *server += 1;
+            starting += 1;
+            fences.insert(row.guild_id, fence);
+            true
+        };
         let due = match self
             .store
             .claim_outbox(
@@ -147,31 +169,20 @@ impl<C: Courier + 'static> Outbox<C> {
                 claim_until,
                 per_server_turns,
                 limit,
+                choose,
             )
             .await
         {
             Ok(due) => due,
             Err(err) => {
-                tracing::error!(error = format!("{err:#}"), "cannot read the outbox");
+                tracing::error!(error = format!("{err:#}"), "cannot claim outbox rows");
                 return false;
             }
         };
-        let mut blocked = false;
         for row in due {
-            if busy.contains(&row.outbox_id) || cooling.contains_key(&row.outbox_id) {
-                continue;
-            }
-            // Claimed under a lease this process has lost since (or was paused past): the
-            // claim expires and the lease's next holder takes the row.
-            let Some(fence) = self.leases.fence(row.guild_id) else {
+            let Some(fence) = fences.get(&row.guild_id).cloned() else {
                 continue;
             };
-            let server = per_server.entry(row.guild_id).or_default();
-            if tasks.len() >= self.concurrency.total || *server >= self.concurrency.per_server {
-                blocked = true;
-                continue;
-            }
-            *server += 1;
             let (store, courier, retry) =
                 (self.store.clone(), self.courier.clone(), self.retry.clone());
             let (id, guild) = (row.outbox_id, row.guild_id);

@@ -322,13 +322,15 @@ impl Store {
     }
 
     /// Like [`Store::due_outbox`], but only the rows of servers whose lease `holder` holds
-    /// (unexpired at `now`), and claimed: on PostgreSQL the rows are locked with
+    /// (unexpired at `now`), and of those only the ones `choose` takes (the worker's free
+    /// slots), which are claimed: on PostgreSQL they are locked with
     /// `FOR UPDATE SKIP LOCKED` (two processes never take the same row, and never wait for
-    /// each other) and their due time moves to `claim_until`, so the claim outlives the
-    /// transaction and a process that dies with a row in hand leaves it to whoever holds
-    /// the server's lease next, once the claim expires (its attempts tell that one to look
-    /// before posting again). The server's lease rows are read `FOR SHARE`, so a takeover
-    /// waits for the claim to commit. On SQLite (one process) rows are read as they are.
+    /// each other; a row another one is claiming is left out) and their due time moves to
+    /// `claim_until`, so the claim outlives the transaction, and a process that dies with a
+    /// row in hand leaves it to whoever holds the server's lease next, once the claim
+    /// expires (its attempts tell that one to look before posting again). The lease rows
+    /// are read `FOR SHARE`, so a takeover waits for the claim to commit. On SQLite (one
+    /// process) the chosen rows are returned as they are.
     pub async fn claim_outbox(
         &self,
         holder: &Holder,
@@ -336,84 +338,85 @@ impl Store {
         claim_until: DateTime<Utc>,
         per_server: u32,
         limit: u32,
+        mut choose: impl FnMut(&OutboxRow) -> bool,
     ) -> anyhow::Result<Vec<OutboxRow>> {
         let b = self.backend();
-        let rows: Vec<StoredRow> = match &self.pool {
+        let candidates = format!(
+            "select {ROW_COLUMNS} from (
+                 select {ROW_COLUMNS}, due_at,
+                        row_number() over (partition by guild_id order by {TURN_ORDER}) as turn
+                 from outbox
+                 where state = 'pending' and {} <= {}
+                   and guild_id in (select guild_id from server_lease
+                                    where holder = $4 and {} > {})) t
+             where turn <= $2
+             order by turn, {}, outbox_id
+             limit $3",
+            b.instant("due_at"),
+            b.instant("$1"),
+            b.instant("expires_at"),
+            b.instant("$1"),
+            b.instant("due_at"),
+        );
+        match &self.pool {
             super::ByBackend::Sqlite(pool) => {
-                let sql = format!(
-                    "select {ROW_COLUMNS} from (
-                         select {ROW_COLUMNS}, due_at,
-                                row_number() over (partition by guild_id order by {TURN_ORDER}) as turn
-                         from outbox
-                         where state = 'pending' and {} <= {}
-                           and guild_id in (select guild_id from server_lease
-                                            where holder = $4 and {} > {})) t
-                     where turn <= $2
-                     order by turn, {}, outbox_id
-                     limit $3",
-                    b.instant("due_at"),
-                    b.instant("$1"),
-                    b.instant("expires_at"),
-                    b.instant("$1"),
-                    b.instant("due_at"),
-                );
-                sqlx::query_as(&sql)
+                let rows: Vec<StoredRow> = sqlx::query_as(&candidates)
                     .bind(now)
                     .bind(i64::from(per_server))
                     .bind(i64::from(limit))
                     .bind(holder.as_str())
                     .fetch_all(pool)
                     .await
-                    .context("cannot read the outbox")?
+                    .context("cannot read the outbox")?;
+                let mut rows = self.readable(rows, now).await?;
+                rows.retain(|row| choose(row));
+                Ok(rows)
             }
             super::ByBackend::Postgres(pool) => {
                 let mut tx = pool.begin().await.context("cannot claim outbox rows")?;
-                let held: Vec<i64> = sqlx::query_scalar(
+                sqlx::query(
                     "select guild_id from server_lease where holder = $1 and expires_at > $2
                      order by guild_id for share",
                 )
                 .bind(holder.as_str())
                 .bind(now)
-                .fetch_all(&mut *tx)
+                .execute(&mut *tx)
                 .await
                 .context("cannot read this process's leases")?;
-                if held.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let sql = format!(
-                    "with turns as (
-                         select outbox_id,
-                                row_number() over (partition by guild_id order by {TURN_ORDER}) as turn
-                         from outbox
-                         where state = 'pending' and due_at <= $1 and guild_id = any($4))
-                     select o.outbox_id, o.guild_id, o.program_id, o.kind, o.key, o.round_id,
-                            o.group_id, o.user_id, o.detail, o.attempts, o.failures
-                     from outbox o join turns t on t.outbox_id = o.outbox_id
-                     where t.turn <= $2 and o.state = 'pending' and o.due_at <= $1
-                     order by t.turn, o.due_at, o.outbox_id
-                     limit $3
-                     for update of o skip locked"
-                );
-                let rows: Vec<StoredRow> = sqlx::query_as(&sql)
+                let rows: Vec<StoredRow> = sqlx::query_as(&candidates)
                     .bind(now)
                     .bind(i64::from(per_server))
                     .bind(i64::from(limit))
-                    .bind(&held)
+                    .bind(holder.as_str())
                     .fetch_all(&mut *tx)
                     .await
-                    .context("cannot claim outbox rows")?;
-                let ids: Vec<i64> = rows.iter().map(|r| r.outbox_id).collect();
+                    .context("cannot read the outbox")?;
+                let mut rows = self.readable(rows, now).await?;
+                rows.retain(|row| choose(row));
+                let wanted: Vec<i64> = rows.iter().map(|r| r.outbox_id).collect();
+                // Still pending and due once locked: another process may have claimed one
+                // since the candidates were read.
+                let claimed: Vec<i64> = sqlx::query_scalar(
+                    "select outbox_id from outbox
+                     where outbox_id = any($1) and state = 'pending' and due_at <= $2
+                     for update skip locked",
+                )
+                .bind(&wanted)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .context("cannot claim outbox rows")?;
                 sqlx::query("update outbox set due_at = $1 where outbox_id = any($2)")
                     .bind(claim_until)
-                    .bind(&ids)
+                    .bind(&claimed)
                     .execute(&mut *tx)
                     .await
                     .context("cannot claim outbox rows")?;
                 tx.commit().await.context("cannot claim outbox rows")?;
-                rows
+                rows.retain(|row| claimed.contains(&row.outbox_id));
+                Ok(rows)
             }
-        };
-        self.readable(rows, now).await
+        }
     }
 
     /// The rows that can be read; a row that cannot even be read is not allowed to block
