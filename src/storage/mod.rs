@@ -94,10 +94,16 @@ impl Store {
 
     /// A write transaction that waits for every other writer first (see
     /// [`backend::begin_write`]).
+    ///
+    /// Inside a server's fence ([`fenced`]: the scheduled work of a server whose lease this
+    /// process holds), the transaction first checks the lease, so that every write of that
+    /// work is refused with [`LeaseLost`] once another process has taken the server over.
     pub(crate) async fn write(&self) -> anyhow::Result<Tx> {
-        backend::begin_write(&self.pool)
+        let mut tx = backend::begin_write(&self.pool)
             .await
-            .context("cannot start a database transaction")
+            .context("cannot start a database transaction")?;
+        leases::check_scoped_fence(tx.conn()).await?;
+        Ok(tx)
     }
 
     /// A read-only transaction whose queries all see one snapshot.
