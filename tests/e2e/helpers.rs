@@ -135,12 +135,18 @@ pub async fn wait_for_scheduler_passes(bot: &BotProcess, after: DateTime<Utc>, p
 pub async fn wait_for_the_outbox_to_drain(pool: &Db) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
+        // On PostgreSQL a row being delivered is claimed by moving its due time one lease
+        // (30 s by default) ahead: such a row is in hand, not drained.
+        let in_hand = match pool.backend() {
+            hallway::storage::Backend::Sqlite => chrono::Duration::zero(),
+            hallway::storage::Backend::Postgres => chrono::Duration::seconds(31),
+        };
         let due: i64 = query_scalar(format!(
             "select count(*) from outbox where state = 'pending' and {} <= {}",
             pool.backend().instant("due_at"),
             pool.backend().instant("$1")
         ))
-        .bind(Utc::now())
+        .bind(Utc::now() + in_hand)
         .fetch_one(pool)
         .await
         .expect("count the due outbox rows");
