@@ -12,7 +12,7 @@ use crate::domain::profile::Role;
 use crate::domain::program::Program;
 use crate::domain::prompts;
 use crate::domain::wins::WinKind;
-use crate::storage::Store;
+use crate::storage::{fenced, HeldLeases, Store};
 
 /// What a celebration posts; stored as JSON in its outbox row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,11 +35,20 @@ pub struct WinPost {
 /// The reaction added under each win, so others can join in with one click.
 pub const WIN_REACTION: &str = "🎉";
 
-/// Queues every occasion due by `now` in every live program with a channel. One
+/// Queues every occasion due by `now` in every live program with a channel, of the
+/// servers whose lease this process holds: each program's inside its server's fence, so
+/// a lease lost meanwhile queues nothing (the queueing checks it in its transaction). One
 /// program's failure is logged and skips only that program.
-pub async fn claim_due(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn claim_due(
+    store: &Store,
+    leases: &HeldLeases,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     for program in store.programs_with_channels().await? {
-        if let Err(err) = claim_for(store, &program, now).await {
+        let Some(fence) = leases.fence(program.guild_id) else {
+            continue;
+        };
+        if let Err(err) = fenced(fence, claim_for(store, &program, now)).await {
             tracing::error!(
                 guild = %program.guild_id,
                 program = %program.program_id,

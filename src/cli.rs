@@ -25,8 +25,14 @@ pub enum Command {
     Run,
     /// Create the database if missing, apply migrations, and exit.
     Migrate,
+    /// Register the slash commands with Discord (over HTTP, without connecting the bot),
+    /// globally or in `dev_guild_id`, then exit. Run it once per deploy when several
+    /// processes share the shards.
+    RegisterCommands,
     /// Preview matching quality offline on a synthetic or CSV population.
     Simulate(crate::simulate::SimulateArgs),
     /// Write one server's rounds, groups, outcomes, feedback and wins as CSV files.
     Export(crate::export::ExportArgs),
+    /// Copy every row of this database into an empty one, e.g. from SQLite to PostgreSQL.
+    MigrateTo(crate::migrate_to::MigrateToArgs),
 }

@@ -20,6 +20,16 @@ pub struct Settings {
     pub rounds: RoundsSettings,
     pub wins: WinsSettings,
     pub log: LogSettings,
+    pub http: HttpSettings,
+}
+
+/// The operator's HTTP listener: `/healthz`, `/readyz` and `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Where to listen, e.g. `127.0.0.1:9100`; `None` (the default) serves nothing.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +52,9 @@ pub struct WinsSettings {
 #[serde(deny_unknown_fields)]
 pub struct SchedulerSettings {
     pub tick_seconds: f64,
+    /// How long this process's claim on a server's scheduled work lasts unrenewed: after a
+    /// crash, another process takes the server over once it expires.
+    pub lease_seconds: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +123,22 @@ pub struct DiscordSettings {
     #[serde(deserialize_with = "zero_as_none")]
     pub dev_guild_id: Option<u64>,
     pub member_events: bool,
+    /// This process's gateway shards as `FIRST-LAST/TOTAL`, both ends included; `None`
+    /// runs every shard here.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub shards: Option<String>,
+    pub register_commands: RegisterCommands,
+}
+
+/// When `hallway run` registers the slash commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegisterCommands {
+    /// Only when this process runs every shard: one of several must not race the others.
+    Auto,
+    Always,
+    /// Never: `hallway register-commands` does it.
+    Never,
 }
 
 #[derive(Clone, Deserialize)]
@@ -135,6 +164,17 @@ impl std::fmt::Debug for DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub filter: String,
+    pub format: LogFormat,
+}
+
+/// How log lines look on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event, with its fields (`guild_id`, `shard`, `round_id`, ...).
+    Json,
 }
 
 impl Settings {
@@ -175,6 +215,12 @@ impl Settings {
                 .parse()
                 .context("HALLWAY_DEV_GUILD_ID must be a Discord server id (a number)")?;
             settings.discord.dev_guild_id = (id != 0).then_some(id);
+        }
+        if let Some(shards) = env_set("HALLWAY_SHARDS") {
+            settings.discord.shards = Some(shards.trim().to_string());
+        }
+        if let Some(listen) = env_set("HALLWAY_HTTP_LISTEN") {
+            settings.http.listen = Some(listen.trim().to_string());
         }
         if let Some(filter) = env_set("HALLWAY_LOG").or_else(|| env_set("RUST_LOG")) {
             settings.log.filter = filter;

@@ -18,13 +18,17 @@ pub mod discord;
 pub mod domain;
 /// The CSV export shared by `/hallway-admin export` and `hallway export`.
 pub mod export;
+/// `hallway migrate-to`: copies every row into another database (SQLite to PostgreSQL).
+pub mod migrate_to;
+/// Health and metrics for operators: `/healthz`, `/readyz`, `/metrics`.
+pub mod ops;
 /// One round as an idempotent step: match, save with the outbox, deliver.
 pub mod rounds;
 /// The background loop that starts due rounds and delivers the outbox.
 pub mod scheduler;
 /// `hallway simulate`: matching quality and speed on a synthetic or CSV population.
 pub mod simulate;
-/// All SQL: the SQLite store and its migrations.
+/// All SQL: the store on SQLite or PostgreSQL, and each backend's migrations.
 pub mod storage;
 /// Logging setup.
 pub mod telemetry;

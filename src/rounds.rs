@@ -180,6 +180,20 @@ pub async fn save_round(
     now: DateTime<Utc>,
     confirms_preview: Option<PreviewId>,
 ) -> anyhow::Result<Option<RoundRecord>> {
+    let saved = save(store, program, plan, trigger, due_at, now, confirms_preview).await;
+    counted(program, &saved, None);
+    saved
+}
+
+async fn save(
+    store: &Store,
+    program: &Program,
+    plan: &Plan,
+    trigger: Trigger,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    confirms_preview: Option<PreviewId>,
+) -> anyhow::Result<Option<RoundRecord>> {
     // Follow-ups are spaced over what is left of the round, even when it starts late.
     let next = due_at + schedule::round_length(program.schedule.as_ref(), due_at);
     let remaining = if next > now {
@@ -201,6 +215,46 @@ pub async fn save_round(
         confirms_preview,
     };
     store.create_round(&new).await
+}
+
+/// Counts a round tried (`hallway_rounds_total`), and for a scheduled one that was saved,
+/// how long it took from its start (`hallway_round_duration_seconds`); logs it.
+fn counted(
+    program: &Program,
+    saved: &anyhow::Result<Option<RoundRecord>>,
+    started: Option<std::time::Instant>,
+) {
+    let outcome = match saved {
+        Ok(Some(_)) => "started",
+        Ok(None) => "already_ran",
+        Err(_) => "failed",
+    };
+    metrics::counter!("hallway_rounds_total", "outcome" => outcome).increment(1);
+    let guild_id = program.guild_id.get();
+    let program_id = program.program_id.get();
+    match saved {
+        Ok(Some(round)) => {
+            let seconds = started.map(|at| at.elapsed().as_secs_f64());
+            if let Some(seconds) = seconds {
+                metrics::histogram!("hallway_round_duration_seconds").record(seconds);
+            }
+            tracing::info!(
+                guild_id,
+                program_id,
+                round_id = round.round_id.get(),
+                round = round.number,
+                seconds,
+                "round saved"
+            );
+        }
+        Ok(None) => tracing::debug!(guild_id, program_id, "the round for this slot already ran"),
+        Err(err) => tracing::debug!(
+            guild_id,
+            program_id,
+            error = format!("{err:#}"),
+            "the round was not saved"
+        ),
+    }
 }
 
 /// When the program's next scheduled round starts; `None` without a schedule, a
@@ -232,8 +286,14 @@ pub async fn start_scheduled_round(
     due_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<RoundRecord>> {
+    let started = std::time::Instant::now();
     // The seed is stored with the round, so the round can be reproduced exactly.
     let seed = rand::random::<u64>() >> 1;
-    let plan = plan_for(store, program, due_at.max(now), seed).await?;
-    save_round(store, program, &plan, Trigger::Schedule, due_at, now, None).await
+    let saved = async {
+        let plan = plan_for(store, program, due_at.max(now), seed).await?;
+        save(store, program, &plan, Trigger::Schedule, due_at, now, None).await
+    }
+    .await;
+    counted(program, &saved, Some(started));
+    saved
 }

@@ -1869,3 +1869,400 @@ async fn test_env_fails_fast_with_logs_when_the_bot_exits_early() {
     // `--help` exits at once; TestEnv must say so instead of waiting 30 s.
     let _env = TestEnv::start_with(FakeConfig::default(), |o| o.args(&["--help"])).await;
 }
+
+#[tokio::test]
+async fn two_bots_on_one_fake_the_newest_session_of_a_shard_gets_its_events_and_pause_resume_kill_9_work(
+) {
+    use std::os::unix::process::ExitStatusExt;
+    let fake = FakeDiscord::start_default().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url_of = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let join = || {
+        SlashInvocation::new("hallway")
+            .sub("join")
+            .opt("role", 2i64)
+    };
+
+    let mut a = BotProcess::spawn(
+        &fake,
+        &BotOptions::with_database(&url_of("a.db")).label("bot A"),
+    );
+    assert_eq!(a.label(), "bot A");
+    a.wait_for_shards(&fake, &[(0, 1)], WAIT).await;
+    fake.wait_until(WAIT, "bot A's commands", |f| {
+        (f.command_registrations() >= 1).then_some(())
+    })
+    .await;
+    assert!(
+        dir.path().join("a.db").exists(),
+        "DATABASE_URL is the override"
+    );
+    assert!(!dir.path().join("hallway.db").exists());
+
+    a.pause().await;
+    assert!(a.is_paused());
+    let mut b = BotProcess::spawn(
+        &fake,
+        &BotOptions::new(dir.path().join("unused.db"))
+            .with_database_url(&url_of("b.db"))
+            .label("bot B"),
+    );
+    fake.wait_until(WAIT, "bot B's session and commands", |f| {
+        let b_live = f.identifies().len() == 2
+            && f.live_shards().first().map(|l| l.connection) == f.connection_of_shard(0, 1)
+            && f.connection_of_shard(0, 1) != f.identifies().first().map(|r| r.connection);
+        (b_live && f.command_registrations() >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(fake.live_shards().len(), 1, "one live session per shard");
+    // Bot A is frozen, so only bot B, the newest session of shard [0, 1], can answer.
+    let h = fake.slash(join()).await;
+    assert!(fake
+        .reply_to(&h, WAIT)
+        .await
+        .text()
+        .contains("Welcome to hallway!"));
+
+    a.resume().await;
+    assert!(!a.is_paused());
+    let status = a.kill_9().await;
+    assert_eq!(status.signal(), Some(9), "{status}");
+    assert!(b.try_status().is_none(), "bot B runs on");
+    let h = fake.slash(join().by(ids::BEN)).await;
+    assert!(fake
+        .reply_to(&h, WAIT)
+        .await
+        .text()
+        .contains("Welcome to hallway!"));
+    b.kill_9().await;
+}
+
+// ---- (d) gateway shards --------------------------------------------------------
+
+/// Opens a gateway connection with serenity's own shard client and IDENTIFYs as
+/// `[shard_id, num_shards]`; returns it and its connection number in the fake.
+async fn identify_as(
+    fake: &FakeDiscord,
+    shard_id: u32,
+    num_shards: u32,
+) -> (::serenity::gateway::Shard, u64) {
+    use ::serenity::model::gateway::ShardInfo;
+    use ::serenity::model::id::ShardId;
+    let before = fake.identifies().len();
+    let url = Arc::new(tokio::sync::Mutex::new(fake.gateway_url()));
+    let info = ShardInfo {
+        id: ShardId(shard_id),
+        total: num_shards,
+    };
+    let token = format!("Bot {DEFAULT_TOKEN}");
+    let mut shard = ::serenity::gateway::Shard::new(url, &token, info, intents(), None)
+        .await
+        .expect("connect");
+    shard.identify().await.expect("IDENTIFY");
+    let record = fake
+        .wait_until(WAIT, "the IDENTIFY", |f| {
+            f.identifies().get(before).cloned()
+        })
+        .await;
+    assert_eq!((record.shard_id, record.num_shards), (shard_id, num_shards));
+    (shard, record.connection)
+}
+
+/// The READY the fake sent on a connection, parsed by serenity.
+async fn ready_on(fake: &FakeDiscord, connection: u64) -> serenity::Ready {
+    let frame = fake
+        .wait_until(WAIT, "READY", |f| {
+            f.frames_to_bot()
+                .into_iter()
+                .find(|fr| fr.connection == connection && fr.event() == Some("READY"))
+        })
+        .await;
+    match parse_frame(&frame.payload) {
+        GatewayEvent::Dispatch(_, Event::Ready(r)) => r.ready,
+        other => panic!("READY became {other:?}"),
+    }
+}
+
+fn snowflake(v: &Value) -> Option<u64> {
+    v.as_str()?.parse().ok()
+}
+
+fn events_on(fake: &FakeDiscord, connection: u64, event: &str) -> usize {
+    fake.frames_to_bot()
+        .iter()
+        .filter(|f| f.connection == connection && f.event() == Some(event))
+        .count()
+}
+
+#[tokio::test]
+async fn two_shards_each_get_only_their_own_guilds_and_their_guilds_events() {
+    let fake = FakeDiscord::start(FakeConfig::empty().with_generated_guilds(8, 1)).await;
+    let (_shard0, c0) = identify_as(&fake, 0, 2).await;
+    let (_shard1, c1) = identify_as(&fake, 1, 2).await;
+    fake.wait_for_live_shards(&[(0, 2), (1, 2)], WAIT).await;
+
+    // Guild k is on shard (id >> 22) % 2 == k % 2.
+    let even: Vec<u64> = [2, 4, 6, 8].map(ids::generated_guild).to_vec();
+    let odd: Vec<u64> = [1, 3, 5, 7].map(ids::generated_guild).to_vec();
+    for g in &even {
+        assert_eq!(shard_of(*g, 2), 0);
+    }
+    for (connection, own, shard) in [(c0, &even, [0, 2]), (c1, &odd, [1, 2])] {
+        let ready = ready_on(&fake, connection).await;
+        let mut listed: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
+        listed.sort();
+        assert_eq!(&listed, own, "READY of shard {shard:?}");
+        assert_eq!(ready.shard.map(|s| [s.id.0, s.total]), Some(shard));
+        let mut created = fake
+            .wait_until(WAIT, "four GUILD_CREATEs", |f| {
+                let got = f.guild_creates_on(connection);
+                (got.len() >= 4).then_some(got)
+            })
+            .await;
+        created.sort();
+        assert_eq!(&created, own, "GUILD_CREATEs of shard {shard:?}");
+    }
+
+    // A guild event goes to its shard only; a DM interaction to shard 0. Each
+    // connection's commands are sent in order, so once the DM interaction reached
+    // shard 0, a wrongly routed member event would have reached it before.
+    let newcomer = FakeMember::new(ids::generated_guild_member(1, 2), "newcomer");
+    fake.member_join(ids::generated_guild(1), newcomer).await;
+    fake.wait_until(WAIT, "GUILD_MEMBER_ADD on shard 1", |f| {
+        (events_on(f, c1, "GUILD_MEMBER_ADD") == 1).then_some(())
+    })
+    .await;
+    let dm = fake
+        .slash(
+            SlashInvocation::new("hallway")
+                .in_dm()
+                .by(ids::generated_guild_member(1, 1)),
+        )
+        .await;
+    let on_shard0 = fake
+        .wait_until(WAIT, "the DM interaction on shard 0", |f| {
+            f.frames_to_bot().into_iter().find(|fr| {
+                fr.connection == c0
+                    && fr.event() == Some("INTERACTION_CREATE")
+                    && snowflake(&fr.payload["d"]["id"]) == Some(dm.id)
+            })
+        })
+        .await;
+    assert!(on_shard0.payload["d"].get("guild_id").is_none());
+    assert_eq!(events_on(&fake, c0, "GUILD_MEMBER_ADD"), 0);
+    // And a guild interaction goes to the guild's shard, after the DM one on shard 1's queue.
+    let in_guild = fake
+        .slash(
+            SlashInvocation::new("hallway")
+                .in_guild(ids::generated_guild(4))
+                .in_channel(ids::generated_guild_channel(4))
+                .by(ids::generated_guild_member(4, 1)),
+        )
+        .await;
+    fake.wait_until(WAIT, "the guild interaction on shard 0", |f| {
+        f.frames_to_bot().into_iter().find(|fr| {
+            fr.connection == c0 && snowflake(&fr.payload["d"]["id"]) == Some(in_guild.id)
+        })
+    })
+    .await;
+    assert_eq!(
+        events_on(&fake, c1, "INTERACTION_CREATE"),
+        0,
+        "shard 1 owns neither the DM nor guild 4"
+    );
+
+    // Both IDENTIFYs were recorded with their shard; back to back, they share the one
+    // bucket of max_concurrency 1 but not the buckets of max_concurrency 2.
+    let identifies = fake.identifies();
+    assert_eq!(
+        identifies
+            .iter()
+            .map(|r| (r.connection, r.shard_id, r.num_shards))
+            .collect::<Vec<_>>(),
+        vec![(c0, 0, 2), (c1, 1, 2)]
+    );
+    assert!(identifies[1].at >= identifies[0].at);
+    assert_eq!(
+        fake.identifies_too_close(1, Duration::from_secs(5)).len(),
+        1
+    );
+    assert!(fake
+        .identifies_too_close(2, Duration::from_secs(5))
+        .is_empty());
+    assert!(fake.closes().is_empty());
+}
+
+#[tokio::test]
+async fn closing_one_shard_leaves_the_other_live_and_its_events_wait_for_it() {
+    let fake = FakeDiscord::start(FakeConfig::empty().with_generated_guilds(4, 1)).await;
+    let (_shard0, c0) = identify_as(&fake, 0, 2).await;
+    let (_shard1, c1) = identify_as(&fake, 1, 2).await;
+    fake.wait_for_live_shards(&[(0, 2), (1, 2)], WAIT).await;
+
+    fake.drop_shard(1, 2).await;
+    assert!(fake.is_shard_live(0, 2));
+    assert!(!fake.is_shard_live(1, 2));
+    assert_eq!(
+        fake.live_shards(),
+        vec![LiveShard {
+            connection: c0,
+            shard_id: 0,
+            num_shards: 2
+        }]
+    );
+    fake.wait_until(WAIT, "the 4000 close on shard 1", |f| {
+        f.closes()
+            .into_iter()
+            .find(|c| c.connection == c1 && c.code == 4000)
+    })
+    .await;
+
+    // Shard 0's guild events still flow; shard 1's wait for a new session of shard 1.
+    let guild1 = ids::generated_guild(1);
+    let waiting = {
+        let fake = &fake;
+        async move {
+            fake.member_join(
+                guild1,
+                FakeMember::new(ids::generated_guild_member(1, 5), "late"),
+            )
+            .await
+        }
+    };
+    let reconnect = async {
+        let (_again, c2) = identify_as(&fake, 1, 2).await;
+        fake.wait_until(WAIT, "the waiting event on the new shard 1 session", |f| {
+            (events_on(f, c2, "GUILD_MEMBER_ADD") == 1).then_some(())
+        })
+        .await;
+        c2
+    };
+    let ((), c2) = tokio::join!(waiting, reconnect);
+    assert!(c2 > c1);
+    assert_eq!(events_on(&fake, c0, "GUILD_MEMBER_ADD"), 0);
+}
+
+#[tokio::test]
+async fn an_invalid_shard_is_closed_with_4010_and_too_many_guilds_with_4011() {
+    let fake = FakeDiscord::start(
+        FakeConfig::empty()
+            .with_generated_guilds(8, 0)
+            .max_guilds_per_shard(3),
+    )
+    .await;
+    let (_a, past_total) = identify_as(&fake, 2, 2).await;
+    let (_b, zero_total) = identify_as(&fake, 0, 0).await;
+    let (_c, unsharded) = identify_as(&fake, 0, 1).await;
+    let (_d, quarter) = identify_as(&fake, 1, 4).await;
+    fake.wait_for_live_shards(&[(1, 4)], WAIT).await;
+
+    let closes = fake
+        .wait_until(WAIT, "three close frames", |f| {
+            let c = f.closes();
+            (c.len() >= 3).then_some(c)
+        })
+        .await;
+    let code_of = |connection: u64| {
+        closes
+            .iter()
+            .find(|c| c.connection == connection)
+            .map(|c| c.code)
+    };
+    assert_eq!(code_of(past_total), Some(4010), "shard id >= num_shards");
+    assert_eq!(code_of(zero_total), Some(4010), "num_shards 0");
+    assert_eq!(
+        code_of(unsharded),
+        Some(4011),
+        "8 guilds on one shard, cap 3"
+    );
+    assert_eq!(code_of(quarter), None, "2 guilds on shard 1 of 4");
+    for refused in [past_total, zero_total, unsharded] {
+        assert_eq!(events_on(&fake, refused, "READY"), 0);
+    }
+    assert_eq!(
+        fake.live_shards(),
+        vec![LiveShard {
+            connection: quarter,
+            shard_id: 1,
+            num_shards: 4
+        }]
+    );
+    assert_eq!(
+        ready_on(&fake, quarter).await.guilds.len(),
+        2,
+        "guilds 1 and 5 are shard 1 of 4"
+    );
+}
+
+#[tokio::test]
+async fn gateway_bot_recommends_a_shard_per_thousand_guilds_and_reports_max_concurrency() {
+    let http_of = |fake: &FakeDiscord| standalone_http(fake, DEFAULT_TOKEN);
+
+    let one = FakeDiscord::start_default().await;
+    let bot = http_of(&one)
+        .get_bot_gateway()
+        .await
+        .expect("GET /gateway/bot");
+    assert_eq!(bot.url, one.gateway_url());
+    assert_eq!(bot.shards, 1);
+    assert_eq!(bot.session_start_limit.max_concurrency, 1);
+    assert_eq!(bot.session_start_limit.total, 1000);
+    assert_eq!(bot.session_start_limit.remaining, 1000);
+
+    let many = FakeDiscord::start(FakeConfig::empty().with_generated_guilds(2_001, 0)).await;
+    let bot = http_of(&many)
+        .get_bot_gateway()
+        .await
+        .expect("GET /gateway/bot");
+    assert_eq!(bot.shards, 3, "2,001 guilds at 1,000 per shard");
+
+    let set = FakeDiscord::start(
+        FakeConfig::default()
+            .recommended_shards(4)
+            .max_concurrency(16),
+    )
+    .await;
+    let (_s, _) = identify_as(&set, 0, 4).await;
+    let raw = raw_get(&set, "/gateway/bot", DEFAULT_TOKEN).await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.body["shards"], 4);
+    assert_eq!(raw.body["session_start_limit"]["max_concurrency"], 16);
+    assert_eq!(
+        raw.body["session_start_limit"]["remaining"], 999,
+        "one IDENTIFY used one session start"
+    );
+}
+
+#[test]
+fn generated_guilds_are_real_snowflakes_spread_over_every_shard() {
+    let cfg = FakeConfig::empty()
+        .with_generated_guilds(8, 3)
+        .with_generated_guilds(4, 0);
+    assert_eq!(cfg.guilds.len(), 12);
+    let mut ids_seen: Vec<u64> = cfg.guilds.iter().map(|g| g.id).collect();
+    ids_seen.sort();
+    ids_seen.dedup();
+    assert_eq!(
+        ids_seen.len(),
+        12,
+        "the second call continues after the first"
+    );
+    for (i, g) in cfg.guilds.iter().enumerate() {
+        let k = i + 1;
+        assert_eq!(g.id, ids::generated_guild(k));
+        assert_eq!(shard_of(g.id, 4) as usize, k % 4);
+        // A Discord timestamp in 2024, as a real guild id has.
+        let ms = (g.id >> 22) + 1_420_070_400_000;
+        assert!((1_704_067_200_000..1_735_689_600_000).contains(&ms), "{ms}");
+        assert_eq!(g.owner_id, ids::generated_guild_owner(k));
+        assert_eq!(g.channels[0].id, ids::generated_guild_channel(k));
+    }
+    assert_eq!(cfg.guilds[0].members.len(), 1 + 3);
+    assert_eq!(cfg.guilds[8].members.len(), 1);
+    for n in [1, 2, 4, 8] {
+        let mut shards: Vec<u32> = cfg.guilds.iter().map(|g| shard_of(g.id, n)).collect();
+        shards.sort();
+        shards.dedup();
+        assert_eq!(shards.len(), n as usize, "12 guilds cover all {n} shards");
+    }
+}

@@ -2,6 +2,13 @@
 //! server, so a server whose requests fail or hang never holds up another. Each row's
 //! failure is handled on that row alone: rescheduled by the retry policy (a due time in
 //! the database, never a sleep here), or marked failed with its reason.
+//!
+//! Several processes may share one PostgreSQL database: each worker claims only the rows
+//! of servers whose lease its process holds ([`Store::claim_outbox`]), and delivers each
+//! row inside that server's fence ([`crate::storage::fenced`]), so every write about it,
+//! and the attempt noted just before each request to Discord, first checks that the lease
+//! is still this process's. A row whose lease was lost is left alone: its next holder
+//! delivers it, looking first if an attempt may have reached Discord.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -10,6 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use super::row::{RowError, Sent};
 use super::send;
@@ -17,7 +25,7 @@ use super::{Courier, SendError};
 use crate::domain::ids::GuildId;
 use crate::domain::outbox::{DeliveryProblem, OutboxKind, RetryDecision, RetryPolicy};
 use crate::domain::outbox::{OutboxRow, RetryAt};
-use crate::storage::Store;
+use crate::storage::{fenced, is_lease_lost, HeldLeases, Store};
 
 /// How many rows are in flight at once.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +54,11 @@ pub struct Outbox<C> {
     pub idle_wait: Duration,
     /// Wakes the worker at once, e.g. when a round was just saved.
     pub wake: Arc<Notify>,
+    /// The leases this process holds (kept by the scheduler's lease loop): rows are
+    /// claimed and delivered only for these servers, and none after a pause past the lease.
+    pub leases: Arc<HeldLeases>,
+    /// Cancelled on SIGTERM: claim nothing more, finish the rows in hand, then return.
+    pub stop: CancellationToken,
 }
 
 /// How long a row whose result could not even be recorded (the database failing) is
@@ -53,13 +66,19 @@ pub struct Outbox<C> {
 const COOL_DOWN: Duration = Duration::from_secs(30);
 
 impl<C: Courier + 'static> Outbox<C> {
-    /// Runs forever.
+    /// Runs until `stop` is cancelled and the rows in hand are done.
     pub async fn run(self) {
         let mut in_flight: JoinSet<bool> = JoinSet::new();
         // The row and server of each task in flight: what is busy, per server, comes from it.
         let mut tasks: HashMap<tokio::task::Id, (i64, GuildId)> = HashMap::new();
         let mut cooling: HashMap<i64, Instant> = HashMap::new();
         loop {
+            if self.stop.is_cancelled() {
+                let in_hand = in_flight.len();
+                while in_flight.join_next().await.is_some() {}
+                tracing::info!(in_hand, "outbox worker stopped");
+                return;
+            }
             cooling.retain(|_, until| *until > Instant::now());
             let blocked = self.start_due(&mut in_flight, &mut tasks, &cooling).await;
             // Rows are due but every slot they could use is taken: wait for one to free.
@@ -84,7 +103,11 @@ impl<C: Courier + 'static> Outbox<C> {
                         }
                     }
                 }
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => {
+                    // New work may be for a server not leased yet: the lease loop looks now.
+                    self.leases.want_pass();
+                }
+                () = self.stop.cancelled() => {}
                 () = sleep_or_forever(wait) => {}
             }
         }
@@ -101,6 +124,10 @@ impl<C: Courier + 'static> Outbox<C> {
         if tasks.len() >= self.concurrency.total {
             return true;
         }
+        // Paused past the lease, or nothing held: nothing to claim.
+        if self.leases.guilds().is_empty() {
+            return false;
+        }
         let busy: HashSet<i64> = tasks.values().map(|(id, _)| *id).collect();
         let mut per_server: HashMap<GuildId, usize> = HashMap::new();
         for (_, guild) in tasks.values() {
@@ -109,40 +136,85 @@ impl<C: Courier + 'static> Outbox<C> {
         // Enough of each server's head to fill its free slots past rows busy or cooling.
         let per_server_turns = (2 * self.concurrency.per_server + cooling.len()) as u32;
         let limit = (busy.len() + cooling.len() + 4 * self.concurrency.total) as u32;
+        let now = Utc::now();
+        let claim_until =
+            now + chrono::Duration::from_std(self.leases.clock.lease()).unwrap_or_default();
+        // Only the rows this worker starts now are claimed (on PostgreSQL a claim holds a
+        // row for a lease): those of servers it holds, with a free slot.
+        let mut blocked = false;
+        let mut starting = tasks.len();
+        let mut fences = HashMap::new();
+        let choose = |row: &OutboxRow| {
+            if busy.contains(&row.outbox_id) || cooling.contains_key(&row.outbox_id) {
+                return false;
+            }
+            let Some(fence) = self.leases.fence(row.guild_id) else {
+                return false;
+            };
+            let server = per_server.entry(row.guild_id).or_default();
+            if starting >= self.concurrency.total || *server >= self.concurrency.per_server {
+                blocked = true;
+                return false;
+            }
+            *server += 1;
+            starting += 1;
+            fences.insert(row.guild_id, fence);
+            true
+        };
         let due = match self
             .store
-            .due_outbox(Utc::now(), per_server_turns, limit)
+            .claim_outbox(
+                &self.leases.holder,
+                now,
+                claim_until,
+                per_server_turns,
+                limit,
+                choose,
+            )
             .await
         {
             Ok(due) => due,
             Err(err) => {
-                tracing::error!(error = format!("{err:#}"), "cannot read the outbox");
+                tracing::error!(error = format!("{err:#}"), "cannot claim outbox rows");
                 return false;
             }
         };
-        let mut blocked = false;
         for row in due {
-            if busy.contains(&row.outbox_id) || cooling.contains_key(&row.outbox_id) {
+            let Some(fence) = fences.get(&row.guild_id).cloned() else {
                 continue;
-            }
-            let server = per_server.entry(row.guild_id).or_default();
-            if tasks.len() >= self.concurrency.total || *server >= self.concurrency.per_server {
-                blocked = true;
-                continue;
-            }
-            *server += 1;
+            };
             let (store, courier, retry) =
                 (self.store.clone(), self.courier.clone(), self.retry.clone());
             let (id, guild) = (row.outbox_id, row.guild_id);
-            let task = in_flight
-                .spawn(async move { deliver_and_record(&store, &*courier, &retry, row).await });
+            let task = in_flight.spawn(fenced(fence.clone(), async move {
+                // A cheap fenced read before anything else; each request to Discord is
+                // preceded by a fenced write as well (the attempt it notes).
+                match store.lease_held(&fence).await {
+                    Ok(true) => deliver_and_record(&store, &*courier, &retry, row).await,
+                    Ok(false) => {
+                        tracing::info!(guild = %row.guild_id, outbox = row.outbox_id, "lease lost before delivery; leaving the row to its next holder");
+                        true
+                    }
+                    Err(err) => {
+                        tracing::warn!(outbox = row.outbox_id, error = format!("{err:#}"), "cannot check the lease before delivery");
+                        false
+                    }
+                }
+            }));
             tasks.insert(task.id(), (id, guild));
         }
         blocked
     }
 
     async fn until_next_due(&self) -> Duration {
-        match self.store.next_outbox_due().await {
+        if self.leases.guilds().is_empty() {
+            return self.idle_wait;
+        }
+        match self
+            .store
+            .next_claimable_due(&self.leases.holder, Utc::now())
+            .await
+        {
             Ok(Some(due)) => (due - Utc::now())
                 .to_std()
                 .unwrap_or_default()
@@ -165,7 +237,8 @@ async fn sleep_or_forever(wait: Option<Duration>) {
 }
 
 /// Delivers one row and records what became of it. Returns false when even that could
-/// not be recorded.
+/// not be recorded. Inside a fence ([`crate::storage::fenced`]), a lease found lost stops
+/// the row where it is: nothing more is sent or written for it.
 pub async fn deliver_and_record<C: Courier>(
     store: &Store,
     courier: &C,
@@ -174,6 +247,12 @@ pub async fn deliver_and_record<C: Courier>(
 ) -> bool {
     let outcome = send::deliver(store, courier, &row).await;
     let now = Utc::now();
+    if let Err(RowError::Internal(err)) = &outcome {
+        if is_lease_lost(err) {
+            lease_lost(&row, err);
+            return true;
+        }
+    }
     let recorded = match outcome {
         Ok(Sent::Done(posted)) => store.complete_outbox(&row, posted, now).await,
         Ok(Sent::Recorded) => Ok(()),
@@ -207,6 +286,10 @@ pub async fn deliver_and_record<C: Courier>(
     };
     match recorded {
         Ok(()) => true,
+        Err(err) if is_lease_lost(&err) => {
+            lease_lost(&row, &err);
+            true
+        }
         Err(err) => {
             tracing::error!(
                 outbox = row.outbox_id,
@@ -216,6 +299,15 @@ pub async fn deliver_and_record<C: Courier>(
             false
         }
     }
+}
+
+fn lease_lost(row: &OutboxRow, err: &anyhow::Error) {
+    tracing::warn!(
+        guild = %row.guild_id,
+        outbox = row.outbox_id,
+        error = format!("{err:#}"),
+        "lease lost while delivering; leaving the row to its next holder"
+    );
 }
 
 async fn retry_later(

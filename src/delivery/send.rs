@@ -26,7 +26,71 @@ const SUMMARY_RECHECK: chrono::Duration = chrono::Duration::seconds(2);
 /// Old threads archived per batch when Discord says the server is at its thread cap.
 const ARCHIVE_BATCH: u32 = 25;
 
+/// Delivers one row by its kind, and counts the try in `hallway_deliveries_total`.
 pub(super) async fn deliver<C: Courier>(
+    store: &Store,
+    courier: &C,
+    row: &OutboxRow,
+) -> Result<Sent, RowError> {
+    let result = deliver_kind(store, courier, row).await;
+    if let Some(outcome) = outcome(&result) {
+        count(outcome);
+        tracing::debug!(
+            outbox = row.outbox_id,
+            kind = %row.kind,
+            guild_id = row.guild_id.get(),
+            round_id = row.round_id.map(|id| id.get()),
+            outcome = outcome.as_str(),
+            "delivery tried"
+        );
+    }
+    result
+}
+
+/// What became of a try at a row, for `hallway_deliveries_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Done: posted, or nothing was left to post.
+    Sent,
+    /// Failed in a way that may heal (5xx, timeout, 429, hallway's own error): the
+    /// outbox tries it again, unless the retry policy's failures are used up.
+    Retry,
+    /// It can never go out (refused, or its group is gone): the outbox marks it failed.
+    GaveUp,
+}
+
+impl Outcome {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Retry => "retry",
+            Outcome::GaveUp => "gave_up",
+        }
+    }
+}
+
+/// The outcome of a try; `None` when it was no try: a row waiting for another
+/// ([`Sent::NotYet`]), or an intro that became one DM per member ([`Sent::Recorded`],
+/// each DM counted as it goes).
+pub(super) fn outcome(result: &Result<Sent, RowError>) -> Option<Outcome> {
+    match result {
+        Ok(Sent::Done(_)) => Some(Outcome::Sent),
+        Ok(Sent::Recorded | Sent::NotYet(_)) => None,
+        Err(RowError::Send(SendError::Refused { .. }) | RowError::Poisoned(_)) => {
+            Some(Outcome::GaveUp)
+        }
+        Err(RowError::Send(SendError::Transient(_) | SendError::RateLimited(_)))
+        | Err(RowError::Internal(_)) => Some(Outcome::Retry),
+    }
+}
+
+/// Counts one try's outcome. The outbox also counts a row it gives up on after its
+/// retries ran out.
+pub(super) fn count(outcome: Outcome) {
+    metrics::counter!("hallway_deliveries_total", "outcome" => outcome.as_str()).increment(1);
+}
+
+async fn deliver_kind<C: Courier>(
     store: &Store,
     courier: &C,
     row: &OutboxRow,
@@ -139,7 +203,13 @@ async fn intro<C: Courier>(
         {
             Ok(message_id) => store.save_group_intro(group.group_id, message_id).await?,
             Err(err @ SendError::Refused { .. }) => {
-                tracing::warn!(group = %group.group_id, %err, "the thread refused the intro; telling the group by DM");
+                tracing::warn!(
+                    guild_id = row.guild_id.get(),
+                    round_id = group.round_id.get(),
+                    group = %group.group_id,
+                    %err,
+                    "the thread refused the intro; telling the group by DM"
+                );
                 let problem = match err.status() {
                     Some(403) => DeliveryProblem::MissingPermission {
                         permission: "Send Messages in Threads",
@@ -183,7 +253,8 @@ async fn open_thread<C: Courier>(
         if err.is_refusal(codes::MAX_ACTIVE_THREADS) {
             let archived = archive_oldest(store, courier, row.guild_id, group.round_id).await?;
             tracing::info!(
-                guild = %row.guild_id,
+                guild_id = row.guild_id.get(),
+                round_id = group.round_id.get(),
                 archived,
                 "at Discord's active-thread cap; archived old threads"
             );
@@ -197,7 +268,13 @@ async fn open_thread<C: Courier>(
         let SendError::Refused { status, code, .. } = &err else {
             return Err(err.into());
         };
-        tracing::warn!(guild = %row.guild_id, %channel, %err, "cannot create a private thread; telling the group by DM");
+        tracing::warn!(
+            guild_id = row.guild_id.get(),
+            round_id = group.round_id.get(),
+            %channel,
+            %err,
+            "cannot create a private thread; telling the group by DM"
+        );
         let problem = match (status, *code) {
             (403, codes::MISSING_ACCESS) => DeliveryProblem::MissingPermission {
                 permission: "View Channel",
@@ -551,7 +628,11 @@ async fn celebration<C: Courier>(
     if matches!(occasion, Occasion::Win(_)) {
         // Best effort: the win is posted either way.
         if let Err(err) = courier.react(channel, message_id, WIN_REACTION).await {
-            tracing::warn!(%err, "could not add the reaction under a win");
+            tracing::warn!(
+                guild_id = row.guild_id.get(),
+                %err,
+                "could not add the reaction under a win"
+            );
         }
     }
     Ok(Sent::Done(Some((channel, message_id))))
@@ -702,7 +783,13 @@ fn finished(result: Result<(), SendError>, row: &OutboxRow) -> Result<Sent, RowE
     match result {
         Ok(()) => Ok(Sent::Done(None)),
         Err(err) if err.is_gone() => {
-            tracing::info!(outbox = row.outbox_id, kind = %row.kind, %err, "already gone from Discord; nothing to change");
+            tracing::info!(
+                outbox = row.outbox_id,
+                kind = %row.kind,
+                guild_id = row.guild_id.get(),
+                %err,
+                "already gone from Discord; nothing to change"
+            );
             Ok(Sent::Done(None))
         }
         Err(err) => Err(err.into()),
@@ -721,4 +808,50 @@ fn nudged(group: &GroupDetail, outcomes: &[(UserId, OutcomeStatus)]) -> Vec<User
                 .any(|(who, status)| who == user && *status == OutcomeStatus::Skipped)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_way_a_try_can_end_has_its_delivery_outcome() {
+        let cases: Vec<(Result<Sent, RowError>, Option<Outcome>)> = vec![
+            (Ok(Sent::Done(None)), Some(Outcome::Sent)),
+            (Ok(Sent::Recorded), None),
+            (Ok(Sent::NotYet(Utc::now())), None),
+            (
+                Err(SendError::Transient("HTTP 502".into()).into()),
+                Some(Outcome::Retry),
+            ),
+            (
+                Err(SendError::RateLimited("HTTP 429".into()).into()),
+                Some(Outcome::Retry),
+            ),
+            (
+                Err(anyhow::anyhow!("database is locked").into()),
+                Some(Outcome::Retry),
+            ),
+            (
+                Err(SendError::Refused {
+                    status: 403,
+                    code: codes::MISSING_ACCESS,
+                    detail: "Missing Access".into(),
+                }
+                .into()),
+                Some(Outcome::GaveUp),
+            ),
+            (
+                Err(RowError::Poisoned("group 7 no longer exists".into())),
+                Some(Outcome::GaveUp),
+            ),
+        ];
+        for (result, expected) in &cases {
+            assert_eq!(outcome(result), *expected);
+        }
+        let labels: Vec<&str> = [Outcome::Sent, Outcome::Retry, Outcome::GaveUp]
+            .map(Outcome::as_str)
+            .to_vec();
+        assert_eq!(labels, ["sent", "retry", "gave_up"]);
+    }
 }

@@ -47,7 +47,16 @@ impl DiscordCourier {
         let result = guarded(request).await;
         if let Err(SendError::RateLimited(_)) = &result {
             self.gate.hold_off(AFTER_A_429);
+            // serenity's error keeps neither Discord's `global` nor its headers, so a 429
+            // that reaches hallway cannot be told apart: it counts as a route's.
+            crate::ops::metrics::count_rate_limited(false);
         }
+        crate::ops::metrics::count_discord_request(match &result {
+            Ok(_) => "ok",
+            Err(SendError::RateLimited(_)) => "rate_limited",
+            Err(SendError::Transient(_)) => "failed",
+            Err(SendError::Refused { .. }) => "refused",
+        });
         result
     }
 }

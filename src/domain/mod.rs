@@ -20,6 +20,7 @@ pub mod program;
 pub mod prompts;
 pub mod round;
 pub mod schedule;
+pub mod shards;
 pub mod slots;
 pub mod stats;
 pub mod suggest;

@@ -1,13 +1,23 @@
 //! What members say about their chats: "We met" / "Not yet" / "Skip" (outcomes), and
 //! the answers to "how was it?" (feedback).
 
-use anyhow::Context as _;
-use chrono::{DateTime, Utc};
-use sqlx::Row as _;
-
-use super::{db_id, Store};
+use super::{db_id, Backend, Store};
 use crate::domain::group::{OutcomeStatus, Rating};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, UserId};
+use crate::on_backend;
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+/// A column that orders rows the way they were first inserted, to break ties between
+/// equal times: SQLite's `rowid`; PostgreSQL has none, and its tables here have no
+/// sequence of their own, so it is the row's place in the heap (`ctid`), which follows
+/// insertion order for rows that are inserted and not moved by a later update.
+pub(super) fn insertion_order(backend: Backend, alias: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("{alias}rowid"),
+        Backend::Postgres => format!("{alias}ctid"),
+    }
+}
 
 impl Store {
     /// Records a member's outcome for their group. Returns the previous status, if any.
@@ -21,16 +31,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<OutcomeStatus>> {
         let mut tx = self.write().await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "select status from outcome where group_id = ? and user_id = ? and guild_id = ?",
+        let previous: Option<String> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
+            "select status from outcome where group_id = $1 and user_id = $2 and guild_id = $3",
         )
         .bind(db_id(group_id))
         .bind(db_id(user_id))
         .bind(db_id(guild_id))
-        .fetch_optional(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values (?, ?, ?, ?, ?)
+        .fetch_optional(conn)
+        .await)?;
+        on_backend!(tx.conn(), conn => sqlx::query(
+            "insert into outcome (group_id, guild_id, user_id, status, recorded_at) values ($1, $2, $3, $4, $5)
              on conflict (group_id, user_id) do update set status = excluded.status, recorded_at = excluded.recorded_at",
         )
         .bind(db_id(group_id))
@@ -38,11 +48,12 @@ impl Store {
         .bind(db_id(user_id))
         .bind(status.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot record the outcome")?;
         if status == OutcomeStatus::Met {
-            super::fit::queue_fit_checks(&mut tx, guild_id, group_id, now).await?;
+            super::fit::queue_fit_checks(tx.conn(), guild_id, group_id, now).await?;
         }
         tx.commit().await?;
         previous
@@ -58,17 +69,18 @@ impl Store {
         guild_id: GuildId,
         group_id: GroupId,
     ) -> anyhow::Result<Vec<(UserId, OutcomeStatus)>> {
-        let rows = sqlx::query(
-            "select user_id, status from outcome where guild_id = ? and group_id = ? order by recorded_at, rowid",
-        )
+        let backend = self.backend();
+        let recorded_at = backend.instant("recorded_at");
+        let rowid = insertion_order(backend, "");
+        on_backend!(&self.pool, pool => sqlx::query_as(&format!(
+            "select user_id, status from outcome where guild_id = $1 and group_id = $2
+             order by {recorded_at}, {rowid}",
+        ))
         .bind(db_id(guild_id))
         .bind(db_id(group_id))
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the group's outcomes")?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("user_id")?, row.try_get("status")?)))
-            .collect()
+        .fetch_all(pool)
+        .await)
+        .context("cannot read the group's outcomes")
     }
 
     /// Records a member's "how was it?" answer; the last answer counts.
@@ -80,8 +92,8 @@ impl Store {
         rating: Rating,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values (?, ?, ?, ?, ?)
+        on_backend!(&self.pool, pool => sqlx::query(
+            "insert into feedback (group_id, guild_id, user_id, rating, recorded_at) values ($1, $2, $3, $4, $5)
              on conflict (group_id, user_id) do update set rating = excluded.rating, recorded_at = excluded.recorded_at",
         )
         .bind(db_id(group_id))
@@ -89,8 +101,9 @@ impl Store {
         .bind(db_id(user_id))
         .bind(rating)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot record the feedback")?;
         Ok(())
     }
@@ -106,9 +119,9 @@ impl Store {
         message_id: MessageId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
+        on_backend!(&self.pool, pool => sqlx::query(
             "insert into skip_note (message_id, channel_id, guild_id, group_id, user_id, posted_at)
-             values (?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing",
+             values ($1, $2, $3, $4, $5, $6) on conflict (message_id) do nothing",
         )
         .bind(db_id(message_id))
         .bind(db_id(channel_id))
@@ -116,8 +129,9 @@ impl Store {
         .bind(group_id)
         .bind(user_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot record the skip note")?;
         Ok(())
     }

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
-use super::{db_id, id_from_db, parse_column, Store};
+use super::{db_id, id_from_db, parse_column, Backend, ByBackend, Conn, Store};
 use crate::domain::attention::{
     self, AttentionReport, GroupSeen, History, MemberSeen, PostedDigest, RoundSeen,
 };
@@ -15,6 +14,7 @@ use crate::domain::group::OutcomeStatus;
 use crate::domain::ids::{GroupId, GuildId, ProgramId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted};
 use crate::domain::program::Program;
+use crate::on_backend;
 
 /// Whether hallway delivered group `g`: its intro is in its thread, or at least one DM
 /// intro went out (as the round's summary counts it). A group whose delivery failed or
@@ -23,36 +23,36 @@ const DELIVERED: &str = "((g.delivered_via = 'thread' and g.intro_message_id is 
      or exists (select 1 from outbox dm where dm.group_id = g.group_id
                 and dm.kind = 'dm-intro' and dm.state = 'done'))";
 
-/// The groups the rules read (`?1` program, `?2` server, `?3` how far back): each current
-/// member's last `?3` delivered groups, and every group of the program's last `?3` rounds.
+/// The groups the rules read (`$1` program, `$2` server, `$3` how far back): each current
+/// member's last `$3` delivered groups, and every group of the program's last `$3` rounds.
 fn groups_read() -> String {
     format!(
         "with ranked as (
         select g.group_id,
                row_number() over (partition by gm.user_id order by r.number desc) as nth
         from group_member gm
-        join match_group g on g.group_id = gm.group_id and g.guild_id = ?2
-        join round r on r.round_id = g.round_id and r.guild_id = ?2
+        join match_group g on g.group_id = gm.group_id and g.guild_id = $2
+        join round r on r.round_id = g.round_id and r.guild_id = $2
         join program_member pm on pm.program_id = r.program_id and pm.user_id = gm.user_id
                               and pm.left_at is null
-        where r.program_id = ?1 and gm.guild_id = ?2 and {DELIVERED}
+        where r.program_id = $1 and gm.guild_id = $2 and {DELIVERED}
     ),
     wanted as (
-        select group_id from ranked where nth <= ?3
+        select group_id from ranked where nth <= $3
         union
         select g.group_id from match_group g
-        join round r on r.round_id = g.round_id and r.guild_id = ?2
-        where r.program_id = ?1 and g.guild_id = ?2
+        join round r on r.round_id = g.round_id and r.guild_id = $2
+        where r.program_id = $1 and g.guild_id = $2
           and r.number > (select coalesce(max(number), 0) from round
-                          where program_id = ?1 and guild_id = ?2) - ?3
+                          where program_id = $1 and guild_id = $2) - $3
     )
     select g.group_id, r.number, gm.user_id, gm.role, o.status, {DELIVERED} as delivered
     from wanted w
     join match_group g on g.group_id = w.group_id
     join round r on r.round_id = g.round_id
-    join group_member gm on gm.group_id = g.group_id and gm.guild_id = ?2
+    join group_member gm on gm.group_id = g.group_id and gm.guild_id = $2
     left join outcome o on o.group_id = g.group_id and o.user_id = gm.user_id
-                       and o.guild_id = ?2
+                       and o.guild_id = $2
     order by r.number, g.group_id, gm.user_id"
     )
 }
@@ -64,83 +64,82 @@ impl Store {
     pub async fn attention_history(&self, program: &Program) -> anyhow::Result<History> {
         let guild = db_id(program.guild_id);
         let depth = i64::from(History::depth(program.evaluation.attention_rounds));
+        // One snapshot for all three reads (REPEATABLE READ on PostgreSQL).
         let mut tx = self
-            .pool
-            .begin()
+            .read()
             .await
             .context("cannot start reading the attention list")?;
 
-        let rows = sqlx::query(
+        type MemberRow = (i64, String, String, i64, Option<DateTime<Utc>>);
+        let rows: Vec<MemberRow> = on_backend!(tx.conn(), conn => sqlx::query_as(
             "select pm.user_id, m.display_name, pm.role, pm.capacity, pm.paused_until
              from program_member pm
              join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id
-             where pm.program_id = ? and pm.guild_id = ? and pm.left_at is null
+             where pm.program_id = $1 and pm.guild_id = $2 and pm.left_at is null
              order by pm.user_id",
         )
         .bind(program.program_id)
         .bind(guild)
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn)
+        .await)
         .context("cannot read the program's members")?;
         let members = rows
-            .iter()
-            .map(|row| {
+            .into_iter()
+            .map(|(user_id, name, role, capacity, paused_until)| {
                 Ok(MemberSeen {
-                    user_id: id_from_db(row.try_get("user_id")?),
-                    name: row.try_get("display_name")?,
-                    role: parse_column(row.try_get("role")?, "program_member.role")?,
-                    capacity: u8::try_from(row.try_get::<i64, _>("capacity")?)
-                        .context("bad program_member.capacity")?,
-                    paused_until: row.try_get("paused_until")?,
+                    user_id: id_from_db(user_id),
+                    name,
+                    role: parse_column(&role, "program_member.role")?,
+                    capacity: u8::try_from(capacity).context("bad program_member.capacity")?,
+                    paused_until,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
 
-        let rows = sqlx::query(
-            "select number, due_at from round where program_id = ? and guild_id = ?
+        let rows: Vec<(i64, DateTime<Utc>)> = on_backend!(tx.conn(), conn => sqlx::query_as(
+            "select number, due_at from round where program_id = $1 and guild_id = $2
              order by number",
         )
         .bind(program.program_id)
         .bind(guild)
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn)
+        .await)
         .context("cannot read the program's rounds")?;
         let rounds = rows
-            .iter()
-            .map(|row| {
+            .into_iter()
+            .map(|(number, due_at)| {
                 Ok(RoundSeen {
-                    number: round_number(row)?,
-                    due_at: row.try_get("due_at")?,
+                    number: round_number(number)?,
+                    due_at,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
 
-        let rows = sqlx::query(&groups_read())
+        type GroupRow = (GroupId, i64, i64, String, Option<String>, bool);
+        let sql = groups_read();
+        let rows: Vec<GroupRow> = on_backend!(tx.conn(), conn => sqlx::query_as(&sql)
             .bind(program.program_id)
             .bind(guild)
             .bind(depth)
-            .fetch_all(&mut *tx)
-            .await
-            .context("cannot read the program's recent groups")?;
+            .fetch_all(conn)
+            .await)
+        .context("cannot read the program's recent groups")?;
         tx.rollback().await.ok();
         let mut groups: BTreeMap<GroupId, GroupSeen> = BTreeMap::new();
-        for row in &rows {
-            let user = id_from_db(row.try_get("user_id")?);
-            let group = groups
-                .entry(row.try_get("group_id")?)
-                .or_insert_with(|| GroupSeen {
-                    round_number: 0,
-                    members: Vec::new(),
-                    answers: Vec::new(),
-                    delivered: false,
-                });
-            group.round_number = round_number(row)?;
-            group.delivered = row.try_get("delivered")?;
-            group.members.push((
-                user,
-                parse_column(row.try_get("role")?, "group_member.role")?,
-            ));
-            if let Some(status) = row.try_get::<Option<String>, _>("status")? {
+        for (group_id, number, user, role, status, delivered) in rows {
+            let user = id_from_db(user);
+            let group = groups.entry(group_id).or_insert_with(|| GroupSeen {
+                round_number: 0,
+                members: Vec::new(),
+                answers: Vec::new(),
+                delivered: false,
+            });
+            group.round_number = round_number(number)?;
+            group.delivered = delivered;
+            group
+                .members
+                .push((user, parse_column(&role, "group_member.role")?));
+            if let Some(status) = status {
                 let status: OutcomeStatus = parse_column(&status, "outcome.status")?;
                 group.answers.push((user, status));
             }
@@ -162,14 +161,15 @@ impl Store {
     /// week). Each program is queued on its own: one that fails is logged (with its
     /// server and program) and the others still get theirs. Returns how many it queued.
     pub async fn queue_attention_digests(&self, now: DateTime<Utc>) -> anyhow::Result<u32> {
-        let programs: Vec<(ProgramId, GuildId, Option<String>)> = sqlx::query_as(
+        let programs: Vec<(ProgramId, GuildId, Option<String>)> =
+            on_backend!(&self.pool, pool => sqlx::query_as(
             "select program_id, guild_id, time_zone from program
-             where archived_at is null and paused = 0 and coordinators_channel_id is not null
+             where archived_at is null and paused = false and coordinators_channel_id is not null
              order by program_id",
         )
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot list the programs with a coordinators' channel")?;
+        .fetch_all(pool)
+        .await)
+            .context("cannot list the programs with a coordinators' channel")?;
         let mut queued = 0;
         for (program_id, guild_id, zone) in programs {
             match self
@@ -207,9 +207,9 @@ impl Store {
             Some(Err(_)) => (chrono_tz::UTC, true),
         };
         let slot = attention::next_digest(now, tz);
-        let done = sqlx::query(
+        let done = on_backend!(&self.pool, pool => sqlx::query(
             "insert into outbox (guild_id, program_id, kind, key, due_at, created_at)
-             values (?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6)
              on conflict (guild_id, key) do nothing",
         )
         .bind(db_id(guild_id))
@@ -218,10 +218,11 @@ impl Store {
         .bind(digest_key(program_id, &slot.week))
         .bind(slot.due_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .context("cannot queue an attention digest")?;
-        let queued = done.rows_affected() == 1;
+        let queued = done == 1;
         // Said once per digest queued, not on every pass.
         if queued && bad_zone {
             tracing::warn!(
@@ -249,35 +250,52 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let json = serde_json::to_string(report).context("cannot write the digest's list")?;
         let named: Vec<i64> = report.named().into_iter().map(db_id).collect();
-        let named = serde_json::to_string(&named).context("cannot list whom it names")?;
-        let done = sqlx::query(
-            "update outbox set detail = ?1
-             where outbox_id = ?2 and kind = ?3 and state = 'pending'
-               and not exists (select 1 from json_each(?4) j
+        let sql = format!(
+            "update outbox set detail = $1
+             where outbox_id = $2 and kind = $3 and state = 'pending'
+               and not exists (select 1 from {}
                                where not exists (select 1 from member m
                                                  where m.guild_id = outbox.guild_id
                                                    and m.user_id = j.value))",
-        )
-        .bind(json)
-        .bind(outbox_id)
-        .bind(OutboxKind::AttentionDigest.as_str())
-        .bind(named)
-        .execute(&self.pool)
-        .await
+            ids_table(self.backend(), "$4")
+        );
+        let kind = OutboxKind::AttentionDigest.as_str();
+        // The ids whom it names: JSON for SQLite's json_each, an array for PostgreSQL.
+        let done = match &self.pool {
+            ByBackend::Sqlite(pool) => {
+                let named = serde_json::to_string(&named).context("cannot list whom it names")?;
+                sqlx::query(&sql)
+                    .bind(&json)
+                    .bind(outbox_id)
+                    .bind(kind)
+                    .bind(named)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
+            ByBackend::Postgres(pool) => sqlx::query(&sql)
+                .bind(&json)
+                .bind(outbox_id)
+                .bind(kind)
+                .bind(&named)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()),
+        }
         .context("cannot keep the digest's list")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Whether a digest's row is still waiting to go (forget-me may have withdrawn it).
     pub async fn digest_pending(&self, outbox_id: i64) -> anyhow::Result<bool> {
-        let pending: bool = sqlx::query_scalar(
+        let pending: bool = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "select exists (select 1 from outbox
-             where outbox_id = ? and kind = ? and state = 'pending')",
+             where outbox_id = $1 and kind = $2 and state = 'pending')",
         )
         .bind(outbox_id)
         .bind(OutboxKind::AttentionDigest.as_str())
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot read the digest's row")?;
         Ok(pending)
     }
@@ -294,25 +312,31 @@ impl Store {
 /// - any other row whose detail names them (one given up on before names were dropped,
 ///   or an unreadable one) keeps no detail.
 pub(super) async fn forget_in_digests(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let rows = sqlx::query(
+    type DigestRow = (
+        i64,
+        Option<ProgramId>,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<DigestRow> = on_backend!(conn.re(), conn => sqlx::query_as(
         "select outbox_id, program_id, key, state, detail, channel_id, message_id from outbox
-         where guild_id = ? and kind = ? and detail is not null
+         where guild_id = $1 and kind = $2 and detail is not null
          order by outbox_id",
     )
     .bind(db_id(guild_id))
     .bind(OutboxKind::AttentionDigest.as_str())
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(conn)
+    .await)
     .context("cannot read the server's digests")?;
-    for row in &rows {
-        let outbox_id: i64 = row.try_get("outbox_id")?;
-        let detail: String = row.try_get("detail")?;
-        let state: String = row.try_get("state")?;
+    for (outbox_id, program_id, key, state, detail, channel, message) in rows {
         let names_them = if let Ok(posted) = serde_json::from_str::<PostedDigest>(&detail) {
             posted.named.contains(&user_id)
         } else if let Ok(kept) = serde_json::from_str::<AttentionReport>(&detail) {
@@ -324,29 +348,27 @@ pub(super) async fn forget_in_digests(
         if !names_them {
             continue;
         }
-        let channel: Option<i64> = row.try_get("channel_id")?;
-        let message: Option<i64> = row.try_get("message_id")?;
         match (state.as_str(), channel, message) {
             ("pending", _, _) => {
-                let program_id: Option<ProgramId> = row.try_get("program_id")?;
-                let key: String = row.try_get("key")?;
-                sqlx::query("delete from outbox where outbox_id = ?")
+                on_backend!(conn.re(), conn => sqlx::query("delete from outbox where outbox_id = $1")
                     .bind(outbox_id)
-                    .execute(&mut *tx)
+                    .execute(conn)
                     .await
-                    .context("cannot withdraw a digest")?;
-                sqlx::query(
+                    .map(|_| ()))
+                .context("cannot withdraw a digest")?;
+                on_backend!(conn.re(), conn => sqlx::query(
                     "insert into outbox (guild_id, program_id, kind, key, due_at, created_at)
-                     values (?, ?, ?, ?, ?, ?)",
+                     values ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(db_id(guild_id))
                 .bind(program_id)
                 .bind(OutboxKind::AttentionDigest.as_str())
-                .bind(key)
+                .bind(&key)
                 .bind(now)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(conn)
                 .await
+                .map(|_| ()))
                 .context("cannot queue a withdrawn digest afresh")?;
             }
             (_, Some(channel_id), Some(message_id)) => {
@@ -354,22 +376,32 @@ pub(super) async fn forget_in_digests(
                     channel_id: id_from_db(channel_id),
                     message_id: id_from_db(message_id),
                 };
-                super::outbox::queue_deletion(tx, guild_id, at, now).await?;
-                clear_detail(tx, outbox_id).await?;
+                super::outbox::queue_deletion(conn.re(), guild_id, at, now).await?;
+                clear_detail(conn.re(), outbox_id).await?;
             }
-            _ => clear_detail(tx, outbox_id).await?,
+            _ => clear_detail(conn.re(), outbox_id).await?,
         }
     }
     Ok(())
 }
 
-async fn clear_detail(tx: &mut sqlx::SqliteConnection, outbox_id: i64) -> anyhow::Result<()> {
-    sqlx::query("update outbox set detail = null where outbox_id = ?")
+async fn clear_detail(conn: Conn<'_>, outbox_id: i64) -> anyhow::Result<()> {
+    on_backend!(conn, conn => sqlx::query("update outbox set detail = null where outbox_id = $1")
         .bind(outbox_id)
-        .execute(tx)
+        .execute(conn)
         .await
-        .context("cannot drop what a digest kept")?;
+        .map(|_| ()))
+    .context("cannot drop what a digest kept")?;
     Ok(())
+}
+
+/// A table of the ids bound at `param` with one column `value`: from a JSON array on
+/// SQLite, from a bigint array on PostgreSQL.
+fn ids_table(backend: Backend, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_each({param}) j"),
+        Backend::Postgres => format!("unnest({param}::bigint[]) as j(value)"),
+    }
 }
 
 /// `attention-digest:<program>:<ISO year>-W<week>`: one digest per program and week.
@@ -377,6 +409,6 @@ fn digest_key(program_id: ProgramId, week: &str) -> String {
     format!("{}:{program_id}:{week}", OutboxKind::AttentionDigest)
 }
 
-fn round_number(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<u32> {
-    u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")
+fn round_number(number: i64) -> anyhow::Result<u32> {
+    u32::try_from(number).context("bad round.number")
 }

@@ -9,15 +9,15 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{Row as _, SqliteConnection};
 
 use super::outbox::{posted_in_group, queue_redaction};
-use super::{db_id, parse_column, Store};
+use super::{db_id, parse_column, Conn, Store};
 use crate::domain::booking::{common_slot, Booking, MeetingRules, PickOutcome, SlotChoice};
 use crate::domain::group::DeliveredVia;
 use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Redaction, Redraw};
 use crate::domain::slots::SlotOffer;
+use crate::on_backend;
 
 /// What became of a "None of these work".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +37,8 @@ impl Store {
     /// `None` when the group was never offered slots (groups from before 0006).
     pub async fn slot_choice(&self, group_id: GroupId) -> anyhow::Result<Option<SlotChoice>> {
         // One read transaction: the batch, its picks and the booking as of one moment.
-        let mut tx = self.pool.begin().await?;
-        let choice = read_choice(&mut tx, group_id).await?;
+        let mut tx = self.read().await?;
+        let choice = read_choice(tx.conn(), group_id).await?;
         tx.commit().await?;
         Ok(choice)
     }
@@ -54,11 +54,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<SlotChoice> {
         let mut tx = self.write().await?;
-        group_context(&mut tx, guild_id, group_id).await?;
-        if latest_batch(&mut tx, group_id).await?.is_none() {
-            insert_batch(&mut tx, guild_id, group_id, 0, offer, now).await?;
+        group_context(tx.conn(), guild_id, group_id).await?;
+        if latest_batch(tx.conn(), group_id).await?.is_none() {
+            insert_batch(tx.conn(), guild_id, group_id, 0, offer, now).await?;
         }
-        let choice = stored_choice(&mut tx, group_id).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         tx.commit().await.context("cannot save the offered slots")?;
         Ok(choice)
     }
@@ -66,12 +66,13 @@ impl Store {
     /// Every time ever offered to the group, any batch (so a new offer excludes them),
     /// earliest first.
     pub async fn offered_slots(&self, group_id: GroupId) -> anyhow::Result<Vec<DateTime<Utc>>> {
-        let mut slots: Vec<DateTime<Utc>> =
-            sqlx::query_scalar("select distinct starts_at from slot_offer where group_id = ?")
-                .bind(group_id)
-                .fetch_all(&self.pool)
-                .await
-                .context("cannot read the slots offered to the group")?;
+        let mut slots: Vec<DateTime<Utc>> = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "select distinct starts_at from slot_offer where group_id = $1",
+        )
+        .bind(group_id)
+        .fetch_all(pool)
+        .await)
+        .context("cannot read the slots offered to the group")?;
         slots.sort();
         slots.dedup();
         Ok(slots)
@@ -80,7 +81,7 @@ impl Store {
     /// The group's current booking (starts_at set), if any.
     pub async fn booking(&self, group_id: GroupId) -> anyhow::Result<Option<Booking>> {
         let mut conn = self.pool.acquire().await?;
-        read_booking(&mut conn, group_id).await
+        read_booking(conn.conn(), group_id).await
     }
 
     /// A member's picks from `batch`, replacing their earlier picks from it, in one
@@ -108,17 +109,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<PickOutcome> {
         let mut tx = self.write().await?;
-        let group = group_context(&mut tx, guild_id, group_id).await?;
-        let in_group: bool = sqlx::query_scalar(
-            "select exists (select 1 from group_member where group_id = ? and user_id = ?)",
+        let group = group_context(tx.conn(), guild_id, group_id).await?;
+        let in_group: bool = on_backend!(tx.conn(), c => sqlx::query_scalar(
+            "select exists (select 1 from group_member where group_id = $1 and user_id = $2)",
         )
         .bind(group_id)
         .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await
+        .fetch_one(c)
+        .await)
         .context("cannot read the group's members")?;
         anyhow::ensure!(in_group, "member {user_id} is not in group {group_id}");
-        let choice = stored_choice(&mut tx, group_id).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         if choice.booking.is_some() {
             return Ok(PickOutcome::AlreadyBooked(choice));
         }
@@ -126,18 +127,21 @@ impl Store {
             return Ok(PickOutcome::Stale(choice));
         }
 
-        sqlx::query("delete from slot_pick where group_id = ? and batch = ? and user_id = ?")
-            .bind(group_id)
-            .bind(i64::from(batch))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .context("cannot replace the member's picks")?;
+        on_backend!(tx.conn(), c => sqlx::query(
+            "delete from slot_pick where group_id = $1 and batch = $2 and user_id = $3",
+        )
+        .bind(group_id)
+        .bind(i64::from(batch))
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .context("cannot replace the member's picks")?;
         // The offered instants themselves are stored, so each pick's text is its offer's.
         for slot in choice.slots.iter().filter(|slot| picks.contains(slot)) {
-            sqlx::query(
+            on_backend!(tx.conn(), c => sqlx::query(
                 "insert into slot_pick (group_id, batch, starts_at, guild_id, user_id, picked_at)
-                 values (?, ?, ?, ?, ?, ?)",
+                 values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(group_id)
             .bind(i64::from(batch))
@@ -145,14 +149,15 @@ impl Store {
             .bind(guild_id)
             .bind(user_id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot save a pick")?;
         }
 
-        let booked = book_if_everyone_picked(&mut tx, &group, group_id, now).await?;
-        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
-        let choice = stored_choice(&mut tx, group_id).await?;
+        let booked = book_if_everyone_picked(tx.conn(), &group, group_id, now).await?;
+        redraw_dm_intros(tx.conn(), &group, group_id, now).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         tx.commit().await.context("cannot save the picks")?;
         Ok(if booked {
             PickOutcome::Booked(choice)
@@ -171,7 +176,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
-        let booked = book_if_agreed(&mut tx, guild_id, group_id, now).await?;
+        let booked = book_if_agreed(tx.conn(), guild_id, group_id, now).await?;
         tx.commit().await.context("cannot save the booking")?;
         Ok(booked)
     }
@@ -188,17 +193,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<NextSlots> {
         let mut tx = self.write().await?;
-        let group = group_context(&mut tx, guild_id, group_id).await?;
-        let choice = stored_choice(&mut tx, group_id).await?;
+        let group = group_context(tx.conn(), guild_id, group_id).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         if choice.booking.is_some() {
             return Ok(NextSlots::Booked(choice));
         }
         if choice.batch != after_batch {
             return Ok(NextSlots::AlreadyMoved(choice));
         }
-        insert_batch(&mut tx, guild_id, group_id, after_batch + 1, offer, now).await?;
-        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
-        let choice = stored_choice(&mut tx, group_id).await?;
+        insert_batch(tx.conn(), guild_id, group_id, after_batch + 1, offer, now).await?;
+        redraw_dm_intros(tx.conn(), &group, group_id, now).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         tx.commit().await.context("cannot save the new slots")?;
         Ok(NextSlots::Offered(choice))
     }
@@ -220,35 +225,41 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SlotChoice>> {
         let mut tx = self.write().await?;
-        let group = group_context(&mut tx, guild_id, group_id).await?;
-        let Some(booking) = read_booking(&mut tx, group_id).await? else {
+        let group = group_context(tx.conn(), guild_id, group_id).await?;
+        let Some(booking) = read_booking(tx.conn(), group_id).await? else {
             return Ok(None);
         };
-        sqlx::query("update booking set starts_at = null where group_id = ?")
-            .bind(group_id)
-            .execute(&mut *tx)
-            .await
-            .context("cannot call the booking off")?;
-        sqlx::query(
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update booking set starts_at = null where group_id = $1",
+        )
+        .bind(group_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .context("cannot call the booking off")?;
+        on_backend!(tx.conn(), c => sqlx::query(
             // A row tried already may be in Discord: it is left to finish, and posts
             // nothing, since the booking it was for is gone.
-            "delete from outbox where group_id = ? and state = 'pending' and attempts = 0
+            "delete from outbox where group_id = $1 and state = 'pending' and attempts = 0
                and kind in ('booked', 'reminder', 'check-in')",
         )
         .bind(group_id)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot withdraw the booking's posts")?;
-        let next = latest_batch(&mut tx, group_id).await?.map_or(0, |b| b + 1);
-        insert_batch(&mut tx, guild_id, group_id, next, offer, now).await?;
+        let next = latest_batch(tx.conn(), group_id)
+            .await?
+            .map_or(0, |b| b + 1);
+        insert_batch(tx.conn(), guild_id, group_id, next, offer, now).await?;
         // The member who clicked sees the new times where they clicked.
-        let others = recipients(&mut tx, &group, group_id)
+        let others = recipients(tx.conn(), &group, group_id)
             .await?
             .into_iter()
             .filter(|user| user.is_none() || *user != Some(clicker));
         for user in others {
             queue_post(
-                &mut tx,
+                tx.conn(),
                 &group,
                 group_id,
                 OutboxKind::Rescheduled,
@@ -259,8 +270,8 @@ impl Store {
             )
             .await?;
         }
-        redraw_dm_intros(&mut tx, &group, group_id, now).await?;
-        let choice = stored_choice(&mut tx, group_id).await?;
+        redraw_dm_intros(tx.conn(), &group, group_id, now).await?;
+        let choice = stored_choice(tx.conn(), group_id).await?;
         tx.commit().await.context("cannot save the reschedule")?;
         Ok(Some(choice))
     }
@@ -275,83 +286,93 @@ struct GroupContext {
     meeting: MeetingRules,
 }
 
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    round_id: RoundId,
+    program_id: ProgramId,
+    delivered_via: Option<DeliveredVia>,
+    meeting_minutes: i64,
+    reminder_minutes: i64,
+}
+
 /// The group's round, program and delivery; an error when it is not in `guild_id`.
 async fn group_context(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
 ) -> anyhow::Result<GroupContext> {
-    let row = sqlx::query(
+    let row: GroupRow = on_backend!(conn, c => sqlx::query_as(
         "select g.round_id, r.program_id, g.delivered_via, p.meeting_minutes, p.reminder_minutes
          from match_group g join round r on r.round_id = g.round_id
          join program p on p.program_id = r.program_id
-         where g.group_id = ? and g.guild_id = ?",
+         where g.group_id = $1 and g.guild_id = $2",
     )
     .bind(group_id)
     .bind(guild_id)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(c)
+    .await)
     .context("cannot read the group")?
     .with_context(|| format!("no group {group_id} in server {guild_id}"))?;
-    let minutes = |column: &str| -> anyhow::Result<u32> {
-        u32::try_from(row.try_get::<i64, _>(column)?).with_context(|| format!("bad {column}"))
+    let minutes = |value: i64, column: &str| -> anyhow::Result<u32> {
+        u32::try_from(value).with_context(|| format!("bad {column}"))
     };
     Ok(GroupContext {
         guild_id,
-        program_id: row.try_get("program_id")?,
-        round_id: row.try_get("round_id")?,
-        delivered_via: row.try_get("delivered_via")?,
+        program_id: row.program_id,
+        round_id: row.round_id,
+        delivered_via: row.delivered_via,
         meeting: MeetingRules {
-            minutes: minutes("meeting_minutes")?,
-            reminder_minutes: minutes("reminder_minutes")?,
+            minutes: minutes(row.meeting_minutes, "meeting_minutes")?,
+            reminder_minutes: minutes(row.reminder_minutes, "reminder_minutes")?,
         },
     })
 }
 
-async fn latest_batch(
-    conn: &mut SqliteConnection,
-    group_id: GroupId,
-) -> anyhow::Result<Option<u32>> {
-    let batch: Option<i64> =
-        sqlx::query_scalar("select max(batch) from slot_batch where group_id = ?")
-            .bind(group_id)
-            .fetch_one(conn)
-            .await
-            .context("cannot read the group's slots")?;
+async fn latest_batch(conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<Option<u32>> {
+    let batch: Option<i64> = on_backend!(conn, c => sqlx::query_scalar(
+        "select max(batch) from slot_batch where group_id = $1",
+    )
+    .bind(group_id)
+    .fetch_one(c)
+    .await)
+    .context("cannot read the group's slots")?;
     batch
         .map(|b| u32::try_from(b).context("bad slot_batch.batch"))
         .transpose()
 }
 
 async fn insert_batch(
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
     batch: u32,
     offer: &SlotOffer,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "insert into slot_batch (group_id, guild_id, batch, fit, offered_at) values (?, ?, ?, ?, ?)",
+    on_backend!(conn.re(), c => sqlx::query(
+        "insert into slot_batch (group_id, guild_id, batch, fit, offered_at)
+         values ($1, $2, $3, $4, $5)",
     )
     .bind(group_id)
     .bind(guild_id)
     .bind(i64::from(batch))
     .bind(offer.fit.as_str())
     .bind(now)
-    .execute(&mut *conn)
+    .execute(c)
     .await
+    .map(|_| ()))
     .context("cannot save the offered slots")?;
     for slot in &offer.slots {
-        sqlx::query(
-            "insert into slot_offer (group_id, batch, starts_at) values (?, ?, ?)
+        on_backend!(conn.re(), c => sqlx::query(
+            "insert into slot_offer (group_id, batch, starts_at) values ($1, $2, $3)
              on conflict do nothing",
         )
         .bind(group_id)
         .bind(i64::from(batch))
         .bind(slot)
-        .execute(&mut *conn)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot save an offered slot")?;
     }
     Ok(())
@@ -359,46 +380,45 @@ async fn insert_batch(
 
 /// The choice of a group that has been offered slots (every caller checked, or just
 /// offered them).
-async fn stored_choice(
-    conn: &mut SqliteConnection,
-    group_id: GroupId,
-) -> anyhow::Result<SlotChoice> {
+async fn stored_choice(conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<SlotChoice> {
     read_choice(conn, group_id)
         .await?
         .with_context(|| format!("group {group_id} was never offered slots"))
 }
 
-async fn read_choice(
-    conn: &mut SqliteConnection,
-    group_id: GroupId,
-) -> anyhow::Result<Option<SlotChoice>> {
-    let latest: Option<(i64, String)> = sqlx::query_as(
-        "select batch, fit from slot_batch where group_id = ? order by batch desc limit 1",
+async fn read_choice(mut conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<Option<SlotChoice>> {
+    let latest: Option<(i64, String)> = on_backend!(conn.re(), c => sqlx::query_as(
+        "select batch, fit from slot_batch where group_id = $1 order by batch desc limit 1",
     )
     .bind(group_id)
-    .fetch_optional(&mut *conn)
-    .await
+    .fetch_optional(c)
+    .await)
     .context("cannot read the group's slots")?;
     let Some((batch, fit)) = latest else {
         return Ok(None);
     };
-    let mut slots: Vec<DateTime<Utc>> =
-        sqlx::query_scalar("select starts_at from slot_offer where group_id = ? and batch = ?")
-            .bind(group_id)
-            .bind(batch)
-            .fetch_all(&mut *conn)
-            .await
-            .context("cannot read the offered slots")?;
-    slots.sort();
-    // Members in the order they last picked.
-    let rows: Vec<(UserId, DateTime<Utc>)> = sqlx::query_as(
-        "select user_id, starts_at from slot_pick where group_id = ? and batch = ?
-         order by picked_at, rowid",
+    let mut slots: Vec<DateTime<Utc>> = on_backend!(conn.re(), c => sqlx::query_scalar(
+        "select starts_at from slot_offer where group_id = $1 and batch = $2",
     )
     .bind(group_id)
     .bind(batch)
-    .fetch_all(&mut *conn)
-    .await
+    .fetch_all(c)
+    .await)
+    .context("cannot read the offered slots")?;
+    slots.sort();
+    // Members in the order they last picked (a member's picks are saved together, at one
+    // time; members who picked at the very same instant, by user id).
+    let picked_at = conn.backend().instant("picked_at");
+    let rows: Vec<(UserId, DateTime<Utc>)> = on_backend!(conn.re(), c => sqlx::query_as(
+        &format!(
+            "select user_id, starts_at from slot_pick where group_id = $1 and batch = $2
+             order by {picked_at}, user_id"
+        ),
+    )
+    .bind(group_id)
+    .bind(batch)
+    .fetch_all(c)
+    .await)
     .context("cannot read the picks")?;
     let mut picks: Vec<(UserId, Vec<DateTime<Utc>>)> = Vec::new();
     for (user, slot) in rows {
@@ -430,16 +450,13 @@ struct BookingRow {
 }
 
 /// The group's booking, unless it has none or it was called off.
-async fn read_booking(
-    conn: &mut SqliteConnection,
-    group_id: GroupId,
-) -> anyhow::Result<Option<Booking>> {
-    let row: Option<BookingRow> = sqlx::query_as(
-        "select starts_at, minutes, sequence, booked_at from booking where group_id = ?",
+async fn read_booking(conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<Option<Booking>> {
+    let row: Option<BookingRow> = on_backend!(conn, c => sqlx::query_as(
+        "select starts_at, minutes, sequence, booked_at from booking where group_id = $1",
     )
     .bind(group_id)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(c)
+    .await)
     .context("cannot read the group's booking")?;
     let Some(BookingRow {
         starts_at: Some(starts_at),
@@ -461,20 +478,20 @@ async fn read_booking(
 
 /// [`Store::book_if_agreed`] inside a caller's transaction (forget-me's, say).
 pub(super) async fn book_if_agreed(
-    tx: &mut SqliteConnection,
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let group = group_context(&mut *tx, guild_id, group_id).await?;
-    let unbooked = latest_batch(&mut *tx, group_id).await?.is_some()
-        && read_booking(&mut *tx, group_id).await?.is_none();
+    let group = group_context(tx.re(), guild_id, group_id).await?;
+    let unbooked = latest_batch(tx.re(), group_id).await?.is_some()
+        && read_booking(tx.re(), group_id).await?.is_none();
     if !unbooked {
         return Ok(false);
     }
-    let booked = book_if_everyone_picked(&mut *tx, &group, group_id, now).await?;
+    let booked = book_if_everyone_picked(tx.re(), &group, group_id, now).await?;
     if booked {
-        redraw_dm_intros(&mut *tx, &group, group_id, now).await?;
+        redraw_dm_intros(tx, &group, group_id, now).await?;
     }
     Ok(booked)
 }
@@ -483,22 +500,22 @@ pub(super) async fn book_if_agreed(
 /// queues its posts. Attendees are the group's members who did not skip the round; a
 /// "chat" of one is never booked. Returns whether it booked.
 async fn book_if_everyone_picked(
-    tx: &mut SqliteConnection,
+    mut tx: Conn<'_>,
     group: &GroupContext,
     group_id: GroupId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let choice = stored_choice(&mut *tx, group_id).await?;
-    let attendees: Vec<UserId> = sqlx::query_scalar(
+    let choice = stored_choice(tx.re(), group_id).await?;
+    let attendees: Vec<UserId> = on_backend!(tx.re(), c => sqlx::query_scalar(
         "select gm.user_id from group_member gm
-         where gm.group_id = ?1 and not exists (
+         where gm.group_id = $1 and not exists (
              select 1 from outcome o
-             where o.group_id = ?1 and o.user_id = gm.user_id and o.status = 'skipped')
-         order by gm.rowid",
+             where o.group_id = $1 and o.user_id = gm.user_id and o.status = 'skipped')
+         order by gm.user_id",
     )
     .bind(group_id)
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(c)
+    .await)
     .context("cannot read who attends the group's chat")?;
     if attendees.len() < 2 {
         return Ok(false);
@@ -507,9 +524,9 @@ async fn book_if_everyone_picked(
         return Ok(false);
     };
     // A group rebooked after a Reschedule keeps its row: the sequence goes on from it.
-    let sequence: i64 = sqlx::query_scalar(
+    let sequence: i64 = on_backend!(tx.re(), c => sqlx::query_scalar(
         "insert into booking (group_id, guild_id, starts_at, minutes, sequence, booked_at)
-         values (?, ?, ?, ?, 1, ?)
+         values ($1, $2, $3, $4, 1, $5)
          on conflict (group_id) do update set
              starts_at = excluded.starts_at, minutes = excluded.minutes,
              sequence = booking.sequence + 1, booked_at = excluded.booked_at
@@ -520,8 +537,8 @@ async fn book_if_everyone_picked(
     .bind(starts_at)
     .bind(i64::from(group.meeting.minutes))
     .bind(now)
-    .fetch_one(&mut *tx)
-    .await
+    .fetch_one(c)
+    .await)
     .context("cannot save the booking")?;
     let booking = Booking {
         group_id,
@@ -530,7 +547,7 @@ async fn book_if_everyone_picked(
         sequence: u32::try_from(sequence).context("bad booking.sequence")?,
         booked_at: now,
     };
-    queue_booked(&mut *tx, group, &booking, now).await?;
+    queue_booked(tx, group, &booking, now).await?;
     Ok(true)
 }
 
@@ -540,7 +557,7 @@ async fn book_if_everyone_picked(
 /// they may have clicked another message ("Booked"); redrawing it twice changes nothing.
 /// Each change queues its own edit: one queued earlier may already have been drawn.
 async fn redraw_dm_intros(
-    tx: &mut SqliteConnection,
+    mut tx: Conn<'_>,
     group: &GroupContext,
     group_id: GroupId,
     now: DateTime<Utc>,
@@ -548,7 +565,7 @@ async fn redraw_dm_intros(
     if group.delivered_via != Some(DeliveredVia::Dm) {
         return Ok(());
     }
-    for (_, at) in posted_in_group(&mut *tx, group_id, &[OutboxKind::DmIntro]).await? {
+    for (_, at) in posted_in_group(tx.re(), group_id, &[OutboxKind::DmIntro]).await? {
         let redaction = Redaction {
             redraw: Some(Redraw::DmIntro),
             at: Some(at),
@@ -559,7 +576,7 @@ async fn redraw_dm_intros(
             now.timestamp_micros()
         );
         queue_redaction(
-            &mut *tx,
+            tx.re(),
             group.guild_id,
             OutboxKind::RedactMessage,
             &key,
@@ -575,21 +592,22 @@ async fn redraw_dm_intros(
 /// Who a booking's posts go to: `None` for the group's thread, or each member whose DM
 /// intro reached them. A group not delivered yet has nobody to tell.
 async fn recipients(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     group: &GroupContext,
     group_id: GroupId,
 ) -> anyhow::Result<Vec<Option<UserId>>> {
     match group.delivered_via {
         Some(DeliveredVia::Thread) => Ok(vec![None]),
         Some(DeliveredVia::Dm) => {
-            let users: Vec<UserId> = sqlx::query_scalar(
+            let users: Vec<UserId> = on_backend!(conn, c => sqlx::query_scalar(
                 "select user_id from outbox
-                 where group_id = ? and kind = 'dm-intro' and state = 'done' and user_id is not null
+                 where group_id = $1 and kind = 'dm-intro' and state = 'done'
+                   and user_id is not null
                  order by outbox_id",
             )
             .bind(group_id)
-            .fetch_all(conn)
-            .await
+            .fetch_all(c)
+            .await)
             .context("cannot read who got the group's DM intro")?;
             Ok(users.into_iter().map(Some).collect())
         }
@@ -599,7 +617,7 @@ async fn recipients(
 
 /// Queues "Booked", its reminder and (in a thread) its check-in.
 async fn queue_booked(
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     group: &GroupContext,
     booking: &Booking,
     now: DateTime<Utc>,
@@ -611,7 +629,7 @@ async fn queue_booked(
         .then(|| booking.starts_at - Duration::minutes(i64::from(reminder)))
         .filter(|due| *due > now);
     let (group_id, sequence) = (booking.group_id, booking.sequence);
-    for user in recipients(&mut *conn, group, group_id).await? {
+    for user in recipients(conn.re(), group, group_id).await? {
         let mut posts = vec![(OutboxKind::Booked, now)];
         posts.extend(reminder_due.map(|due| (OutboxKind::Reminder, due)));
         // The check-in carries the thread's answer buttons; a DM group has none.
@@ -619,7 +637,7 @@ async fn queue_booked(
             posts.push((OutboxKind::CheckIn, booking.ends_at()));
         }
         for (kind, due) in posts {
-            queue_post(conn, group, group_id, kind, sequence, user, due, now).await?;
+            queue_post(conn.re(), group, group_id, kind, sequence, user, due, now).await?;
         }
     }
     Ok(())
@@ -629,7 +647,7 @@ async fn queue_booked(
 /// before stays as it was.
 #[allow(clippy::too_many_arguments)]
 async fn queue_post(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     group: &GroupContext,
     group_id: GroupId,
     kind: OutboxKind,
@@ -639,10 +657,10 @@ async fn queue_post(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let key = format!("{kind}:{group_id}:{sequence}:{}", user.map_or(0, db_id));
-    sqlx::query(
+    on_backend!(conn, c => sqlx::query(
         "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id, due_at,
                              created_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (guild_id, key) do nothing",
     )
     .bind(group.guild_id)
@@ -654,8 +672,9 @@ async fn queue_post(
     .bind(user)
     .bind(due)
     .bind(now)
-    .execute(conn)
+    .execute(c)
     .await
+    .map(|_| ()))
     .with_context(|| format!("cannot queue {key}"))?;
     Ok(())
 }

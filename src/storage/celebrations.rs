@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
 use super::{db_id, id_from_db, Store};
 use crate::domain::ids::{GuildId, ProgramId, UserId};
+use crate::on_backend;
 
 impl Store {
     /// Queues an occasion. Returns false when it was queued before (posted or not).
@@ -22,19 +22,18 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
         let done =
-            super::outbox::queue_celebration(&mut tx, guild_id, program_id, key, detail, now)
+            super::outbox::queue_celebration(tx.conn(), guild_id, program_id, key, detail, now)
                 .await?;
         tx.commit().await?;
         Ok(done)
     }
 
     pub async fn celebration_queued(&self, guild_id: GuildId, key: &str) -> anyhow::Result<bool> {
-        let found: Option<i64> =
-            sqlx::query_scalar("select 1 from outbox where guild_id = ? and key = ?")
+        let found: Option<String> = on_backend!(&self.pool, pool => sqlx::query_scalar("select key from outbox where guild_id = $1 and key = $2")
                 .bind(db_id(guild_id))
                 .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         Ok(found.is_some())
     }
 
@@ -44,26 +43,22 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<Vec<(UserId, u32)>> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select pm.user_id, count(o.group_id) as chats
              from program_member pm
              join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id
              join outcome o on o.guild_id = pm.guild_id and o.user_id = pm.user_id and o.status = 'met'
-             where pm.program_id = ? and pm.left_at is null and m.shoutouts = 1
+             where pm.program_id = $1 and pm.left_at is null and m.shoutouts = true
              group by pm.user_id order by pm.user_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot count completed chats")?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    id_from_db(row.try_get("user_id")?),
-                    u32::try_from(row.try_get::<i64, _>("chats")?).unwrap_or(0),
-                ))
-            })
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(user_id, chats)| (id_from_db(user_id), u32::try_from(chats).unwrap_or(0)))
+            .collect())
     }
 
     /// Prompt keys the program's watercooler has already posted.
@@ -71,13 +66,13 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<BTreeSet<String>> {
-        let details: Vec<String> = sqlx::query_scalar(
+        let details: Vec<String> = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "select detail from outbox
-             where program_id = ? and kind = 'celebration' and key like 'watercooler:%'",
+             where program_id = $1 and kind = 'celebration' and key like 'watercooler:%'",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read past watercooler prompts")?;
         Ok(details
             .iter()

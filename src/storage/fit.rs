@@ -3,84 +3,102 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
 use super::outbox::queue_deletion;
-use super::{id_from_db, parse_column, Store};
+use super::{id_from_db, parse_column, Conn, Store};
 use crate::domain::fit::{fit_check_key, Fit, FitAnswer, FitRefused};
-use crate::domain::ids::{GroupId, GuildId, ProgramId, UserId};
+use crate::domain::ids::{GroupId, GuildId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::Posted;
+use crate::on_backend;
+
+#[derive(sqlx::FromRow)]
+struct PairGroup {
+    size: i64,
+    round_id: RoundId,
+    program_id: ProgramId,
+}
 
 /// After a "We met" (inside its transaction): a group of exactly two members, both still
 /// in it, gets one fit check per member, due now, unless the pair was asked before in
 /// this program (the key names the pair, so that insert does nothing). Circles of three
 /// or more get none. Returns how many were queued.
 pub(super) async fn queue_fit_checks(
-    tx: &mut sqlx::SqliteConnection,
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     group_id: GroupId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u32> {
-    let group = sqlx::query(
+    let group: Option<PairGroup> = on_backend!(tx.re(), c => sqlx::query_as(
         "select g.size, g.round_id, r.program_id from match_group g
          join round r on r.round_id = g.round_id
-         where g.guild_id = ? and g.group_id = ?",
+         where g.guild_id = $1 and g.group_id = $2",
     )
     .bind(guild_id)
     .bind(group_id)
-    .fetch_optional(&mut *tx)
-    .await
+    .fetch_optional(c)
+    .await)
     .context("cannot read the group for its fit check")?;
     let Some(group) = group else { return Ok(0) };
-    let members: Vec<UserId> = sqlx::query_scalar(
-        "select user_id from group_member where guild_id = ? and group_id = ? order by user_id",
+    let members: Vec<UserId> = on_backend!(tx.re(), c => sqlx::query_scalar(
+        "select user_id from group_member where guild_id = $1 and group_id = $2 order by user_id",
     )
     .bind(guild_id)
     .bind(group_id)
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(c)
+    .await)
     .context("cannot read the group's members for its fit check")?;
     // The size is kept when a member is forgotten: a pair with one seat left is no pair.
-    let size: i64 = group.try_get("size")?;
     let [a, b] = members[..] else { return Ok(0) };
-    if size != 2 {
+    if group.size != 2 {
         return Ok(0);
     }
-    let program: ProgramId = group.try_get("program_id")?;
-    let round: i64 = group.try_get("round_id")?;
+    let program = group.program_id;
     let mut queued = 0;
     for asked in [a, b] {
-        let done = sqlx::query(
+        let done = on_backend!(tx.re(), c => sqlx::query(
             "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id,
                                  due_at, created_at)
-             values (?, ?, 'fit-check', ?, ?, ?, ?, ?, ?)
+             values ($1, $2, 'fit-check', $3, $4, $5, $6, $7, $8)
              on conflict (guild_id, key) do nothing",
         )
         .bind(guild_id)
         .bind(program)
         .bind(fit_check_key(program, a, b, asked))
-        .bind(round)
+        .bind(group.round_id)
         .bind(group_id)
         .bind(asked)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|done| done.rows_affected()))
         .context("cannot queue a fit check")?;
-        queued += u32::try_from(done.rows_affected()).unwrap_or(0);
+        queued += u32::try_from(done).unwrap_or(0);
     }
     Ok(queued)
 }
 
-fn answer_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<FitAnswer> {
-    Ok(FitAnswer {
-        group_id: row.try_get("group_id")?,
-        program_id: row.try_get("program_id")?,
-        user_id: row.try_get("user_id")?,
-        partner_id: row.try_get("partner_id")?,
-        fit: parse_column(row.try_get("fit")?, "fit_answer.fit")?,
-        avoiding: row.try_get("avoiding")?,
-    })
+#[derive(sqlx::FromRow)]
+struct AnswerRow {
+    group_id: GroupId,
+    program_id: ProgramId,
+    user_id: UserId,
+    partner_id: UserId,
+    fit: String,
+    avoiding: bool,
+}
+
+impl AnswerRow {
+    fn into_domain(self) -> anyhow::Result<FitAnswer> {
+        Ok(FitAnswer {
+            group_id: self.group_id,
+            program_id: self.program_id,
+            user_id: self.user_id,
+            partner_id: self.partner_id,
+            fit: parse_column(&self.fit, "fit_answer.fit")?,
+            avoiding: self.avoiding,
+        })
+    }
 }
 
 impl Store {
@@ -97,13 +115,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<FitAnswer, FitRefused>> {
         let mut tx = self.write().await?;
-        let members: Vec<UserId> = sqlx::query_scalar(
-            "select user_id from group_member where guild_id = ? and group_id = ?",
+        let members: Vec<UserId> = on_backend!(tx.conn(), c => sqlx::query_scalar(
+            "select user_id from group_member where guild_id = $1 and group_id = $2",
         )
         .bind(guild_id)
         .bind(group_id)
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(c)
+        .await)
         .context("cannot read the fit check's pair")?;
         let others: Vec<UserId> = members.iter().copied().filter(|m| *m != user_id).collect();
         // forget-me deletes every check naming the forgotten member, the one sent to their
@@ -111,15 +129,15 @@ impl Store {
         if members.contains(&user_id) && others.is_empty() {
             return Ok(Err(FitRefused::PartnerGone));
         }
-        let program: Option<ProgramId> = sqlx::query_scalar(
+        let program: Option<ProgramId> = on_backend!(tx.conn(), c => sqlx::query_scalar(
             "select program_id from outbox
-             where guild_id = ? and kind = 'fit-check' and group_id = ? and user_id = ?",
+             where guild_id = $1 and kind = 'fit-check' and group_id = $2 and user_id = $3",
         )
         .bind(guild_id)
         .bind(group_id)
         .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(c)
+        .await)
         .context("cannot read whom the fit check asked")?
         .flatten();
         let Some(program_id) = program else {
@@ -128,10 +146,10 @@ impl Store {
         let [partner_id] = others[..] else {
             return Ok(Err(FitRefused::PartnerGone));
         };
-        sqlx::query(
+        on_backend!(tx.conn(), c => sqlx::query(
             "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
                                      avoiding, answered_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)
              on conflict (group_id, user_id) do update set
                  fit = excluded.fit, avoiding = excluded.avoiding,
                  answered_at = excluded.answered_at",
@@ -144,8 +162,9 @@ impl Store {
         .bind(fit.as_str())
         .bind(fit.avoids())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot record the fit answer")?;
         tx.commit().await.context("cannot commit the fit answer")?;
         Ok(Ok(FitAnswer {
@@ -165,17 +184,17 @@ impl Store {
         group_id: GroupId,
         user_id: UserId,
     ) -> anyhow::Result<Option<FitAnswer>> {
-        let row = sqlx::query(
+        let row: Option<AnswerRow> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select group_id, program_id, user_id, partner_id, fit, avoiding from fit_answer
-             where guild_id = ? and group_id = ? and user_id = ?",
+             where guild_id = $1 and group_id = $2 and user_id = $3",
         )
         .bind(guild_id)
         .bind(group_id)
         .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
         .context("cannot read the fit answer")?;
-        row.as_ref().map(answer_from).transpose()
+        row.map(AnswerRow::into_domain).transpose()
     }
 
     /// The program's soft avoids for matching: each pair where one said "Not a fit" about
@@ -184,13 +203,13 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<Vec<(UserId, UserId)>> {
-        let pairs = sqlx::query_as(
+        let pairs = on_backend!(&self.pool, pool => sqlx::query_as(
             "select user_id, partner_id from fit_answer
-             where program_id = ? and avoiding = 1 order by user_id, partner_id",
+             where program_id = $1 and avoiding = true order by user_id, partner_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the program's fit answers")?;
         Ok(pairs)
     }
@@ -203,21 +222,21 @@ impl Store {
         program_id: ProgramId,
         user_id: UserId,
     ) -> anyhow::Result<Vec<(UserId, Option<String>)>> {
-        let rows = sqlx::query(
+        let answered_at = self.backend().instant("f.answered_at");
+        let rows = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
             "select f.partner_id, m.display_name from fit_answer f
              left join member m on m.guild_id = f.guild_id and m.user_id = f.partner_id
-             where f.guild_id = ? and f.program_id = ? and f.user_id = ? and f.avoiding = 1
-             order by julianday(f.answered_at) desc, f.partner_id",
-        )
+             where f.guild_id = $1 and f.program_id = $2 and f.user_id = $3
+               and f.avoiding = true
+             order by {answered_at} desc, f.partner_id"
+        ))
         .bind(guild_id)
         .bind(program_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the member's fit answers")?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("partner_id")?, row.try_get("display_name")?)))
-            .collect()
+        Ok(rows)
     }
 
     /// Undoes the member's own "Not a fit" about each of `partners` in the program: they
@@ -233,19 +252,20 @@ impl Store {
         let mut tx = self.write().await?;
         let mut undone = 0;
         for partner in partners {
-            let done = sqlx::query(
-                "update fit_answer set avoiding = 0
-                 where guild_id = ? and program_id = ? and user_id = ? and partner_id = ?
-                   and avoiding = 1",
+            let done = on_backend!(tx.conn(), c => sqlx::query(
+                "update fit_answer set avoiding = false
+                 where guild_id = $1 and program_id = $2 and user_id = $3 and partner_id = $4
+                   and avoiding = true",
             )
             .bind(guild_id)
             .bind(program_id)
             .bind(user_id)
             .bind(partner)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|done| done.rows_affected()))
             .context("cannot undo a fit answer")?;
-            undone += u32::try_from(done.rows_affected()).unwrap_or(0);
+            undone += u32::try_from(done).unwrap_or(0);
         }
         tx.commit()
             .await
@@ -258,45 +278,49 @@ impl Store {
 /// them (called inside forget-me's transaction). A check their partner was already sent
 /// names them in its text, so that DM is deleted from Discord too.
 pub(super) async fn forget_fit(
-    tx: &mut sqlx::SqliteConnection,
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("delete from fit_answer where guild_id = ?1 and (user_id = ?2 or partner_id = ?2)")
-        .bind(guild_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .context("cannot delete the member's fit answers")?;
+    on_backend!(tx.re(), c => sqlx::query(
+        "delete from fit_answer where guild_id = $1 and (user_id = $2 or partner_id = $2)",
+    )
+    .bind(guild_id)
+    .bind(user_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .context("cannot delete the member's fit answers")?;
     // Keys are `fit-check:<program>:<low>:<high>:<asked>`, and the member is low or high.
-    let names_them = "guild_id = ?1 and kind = 'fit-check'
-        and (key like 'fit-check:%:' || ?3 || ':%:%' or key like 'fit-check:%:%:' || ?3 || ':%')";
-    let sent = sqlx::query(&format!(
+    let names_them = "guild_id = $1 and kind = 'fit-check'
+        and (key like 'fit-check:%:' || $3 || ':%:%' or key like 'fit-check:%:%:' || $3 || ':%')";
+    let sent: Vec<(i64, i64)> = on_backend!(tx.re(), c => sqlx::query_as(&format!(
         "select channel_id, message_id from outbox
-         where {names_them} and user_id <> ?2 and state = 'done'
+         where {names_them} and user_id <> $2 and state = 'done'
            and channel_id is not null and message_id is not null
          order by outbox_id"
     ))
     .bind(guild_id)
     .bind(user_id)
     .bind(user_id.to_string())
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(c)
+    .await)
     .context("cannot read the fit checks that name the member")?;
-    for row in &sent {
+    for (channel_id, message_id) in sent {
         let at = Posted {
-            channel_id: id_from_db(row.try_get("channel_id")?),
-            message_id: id_from_db(row.try_get("message_id")?),
+            channel_id: id_from_db(channel_id),
+            message_id: id_from_db(message_id),
         };
-        queue_deletion(tx, guild_id, at, now).await?;
+        queue_deletion(tx.re(), guild_id, at, now).await?;
     }
-    sqlx::query(&format!("delete from outbox where {names_them}"))
+    on_backend!(tx, c => sqlx::query(&format!("delete from outbox where {names_them}"))
         .bind(guild_id)
         .bind(user_id)
         .bind(user_id.to_string())
-        .execute(&mut *tx)
+        .execute(c)
         .await
-        .context("cannot delete the fit checks that name the member")?;
+        .map(|_| ()))
+    .context("cannot delete the fit checks that name the member")?;
     Ok(())
 }

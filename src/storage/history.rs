@@ -12,21 +12,27 @@
 //! deletes group seats without adding a round, so it drops the kept histories of the
 //! server's programs itself ([`KeptHistories::forget_guild`]).
 //!
-//! One process: SQLite is opened by one bot at a time (the lock file), so every change to
-//! the rounds goes through this store. Several processes on one database (issue 14,
-//! PostgreSQL) need a version kept by the database instead: a per-program counter bumped
-//! in the same transaction as every round saved and every group seat deleted, read by the
-//! check in place of the counts here.
+//! Several processes on one database (PostgreSQL) each keep their own histories, and a
+//! forget-me done by another process changes no count of rounds: forget-me also bumps
+//! the program's row of `history_version` in its transaction, and the check reads it
+//! with the rounds' counts, in the same read; a version that changed reloads in full.
+//! (The in-process generation still guards a load racing a forget-me of this process.)
+//!
+//! Seat order: each group's members are read, recorded and kept in the order of the
+//! seats' primary key, `(group_id, user_id)`, which both backends have; a round just
+//! saved is recorded in that same order, so a kept history and a reload (on either
+//! backend, or after `migrate-to`) are the same.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
-use super::id_from_db;
+use super::{id_from_db, Backend, Conn, Store};
 use crate::domain::ids::{GuildId, ProgramId, UserId};
 use crate::domain::matching::{Group, History};
 use crate::domain::prompts::PromptsSeen;
+use crate::on_backend;
 
 /// What the check compares: the program's rounds as the database has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,26 +40,48 @@ pub(crate) struct RoundsVersion {
     pub count: i64,
     pub latest_number: i64,
     pub latest_round_id: i64,
+    /// The program's `history_version`: bumped by every forget-me, in any process.
+    pub forgets: i64,
 }
 
-/// Reads the program's [`RoundsVersion`] (from the `(program_id, number)` index).
+/// Reads the program's [`RoundsVersion`] (from the `(program_id, number)` index and the
+/// program's row of `history_version`), in one query.
 pub(crate) async fn rounds_version(
-    conn: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     program_id: ProgramId,
 ) -> anyhow::Result<RoundsVersion> {
-    let (count, latest_number, latest_round_id): (i64, i64, i64) = sqlx::query_as(
-        "select count(*), coalesce(max(number), 0), coalesce(max(round_id), 0)
-         from round where program_id = ?",
-    )
-    .bind(program_id)
-    .fetch_one(conn)
-    .await
-    .context("cannot read the program's rounds")?;
+    let (count, latest_number, latest_round_id, forgets): (i64, i64, i64, i64) =
+        on_backend!(conn, conn => sqlx::query_as(
+            "select count(*), coalesce(max(number), 0), coalesce(max(round_id), 0),
+                    coalesce((select version from history_version where program_id = $1), 0)
+             from round where program_id = $1",
+        )
+        .bind(program_id)
+        .fetch_one(conn)
+        .await)
+        .context("cannot read the program's rounds")?;
     Ok(RoundsVersion {
         count,
         latest_number,
         latest_round_id,
+        forgets,
     })
+}
+
+/// Bumps the `history_version` of every program of the server: forget-me's part, inside
+/// its transaction, so every process's kept history of them reloads.
+pub(crate) async fn bump_history_versions(conn: Conn<'_>, guild_id: GuildId) -> anyhow::Result<()> {
+    on_backend!(conn, conn => sqlx::query(
+        "insert into history_version (program_id, version)
+         select program_id, 1 from program where guild_id = $1
+         on conflict (program_id) do update set version = history_version.version + 1",
+    )
+    .bind(super::db_id(guild_id))
+    .execute(conn)
+    .await
+    .map(|_| ()))
+    .context("cannot mark the server's histories as changed")?;
+    Ok(())
 }
 
 /// One program's kept history and what it was built from.
@@ -146,7 +174,7 @@ impl KeptHistories {
     /// The program's history, checked against the database and brought up to date.
     pub(crate) async fn current(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        store: &Store,
         guild_id: GuildId,
         program_id: ProgramId,
     ) -> anyhow::Result<KeptHistory> {
@@ -155,9 +183,10 @@ impl KeptHistories {
         // may still hold the member's seats) bumps the generation, and this load is not
         // kept. Read after, the generation could already count that forget.
         let generation = self.lock().generation;
-        // One read transaction: the version and the rounds read are the same snapshot.
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let version = rounds_version(&mut tx, program_id).await?;
+        // One read transaction: the version and the rounds read are the same snapshot
+        // (REPEATABLE READ on PostgreSQL).
+        let mut tx = store.read().await?;
+        let version = rounds_version(tx.conn(), program_id).await?;
         let kept = {
             let mut state = self.lock();
             match state.programs.get(&program_id) {
@@ -173,11 +202,13 @@ impl KeptHistories {
                 && kept.version.count < version.count
                 && kept.version.latest_number < version.latest_number
                 && kept.version.latest_round_id < version.latest_round_id
+                // A forget-me since (in any process): seats are gone, reload in full.
+                && kept.version.forgets == version.forgets
         };
         let mut kept = match kept {
             Some(kept) if explained(&kept) => {
                 let mut kept = kept;
-                read_rounds_after(&mut tx, program_id, &mut kept).await?;
+                read_rounds_after(tx.conn(), program_id, &mut kept).await?;
                 if kept.version == version {
                     kept
                 } else {
@@ -188,7 +219,9 @@ impl KeptHistories {
             _ => KeptHistory::empty(guild_id),
         };
         if kept.version != version {
-            read_rounds_after(&mut tx, program_id, &mut kept).await?;
+            // A load from nothing, as of this read (its forget-me version included).
+            kept.version.forgets = version.forgets;
+            read_rounds_after(tx.conn(), program_id, &mut kept).await?;
         }
         tx.commit().await?;
         anyhow::ensure!(
@@ -243,26 +276,27 @@ impl KeptHistories {
 /// Reads the program's rounds numbered after `kept`'s latest into it, oldest first, one
 /// round at a time, so no more than one round's groups is ever held.
 async fn read_rounds_after(
-    conn: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     program_id: ProgramId,
     kept: &mut KeptHistory,
 ) -> anyhow::Result<()> {
-    let rounds: Vec<(i64, i64)> = sqlx::query_as(
-        "select round_id, number from round where program_id = ? and number > ? order by number",
+    let rounds: Vec<(i64, i64)> = on_backend!(conn.re(), conn => sqlx::query_as(
+        "select round_id, number from round where program_id = $1 and number > $2 order by number",
     )
     .bind(program_id)
     .bind(kept.version.latest_number)
-    .fetch_all(&mut *conn)
-    .await
+    .fetch_all(conn)
+    .await)
     .context("cannot list past rounds")?;
     for (round_id, number) in rounds {
-        let groups = read_round(conn, round_id).await?;
+        let groups = read_round(conn.re(), round_id).await?;
         let number = u32::try_from(number).context("bad round.number")?;
         kept.record(number, &groups);
         kept.version = RoundsVersion {
             count: kept.version.count + 1,
             latest_number: number.into(),
             latest_round_id: kept.version.latest_round_id.max(round_id),
+            forgets: kept.version.forgets,
         };
     }
     Ok(())
@@ -272,28 +306,48 @@ async fn read_rounds_after(
 const FIELD: char = '\u{1f}';
 const RECORD: char = '\u{1e}';
 
-/// One round's groups, by position, each with its members in seat order (the order they
-/// were inserted in) and its prompt; groups left without members are skipped, as a join
-/// of groups and seats skips them.
+/// The two one-text reads of [`read_round`], in each backend's words: SQLite's
+/// `group_concat`/`char`, PostgreSQL's `string_agg`/`chr` over text.
+fn round_texts(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => (
+            "select group_concat(group_id || char(31) || position || char(31) || ifnull(prompt_key, ''),
+                                 char(30)),
+                    min(group_id), max(group_id)
+             from match_group where round_id = $1",
+            "select group_concat(group_id || char(31) || user_id, char(30))
+             from group_member where group_id between $1 and $2",
+        ),
+        Backend::Postgres => (
+            "select string_agg(group_id::text || chr(31) || position::text || chr(31)
+                               || coalesce(prompt_key, ''), chr(30)),
+                    min(group_id), max(group_id)
+             from match_group where round_id = $1",
+            "select string_agg(group_id::text || chr(31) || user_id::text, chr(30))
+             from group_member where group_id between $1 and $2",
+        ),
+    }
+}
+
+/// One round's groups, by position, each with its members in seat order (the seats'
+/// primary key: by user id) and its prompt; groups left without members are skipped, as
+/// a join of groups and seats skips them.
 ///
 /// Two rows in all, each one text: the round's groups, then every seat whose group id lies
-/// in the round's range of group ids (a range of the seats' primary key, read in order;
-/// seats of other rounds' groups in that range are dropped here). Reading a row per seat
-/// instead costs a row's overhead 5.2 million times for a year of 100,000 members.
+/// in the round's range of group ids (a range of the seats' primary key; seats of other
+/// rounds' groups in that range are dropped here). Reading a row per seat instead costs a
+/// row's overhead 5.2 million times for a year of 100,000 members.
 async fn read_round(
-    conn: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     round_id: i64,
 ) -> anyhow::Result<Vec<(Vec<u64>, Option<String>)>> {
-    let (groups, first, last): (Option<String>, Option<i64>, Option<i64>) = sqlx::query_as(
-        "select group_concat(group_id || char(31) || position || char(31) || ifnull(prompt_key, ''),
-                             char(30)),
-                min(group_id), max(group_id)
-         from match_group where round_id = ?",
-    )
-    .bind(round_id)
-    .fetch_one(&mut *conn)
-    .await
-    .context("cannot read a past round's groups")?;
+    let (groups_sql, seats_sql) = round_texts(conn.backend());
+    let (groups, first, last): (Option<String>, Option<i64>, Option<i64>) =
+        on_backend!(conn.re(), conn => sqlx::query_as(groups_sql)
+            .bind(round_id)
+            .fetch_one(conn)
+            .await)
+        .context("cannot read a past round's groups")?;
     let (Some(groups), Some(first), Some(last)) = (groups, first, last) else {
         return Ok(Vec::new());
     };
@@ -316,42 +370,47 @@ async fn read_round(
         }
         prompts[at] = (!key.is_empty()).then(|| key.to_string());
     }
-    let seats: Option<String> = sqlx::query_scalar(
-        "select group_concat(group_id || char(31) || rowid || char(31) || user_id, char(30))
-         from group_member where group_id between ? and ?",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_one(&mut *conn)
-    .await
+    let seats: Option<String> = on_backend!(conn, conn => sqlx::query_scalar(seats_sql)
+        .bind(first)
+        .bind(last)
+        .fetch_one(conn)
+        .await)
     .context("cannot read a past round's members")?;
-    let mut seated: Vec<(u32, i64, u64)> = Vec::new();
+    let mut seated: Vec<(u32, i64)> = Vec::new();
     for seat in seats
         .as_deref()
         .unwrap_or("")
         .split(RECORD)
         .filter(|s| !s.is_empty())
     {
-        let mut fields = seat.splitn(3, FIELD);
-        let (Some(group), Some(rowid), Some(user)) = (fields.next(), fields.next(), fields.next())
-        else {
+        let mut fields = seat.splitn(2, FIELD);
+        let (Some(group), Some(user)) = (fields.next(), fields.next()) else {
             return Err(bad());
         };
         let position = position_of[(group.parse::<i64>()? - first) as usize];
         if position != u32::MAX {
-            let user = id_from_db::<UserId>(user.parse()?).get();
-            seated.push((position, rowid.parse()?, user));
+            seated.push((position, user.parse()?));
         }
     }
-    seated.sort_unstable_by_key(|&(position, rowid, _)| (position, rowid));
+    // The primary key's order: a group's seats by the stored user id.
+    seated.sort_unstable();
     let mut out: Vec<(Vec<u64>, Option<String>)> = Vec::new();
     let mut current = None;
-    for (position, _, user) in seated {
+    for (position, user) in seated {
         if current != Some(position) {
             current = Some(position);
             out.push((Vec::new(), prompts[position as usize].take()));
         }
-        out.last_mut().expect("pushed above").0.push(user);
+        out.last_mut()
+            .expect("pushed above")
+            .0
+            .push(id_from_db::<UserId>(user).get());
     }
     Ok(out)
+}
+
+/// The members of one saved group in seat order (see the module's note): by the stored
+/// user id, as the seats' primary key orders them.
+pub(crate) fn seat_order(members: &mut [u64]) {
+    members.sort_unstable_by_key(|&id| super::db_id(UserId(id)));
 }

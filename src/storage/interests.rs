@@ -6,16 +6,17 @@ use chrono::{DateTime, Utc};
 use super::Store;
 use crate::domain::ids::{GuildId, InterestId, ProgramId, UserId};
 use crate::domain::interests::{Interest, TagRefusal, MAX_PICKS, MAX_TAGS};
+use crate::on_backend;
 
 impl Store {
     /// The program's tags, oldest first: the order of the matching engine's bits.
     pub async fn interests(&self, program_id: ProgramId) -> anyhow::Result<Vec<Interest>> {
-        let rows: Vec<(InterestId, String)> = sqlx::query_as(
-            "select interest_id, name from interest where program_id = ? order by interest_id",
+        let rows: Vec<(InterestId, String)> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "select interest_id, name from interest where program_id = $1 order by interest_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the interest tags")?;
         Ok(rows
             .into_iter()
@@ -34,34 +35,35 @@ impl Store {
     ) -> anyhow::Result<Result<Interest, TagRefusal>> {
         let mut tx = self.write().await?;
         // A tag it has already is the more useful answer, even when the list is full.
-        let existing: Option<i64> =
-            sqlx::query_scalar("select 1 from interest where program_id = ? and name = ?")
+        let existing: Option<InterestId> = on_backend!(tx.conn(), conn =>
+            sqlx::query_scalar("select interest_id from interest where program_id = $1 and name = $2")
                 .bind(program_id)
                 .bind(name)
-                .fetch_optional(&mut *tx)
-                .await
+                .fetch_optional(conn)
+                .await)
                 .context("cannot read the interest tags")?;
         if existing.is_some() {
             return Ok(Err(TagRefusal::Taken));
         }
-        let count: i64 = sqlx::query_scalar("select count(*) from interest where program_id = ?")
+        let count: i64 = on_backend!(tx.conn(), conn =>
+            sqlx::query_scalar("select count(*) from interest where program_id = $1")
             .bind(program_id)
-            .fetch_one(&mut *tx)
-            .await
-            .context("cannot count the interest tags")?;
+            .fetch_one(conn)
+            .await)
+        .context("cannot count the interest tags")?;
         if count >= MAX_TAGS as i64 {
             return Ok(Err(TagRefusal::Full));
         }
-        let inserted: Option<InterestId> = sqlx::query_scalar(
-            "insert into interest (program_id, guild_id, name, created_at) values (?, ?, ?, ?)
+        let inserted: Option<InterestId> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
+            "insert into interest (program_id, guild_id, name, created_at) values ($1, $2, $3, $4)
              on conflict (program_id, name) do nothing returning interest_id",
         )
         .bind(program_id)
         .bind(guild_id)
         .bind(name)
         .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn)
+        .await)
         .context("cannot save the interest tag")?;
         let Some(interest_id) = inserted else {
             return Ok(Err(TagRefusal::Taken));
@@ -80,13 +82,13 @@ impl Store {
         program_id: ProgramId,
         name: &str,
     ) -> anyhow::Result<Option<String>> {
-        let removed: Option<String> = sqlx::query_scalar(
-            "delete from interest where program_id = ? and name = ? returning name",
+        let removed: Option<String> = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "delete from interest where program_id = $1 and name = $2 returning name",
         )
         .bind(program_id)
         .bind(name)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
         .context("cannot remove the interest tag")?;
         Ok(removed)
     }
@@ -97,14 +99,14 @@ impl Store {
         program_id: ProgramId,
         user_id: UserId,
     ) -> anyhow::Result<Vec<InterestId>> {
-        sqlx::query_scalar(
-            "select interest_id from member_interest where program_id = ? and user_id = ?
+        on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "select interest_id from member_interest where program_id = $1 and user_id = $2
              order by interest_id",
         )
         .bind(program_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the member's interests")
     }
 
@@ -113,13 +115,13 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<Vec<(UserId, InterestId)>> {
-        sqlx::query_as(
-            "select user_id, interest_id from member_interest where program_id = ?
+        on_backend!(&self.pool, pool => sqlx::query_as(
+            "select user_id, interest_id from member_interest where program_id = $1
              order by user_id, interest_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the members' interests")
     }
 
@@ -138,29 +140,31 @@ impl Store {
         picks.dedup();
         anyhow::ensure!(picks.len() <= MAX_PICKS, "more than {MAX_PICKS} interests");
         let mut tx = self.write().await?;
-        let member: Option<i64> = sqlx::query_scalar(
-            "select 1 from program_member
-             where program_id = ? and guild_id = ? and user_id = ? and left_at is null",
+        let member: Option<UserId> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
+            "select user_id from program_member
+             where program_id = $1 and guild_id = $2 and user_id = $3 and left_at is null",
         )
         .bind(program_id)
         .bind(guild_id)
         .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn)
+        .await)
         .context("cannot read the member")?;
         if member.is_none() {
             return Ok(false);
         }
-        sqlx::query("delete from member_interest where program_id = ? and user_id = ?")
+        on_backend!(tx.conn(), conn =>
+            sqlx::query("delete from member_interest where program_id = $1 and user_id = $2")
             .bind(program_id)
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(conn)
             .await
-            .context("cannot clear the member's interests")?;
+            .map(|r| r.rows_affected()))
+        .context("cannot clear the member's interests")?;
         for pick in &picks {
-            let saved = sqlx::query(
+            let saved = on_backend!(tx.conn(), conn => sqlx::query(
                 "insert into member_interest (program_id, user_id, interest_id, guild_id)
-                 select ?, ?, interest_id, ? from interest where interest_id = ? and program_id = ?
+                 select $1, $2, interest_id, $3 from interest where interest_id = $4 and program_id = $5
                  on conflict do nothing",
             )
             .bind(program_id)
@@ -168,10 +172,11 @@ impl Store {
             .bind(guild_id)
             .bind(pick)
             .bind(program_id)
-            .execute(&mut *tx)
+            .execute(conn)
             .await
+            .map(|r| r.rows_affected()))
             .context("cannot save the member's interests")?;
-            if saved.rows_affected() == 0 {
+            if saved == 0 {
                 return Ok(false);
             }
         }

@@ -5,11 +5,12 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use super::programs::ensure_community;
-use super::{parse_column, Store};
+use super::{parse_column, Conn, Store};
 use crate::domain::ids::{GuildId, ProgramId, UserId};
 use crate::domain::member::{Joined, Member, Profile, ProfileChange};
 use crate::domain::profile::Role;
 use crate::domain::program::Program;
+use crate::on_backend;
 
 /// A member as one program sees them: their server profile joined with their place in it.
 const MEMBER_COLUMNS: &str = "
@@ -81,7 +82,7 @@ impl Store {
     /// Every member of the program who has not left it, paused ones included.
     pub async fn current_members(&self, program_id: ProgramId) -> anyhow::Result<Vec<Member>> {
         let mut conn = self.pool.acquire().await?;
-        current_members(&mut conn, program_id).await
+        current_members(conn.conn(), program_id).await
     }
 
     /// The member's place in the program, left or not; `None` if they never joined it.
@@ -90,7 +91,8 @@ impl Store {
         program_id: ProgramId,
         user_id: UserId,
     ) -> anyhow::Result<Option<Member>> {
-        fetch_member(&self.pool, program_id, user_id).await
+        let mut conn = self.pool.acquire().await?;
+        fetch_member(conn.conn(), program_id, user_id).await
     }
 
     /// Every program of the server the member joined, left ones included, by program id.
@@ -99,13 +101,13 @@ impl Store {
         guild_id: GuildId,
         user_id: UserId,
     ) -> anyhow::Result<Vec<Member>> {
-        let rows: Vec<MemberRow> = sqlx::query_as(&format!(
-            "{MEMBER_COLUMNS} where pm.guild_id = ? and pm.user_id = ? order by pm.program_id"
+        let rows: Vec<MemberRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
+            "{MEMBER_COLUMNS} where pm.guild_id = $1 and pm.user_id = $2 order by pm.program_id"
         ))
         .bind(guild_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the member's programs")?;
         rows.into_iter().map(MemberRow::into_domain).collect()
     }
@@ -122,16 +124,16 @@ impl Store {
     ) -> anyhow::Result<Joined> {
         let guild_id = program.guild_id;
         let mut tx = self.write().await?;
-        ensure_community(&mut tx, guild_id, now).await?;
-        let current = fetch_member(&mut *tx, program.program_id, user_id).await?;
-        let person: Option<PersonRow> = sqlx::query_as(
+        ensure_community(tx.conn(), guild_id, now).await?;
+        let current = fetch_member(tx.conn(), program.program_id, user_id).await?;
+        let person: Option<PersonRow> = on_backend!(tx.conn(), conn => sqlx::query_as(
             "select time_zone, institution, time_of_day, modality, shoutouts, about
-             from member where guild_id = ? and user_id = ?",
+             from member where guild_id = $1 and user_id = $2",
         )
         .bind(guild_id)
         .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn)
+        .await)
         .context("cannot read the member's profile")?;
         // New to this program: the server-wide settings carry over; the role is theirs to
         // pick here, and a mentor's capacity starts at the default.
@@ -160,10 +162,10 @@ impl Store {
             Some(about) => about.clone(),
             None => person.as_ref().and_then(|p| p.about.clone()),
         };
-        sqlx::query(
+        on_backend!(tx.conn(), conn => sqlx::query(
             "insert into member (guild_id, user_id, display_name, time_zone, institution,
                                  time_of_day, modality, shoutouts, about, joined_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              on conflict (guild_id, user_id) do update set
                  display_name = excluded.display_name, time_zone = excluded.time_zone,
                  institution = excluded.institution, time_of_day = excluded.time_of_day,
@@ -181,13 +183,14 @@ impl Store {
         .bind(&about)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the member's profile")?;
-        sqlx::query(
+        on_backend!(tx.conn(), conn => sqlx::query(
             "insert into program_member (program_id, guild_id, user_id, role, capacity,
                                          joined_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6, $7)
              on conflict (program_id, user_id) do update set
                  role = excluded.role, capacity = excluded.capacity, left_at = null,
                  updated_at = excluded.updated_at",
@@ -199,10 +202,11 @@ impl Store {
         .bind(i64::from(profile.capacity))
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the member's place in the program")?;
-        let member = fetch_member(&mut *tx, program.program_id, user_id)
+        let member = fetch_member(tx.conn(), program.program_id, user_id)
             .await?
             .context("member vanished right after being saved")?;
         tx.commit().await?;
@@ -257,18 +261,19 @@ impl Store {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "update program_member set paused_until = null, left_at = ?, updated_at = ?
-             where guild_id = ? and user_id = ? and left_at is null",
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "update program_member set paused_until = null, left_at = $1, updated_at = $2
+             where guild_id = $3 and user_id = $4 and left_at is null",
         )
         .bind(now)
         .bind(now)
         .bind(guild_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot take the member out of the server's programs")?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     /// Sets a current member's pause and departure; members who left are untouched.
@@ -280,49 +285,50 @@ impl Store {
         left_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "update program_member set paused_until = ?, left_at = ?, updated_at = ?
-             where program_id = ? and user_id = ? and left_at is null",
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "update program_member set paused_until = $1, left_at = $2, updated_at = $3
+             where program_id = $4 and user_id = $5 and left_at is null",
         )
         .bind(paused_until)
         .bind(left_at)
         .bind(now)
         .bind(program_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot change the member's standing")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }
 
 /// Every member of a program who has not left it, by user id.
 pub(super) async fn current_members(
-    conn: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     program_id: ProgramId,
 ) -> anyhow::Result<Vec<Member>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(&format!(
-        "{MEMBER_COLUMNS} where pm.program_id = ? and pm.left_at is null order by pm.user_id"
+    let rows: Vec<MemberRow> = on_backend!(conn, conn => sqlx::query_as(&format!(
+        "{MEMBER_COLUMNS} where pm.program_id = $1 and pm.left_at is null order by pm.user_id"
     ))
     .bind(program_id)
     .fetch_all(conn)
-    .await
+    .await)
     .context("cannot read the members")?;
     rows.into_iter().map(MemberRow::into_domain).collect()
 }
 
-async fn fetch_member<'e, E: sqlx::SqliteExecutor<'e>>(
-    executor: E,
+async fn fetch_member(
+    conn: Conn<'_>,
     program_id: ProgramId,
     user_id: UserId,
 ) -> anyhow::Result<Option<Member>> {
-    let row: Option<MemberRow> = sqlx::query_as(&format!(
-        "{MEMBER_COLUMNS} where pm.program_id = ? and pm.user_id = ?"
+    let row: Option<MemberRow> = on_backend!(conn, conn => sqlx::query_as(&format!(
+        "{MEMBER_COLUMNS} where pm.program_id = $1 and pm.user_id = $2"
     ))
     .bind(program_id)
     .bind(user_id)
-    .fetch_optional(executor)
-    .await
+    .fetch_optional(conn)
+    .await)
     .context("cannot read the member")?;
     row.map(MemberRow::into_domain).transpose()
 }

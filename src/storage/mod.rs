@@ -3,14 +3,19 @@
 
 mod answers;
 mod attention;
+mod backend;
 mod booking;
 mod celebrations;
+mod copy;
 mod export;
 mod fit;
 mod groups;
 mod history;
+mod identify;
 mod interests;
+mod leases;
 mod members;
+mod ops;
 mod outbox;
 mod privacy;
 mod programs;
@@ -20,8 +25,17 @@ mod stats;
 mod survey;
 mod wins;
 
+pub use backend::{Backend, ByBackend, Conn, Pool, PoolConn, Tx};
+pub use backend::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use booking::NextSlots;
+pub use copy::{lock_copy_source, CopiedTable, CopyReport};
+pub use identify::{is_postgres_url, IdentifyTurn};
+pub use leases::{
+    fenced, is_lease_lost, on_shards, scoped_fence_fresh, Fence, HeldLeases, Holder, Lease,
+    LeaseClock, LeaseLost, LeaseRecord,
+};
 
+use backend::sqlite_options;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -35,22 +49,18 @@ use crate::domain::program::{Cadence, InterestWeight, MatchingMode, WatercoolerC
 use crate::domain::round::{RoundState, Trigger};
 use crate::domain::wins::WinKind;
 use anyhow::Context as _;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-
-/// The migrations in `migrations/`, compiled into the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// Each program's matching history, kept between rounds (see `history.rs`).
     kept: std::sync::Arc<history::KeptHistories>,
 }
 
 impl Store {
-    /// Opens (creating if missing) the SQLite database at `url` and applies pending migrations.
+    /// Opens the database at `url` (a SQLite file, created if missing, or a PostgreSQL
+    /// database, which must exist) and applies pending migrations.
     pub async fn open(
         url: &str,
         max_connections: u32,
@@ -59,8 +69,8 @@ impl Store {
         Store::connect(url, max_connections, busy_timeout, true).await
     }
 
-    /// Like [`Store::open`], but fails when the file does not exist: a tool that only
-    /// reads (`hallway export`) must not leave an empty database at a mistyped path.
+    /// Like [`Store::open`], but fails when the SQLite file does not exist: a tool that
+    /// only reads (`hallway export`) must not leave an empty database at a mistyped path.
     pub async fn open_existing(
         url: &str,
         max_connections: u32,
@@ -75,44 +85,57 @@ impl Store {
         busy_timeout: Duration,
         create_if_missing: bool,
     ) -> anyhow::Result<Store> {
-        let options = sqlite_options(url)?
-            .create_if_missing(create_if_missing)
-            .journal_mode(SqliteJournalMode::Wal)
-            // Durable enough in WAL mode, and much faster than FULL.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // 32 MB of pages per connection, not SQLite's 2 MB: saving a round of 100,000
-            // members writes its seats all over the indexes of a year of seats.
-            .pragma("cache_size", "-8192")
-            .busy_timeout(busy_timeout);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open the database at {}", redact_url(url)))?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .context("cannot apply the database migrations")?;
+        let pool = backend::connect(url, max_connections, busy_timeout, create_if_missing).await?;
         Ok(Store {
             pool,
             kept: Default::default(),
         })
     }
 
-    /// A write transaction that takes SQLite's write lock up front. A deferred one would
-    /// start as a reader and fail with "database is locked", not wait, when two writers
-    /// race to upgrade.
-    pub(crate) async fn write(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
+    /// A write transaction that waits for every other writer first (see
+    /// [`backend::begin_write`]).
+    ///
+    /// Inside a server's fence ([`fenced`]: the scheduled work of a server whose lease this
+    /// process holds), the transaction first checks the lease, so that every write of that
+    /// work is refused with [`LeaseLost`] once another process has taken the server over.
+    pub(crate) async fn write(&self) -> anyhow::Result<Tx> {
+        let mut tx = backend::begin_write(&self.pool)
+            .await
+            .context("cannot start a database transaction")?;
+        leases::check_scoped_fence(tx.conn()).await?;
+        Ok(tx)
+    }
+
+    /// A read-only transaction whose queries all see one snapshot.
+    pub(crate) async fn read(&self) -> anyhow::Result<Tx> {
+        backend::begin_read(&self.pool)
             .await
             .context("cannot start a database transaction")
     }
 
-    /// The pool, for tests and tools that inspect the database directly.
-    pub fn pool(&self) -> &SqlitePool {
+    /// The SQLite pool, for tests about SQLite itself (its pragmas, an upgraded file).
+    /// Panics on PostgreSQL.
+    pub fn sqlite_pool(&self) -> &sqlx::SqlitePool {
+        match &self.pool {
+            ByBackend::Sqlite(pool) => pool,
+            ByBackend::Postgres(_) => panic!("sqlite_pool() on a PostgreSQL store"),
+        }
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// The pool, for tests and tools that inspect the database directly (through
+    /// [`on_backend!`](crate::on_backend)).
+    pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Closes the pool: the last step of a shutdown.
+    pub async fn close(&self) {
+        self.pool.close().await
     }
 
     /// The program's matching history as this store keeps it between rounds, without
@@ -125,9 +148,10 @@ impl Store {
     }
 }
 
-/// Claims the database for this process: one running bot per database, or both would
+/// Claims the SQLite database for this process: one running bot per file, or both would
 /// deliver the same outbox. The lock is on `<database>.lock` and the OS releases it when
-/// the process ends, even by a crash, so a restart never waits.
+/// the process ends, even by a crash, so a restart never waits. (PostgreSQL needs no such
+/// lock: its processes share the work through leases.)
 pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
     let options = sqlite_options(url)?;
     let mut path = options.get_filename().as_os_str().to_owned();
@@ -150,52 +174,6 @@ pub fn lock_single_instance(url: &str) -> anyhow::Result<std::fs::File> {
             Err(err).with_context(|| format!("cannot lock {}", path.to_string_lossy()))
         }
     }
-}
-
-/// What a database URL must look like, for the messages that refuse one.
-const SQLITE_EXAMPLE: &str = "use a SQLite file, e.g. DATABASE_URL=sqlite://hallway.db";
-
-/// The SQLite options for `url`, or one line that says what is wrong with it. The
-/// message shows the URL only with its password hidden.
-fn sqlite_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
-    let shown = redact_url(url);
-    let scheme = url
-        .split_once(':')
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-    match scheme.as_deref() {
-        // A bare file path (no scheme) has always worked; it still does.
-        Some("sqlite") | None => {}
-        Some("postgres" | "postgresql") => {
-            anyhow::bail!("DATABASE_URL {shown}: PostgreSQL is not supported yet; {SQLITE_EXAMPLE}")
-        }
-        _ => anyhow::bail!(
-            "DATABASE_URL {shown} is not a database URL hallway supports; {SQLITE_EXAMPLE}"
-        ),
-    }
-    if shown != url {
-        // A password here would only ever end up in a file name, and in messages.
-        anyhow::bail!(
-            "DATABASE_URL {shown}: a SQLite URL names a file and takes no user or password; {SQLITE_EXAMPLE}"
-        );
-    }
-    let options = SqliteConnectOptions::from_str(url).with_context(|| {
-        format!("DATABASE_URL {shown} is not a valid SQLite URL; {SQLITE_EXAMPLE}")
-    })?;
-    let file = options.get_filename();
-    let in_memory = file.as_os_str() == ":memory:" || url.contains("mode=memory");
-    if let Some(dir) = file
-        .parent()
-        .filter(|d| !in_memory && !d.as_os_str().is_empty())
-    {
-        if !dir.is_dir() {
-            anyhow::bail!(
-                "the directory {} for the database does not exist; create it, or set DATABASE_URL \
-                 to a file in a directory that exists",
-                dir.display()
-            );
-        }
-    }
-    Ok(options)
 }
 
 /// `url` with its password, if it has one, replaced by `***`: the only form in which a
@@ -275,6 +253,40 @@ macro_rules! stored_id {
                 ))
             }
         }
+
+        impl sqlx::Type<sqlx::Postgres> for $ty {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <i64 as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <i64 as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl sqlx::postgres::PgHasArrayType for $ty {
+            fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+                <i64 as sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Postgres> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, sqlx::Postgres>>::encode(self.to_db(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $ty {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(Self::from_db(
+                    <i64 as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?,
+                ))
+            }
+        }
     };
 }
 stored_id!(GuildId, |id| id.0 as i64, |value| GuildId(value as u64));
@@ -315,6 +327,32 @@ macro_rules! stored_word {
                 value: sqlx::sqlite::SqliteValueRef<'r>,
             ) -> Result<Self, sqlx::error::BoxDynError> {
                 Ok(<&str as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?.parse()?)
+            }
+        }
+
+        impl sqlx::Type<sqlx::Postgres> for $ty {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Postgres> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $ty {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(<&str as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?.parse()?)
             }
         }
     )+};
@@ -385,7 +423,7 @@ mod tests {
         let reason = |url: &str| format!("{:#}", sqlite_options(url).unwrap_err());
         let postgres = reason("postgres://u:secret@host/db");
         assert!(
-            postgres.contains("PostgreSQL is not supported yet"),
+            postgres.contains("is a PostgreSQL URL, not a SQLite file"),
             "{postgres}"
         );
         assert!(postgres.contains("postgres://u:***@host/db"), "{postgres}");

@@ -4,13 +4,14 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
-use super::{db_id, id_from_db, parse_column, Store};
+use super::leases::{check_scoped_fence, Holder};
+use super::{db_id, id_from_db, parse_column, Conn, Store};
 use crate::domain::attention::{AttentionReport, PostedDigest};
 use crate::domain::ids::{ChannelId, GroupId, GuildId, MessageId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
 use crate::domain::outbox::{OutboxRow, RetryAt};
+use crate::on_backend;
 
 /// The key of a round's row: one per kind, group and member.
 pub(crate) fn round_key(
@@ -38,49 +39,48 @@ pub(crate) struct RoundPost {
 /// Queues a round's row inside the caller's transaction; a row queued before stays. It
 /// belongs to the round's program.
 pub(crate) async fn queue_round_row(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     post: RoundPost,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    let key = round_key(post.kind, post.round_id, post.group_id, post.user_id);
+    on_backend!(conn, c => sqlx::query(
         "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id, due_at,
                              created_at)
-         values (?1, (select program_id from round where round_id = ?4), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         values ($1, (select program_id from round where round_id = $4), $2, $3, $4, $5, $6, $7, $8)
          on conflict (guild_id, key) do nothing",
     )
     .bind(db_id(guild_id))
     .bind(post.kind.as_str())
-    .bind(round_key(
-        post.kind,
-        post.round_id,
-        post.group_id,
-        post.user_id,
-    ))
+    .bind(&key)
     .bind(db_id(post.round_id))
     .bind(post.group_id)
     .bind(post.user_id.map(db_id))
     .bind(post.due_at)
     .bind(now)
-    .execute(tx)
+    .execute(c)
     .await
+    .map(|_| ()))
     .context("cannot queue a post")?;
     Ok(())
 }
 
 /// Queues a celebration under its occasion's key. Returns false when that occasion was
-/// queued before (posted or not), so it is never posted twice.
+/// queued before (posted or not), so it is never posted twice. Inside a fenced scope (the
+/// scheduler's), it first checks the server's lease in the caller's transaction.
 pub(crate) async fn queue_celebration(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     guild_id: GuildId,
     program_id: ProgramId,
     key: &str,
     detail: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    check_scoped_fence(conn.re()).await?;
+    let done = on_backend!(conn, c => sqlx::query(
         "insert into outbox (guild_id, program_id, kind, key, detail, due_at, created_at)
-         values (?, ?, 'celebration', ?, ?, ?, ?)
+         values ($1, $2, 'celebration', $3, $4, $5, $6)
          on conflict (guild_id, key) do nothing",
     )
     .bind(db_id(guild_id))
@@ -89,49 +89,49 @@ pub(crate) async fn queue_celebration(
     .bind(detail)
     .bind(now)
     .bind(now)
-    .execute(tx)
+    .execute(c)
     .await
+    .map(|r| r.rows_affected()))
     .context("cannot queue a celebration")?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Where the group's delivered posts of `kinds` are, oldest first: what forget-me and a
 /// DM group's redraws change.
 pub(crate) async fn posted_in_group(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     group_id: GroupId,
     kinds: &[OutboxKind],
 ) -> anyhow::Result<Vec<(OutboxKind, Posted)>> {
-    let rows = sqlx::query(
+    let rows: Vec<(OutboxKind, i64, i64)> = on_backend!(conn, c => sqlx::query_as(
         "select kind, channel_id, message_id from outbox
-         where group_id = ? and state = 'done'
+         where group_id = $1 and state = 'done'
            and channel_id is not null and message_id is not null
          order by outbox_id",
     )
     .bind(group_id)
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(c)
+    .await)
     .context("cannot read where the group's posts went")?;
-    let mut posted = Vec::new();
-    for row in &rows {
-        let kind: OutboxKind = row.try_get("kind")?;
-        if kinds.contains(&kind) {
-            posted.push((
+    Ok(rows
+        .into_iter()
+        .filter(|(kind, _, _)| kinds.contains(kind))
+        .map(|(kind, channel, message)| {
+            (
                 kind,
                 Posted {
-                    channel_id: id_from_db(row.try_get("channel_id")?),
-                    message_id: id_from_db(row.try_get("message_id")?),
+                    channel_id: id_from_db(channel),
+                    message_id: id_from_db(message),
                 },
-            ));
-        }
-    }
-    Ok(posted)
+            )
+        })
+        .collect())
 }
 
 /// Queues a forget-me row inside the caller's transaction (the one that deletes the
 /// member). `detail` says which message it changes, never whose name goes.
 pub(crate) async fn queue_redaction(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     kind: OutboxKind,
     key: &str,
@@ -140,20 +140,21 @@ pub(crate) async fn queue_redaction(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let detail = serde_json::to_string(redaction).context("cannot write a redaction")?;
-    sqlx::query(
+    on_backend!(conn, c => sqlx::query(
         "insert into outbox (guild_id, kind, key, group_id, detail, due_at, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)
+         values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (guild_id, key) do nothing",
     )
     .bind(db_id(guild_id))
     .bind(kind.as_str())
     .bind(key)
     .bind(group_id)
-    .bind(detail)
+    .bind(&detail)
     .bind(now)
     .bind(now)
-    .execute(tx)
+    .execute(c)
     .await
+    .map(|_| ()))
     .context("cannot queue a redaction")?;
     Ok(())
 }
@@ -161,7 +162,7 @@ pub(crate) async fn queue_redaction(
 /// Queues the deletion of one of hallway's posts that names a forgotten member, inside
 /// the caller's transaction.
 pub(crate) async fn queue_deletion(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     at: Posted,
     now: DateTime<Utc>,
@@ -172,7 +173,7 @@ pub(crate) async fn queue_deletion(
     };
     let key = format!("delete-message:{}", at.message_id);
     queue_redaction(
-        tx,
+        conn,
         guild_id,
         OutboxKind::DeleteMessage,
         &key,
@@ -184,17 +185,14 @@ pub(crate) async fn queue_deletion(
 }
 
 /// Seats in a group whose member asked to be forgotten (the group keeps its size).
-async fn forgotten_seats(
-    conn: &mut sqlx::SqliteConnection,
-    group_id: GroupId,
-) -> anyhow::Result<u32> {
-    let seats: i64 = sqlx::query_scalar(
+async fn forgotten_seats(conn: Conn<'_>, group_id: GroupId) -> anyhow::Result<u32> {
+    let seats: i64 = on_backend!(conn, c => sqlx::query_scalar(
         "select g.size - (select count(*) from group_member gm where gm.group_id = g.group_id)
-         from match_group g where g.group_id = ?",
+         from match_group g where g.group_id = $1",
     )
     .bind(group_id)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(c)
+    .await)
     .context("cannot read the group's size")?
     .unwrap_or(0);
     Ok(u32::try_from(seats).unwrap_or(0))
@@ -203,19 +201,16 @@ async fn forgotten_seats(
 /// A digest's row is done (inside `complete_outbox`'s transaction): the list it kept, with
 /// names, gives way to whom the post names, by id only, which forget-me needs to find
 /// the post. Nothing posted, or nobody named: nothing is kept.
-async fn digest_completed(
-    tx: &mut sqlx::SqliteConnection,
-    outbox_id: i64,
-    posted: bool,
-) -> anyhow::Result<()> {
-    let kept: Option<String> =
-        sqlx::query_scalar("select detail from outbox where outbox_id = ? and kind = ?")
-            .bind(outbox_id)
-            .bind(OutboxKind::AttentionDigest.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("cannot read the digest's list")?
-            .flatten();
+async fn digest_completed(mut conn: Conn<'_>, outbox_id: i64, posted: bool) -> anyhow::Result<()> {
+    let kept: Option<String> = on_backend!(conn.re(), c => sqlx::query_scalar(
+        "select detail from outbox where outbox_id = $1 and kind = $2",
+    )
+    .bind(outbox_id)
+    .bind(OutboxKind::AttentionDigest.as_str())
+    .fetch_optional(c)
+    .await)
+    .context("cannot read the digest's list")?
+    .flatten();
     let named = kept
         .as_deref()
         .filter(|_| posted)
@@ -232,32 +227,65 @@ async fn digest_completed(
         }
         _ => None,
     };
-    sqlx::query("update outbox set detail = ? where outbox_id = ?")
-        .bind(detail)
+    on_backend!(conn, c => sqlx::query("update outbox set detail = $1 where outbox_id = $2")
+        .bind(&detail)
         .bind(outbox_id)
-        .execute(&mut *tx)
+        .execute(c)
         .await
-        .context("cannot keep whom the digest names")?;
+        .map(|_| ()))
+    .context("cannot keep whom the digest names")?;
     Ok(())
 }
 
-fn row_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<OutboxRow> {
-    let count = |name: &str| -> anyhow::Result<u32> {
-        Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(u32::MAX))
-    };
+/// An outbox row as both backends read it; its kind is parsed after, so a row whose kind
+/// cannot be read is marked failed instead of blocking the rows after it.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    outbox_id: i64,
+    guild_id: i64,
+    program_id: Option<ProgramId>,
+    kind: String,
+    key: String,
+    round_id: Option<RoundId>,
+    group_id: Option<GroupId>,
+    user_id: Option<i64>,
+    detail: Option<String>,
+    attempts: i64,
+    failures: i64,
+}
+
+/// The columns of [`StoredRow`], for the queries that read one.
+const ROW_COLUMNS: &str = "outbox_id, guild_id, program_id, kind, key, round_id, group_id, \
+                           user_id, detail, attempts, failures";
+
+fn row_from(row: &StoredRow) -> anyhow::Result<OutboxRow> {
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(OutboxRow {
-        outbox_id: row.try_get("outbox_id")?,
-        guild_id: id_from_db(row.try_get("guild_id")?),
-        program_id: row.try_get("program_id")?,
-        kind: parse_column(row.try_get("kind")?, "outbox.kind")?,
-        key: row.try_get("key")?,
-        round_id: row.try_get("round_id")?,
-        group_id: row.try_get("group_id")?,
-        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(id_from_db),
-        detail: row.try_get("detail")?,
-        attempts: count("attempts")?,
-        failures: count("failures")?,
+        outbox_id: row.outbox_id,
+        guild_id: id_from_db(row.guild_id),
+        program_id: row.program_id,
+        kind: parse_column(&row.kind, "outbox.kind")?,
+        key: row.key.clone(),
+        round_id: row.round_id,
+        group_id: row.group_id,
+        user_id: row.user_id.map(id_from_db),
+        detail: row.detail.clone(),
+        attempts: count(row.attempts),
+        failures: count(row.failures),
     })
+}
+
+/// The order rows of one server are taken in: oldest first; among rows due together,
+/// archives, then intros, then the rest, then summaries.
+const TURN_ORDER: &str = "due_at,
+     case kind when 'archive-thread' then 0 when 'intro' then 1 when 'dm-intro' then 1
+               when 'summary' then 3 else 2 end,
+     outbox_id";
+
+/// `kind in ($n, $n+1, ...)` for `count` kinds from placeholder `first`.
+fn kinds_list(first: usize, count: usize) -> String {
+    let list: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!("({})", list.join(", "))
 }
 
 impl Store {
@@ -271,40 +299,144 @@ impl Store {
         per_server: u32,
         limit: u32,
     ) -> anyhow::Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(
-            "select * from (
-                 select outbox_id, guild_id, program_id, kind, key, round_id, group_id, user_id, detail, attempts, failures,
-                        due_at,
-                        row_number() over (
-                            partition by guild_id
-                            order by due_at,
-                                     case kind when 'archive-thread' then 0 when 'intro' then 1 when 'dm-intro' then 1
-                                               when 'summary' then 3 else 2 end,
-                                     outbox_id) as turn
-                 from outbox where state = 'pending' and due_at <= ?)
-             where turn <= ?
-             order by turn, due_at, outbox_id
-             limit ?",
-        )
-        .bind(now)
-        .bind(i64::from(per_server))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
+        let sql = format!(
+            "select {ROW_COLUMNS} from (
+                 select {ROW_COLUMNS}, due_at,
+                        row_number() over (partition by guild_id order by {TURN_ORDER}) as turn
+                 from outbox where state = 'pending' and {} <= {}) t
+             where turn <= $2
+             order by turn, {}, outbox_id
+             limit $3",
+            self.backend().instant("due_at"),
+            self.backend().instant("$1"),
+            self.backend().instant("due_at"),
+        );
+        let rows: Vec<StoredRow> = on_backend!(&self.pool, pool => sqlx::query_as(&sql)
+            .bind(now)
+            .bind(i64::from(per_server))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)
         .context("cannot read the outbox")?;
-        // A row that cannot even be read is not allowed to block the ones after it.
+        self.readable(rows, now).await
+    }
+
+    /// Like [`Store::due_outbox`], but only the rows of servers whose lease `holder` holds
+    /// (unexpired at `now`), and of those only the ones `choose` takes (the worker's free
+    /// slots), which are claimed: on PostgreSQL they are locked with
+    /// `FOR UPDATE SKIP LOCKED` (two processes never take the same row, and never wait for
+    /// each other; a row another one is claiming is left out) and their due time moves to
+    /// `claim_until`, so the claim outlives the transaction, and a process that dies with a
+    /// row in hand leaves it to whoever holds the server's lease next, once the claim
+    /// expires (its attempts tell that one to look before posting again). The lease rows
+    /// are read `FOR SHARE`, so a takeover waits for the claim to commit. On SQLite (one
+    /// process) the chosen rows are returned as they are.
+    pub async fn claim_outbox(
+        &self,
+        holder: &Holder,
+        now: DateTime<Utc>,
+        claim_until: DateTime<Utc>,
+        per_server: u32,
+        limit: u32,
+        mut choose: impl FnMut(&OutboxRow) -> bool,
+    ) -> anyhow::Result<Vec<OutboxRow>> {
+        let b = self.backend();
+        let candidates = format!(
+            "select {ROW_COLUMNS} from (
+                 select {ROW_COLUMNS}, due_at,
+                        row_number() over (partition by guild_id order by {TURN_ORDER}) as turn
+                 from outbox
+                 where state = 'pending' and {} <= {}
+                   and guild_id in (select guild_id from server_lease
+                                    where holder = $4 and {} > {})) t
+             where turn <= $2
+             order by turn, {}, outbox_id
+             limit $3",
+            b.instant("due_at"),
+            b.instant("$1"),
+            b.instant("expires_at"),
+            b.instant("$1"),
+            b.instant("due_at"),
+        );
+        match &self.pool {
+            super::ByBackend::Sqlite(pool) => {
+                let rows: Vec<StoredRow> = sqlx::query_as(&candidates)
+                    .bind(now)
+                    .bind(i64::from(per_server))
+                    .bind(i64::from(limit))
+                    .bind(holder.as_str())
+                    .fetch_all(pool)
+                    .await
+                    .context("cannot read the outbox")?;
+                let mut rows = self.readable(rows, now).await?;
+                rows.retain(|row| choose(row));
+                Ok(rows)
+            }
+            super::ByBackend::Postgres(pool) => {
+                let mut tx = pool.begin().await.context("cannot claim outbox rows")?;
+                sqlx::query(
+                    "select guild_id from server_lease where holder = $1 and expires_at > $2
+                     order by guild_id for share",
+                )
+                .bind(holder.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("cannot read this process's leases")?;
+                let rows: Vec<StoredRow> = sqlx::query_as(&candidates)
+                    .bind(now)
+                    .bind(i64::from(per_server))
+                    .bind(i64::from(limit))
+                    .bind(holder.as_str())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("cannot read the outbox")?;
+                let mut rows = self.readable(rows, now).await?;
+                rows.retain(|row| choose(row));
+                let wanted: Vec<i64> = rows.iter().map(|r| r.outbox_id).collect();
+                // Still pending and due once locked: another process may have claimed one
+                // since the candidates were read.
+                let claimed: Vec<i64> = sqlx::query_scalar(
+                    "select outbox_id from outbox
+                     where outbox_id = any($1) and state = 'pending' and due_at <= $2
+                     for update skip locked",
+                )
+                .bind(&wanted)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await
+                .context("cannot claim outbox rows")?;
+                sqlx::query("update outbox set due_at = $1 where outbox_id = any($2)")
+                    .bind(claim_until)
+                    .bind(&claimed)
+                    .execute(&mut *tx)
+                    .await
+                    .context("cannot claim outbox rows")?;
+                tx.commit().await.context("cannot claim outbox rows")?;
+                rows.retain(|row| claimed.contains(&row.outbox_id));
+                Ok(rows)
+            }
+        }
+    }
+
+    /// The rows that can be read; a row that cannot even be read is not allowed to block
+    /// the ones after it, and is marked failed.
+    async fn readable(
+        &self,
+        rows: Vec<StoredRow>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<OutboxRow>> {
         let mut due = Vec::with_capacity(rows.len());
         for row in &rows {
             match row_from(row) {
                 Ok(read) => due.push(read),
                 Err(err) => {
-                    let id: i64 = row.try_get("outbox_id")?;
                     tracing::error!(
-                        outbox = id,
+                        outbox = row.outbox_id,
                         error = format!("{err:#}"),
                         "unreadable outbox row; marking it failed"
                     );
-                    self.fail_outbox(id, &format!("unreadable row: {err:#}"), now)
+                    self.fail_outbox(row.outbox_id, &format!("unreadable row: {err:#}"), now)
                         .await?;
                 }
             }
@@ -312,25 +444,49 @@ impl Store {
         Ok(due)
     }
 
+    /// When the earliest pending row of the servers whose lease `holder` holds is due.
+    pub async fn next_claimable_due(
+        &self,
+        holder: &Holder,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let b = self.backend();
+        let sql = format!(
+            "select min(due_at) from outbox
+             where state = 'pending'
+               and guild_id in (select guild_id from server_lease where holder = $1 and {} > {})",
+            b.instant("expires_at"),
+            b.instant("$2"),
+        );
+        let next: Option<DateTime<Utc>> = on_backend!(&self.pool, pool => sqlx::query_scalar(&sql)
+            .bind(holder.as_str())
+            .bind(now)
+            .fetch_one(pool)
+            .await)
+        .context("cannot read the outbox")?;
+        Ok(next)
+    }
+
     /// When the earliest pending row is due, if any.
     pub async fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let next: Option<DateTime<Utc>> =
-            sqlx::query_scalar("select min(due_at) from outbox where state = 'pending'")
-                .fetch_one(&self.pool)
-                .await
-                .context("cannot read the outbox")?;
+        let next: Option<DateTime<Utc>> = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "select min(due_at) from outbox where state = 'pending'",
+        )
+        .fetch_one(pool)
+        .await)
+        .context("cannot read the outbox")?;
         Ok(next)
     }
 
     /// How many of a round's intros (in threads or by DM) are still pending.
     pub async fn pending_intros(&self, round_id: RoundId) -> anyhow::Result<u32> {
-        let count: i64 = sqlx::query_scalar(
+        let count: i64 = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "select count(*) from outbox
-             where round_id = ? and kind in ('intro', 'dm-intro') and state = 'pending'",
+             where round_id = $1 and kind in ('intro', 'dm-intro') and state = 'pending'",
         )
         .bind(db_id(round_id))
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot read the round's pending intros")?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
@@ -354,34 +510,45 @@ impl Store {
         group_id: GroupId,
         kinds: &[OutboxKind],
     ) -> anyhow::Result<bool> {
-        let kinds = serde_json::to_string(kinds).context("cannot list outbox kinds")?;
-        let pending: bool = sqlx::query_scalar(
-            "select exists (select 1 from outbox
-             where group_id = ? and kind in (select value from json_each(?)) and state = 'pending')",
-        )
-        .bind(group_id)
-        .bind(kinds)
-        .fetch_one(&self.pool)
-        .await
+        let sql = format!(
+            "select count(*) from outbox
+             where group_id = $1 and kind in {} and state = 'pending'",
+            kinds_list(2, kinds.len())
+        );
+        let pending: i64 = on_backend!(&self.pool, pool => {
+            let mut query = sqlx::query_scalar(&sql).bind(group_id);
+            for kind in kinds {
+                query = query.bind(kind.as_str());
+            }
+            query.fetch_one(pool).await
+        })
         .context("cannot read the group's pending rows")?;
-        Ok(pending)
+        Ok(pending > 0)
     }
 
     /// How many of the group's members asked to be forgotten: their seats are kept
     /// (the group's size), their names are not.
     pub async fn forgotten_seats(&self, group_id: GroupId) -> anyhow::Result<u32> {
         let mut conn = self.pool.acquire().await?;
-        forgotten_seats(&mut conn, group_id).await
+        forgotten_seats(conn.conn(), group_id).await
     }
 
     /// Notes that a try is about to start, before any request goes out, so a crash
-    /// mid-request is known to have maybe reached Discord.
+    /// mid-request is known to have maybe reached Discord. Inside a fenced scope (the
+    /// outbox worker's) this is the last check before the request: the server's lease
+    /// must still be this process's, or nothing is noted and [`super::LeaseLost`] says
+    /// not to send.
     pub async fn begin_outbox_attempt(&self, outbox_id: i64) -> anyhow::Result<()> {
-        sqlx::query("update outbox set attempts = attempts + 1 where outbox_id = ?")
-            .bind(outbox_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot record an attempt")?;
+        let mut tx = self.write_scoped().await?;
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set attempts = attempts + 1 where outbox_id = $1",
+        )
+        .bind(outbox_id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .context("cannot record an attempt")?;
+        tx.commit().await.context("cannot record an attempt")?;
         Ok(())
     }
 
@@ -398,24 +565,25 @@ impl Store {
         posted: Option<(ChannelId, MessageId)>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_scoped().await?;
         let (channel, message) = (posted.map(|p| db_id(p.0)), posted.map(|p| db_id(p.1)));
         // A forget-me row's detail points at a message about the forgotten member (a DM
         // to them, say): once it is done, nothing needs to know where that was.
-        let completed = sqlx::query(
-            "update outbox set state = 'done', done_at = ?, channel_id = ?, message_id = ?, last_error = null,
+        let completed = on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set state = 'done', done_at = $1, channel_id = $2, message_id = $3, last_error = null,
                     detail = case when kind in ('rename-thread', 'redact-message', 'delete-message')
                                   then null else detail end
-             where outbox_id = ?",
+             where outbox_id = $4",
         )
         .bind(now)
         .bind(channel)
         .bind(message)
         .bind(row.outbox_id)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot complete a post")?;
-        if let (0, Some((channel_id, message_id))) = (completed.rows_affected(), posted) {
+        if let (0, Some((channel_id, message_id))) = (completed, posted) {
             let deletion = Redaction {
                 redraw: None,
                 at: Some(Posted {
@@ -424,7 +592,7 @@ impl Store {
                 }),
             };
             queue_redaction(
-                &mut tx,
+                tx.conn(),
                 row.guild_id,
                 OutboxKind::DeleteMessage,
                 &format!("delete-message:{message_id}"),
@@ -436,8 +604,8 @@ impl Store {
             tracing::info!(guild = %row.guild_id, kind = %row.kind, "a post landed after its row was withdrawn; deleting it");
         }
         // A digest's kept list names members: it gives way to whom the post names, by id.
-        if completed.rows_affected() == 1 && row.kind == OutboxKind::AttentionDigest {
-            digest_completed(&mut tx, row.outbox_id, posted.is_some()).await?;
+        if completed == 1 && row.kind == OutboxKind::AttentionDigest {
+            digest_completed(tx.conn(), row.outbox_id, posted.is_some()).await?;
         }
         // A DM intro or a nudge drawn just before someone in the group was forgotten may
         // still name them: it is rewritten from the group as it is now (a no-op edit when
@@ -448,15 +616,16 @@ impl Store {
             _ => None,
         };
         if let (1, Some(redraw), Some(group_id), Some((channel_id, message_id))) =
-            (completed.rows_affected(), redraw, row.group_id, posted)
+            (completed, redraw, row.group_id, posted)
         {
-            if forgotten_seats(&mut tx, group_id).await? > 0 {
-                let kept: i64 =
-                    sqlx::query_scalar("select count(*) from group_member where group_id = ?")
-                        .bind(group_id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .context("cannot count the group's members")?;
+            if forgotten_seats(tx.conn(), group_id).await? > 0 {
+                let kept: i64 = on_backend!(tx.conn(), c => sqlx::query_scalar(
+                    "select count(*) from group_member where group_id = $1",
+                )
+                .bind(group_id)
+                .fetch_one(c)
+                .await)
+                .context("cannot count the group's members")?;
                 let redaction = Redaction {
                     redraw: Some(redraw),
                     at: Some(Posted {
@@ -465,7 +634,7 @@ impl Store {
                     }),
                 };
                 queue_redaction(
-                    &mut tx,
+                    tx.conn(),
                     row.guild_id,
                     OutboxKind::RedactMessage,
                     &format!("redact-message:{message_id}:{kept}"),
@@ -481,15 +650,16 @@ impl Store {
             .strip_prefix("win:")
             .and_then(|id| id.parse::<i64>().ok())
         {
-            sqlx::query(
-                "update win set channel_id = ?, message_id = ? where guild_id = ? and win_id = ?",
+            on_backend!(tx.conn(), c => sqlx::query(
+                "update win set channel_id = $1, message_id = $2 where guild_id = $3 and win_id = $4",
             )
             .bind(channel)
             .bind(message)
             .bind(db_id(row.guild_id))
             .bind(win_id)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot save where the win was posted")?;
         }
         tx.commit().await.context("cannot complete a post")?;
@@ -504,17 +674,20 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update outbox set state = 'failed', done_at = ?, last_error = ?,
+        let mut tx = self.write_scoped().await?;
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set state = 'failed', done_at = $1, last_error = $2,
                     detail = case when kind = 'attention-digest' then null else detail end
-             where outbox_id = ?",
+             where outbox_id = $3",
         )
         .bind(now)
         .bind(reason)
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot record a failed post")?;
+        tx.commit().await.context("cannot record a failed post")?;
         Ok(())
     }
 
@@ -525,19 +698,22 @@ impl Store {
         reason: &str,
         retry: RetryAt,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update outbox set due_at = ?, last_error = ?, failures = failures + ?,
-                    attempts = max(attempts - ?, 0)
-             where outbox_id = ?",
+        let mut tx = self.write_scoped().await?;
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set due_at = $1, last_error = $2, failures = failures + $3,
+                    attempts = case when attempts - $4 < 0 then 0 else attempts - $4 end
+             where outbox_id = $5",
         )
         .bind(retry.at)
         .bind(reason)
         .bind(i64::from(retry.counts_as_failure))
         .bind(i64::from(retry.refused_before_acting))
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot reschedule a post")?;
+        tx.commit().await.context("cannot reschedule a post")?;
         Ok(())
     }
 
@@ -553,16 +729,17 @@ impl Store {
     ) -> anyhow::Result<()> {
         let group_id = intro.group_id.context("an intro always has a group")?;
         let round_id = intro.round_id.context("an intro always has a round")?;
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "update match_group set delivered_via = 'dm', delivery_note = ?, thread_refused = ?
-             where group_id = ?",
+        let mut tx = self.write_scoped().await?;
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update match_group set delivered_via = 'dm', delivery_note = $1, thread_refused = $2
+             where group_id = $3",
         )
         .bind(note)
         .bind(thread_refused)
         .bind(db_id(group_id))
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot save the DM fallback")?;
         for user in members {
             let dm = RoundPost {
@@ -572,16 +749,17 @@ impl Store {
                 user_id: Some(*user),
                 due_at: now,
             };
-            queue_round_row(&mut tx, intro.guild_id, dm, now).await?;
+            queue_round_row(tx.conn(), intro.guild_id, dm, now).await?;
         }
-        sqlx::query(
-            "update outbox set state = 'done', done_at = ?, last_error = ? where outbox_id = ?",
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set state = 'done', done_at = $1, last_error = $2 where outbox_id = $3",
         )
         .bind(now)
         .bind(note)
         .bind(intro.outbox_id)
-        .execute(&mut *tx)
-        .await?;
+        .execute(c)
+        .await
+        .map(|_| ()))?;
         tx.commit().await.context("cannot commit the DM fallback")?;
         Ok(())
     }
@@ -594,25 +772,27 @@ impl Store {
         log_reason: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_scoped().await?;
         if let Some(group_id) = row.group_id {
-            sqlx::query(
-                "update match_group set delivery_note = coalesce(delivery_note, ?) where group_id = ?",
+            on_backend!(tx.conn(), c => sqlx::query(
+                "update match_group set delivery_note = coalesce(delivery_note, $1) where group_id = $2",
             )
             .bind(note)
             .bind(db_id(group_id))
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot note the failed delivery")?;
         }
-        sqlx::query(
-            "update outbox set state = 'failed', done_at = ?, last_error = ? where outbox_id = ?",
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update outbox set state = 'failed', done_at = $1, last_error = $2 where outbox_id = $3",
         )
         .bind(now)
         .bind(log_reason)
         .bind(row.outbox_id)
-        .execute(&mut *tx)
-        .await?;
+        .execute(c)
+        .await
+        .map(|_| ()))?;
         tx.commit()
             .await
             .context("cannot record a failed delivery")?;
@@ -623,14 +803,14 @@ impl Store {
     /// threads. The other groups go straight to DMs instead of asking Discord again: each
     /// refused request counts towards Discord's limit on invalid requests.
     pub async fn round_thread_refusal(&self, round_id: RoundId) -> anyhow::Result<Option<String>> {
-        let note: Option<String> = sqlx::query_scalar(
+        let note: Option<Option<String>> = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "select delivery_note from match_group
-             where round_id = ? and delivered_via = 'dm' and thread_refused = 1 limit 1",
+             where round_id = $1 and delivered_via = 'dm' and thread_refused = true limit 1",
         )
         .bind(db_id(round_id))
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
         .context("cannot read the round's delivery notes")?;
-        Ok(note)
+        Ok(note.flatten())
     }
 }

@@ -2,13 +2,13 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
 use super::outbox::{posted_in_group, queue_deletion, queue_redaction};
-use super::{db_id, id_from_db, parse_column, Store};
+use super::{db_id, id_from_db, parse_column, Backend, Conn, Store};
 use crate::domain::group::PastChat;
 use crate::domain::ids::{GroupId, GuildId, UserId};
 use crate::domain::outbox::{OutboxKind, Posted, Redaction, Redraw};
+use crate::on_backend;
 
 impl Store {
     /// Adds to a member's do-not-match list. Returns false if it was there already.
@@ -19,18 +19,20 @@ impl Store {
         other: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "insert into avoid (guild_id, user_id, avoided_user_id, created_at) values (?, ?, ?, ?)
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "insert into avoid (guild_id, user_id, avoided_user_id, created_at)
+             values ($1, $2, $3, $4)
              on conflict do nothing",
         )
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .bind(db_id(other))
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .context("cannot save the do-not-match entry")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Removes from a member's do-not-match list. Returns false if it was not there.
@@ -40,16 +42,17 @@ impl Store {
         user_id: UserId,
         other: UserId,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "delete from avoid where guild_id = ? and user_id = ? and avoided_user_id = ?",
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "delete from avoid where guild_id = $1 and user_id = $2 and avoided_user_id = $3",
         )
         .bind(db_id(guild_id))
         .bind(db_id(user_id))
         .bind(db_id(other))
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .context("cannot remove the do-not-match entry")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// The member's own do-not-match list; only ever shown to the member.
@@ -58,13 +61,16 @@ impl Store {
         guild_id: GuildId,
         user_id: UserId,
     ) -> anyhow::Result<Vec<UserId>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "select avoided_user_id from avoid where guild_id = ? and user_id = ? order by created_at",
-        )
-        .bind(db_id(guild_id))
-        .bind(db_id(user_id))
-        .fetch_all(&self.pool)
-        .await
+        let created_at = self.backend().instant("created_at");
+        let sql = format!(
+            "select avoided_user_id from avoid where guild_id = $1 and user_id = $2
+             order by {created_at}, avoided_user_id"
+        );
+        let ids: Vec<i64> = on_backend!(&self.pool, pool => sqlx::query_scalar(&sql)
+            .bind(db_id(guild_id))
+            .bind(db_id(user_id))
+            .fetch_all(pool)
+            .await)
         .context("cannot read the do-not-match list")?;
         Ok(ids.into_iter().map(id_from_db).collect())
     }
@@ -78,48 +84,54 @@ impl Store {
         limit: u32,
     ) -> anyhow::Result<Vec<PastChat>> {
         let guild = db_id(guild_id);
-        let rows = sqlx::query(
+        let created_at = self.backend().instant("r.created_at");
+        let sql = format!(
             "select g.group_id, r.number, r.due_at, p.name as program,
                     (select status from outcome o where o.group_id = g.group_id and o.user_id = gm.user_id) as answer
              from group_member gm join match_group g on g.group_id = gm.group_id
              join round r on r.round_id = g.round_id
              join program p on p.program_id = r.program_id
-             where gm.guild_id = ? and gm.user_id = ?
-             order by julianday(r.created_at) desc, r.round_id desc limit ?",
-        )
-        .bind(guild)
-        .bind(db_id(user_id))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
+             where gm.guild_id = $1 and gm.user_id = $2
+             order by {created_at} desc, r.round_id desc limit $3"
+        );
+        type ChatRow = (GroupId, i64, DateTime<Utc>, String, Option<String>);
+        let rows: Vec<ChatRow> = on_backend!(&self.pool, pool => sqlx::query_as(&sql)
+            .bind(guild)
+            .bind(db_id(user_id))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)
         .context("cannot read the member's history")?;
         let mut chats = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let group_id: GroupId = row.try_get("group_id")?;
-            let others = sqlx::query(
+        for (group_id, number, due_at, program, answer) in rows {
+            // The others in seat order: the mentor first, then by the seats' key.
+            let others: Vec<(i64, String, Option<String>)> =
+                on_backend!(&self.pool, pool => sqlx::query_as(
                 "select gm.user_id, gm.role, m.display_name from group_member gm
                  left join member m on m.guild_id = gm.guild_id and m.user_id = gm.user_id
-                 where gm.group_id = ? and gm.guild_id = ? and gm.user_id <> ? order by gm.rowid",
+                 where gm.group_id = $1 and gm.guild_id = $2 and gm.user_id <> $3
+                 order by case when gm.role = 'mentor' then 0 else 1 end, gm.user_id",
             )
             .bind(db_id(group_id))
             .bind(guild)
             .bind(db_id(user_id))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|o| {
-                Ok((
-                    id_from_db(o.try_get("user_id")?),
-                    parse_column(o.try_get("role")?, "group_member.role")?,
-                    o.try_get("display_name")?,
-                ))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-            let answer: Option<String> = row.try_get("answer")?;
+            .fetch_all(pool)
+            .await)
+                .context("cannot read the others of a past chat")?;
+            let others = others
+                .into_iter()
+                .map(|(user, role, name)| {
+                    Ok((
+                        id_from_db(user),
+                        parse_column(&role, "group_member.role")?,
+                        name,
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             chats.push(PastChat {
-                program: row.try_get("program")?,
-                round_number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or(0),
-                due_at: row.try_get("due_at")?,
+                program,
+                round_number: u32::try_from(number).unwrap_or(0),
+                due_at,
                 others,
                 my_answer: answer.as_deref().map(str::parse).transpose()?,
             });
@@ -147,62 +159,114 @@ impl Store {
     ) -> anyhow::Result<u32> {
         let (guild, user) = (db_id(guild_id), db_id(user_id));
         let mut tx = self.write().await?;
+        let backend = tx.backend();
         let user_text = user_id.to_string();
-        let queued = queue_redactions(&mut tx, guild_id, user_id, now).await?;
-        let groups: Vec<GroupId> = sqlx::query_scalar(
-            "select group_id from group_member where guild_id = ? and user_id = ? order by group_id",
+        let queued = queue_redactions(tx.conn(), guild_id, user_id, now).await?;
+        let groups: Vec<GroupId> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
+            "select group_id from group_member where guild_id = $1 and user_id = $2 order by group_id",
         )
         .bind(guild)
         .bind(user)
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn)
+        .await)
         .context("cannot read the member's groups")?;
         // Before the member row goes: answers hang off their invitations and groups.
-        super::fit::forget_fit(&mut tx, guild_id, user_id, now).await?;
-        super::survey::forget_survey(&mut tx, guild_id, user_id).await?;
-        super::attention::forget_in_digests(&mut tx, guild_id, user_id, now).await?;
+        super::fit::forget_fit(tx.conn(), guild_id, user_id, now).await?;
+        super::survey::forget_survey(tx.conn(), guild_id, user_id).await?;
+        super::attention::forget_in_digests(tx.conn(), guild_id, user_id, now).await?;
+        let previews = format!(
+            "delete from round_preview where guild_id = $1 and (requested_by = $2 or {} > 0)",
+            contains(backend, "groups_json", "$3")
+        );
         let statements: [(&str, bool); 13] = [
-            ("delete from avoid where guild_id = ?1 and (user_id = ?2 or avoided_user_id = ?2)", false),
-            ("delete from outcome where guild_id = ?1 and user_id = ?2", false),
-            ("delete from feedback where guild_id = ?1 and user_id = ?2", false),
-            ("delete from skip_note where guild_id = ?1 and user_id = ?2", false),
-            ("delete from slot_pick where guild_id = ?1 and user_id = ?2", false),
-            ("delete from outbox where guild_id = ?1 and user_id = ?2", false),
-            ("delete from group_member where guild_id = ?1 and user_id = ?2", false),
-            ("delete from outbox where guild_id = ?1 and key in
-                (select 'win:' || win_id from win where guild_id = ?1 and user_id = ?2)", false),
-            ("delete from win where guild_id = ?1 and user_id = ?2", false),
-            ("delete from outbox where guild_id = ?1 and (key like 'chats:' || ?3 || ':%'
-                or key like 'anniversary:' || ?3 || ':%')", true),
-            ("delete from round_preview where guild_id = ?1 and (requested_by = ?2 or instr(groups_json, ?3) > 0)", true),
-            ("update prompt set created_by = 0 where guild_id = ?1 and created_by = ?2", false),
-            ("delete from member where guild_id = ?1 and user_id = ?2", false),
+            (
+                "delete from avoid where guild_id = $1 and (user_id = $2 or avoided_user_id = $2)",
+                false,
+            ),
+            (
+                "delete from outcome where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from feedback where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from skip_note where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from slot_pick where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from outbox where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from group_member where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from outbox where guild_id = $1 and key in
+                (select 'win:' || win_id from win where guild_id = $1 and user_id = $2)",
+                false,
+            ),
+            (
+                "delete from win where guild_id = $1 and user_id = $2",
+                false,
+            ),
+            (
+                "delete from outbox where guild_id = $1 and (key like 'chats:' || $3 || ':%'
+                or key like 'anniversary:' || $3 || ':%')",
+                true,
+            ),
+            (&previews, true),
+            (
+                "update prompt set created_by = 0 where guild_id = $1 and created_by = $2",
+                false,
+            ),
+            (
+                "delete from member where guild_id = $1 and user_id = $2",
+                false,
+            ),
         ];
         for (sql, uses_text) in statements {
-            let mut query = sqlx::query(sql).bind(guild).bind(user);
-            if uses_text {
-                query = query.bind(&user_text);
-            }
-            query
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("forget-me failed at: {sql}"))?;
+            on_backend!(tx.conn(), conn => {
+                let mut query = sqlx::query(sql).bind(guild).bind(user);
+                if uses_text {
+                    query = query.bind(&user_text);
+                }
+                query.execute(conn).await.map(|_| ())
+            })
+            .with_context(|| format!("forget-me failed at: {sql}"))?;
         }
+        // Every process that keeps a history of the server's programs reloads it.
+        super::history::bump_history_versions(tx.conn(), guild_id).await?;
         // Those left in a group may all have picked a time already.
         for group_id in groups {
-            super::booking::book_if_agreed(&mut tx, guild_id, group_id, now).await?;
+            super::booking::book_if_agreed(tx.conn(), guild_id, group_id, now).await?;
         }
         tx.commit().await.context("cannot commit forget-me")?;
-        // Their seats are gone from the past rounds: so must they be from the histories.
+        // Their seats are gone from the past rounds: so must they be from this process's
+        // histories (the bumped versions tell the other processes).
         self.kept.forget_guild(guild_id);
         Ok(queued)
+    }
+}
+
+/// Whether text `haystack` contains `needle` (both SQL expressions), as a number > 0.
+fn contains(backend: Backend, haystack: &str, needle: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("instr({haystack}, {needle})"),
+        Backend::Postgres => format!("strpos({haystack}, {needle})"),
     }
 }
 
 /// Queues forget-me's changes in Discord, before the member's rows go: they say where
 /// hallway posted about them.
 async fn queue_redactions(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
     now: DateTime<Utc>,
@@ -211,22 +275,19 @@ async fn queue_redactions(
     let mut queued = 0;
     // Each key ends in how many members the group keeps, so a second member forgotten
     // from the same group queues its own rows, and repeating one queues nothing.
-    let groups = sqlx::query(
+    let groups: Vec<(GroupId, Option<i64>, Option<String>, i64)> =
+        on_backend!(conn.re(), conn => sqlx::query_as(
         "select g.group_id, g.thread_id, g.delivered_via,
                 (select count(*) from group_member o where o.group_id = g.group_id) - 1 as keeps
          from group_member gm join match_group g on g.group_id = gm.group_id
-         where gm.guild_id = ?1 and gm.user_id = ?2 order by g.group_id",
+         where gm.guild_id = $1 and gm.user_id = $2 order by g.group_id",
     )
     .bind(guild)
     .bind(user)
-    .fetch_all(&mut *tx)
-    .await
-    .context("cannot read the member's groups")?;
-    for group in &groups {
-        let group_id: GroupId = group.try_get("group_id")?;
-        let keeps: i64 = group.try_get("keeps")?;
-        let thread: Option<i64> = group.try_get("thread_id")?;
-        let via: Option<String> = group.try_get("delivered_via")?;
+    .fetch_all(conn)
+    .await)
+        .context("cannot read the member's groups")?;
+    for (group_id, thread, via, keeps) in groups {
         // A group told by DM has no thread; one not delivered yet may still get one, and
         // its rows wait for the intro.
         if thread.is_some() || via.is_none() {
@@ -236,7 +297,7 @@ async fn queue_redactions(
             };
             let key = format!("rename-thread:{group_id}:{keeps}");
             queue_redaction(
-                tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RenameThread,
                 &key,
@@ -251,7 +312,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:intro:{group_id}:{keeps}");
             queue_redaction(
-                tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -263,7 +324,7 @@ async fn queue_redactions(
             queued += 2;
         }
         let redrawn = [OutboxKind::DmIntro, OutboxKind::Nudge];
-        for (kind, at) in posted_in_group(&mut *tx, group_id, &redrawn).await? {
+        for (kind, at) in posted_in_group(conn.re(), group_id, &redrawn).await? {
             let redraw = match kind {
                 OutboxKind::Nudge => Redraw::Nudge,
                 _ => Redraw::DmIntro,
@@ -274,7 +335,7 @@ async fn queue_redactions(
             };
             let key = format!("redact-message:{}:{keeps}", at.message_id);
             queue_redaction(
-                tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::RedactMessage,
                 &key,
@@ -293,13 +354,13 @@ async fn queue_redactions(
             OutboxKind::CheckIn,
             OutboxKind::Rescheduled,
         ];
-        for (_, at) in posted_in_group(&mut *tx, group_id, &notices).await? {
+        for (_, at) in posted_in_group(conn.re(), group_id, &notices).await? {
             let deletion = Redaction {
                 redraw: None,
                 at: Some(at),
             };
             queue_redaction(
-                tx,
+                conn.re(),
                 guild_id,
                 OutboxKind::DeleteMessage,
                 &format!("delete-message:{}", at.message_id),
@@ -312,36 +373,36 @@ async fn queue_redactions(
         }
     }
     // Their wins and milestones are about them alone: those posts go.
-    let celebrations = sqlx::query(
+    let celebrations: Vec<(i64, i64)> = on_backend!(conn.re(), conn => sqlx::query_as(
         "select channel_id, message_id from outbox
-         where guild_id = ?1 and kind = 'celebration' and state = 'done'
+         where guild_id = $1 and kind = 'celebration' and state = 'done'
            and channel_id is not null and message_id is not null
-           and (key in (select 'win:' || win_id from win where guild_id = ?1 and user_id = ?2)
-                or key like 'chats:' || ?3 || ':%' or key like 'anniversary:' || ?3 || ':%')
+           and (key in (select 'win:' || win_id from win where guild_id = $1 and user_id = $2)
+                or key like 'chats:' || $3 || ':%' or key like 'anniversary:' || $3 || ':%')
          order by outbox_id",
     )
     .bind(guild)
     .bind(user)
     .bind(user_id.to_string())
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(conn)
+    .await)
     .context("cannot read the member's celebrations")?;
     // So are the notes saying they could not make a round.
-    let notes = sqlx::query(
-        "select channel_id, message_id from skip_note where guild_id = ?1 and user_id = ?2
+    let notes: Vec<(i64, i64)> = on_backend!(conn.re(), conn => sqlx::query_as(
+        "select channel_id, message_id from skip_note where guild_id = $1 and user_id = $2
          order by message_id",
     )
     .bind(guild)
     .bind(user)
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(conn)
+    .await)
     .context("cannot read the member's skip notes")?;
-    for post in celebrations.iter().chain(&notes) {
+    for (channel_id, message_id) in celebrations.into_iter().chain(notes) {
         let at = Posted {
-            channel_id: id_from_db(post.try_get("channel_id")?),
-            message_id: id_from_db(post.try_get("message_id")?),
+            channel_id: id_from_db(channel_id),
+            message_id: id_from_db(message_id),
         };
-        queue_deletion(tx, guild_id, at, now).await?;
+        queue_deletion(conn.re(), guild_id, at, now).await?;
         queued += 1;
     }
     Ok(queued)

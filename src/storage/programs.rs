@@ -3,13 +3,14 @@
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
-use super::{parse_column, Store};
+use super::{parse_column, Conn, Store};
 use crate::domain::booking::MeetingRules;
 use crate::domain::ids::{ChannelId, GuildId, ProgramId};
 use crate::domain::program::{
     Evaluation, MatchingRules, NameTaken, Program, ProgramInfo, Schedule, Watercooler,
     DEFAULT_PROGRAM_NAME,
 };
+use crate::on_backend;
 
 #[derive(sqlx::FromRow)]
 struct ProgramRow {
@@ -122,10 +123,10 @@ impl Store {
     /// The server's programs, archived ones included, by name.
     pub async fn programs(&self, guild_id: GuildId) -> anyhow::Result<Vec<Program>> {
         let rows: Vec<ProgramRow> =
-            sqlx::query_as("select * from program where guild_id = ? order by name, program_id")
+            on_backend!(&self.pool, pool => sqlx::query_as("select * from program where guild_id = $1 order by name, program_id")
                 .bind(guild_id)
-                .fetch_all(&self.pool)
-                .await
+                .fetch_all(pool)
+                .await)
                 .context("cannot read the programs")?;
         into_programs(rows)
     }
@@ -137,11 +138,11 @@ impl Store {
         program_id: ProgramId,
     ) -> anyhow::Result<Option<Program>> {
         let row: Option<ProgramRow> =
-            sqlx::query_as("select * from program where guild_id = ? and program_id = ?")
+            on_backend!(&self.pool, pool => sqlx::query_as("select * from program where guild_id = $1 and program_id = $2")
                 .bind(guild_id)
                 .bind(program_id)
-                .fetch_optional(&self.pool)
-                .await
+                .fetch_optional(pool)
+                .await)
                 .context("cannot read the program")?;
         row.map(ProgramRow::into_domain).transpose()
     }
@@ -156,14 +157,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<Program, NameTaken>> {
         let mut tx = self.write().await?;
-        ensure_community(&mut tx, guild_id, now).await?;
-        if name_in_use(&mut tx, guild_id, name, None).await? {
+        ensure_community(tx.conn(), guild_id, now).await?;
+        if name_in_use(tx.conn(), guild_id, name, None).await? {
             return Ok(Err(NameTaken));
         }
-        let inserted: Result<ProgramId, sqlx::Error> = sqlx::query_scalar(
+        let inserted: Result<ProgramId, sqlx::Error> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
             "insert into program (guild_id, name, program_channel_id, matching_mode, group_size,
                                   cross_institution, interest_weight, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning program_id",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning program_id",
         )
         .bind(guild_id)
         .bind(name)
@@ -174,8 +175,8 @@ impl Store {
         .bind(rules.interest_weight)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
+        .fetch_one(conn)
+        .await);
         let program_id = match inserted {
             Ok(id) => id,
             Err(err) if is_unique_violation(&err) => return Ok(Err(NameTaken)),
@@ -201,18 +202,19 @@ impl Store {
             return Ok(programs);
         }
         let mut tx = self.write().await?;
-        ensure_community(&mut tx, guild_id, now).await?;
+        ensure_community(tx.conn(), guild_id, now).await?;
         // Two first commands racing both get the one program.
-        sqlx::query(
-            "insert into program (guild_id, name, created_at, updated_at) values (?, ?, ?, ?)
+        on_backend!(tx.conn(), conn => sqlx::query(
+            "insert into program (guild_id, name, created_at, updated_at) values ($1, $2, $3, $4)
              on conflict (guild_id, name) do nothing",
         )
         .bind(guild_id)
         .bind(DEFAULT_PROGRAM_NAME)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot create the first program")?;
         tx.commit().await?;
         self.programs(guild_id).await
@@ -227,21 +229,21 @@ impl Store {
     ) -> anyhow::Result<Result<(), NameTaken>> {
         let mut tx = self.write().await?;
         let guild_id: GuildId =
-            sqlx::query_scalar("select guild_id from program where program_id = ?")
+            on_backend!(tx.conn(), conn => sqlx::query_scalar("select guild_id from program where program_id = $1")
                 .bind(program_id)
-                .fetch_one(&mut *tx)
-                .await
+                .fetch_one(conn)
+                .await)
                 .context("cannot read the program")?;
-        if name_in_use(&mut tx, guild_id, name, Some(program_id)).await? {
+        if name_in_use(tx.conn(), guild_id, name, Some(program_id)).await? {
             return Ok(Err(NameTaken));
         }
-        let renamed =
-            sqlx::query("update program set name = ?, updated_at = ? where program_id = ?")
+        let renamed = on_backend!(tx.conn(), conn => sqlx::query("update program set name = $1, updated_at = $2 where program_id = $3")
                 .bind(name)
                 .bind(now)
                 .bind(program_id)
-                .execute(&mut *tx)
-                .await;
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()));
         match renamed {
             Ok(_) => {
                 tx.commit().await?;
@@ -260,16 +262,17 @@ impl Store {
         celebrations_channel_id: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set program_channel_id = ?, celebrations_channel_id = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set program_channel_id = $1, celebrations_channel_id = $2, updated_at = $3
+             where program_id = $4",
         )
         .bind(program_channel_id)
         .bind(celebrations_channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the channels")?;
         Ok(())
     }
@@ -280,10 +283,10 @@ impl Store {
         schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set cadence = ?, weekday = ?, hour = ?, time_zone = ?,
-                 schedule_anchor = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set cadence = $1, weekday = $2, hour = $3, time_zone = $4,
+                 schedule_anchor = $5, updated_at = $6
+             where program_id = $7",
         )
         .bind(schedule.cadence)
         .bind(i64::from(schedule.weekday.num_days_from_monday()))
@@ -292,8 +295,9 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the schedule")?;
         Ok(())
     }
@@ -306,16 +310,17 @@ impl Store {
         meeting: MeetingRules,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set meeting_minutes = ?, reminder_minutes = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set meeting_minutes = $1, reminder_minutes = $2, updated_at = $3
+             where program_id = $4",
         )
         .bind(i64::from(meeting.minutes))
         .bind(i64::from(meeting.reminder_minutes))
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the meeting settings")?;
         Ok(())
     }
@@ -328,12 +333,13 @@ impl Store {
         rounds: u8,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query("update program set attention_rounds = ?, updated_at = ? where program_id = ?")
+        on_backend!(&self.pool, pool => sqlx::query("update program set attention_rounds = $1, updated_at = $2 where program_id = $3")
             .bind(i64::from(rounds))
             .bind(now)
             .bind(program_id)
-            .execute(&self.pool)
+            .execute(pool)
             .await
+            .map(|r| r.rows_affected()))
             .context("cannot save the attention setting")?;
         Ok(())
     }
@@ -349,18 +355,19 @@ impl Store {
         coordinators_channel_id: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set program_channel_id = ?, celebrations_channel_id = ?,
-                 coordinators_channel_id = coalesce(?, coordinators_channel_id), updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set program_channel_id = $1, celebrations_channel_id = $2,
+                 coordinators_channel_id = coalesce($3, coordinators_channel_id), updated_at = $4
+             where program_id = $5",
         )
         .bind(program_channel_id)
         .bind(celebrations_channel_id)
         .bind(coordinators_channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the channels")?;
         Ok(())
     }
@@ -371,14 +378,15 @@ impl Store {
         channel_id: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set coordinators_channel_id = ?, updated_at = ? where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set coordinators_channel_id = $1, updated_at = $2 where program_id = $3",
         )
         .bind(channel_id)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the coordinators' channel")?;
         Ok(())
     }
@@ -389,10 +397,10 @@ impl Store {
         rules: &MatchingRules,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set matching_mode = ?, group_size = ?, cross_institution = ?,
-                 interest_weight = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set matching_mode = $1, group_size = $2, cross_institution = $3,
+                 interest_weight = $4, updated_at = $5
+             where program_id = $6",
         )
         .bind(rules.mode)
         .bind(i64::from(rules.group_size))
@@ -400,8 +408,9 @@ impl Store {
         .bind(rules.interest_weight)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the matching rules")?;
         Ok(())
     }
@@ -413,17 +422,18 @@ impl Store {
         info: &ProgramInfo,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set program_start = ?, program_end = ?, welcome_text = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set program_start = $1, program_end = $2, welcome_text = $3, updated_at = $4
+             where program_id = $5",
         )
         .bind(info.start)
         .bind(info.end)
         .bind(&info.welcome)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the program")?;
         Ok(())
     }
@@ -435,18 +445,19 @@ impl Store {
         watercooler: Option<&Watercooler>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set watercooler_channel_id = ?, watercooler_cadence = ?,
-                 watercooler_anchor = ?, updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set watercooler_channel_id = $1, watercooler_cadence = $2,
+                 watercooler_anchor = $3, updated_at = $4
+             where program_id = $5",
         )
         .bind(watercooler.map(|w| w.channel_id))
         .bind(watercooler.map(|w| w.cadence))
         .bind(watercooler.map(|w| w.anchor))
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot save the watercooler")?;
         Ok(())
     }
@@ -454,15 +465,15 @@ impl Store {
     /// Every live program that has at least one channel set: candidates for
     /// celebrations and the watercooler.
     pub async fn programs_with_channels(&self) -> anyhow::Result<Vec<Program>> {
-        let rows: Vec<ProgramRow> = sqlx::query_as(
+        let rows: Vec<ProgramRow> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select * from program
              where archived_at is null
                and (program_channel_id is not null or celebrations_channel_id is not null
                     or watercooler_channel_id is not null)
              order by guild_id, program_id",
         )
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot list programs")?;
         into_programs(rows)
     }
@@ -475,19 +486,20 @@ impl Store {
         paused: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "update program set paused = ?,
-                 schedule_anchor = case when ? then schedule_anchor else ? end,
-                 updated_at = ?
-             where program_id = ?",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set paused = $1,
+                 schedule_anchor = case when $2 then schedule_anchor else $3 end,
+                 updated_at = $4
+             where program_id = $5",
         )
         .bind(paused)
         .bind(paused)
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot pause or resume the program")?;
         Ok(())
     }
@@ -499,29 +511,30 @@ impl Store {
         program_id: ProgramId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "update program set archived_at = ?, updated_at = ?
-             where program_id = ? and archived_at is null",
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "update program set archived_at = $1, updated_at = $2
+             where program_id = $3 and archived_at is null",
         )
         .bind(now)
         .bind(now)
         .bind(program_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot archive the program")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Programs whose rounds run on a schedule: live, a channel and a schedule set, not paused.
     pub async fn scheduled_programs(&self) -> anyhow::Result<Vec<Program>> {
-        let rows: Vec<ProgramRow> = sqlx::query_as(
+        let rows: Vec<ProgramRow> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select * from program
-             where archived_at is null and paused = 0 and program_channel_id is not null
+             where archived_at is null and paused = false and program_channel_id is not null
                and cadence is not null
              order by guild_id, program_id",
         )
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot list scheduled programs")?;
         into_programs(rows)
     }
@@ -530,17 +543,17 @@ impl Store {
 /// Whether another program of the server has this name in any case. SQLite's `nocase`
 /// folds only ASCII; this folds the way commands match names ("Études" is "études").
 async fn name_in_use(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     name: &str,
     except: Option<ProgramId>,
 ) -> anyhow::Result<bool> {
-    let names: Vec<(ProgramId, String)> =
-        sqlx::query_as("select program_id, name from program where guild_id = ?")
+    let names: Vec<(ProgramId, String)> = on_backend!(conn, conn =>
+        sqlx::query_as("select program_id, name from program where guild_id = $1")
             .bind(guild_id)
-            .fetch_all(tx)
-            .await
-            .context("cannot read the programs' names")?;
+            .fetch_all(conn)
+            .await)
+    .context("cannot read the programs' names")?;
     let wanted = name.to_lowercase();
     Ok(names
         .iter()
@@ -549,19 +562,20 @@ async fn name_in_use(
 
 /// Creates the server's own row, if it has none yet.
 pub(super) async fn ensure_community(
-    tx: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     guild_id: GuildId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "insert into community (guild_id, created_at, updated_at) values (?, ?, ?)
+    on_backend!(conn, conn => sqlx::query(
+        "insert into community (guild_id, created_at, updated_at) values ($1, $2, $3)
          on conflict (guild_id) do nothing",
     )
     .bind(guild_id)
     .bind(now)
     .bind(now)
-    .execute(tx)
+    .execute(conn)
     .await
+    .map(|r| r.rows_affected()))
     .context("cannot create the community")?;
     Ok(())
 }

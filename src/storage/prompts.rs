@@ -2,11 +2,11 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::Row as _;
 
 use super::{db_id, parse_column, Store};
 use crate::domain::ids::{GuildId, ProgramId, UserId};
 use crate::domain::prompts::{Category, Prompt};
+use crate::on_backend;
 
 /// A custom prompt's key, as stored with the groups that got it.
 pub fn custom_key(prompt_id: i64) -> String {
@@ -20,21 +20,21 @@ impl Store {
         program_id: ProgramId,
         include_removed: bool,
     ) -> anyhow::Result<Vec<Prompt>> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, String, String)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select prompt_id, category, text from prompt
-             where program_id = ? and (? or removed_at is null) order by prompt_id",
+             where program_id = $1 and ($2 or removed_at is null) order by prompt_id",
         )
         .bind(program_id)
         .bind(include_removed)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the custom prompts")?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|(prompt_id, category, text)| {
                 Ok(Prompt {
-                    key: custom_key(row.try_get("prompt_id")?),
-                    category: parse_column(row.try_get("category")?, "prompt.category")?,
-                    text: row.try_get("text")?,
+                    key: custom_key(prompt_id),
+                    category: parse_column(&category, "prompt.category")?,
+                    text,
                 })
             })
             .collect()
@@ -50,9 +50,9 @@ impl Store {
         by: UserId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "insert into prompt (guild_id, program_id, category, text, created_by, created_at)
-             values (?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6)
              on conflict (program_id, text) do update set removed_at = null, category = excluded.category
              returning prompt_id",
         )
@@ -62,8 +62,8 @@ impl Store {
         .bind(text)
         .bind(db_id(by))
         .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot save the prompt")?;
         Ok(custom_key(id))
     }
@@ -78,15 +78,16 @@ impl Store {
         let Some(id) = key.strip_prefix('c').and_then(|n| n.parse::<i64>().ok()) else {
             return Ok(false);
         };
-        let done = sqlx::query(
-            "update prompt set removed_at = ? where program_id = ? and prompt_id = ? and removed_at is null",
+        let done = on_backend!(&self.pool, pool => sqlx::query(
+            "update prompt set removed_at = $1 where program_id = $2 and prompt_id = $3 and removed_at is null",
         )
         .bind(now)
         .bind(program_id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected()))
         .context("cannot remove the prompt")?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }

@@ -4,44 +4,62 @@ use std::collections::HashSet;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row as _, Sqlite};
+use sqlx::QueryBuilder;
 
-use super::history::{rounds_version, RoundsVersion};
+use super::history::{rounds_version, seat_order, RoundsVersion};
 #[cfg(doc)]
 use super::outbox::queue_round_row;
 use super::outbox::{round_key, RoundPost};
-use super::{db_id, id_from_db, Store};
+use super::{db_id, Conn, Store};
 use crate::domain::ids::{GroupId, GuildId, PreviewId, ProgramId, RoundId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::preview::groups_still_hold;
 use crate::domain::profile::Role;
 use crate::domain::round::{
-    GroupsChanged, MatchingInput, NewGroup, NewRound, Plan, Preview, RoundRecord,
+    GroupsChanged, MatchingInput, NewGroup, NewRound, Plan, Preview, RoundRecord, RoundState,
 };
+use crate::on_backend;
 
-fn round_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<RoundRecord> {
+/// A round's columns as [`round_from_row`] reads them.
+const ROUND_COLUMNS: &str = "round_id, guild_id, program_id, number, due_at, seed, state, notes";
+
+type RoundRow = (
+    RoundId,
+    GuildId,
+    ProgramId,
+    i64,
+    DateTime<Utc>,
+    i64,
+    RoundState,
+    String,
+);
+
+fn round_from_row(row: RoundRow) -> anyhow::Result<RoundRecord> {
+    let (round_id, guild_id, program_id, number, due_at, seed, state, notes) = row;
     Ok(RoundRecord {
-        round_id: row.try_get("round_id")?,
-        guild_id: id_from_db(row.try_get("guild_id")?),
-        program_id: row.try_get("program_id")?,
-        number: u32::try_from(row.try_get::<i64, _>("number")?).context("bad round.number")?,
-        due_at: row.try_get("due_at")?,
-        seed: row.try_get::<i64, _>("seed")? as u64,
-        state: row.try_get("state")?,
-        notes: row.try_get("notes")?,
+        round_id,
+        guild_id,
+        program_id,
+        number: u32::try_from(number).context("bad round.number")?,
+        due_at,
+        seed: seed as u64,
+        state,
+        notes,
     })
 }
 
 impl Store {
     /// The program's most recent round, of any trigger.
     pub async fn last_round(&self, program_id: ProgramId) -> anyhow::Result<Option<RoundRecord>> {
-        let row =
-            sqlx::query("select * from round where program_id = ? order by number desc limit 1")
-                .bind(program_id)
-                .fetch_optional(&self.pool)
-                .await
-                .context("cannot read the last round")?;
-        row.as_ref().map(round_from_row).transpose()
+        let sql = format!(
+            "select {ROUND_COLUMNS} from round where program_id = $1 order by number desc limit 1"
+        );
+        let row: Option<RoundRow> = on_backend!(&self.pool, pool => sqlx::query_as(&sql)
+            .bind(program_id)
+            .fetch_optional(pool)
+            .await)
+        .context("cannot read the last round")?;
+        row.map(round_from_row).transpose()
     }
 
     pub async fn round(
@@ -49,13 +67,15 @@ impl Store {
         guild_id: GuildId,
         round_id: RoundId,
     ) -> anyhow::Result<Option<RoundRecord>> {
-        let row = sqlx::query("select * from round where guild_id = ? and round_id = ?")
+        let sql =
+            format!("select {ROUND_COLUMNS} from round where guild_id = $1 and round_id = $2");
+        let row: Option<RoundRow> = on_backend!(&self.pool, pool => sqlx::query_as(&sql)
             .bind(db_id(guild_id))
             .bind(db_id(round_id))
-            .fetch_optional(&self.pool)
-            .await
-            .context("cannot read the round")?;
-        row.as_ref().map(round_from_row).transpose()
+            .fetch_optional(pool)
+            .await)
+        .context("cannot read the round")?;
+        row.map(round_from_row).transpose()
     }
 
     /// Members, avoid pairs, history and prompts seen: the input of one round of the
@@ -69,29 +89,34 @@ impl Store {
     ) -> anyhow::Result<MatchingInput> {
         let guild = db_id(guild_id);
         let mut conn = self.pool.acquire().await?;
-        let members = super::members::current_members(&mut conn, program_id).await?;
-        let avoid = avoid_pairs(&mut conn, guild_id).await?;
-        let kept = self.kept.current(&mut conn, guild_id, program_id).await?;
-        // julianday compares the instants, whatever digits of a second each text has.
-        let elsewhere: Vec<(GroupId, UserId)> = sqlx::query_as(
+        let members = super::members::current_members(conn.conn(), program_id).await?;
+        let avoid = avoid_pairs(conn.conn(), guild_id).await?;
+        let backend = self.backend();
+        let (created, from, to) = (
+            backend.instant("r.created_at"),
+            backend.instant("$3"),
+            backend.instant("$4"),
+        );
+        let sql = format!(
             // The week's rounds first (a scan of the rounds, not of every group ever).
             "select g.group_id, gm.user_id
              from match_group g
              join group_member gm on gm.group_id = g.group_id
              where g.round_id in (
                  select r.round_id from round r
-                 where r.guild_id = ? and r.program_id <> ?
-                   and julianday(r.created_at) > julianday(?) - 7
-                   and julianday(r.created_at) <= julianday(?))
-             order by g.group_id, gm.rowid",
-        )
-        .bind(guild)
-        .bind(program_id)
-        .bind(at)
-        .bind(at)
-        .fetch_all(&mut *conn)
-        .await
-        .context("cannot read this week's groups of other programs")?;
+                 where r.guild_id = $1 and r.program_id <> $2
+                   and {created} > {from} and {created} <= {to})
+             order by g.group_id, gm.user_id"
+        );
+        let elsewhere: Vec<(GroupId, UserId)> =
+            on_backend!(conn.conn(), conn => sqlx::query_as(&sql)
+            .bind(guild)
+            .bind(program_id)
+            .bind(at - chrono::Duration::days(7))
+            .bind(at)
+            .fetch_all(conn)
+            .await)
+            .context("cannot read this week's groups of other programs")?;
         let mut met_elsewhere_this_week: Vec<Vec<UserId>> = Vec::new();
         let mut last_elsewhere = None;
         for (group_id, user) in elsewhere {
@@ -104,7 +129,10 @@ impl Store {
                 .expect("pushed above")
                 .push(user);
         }
+        // After the pool connection is back: the history's read takes one of its own, and
+        // a pool of one must not wait on itself.
         drop(conn);
+        let kept = self.kept.current(self, guild_id, program_id).await?;
         Ok(MatchingInput {
             members,
             avoid,
@@ -120,7 +148,7 @@ impl Store {
     /// The server's do-not-match entries: (member, who they avoid).
     pub async fn avoid_pairs(&self, guild_id: GuildId) -> anyhow::Result<Vec<(UserId, UserId)>> {
         let mut conn = self.pool.acquire().await?;
-        avoid_pairs(&mut conn, guild_id).await
+        avoid_pairs(conn.conn(), guild_id).await
     }
 
     /// The program's past rounds, each number with each group's members in seat order,
@@ -130,17 +158,18 @@ impl Store {
         &self,
         program_id: ProgramId,
     ) -> anyhow::Result<Vec<(u32, Vec<Vec<UserId>>)>> {
-        let rows: Vec<(i64, GroupId, UserId)> = sqlx::query_as(
+        // Seats in the order of their primary key, as the kept history has them.
+        let rows: Vec<(i64, GroupId, UserId)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "select r.number, g.group_id, gm.user_id
              from round r
              join match_group g on g.round_id = r.round_id
              join group_member gm on gm.group_id = g.group_id
-             where r.program_id = ?
-             order by r.number, g.position, gm.rowid",
+             where r.program_id = $1
+             order by r.number, g.position, gm.user_id",
         )
         .bind(program_id)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read past rounds")?;
         let mut past_rounds: Vec<(u32, Vec<Vec<UserId>>)> = Vec::new();
         let mut last_group = None;
@@ -167,16 +196,15 @@ impl Store {
         let mut tx = self.write().await?;
         // Checked again under the write lock: a leave or an avoid entry made while the
         // round was being matched must not be broken by it.
-        let current: HashSet<UserId> = sqlx::query_scalar(
-            "select user_id from program_member where program_id = ? and left_at is null",
+        let current: Vec<UserId> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
+            "select user_id from program_member where program_id = $1 and left_at is null",
         )
         .bind(new.program_id)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot read the current members")?
-        .into_iter()
-        .collect();
-        let avoid: Vec<(UserId, UserId)> = avoid_pairs(&mut tx, new.guild_id)
+        .fetch_all(conn)
+        .await)
+        .context("cannot read the current members")?;
+        let current: HashSet<UserId> = current.into_iter().collect();
+        let avoid: Vec<(UserId, UserId)> = avoid_pairs(tx.conn(), new.guild_id)
             .await
             .context("cannot read the do-not-match lists")?;
         let groups: Vec<Vec<UserId>> = new
@@ -187,12 +215,15 @@ impl Store {
         if !groups_still_hold(&groups, &current, &avoid) {
             return Err(GroupsChanged.into());
         }
-        let before = rounds_version(&mut tx, new.program_id).await?;
+        let before = rounds_version(tx.conn(), new.program_id).await?;
         let number = before.latest_number + 1;
-        let inserted = sqlx::query(
+        // The unique keys (program_id, number) and, for a scheduled round, (program_id,
+        // due_at) make a round run once, on either backend. A violation ends here: the
+        // transaction is dropped, so rolled back (PostgreSQL has aborted it anyway).
+        let inserted: Result<RoundId, sqlx::Error> = on_backend!(tx.conn(), conn => sqlx::query_scalar(
             "insert into round (guild_id, program_id, number, due_at, trigger, seed, state, notes,
                                 created_at)
-             values (?, ?, ?, ?, ?, ?, 'matched', ?, ?)
+             values ($1, $2, $3, $4, $5, $6, 'matched', $7, $8)
              returning round_id",
         )
         .bind(guild)
@@ -203,15 +234,15 @@ impl Store {
         .bind(new.seed as i64)
         .bind(new.notes.join("\n"))
         .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await;
+        .fetch_one(conn)
+        .await);
         let round_id: RoundId = match inserted {
-            Ok(row) => row.try_get("round_id")?,
+            Ok(round_id) => round_id,
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => return Ok(None),
             Err(err) => return Err(err).context("cannot save the round"),
         };
-        let group_ids = insert_groups(&mut tx, new, round_id).await?;
-        insert_members(&mut tx, new, &group_ids).await?;
+        let group_ids = insert_groups(tx.conn(), new, round_id).await?;
+        insert_members(tx.conn(), new, &group_ids).await?;
         let mut posts: Vec<RoundPost> = Vec::with_capacity(group_ids.len() * 3 + 1);
         for &group_id in &group_ids {
             for (kind, due) in [
@@ -238,16 +269,16 @@ impl Store {
         // The program's earlier rounds are over: their threads are archived, oldest first,
         // so the server stays under Discord's cap on active threads. A member's message
         // reopens one.
-        let open_threads: Vec<(RoundId, GroupId)> = sqlx::query_as(
+        let open_threads: Vec<(RoundId, GroupId)> = on_backend!(tx.conn(), conn => sqlx::query_as(
             "select g.round_id, g.group_id from match_group g join round r on r.round_id = g.round_id
-             where r.program_id = ? and g.round_id <> ? and g.thread_id is not null
+             where r.program_id = $1 and g.round_id <> $2 and g.thread_id is not null
                and g.thread_archived_at is null
              order by g.group_id",
         )
         .bind(new.program_id)
         .bind(db_id(round_id))
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn)
+        .await)
         .context("cannot list the earlier rounds' threads")?;
         posts.extend(
             open_threads
@@ -261,7 +292,7 @@ impl Store {
                 }),
         );
         queue_round_rows(
-            &mut tx,
+            tx.conn(),
             new.guild_id,
             new.program_id,
             &posts,
@@ -269,19 +300,20 @@ impl Store {
         )
         .await?;
         if let Some(preview_id) = new.confirms_preview {
-            let claimed = sqlx::query(
-                "update round_preview set confirmed_round_id = ?
-                 where preview_id = ? and guild_id = ? and program_id = ?
+            let claimed = on_backend!(tx.conn(), conn => sqlx::query(
+                "update round_preview set confirmed_round_id = $1
+                 where preview_id = $2 and guild_id = $3 and program_id = $4
                    and confirmed_round_id is null",
             )
             .bind(db_id(round_id))
             .bind(preview_id)
             .bind(guild)
             .bind(new.program_id)
-            .execute(&mut *tx)
+            .execute(conn)
             .await
+            .map(|done| done.rows_affected()))
             .context("cannot confirm the preview")?;
-            if claimed.rows_affected() != 1 {
+            if claimed != 1 {
                 // Confirmed already (or never existed): this round must not happen.
                 return Ok(None);
             }
@@ -291,12 +323,15 @@ impl Store {
             count: before.count + 1,
             latest_number: number,
             latest_round_id: before.latest_round_id.max(round_id.get()),
+            forgets: before.forgets,
         };
+        // Recorded in seat order, as a load reads the seats back.
         let saved: Vec<(Vec<u64>, Option<String>)> = new
             .groups
             .iter()
             .map(|g| {
-                let members = g.members.iter().map(|(user, _)| user.get()).collect();
+                let mut members: Vec<u64> = g.members.iter().map(|(user, _)| user.get()).collect();
+                seat_order(&mut members);
                 (members, g.prompt_key.clone())
             })
             .collect();
@@ -306,7 +341,8 @@ impl Store {
     }
 }
 
-/// SQLite binds at most 32,766 parameters in one statement: rows per multi-row insert.
+/// SQLite binds at most 32,766 parameters in one statement (PostgreSQL 65,535): rows per
+/// multi-row insert, the smaller limit on both.
 const MAX_BOUND_PARAMETERS: usize = 32_766;
 
 fn rows_per_insert(parameters_per_row: usize) -> usize {
@@ -316,34 +352,33 @@ fn rows_per_insert(parameters_per_row: usize) -> usize {
 /// Inserts the round's groups; returns their ids by position (read back by position, as
 /// a multi-row insert's RETURNING order is not promised).
 async fn insert_groups(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     new: &NewRound,
     round_id: RoundId,
 ) -> anyhow::Result<Vec<GroupId>> {
     let positions: Vec<(usize, &NewGroup)> = new.groups.iter().enumerate().collect();
     for chunk in positions.chunks(rows_per_insert(5)) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "insert into match_group (guild_id, round_id, position, size, prompt_key) ",
-        );
-        insert.push_values(chunk, |mut row, (position, group)| {
-            row.push_bind(db_id(new.guild_id))
-                .push_bind(db_id(round_id))
-                .push_bind(*position as i64)
-                .push_bind(group.members.len() as i64)
-                .push_bind(group.prompt_key.as_deref());
-        });
-        insert
-            .build()
-            .execute(&mut *tx)
-            .await
-            .context("cannot save a group")?;
+        on_backend!(conn.re(), conn => {
+            let mut insert = QueryBuilder::new(
+                "insert into match_group (guild_id, round_id, position, size, prompt_key) ",
+            );
+            insert.push_values(chunk, |mut row, (position, group)| {
+                row.push_bind(db_id(new.guild_id))
+                    .push_bind(db_id(round_id))
+                    .push_bind(*position as i64)
+                    .push_bind(group.members.len() as i64)
+                    .push_bind(group.prompt_key.as_deref());
+            });
+            insert.build().execute(conn).await.map(|_| ())
+        })
+        .context("cannot save a group")?;
     }
-    let ids: Vec<(i64, GroupId)> = sqlx::query_as(
-        "select position, group_id from match_group where round_id = ? order by position",
+    let ids: Vec<(i64, GroupId)> = on_backend!(conn, conn => sqlx::query_as(
+        "select position, group_id from match_group where round_id = $1 order by position",
     )
     .bind(db_id(round_id))
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(conn)
+    .await)
     .context("cannot read the round's groups back")?;
     anyhow::ensure!(
         ids.len() == new.groups.len()
@@ -356,10 +391,10 @@ async fn insert_groups(
     Ok(ids.into_iter().map(|(_, id)| id).collect())
 }
 
-/// Inserts every group's members, group by group in seat order (the mentor first): the
-/// order a load reads them back in.
+/// Inserts every group's members, group by group in the plan's order (the mentor first);
+/// a load reads them back by the seats' primary key (see `history.rs`).
 async fn insert_members(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     new: &NewRound,
     group_ids: &[GroupId],
 ) -> anyhow::Result<()> {
@@ -375,20 +410,19 @@ async fn insert_members(
         })
         .collect();
     for chunk in seats.chunks(rows_per_insert(4)) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "insert into group_member (group_id, guild_id, user_id, role) ",
-        );
-        insert.push_values(chunk, |mut row, (group_id, user, role)| {
-            row.push_bind(db_id(*group_id))
-                .push_bind(db_id(new.guild_id))
-                .push_bind(db_id(*user))
-                .push_bind(role.as_str());
-        });
-        insert
-            .build()
-            .execute(&mut *tx)
-            .await
-            .context("cannot save a group member")?;
+        on_backend!(conn.re(), conn => {
+            let mut insert = QueryBuilder::new(
+                "insert into group_member (group_id, guild_id, user_id, role) ",
+            );
+            insert.push_values(chunk, |mut row, (group_id, user, role)| {
+                row.push_bind(db_id(*group_id))
+                    .push_bind(db_id(new.guild_id))
+                    .push_bind(db_id(*user))
+                    .push_bind(role.as_str());
+            });
+            insert.build().execute(conn).await.map(|_| ())
+        })
+        .context("cannot save a group member")?;
     }
     Ok(())
 }
@@ -397,53 +431,51 @@ async fn insert_members(
 /// one: a row queued before under the same key stays. Every post belongs to `program_id`
 /// (the round's, or one of its earlier rounds').
 async fn queue_round_rows(
-    tx: &mut sqlx::SqliteConnection,
+    mut conn: Conn<'_>,
     guild_id: GuildId,
     program_id: ProgramId,
     posts: &[RoundPost],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     for chunk in posts.chunks(rows_per_insert(9)) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id,
-                                 due_at, created_at) ",
-        );
-        insert.push_values(chunk, |mut row, post| {
-            row.push_bind(db_id(guild_id))
-                .push_bind(program_id)
-                .push_bind(post.kind.as_str())
-                .push_bind(round_key(
-                    post.kind,
-                    post.round_id,
-                    post.group_id,
-                    post.user_id,
-                ))
-                .push_bind(db_id(post.round_id))
-                .push_bind(post.group_id)
-                .push_bind(post.user_id.map(db_id))
-                .push_bind(post.due_at)
-                .push_bind(now);
-        });
-        insert.push(" on conflict (guild_id, key) do nothing");
-        insert
-            .build()
-            .execute(&mut *tx)
-            .await
-            .context("cannot queue a post")?;
+        on_backend!(conn.re(), conn => {
+            let mut insert = QueryBuilder::new(
+                "insert into outbox (guild_id, program_id, kind, key, round_id, group_id, user_id,
+                                     due_at, created_at) ",
+            );
+            insert.push_values(chunk, |mut row, post| {
+                row.push_bind(db_id(guild_id))
+                    .push_bind(program_id)
+                    .push_bind(post.kind.as_str())
+                    .push_bind(round_key(
+                        post.kind,
+                        post.round_id,
+                        post.group_id,
+                        post.user_id,
+                    ))
+                    .push_bind(db_id(post.round_id))
+                    .push_bind(post.group_id)
+                    .push_bind(post.user_id.map(db_id))
+                    .push_bind(post.due_at)
+                    .push_bind(now);
+            });
+            insert.push(" on conflict (guild_id, key) do nothing");
+            insert.build().execute(conn).await.map(|_| ())
+        })
+        .context("cannot queue a post")?;
     }
     Ok(())
 }
 
 /// The server's do-not-match entries.
-async fn avoid_pairs(
-    conn: &mut sqlx::SqliteConnection,
-    guild_id: GuildId,
-) -> anyhow::Result<Vec<(UserId, UserId)>> {
-    sqlx::query_as("select user_id, avoided_user_id from avoid where guild_id = ?")
-        .bind(db_id(guild_id))
-        .fetch_all(conn)
-        .await
-        .context("cannot read the avoid lists")
+async fn avoid_pairs(conn: Conn<'_>, guild_id: GuildId) -> anyhow::Result<Vec<(UserId, UserId)>> {
+    on_backend!(conn, conn => sqlx::query_as(
+        "select user_id, avoided_user_id from avoid where guild_id = $1",
+    )
+    .bind(db_id(guild_id))
+    .fetch_all(conn)
+    .await)
+    .context("cannot read the avoid lists")
 }
 
 impl Store {
@@ -456,19 +488,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<PreviewId> {
         let plan_json = serde_json::to_string(plan).context("cannot encode the preview")?;
-        let id = sqlx::query_scalar(
+        let id = on_backend!(&self.pool, pool => sqlx::query_scalar(
             "insert into round_preview (guild_id, program_id, seed, requested_by, groups_json,
                                         created_at)
-             values (?, ?, ?, ?, ?, ?) returning preview_id",
+             values ($1, $2, $3, $4, $5, $6) returning preview_id",
         )
         .bind(db_id(guild_id))
         .bind(program_id)
         .bind(plan.seed as i64)
         .bind(db_id(requested_by))
-        .bind(plan_json)
+        .bind(&plan_json)
         .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot save the preview")?;
         Ok(id)
     }
@@ -478,30 +510,52 @@ impl Store {
         guild_id: GuildId,
         preview_id: PreviewId,
     ) -> anyhow::Result<Option<Preview>> {
-        // julianday compares the instants, whatever digits of a second each text has.
-        let row = sqlx::query(
+        let backend = self.backend();
+        let (round_at, preview_at) = (
+            backend.instant("r.created_at"),
+            backend.instant("p.created_at"),
+        );
+        let sql = format!(
             "select p.preview_id, p.program_id, p.groups_json, p.confirmed_round_id, p.created_at,
                     exists (select 1 from round r where r.guild_id = p.guild_id
-                            and julianday(r.created_at) > julianday(p.created_at)) as round_since
+                            and {round_at} > {preview_at}) as round_since
              from round_preview p
-             where p.guild_id = ? and p.preview_id = ?",
-        )
-        .bind(db_id(guild_id))
-        .bind(preview_id)
-        .fetch_optional(&self.pool)
-        .await
+             where p.guild_id = $1 and p.preview_id = $2"
+        );
+        type PreviewRow = (
+            PreviewId,
+            ProgramId,
+            String,
+            Option<RoundId>,
+            DateTime<Utc>,
+            bool,
+        );
+        let row: Option<PreviewRow> = on_backend!(&self.pool, pool => sqlx::query_as(&sql)
+            .bind(db_id(guild_id))
+            .bind(preview_id)
+            .fetch_optional(pool)
+            .await)
         .context("cannot read the preview")?;
-        row.map(|row| {
-            Ok(Preview {
-                preview_id: row.try_get("preview_id")?,
-                plan: serde_json::from_str(row.try_get("groups_json")?)
-                    .context("the stored preview is unreadable")?,
-                confirmed_round_id: row.try_get("confirmed_round_id")?,
-                made_at: row.try_get("created_at")?,
-                program_id: row.try_get("program_id")?,
-                round_started_since: row.try_get("round_since")?,
-            })
-        })
+        row.map(
+            |(
+                preview_id,
+                program_id,
+                groups_json,
+                confirmed_round_id,
+                made_at,
+                round_started_since,
+            )| {
+                Ok(Preview {
+                    preview_id,
+                    plan: serde_json::from_str(&groups_json)
+                        .context("the stored preview is unreadable")?,
+                    confirmed_round_id,
+                    made_at,
+                    program_id,
+                    round_started_since,
+                })
+            },
+        )
         .transpose()
     }
 }

@@ -5,16 +5,59 @@
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::SeedableRng as _;
-use sqlx::Row as _;
 
-use super::members::current_members;
-use super::{parse_column, Store};
+use super::{parse_column, Conn, Store};
 use crate::domain::ids::{GuildId, ProgramId, SurveyId, UserId};
 use crate::domain::outbox::OutboxKind;
 use crate::domain::survey::{
     self, default_questions, Answer, Invite, InviteState, NotStarted, Question, Started, Survey,
     SurveyOccasion,
 };
+use crate::on_backend;
+
+/// A live program with automatic surveys and both dates, as the due surveys read it.
+#[derive(sqlx::FromRow)]
+struct DatedProgram {
+    program_id: ProgramId,
+    guild_id: GuildId,
+    program_start: NaiveDate,
+    program_end: NaiveDate,
+    time_zone: Option<String>,
+}
+
+/// A program's row for the due surveys, decoded on its own, with the ids to name it by
+/// when it does not decode.
+type DueRow = (
+    Option<GuildId>,
+    Option<ProgramId>,
+    Result<DatedProgram, sqlx::Error>,
+);
+
+#[derive(sqlx::FromRow)]
+struct QuestionRow {
+    kind: String,
+    prompt: String,
+}
+
+impl QuestionRow {
+    fn into_domain(self) -> anyhow::Result<Question> {
+        Ok(Question {
+            kind: parse_column(&self.kind, "survey_question.kind")?,
+            prompt: self.prompt,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SurveyRow {
+    guild_id: GuildId,
+    program_id: ProgramId,
+    name: String,
+    occasion: String,
+    started_at: DateTime<Utc>,
+    remind_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+}
 
 impl Store {
     /// The program's own questions, or `None` while it asks the defaults.
@@ -23,7 +66,7 @@ impl Store {
         program_id: ProgramId,
     ) -> anyhow::Result<Option<Vec<Question>>> {
         let mut conn = self.pool.acquire().await?;
-        program_questions(&mut conn, program_id).await
+        program_questions(conn.conn(), program_id).await
     }
 
     /// Replaces the program's questions (`None`: back to the defaults). Surveys already
@@ -34,7 +77,7 @@ impl Store {
         questions: Option<&[Question]>,
     ) -> anyhow::Result<()> {
         let mut tx = self.write().await?;
-        save_program_questions(&mut tx, program_id, questions).await?;
+        save_program_questions(tx.conn(), program_id, questions).await?;
         tx.commit()
             .await
             .context("cannot save the survey questions")?;
@@ -50,14 +93,14 @@ impl Store {
         change: impl FnOnce(&[Question]) -> Result<Vec<Question>, E>,
     ) -> anyhow::Result<Result<Vec<Question>, E>> {
         let mut tx = self.write().await?;
-        let current = program_questions(&mut tx, program_id)
+        let current = program_questions(tx.conn(), program_id)
             .await?
             .unwrap_or_else(survey::default_questions);
         let questions = match change(&current) {
             Ok(questions) => questions,
             Err(refused) => return Ok(Err(refused)),
         };
-        save_program_questions(&mut tx, program_id, Some(&questions)).await?;
+        save_program_questions(tx.conn(), program_id, Some(&questions)).await?;
         tx.commit()
             .await
             .context("cannot save the survey questions")?;
@@ -71,13 +114,16 @@ impl Store {
         on: bool,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        sqlx::query("update program set auto_surveys = ?, updated_at = ? where program_id = ?")
-            .bind(on)
-            .bind(now)
-            .bind(program_id)
-            .execute(&self.pool)
-            .await
-            .context("cannot save the automatic survey setting")?;
+        on_backend!(&self.pool, pool => sqlx::query(
+            "update program set auto_surveys = $1, updated_at = $2 where program_id = $3",
+        )
+        .bind(on)
+        .bind(now)
+        .bind(program_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("cannot save the automatic survey setting")?;
         Ok(())
     }
 
@@ -106,50 +152,51 @@ impl Store {
         rng: &mut impl rand::Rng,
     ) -> anyhow::Result<Result<Started, NotStarted>> {
         let mut tx = self.write().await?;
-        let open: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "select max(closes_at) from survey where program_id = ? and closes_at > ?",
+        let backend = self.backend();
+        let (closes_at, now_instant) = (backend.instant("closes_at"), backend.instant("$2"));
+        // The open survey's own closing time (as stored), the latest if several.
+        let open: Option<DateTime<Utc>> = on_backend!(tx.conn(), c => sqlx::query_scalar(
+            &format!(
+                "select closes_at from survey where program_id = $1 and {closes_at} > {now_instant}
+                 order by {closes_at} desc limit 1"
+            ),
         )
         .bind(program_id)
         .bind(now)
-        .fetch_one(&mut *tx)
-        .await
+        .fetch_optional(c)
+        .await)
         .context("cannot look for an open survey")?;
         if let Some(closes_at) = open {
             return Ok(Err(NotStarted::AlreadyOpen { closes_at }));
         }
         if occasion != SurveyOccasion::Manual {
-            let ran: bool = sqlx::query_scalar(
-                "select exists (select 1 from survey where program_id = ? and occasion = ?)",
+            let ran: bool = on_backend!(tx.conn(), c => sqlx::query_scalar(
+                "select exists (select 1 from survey where program_id = $1 and occasion = $2)",
             )
             .bind(program_id)
             .bind(occasion.as_str())
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .context("cannot look for an earlier survey")?;
             if ran {
                 return Ok(Err(NotStarted::AlreadyRan));
             }
         }
-        let members: Vec<UserId> = current_members(&mut tx, program_id)
-            .await?
-            .into_iter()
-            .filter(|m| m.is_matchable(now))
-            .map(|m| m.user_id)
-            .collect();
+        let members = active_members(tx.conn(), program_id, now).await?;
         if members.is_empty() {
             return Ok(Err(NotStarted::NoActiveMembers));
         }
-        let questions = program_questions(&mut tx, program_id)
+        let questions = program_questions(tx.conn(), program_id)
             .await?
             .unwrap_or_else(default_questions);
         let (remind_at, closes_at) = survey::survey_times(now);
-        let survey_id: i64 = sqlx::query_scalar(
+        let survey_id: i64 = on_backend!(tx.conn(), c => sqlx::query_scalar(
             "insert into survey (program_id, guild_id, occasion, round_id, started_at, remind_at,
                                  closes_at)
-             values (?1, ?2, ?3,
-                     (select round_id from round where program_id = ?1
+             values ($1, $2, $3,
+                     (select round_id from round where program_id = $1
                       order by number desc limit 1),
-                     ?4, ?5, ?6)
+                     $4, $5, $6)
              returning survey_id",
         )
         .bind(program_id)
@@ -158,43 +205,46 @@ impl Store {
         .bind(now)
         .bind(remind_at)
         .bind(closes_at)
-        .fetch_one(&mut *tx)
-        .await
+        .fetch_one(c)
+        .await)
         .context("cannot save the survey")?;
         for (i, question) in questions.iter().enumerate() {
-            sqlx::query(
+            on_backend!(tx.conn(), c => sqlx::query(
                 "insert into survey_question (survey_id, position, kind, prompt)
-                 values (?, ?, ?, ?)",
+                 values ($1, $2, $3, $4)",
             )
             .bind(survey_id)
             .bind(i as i64 + 1)
             .bind(question.kind.as_str())
             .bind(&question.prompt)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot save the survey's questions")?;
         }
         for user in &members {
-            sqlx::query(
+            let respondent = survey::respondent_key(rng);
+            on_backend!(tx.conn(), c => sqlx::query(
                 "insert into survey_invite (survey_id, guild_id, user_id, respondent, invited_at)
-                 values (?, ?, ?, ?, ?)",
+                 values ($1, $2, $3, $4, $5)",
             )
             .bind(survey_id)
             .bind(guild_id)
             .bind(*user)
-            .bind(survey::respondent_key(rng))
+            .bind(&respondent)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot save an invitation")?;
             for (kind, due_at) in [
                 (OutboxKind::SurveyInvite, now),
                 (OutboxKind::SurveyReminder, remind_at),
             ] {
-                sqlx::query(
+                on_backend!(tx.conn(), c => sqlx::query(
                     "insert into outbox (guild_id, program_id, kind, key, user_id, due_at,
                                          created_at)
-                     values (?, ?, ?, ?, ?, ?, ?)
+                     values ($1, $2, $3, $4, $5, $6, $7)
                      on conflict (guild_id, key) do nothing",
                 )
                 .bind(guild_id)
@@ -204,8 +254,9 @@ impl Store {
                 .bind(*user)
                 .bind(due_at)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(c)
                 .await
+                .map(|_| ()))
                 .context("cannot queue an invitation")?;
             }
         }
@@ -226,25 +277,42 @@ impl Store {
     /// program is open, and is not started for a program nobody is active in. Returns
     /// how many started.
     pub async fn start_due_surveys(&self, now: DateTime<Utc>) -> anyhow::Result<u32> {
-        let programs = sqlx::query(
+        // Each row is decoded on its own: one program's bad row holds up no other's.
+        let programs: Vec<DueRow> = on_backend!(&self.pool, pool => sqlx::query(
             "select program_id, guild_id, program_start, program_end, time_zone from program
-             where archived_at is null and auto_surveys = 1
-               and program_start is not null and program_end is not null
-             order by program_id",
+                 where archived_at is null and auto_surveys = true
+                   and program_start is not null and program_end is not null
+                 order by program_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    use sqlx::{FromRow as _, Row as _};
+                    (
+                        row.try_get("guild_id").ok(),
+                        row.try_get("program_id").ok(),
+                        DatedProgram::from_row(row),
+                    )
+                })
+                .collect()
+        }))
         .context("cannot read the programs' dates")?;
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let mut started = 0;
-        for program in &programs {
+        for (guild, program_id, program) in programs {
             // One program's bad row or failure holds up no other program's survey.
-            match self.start_due_survey(program, now, &mut rng).await {
+            let outcome = match program {
+                Ok(program) => self.start_due_survey(&program, now, &mut rng).await,
+                Err(err) => Err(anyhow::Error::new(err).context("bad program row")),
+            };
+            match outcome {
                 Ok(true) => started += 1,
                 Ok(false) => {}
                 Err(err) => tracing::error!(
-                    guild = ?program.try_get::<GuildId, _>("guild_id").ok(),
-                    program = ?program.try_get::<ProgramId, _>("program_id").ok(),
+                    guild = ?guild,
+                    program = ?program_id,
                     error = format!("{err:#}"),
                     "could not start a due survey"
                 ),
@@ -257,16 +325,14 @@ impl Store {
     /// waits; whether it did.
     async fn start_due_survey(
         &self,
-        program: &sqlx::sqlite::SqliteRow,
+        program: &DatedProgram,
         now: DateTime<Utc>,
         rng: &mut rand::rngs::StdRng,
     ) -> anyhow::Result<bool> {
-        let program_id: ProgramId = program.try_get("program_id")?;
-        let guild_id: GuildId = program.try_get("guild_id")?;
-        let start: NaiveDate = program.try_get("program_start")?;
-        let end: NaiveDate = program.try_get("program_end")?;
-        let zone = match program.try_get::<Option<String>, _>("time_zone")? {
-            Some(zone) => parse_column(&zone, "program.time_zone")?,
+        let (program_id, guild_id) = (program.program_id, program.guild_id);
+        let (start, end) = (program.program_start, program.program_end);
+        let zone = match &program.time_zone {
+            Some(zone) => parse_column(zone, "program.time_zone")?,
             None => chrono_tz::UTC,
         };
         let today = now.with_timezone(&zone).date_naive();
@@ -275,15 +341,18 @@ impl Store {
         };
         // Asked every pass while the occasion is due: a read skips the ones already run
         // or waiting, without taking the write lock.
-        let waiting: bool = sqlx::query_scalar(
+        let backend = self.backend();
+        let (closes_at, now_instant) = (backend.instant("closes_at"), backend.instant("$3"));
+        let waiting: bool = on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
             "select exists (select 1 from survey
-                            where program_id = ? and (occasion = ? or closes_at > ?))",
-        )
+                            where program_id = $1
+                              and (occasion = $2 or {closes_at} > {now_instant}))"
+        ))
         .bind(program_id)
         .bind(occasion.as_str())
         .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot look for the program's surveys")?;
         if waiting {
             return Ok(false);
@@ -307,15 +376,18 @@ impl Store {
         program_id: ProgramId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<Survey>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "select survey_id from survey where guild_id = ? and program_id = ? and closes_at > ?
-             order by survey_id desc limit 1",
-        )
+        let backend = self.backend();
+        let (closes_at, now_instant) = (backend.instant("closes_at"), backend.instant("$3"));
+        let id: Option<i64> = on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
+            "select survey_id from survey
+             where guild_id = $1 and program_id = $2 and {closes_at} > {now_instant}
+             order by survey_id desc limit 1"
+        ))
         .bind(guild_id)
         .bind(program_id)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
         .context("cannot look for an open survey")?;
         match id {
             Some(id) => self.survey(guild_id, SurveyId(id)).await,
@@ -329,39 +401,43 @@ impl Store {
         guild_id: GuildId,
         survey_id: SurveyId,
     ) -> anyhow::Result<Option<Survey>> {
-        let Some(row) = sqlx::query(
-            "select s.survey_id, s.guild_id, s.program_id, p.name, s.occasion, s.started_at,
+        // One snapshot: the survey and its questions as of one moment.
+        let mut tx = self.read().await?;
+        let row: Option<SurveyRow> = on_backend!(tx.conn(), c => sqlx::query_as(
+            "select s.guild_id, s.program_id, p.name, s.occasion, s.started_at,
                     s.remind_at, s.closes_at
              from survey s join program p on p.program_id = s.program_id
-             where s.guild_id = ? and s.survey_id = ?",
+             where s.guild_id = $1 and s.survey_id = $2",
         )
         .bind(guild_id)
         .bind(survey_id.get())
-        .fetch_optional(&self.pool)
-        .await
-        .context("cannot read the survey")?
-        else {
+        .fetch_optional(c)
+        .await)
+        .context("cannot read the survey")?;
+        let Some(row) = row else {
             return Ok(None);
         };
-        let questions = sqlx::query(
-            "select kind, prompt from survey_question where survey_id = ? order by position",
+        let questions: Vec<QuestionRow> = on_backend!(tx.conn(), c => sqlx::query_as(
+            "select kind, prompt from survey_question where survey_id = $1 order by position",
         )
         .bind(survey_id.get())
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the survey's questions")?
-        .iter()
-        .map(question_from)
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .fetch_all(c)
+        .await)
+        .context("cannot read the survey's questions")?;
+        tx.rollback().await.ok();
+        let questions = questions
+            .into_iter()
+            .map(QuestionRow::into_domain)
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Some(Survey {
             survey_id,
-            guild_id: row.try_get("guild_id")?,
-            program_id: row.try_get("program_id")?,
-            program_name: row.try_get("name")?,
-            occasion: parse_column(row.try_get("occasion")?, "survey.occasion")?,
-            started_at: row.try_get("started_at")?,
-            remind_at: row.try_get("remind_at")?,
-            closes_at: row.try_get("closes_at")?,
+            guild_id: row.guild_id,
+            program_id: row.program_id,
+            program_name: row.name,
+            occasion: parse_column(&row.occasion, "survey.occasion")?,
+            started_at: row.started_at,
+            remind_at: row.remind_at,
+            closes_at: row.closes_at,
             questions,
         }))
     }
@@ -372,18 +448,18 @@ impl Store {
         survey_id: SurveyId,
         user_id: UserId,
     ) -> anyhow::Result<Option<Invite>> {
-        let row = sqlx::query(
-            "select respondent, state from survey_invite where survey_id = ? and user_id = ?",
+        let row: Option<(String, String)> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "select respondent, state from survey_invite where survey_id = $1 and user_id = $2",
         )
         .bind(survey_id.get())
         .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
         .context("cannot read the invitation")?;
-        row.map(|row| {
+        row.map(|(respondent, state)| {
             Ok(Invite {
-                respondent: row.try_get("respondent")?,
-                state: parse_column(row.try_get("state")?, "survey_invite.state")?,
+                respondent,
+                state: parse_column(&state, "survey_invite.state")?,
             })
         })
         .transpose()
@@ -395,14 +471,14 @@ impl Store {
         survey_id: SurveyId,
         respondent: &str,
     ) -> anyhow::Result<Vec<u8>> {
-        let positions: Vec<i64> = sqlx::query_scalar(
-            "select position from survey_answer where survey_id = ? and respondent = ?
+        let positions: Vec<i64> = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "select position from survey_answer where survey_id = $1 and respondent = $2
              order by position",
         )
         .bind(survey_id.get())
         .bind(respondent)
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .context("cannot read the answers")?;
         Ok(positions
             .into_iter()
@@ -423,15 +499,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.write().await?;
-        let respondent: Option<String> = sqlx::query_scalar(
+        let backend = self.backend();
+        let (closes_at, now_instant) = (backend.instant("s.closes_at"), backend.instant("$3"));
+        let respondent: Option<String> = on_backend!(tx.conn(), c => sqlx::query_scalar(&format!(
             "select i.respondent from survey_invite i join survey s on s.survey_id = i.survey_id
-             where i.survey_id = ? and i.user_id = ? and s.closes_at > ?",
-        )
+             where i.survey_id = $1 and i.user_id = $2 and {closes_at} > {now_instant}"
+        ))
         .bind(survey_id.get())
         .bind(user_id)
         .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(c)
+        .await)
         .context("cannot read the invitation")?;
         let Some(respondent) = respondent else {
             return Ok(false);
@@ -440,9 +518,9 @@ impl Store {
             Answer::Score(score) => (Some(i64::from(*score)), None),
             Answer::Text(text) => (None, Some(text.as_str())),
         };
-        sqlx::query(
+        on_backend!(tx.conn(), c => sqlx::query(
             "insert into survey_answer (survey_id, respondent, position, score, answer, answered_at)
-             values (?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6)
              on conflict (survey_id, respondent, position) do update set
                  score = excluded.score, answer = excluded.answer,
                  answered_at = excluded.answered_at",
@@ -453,18 +531,20 @@ impl Store {
         .bind(score)
         .bind(text)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot save the answer")?;
-        sqlx::query(
-            "update survey_invite set state = 'answered', answered_at = coalesce(answered_at, ?)
-             where survey_id = ? and user_id = ?",
+        on_backend!(tx.conn(), c => sqlx::query(
+            "update survey_invite set state = 'answered', answered_at = coalesce(answered_at, $1)
+             where survey_id = $2 and user_id = $3",
         )
         .bind(now)
         .bind(survey_id.get())
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot mark the invitation answered")?;
         tx.commit().await.context("cannot save the answer")?;
         Ok(true)
@@ -478,26 +558,27 @@ impl Store {
         user_id: UserId,
     ) -> anyhow::Result<Option<InviteState>> {
         let mut tx = self.write().await?;
-        let before: Option<String> = sqlx::query_scalar(
-            "select state from survey_invite where survey_id = ? and user_id = ?",
+        let before: Option<String> = on_backend!(tx.conn(), c => sqlx::query_scalar(
+            "select state from survey_invite where survey_id = $1 and user_id = $2",
         )
         .bind(survey_id.get())
         .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(c)
+        .await)
         .context("cannot read the invitation")?;
         let Some(before) = before else {
             return Ok(None);
         };
         let before: InviteState = parse_column(&before, "survey_invite.state")?;
         if before == InviteState::Invited {
-            sqlx::query(
-                "update survey_invite set state = 'declined' where survey_id = ? and user_id = ?",
+            on_backend!(tx.conn(), c => sqlx::query(
+                "update survey_invite set state = 'declined' where survey_id = $1 and user_id = $2",
             )
             .bind(survey_id.get())
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(c)
             .await
+            .map(|_| ()))
             .context("cannot save the decline")?;
         }
         tx.commit().await.context("cannot save the decline")?;
@@ -514,21 +595,24 @@ impl Store {
         now: DateTime<Utc>,
         reminder: bool,
     ) -> anyhow::Result<bool> {
-        let due: bool = sqlx::query_scalar(
+        let backend = self.backend();
+        let (closes_at, now_instant) = (backend.instant("s.closes_at"), backend.instant("$4"));
+        let due: bool = on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
             "select exists (
                  select 1 from survey_invite i
                  join survey s on s.survey_id = i.survey_id
                  join program p on p.program_id = s.program_id
                  join program_member pm on pm.program_id = s.program_id and pm.user_id = i.user_id
-                 where i.survey_id = ? and i.user_id = ? and (not ? or i.state = 'invited')
-                   and s.closes_at > ? and pm.left_at is null and p.archived_at is null)",
-        )
+                 where i.survey_id = $1 and i.user_id = $2 and (not $3 or i.state = 'invited')
+                   and {closes_at} > {now_instant} and pm.left_at is null
+                   and p.archived_at is null)"
+        ))
         .bind(survey_id.get())
         .bind(user_id)
         .bind(reminder)
         .bind(now)
-        .fetch_one(&self.pool)
-        .await
+        .fetch_one(pool)
+        .await)
         .context("cannot check whether the survey's DM is due")?;
         Ok(due)
     }
@@ -538,95 +622,121 @@ impl Store {
         &self,
         survey_id: SurveyId,
     ) -> anyhow::Result<(u32, u32, u32)> {
-        let row = sqlx::query(
-            "select count(*) as invited,
-                    coalesce(sum(state = 'answered'), 0) as answered,
-                    coalesce(sum(state = 'declined'), 0) as declined
-             from survey_invite where survey_id = ?",
-        )
-        .bind(survey_id.get())
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot count the survey's answers")?;
-        let count = |name: &str| -> anyhow::Result<u32> {
-            Ok(u32::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
-        };
-        Ok((count("invited")?, count("answered")?, count("declined")?))
+        let (invited, answered, declined): (i64, i64, i64) =
+            on_backend!(&self.pool, pool => sqlx::query_as(
+                "select count(*) as invited,
+                        count(*) filter (where state = 'answered') as answered,
+                        count(*) filter (where state = 'declined') as declined
+                 from survey_invite where survey_id = $1",
+            )
+            .bind(survey_id.get())
+            .fetch_one(pool)
+            .await)
+            .context("cannot count the survey's answers")?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(0);
+        Ok((count(invited), count(answered), count(declined)))
     }
 }
 
 async fn program_questions(
-    conn: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     program_id: ProgramId,
 ) -> anyhow::Result<Option<Vec<Question>>> {
-    let questions = sqlx::query(
-        "select kind, prompt from program_survey_question where program_id = ? order by position",
+    let rows: Vec<QuestionRow> = on_backend!(conn, c => sqlx::query_as(
+        "select kind, prompt from program_survey_question where program_id = $1
+         order by position",
     )
     .bind(program_id)
-    .fetch_all(conn)
-    .await
-    .context("cannot read the survey questions")?
-    .iter()
-    .map(question_from)
-    .collect::<anyhow::Result<Vec<_>>>()?;
+    .fetch_all(c)
+    .await)
+    .context("cannot read the survey questions")?;
+    let questions = rows
+        .into_iter()
+        .map(QuestionRow::into_domain)
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((!questions.is_empty()).then_some(questions))
 }
 
-fn question_from(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Question> {
-    Ok(Question {
-        kind: parse_column(row.try_get("kind")?, "survey_question.kind")?,
-        prompt: row.try_get("prompt")?,
-    })
+/// Those a survey started at `now` invites, by user id: the program's members who have
+/// not left it and are not paused at `now` (see `Member::is_matchable`), with a profile.
+async fn active_members(
+    conn: Conn<'_>,
+    program_id: ProgramId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<UserId>> {
+    let members: Vec<(UserId, Option<DateTime<Utc>>)> = on_backend!(conn, c => sqlx::query_as(
+        "select pm.user_id, pm.paused_until from program_member pm
+         join member m on m.guild_id = pm.guild_id and m.user_id = pm.user_id
+         where pm.program_id = $1 and pm.left_at is null
+         order by pm.user_id",
+    )
+    .bind(program_id)
+    .fetch_all(c)
+    .await)
+    .context("cannot read the members")?;
+    Ok(members
+        .into_iter()
+        .filter(|(_, paused_until)| paused_until.is_none_or(|until| until <= now))
+        .map(|(user, _)| user)
+        .collect())
 }
 
 /// forget-me: the member's invitations and every answer under their respondent keys
 /// (called inside forget-me's transaction). Their invitation and reminder rows go with
 /// every outbox row addressed to them.
 pub(super) async fn forget_survey(
-    tx: &mut sqlx::SqliteConnection,
+    mut tx: Conn<'_>,
     guild_id: GuildId,
     user_id: UserId,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    on_backend!(tx.re(), c => sqlx::query(
         "delete from survey_answer where respondent in
-             (select respondent from survey_invite where guild_id = ? and user_id = ?)",
+             (select respondent from survey_invite where guild_id = $1 and user_id = $2)",
     )
     .bind(guild_id)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(c)
     .await
+    .map(|_| ()))
     .context("cannot delete the member's survey answers")?;
-    sqlx::query("delete from survey_invite where guild_id = ? and user_id = ?")
-        .bind(guild_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .context("cannot delete the member's survey invitations")?;
+    on_backend!(tx, c => sqlx::query(
+        "delete from survey_invite where guild_id = $1 and user_id = $2",
+    )
+    .bind(guild_id)
+    .bind(user_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .context("cannot delete the member's survey invitations")?;
     Ok(())
 }
 
 /// Writes the program's own questions (none: the defaults) in the caller's transaction.
 async fn save_program_questions(
-    tx: &mut sqlx::SqliteConnection,
+    mut tx: Conn<'_>,
     program_id: ProgramId,
     questions: Option<&[Question]>,
 ) -> anyhow::Result<()> {
-    sqlx::query("delete from program_survey_question where program_id = ?")
-        .bind(program_id)
-        .execute(&mut *tx)
-        .await
-        .context("cannot clear the survey questions")?;
+    on_backend!(tx.re(), c => sqlx::query(
+        "delete from program_survey_question where program_id = $1",
+    )
+    .bind(program_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .context("cannot clear the survey questions")?;
     for (i, question) in questions.unwrap_or_default().iter().enumerate() {
-        sqlx::query(
+        on_backend!(tx.re(), c => sqlx::query(
             "insert into program_survey_question (program_id, position, kind, prompt)
-             values (?, ?, ?, ?)",
+             values ($1, $2, $3, $4)",
         )
         .bind(program_id)
         .bind(i as i64 + 1)
         .bind(question.kind.as_str())
         .bind(&question.prompt)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(|_| ()))
         .context("cannot save a survey question")?;
     }
     Ok(())

@@ -1,3 +1,4 @@
+use crate::helpers::query_as;
 use crate::helpers::{admin, assert_private, choice, count, db, run};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -78,9 +79,9 @@ async fn coordinators_store_channels_schedule_and_matching_rules() {
     );
 
     let pool = db(&env).await;
-    let row: (i64, i64, String, i64, i64, String, String, i64, bool) = sqlx::query_as(
+    let row: (i64, i64, String, i64, i64, String, String, i64, bool) = query_as(
         "select program_channel_id, celebrations_channel_id, cadence, weekday, hour, time_zone,
-                matching_mode, group_size, cross_institution from program where guild_id = ?",
+                matching_mode, group_size, cross_institution from program where guild_id = $1",
     )
     .bind(ids::GUILD as i64)
     .fetch_one(&pool)

@@ -11,6 +11,8 @@ use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, run, wait_for_count,
     wait_for_scheduler_passes, WAIT,
 };
+use crate::helpers::{query, query_as, query_scalar, Db};
+use crate::helpers::{stored_values, Stored};
 use crate::rounds::{join, match_now, member, set_up_program, start, summary, threads_with_intros};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -143,15 +145,15 @@ async fn the_attention_list_shows_each_kind_of_entry_from_real_rounds_and_not_th
     summary(&env, 3).await;
     // The pause ran out as round 1 started, and nobody matched them since.
     let pool = db(&env).await;
-    sqlx::query(
+    query(
         "update program_member set paused_until = (select due_at from round where number = 1)
-         where user_id = ?",
+         where user_id = $1",
     )
     .bind(paused as i64)
     .execute(&pool)
     .await
     .unwrap();
-    let round_1: DateTime<Utc> = sqlx::query_scalar("select due_at from round where number = 1")
+    let round_1: DateTime<Utc> = query_scalar("select due_at from round where number = 1")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -213,8 +215,8 @@ async fn an_unknown_program_or_a_bad_attention_setting_gets_a_clear_private_erro
     set_up_program(&env).await;
     let pool = db(&env).await;
     let settings =
-        "select attention_rounds || ':' || ifnull(coordinators_channel_id, '-') from program";
-    let before: String = sqlx::query_scalar(settings).fetch_one(&pool).await.unwrap();
+        "select cast(attention_rounds as text) || ':' || coalesce(cast(coordinators_channel_id as text), '-') from program";
+    let before: String = query_scalar(settings).fetch_one(&pool).await.unwrap();
     assert_eq!(before, "3:-");
 
     let reply = run(
@@ -239,7 +241,7 @@ async fn an_unknown_program_or_a_bad_attention_setting_gets_a_clear_private_erro
     assert_private(&reply, &["There's no program called 'Nope'"]);
     let reply = edit_program(&env, "weekly_digest", true).await;
     assert_private(&reply, &["coordinators_channel:#"]);
-    let after: String = sqlx::query_scalar(settings).fetch_one(&pool).await.unwrap();
+    let after: String = query_scalar(settings).fetch_one(&pool).await.unwrap();
     assert_eq!(after, before, "nothing was saved");
     assert_eq!(count(&pool, "select count(*) from program").await, 1);
 
@@ -278,7 +280,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
         ],
     );
     let pool = db(&env).await;
-    let program: i64 = sqlx::query_scalar("select program_id from program")
+    let program: i64 = query_scalar("select program_id from program")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -293,7 +295,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
     // A finished round of two where nobody answered: something for the digest to show.
     match_now(&env).await;
     summary(&env, 1).await;
-    sqlx::query("update round set due_at = '2020-01-06T09:00:00+00:00'")
+    query("update round set due_at = '2020-01-06T09:00:00+00:00'")
         .execute(&pool)
         .await
         .unwrap();
@@ -306,7 +308,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
     )
     .await;
     let (key, due, state): (String, DateTime<Utc>, String) =
-        sqlx::query_as("select key, due_at, state from outbox where kind = 'attention-digest'")
+        query_as("select key, due_at, state from outbox where kind = 'attention-digest'")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -330,12 +332,10 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
     );
 
     // Made due: it is posted in the coordinators' channel, names the members, pings nobody.
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let digest = env
         .fake
         .wait_for_message(
@@ -386,7 +386,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
     );
 
     // As if that digest had been last week's: this week's is queued again.
-    sqlx::query(&format!(
+    query(format!(
         "update outbox set key = 'attention-digest:{program}:2020-W01' where kind = 'attention-digest'"
     ))
     .execute(&pool)
@@ -413,12 +413,10 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
         .await,
         1
     );
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     wait_for_count(
         &pool,
         "select count(*) from outbox where kind = 'attention-digest' and state = 'done'",
@@ -454,7 +452,7 @@ async fn the_weekly_digest_is_posted_once_in_the_coordinators_channel_pinging_no
 
 /// Two peers in a finished round where nobody answered, and the digest going to #general,
 /// its row queued for next Monday. Returns the bot's database.
-async fn a_silent_round_with_a_digest(env: &TestEnv) -> sqlx::SqlitePool {
+async fn a_silent_round_with_a_digest(env: &TestEnv) -> Db {
     for n in 1..=2 {
         join(env, member(n), choice::PEER).await;
     }
@@ -470,7 +468,7 @@ async fn a_silent_round_with_a_digest(env: &TestEnv) -> sqlx::SqlitePool {
     match_now(env).await;
     summary(env, 1).await;
     let pool = db(env).await;
-    sqlx::query("update round set due_at = '2020-01-06T09:00:00+00:00'")
+    query("update round set due_at = '2020-01-06T09:00:00+00:00'")
         .execute(&pool)
         .await
         .unwrap();
@@ -494,12 +492,10 @@ async fn a_digest_that_reached_discord_before_a_crash_is_found_and_not_posted_ag
             .times(1)
             .act_then_delay(std::time::Duration::from_secs(30)),
     );
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let digest = env
         .fake
         .wait_for_message(
@@ -521,7 +517,7 @@ async fn a_digest_that_reached_discord_before_a_crash_is_found_and_not_posted_ag
     )
     .await;
     // Meanwhile the group said it met: worked out again, the list would now be empty.
-    sqlx::query(
+    query(
         "insert into outcome (group_id, guild_id, user_id, status, recorded_at)
          select group_id, guild_id, user_id, 'met', '2026-11-20T09:00:00+00:00'
          from group_member limit 1",
@@ -562,12 +558,10 @@ async fn a_digest_discord_refuses_fails_with_its_reason_and_keeps_no_names() {
             .times(1)
             .missing_access(),
     );
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     wait_for_count(
         &pool,
         "select count(*) from outbox where kind = 'attention-digest' and state = 'failed'
@@ -600,35 +594,15 @@ async fn forget(env: &TestEnv, user: u64) {
 }
 
 /// Every table, every column: no value is `user`'s id, and no text contains it.
-async fn assert_nothing_stored_holds(pool: &sqlx::SqlitePool, user: u64) {
-    use sqlx::{Column, Row, ValueRef};
-    let tables: Vec<String> = sqlx::query_scalar(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    for table in tables {
-        let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(pool)
-            .await
-            .unwrap();
-        for row in rows {
-            for column in row.columns() {
-                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
-                    continue;
-                }
-                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
-                    assert_ne!(value, user as i64, "{table}.{} holds the id", column.name());
-                }
-                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
-                    assert!(
-                        !text.contains(&user.to_string()),
-                        "{table}.{} still names them: {text}",
-                        column.name()
-                    );
-                }
-            }
+async fn assert_nothing_stored_holds(pool: &Db, user: u64) {
+    for (table, column, value) in stored_values(pool).await {
+        match value {
+            Stored::Int(v) => assert_ne!(v, user as i64, "{table}.{column} holds the id"),
+            Stored::Text(text) => assert!(
+                !text.contains(&user.to_string()),
+                "{table}.{column} still names them: {text}"
+            ),
+            Stored::Other => {}
         }
     }
 }
@@ -645,12 +619,10 @@ async fn a_posted_digest_naming_a_member_is_deleted_after_their_forget_me_and_no
 ) {
     let env = start(2).await;
     let pool = a_silent_round_with_a_digest(&env).await;
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let digest = env
         .fake
         .wait_for_message(ids::GENERAL, is_digest, WAIT)
@@ -703,12 +675,10 @@ async fn a_digest_in_flight_when_a_member_it_names_is_forgotten_is_withdrawn_its
             .times(1)
             .act_then_delay(std::time::Duration::from_secs(4)),
     );
-    sqlx::query(
-        "update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    query("update outbox set due_at = '2020-01-01T00:00:00+00:00' where kind = 'attention-digest'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let late = env
         .fake
         .wait_for_message(ids::GENERAL, is_digest, WAIT)
@@ -748,12 +718,11 @@ async fn a_digest_in_flight_when_a_member_it_names_is_forgotten_is_withdrawn_its
         })
         .await;
     wait_for_count(&pool, OPEN_DELETIONS, 0).await;
-    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
-        "select state, message_id, detail from outbox where kind = 'attention-digest'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, Option<i64>, Option<String>)> =
+        query_as("select state, message_id, detail from outbox where kind = 'attention-digest'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(
         rows,
         [(

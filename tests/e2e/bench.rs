@@ -553,3 +553,390 @@ async fn bench_idle_memory_after_connecting() {
         field("VmHWM:")
     );
 }
+
+// ---- scale: thousands of servers due at once --------------------------
+
+/// The scale benchmark's size: `HALLWAY_BENCH_SERVERS` servers (default 10,000), each
+/// with `SCALE_MEMBERS` members.
+fn scale_servers() -> usize {
+    std::env::var("HALLWAY_BENCH_SERVERS")
+        .ok()
+        .and_then(|n| n.replace('_', "").parse().ok())
+        .unwrap_or(10_000)
+}
+
+const SCALE_MEMBERS: usize = 20;
+
+/// Rows per multi-row INSERT: 2,000 rows of at most 11 values stay under SQLite's 32,766
+/// bound values (and PostgreSQL's 65,535).
+const SEED_BATCH: usize = 2_000;
+
+/// Writes `servers` generated servers (`ids::generated_guild(k)`, k from 1) straight into
+/// the database at `url` (SQLite or PostgreSQL, migrated by `Store::open`), as if every
+/// one had set up its program in #general with a weekly schedule whose slot (Monday 00:00
+/// UTC) has passed, and `members` peers (`ids::generated_guild_member(k, m)`) had joined:
+/// every server's round is due at once. Multi-row INSERTs, in one transaction per table.
+pub async fn seed_scheduled_servers(url: &str, servers: usize, members: usize) {
+    use chrono::TimeZone;
+    use hallway::domain::program::DEFAULT_PROGRAM_NAME;
+    use sqlx::QueryBuilder;
+
+    let store = Store::open(url, 2, Duration::from_secs(30)).await.unwrap();
+    let now = chrono::Utc::now();
+    let anchor = chrono::Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+    let guilds: Vec<i64> = (1..=servers)
+        .map(|k| ids::generated_guild(k) as i64)
+        .collect();
+    // Program k is server k's: explicit ids, so the members' rows can name them.
+    let seats: Vec<(i64, i64, i64, String)> = (1..=servers)
+        .flat_map(|k| {
+            (1..=members).map(move |m| {
+                (
+                    k as i64,
+                    ids::generated_guild(k) as i64,
+                    ids::generated_guild_member(k, m) as i64,
+                    format!("g{k}-m{m}"),
+                )
+            })
+        })
+        .collect();
+
+    macro_rules! insert_all {
+        ($pool:expr, $db:ty, $rows:expr, $head:expr, |$b:ident, $row:ident| $push:expr) => {{
+            let mut tx = $pool.begin().await.unwrap();
+            for chunk in $rows.chunks(SEED_BATCH) {
+                let mut insert = QueryBuilder::<$db>::new($head);
+                insert.push_values(chunk, |mut $b, $row| {
+                    $push;
+                });
+                insert.build().execute(&mut *tx).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+        }};
+    }
+    macro_rules! seed_on {
+        ($pool:expr, $db:ty) => {{
+            insert_all!($pool, $db, guilds, "insert into community (guild_id, created_at, updated_at) ", |b, g| {
+                b.push_bind(*g).push_bind(now).push_bind(now)
+            });
+            let programs: Vec<(i64, i64, i64)> = (1..=servers)
+                .map(|k| (k as i64, guilds[k - 1], ids::generated_guild_channel(k) as i64))
+                .collect();
+            insert_all!(
+                $pool,
+                $db,
+                programs,
+                "insert into program (program_id, guild_id, name, program_channel_id, cadence, weekday, hour, time_zone, schedule_anchor, created_at, updated_at) ",
+                |b, p| b
+                    .push_bind(p.0)
+                    .push_bind(p.1)
+                    .push_bind(DEFAULT_PROGRAM_NAME)
+                    .push_bind(p.2)
+                    .push_bind("weekly")
+                    .push_bind(0_i64)
+                    .push_bind(0_i64)
+                    .push_bind("UTC")
+                    .push_bind(anchor)
+                    .push_bind(now)
+                    .push_bind(now)
+            );
+            insert_all!(
+                $pool,
+                $db,
+                seats,
+                "insert into member (guild_id, user_id, display_name, time_zone, joined_at, updated_at) ",
+                |b, s| b
+                    .push_bind(s.1)
+                    .push_bind(s.2)
+                    .push_bind(s.3.as_str())
+                    .push_bind("Europe/Berlin")
+                    .push_bind(now)
+                    .push_bind(now)
+            );
+            insert_all!(
+                $pool,
+                $db,
+                seats,
+                "insert into program_member (program_id, guild_id, user_id, role, joined_at, updated_at) ",
+                |b, s| b
+                    .push_bind(s.0)
+                    .push_bind(s.1)
+                    .push_bind(s.2)
+                    .push_bind("peer")
+                    .push_bind(now)
+                    .push_bind(now)
+            );
+        }};
+    }
+    match store.pool() {
+        hallway::storage::ByBackend::Sqlite(pool) => seed_on!(pool, sqlx::Sqlite),
+        hallway::storage::ByBackend::Postgres(pool) => {
+            seed_on!(pool, sqlx::Postgres);
+            // The ids were given: the next program PostgreSQL numbers comes after them.
+            sqlx::query(
+                "select setval(pg_get_serial_sequence('program', 'program_id'), max(program_id)) from program",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+    store.close().await;
+}
+
+/// A new empty PostgreSQL database on `HALLWAY_TEST_POSTGRES_URL`, or `None` (and one line
+/// saying the benchmark was skipped).
+async fn bench_postgres_database(label: &str) -> Option<String> {
+    let Ok(server) = std::env::var("HALLWAY_TEST_POSTGRES_URL") else {
+        eprintln!("skipped {label}: set HALLWAY_TEST_POSTGRES_URL to run it against PostgreSQL");
+        return None;
+    };
+    let name = format!("hallway_bench_{label}_{}", std::process::id());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    for sql in [
+        format!("drop database if exists {name}"),
+        format!("create database {name}"),
+    ] {
+        sqlx::Executor::execute(&mut admin, sql.as_str())
+            .await
+            .unwrap();
+    }
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// What one scale run measured.
+struct Scale {
+    servers: usize,
+    processes: usize,
+    backend: &'static str,
+    shards: String,
+    /// From spawning the bots until the first round was saved, and until every one was.
+    first_round: Duration,
+    all_rounds: Duration,
+    /// REST calls that count against Discord's global limit, from the first delivery
+    /// call until every round was saved, and their rate.
+    delivery_calls: usize,
+    delivery_rate: f64,
+    /// The same over a minute after every round was saved (delivery goes on).
+    after_calls: usize,
+    after_rate: f64,
+}
+
+impl Scale {
+    fn figures(&self) -> String {
+        format!(
+            "scale | {} | {} servers x {SCALE_MEMBERS} members | {} process{} ({}) | first round saved {:.1} s, all {} matched and saved {:.1} s after start | {:.1} REST calls/s while delivering ({} calls), {:.1}/s in the minute after ({} calls)",
+            self.backend,
+            self.servers,
+            self.processes,
+            if self.processes == 1 { "" } else { "es" },
+            self.shards,
+            self.first_round.as_secs_f64(),
+            self.servers,
+            self.all_rounds.as_secs_f64(),
+            self.delivery_rate,
+            self.delivery_calls,
+            self.after_rate,
+            self.after_calls,
+        )
+    }
+}
+
+/// Each process's `HALLWAY_SHARDS`: the total is what the fake's `GET /gateway/bot`
+/// recommends (one shard per 1,000 servers, under Discord's 2,500), at least one per
+/// process, split into equal ranges.
+fn shard_ranges(recommended: u32, processes: u32) -> Vec<Option<String>> {
+    let total = recommended.max(processes);
+    if total == 1 {
+        return vec![None];
+    }
+    let per = total.div_ceil(processes);
+    (0..processes)
+        .map(|p| {
+            let first = p * per;
+            let last = ((p + 1) * per).min(total) - 1;
+            Some(format!("{first}-{last}/{total}"))
+        })
+        .collect()
+}
+
+/// Seeds `servers` due servers on `url`, starts `processes` bots on it against one fake
+/// with those servers, and waits until every round is matched and saved.
+async fn scale_run(url: &str, backend: &'static str, servers: usize, processes: u32) -> Scale {
+    let seeding = Instant::now();
+    seed_scheduled_servers(url, servers, SCALE_MEMBERS).await;
+    println!(
+        "seeded {servers} servers of {SCALE_MEMBERS} members on {backend} in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let fake =
+        FakeDiscord::start(FakeConfig::empty().with_generated_guilds(servers, SCALE_MEMBERS)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("scale.toml");
+    std::fs::write(&config, "[scheduler]\ntick_seconds = 1\n").unwrap();
+    let config = config.display().to_string();
+    let ranges = shard_ranges(fake.config().recommended_shard_count(), processes);
+    let shards = ranges
+        .iter()
+        .map(|r| r.clone().unwrap_or_else(|| "one shard".into()))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let started = Instant::now();
+    let mut bots = Vec::new();
+    for (n, range) in ranges.iter().enumerate() {
+        let mut options = BotOptions::with_database(url)
+            .args(&["--config", &config, "run"])
+            .label(&format!("bot {n}"));
+        options.log_filter = "warn,hallway=info".into();
+        if let Some(range) = range {
+            options = options.shards(range);
+        }
+        bots.push(BotProcess::spawn(&fake, &options));
+    }
+    let store = Store::open(url, 1, Duration::from_secs(30)).await.unwrap();
+    let saved = || async {
+        hallway::on_backend!(store.pool(), pool => sqlx::query_scalar::<_, i64>(
+            "select count(*) from round where state in ('matched', 'delivered')"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap() as usize
+    };
+    let timeout = Duration::from_secs(4 * 3600);
+    let mut first_round = None;
+    loop {
+        let n = saved().await;
+        if n > 0 && first_round.is_none() {
+            first_round = Some(started.elapsed());
+        }
+        if n >= servers {
+            break;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{n}/{servers} rounds saved after {timeout:?}"
+        );
+        for bot in &mut bots {
+            assert!(
+                bot.try_status().is_none(),
+                "{} exited:\n{}",
+                bot.label(),
+                bot.logs()
+            );
+        }
+        // A benchmark's progress poll, not a wait for something not to happen.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let all_rounds = started.elapsed();
+    let done_at = Instant::now();
+    // Delivery goes on: a minute of it, for the rate once matching is over.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let app = fake.config().app_id;
+    let calls: Vec<Instant> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| counts_against_global_limit(&r.path, app) && r.path.starts_with("/channels/"))
+        .map(|r| r.received_at)
+        .collect();
+    let first_delivery = calls.iter().min().copied().unwrap_or(done_at);
+    let during = calls.iter().filter(|t| **t <= done_at).count();
+    let after = calls.len() - during;
+    let span = done_at
+        .saturating_duration_since(first_delivery)
+        .as_secs_f64();
+    let total = saved().await;
+    assert_eq!(total, servers, "one round per server, none twice");
+    store.close().await;
+    drop(bots);
+    Scale {
+        servers,
+        processes: ranges.len(),
+        backend,
+        shards,
+        first_round: first_round.unwrap_or(all_rounds),
+        all_rounds,
+        delivery_calls: during,
+        delivery_rate: if span > 0.0 {
+            during as f64 / span
+        } else {
+            0.0
+        },
+        after_calls: after,
+        after_rate: after as f64 / 60.0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --release (bench/scale.sh)"]
+async fn bench_scale_one_process_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("scale.db").display());
+    let scale = scale_run(&url, "sqlite", scale_servers(), 1).await;
+    println!("figures: {}", scale.figures());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --release (bench/scale.sh)"]
+async fn bench_scale_two_processes_on_postgres() {
+    let Some(url) = bench_postgres_database("scale").await else {
+        return;
+    };
+    let scale = scale_run(&url, "postgres", scale_servers(), 2).await;
+    println!("figures: {}", scale.figures());
+}
+
+#[test]
+fn the_scale_benchmarks_shard_ranges_split_the_recommended_total_between_the_processes() {
+    assert_eq!(shard_ranges(1, 1), vec![None]);
+    assert_eq!(
+        shard_ranges(1, 2),
+        vec![Some("0-0/2".to_string()), Some("1-1/2".to_string())]
+    );
+    assert_eq!(
+        shard_ranges(10, 2),
+        vec![Some("0-4/10".to_string()), Some("5-9/10".to_string())]
+    );
+    assert_eq!(shard_ranges(10, 1), vec![Some("0-9/10".to_string())]);
+}
+
+/// How long `hallway migrate-to` takes to copy a SQLite database of
+/// `HALLWAY_BENCH_SERVERS` servers (default 10,000) of 20 members, with no rounds yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --release (bench/scale.sh)"]
+async fn bench_scale_migrate_to_postgres() {
+    let Some(target) = bench_postgres_database("migrate").await else {
+        return;
+    };
+    let servers = scale_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("scale.db").display());
+    seed_scheduled_servers(&url, servers, SCALE_MEMBERS).await;
+    let started = Instant::now();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_hallway"))
+        .args(["migrate-to", &target])
+        .env("DATABASE_URL", &url)
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copied = stdout
+        .lines()
+        .find(|l| l.starts_with("copied "))
+        .unwrap_or_default()
+        .to_string();
+    println!(
+        "figures: migrate-to | {servers} servers x {SCALE_MEMBERS} members | {:.1} s | {copied}",
+        took.as_secs_f64()
+    );
+}

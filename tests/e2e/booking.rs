@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::helpers::{admin, assert_private, choice, count, db, run, wait_for_count, WAIT};
+use crate::helpers::{query, query_scalar, Db};
 use crate::rounds::{
     join, match_now, member, program_with, set_up_program, start, summary, threads_with_intros,
 };
@@ -107,9 +107,9 @@ fn parse_event(ics: &[u8]) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-async fn make_due(pool: &SqlitePool, kind: &str) {
-    sqlx::query(
-        "update outbox set due_at = '2000-01-01T00:00:00Z' where kind = ? and state = 'pending'",
+async fn make_due(pool: &Db, kind: &str) {
+    query(
+        "update outbox set due_at = '2000-01-01T00:00:00Z' where kind = $1 and state = 'pending'",
     )
     .bind(kind)
     .execute(pool)
@@ -205,7 +205,7 @@ async fn two_members_who_pick_overlapping_slots_get_booked_with_a_calendar_file(
         utc(at + Duration::minutes(50)),
         "the default 50 minutes"
     );
-    let group: i64 = sqlx::query_scalar("select group_id from match_group")
+    let group: i64 = query_scalar("select group_id from match_group")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -215,13 +215,13 @@ async fn two_members_who_pick_overlapping_slots_get_booked_with_a_calendar_file(
     );
     assert_eq!(event["SEQUENCE"], "1");
 
-    let stored: DateTime<Utc> = sqlx::query_scalar("select starts_at from booking")
+    let stored: DateTime<Utc> = query_scalar("select starts_at from booking")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(stored, at);
     let reminder_due: DateTime<Utc> =
-        sqlx::query_scalar("select due_at from outbox where kind = 'reminder'")
+        query_scalar("select due_at from outbox where kind = 'reminder'")
             .fetch_one(&pool)
             .await
             .unwrap();

@@ -1,9 +1,12 @@
 //! A DATABASE_URL hallway cannot use ends the process with one line that says what is
-//! wrong with it, and a password in it never reaches stdout or stderr.
+//! wrong with it, and a password in it never reaches stdout or stderr, on either backend.
 
 use std::time::Duration;
 
+use hallway::storage::Backend;
+
 use crate::support::bot::{BotOptions, BotProcess};
+use crate::support::database::{postgres_server_url, test_backend};
 use crate::support::fake_discord::FakeDiscord;
 
 const PASSWORD: &str = "s3cret-Passw0rd";
@@ -37,15 +40,16 @@ fn assert_one_error_line(logs: &str, needle: &str) {
 }
 
 #[tokio::test]
-async fn a_postgres_url_is_refused_in_one_line_that_hides_its_password() {
-    let url = format!("postgres://hallway:{PASSWORD}@db.example.org:5432/hallway");
+async fn a_postgres_url_that_is_not_valid_is_refused_in_one_line_that_hides_its_password() {
+    let url =
+        format!("postgres://hallway:{PASSWORD}@db.example.org:5432/hallway?sslmode=sometimes");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("export");
     let out_arg = out.display().to_string();
     let export = ["export", "--guild", "1", "--out", &out_arg];
     for args in [&["run"][..], &["migrate"], &export] {
         let logs = exit_output(&url, args).await;
-        assert_one_error_line(&logs, "PostgreSQL is not supported yet; use a SQLite file");
+        assert_one_error_line(&logs, "is not a valid PostgreSQL URL");
         assert!(
             logs.contains("postgres://hallway:***@db.example.org:5432/hallway"),
             "{logs}"
@@ -57,6 +61,27 @@ async fn a_postgres_url_is_refused_in_one_line_that_hides_its_password() {
         assert!(!logs.contains("lock file"), "{logs}");
     }
     assert!(!out.exists(), "export wrote nothing");
+}
+
+#[tokio::test]
+async fn a_postgres_server_that_refuses_the_login_is_named_in_one_line_without_the_password() {
+    if test_backend() != Backend::Postgres {
+        eprintln!("not on sqlite: this test needs the PostgreSQL test server");
+        return;
+    }
+    let mut url = url::Url::parse(&postgres_server_url()).unwrap();
+    url.set_username("hallway_no_such_role").unwrap();
+    url.set_password(Some(PASSWORD)).unwrap();
+    let shown = url.to_string().replace(PASSWORD, "***");
+    for args in [&["run"][..], &["migrate"]] {
+        let logs = exit_output(url.as_str(), args).await;
+        assert_one_error_line(&logs, "cannot connect to the database at");
+        assert!(logs.contains(&shown), "{shown} in:\n{logs}");
+        assert!(
+            !logs.contains(PASSWORD),
+            "{args:?}: the password leaked:\n{logs}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::helpers::{
     assert_private, choice, count, db, hallway, run, wait_for_count, wait_for_the_bot_to_settle,
     WAIT,
 };
+use crate::helpers::{query_as, Db};
 use crate::rounds::{match_now, member, program_with, summary, threads_with_intros};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -87,8 +87,8 @@ fn labels(message: &PostedMessage) -> Vec<String> {
 }
 
 /// (user, partner, fit, avoiding) of every fit answer stored.
-async fn answers(pool: &SqlitePool) -> Vec<(i64, i64, String, i64)> {
-    sqlx::query_as("select user_id, partner_id, fit, avoiding from fit_answer order by user_id")
+async fn answers(pool: &Db) -> Vec<(i64, i64, String, bool)> {
+    query_as("select user_id, partner_id, fit, avoiding from fit_answer order by user_id")
         .fetch_all(pool)
         .await
         .unwrap()
@@ -200,7 +200,12 @@ async fn not_a_fit_is_stored_and_shown_in_the_dm_and_a_strangers_click_changes_n
     assert_eq!(answered.buttons().len(), 2, "they can change their mind");
     assert_eq!(
         answers(&pool).await,
-        [(pair[0] as i64, pair[1] as i64, "not-a-fit".to_string(), 1)]
+        [(
+            pair[0] as i64,
+            pair[1] as i64,
+            "not-a-fit".to_string(),
+            true
+        )]
     );
     let redrawn = env.fake.message(dm.id).unwrap();
     assert!(
@@ -218,7 +223,7 @@ async fn not_a_fit_is_stored_and_shown_in_the_dm_and_a_strangers_click_changes_n
     );
     assert_eq!(
         answers(&pool).await,
-        [(pair[0] as i64, pair[1] as i64, "good".to_string(), 0)]
+        [(pair[0] as i64, pair[1] as i64, "good".to_string(), false)]
     );
 }
 
@@ -236,7 +241,11 @@ async fn not_a_fit_keeps_the_pair_apart_in_the_next_round_while_others_are_avail
     click(&env, dm.id, &dm.button_id("Not a fit"), apart[1]).await;
     let pool = db(&env).await;
     assert_eq!(
-        count(&pool, "select count(*) from fit_answer where avoiding = 1").await,
+        count(
+            &pool,
+            "select count(*) from fit_answer where avoiding = true"
+        )
+        .await,
         1
     );
 
@@ -328,7 +337,7 @@ async fn undoing_not_a_fit_from_the_profile_clears_the_avoid_and_the_profile_sto
     assert_private(&forged, &["Nothing was changed."]);
     assert_eq!(
         answers(&pool).await,
-        [(ada as i64, ben as i64, "not-a-fit".to_string(), 1)]
+        [(ada as i64, ben as i64, "not-a-fit".to_string(), true)]
     );
 
     let undone = pick(&env, message, &menu, ada, &[&ben.to_string()]).await;
@@ -353,7 +362,7 @@ async fn undoing_not_a_fit_from_the_profile_clears_the_avoid_and_the_profile_sto
     assert!(undo_menu(&undone).is_none());
     assert_eq!(
         answers(&pool).await,
-        [(ada as i64, ben as i64, "not-a-fit".to_string(), 0)],
+        [(ada as i64, ben as i64, "not-a-fit".to_string(), false)],
         "the answer stays for the counts; the avoid is gone"
     );
     let again = run(&env, hallway("profile").by(ada)).await;

@@ -2,6 +2,7 @@
 //! a forget-me button clicked by someone else, or an id that names another server than
 //! the one it is clicked in, is refused and changes nothing.
 
+use crate::helpers::query_scalar;
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
 use crate::rounds::{join, start_with};
 use crate::support::bot::TestEnv;
@@ -113,7 +114,7 @@ async fn a_we_met_id_naming_another_servers_group_is_refused_and_stores_nothing(
         started.content
     );
     let pool = db(&env).await;
-    let group_b: i64 = sqlx::query_scalar("select group_id from match_group")
+    let group_b: i64 = query_scalar("select group_id from match_group")
         .fetch_one(&pool)
         .await
         .unwrap();

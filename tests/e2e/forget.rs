@@ -4,9 +4,11 @@
 //! their win, their shout-outs and their skip notes are deleted. It survives a 5xx and a
 //! restart, is done once, and afterwards nothing stored names them.
 
+use crate::helpers::query;
 use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, run, wait_for_count, WAIT,
 };
+use crate::helpers::{stored_values, Stored};
 use crate::rounds::{match_now, start_with, summary};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeConfig, FakeMember};
@@ -150,41 +152,18 @@ fn assert_only_grace_is_named(name: &str, intro: &str) {
 /// Every text column of every table: none holds Ada's name, institution or id.
 async fn assert_nothing_stored_names_ada(env: &TestEnv) {
     let pool = db(env).await;
-    let tables: Vec<String> = sqlx::query_scalar(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    for table in tables {
-        let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        for row in rows {
-            use sqlx::{Column, Row, ValueRef};
-            for column in row.columns() {
-                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
-                    continue;
-                }
-                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
-                    assert_ne!(
-                        value,
-                        ADA as i64,
-                        "{table}.{} holds Ada's id",
-                        column.name()
+    for (table, column, value) in stored_values(&pool).await {
+        match value {
+            Stored::Int(v) => assert_ne!(v, ADA as i64, "{table}.{column} holds Ada's id"),
+            Stored::Text(text) => {
+                for needle in [ADA_NAME, ADA_PLACE, &ADA.to_string()] {
+                    assert!(
+                        !text.contains(needle),
+                        "{table}.{column} still has {needle:?}: {text}"
                     );
                 }
-                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
-                    for needle in [ADA_NAME, ADA_PLACE, &ADA.to_string()] {
-                        assert!(
-                            !text.contains(needle),
-                            "{table}.{} still has {needle:?}: {text}",
-                            column.name()
-                        );
-                    }
-                }
             }
+            Stored::Other => {}
         }
     }
 }
@@ -443,7 +422,7 @@ async fn a_posted_halfway_nudge_is_rewritten_without_the_members_mention() {
     let (env, thread, intro, _) = matched().await;
     // Halfway through the round: move the nudge's due time to now.
     let pool = db(&env).await;
-    sqlx::query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
+    query("update outbox set due_at = '2000-01-01T00:00:00Z' where kind = 'nudge'")
         .execute(&pool)
         .await
         .unwrap();

@@ -3,10 +3,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::SqlitePool;
 
 use crate::support::bot::{BotProcess, TestEnv};
+#[allow(unused_imports)]
+pub use crate::support::database::{
+    columns, every_row, execute_script, query, query_as, query_scalar, sqlite_only, stored_values,
+    tables, test_backend, AsDb, Db, Stored,
+};
 use crate::support::fake_discord::Reply;
 use crate::support::interactions::SlashInvocation;
 
@@ -42,18 +45,30 @@ pub async fn run(env: &TestEnv, invocation: SlashInvocation) -> Reply {
     env.fake.reply_to(&handle, WAIT).await
 }
 
-/// A second connection to the bot's database, to check what it stored.
-pub async fn db(env: &TestEnv) -> SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(env.db_path())
-        .busy_timeout(Duration::from_secs(5));
-    SqlitePool::connect_with(options)
-        .await
-        .expect("open the bot's database")
+/// A second connection to the bot's database, on either backend, to check what it stored.
+/// Its SQL must suit both: see [`crate::support::database`].
+pub async fn db(env: &TestEnv) -> Db {
+    env.db().await
 }
 
-pub async fn count(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+/// The bot's SQLite file, as a SQLite pool: for a test whose bot runs on SQLite whatever
+/// the test backend ([`TestEnv::start_on_sqlite_with`]), e.g. `hallway migrate-to`'s source.
+#[allow(dead_code)] // for the tests that read the bot's file as SQLite's own
+pub async fn sqlite_db(env: &TestEnv) -> sqlx::SqlitePool {
+    match env.db().await {
+        hallway::storage::ByBackend::Sqlite(pool) => pool,
+        hallway::storage::ByBackend::Postgres(_) => {
+            panic!("sqlite_db: this bot runs on PostgreSQL; start it with start_on_sqlite_with")
+        }
+    }
+}
+
+/// The number `sql` (a `select count(*) ...`) counts.
+pub async fn count(pool: &impl AsDb, sql: &str) -> i64 {
+    query_scalar(sql)
+        .fetch_one(&pool.as_db())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Asserts a reply is private and mentions every `needle`.
@@ -74,7 +89,7 @@ pub fn assert_private(reply: &Reply, needles: &[&str]) {
 }
 
 /// Waits until `sql` counts `expected` rows.
-pub async fn wait_for_count(pool: &SqlitePool, sql: &str, expected: i64) {
+pub async fn wait_for_count(pool: &Db, sql: &str, expected: i64) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let now = count(pool, sql).await;
@@ -117,13 +132,21 @@ pub async fn wait_for_scheduler_passes(bot: &BotProcess, after: DateTime<Utc>, p
 
 /// Waits until no outbox row due by now is pending: each one was delivered (so the fake has
 /// it) or failed. Whatever the bot had queued to post by now, it has posted.
-pub async fn wait_for_the_outbox_to_drain(pool: &SqlitePool) {
+pub async fn wait_for_the_outbox_to_drain(pool: &Db) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let due: i64 = sqlx::query_scalar(
-            "select count(*) from outbox where state = 'pending' and due_at <= ?",
-        )
-        .bind(Utc::now())
+        // On PostgreSQL a row being delivered is claimed by moving its due time one lease
+        // (30 s by default) ahead: such a row is in hand, not drained.
+        let in_hand = match pool.backend() {
+            hallway::storage::Backend::Sqlite => chrono::Duration::zero(),
+            hallway::storage::Backend::Postgres => chrono::Duration::seconds(31),
+        };
+        let due: i64 = query_scalar(format!(
+            "select count(*) from outbox where state = 'pending' and {} <= {}",
+            pool.backend().instant("due_at"),
+            pool.backend().instant("$1")
+        ))
+        .bind(Utc::now() + in_hand)
         .fetch_one(pool)
         .await
         .expect("count the due outbox rows");
@@ -144,7 +167,7 @@ pub async fn wait_for_the_outbox_to_drain(pool: &SqlitePool) {
 /// so a test can then check that something was *not* posted or stored.
 pub async fn wait_for_the_bot_to_settle(
     bot: &BotProcess,
-    pool: &SqlitePool,
+    pool: &Db,
     after: DateTime<Utc>,
     passes: usize,
 ) {
@@ -153,8 +176,8 @@ pub async fn wait_for_the_bot_to_settle(
 }
 
 /// Gives every program a weekly slot that has already passed, so a round is due at once.
-pub async fn make_a_weekly_slot_due(pool: &SqlitePool) {
-    sqlx::query(
+pub async fn make_a_weekly_slot_due(pool: &Db) {
+    query(
         "update program set cadence = 'weekly', weekday = 0, hour = 0, time_zone = 'UTC',
          schedule_anchor = '2020-01-01T00:00:00Z'",
     )

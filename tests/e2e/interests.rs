@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::helpers::query_scalar;
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
 use crate::rounds::{match_now, member, set_up_program, start};
 use crate::support::bot::TestEnv;
@@ -303,7 +304,7 @@ async fn a_program_without_tags_says_so_and_an_about_line_is_limited_and_removab
     )
     .await;
     assert_private(&too_long, &["limit is 150"]);
-    let about: Option<String> = sqlx::query_scalar("select about from member")
+    let about: Option<String> = query_scalar("select about from member")
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -323,7 +324,7 @@ async fn a_program_without_tags_says_so_and_an_about_line_is_limited_and_removab
             .by(member(1)),
     )
     .await;
-    let about: Option<String> = sqlx::query_scalar("select about from member")
+    let about: Option<String> = query_scalar("select about from member")
         .fetch_one(&pool)
         .await
         .unwrap();

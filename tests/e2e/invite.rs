@@ -1,7 +1,10 @@
 //! `/hallway-admin invite`: a program's post with Join buttons, and what a click does,
 //! checked against what the fake Discord received and what the database stored.
 
+use chrono::{DateTime, Utc};
+
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
+use crate::helpers::{query_as, query_scalar};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeChannel, FakeConfig, FakeGuild, FakeMember};
 use crate::support::failures::FailRule;
@@ -55,7 +58,7 @@ fn labels(message: &PostedMessage) -> Vec<String> {
 }
 
 async fn program_id(env: &TestEnv, name: &str) -> i64 {
-    sqlx::query_scalar("select program_id from program where name = ?")
+    query_scalar("select program_id from program where name = $1")
         .bind(name)
         .fetch_one(&db(env).await)
         .await
@@ -107,8 +110,8 @@ async fn click_id(env: &TestEnv, post: &PostedMessage, custom_id: &str, user: u6
 
 /// The member's (role, left) rows in program_member, for every program.
 async fn memberships(env: &TestEnv, user: u64) -> Vec<(i64, String, bool)> {
-    sqlx::query_as(
-        "select program_id, role, left_at is not null from program_member where user_id = ?
+    query_as(
+        "select program_id, role, left_at is not null from program_member where user_id = $1
          order by program_id",
     )
     .bind(user as i64)
@@ -181,7 +184,7 @@ async fn a_click_joins_with_that_role_and_answers_privately_with_the_welcome_tex
         memberships(&env, ids::ADA).await,
         [(id, "mentee".into(), false)]
     );
-    let name: String = sqlx::query_scalar("select display_name from member where user_id = ?")
+    let name: String = query_scalar("select display_name from member where user_id = $1")
         .bind(ids::ADA as i64)
         .fetch_one(&db(&env).await)
         .await
@@ -202,14 +205,14 @@ async fn a_second_click_changes_nothing_and_another_roles_button_changes_the_rol
     click(&env, &post, "Join as mentee", ids::ADA).await;
     let pool = db(&env).await;
     let stamp = "select updated_at from program_member";
-    let before: String = sqlx::query_scalar(stamp).fetch_one(&pool).await.unwrap();
+    let before: DateTime<Utc> = query_scalar(stamp).fetch_one(&pool).await.unwrap();
 
     let again = click(&env, &post, "Join as mentee", ids::ADA).await;
     assert_private(
         &again,
         &["You're already in **hallway** as mentee, so nothing changed."],
     );
-    let after: String = sqlx::query_scalar(stamp).fetch_one(&pool).await.unwrap();
+    let after: DateTime<Utc> = query_scalar(stamp).fetch_one(&pool).await.unwrap();
     assert_eq!(before, after, "the row was not touched");
     assert_eq!(count(&pool, "select count(*) from program_member").await, 1);
     assert_eq!(count(&pool, "select count(*) from member").await, 1);
@@ -222,7 +225,7 @@ async fn a_second_click_changes_nothing_and_another_roles_button_changes_the_rol
             "capacity:…",
         ],
     );
-    let row: (String, i64) = sqlx::query_as("select role, capacity from program_member")
+    let row: (String, i64) = query_as("select role, capacity from program_member")
         .fetch_one(&pool)
         .await
         .unwrap();

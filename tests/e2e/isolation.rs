@@ -7,10 +7,12 @@ use std::time::Duration;
 use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, run, wait_for_count, WAIT,
 };
+use crate::helpers::{execute_script, query};
 use crate::rounds::{join, match_now, member, set_up_program, start_with, summary};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeChannel, FakeConfig, FakeGuild, FakeMember};
 use crate::support::failures::FailRule;
+use hallway::storage::Backend;
 
 const GUILD_B: u64 = 1_210_000_000_000_000_001;
 const OWNER_B: u64 = 1_310_000_000_000_000_001;
@@ -156,31 +158,26 @@ async fn a_poisoned_row_and_a_row_discord_keeps_refusing_do_not_delay_another_se
     let pool = db(&env).await;
     // A row whose group was deleted under it, and a celebration Discord answers with 400,
     // both due before anything the second server will queue.
-    {
-        let mut conn = pool.acquire().await.unwrap();
-        sqlx::query("pragma foreign_keys = off")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        sqlx::query(
-            "insert into outbox (guild_id, kind, key, round_id, group_id, due_at, created_at)
-             values (?, 'intro', 'intro:999:999:0', 999, 999, '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00')",
-        )
-        .bind(ids::GUILD as i64)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-        sqlx::query(
-            "insert into outbox (guild_id, program_id, kind, key, detail, due_at, created_at)
-             values (?1, (select program_id from program where guild_id = ?1), 'celebration', 'win:999', ?2,
-                     '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00')",
-        )
-        .bind(ids::GUILD as i64)
-        .bind(r#"{"occasion":"win","user_id":1,"name":"Ada","kind":"grant","description":"A grant","link":null}"#)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    }
+    let detail = r#"{"occasion":"win","user_id":1,"name":"Ada","kind":"grant","description":"A grant","link":null}"#;
+    let rows = format!(
+        "insert into outbox (guild_id, kind, key, round_id, group_id, due_at, created_at)
+         values ({guild}, 'intro', 'intro:999:999:0', 999, 999, '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00');
+         insert into outbox (guild_id, program_id, kind, key, detail, due_at, created_at)
+         values ({guild}, (select program_id from program where guild_id = {guild}), 'celebration', 'win:999', '{detail}',
+                 '2000-01-01T00:00:00+00:00', '2000-01-01T00:00:00+00:00');",
+        guild = ids::GUILD as i64
+    );
+    // The first row's round and group do not exist: foreign keys are off while it is
+    // written (on PostgreSQL by replica mode, which the test server's superuser may set).
+    let script = match pool.backend() {
+        Backend::Sqlite => {
+            format!("pragma foreign_keys = off; {rows} pragma foreign_keys = on;")
+        }
+        Backend::Postgres => format!(
+            "set session_replication_role = replica; {rows} set session_replication_role = default;"
+        ),
+    };
+    execute_script(&pool, &script).await.unwrap();
     env.fake.fail(
         FailRule::new("POST", &format!("/channels/{}/messages", ids::MENTORING))
             .times(100)
@@ -215,13 +212,15 @@ async fn a_server_whose_round_cannot_start_does_not_stop_the_next_servers_schedu
     let pool = db(&env).await;
     // Both programs have a weekly slot already due. The first server, which the scheduler
     // reaches first, has a row its round cannot read.
-    crate::helpers::make_a_weekly_slot_due(&pool).await;
-    sqlx::query("update member set time_zone = 'Not/A_Zone' where guild_id = ? and user_id = ?")
+    // The bad row first: a pass between the two statements must not start the round
+    // before it is there.
+    query("update member set time_zone = 'Not/A_Zone' where guild_id = $1 and user_id = $2")
         .bind(ids::GUILD as i64)
         .bind(member(1) as i64)
         .execute(&pool)
         .await
         .unwrap();
+    crate::helpers::make_a_weekly_slot_due(&pool).await;
     let text = summary_in_b(&env).await;
     assert!(text.contains("4 chats this round, 8 people"), "{text}");
     env.bot.wait_for_log("could not start a round", WAIT).await;

@@ -1,3 +1,6 @@
+use chrono::{DateTime, Utc};
+
+use crate::helpers::query_as;
 use crate::helpers::{assert_private, choice, count, db, hallway, run};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -35,11 +38,19 @@ async fn join_then_profile_shows_exactly_what_was_given_and_the_row_is_stored() 
     );
 
     let pool = db(&env).await;
-    let row: (String, String, String, String, String, i64, Option<String>) = sqlx::query_as(
+    let row: (
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<DateTime<Utc>>,
+    ) = query_as(
         "select pm.role, m.time_zone, m.institution, m.time_of_day, m.modality, pm.capacity,
                 pm.left_at
          from member m join program_member pm on pm.guild_id = m.guild_id and pm.user_id = m.user_id
-         where m.guild_id = ? and m.user_id = ?",
+         where m.guild_id = $1 and m.user_id = $2",
     )
     .bind(ids::GUILD as i64)
     .bind(ids::ADA as i64)

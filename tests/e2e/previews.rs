@@ -3,9 +3,9 @@
 //! member who left) runs nothing, and says why without naming anyone.
 
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
+use crate::helpers::{query, query_scalar, Db};
 use crate::rounds::{match_now, program_with, summary};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -19,12 +19,11 @@ async fn preview(env: &TestEnv) -> (Reply, Vec<Vec<u64>>) {
     let reply = run(env, admin("match-now").opt("preview", true).by(ids::CORA)).await;
     assert_private(&reply, &["Nothing is sent until you click Confirm"]);
     let pool = db(env).await;
-    let json: String = sqlx::query_scalar(
-        "select groups_json from round_preview order by preview_id desc limit 1",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let json: String =
+        query_scalar("select groups_json from round_preview order by preview_id desc limit 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let plan: Value = serde_json::from_str(&json).unwrap();
     let groups = plan["groups"]
         .as_array()
@@ -52,7 +51,7 @@ async fn confirm(env: &TestEnv, preview: &Reply) -> Reply {
 }
 
 /// Nothing of a round was stored, so nothing can ever be posted for it.
-async fn assert_no_round(pool: &SqlitePool) {
+async fn assert_no_round(pool: &Db) {
     assert_eq!(count(pool, "select count(*) from round").await, 0);
     assert_eq!(count(pool, "select count(*) from group_member").await, 0);
     assert_eq!(count(pool, "select count(*) from outbox").await, 0);
@@ -130,8 +129,8 @@ async fn a_preview_older_than_its_lifetime_is_refused_as_expired() {
     let (shown, _) = preview(&env).await;
     let pool = db(&env).await;
     // 25 hours old: past the default lifetime of 24 hours.
-    let made = (chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339();
-    sqlx::query("update round_preview set created_at = ?")
+    let made = chrono::Utc::now() - chrono::Duration::hours(25);
+    query("update round_preview set created_at = $1")
         .bind(made)
         .execute(&pool)
         .await

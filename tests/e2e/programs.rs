@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, make_a_weekly_slot_due, run,
     wait_for_the_bot_to_settle, WAIT,
 };
+use crate::helpers::{query_as, Db};
 use crate::rounds::{member, start_with};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeChannel, FakeConfig};
@@ -97,12 +97,12 @@ fn threads_under(env: &TestEnv, channel: u64) -> Vec<(u64, BTreeSet<u64>)> {
 }
 
 /// The groups of a program's round as stored: each group's members.
-async fn stored_groups(pool: &SqlitePool, program: &str, round: u32) -> Vec<BTreeSet<u64>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+async fn stored_groups(pool: &Db, program: &str, round: u32) -> Vec<BTreeSet<u64>> {
+    let rows: Vec<(i64, i64)> = query_as(
         "select gm.group_id, gm.user_id from group_member gm
          join match_group g using (group_id) join round r using (round_id)
          join program p on p.program_id = r.program_id
-         where p.name = ? and r.number = ? order by g.position, gm.user_id",
+         where p.name = $1 and r.number = $2 order by g.position, gm.user_id",
     )
     .bind(program)
     .bind(round)
@@ -172,11 +172,11 @@ fn section<'a>(text: &'a str, program: &str) -> &'a str {
 }
 
 /// (program name, role, paused, left) of each of the user's program_member rows.
-async fn standings(pool: &SqlitePool, user: u64) -> Vec<(String, String, bool, bool)> {
-    sqlx::query_as(
+async fn standings(pool: &Db, user: u64) -> Vec<(String, String, bool, bool)> {
+    query_as(
         "select p.name, pm.role, pm.paused_until is not null, pm.left_at is not null
          from program_member pm join program p using (program_id)
-         where pm.user_id = ? order by p.name",
+         where pm.user_id = $1 order by p.name",
     )
     .bind(user as i64)
     .fetch_all(pool)
@@ -184,33 +184,9 @@ async fn standings(pool: &SqlitePool, user: u64) -> Vec<(String, String, bool, b
     .unwrap()
 }
 
-/// Every row of every table, as SQL literals: to show that a command changed nothing.
-pub async fn every_row(pool: &SqlitePool) -> BTreeMap<String, Vec<String>> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'
-         and name <> '_sqlx_migrations' order by name",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let mut all = BTreeMap::new();
-    for table in tables {
-        let columns: Vec<String> =
-            sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
-                .fetch_all(pool)
-                .await
-                .unwrap();
-        let quoted: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "select {} from \"{table}\" order by 1",
-            quoted.join(" || ' | ' || ")
-        ))
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        all.insert(table, rows);
-    }
-    all
+/// Every row of every table, one line each: to show that a command changed nothing.
+pub async fn every_row(pool: &Db) -> BTreeMap<String, Vec<String>> {
+    crate::helpers::every_row(pool).await
 }
 
 #[tokio::test]
@@ -256,7 +232,7 @@ async fn a_member_can_mentor_in_one_program_and_be_a_peer_in_another_and_profile
             (POSTDOCS.into(), "peer".into(), false, false)
         ]
     );
-    let capacities: Vec<(String, i64)> = sqlx::query_as(
+    let capacities: Vec<(String, i64)> = query_as(
         "select p.name, pm.capacity from program_member pm join program p using (program_id)
          order by p.name",
     )
@@ -356,7 +332,7 @@ async fn a_round_in_each_program_stays_in_its_own_channel_with_its_own_members()
     }
 
     // Stored: round 1 of each program, each with its own members only.
-    let rounds: Vec<(String, i64)> = sqlx::query_as(
+    let rounds: Vec<(String, i64)> = query_as(
         "select p.name, r.number from round r join program p using (program_id) order by p.name",
     )
     .fetch_all(&pool)
@@ -374,7 +350,7 @@ async fn a_round_in_each_program_stays_in_its_own_channel_with_its_own_members()
         faculty
     );
     assert_eq!(stored_groups(&pool, POSTDOCS, 1).await, [postdocs]);
-    let summaries: Vec<(String, i64)> = sqlx::query_as(
+    let summaries: Vec<(String, i64)> = query_as(
         "select p.name, o.channel_id from outbox o join round r using (round_id)
          join program p on p.program_id = r.program_id
          where o.kind = 'summary' and o.state = 'done' order by p.name",
@@ -899,7 +875,7 @@ async fn an_archived_program_runs_no_more_rounds_but_keeps_its_stats_while_the_o
         summary.content
     );
     wait_for_the_bot_to_settle(&env.bot, &pool, due, 2).await;
-    let rounds: Vec<(String, i64, String)> = sqlx::query_as(
+    let rounds: Vec<(String, i64, String)> = query_as(
         "select p.name, r.number, r.trigger from round r join program p using (program_id)
          order by p.name, r.number",
     )

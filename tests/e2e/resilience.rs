@@ -1,5 +1,7 @@
+use crate::helpers::execute_script;
 use crate::helpers::{assert_private, assert_still_answers, choice, count, db, hallway, run, WAIT};
 use crate::support::bot::TestEnv;
+use hallway::storage::Backend;
 
 #[tokio::test]
 async fn after_a_gateway_drop_the_bot_resumes_and_still_answers() {
@@ -31,13 +33,19 @@ async fn a_failed_database_write_gets_a_generic_reply_and_the_cause_goes_to_the_
     let env = TestEnv::start().await;
     let pool = db(&env).await;
     // Make every new member row fail, as a full disk or a corrupt page would.
-    sqlx::query(
-        "create trigger break_member_insert before insert on member
-         begin select raise(abort, 'simulated disk failure 7f3a'); end",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let trigger = match pool.backend() {
+        Backend::Sqlite => {
+            "create trigger break_member_insert before insert on member
+             begin select raise(abort, 'simulated disk failure 7f3a'); end"
+        }
+        Backend::Postgres => {
+            "create function break_member_insert() returns trigger language plpgsql as
+             $$ begin raise exception 'simulated disk failure 7f3a'; end $$;
+             create trigger break_member_insert before insert on member
+             for each row execute function break_member_insert();"
+        }
+    };
+    execute_script(&pool, trigger).await.unwrap();
     let reply = run(&env, hallway("join").opt("role", choice::PEER)).await;
     assert_private(
         &reply,
@@ -81,6 +89,9 @@ async fn sigterm_stops_the_bot_cleanly() {
 
 #[tokio::test]
 async fn a_second_bot_on_the_same_database_refuses_to_start() {
+    if !crate::helpers::sqlite_only("the lock file that keeps a second bot off a SQLite file") {
+        return;
+    }
     let env = TestEnv::start().await;
     let mut second = crate::support::bot::BotProcess::spawn(&env.fake, &env.options);
     let status = second.wait_exit(WAIT).await;

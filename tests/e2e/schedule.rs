@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use chrono::{Datelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use hallway::domain::ids::{ChannelId, GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::domain::program::{Cadence, Schedule};
 use hallway::storage::Store;
 
+use crate::helpers::query_scalar;
 use crate::helpers::{
     admin, assert_private, count, db, wait_for_count, wait_for_scheduler_passes,
     wait_for_the_bot_to_settle, WAIT,
@@ -16,12 +17,12 @@ use crate::helpers::{
 use crate::rounds::{member, start_with, FAST};
 use crate::support::bot::{BotOptions, BotProcess};
 use crate::support::config::{ids, FakeConfig};
+use crate::support::database::{expire_leases, open, TestDatabase};
 
 /// Before the bot starts: a weekly schedule whose slot passed yesterday, set up ten
 /// days ago, and four members.
-async fn prepare_missed_round(env_dir: &std::path::Path) {
-    let url = format!("sqlite://{}", env_dir.join("hallway.db").display());
-    let store = Store::open(&url, 1, Duration::from_secs(5)).await.unwrap();
+async fn prepare_missed_round(url: &str) {
+    let store = Store::open(url, 1, Duration::from_secs(5)).await.unwrap();
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
     let yesterday = Utc::now() - chrono::Duration::days(1);
     let program = store
@@ -66,14 +67,15 @@ async fn prepare_missed_round(env_dir: &std::path::Path) {
 #[tokio::test]
 async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    prepare_missed_round(dir.path()).await;
+    let database = TestDatabase::fresh(dir.path()).await;
+    prepare_missed_round(database.url()).await;
     let fake = crate::support::fake_discord::FakeDiscord::start(
         FakeConfig::default().with_generated_members(4),
     )
     .await;
     let config = dir.path().join("fast.toml");
     std::fs::write(&config, FAST).unwrap();
-    let options = BotOptions::new(dir.path().join("hallway.db")).args(&[
+    let options = BotOptions::with_database(database.url()).args(&[
         "--config",
         &config.display().to_string(),
         "run",
@@ -85,9 +87,7 @@ async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
     assert!(summary_message
         .content
         .contains("2 chats this round, 4 people"));
-    let pool = sqlx::SqlitePool::connect(&options.database_url())
-        .await
-        .unwrap();
+    let pool = open(&options.database_url()).await;
     // Two slots were missed (yesterday's and the one a week before): one round, not two.
     assert_eq!(count(&pool, "select count(*) from round").await, 1);
     assert_eq!(
@@ -101,6 +101,7 @@ async fn a_round_due_while_the_bot_was_down_runs_once_at_start_up() {
 
     // A restart, and two more scheduler passes, run nothing again.
     bot.kill().await;
+    expire_leases(&pool).await;
     let registrations = fake.command_registrations();
     let restarted = Utc::now();
     let bot = BotProcess::spawn(&fake, &options);
@@ -145,23 +146,22 @@ async fn a_paused_program_starts_no_round_until_it_resumes() {
     // Resuming starts from the next slot: the weeks spent paused are not caught up.
     wait_for_scheduler_passes(&env.bot, Utc::now(), 1).await;
     assert_eq!(count(&pool, "select count(*) from round").await, 0);
-    let next: String = sqlx::query_scalar("select schedule_anchor from program")
+    let next: DateTime<Utc> = query_scalar("select schedule_anchor from program")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(
-        next.starts_with(&Utc::now().format("%Y-%m-%d").to_string()),
-        "{next}"
-    );
+    assert_eq!(next.date_naive(), Utc::now().date_naive(), "{next}");
 }
 
 #[tokio::test]
 async fn two_schedulers_racing_for_one_slot_run_it_once() {
     // The database, not memory, guarantees it: the same slot inserted twice fails.
     let dir = tempfile::tempdir().unwrap();
-    prepare_missed_round(dir.path()).await;
-    let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
-    let store = Store::open(&url, 4, Duration::from_secs(5)).await.unwrap();
+    let database = TestDatabase::fresh(dir.path()).await;
+    prepare_missed_round(database.url()).await;
+    let store = Store::open(database.url(), 4, Duration::from_secs(5))
+        .await
+        .unwrap();
     let community = store.programs(GuildId(ids::GUILD)).await.unwrap().remove(0);
     let due = Utc::now() - chrono::Duration::hours(1);
     let (a, b) = tokio::join!(
@@ -173,6 +173,5 @@ async fn two_schedulers_racing_for_one_slot_run_it_once() {
         .filter(|r| r.is_some())
         .count();
     assert_eq!(started, 1);
-    let pool = store.pool();
-    wait_for_count(pool, "select count(*) from round", 1).await;
+    wait_for_count(store.pool(), "select count(*) from round", 1).await;
 }

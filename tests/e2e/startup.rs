@@ -302,11 +302,24 @@ async fn the_token_never_reaches_the_logs_even_at_debug() {
 async fn migrate_creates_the_database_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeDiscord::start_default().await;
-    let path = dir.path().join("fresh.db");
-    let mut bot = BotProcess::spawn(&fake, &BotOptions::new(&path).args(&["migrate"]).token(""));
+    let database = crate::support::database::TestDatabase::fresh(dir.path()).await;
+    let options = BotOptions::with_database(database.url())
+        .args(&["migrate"])
+        .token("");
+    let mut bot = BotProcess::spawn(&fake, &options);
     let status = bot.wait_exit(Duration::from_secs(20)).await;
     assert!(status.success(), "{}", bot.logs());
-    assert!(path.exists());
+    if database.backend() == hallway::storage::Backend::Sqlite {
+        assert!(dir.path().join("hallway.db").exists());
+    }
+    let pool = crate::support::database::open(database.url()).await;
+    let tables = crate::helpers::tables(&pool).await;
+    for table in ["program", "member", "round", "outbox"] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "no {table} in {tables:?}"
+        );
+    }
     assert!(
         fake.requests().is_empty(),
         "migrate must not talk to Discord"

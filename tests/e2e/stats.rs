@@ -5,9 +5,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use hallway::domain::export::{FeedbackRow, GroupRow, OutcomeRow, RoundRow, WinRow};
-use sqlx::SqlitePool;
 
 use crate::helpers::{admin, assert_private, choice, count, db, run, WAIT};
+use crate::helpers::{query, query_as, query_scalar, Db};
 use crate::rounds::{join, match_now, member, set_up_program, start, summary, threads_with_intros};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -135,10 +135,10 @@ type StoredRound = (
 );
 
 /// The rows as the database holds them, read with plain SQL, not through the export code.
-async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
-    let rows: Vec<StoredRound> = sqlx::query_as(
+async fn stored_rounds(pool: &Db) -> Vec<RoundRow> {
+    let rows: Vec<StoredRound> = query_as(
         "select number, due_at, trigger, state, created_at, delivered_at from round
-             where guild_id = ? order by number",
+             where guild_id = $1 order by number",
     )
     .bind(GUILD)
     .fetch_all(pool)
@@ -146,9 +146,9 @@ async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
     .unwrap();
     let mut out = Vec::new();
     for (number, due_at, trigger, state, created_at, delivered_at) in rows {
-        let (chats, people): (i64, i64) = sqlx::query_as(
-            "select count(*), sum(size) from match_group g join round r using (round_id)
-             where r.guild_id = ? and r.number = ?",
+        let (chats, people): (i64, i64) = query_as(
+            "select count(*), cast(sum(size) as bigint) from match_group g join round r using (round_id)
+             where r.guild_id = $1 and r.number = $2",
         )
         .bind(GUILD)
         .bind(number)
@@ -172,12 +172,12 @@ async fn stored_rounds(pool: &SqlitePool) -> Vec<RoundRow> {
 /// number, position, size, user_id, role, the booking's starts_at
 type StoredGroupMember = (i64, i64, i64, i64, String, Option<DateTime<Utc>>);
 
-async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
-    let rows: Vec<StoredGroupMember> = sqlx::query_as(
+async fn stored_groups(pool: &Db) -> Vec<GroupRow> {
+    let rows: Vec<StoredGroupMember> = query_as(
         "select r.number, g.position, g.size, gm.user_id, gm.role, b.starts_at
          from group_member gm join match_group g using (group_id) join round r using (round_id)
          left join booking b on b.group_id = g.group_id
-         where r.guild_id = ? order by r.number, g.position, gm.user_id",
+         where r.guild_id = $1 order by r.number, g.position, gm.user_id",
     )
     .bind(GUILD)
     .fetch_all(pool)
@@ -195,11 +195,11 @@ async fn stored_groups(pool: &SqlitePool) -> Vec<GroupRow> {
         .collect()
 }
 
-async fn stored_outcomes(pool: &SqlitePool) -> Vec<OutcomeRow> {
-    let rows: Vec<(i64, i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
+async fn stored_outcomes(pool: &Db) -> Vec<OutcomeRow> {
+    let rows: Vec<(i64, i64, i64, String, DateTime<Utc>)> = query_as(
         "select r.number, g.position, o.user_id, o.status, o.recorded_at
          from outcome o join match_group g using (group_id) join round r using (round_id)
-         where r.guild_id = ? order by r.number, g.position, o.user_id",
+         where r.guild_id = $1 order by r.number, g.position, o.user_id",
     )
     .bind(GUILD)
     .fetch_all(pool)
@@ -231,7 +231,7 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     let pool = db(&env).await;
     // Feedback, a win and an avoid entry straight into the database: their own features
     // are tested elsewhere.
-    sqlx::query(
+    query(
         "insert into feedback (group_id, guild_id, user_id, rating, recorded_at)
          select gm.group_id, gm.guild_id, gm.user_id, 'great', '2026-11-20T10:00:00Z'
          from group_member gm join match_group g using (group_id) where g.position = 0",
@@ -240,9 +240,9 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     .await
     .unwrap();
     let description = "Paper accepted, \"finally\"\nwith a second line";
-    sqlx::query(
+    query(
         "insert into win (guild_id, program_id, user_id, kind, description, link, created_at)
-         values (?1, (select program_id from program where guild_id = ?1), ?2, 'publication', ?3,
+         values ($1, (select program_id from program where guild_id = $1), $2, 'publication', $3,
                  'https://doi.org/10.1000/182', '2026-11-21T10:00:00Z')",
     )
     .bind(GUILD)
@@ -251,9 +251,9 @@ async fn export_attaches_csvs_that_parse_back_to_the_stored_rows() {
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query(
+    query(
         "insert into avoid (guild_id, user_id, avoided_user_id, created_at)
-         values (?, ?, ?, '2026-11-21T10:00:00Z')",
+         values ($1, $2, $3, '2026-11-21T10:00:00Z')",
     )
     .bind(GUILD)
     .bind(member(1) as i64)
@@ -459,16 +459,16 @@ fn assert_two_charts(reply: &Reply) {
 }
 
 /// What nobody may read in stats: the members' ids, names and respondent keys.
-async fn who(pool: &SqlitePool) -> Vec<String> {
-    let mut names: Vec<String> = sqlx::query_scalar("select display_name from member")
+async fn who(pool: &Db) -> Vec<String> {
+    let mut names: Vec<String> = query_scalar("select display_name from member")
         .fetch_all(pool)
         .await
         .unwrap();
-    let ids: Vec<i64> = sqlx::query_scalar("select user_id from member")
+    let ids: Vec<i64> = query_scalar("select user_id from member")
         .fetch_all(pool)
         .await
         .unwrap();
-    let keys: Vec<String> = sqlx::query_scalar("select respondent from survey_invite")
+    let keys: Vec<String> = query_scalar("select respondent from survey_invite")
         .fetch_all(pool)
         .await
         .unwrap();
@@ -486,7 +486,7 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
     // As the fit check and a survey would have left them: three of four fit answers
     // good, and a halfway survey after round 1 that 3 of the 4 answered and 1 declined.
     let members: Vec<(i64, i64)> =
-        sqlx::query_as("select group_id, user_id from group_member order by group_id, user_id")
+        query_as("select group_id, user_id from group_member order by group_id, user_id")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -496,29 +496,29 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
             .find(|(g, u)| g == group && u != user)
             .map(|(_, u)| *u)
             .unwrap();
-        sqlx::query(
+        query(
             "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
                                      avoiding, answered_at)
-             select ?1, ?2, program_id, ?3, ?4, ?5, ?6, ?7 from program where guild_id = ?2",
+             select $1, $2, program_id, $3, $4, $5, $6, $7 from program where guild_id = $2",
         )
-        .bind(group)
+        .bind(*group)
         .bind(GUILD)
-        .bind(user)
+        .bind(*user)
         .bind(partner)
         .bind(if i == 3 { "not-a-fit" } else { "good" })
-        .bind(i64::from(i == 3))
+        .bind(i == 3)
         .bind(Utc::now())
         .execute(&pool)
         .await
         .unwrap();
     }
     let started = Utc::now() - chrono::Duration::days(1);
-    let survey: i64 = sqlx::query_scalar(
+    let survey: i64 = query_scalar(
         "insert into survey (program_id, guild_id, occasion, round_id, started_at, remind_at,
                              closes_at)
-         select program_id, ?1, 'halfway',
-                (select round_id from round where guild_id = ?1 and number = 1), ?2, ?3, ?4
-         from program where guild_id = ?1
+         select program_id, $1, 'halfway',
+                (select round_id from round where guild_id = $1 and number = 1), $2, $3, $4
+         from program where guild_id = $1
          returning survey_id",
     )
     .bind(GUILD)
@@ -533,8 +533,8 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
         (2, "scale", "My chats happened as often as I hoped."),
         (3, "text", "One thing that would make this program better."),
     ] {
-        sqlx::query(
-            "insert into survey_question (survey_id, position, kind, prompt) values (?, ?, ?, ?)",
+        query(
+            "insert into survey_question (survey_id, position, kind, prompt) values ($1, $2, $3, $4)",
         )
         .bind(survey)
         .bind(position)
@@ -547,15 +547,15 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
     let respondents = ["k7f3a9", "k1b2c3", "k9d8e7", "k4x5y6"];
     for (n, key) in respondents.iter().enumerate() {
         let state = if n == 3 { "declined" } else { "answered" };
-        sqlx::query(
+        query(
             "insert into survey_invite (survey_id, guild_id, user_id, respondent, state,
                                         invited_at, answered_at)
-             values (?, ?, ?, ?, ?, ?, ?)",
+             values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(survey)
         .bind(GUILD)
         .bind(member(n + 1) as i64)
-        .bind(key)
+        .bind(*key)
         .bind(state)
         .bind(started)
         .bind((state == "answered").then(Utc::now))
@@ -567,10 +567,10 @@ async fn stats_count_fit_answers_and_survey_answers_without_names_and_show_texts
         |key: &'static str, position: i64, score: Option<i64>, text: Option<&'static str>| {
             let pool = pool.clone();
             async move {
-                sqlx::query(
+                query(
                     "insert into survey_answer (survey_id, respondent, position, score, answer,
                                             answered_at)
-                 values (?, ?, ?, ?, ?, ?)",
+                 values ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(survey)
                 .bind(key)

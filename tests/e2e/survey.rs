@@ -4,12 +4,12 @@
 //! and the automatic halfway survey.
 
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use crate::helpers::{
     admin, assert_private, choice, count, db, hallway, run, wait_for_count,
     wait_for_the_bot_to_settle, wait_for_the_outbox_to_drain, WAIT,
 };
+use crate::helpers::{query, query_as, query_scalar, Db};
 use crate::rounds::{member, program_with};
 use crate::support::bot::TestEnv;
 use crate::support::config::ids;
@@ -105,11 +105,11 @@ async fn start_survey(env: &TestEnv) -> Reply {
 }
 
 /// (position, score, text) of the member's answers, by their invitation's key.
-async fn answers_of(pool: &SqlitePool, user: u64) -> Vec<(i64, Option<i64>, Option<String>)> {
-    sqlx::query_as(
+async fn answers_of(pool: &Db, user: u64) -> Vec<(i64, Option<i64>, Option<String>)> {
+    query_as(
         "select a.position, a.score, a.answer from survey_answer a
          join survey_invite i on i.respondent = a.respondent and i.survey_id = a.survey_id
-         where i.user_id = ? order by a.position",
+         where i.user_id = $1 order by a.position",
     )
     .bind(user as i64)
     .fetch_all(pool)
@@ -117,8 +117,8 @@ async fn answers_of(pool: &SqlitePool, user: u64) -> Vec<(i64, Option<i64>, Opti
     .unwrap()
 }
 
-async fn state_of(pool: &SqlitePool, user: u64) -> String {
-    sqlx::query_scalar("select state from survey_invite where user_id = ?")
+async fn state_of(pool: &Db, user: u64) -> String {
+    query_scalar("select state from survey_invite where user_id = $1")
         .bind(user as i64)
         .fetch_one(pool)
         .await
@@ -272,7 +272,7 @@ async fn the_reminder_goes_once_to_those_who_neither_answered_nor_declined() {
     assert_eq!(state_of(&pool, answers).await, "answered");
     assert_eq!(answers_of(&pool, answers).await, [(1, Some(5), None)]);
 
-    sqlx::query(
+    query(
         "update outbox set due_at = '2000-01-01T00:00:00Z'
          where kind = 'survey-reminder' and state = 'pending'",
     )
@@ -613,7 +613,11 @@ async fn the_scheduler_starts_the_halfway_survey_once() {
     let off = run(&env, survey("auto").opt("setting", 1i64)).await;
     assert_private(&off, &["Automatic surveys are **off**"]);
     assert_eq!(
-        count(&pool, "select count(*) from program where auto_surveys = 0").await,
+        count(
+            &pool,
+            "select count(*) from program where auto_surveys = false"
+        )
+        .await,
         1
     );
 }

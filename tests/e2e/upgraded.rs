@@ -10,15 +10,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use crate::helpers::{
     admin, assert_private, db, hallway, run, wait_for_count, wait_for_the_bot_to_settle, WAIT,
 };
+use crate::helpers::{query, query_as, sqlite_only, AsDb, Db};
 use crate::rounds::FAST;
 use crate::support::bot::TestEnv;
 use crate::support::config::{channel_kind, ids, FakeChannel, FakeConfig, FakeGuild, FakeMember};
 
-const SCHEMA_0001: &str = include_str!("../../migrations/0001_schema.sql");
-const OUTBOX_0002: &str = include_str!("../../migrations/0002_outbox.sql");
+const SCHEMA_0001: &str = include_str!("../../migrations/sqlite/0001_schema.sql");
+const OUTBOX_0002: &str = include_str!("../../migrations/sqlite/0002_outbox.sql");
 const FORGET_OUTBOX_KINDS_0003: &str =
-    include_str!("../../migrations/0003_forget_outbox_kinds.sql");
-const SKIP_NOTE_0004: &str = include_str!("../../migrations/0004_skip_note.sql");
+    include_str!("../../migrations/sqlite/0003_forget_outbox_kinds.sql");
+const SKIP_NOTE_0004: &str = include_str!("../../migrations/sqlite/0004_skip_note.sql");
 const ROWS_AT_BE6AD99: &str = include_str!("../storage/fixtures/main-be6ad99.sql");
 
 /// The fixture's first server is the harness's default one (same guild, channel and member
@@ -64,14 +65,14 @@ async fn database_made_by_be6ad99(path: &Path) {
         .await
         .unwrap();
     sqlx::raw_sql(ROWS_AT_BE6AD99).execute(&pool).await.unwrap();
-    with_a_pause_still_to_come(&pool).await;
+    with_a_pause_still_to_come(&AsDb::as_db(&pool)).await;
     pool.close().await;
 }
 
 /// What the clock has overtaken: Ben's pause ended on 2026-12-01; it is moved to three
 /// weeks from now, so that there is a pause to show.
-async fn with_a_pause_still_to_come(pool: &sqlx::SqlitePool) {
-    sqlx::query("update member set paused_until = ? where user_id = ?")
+async fn with_a_pause_still_to_come(pool: &Db) {
+    query("update member set paused_until = $1 where user_id = $2")
         .bind(Utc::now() + chrono::Duration::weeks(3))
         .bind(ids::BEN as i64)
         .execute(pool)
@@ -105,7 +106,7 @@ async fn upgraded() -> TestEnv {
     let prepared = tempfile::tempdir().unwrap();
     let file = prepared.path().join("hallway.db");
     database_made_by_be6ad99(&file).await;
-    TestEnv::start_with(world(), |options| {
+    TestEnv::start_on_sqlite_with(world(), |options| {
         std::fs::copy(&file, &options.db_path).unwrap();
         let config = options.db_path.with_file_name("fast.toml");
         std::fs::write(&config, FAST).unwrap();
@@ -130,6 +131,9 @@ fn posts_saying(env: &TestEnv, channel: u64, needle: &str) -> usize {
 
 #[tokio::test]
 async fn members_upgraded_from_be6ad99_see_their_profile_pause_and_past_chats() {
+    if !sqlite_only("upgrading a SQLite file an earlier hallway left") {
+        return;
+    }
     let env = upgraded().await;
     let ada = run(&env, hallway("profile").by(ids::ADA)).await;
     assert_private(
@@ -208,7 +212,7 @@ async fn members_upgraded_from_be6ad99_see_their_profile_pause_and_past_chats() 
 
     // What the commands showed is what the upgrade stored, in the program's rows.
     let pool = db(&env).await;
-    let standing: Vec<(i64, String, i64, bool, bool)> = sqlx::query_as(
+    let standing: Vec<(i64, String, i64, bool, bool)> = query_as(
         "select pm.user_id, pm.role, pm.capacity, pm.paused_until is not null,
                 pm.left_at is not null
          from program_member pm join program p using (program_id)
@@ -230,6 +234,9 @@ async fn members_upgraded_from_be6ad99_see_their_profile_pause_and_past_chats() 
 
 #[tokio::test]
 async fn the_upgraded_program_keeps_its_name_settings_rounds_outcomes_wins_and_prompts() {
+    if !sqlite_only("upgrading a SQLite file an earlier hallway left") {
+        return;
+    }
     let env = upgraded().await;
     let list = run(&env, admin("list").group("program").by(ids::CORA)).await;
     assert_private(
@@ -345,6 +352,9 @@ async fn the_upgraded_program_keeps_its_name_settings_rounds_outcomes_wins_and_p
 
 #[tokio::test]
 async fn deliveries_pending_before_the_upgrade_are_made_once_after_it_even_across_a_restart() {
+    if !sqlite_only("upgrading a SQLite file an earlier hallway left") {
+        return;
+    }
     let mut env = upgraded().await;
     let pool = db(&env).await;
     // Round 2's summary waits for its intro, and looks again every few seconds.
@@ -447,8 +457,8 @@ async fn summary_of_round_2(env: &TestEnv) {
 }
 
 /// Each of the fixture's outbox rows: (outbox_id, key, state).
-async fn outbox_states(pool: &sqlx::SqlitePool) -> Vec<(i64, String, String)> {
-    sqlx::query_as("select outbox_id, key, state from outbox order by outbox_id")
+async fn outbox_states(pool: &Db) -> Vec<(i64, String, String)> {
+    query_as("select outbox_id, key, state from outbox order by outbox_id")
         .fetch_all(pool)
         .await
         .unwrap()

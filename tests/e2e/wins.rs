@@ -2,9 +2,9 @@
 //! many per server and hour; a refusal says when the next win can go, and posts nothing.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 use crate::helpers::{admin, assert_private, choice, count, db, hallway, run, WAIT};
+use crate::helpers::{query, query_scalar, Db};
 use crate::rounds::{join, member, FAST};
 use crate::support::bot::TestEnv;
 use crate::support::config::{ids, FakeConfig};
@@ -46,8 +46,8 @@ fn win(text: &str) -> SlashInvocation {
         .opt("description", text)
 }
 
-async fn win_times(pool: &SqlitePool) -> Vec<DateTime<Utc>> {
-    sqlx::query_scalar("select created_at from win order by win_id")
+async fn win_times(pool: &Db) -> Vec<DateTime<Utc>> {
+    query_scalar("select created_at from win order by win_id")
         .fetch_all(pool)
         .await
         .unwrap()
@@ -60,7 +60,7 @@ fn discord_time(at: DateTime<Utc>) -> String {
 }
 
 /// A refusal stores nothing, so nothing can ever be posted for it.
-async fn assert_stored_wins(pool: &SqlitePool, wins: i64) {
+async fn assert_stored_wins(pool: &Db, wins: i64) {
     assert_eq!(count(pool, "select count(*) from win").await, wins);
     assert_eq!(
         count(pool, "select count(*) from outbox where key like 'win:%'").await,
@@ -120,8 +120,8 @@ async fn a_win_after_the_cooldown_is_posted() {
     assert_private(&run(&env, win("First talk").by(member(1))).await, &[POSTED]);
     let pool = db(&env).await;
     // The first win was 11 minutes ago: past the 10-minute cooldown.
-    let earlier = (Utc::now() - chrono::Duration::minutes(11)).to_rfc3339();
-    sqlx::query("update win set created_at = ?")
+    let earlier = Utc::now() - chrono::Duration::minutes(11);
+    query("update win set created_at = $1")
         .bind(earlier)
         .execute(&pool)
         .await

@@ -15,7 +15,8 @@ use hallway::domain::member::ProfileChange;
 use hallway::domain::outbox::OutboxRow;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
-use hallway::storage::Store;
+use hallway::on_backend;
+use hallway::storage::{Backend, Store};
 
 use crate::{another_program, at, first_program, fresh_store, peer_round};
 
@@ -50,11 +51,13 @@ async fn undelivered_round(
         .await
         .unwrap()
         .expect("a manual round is saved");
-    sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
-        .bind(record.round_id.get())
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
+    on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select group_id from match_group where round_id = $1 order by position",
+    )
+    .bind(record.round_id.get())
+    .fetch_all(pool)
+    .await)
+    .unwrap()
 }
 
 /// Saves a round of `program` at `when`, each group's intro posted in its thread, and
@@ -230,12 +233,12 @@ async fn members_who_left_are_not_read_and_pauses_and_capacities_are() {
 }
 
 async fn digests(store: &Store) -> Vec<(String, i64, DateTime<Utc>, String)> {
-    sqlx::query_as(
+    on_backend!(store.pool(), pool => sqlx::query_as(
         "select key, program_id, due_at, state from outbox where kind = 'attention-digest'
          order by outbox_id",
     )
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap()
 }
 
@@ -417,21 +420,42 @@ async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_tim
             .await
             .unwrap();
     }
-    sqlx::query("update program set time_zone = 'Mars/Olympus_Mons' where program_id = ?")
-        .bind(odd_zone.program_id.get())
-        .execute(store.pool())
-        .await
-        .unwrap();
-    // The first program's insert fails, as a full disk or a broken row would.
-    sqlx::query(&format!(
-        "create trigger refuse_digest before insert on outbox
-         when new.kind = 'attention-digest' and new.program_id = {}
-         begin select raise(abort, 'refused for the test'); end",
-        failing.program_id.get()
-    ))
-    .execute(store.pool())
+    on_backend!(store.pool(), pool => sqlx::query(
+        "update program set time_zone = 'Mars/Olympus_Mons' where program_id = $1",
+    )
+    .bind(odd_zone.program_id.get())
+    .execute(pool)
     .await
+    .map(|_| ()))
     .unwrap();
+    // The first program's insert fails, as a full disk or a broken row would.
+    let failing_id = failing.program_id.get();
+    let (refuse, allow) = match store.backend() {
+        Backend::Sqlite => (
+            format!(
+                "create trigger refuse_digest before insert on outbox
+                 when new.kind = 'attention-digest' and new.program_id = {failing_id}
+                 begin select raise(abort, 'refused for the test'); end"
+            ),
+            "drop trigger refuse_digest",
+        ),
+        Backend::Postgres => (
+            format!(
+                "create function refuse_digest() returns trigger language plpgsql as $$
+                 begin
+                     if new.kind = 'attention-digest' and new.program_id = {failing_id} then
+                         raise exception 'refused for the test';
+                     end if;
+                     return new;
+                 end $$;
+                 create trigger refuse_digest before insert on outbox
+                 for each row execute function refuse_digest()"
+            ),
+            "drop trigger refuse_digest on outbox",
+        ),
+    };
+    on_backend!(store.pool(), pool => sqlx::raw_sql(&refuse).execute(pool).await.map(|_| ()))
+        .unwrap();
 
     // Wednesday 25 November 2026: the next Monday at 09:00, in UTC for the odd zone.
     let wednesday = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
@@ -457,9 +481,7 @@ async fn one_programs_failing_digest_does_not_stop_the_others_and_an_unknown_tim
     );
 
     // Fixed: the next pass queues the one that failed.
-    sqlx::query("drop trigger refuse_digest")
-        .execute(store.pool())
-        .await
+    on_backend!(store.pool(), pool => sqlx::raw_sql(allow).execute(pool).await.map(|_| ()))
         .unwrap();
     assert_eq!(store.queue_attention_digests(wednesday).await.unwrap(), 1);
 }
@@ -511,11 +533,11 @@ async fn program_with_a_digest(store: &Store) -> Program {
 /// reads it when it is due.
 async fn due_digest(store: &Store, now: DateTime<Utc>) -> OutboxRow {
     assert_eq!(store.queue_attention_digests(now).await.unwrap(), 1);
-    let key: String = sqlx::query_scalar(
+    let key: String = on_backend!(store.pool(), pool => sqlx::query_scalar(
         "select key from outbox where kind = 'attention-digest' order by outbox_id desc limit 1",
     )
-    .fetch_one(store.pool())
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     store
         .due_outbox(now + Duration::weeks(2), 100, 100)
@@ -527,11 +549,13 @@ async fn due_digest(store: &Store, now: DateTime<Utc>) -> OutboxRow {
 }
 
 async fn detail_of(store: &Store, outbox_id: i64) -> Option<String> {
-    sqlx::query_scalar("select detail from outbox where outbox_id = ?")
-        .bind(outbox_id)
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+    on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select detail from outbox where outbox_id = $1",
+    )
+    .bind(outbox_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test]
@@ -585,44 +609,50 @@ async fn a_posted_digest_keeps_only_the_ids_it_names_and_one_given_up_or_posting
 /// Every table, every column: no value is `user`'s id, and no text contains it.
 async fn assert_nothing_holds(store: &Store, user: u64) {
     use sqlx::{Column, Row, ValueRef};
-    let tables: Vec<String> = sqlx::query_scalar(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    for table in tables {
-        let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(store.pool())
-            .await
+    let tables_sql = match store.backend() {
+        Backend::Sqlite => {
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "select table_name::text from information_schema.tables
+             where table_schema = current_schema() and table_type = 'BASE TABLE'"
+        }
+    };
+    let tables: Vec<String> =
+        on_backend!(store.pool(), pool => sqlx::query_scalar(tables_sql).fetch_all(pool).await)
             .unwrap();
-        for row in rows {
-            for column in row.columns() {
-                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
-                    continue;
-                }
-                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
-                    assert_ne!(value, user as i64, "{table}.{} holds the id", column.name());
-                }
-                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
-                    assert!(
-                        !text.contains(&user.to_string()),
-                        "{table}.{} still names them: {text}",
-                        column.name()
-                    );
+    for table in tables {
+        let sql = format!("select * from {table}");
+        on_backend!(store.pool(), pool => {
+            let rows = sqlx::query(&sql).fetch_all(pool).await.unwrap();
+            for row in rows {
+                for column in row.columns() {
+                    if row.try_get_raw(column.ordinal()).unwrap().is_null() {
+                        continue;
+                    }
+                    if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
+                        assert_ne!(value, user as i64, "{table}.{} holds the id", column.name());
+                    }
+                    if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
+                        assert!(
+                            !text.contains(&user.to_string()),
+                            "{table}.{} still names them: {text}",
+                            column.name()
+                        );
+                    }
                 }
             }
-        }
+        });
     }
 }
 
 async fn deletions(store: &Store) -> Vec<String> {
-    sqlx::query_scalar(
+    on_backend!(store.pool(), pool => sqlx::query_scalar(
         "select key from outbox where kind = 'delete-message' and state = 'pending'
          order by outbox_id",
     )
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap()
 }
 
@@ -674,12 +704,12 @@ async fn forget_me_deletes_the_posted_digests_that_name_the_member_and_withdraws
     // worked out without Ada.
     // Its id, state, due time, tries and detail.
     type Row = (i64, String, DateTime<Utc>, i64, Option<String>);
-    let week: Vec<Row> = sqlx::query_as(
-        "select outbox_id, state, due_at, attempts, detail from outbox where key = ?",
+    let week: Vec<Row> = on_backend!(store.pool(), pool => sqlx::query_as(
+        "select outbox_id, state, due_at, attempts, detail from outbox where key = $1",
     )
     .bind(&in_flight.key)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     assert_eq!(week.len(), 1);
     let (fresh, state, due, attempts, detail) = week[0].clone();

@@ -69,12 +69,13 @@ async fn group_chat(members: &[u64], told: Told<'_>) -> Chat {
         .await
         .unwrap()
         .unwrap();
-    let group_id: GroupId =
-        sqlx::query_scalar("select group_id from match_group where round_id = ?")
-            .bind(round.round_id.0)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+    let group_id: GroupId = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select group_id from match_group where round_id = $1",
+    )
+    .bind(round.round_id.0)
+    .fetch_one(pool)
+    .await
+    .unwrap());
     match told {
         Told::InThread => store
             .save_group_thread(group_id, ChannelId(900))
@@ -129,13 +130,13 @@ type Post = (String, Option<i64>, DateTime<Utc>, String);
 
 /// The booking posts of the chat, in the order they were queued.
 async fn posts(chat: &Chat) -> Vec<Post> {
-    sqlx::query_as(
+    hallway::on_backend!(chat.store.pool(), pool => sqlx::query_as(
         "select key, user_id, due_at, state from outbox
          where kind in ('booked', 'reminder', 'check-in', 'rescheduled') order by outbox_id",
     )
-    .fetch_all(chat.store.pool())
+    .fetch_all(pool)
     .await
-    .unwrap()
+    .unwrap())
 }
 
 fn pending(key: String, user: Option<u64>, due: DateTime<Utc>) -> Post {
@@ -143,10 +144,10 @@ fn pending(key: String, user: Option<u64>, due: DateTime<Utc>) -> Post {
 }
 
 async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(sql)
+        .fetch_one(pool)
         .await
-        .unwrap()
+        .unwrap())
 }
 
 impl Chat {
@@ -177,17 +178,18 @@ impl Chat {
 
     /// Every booking post of the chat carries its program, round and group.
     async fn assert_posts_belong_to_the_group(&self) {
-        let astray = sqlx::query_scalar::<_, i64>(
+        let astray = hallway::on_backend!(self.store.pool(), pool => sqlx::query_scalar::<_, i64>(
             "select count(*) from outbox where kind in ('booked', 'reminder', 'check-in', 'rescheduled')
-               and (program_id is not ? or round_id is not ? or group_id is not ? or guild_id is not ?)",
+               and (program_id is distinct from $1 or round_id is distinct from $2
+                    or group_id is distinct from $3 or guild_id is distinct from $4)",
         )
         .bind(self.program.program_id.0)
         .bind(self.round_id.0)
         .bind(self.group_id.0)
         .bind(GUILD.0 as i64)
-        .fetch_one(self.store.pool())
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
         assert_eq!(astray, 0, "booking posts outside their group");
     }
 
@@ -420,12 +422,12 @@ async fn picks_from_a_replaced_batch_or_after_the_booking_save_nothing() {
     let stored = |store: &Store| {
         let pool = store.pool().clone();
         async move {
-            sqlx::query_as::<_, (i64, i64, String)>(
+            hallway::on_backend!(&pool, pool => sqlx::query_as::<_, (i64, i64, DateTime<Utc>)>(
                 "select batch, user_id, starts_at from slot_pick order by batch, user_id, starts_at",
             )
-            .fetch_all(&pool)
+            .fetch_all(pool)
             .await
-            .unwrap()
+            .unwrap())
         }
     };
     let before = stored(&chat.store).await;

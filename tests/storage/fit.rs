@@ -1,6 +1,7 @@
 //! The fit check against a real file: the checks a pair's first "We met" queues, the
 //! answers (recorded, changed, undone), the soft avoids matching reads, and forget-me.
 
+use chrono::{DateTime, Utc};
 use hallway::domain::fit::{Fit, FitRefused};
 use hallway::domain::group::OutcomeStatus;
 use hallway::domain::ids::{GroupId, GuildId, ProgramId, UserId};
@@ -38,11 +39,13 @@ async fn round(store: &Store, program: &Program, day: u32, groups: &[&[u64]]) ->
         .await
         .unwrap()
         .unwrap();
-    sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
-        .bind(round.round_id.0)
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select group_id from match_group where round_id = $1 order by position",
+    )
+    .bind(round.round_id.0)
+    .fetch_all(pool)
+    .await
+    .unwrap())
 }
 
 async fn met(store: &Store, group: GroupId, user: UserId, day: u32) {
@@ -53,14 +56,14 @@ async fn met(store: &Store, group: GroupId, user: UserId, day: u32) {
 }
 
 /// The fit checks queued: (key, group, user asked, due at, program).
-async fn fit_checks(store: &Store) -> Vec<(String, i64, i64, String, i64)> {
-    sqlx::query_as(
+async fn fit_checks(store: &Store) -> Vec<(String, i64, i64, DateTime<Utc>, i64)> {
+    hallway::on_backend!(store.pool(), pool => sqlx::query_as(
         "select key, group_id, user_id, due_at, program_id from outbox
          where kind = 'fit-check' order by outbox_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(pool)
     .await
-    .unwrap()
+    .unwrap())
 }
 
 #[tokio::test]
@@ -90,13 +93,14 @@ async fn a_pairs_first_we_met_queues_one_fit_check_each_and_no_later_we_met_queu
             (format!("fit-check:{p}:11:22:22").as_str(), first.0, 22, p),
         ]
     );
-    let due: Vec<&str> = checks.iter().map(|c| c.3.as_str()).collect();
-    let recorded_at: String =
-        sqlx::query_scalar("select recorded_at from outcome where user_id = 11")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    assert_eq!(due, [recorded_at.as_str(); 2], "due at once");
+    let due: Vec<DateTime<Utc>> = checks.iter().map(|c| c.3).collect();
+    let recorded_at: DateTime<Utc> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select recorded_at from outcome where user_id = 11",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(due, [recorded_at; 2], "due at once");
 
     // A second click, the other member's, and the same pair met again in a later round.
     met(&store, first, ADA, 3).await;
@@ -196,10 +200,10 @@ async fn an_answer_is_recorded_changed_and_undone_and_only_the_member_asked_can_
         .await
         .unwrap()
         .unwrap();
-    let rows: Vec<(String, bool)> = sqlx::query_as("select fit, avoiding from fit_answer")
-        .fetch_all(store.pool())
+    let rows: Vec<(String, bool)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select fit, avoiding from fit_answer")
+        .fetch_all(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(
         rows,
         [("not-a-fit".to_string(), true)],
@@ -235,10 +239,10 @@ async fn an_answer_is_recorded_changed_and_undone_and_only_the_member_asked_can_
         .await
         .unwrap()
         .is_empty());
-    let rows: Vec<(String, bool)> = sqlx::query_as("select fit, avoiding from fit_answer")
-        .fetch_all(store.pool())
+    let rows: Vec<(String, bool)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select fit, avoiding from fit_answer")
+        .fetch_all(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(
         rows,
         [("not-a-fit".to_string(), false)],
@@ -316,13 +320,14 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         met(&store, group, user, 9).await;
     }
     // Every check went out but Ada's own.
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "update outbox set state = 'done', channel_id = 800 + user_id, message_id = 7000 + outbox_id
          where kind = 'fit-check' and user_id in (22, 33)",
     )
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
     for (group, user, fit) in [
         (with_ben, ADA, Fit::NotAFit),
         (with_ben, BEN, Fit::NotAFit),
@@ -337,27 +342,27 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
     }
     let p = program.program_id.0;
     // Ben's check about Ada and Cy's: their DMs name her.
-    let naming_ada: Vec<i64> =
-        sqlx::query_scalar("select message_id from outbox where key in (?, ?) order by outbox_id")
-            .bind(format!("fit-check:{p}:11:22:22"))
-            .bind(format!("fit-check:{p}:11:33:33"))
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+    let naming_ada: Vec<i64> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select message_id from outbox where key in ($1, $2) order by outbox_id",
+    )
+    .bind(format!("fit-check:{p}:11:22:22"))
+    .bind(format!("fit-check:{p}:11:33:33"))
+    .fetch_all(pool)
+    .await
+    .unwrap());
     assert_eq!(naming_ada.len(), 2);
 
     store.forget_member(GUILD, ADA, at(10, 9)).await.unwrap();
 
-    let answers: Vec<(i64, i64)> =
-        sqlx::query_as("select user_id, partner_id from fit_answer order by user_id")
-            .fetch_all(store.pool())
+    let answers: Vec<(i64, i64)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select user_id, partner_id from fit_answer order by user_id")
+            .fetch_all(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(answers, [(22, 33)], "only Ben's answer about Cy is left");
-    let keys: Vec<String> = sqlx::query_scalar("select key from outbox where kind = 'fit-check'")
-        .fetch_all(store.pool())
+    let keys: Vec<String> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select key from outbox where kind = 'fit-check'")
+        .fetch_all(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(
         keys,
         [
@@ -367,11 +372,10 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         "the checks of the pair without Ada stay"
     );
     // The DMs that named Ada are deleted from Discord.
-    let deletions: Vec<String> =
-        sqlx::query_scalar("select key from outbox where kind = 'delete-message' order by key")
-            .fetch_all(store.pool())
+    let deletions: Vec<String> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select key from outbox where kind = 'delete-message' order by key")
+            .fetch_all(pool)
             .await
-            .unwrap();
+            .unwrap());
     for message in &naming_ada {
         assert!(
             deletions.contains(&format!("delete-message:{message}")),
@@ -379,11 +383,13 @@ async fn forget_me_deletes_every_fit_answer_by_or_about_the_member_and_every_fit
         );
     }
     // Cy's check about Ben did not name Ada: it stays in Discord.
-    let about_ben: i64 = sqlx::query_scalar("select message_id from outbox where key = ?")
-        .bind(format!("fit-check:{p}:22:33:33"))
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let about_ben: i64 = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select message_id from outbox where key = $1",
+    )
+    .bind(format!("fit-check:{p}:22:33:33"))
+    .fetch_one(pool)
+    .await
+    .unwrap());
     assert!(!deletions.contains(&format!("delete-message:{about_ben}")));
     // Ben, left alone in his pair with Ada, is told she is gone when he clicks his
     // check's buttons (still in his DMs until their deletion goes out).

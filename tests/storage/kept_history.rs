@@ -13,6 +13,7 @@ use hallway::domain::matching::History;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
 use hallway::domain::round::{NewGroup, Trigger};
+use hallway::on_backend;
 use hallway::rounds;
 use hallway::storage::Store;
 use rand::SeedableRng;
@@ -23,9 +24,16 @@ use crate::{another_program, at, first_program, peer_round};
 
 const GUILD: GuildId = GuildId(1);
 
-async fn store_at(dir: &tempfile::TempDir) -> Store {
-    let url = format!("sqlite://{}", dir.path().join("hallway.db").display());
-    Store::open(&url, 4, Duration::from_secs(5)).await.unwrap()
+/// A new empty database of the suite's backend: its URL, and the guard that keeps it.
+async fn fresh_database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::fresh_database_url(dir.path()).await;
+    (url, dir)
+}
+
+/// A store just opened on the database at `url`: another process, or a restart.
+async fn store_at(url: &str) -> Store {
+    Store::open(url, 2, Duration::from_secs(5)).await.unwrap()
 }
 
 fn week(k: u32) -> DateTime<Utc> {
@@ -57,15 +65,10 @@ fn same_meetings(kept: &History, loaded: &History, n: u64) {
 }
 
 /// Plans the program's round at `due` with `store` and with a store just opened on the
-/// same file (a cold load); both must be the same.
-async fn plans_agree(
-    store: &Store,
-    dir: &tempfile::TempDir,
-    program: &Program,
-    due: DateTime<Utc>,
-) {
+/// same database (a cold load); both must be the same.
+async fn plans_agree(store: &Store, url: &str, program: &Program, due: DateTime<Utc>) {
     let kept = rounds::plan_for(store, program, due, 11).await.unwrap();
-    let cold = rounds::plan_for(&store_at(dir).await, program, due, 11)
+    let cold = rounds::plan_for(&store_at(url).await, program, due, 11)
         .await
         .unwrap();
     assert_eq!(kept, cold, "the plan at {due}");
@@ -93,8 +96,8 @@ async fn bot_round(store: &Store, program: &Program, k: u32) {
 #[tokio::test]
 async fn the_kept_history_plans_as_a_cold_load_across_rounds_saved_by_any_path() {
     const N: u64 = 30;
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir).await;
+    let (url, _dir) = fresh_database().await;
+    let store = store_at(&url).await;
     let program = first_program(&store, GUILD).await;
     seed_members(&store, &program, N).await;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -108,7 +111,7 @@ async fn the_kept_history_plans_as_a_cold_load_across_rounds_saved_by_any_path()
         bot_round(&store, &program, k).await;
         k += 1;
     }
-    let store = store_at(&dir).await;
+    let store = store_at(&url).await;
     let program = first_program(&store, GUILD).await;
     rounds::plan_for(&store, &program, week(k), 1)
         .await
@@ -116,17 +119,17 @@ async fn the_kept_history_plans_as_a_cold_load_across_rounds_saved_by_any_path()
     for _ in 0..2 {
         bot_round(&store, &program, k).await;
         k += 1;
-        plans_agree(&store, &dir, &program, week(k)).await;
+        plans_agree(&store, &url, &program, week(k)).await;
     }
     assert!(store.kept_history(program.program_id).is_some(), "kept");
 
     // A round saved by another path (a second store: a confirmed preview, a manual round
     // the kept history never saw) is read in before the next plan.
-    let other = store_at(&dir).await;
+    let other = store_at(&url).await;
     let round = random_pairs(&program, N, &[], week(k), &mut rng);
     other.create_round(&round).await.unwrap().unwrap();
     k += 1;
-    plans_agree(&store, &dir, &program, week(k)).await;
+    plans_agree(&store, &url, &program, week(k)).await;
     let kept = store.kept_history(program.program_id).unwrap();
     same_meetings(&kept, &loaded_history(&store, program.program_id).await, N);
     assert_eq!(kept.rounds_recorded(), 9);
@@ -152,7 +155,7 @@ async fn the_kept_history_plans_as_a_cold_load_across_rounds_saved_by_any_path()
         .await
         .unwrap()
         .unwrap();
-    plans_agree(&store, &dir, &program, week(k)).await;
+    plans_agree(&store, &url, &program, week(k)).await;
     let kept = store.kept_history(program.program_id).unwrap();
     for (a, b) in never_met {
         assert!(!kept.met(a, b), "{a} and {b} met only in another program");
@@ -162,25 +165,26 @@ async fn the_kept_history_plans_as_a_cold_load_across_rounds_saved_by_any_path()
 
 /// Members `1..=n`, already in the server, join `program` as peers.
 async fn seed_members_into(store: &Store, program: &Program, n: u64) {
-    sqlx::query(
+    on_backend!(store.pool(), pool => sqlx::query(
         "insert into program_member (program_id, guild_id, user_id, role, capacity, joined_at,
                                      updated_at)
-         select ?, guild_id, user_id, 'peer', 0, joined_at, updated_at from member
-         where guild_id = ? and user_id <= ?",
+         select $1, guild_id, user_id, 'peer', 0, joined_at, updated_at from member
+         where guild_id = $2 and user_id <= $3",
     )
     .bind(program.program_id)
     .bind(GUILD.get() as i64)
     .bind(n as i64)
-    .execute(store.pool())
+    .execute(pool)
     .await
+    .map(|_| ()))
     .unwrap();
 }
 
 #[tokio::test]
 async fn forget_me_takes_the_member_out_of_the_kept_history() {
     const N: u64 = 12;
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir).await;
+    let (url, _dir) = fresh_database().await;
+    let store = store_at(&url).await;
     let program = first_program(&store, GUILD).await;
     seed_members(&store, &program, N).await;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -204,12 +208,65 @@ async fn forget_me_takes_the_member_out_of_the_kept_history() {
         store.kept_history(program.program_id).is_none(),
         "dropped with the forget"
     );
-    plans_agree(&store, &dir, &program, week(4)).await;
+    plans_agree(&store, &url, &program, week(4)).await;
     let kept = store.kept_history(program.program_id).unwrap();
     for b in 1..=N {
         assert!(!kept.met(forgotten, b), "3 is forgotten, and met nobody");
     }
     same_meetings(&kept, &loaded_history(&store, program.program_id).await, N);
+}
+
+#[tokio::test]
+async fn a_forget_me_through_another_store_on_the_database_reloads_the_kept_history() {
+    const N: u64 = 12;
+    let (url, _dir) = fresh_database().await;
+    // Two processes on one database: `forgets` does the forget-me, `plans` keeps the
+    // history and never hears of it but through the database.
+    let forgets = store_at(&url).await;
+    let plans = store_at(&url).await;
+    let program = first_program(&forgets, GUILD).await;
+    seed_members(&forgets, &program, N).await;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for k in 0..4 {
+        let round = random_pairs(&program, N, &[], week(k), &mut rng);
+        forgets.create_round(&round).await.unwrap().unwrap();
+    }
+    rounds::plan_for(&plans, &program, week(4), 1)
+        .await
+        .unwrap();
+    let forgotten = 3;
+    let kept = plans.kept_history(program.program_id).unwrap();
+    assert!((1..=N).any(|b| kept.met(forgotten, b)), "3 has met someone");
+    drop(kept);
+
+    forgets
+        .forget_member(GUILD, UserId(forgotten), week(4))
+        .await
+        .unwrap();
+    // Nothing in `plans` saw it: its kept history still holds the member's meetings.
+    let stale = plans.kept_history(program.program_id).unwrap();
+    assert!(
+        (1..=N).any(|b| stale.met(forgotten, b)),
+        "not dropped in-process"
+    );
+    drop(stale);
+
+    // Its next round checks the history against the database, and reloads it.
+    plans_agree(&plans, &url, &program, week(4)).await;
+    let kept = plans.kept_history(program.program_id).unwrap();
+    for b in 1..=N {
+        assert!(!kept.met(forgotten, b), "3 is forgotten, and met nobody");
+    }
+    same_meetings(&kept, &loaded_history(&plans, program.program_id).await, N);
+    let plan = rounds::plan_for(&plans, &program, week(4), 2)
+        .await
+        .unwrap();
+    assert!(
+        plan.groups
+            .iter()
+            .all(|g| g.members.iter().all(|(user, _)| *user != UserId(forgotten))),
+        "the forgotten member is in no group"
+    );
 }
 
 type OutboxRow = (
@@ -228,7 +285,8 @@ type OutboxRow = (
 struct SavedRows {
     /// Position, size, prompt of each group.
     groups: Vec<(i64, i64, Option<String>)>,
-    /// Each group's members and roles, in seat order.
+    /// Each group's members and roles, by the seats' key (the user id): the order a load
+    /// reads them in on either backend.
     seats: Vec<Vec<(UserId, Role)>>,
     /// Kind, key, round, group, program, user, due time and creation time of each outbox
     /// row, in id order.
@@ -236,35 +294,37 @@ struct SavedRows {
 }
 
 async fn saved_rows(store: &Store, round: RoundId, since_outbox_id: i64) -> SavedRows {
-    let groups: Vec<(GroupId, i64, i64, Option<String>)> = sqlx::query_as(
-        "select group_id, position, size, prompt_key from match_group where round_id = ?
+    let groups: Vec<(GroupId, i64, i64, Option<String>)> =
+        on_backend!(store.pool(), pool => sqlx::query_as(
+        "select group_id, position, size, prompt_key from match_group where round_id = $1
          order by group_id",
     )
     .bind(round.get())
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    .fetch_all(pool)
+    .await)
+        .unwrap();
     let mut seats = Vec::new();
     for (group, ..) in &groups {
-        let members: Vec<(UserId, Role)> = sqlx::query_as::<_, (i64, String)>(
-            "select user_id, role from group_member where group_id = ? order by rowid",
+        let members: Vec<(i64, String)> = on_backend!(store.pool(), pool => sqlx::query_as(
+            "select user_id, role from group_member where group_id = $1 order by user_id",
         )
         .bind(group.get())
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(user, role)| (UserId(user as u64), role.parse().unwrap()))
-        .collect();
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+        let members: Vec<(UserId, Role)> = members
+            .into_iter()
+            .map(|(user, role)| (UserId(user as u64), role.parse().unwrap()))
+            .collect();
         seats.push(members);
     }
-    let outbox = sqlx::query_as(
+    let outbox = on_backend!(store.pool(), pool => sqlx::query_as(
         "select kind, key, round_id, group_id, program_id, user_id, due_at, created_at
-         from outbox where outbox_id > ? order by outbox_id",
+         from outbox where outbox_id > $1 order by outbox_id",
     )
     .bind(since_outbox_id)
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     SavedRows {
         groups: groups.into_iter().map(|(_, p, s, k)| (p, s, k)).collect(),
@@ -286,17 +346,20 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
     let first_groups = first_round.groups.len();
     let first = store.create_round(&first_round).await.unwrap().unwrap();
     // Threads of the first round still open: the second round archives them.
-    sqlx::query(
-        "update match_group set thread_id = 1000 + position where round_id = ? and position % 3 = 0",
+    on_backend!(store.pool(), pool => sqlx::query(
+        "update match_group set thread_id = 1000 + position where round_id = $1 and position % 3 = 0",
     )
     .bind(first.round_id.get())
-    .execute(store.pool())
+    .execute(pool)
     .await
+    .map(|_| ()))
     .unwrap();
-    let outbox_before: i64 = sqlx::query_scalar("select max(outbox_id) from outbox")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let outbox_before: i64 = on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select max(outbox_id) from outbox",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     let mut round = random_pairs(&program, N, &[], week(1), &mut rng);
     // Mixed roles, and a group without a prompt, as a mentor-mentee round has them.
     for (g, group) in round.groups.iter_mut().enumerate() {
@@ -314,19 +377,20 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
     // What one insert per row saved: groups by position, seats in order, then per group
     // its intro, nudge and feedback, the summary, and the archiving of each open thread
     // of the earlier round, oldest group first.
-    let group_ids: Vec<GroupId> =
-        sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
-            .bind(second.round_id.get())
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let open: Vec<GroupId> = sqlx::query_scalar(
-        "select group_id from match_group where round_id = ? and thread_id is not null
+    let group_ids: Vec<GroupId> = on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select group_id from match_group where round_id = $1 order by position",
+    )
+    .bind(second.round_id.get())
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    let open: Vec<GroupId> = on_backend!(store.pool(), pool => sqlx::query_scalar(
+        "select group_id from match_group where round_id = $1 and thread_id is not null
          order by group_id",
     )
     .bind(first.round_id.get())
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     let as_stored = |t: DateTime<Utc>| t;
     let mut outbox = Vec::new();
@@ -380,7 +444,15 @@ async fn a_round_of_more_groups_than_one_insert_holds_saves_the_rows_one_insert_
                 (k as i64, g.members.len() as i64, g.prompt_key.clone())
             })
             .collect(),
-        seats: round.groups.iter().map(|g| g.members.clone()).collect(),
+        seats: round
+            .groups
+            .iter()
+            .map(|g| {
+                let mut members = g.members.clone();
+                members.sort_by_key(|(user, _)| user.get());
+                members
+            })
+            .collect(),
         outbox,
     };
     assert_eq!(rows.groups, expected.groups);
@@ -421,13 +493,13 @@ async fn a_round_of_3000_members_with_history_seats_every_member_once() {
     .await
     .unwrap()
     .unwrap();
-    let seats: Vec<(i64, i64)> = sqlx::query_as(
+    let seats: Vec<(i64, i64)> = on_backend!(store.pool(), pool => sqlx::query_as(
         "select gm.user_id, count(*) from group_member gm join match_group g using (group_id)
-         where g.round_id = ? group by gm.user_id",
+         where g.round_id = $1 group by gm.user_id",
     )
     .bind(saved.round_id.get())
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     let counts: HashMap<i64, i64> = seats.into_iter().collect();
     assert_eq!(counts.len(), N as usize, "every member is seated");

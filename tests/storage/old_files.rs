@@ -62,31 +62,31 @@ impl Upgraded {
 pub const MIGRATIONS: [(&str, &str); 7] = [
     (
         "0001_schema.sql",
-        include_str!("../../migrations/0001_schema.sql"),
+        include_str!("../../migrations/sqlite/0001_schema.sql"),
     ),
     (
         "0002_outbox.sql",
-        include_str!("../../migrations/0002_outbox.sql"),
+        include_str!("../../migrations/sqlite/0002_outbox.sql"),
     ),
     (
         "0003_forget_outbox_kinds.sql",
-        include_str!("../../migrations/0003_forget_outbox_kinds.sql"),
+        include_str!("../../migrations/sqlite/0003_forget_outbox_kinds.sql"),
     ),
     (
         "0004_skip_note.sql",
-        include_str!("../../migrations/0004_skip_note.sql"),
+        include_str!("../../migrations/sqlite/0004_skip_note.sql"),
     ),
     (
         "0005_programs.sql",
-        include_str!("../../migrations/0005_programs.sql"),
+        include_str!("../../migrations/sqlite/0005_programs.sql"),
     ),
     (
         "0006_booking.sql",
-        include_str!("../../migrations/0006_booking.sql"),
+        include_str!("../../migrations/sqlite/0006_booking.sql"),
     ),
     (
         "0007_evaluation.sql",
-        include_str!("../../migrations/0007_evaluation.sql"),
+        include_str!("../../migrations/sqlite/0007_evaluation.sql"),
     ),
 ];
 

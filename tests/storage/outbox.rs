@@ -111,20 +111,21 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         .unwrap();
     let row = store.due_outbox(at(2, 9), 4, 10).await.unwrap().remove(0);
     // forget-me deletes the row while Discord is taking the post.
-    sqlx::query("delete from outbox where key = ?")
+    hallway::on_backend!(store.pool(), pool => sqlx::query("delete from outbox where key = $1")
         .bind(&milestone)
-        .execute(store.pool())
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|_| ()))
+    .unwrap();
     store
         .complete_outbox(&row, Some((ChannelId(77), MessageId(88))), at(2, 9))
         .await
         .unwrap();
-    let queued: Vec<(String, String, String)> =
+    let queued: Vec<(String, String, String)> = hallway::on_backend!(store.pool(), pool =>
         sqlx::query_as("select kind, key, state from outbox order by outbox_id")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+            .fetch_all(pool)
+            .await)
+    .unwrap();
     assert_eq!(
         queued,
         [(
@@ -133,10 +134,9 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
             "pending".to_string()
         )]
     );
-    let detail: String = sqlx::query_scalar("select detail from outbox")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let detail: String = hallway::on_backend!(store.pool(), pool =>
+        sqlx::query_scalar("select detail from outbox").fetch_one(pool).await)
+    .unwrap();
     assert!(detail.contains("77") && detail.contains("88"), "{detail}");
     assert!(!detail.contains("42"), "the detail names nobody: {detail}");
 
@@ -157,10 +157,9 @@ async fn a_post_that_lands_after_forget_me_withdrew_its_row_is_queued_for_deleti
         .complete_outbox(&row, Some((ChannelId(77), MessageId(99))), at(4, 9))
         .await
         .unwrap();
-    let rows: i64 = sqlx::query_scalar("select count(*) from outbox")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let rows: i64 = hallway::on_backend!(store.pool(), pool =>
+        sqlx::query_scalar("select count(*) from outbox").fetch_one(pool).await)
+    .unwrap();
     assert_eq!(rows, 2);
 }
 
@@ -205,11 +204,11 @@ async fn a_nudge_that_lands_after_someone_in_its_group_was_forgotten_is_rewritte
         .complete_outbox(&nudge, Some((ChannelId(500), MessageId(600))), at(5, 9))
         .await
         .unwrap();
-    let rewrites: Vec<String> = sqlx::query_scalar(
+    let rewrites: Vec<String> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
         "select key from outbox where kind = 'redact-message' and key like 'redact-message:600:%'",
     )
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     assert_eq!(rewrites, ["redact-message:600:2"]);
 }
@@ -229,9 +228,8 @@ async fn a_due_row_is_read_with_its_program_and_stays_pending() {
             .collect::<Vec<_>>(),
         [("win:1", Some(program))]
     );
-    let state: (String, Option<String>) = sqlx::query_as("select state, last_error from outbox")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let state: (String, Option<String>) = hallway::on_backend!(store.pool(), pool =>
+        sqlx::query_as("select state, last_error from outbox").fetch_one(pool).await)
+    .unwrap();
     assert_eq!(state, ("pending".to_string(), None));
 }

@@ -1,17 +1,15 @@
-//! Forget-me against a real file: the member's rows go, in every program of the server.
+//! Forget-me against a real database (either backend): the member's rows go, in every program of the server.
 
 use hallway::domain::ids::{GuildId, UserId};
 use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
-use hallway::storage::Store;
+use hallway::on_backend;
+use hallway::storage::{Backend, Store};
 
 use crate::{another_program, at, first_program, fresh_store};
 
 async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+    on_backend!(store.pool(), pool => sqlx::query_scalar(sql).fetch_one(pool).await).unwrap()
 }
 
 #[tokio::test]
@@ -83,27 +81,28 @@ async fn forget_member_removes_their_place_and_interests_in_every_program_of_the
         }
         // The interests feature has its own store API; plain inserts keep this test
         // independent of it. One tag per program, picked by both members.
-        let interest: i64 = sqlx::query_scalar(
+        let interest: i64 = on_backend!(store.pool(), pool => sqlx::query_scalar(
             "insert into interest (program_id, guild_id, name, created_at)
-             values (?, ?, 'grant writing', ?) returning interest_id",
+             values ($1, $2, 'grant writing', $3) returning interest_id",
         )
         .bind(program.program_id.0)
         .bind(program.guild_id.0 as i64)
         .bind(at(2, 9))
-        .fetch_one(store.pool())
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap();
-        for user in [1, 2] {
-            sqlx::query(
+        for user in [1i64, 2] {
+            on_backend!(store.pool(), pool => sqlx::query(
                 "insert into member_interest (program_id, user_id, interest_id, guild_id)
-                 values (?, ?, ?, ?)",
+                 values ($1, $2, $3, $4)",
             )
             .bind(program.program_id.0)
             .bind(user)
             .bind(interest)
             .bind(program.guild_id.0 as i64)
-            .execute(store.pool())
+            .execute(pool)
             .await
+            .map(|_| ()))
             .unwrap();
         }
     }
@@ -276,10 +275,10 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
     assert_eq!(count(&store, &mine).await, 3);
     // Our fit answers about each other: mine names you as my partner, yours names me.
     for (user, partner, fit) in [(me, other, "not-a-fit"), (other, me, "good")] {
-        sqlx::query(
+        on_backend!(store.pool(), pool => sqlx::query(
             "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
                                      avoiding, answered_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?)",
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(group.0)
         .bind(GUILD.0 as i64)
@@ -289,8 +288,9 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
         .bind(fit)
         .bind(fit == "not-a-fit")
         .bind(at(2, 13))
-        .execute(store.pool())
+        .execute(pool)
         .await
+        .map(|_| ()))
         .unwrap();
     }
     // A survey we were both invited to (its invitation DMs delivered), and both answered.
@@ -335,35 +335,41 @@ async fn forget_member_leaves_no_value_naming_them_in_any_table_with_their_picks
     // Every table, every column: no value is my id, and no text contains it. (My fit
     // answers and yours about me go with me, as do my survey invitation, its posts and
     // every answer under my respondent key.)
-    let tables: Vec<String> = sqlx::query_scalar(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    let tables_sql = match store.backend() {
+        Backend::Sqlite => {
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "select table_name::text from information_schema.tables
+             where table_schema = current_schema() and table_type = 'BASE TABLE'"
+        }
+    };
+    let tables: Vec<String> =
+        on_backend!(store.pool(), pool => sqlx::query_scalar(tables_sql).fetch_all(pool).await)
+            .unwrap();
     assert!(tables.iter().any(|t| t == "slot_pick"));
     for table in tables {
-        let rows = sqlx::query(&format!("select * from {table}"))
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        for row in rows {
-            for column in row.columns() {
-                if row.try_get_raw(column.ordinal()).unwrap().is_null() {
-                    continue;
-                }
-                if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
-                    assert_ne!(value, me.0 as i64, "{table}.{} holds my id", column.name());
-                }
-                if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
-                    assert!(
-                        !text.contains(&me.to_string()),
-                        "{table}.{} still names me: {text}",
-                        column.name()
-                    );
+        let sql = format!("select * from {table}");
+        on_backend!(store.pool(), pool => {
+            let rows = sqlx::query(&sql).fetch_all(pool).await.unwrap();
+            for row in rows {
+                for column in row.columns() {
+                    if row.try_get_raw(column.ordinal()).unwrap().is_null() {
+                        continue;
+                    }
+                    if let Ok(value) = row.try_get::<i64, _>(column.ordinal()) {
+                        assert_ne!(value, me.0 as i64, "{table}.{} holds my id", column.name());
+                    }
+                    if let Ok(text) = row.try_get::<String, _>(column.ordinal()) {
+                        assert!(
+                            !text.contains(&me.to_string()),
+                            "{table}.{} still names me: {text}",
+                            column.name()
+                        );
+                    }
                 }
             }
-        }
+        });
     }
     // The other member keeps their picks, and the group its batches. My "Rescheduled" DM
     // went with me (the other member asked for the new times, so none was queued to them).

@@ -64,9 +64,9 @@ async fn programs_or_first_makes_exactly_one_hallway_program_even_when_called_tw
         store.programs_or_first(OTHER, at(1, 9))
     );
     assert_eq!(a.unwrap(), b.unwrap());
-    let count: i64 = sqlx::query_scalar("select count(*) from program where name = 'hallway'")
-        .fetch_one(store.pool())
-        .await
+    let count: i64 = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select count(*) from program where name = 'hallway'")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(count, 2, "one per server");
     assert_eq!(store.programs(OTHER).await.unwrap().len(), 1);
@@ -274,10 +274,11 @@ async fn the_database_refuses_out_of_range_settings_even_if_code_let_them_throug
         "update program set interest_weight = 'heavy'",
         "update program set matching_mode = 'random'",
     ] {
-        let refused = sqlx::query(&format!("{bad} where program_id = ?"))
+        let refused = hallway::on_backend!(store.pool(), pool => sqlx::query(&format!("{bad} where program_id = $1"))
             .bind(program.program_id.0)
-            .execute(store.pool())
-            .await;
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()));
         assert!(refused.is_err(), "{bad}");
     }
 }

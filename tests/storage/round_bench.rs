@@ -1,4 +1,5 @@
-//! The round a user waits for, end to end on a SQLite file: from "due" to the groups and
+//! The round a user waits for, end to end on the suite's backend (a SQLite file, or
+//! PostgreSQL with `HALLWAY_TEST_BACKEND=postgres`): from "due" to the groups and
 //! the outbox saved (load the members, the do-not-match lists and the history, match,
 //! save). Ignored benchmarks, run one at a time by `bench/round.sh` on a release build;
 //! each prints one `round-bench:` line.
@@ -16,8 +17,9 @@ use hallway::domain::member::ProfileChange;
 use hallway::domain::profile::Role;
 use hallway::domain::program::Program;
 use hallway::domain::round::{NewRound, Trigger};
+use hallway::on_backend;
 use hallway::rounds;
-use hallway::storage::Store;
+use hallway::storage::{Backend, Store};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -45,16 +47,24 @@ pub async fn seed_members(store: &Store, program: &Program, n: u64) {
         .await
         .unwrap();
     let mut tx = store.pool().begin().await.unwrap();
+    let columns_sql = match store.backend() {
+        Backend::Sqlite => "select name from pragma_table_info($1)",
+        Backend::Postgres => {
+            "select column_name::text from information_schema.columns
+             where table_schema = current_schema() and table_name = $1
+             order by ordinal_position"
+        }
+    };
     // Every column copied from member 1's rows, but the id (and the display name).
     for (table, key, key_value) in [
         ("member", "guild_id", GUILD.get() as i64),
         ("program_member", "program_id", program.program_id.get()),
     ] {
-        let columns: Vec<String> =
-            sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
-                .fetch_all(&mut *tx)
-                .await
-                .unwrap();
+        let columns: Vec<String> = on_backend!(tx.conn(), conn => sqlx::query_scalar(columns_sql)
+            .bind(table)
+            .fetch_all(conn)
+            .await)
+        .unwrap();
         let values: Vec<String> = columns
             .iter()
             .map(|c| match c.as_str() {
@@ -63,17 +73,20 @@ pub async fn seed_members(store: &Store, program: &Program, n: u64) {
                 other => format!("t.{other}"),
             })
             .collect();
-        sqlx::query(&format!(
-            "with recursive seq(x) as (select 2 union all select x + 1 from seq where x < ?)
+        let sql = format!(
+            "with recursive seq(x) as (select cast(2 as bigint) union all
+                                       select x + 1 from seq where x < $1)
              insert into {table} ({}) select {} from {table} t, seq
-             where t.{key} = ? and t.user_id = 1",
+             where t.{key} = $2 and t.user_id = 1",
             columns.join(", "),
             values.join(", ")
-        ))
-        .bind(n as i64)
-        .bind(key_value)
-        .execute(&mut *tx)
-        .await
+        );
+        on_backend!(tx.conn(), conn => sqlx::query(&sql)
+            .bind(n as i64)
+            .bind(key_value)
+            .execute(conn)
+            .await
+            .map(|_| ()))
         .unwrap();
     }
     tx.commit().await.unwrap();
@@ -212,15 +225,14 @@ async fn one_round(store: &Store, program: &Program, due: DateTime<Utc>, seed: u
 
 async fn bench(n: u64, measured: usize) {
     let dir = tempfile::tempdir().unwrap();
-    // ROUND_BENCH_KEEP=1 keeps the file, to look at its query plans afterwards.
-    let path = dir.path().join("hallway.db");
+    // The suite's backend: a SQLite file, or a new PostgreSQL database.
+    let url = crate::fresh_database_url(dir.path()).await;
+    // ROUND_BENCH_KEEP=1 keeps the SQLite file (PostgreSQL's database stays anyway), to
+    // look at its query plans afterwards.
     if std::env::var_os("ROUND_BENCH_KEEP").is_some() {
-        println!(
-            "round-bench database: {}",
-            dir.keep().join("hallway.db").display()
-        );
+        println!("round-bench database: {url}");
+        let _ = dir.keep();
     }
-    let url = format!("sqlite://{}", path.display());
     let open = || Store::open(&url, 4, Duration::from_secs(30));
     let store = open().await.unwrap();
     let program = first_program(&store, GUILD).await;
@@ -257,10 +269,11 @@ async fn bench(n: u64, measured: usize) {
     }
     let m = |rounds: &[Timed], f: fn(&Timed) -> f64| median(rounds.iter().map(f).collect());
     println!(
-        "round-bench: members={n} history_rounds={HISTORY_ROUNDS} measured={measured} \
+        "round-bench: backend={} members={n} history_rounds={HISTORY_ROUNDS} measured={measured} \
          warm_ms={:.1} cold_ms={:.1} plan_ms={:.1} save_ms={:.1} load_warm_ms={:.1} \
          load_cold_ms={:.1} peak_warm_mb={peak_warm:.0} peak_cold_mb={peak_cold:.0} \
          seed_s={:.0}",
+        crate::test_backend().name(),
         m(&warm, |t| t.whole),
         m(&cold, |t| t.whole),
         m(&warm, |t| t.plan),

@@ -64,10 +64,11 @@ fn ids(groups: &[&[u64]]) -> Vec<Vec<UserId>> {
 }
 
 async fn rows(store: &Store, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+    let sql = format!("select count(*) from {table}");
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(&sql)
+        .fetch_one(pool)
+        .await)
+    .unwrap()
 }
 
 #[tokio::test]

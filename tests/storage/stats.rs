@@ -49,11 +49,11 @@ async fn round(
         .await
         .unwrap()
         .expect("a manual round is always saved");
-    sqlx::query_scalar("select group_id from match_group where round_id = ? order by position")
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select group_id from match_group where round_id = $1 order by position")
         .bind(saved.round_id)
-        .fetch_all(store.pool())
+        .fetch_all(pool)
         .await
-        .unwrap()
+        .unwrap())
 }
 
 async fn outcome(store: &Store, guild: u64, group: i64, user: u64, status: OutcomeStatus) {
@@ -71,9 +71,9 @@ async fn outcome(store: &Store, guild: u64, group: i64, user: u64, status: Outco
 
 async fn win(store: &Store, program: &Program, user: u64, kind: &str, when: DateTime<Utc>) {
     // The wins feature has its own store API; a plain insert keeps this test independent.
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into win (guild_id, program_id, user_id, kind, description, link, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)",
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(program.guild_id.0 as i64)
     .bind(program.program_id.0)
@@ -82,25 +82,27 @@ async fn win(store: &Store, program: &Program, user: u64, kind: &str, when: Date
     .bind(format!("{kind} by {user}"))
     .bind(Some("https://example.org/paper"))
     .bind(when)
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
 }
 
 /// A group's booking row as the booking storage leaves it: `starts_at` is `None` after a
 /// Reschedule, until the group books again.
 async fn booking(store: &Store, guild: u64, group: i64, starts_at: Option<DateTime<Utc>>) {
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into booking (group_id, guild_id, starts_at, minutes, sequence, booked_at)
-         values (?, ?, ?, 50, 1, ?)",
+         values ($1, $2, $3, 50, 1, $4)",
     )
     .bind(group)
     .bind(guild as i64)
     .bind(starts_at)
     .bind(at(3, 12))
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
 }
 
 /// One round of four pairs in GUILD, hand-counted:
@@ -380,11 +382,12 @@ async fn a_forgotten_member_still_counts_as_a_person_but_not_in_pairs() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
     // What forget-me leaves: the group's size, no row naming the member.
-    sqlx::query("delete from group_member where guild_id = ? and user_id = 6")
+    hallway::on_backend!(store.pool(), pool => sqlx::query("delete from group_member where guild_id = $1 and user_id = 6")
         .bind(GUILD as i64)
-        .execute(store.pool())
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|_| ())
+        .unwrap());
     let id = program(&store, GUILD).await.program_id;
     let stats = store
         .stats(GuildId(GUILD), id, None, at(25, 9))
@@ -436,12 +439,13 @@ async fn booked_and_unbooked_chats_are_counted_apart_with_their_meeting_rates() 
     );
 
     // Rebooking the rescheduled group makes it a booked chat that met.
-    sqlx::query("update booking set starts_at = ?, sequence = 2 where group_id = ?")
+    hallway::on_backend!(store.pool(), pool => sqlx::query("update booking set starts_at = $1, sequence = 2 where group_id = $2")
         .bind(at(9, 15))
         .bind(groups[3])
-        .execute(store.pool())
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|_| ())
+        .unwrap());
     let first = store
         .stats(GuildId(GUILD), guild.program_id, None, at(25, 9))
         .await
@@ -484,12 +488,13 @@ async fn the_export_gives_booked_groups_their_start_time_and_others_none() {
 async fn the_export_holds_one_servers_rows_in_order_and_feedback_as_counts() {
     let (store, _dir) = fresh_store().await;
     two_rounds(&store).await;
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into avoid (guild_id, user_id, avoided_user_id, created_at) values (1, 1, 2, '2026-11-01T00:00:00Z')",
     )
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
     let id = program(&store, GUILD).await.program_id;
     let rows = store.export_rows(GuildId(GUILD), id).await.unwrap();
 
@@ -751,10 +756,10 @@ async fn stats_and_export_of_one_program_never_count_another_programs_rounds_mem
 
 /// A "How was the fit?" answer, as the fit check stores it.
 async fn fit(store: &Store, program: &Program, group: i64, user: u64, partner: u64, fit: &str) {
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into fit_answer (group_id, guild_id, program_id, user_id, partner_id, fit,
                                  avoiding, answered_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(group)
     .bind(program.guild_id.0 as i64)
@@ -762,20 +767,21 @@ async fn fit(store: &Store, program: &Program, group: i64, user: u64, partner: u
     .bind(user as i64)
     .bind(partner as i64)
     .bind(fit)
-    .bind(i64::from(fit == "not-a-fit"))
+    .bind(fit == "not-a-fit")
     .bind(at(12, 10))
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
 }
 
 async fn round_id(store: &Store, program: &Program, number: i64) -> i64 {
-    sqlx::query_scalar("select round_id from round where program_id = ? and number = ?")
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select round_id from round where program_id = $1 and number = $2")
         .bind(program.program_id.0)
         .bind(number)
-        .fetch_one(store.pool())
+        .fetch_one(pool)
         .await
-        .unwrap()
+        .unwrap())
 }
 
 /// A survey of `program` with the given questions, belonging to `round` (a round id),
@@ -788,10 +794,10 @@ async fn survey(
     started: DateTime<Utc>,
     questions: &[(&str, &str)],
 ) -> i64 {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(
         "insert into survey (program_id, guild_id, occasion, round_id, started_at, remind_at,
                              closes_at)
-         values (?, ?, ?, ?, ?, ?, ?) returning survey_id",
+         values ($1, $2, $3, $4, $5, $6, $7) returning survey_id",
     )
     .bind(program.program_id.0)
     .bind(program.guild_id.0 as i64)
@@ -800,30 +806,31 @@ async fn survey(
     .bind(started)
     .bind(started + chrono::Duration::days(7))
     .bind(started + chrono::Duration::days(14))
-    .fetch_one(store.pool())
+    .fetch_one(pool)
     .await
-    .unwrap();
+    .unwrap());
     for (position, (kind, prompt)) in questions.iter().enumerate() {
-        sqlx::query(
-            "insert into survey_question (survey_id, position, kind, prompt) values (?, ?, ?, ?)",
+        hallway::on_backend!(store.pool(), pool => sqlx::query(
+            "insert into survey_question (survey_id, position, kind, prompt) values ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(position as i64 + 1)
         .bind(kind)
         .bind(prompt)
-        .execute(store.pool())
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|_| ())
+        .unwrap());
     }
     id
 }
 
 /// Invites `user` to the survey under the respondent key `respondent`, in `state`.
 async fn invite(store: &Store, survey: i64, guild: u64, user: u64, respondent: &str, state: &str) {
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into survey_invite (survey_id, guild_id, user_id, respondent, state, invited_at,
                                     answered_at)
-         values (?, ?, ?, ?, ?, ?, ?)",
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(survey)
     .bind(guild as i64)
@@ -832,9 +839,10 @@ async fn invite(store: &Store, survey: i64, guild: u64, user: u64, respondent: &
     .bind(state)
     .bind(at(20, 9))
     .bind((state == "answered").then(|| at(21, 9)))
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
 }
 
 enum Answer<'a> {
@@ -847,9 +855,9 @@ async fn answer(store: &Store, survey: i64, respondent: &str, position: i64, giv
         Answer::Score(score) => (Some(score), None),
         Answer::Text(text) => (None, Some(text)),
     };
-    sqlx::query(
+    hallway::on_backend!(store.pool(), pool => sqlx::query(
         "insert into survey_answer (survey_id, respondent, position, score, answer, answered_at)
-         values (?, ?, ?, ?, ?, ?)",
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(survey)
     .bind(respondent)
@@ -857,9 +865,10 @@ async fn answer(store: &Store, survey: i64, respondent: &str, position: i64, giv
     .bind(score)
     .bind(text)
     .bind(at(21, 9))
-    .execute(store.pool())
+    .execute(pool)
     .await
-    .unwrap();
+    .map(|_| ())
+    .unwrap());
 }
 
 const QUESTIONS: [(&str, &str); 3] = [

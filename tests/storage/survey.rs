@@ -18,10 +18,10 @@ use crate::{at, first_program, fresh_store};
 const GUILD: GuildId = GuildId(9);
 
 async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
+    hallway::on_backend!(store.pool(), pool => sqlx::query_scalar(sql)
+        .fetch_one(pool)
         .await
-        .unwrap()
+        .unwrap())
 }
 
 /// A program with members 1..=n joined.
@@ -83,21 +83,20 @@ async fn a_survey_invites_each_active_member_once_under_a_random_key_with_both_r
         .unwrap();
     assert_eq!(survey.questions, default_questions());
     assert_eq!(survey.occasion, SurveyOccasion::Manual);
-    let round_id: Option<i64> = sqlx::query_scalar("select round_id from survey")
-        .fetch_one(store.pool())
+    let round_id: Option<i64> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select round_id from survey")
+        .fetch_one(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(
         round_id,
         Some(round.round_id.0),
         "the program's latest round"
     );
 
-    let invites: Vec<(i64, String)> =
-        sqlx::query_as("select user_id, respondent from survey_invite order by user_id")
-            .fetch_all(store.pool())
+    let invites: Vec<(i64, String)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select user_id, respondent from survey_invite order by user_id")
+            .fetch_all(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(invites.iter().map(|(u, _)| *u).collect::<Vec<_>>(), [1, 2]);
     assert_ne!(invites[0].1, invites[1].1);
     for (user, key) in &invites {
@@ -105,13 +104,11 @@ async fn a_survey_invites_each_active_member_once_under_a_random_key_with_both_r
         assert!(key.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
         assert_ne!(key, &user.to_string());
     }
-    let rows: Vec<(String, String, i64, chrono::DateTime<Utc>)> = sqlx::query_as(
-        "select kind, key, user_id, due_at from outbox where kind like 'survey-%'
-         order by kind, user_id",
-    )
-    .fetch_all(store.pool())
+    let rows: Vec<(String, String, i64, chrono::DateTime<Utc>)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select kind, key, user_id, due_at from outbox where kind like 'survey-%'
+         order by kind, user_id")
+    .fetch_all(pool)
     .await
-    .unwrap();
+    .unwrap());
     let id = started.survey_id.0;
     assert_eq!(
         rows,
@@ -237,10 +234,10 @@ async fn the_halfway_and_end_surveys_start_once_each_and_never_long_after_the_fa
         .await
         .unwrap();
     let occasions = || async {
-        sqlx::query_scalar::<_, String>("select occasion from survey order by survey_id")
-            .fetch_all(store.pool())
+        hallway::on_backend!(store.pool(), pool => sqlx::query_scalar::<_, String>("select occasion from survey order by survey_id")
+            .fetch_all(pool)
             .await
-            .unwrap()
+            .unwrap())
     };
     assert_eq!(store.start_due_surveys(noon(day(3, 31))).await.unwrap(), 0);
     assert_eq!(store.start_due_surveys(noon(day(4, 1))).await.unwrap(), 1);
@@ -325,11 +322,10 @@ async fn answers_are_kept_per_respondent_and_question_and_an_answer_again_replac
         !save(2, 1, Answer::Score(5), started.closes_at).await,
         "closed"
     );
-    let answers: Vec<(i64, Option<i64>, Option<String>)> =
-        sqlx::query_as("select position, score, answer from survey_answer order by position")
-            .fetch_all(store.pool())
+    let answers: Vec<(i64, Option<i64>, Option<String>)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as("select position, score, answer from survey_answer order by position")
+            .fetch_all(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(
         answers,
         [(1, Some(2), None), (5, None, Some("More evenings".into()))]
@@ -343,11 +339,10 @@ async fn answers_are_kept_per_respondent_and_question_and_an_answer_again_replac
             .unwrap(),
         [1, 5]
     );
-    let first: chrono::DateTime<Utc> =
-        sqlx::query_scalar("select answered_at from survey_invite where user_id = 1")
-            .fetch_one(store.pool())
+    let first: chrono::DateTime<Utc> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select answered_at from survey_invite where user_id = 1")
+            .fetch_one(pool)
             .await
-            .unwrap();
+            .unwrap());
     assert_eq!(first, at(3, 10), "when they first answered");
     assert_eq!(
         store
@@ -459,10 +454,10 @@ async fn forget_me_takes_the_members_invitations_answers_and_survey_posts_only()
         .await,
         0
     );
-    let left: Vec<String> = sqlx::query_scalar("select respondent from survey_answer")
-        .fetch_all(store.pool())
+    let left: Vec<String> = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select respondent from survey_answer")
+        .fetch_all(pool)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(left, [theirs], "the other member's answer stays");
     assert_eq!(
         count(

@@ -69,6 +69,9 @@ fn names(list: &[&str]) -> BTreeSet<String> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_makes_each_community_its_first_program_with_every_setting(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     // Server A set everything; server B set only values A does not have (peer circles
     // of 4, paused).
@@ -109,6 +112,9 @@ async fn upgrading_a_database_made_by_be6ad99_makes_each_community_its_first_pro
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_each_profile_and_moves_each_members_standing_to_their_servers_program(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     // Mentors, mentees and peers; one paused, one gone, a mentor taking two.
     let standing = literals(
@@ -187,6 +193,9 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_each_profile_and_moves_each_
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_every_round_in_its_servers_program_and_numbers_rounds_per_program(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let columns = [
         "round_id",
@@ -260,6 +269,9 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_round_in_its_servers_p
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_leaves_every_group_member_outcome_feedback_avoid_and_skip_note_as_it_was(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let before = dump(&up.old).await;
     let after = dump(up.new_pool()).await;
@@ -284,6 +296,9 @@ async fn upgrading_a_database_made_by_be6ad99_leaves_every_group_member_outcome_
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_keeps_every_value_of_every_table_and_gives_rows_their_servers_program(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let before = dump(&up.old).await;
     for table in &before {
@@ -392,6 +407,9 @@ async fn upgrading_a_database_made_by_be6ad99_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_names_the_program_in_per_program_occasion_keys_and_keeps_every_other_key(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let a = program_of(&up, GUILD_A).await;
     let before = outbox_keys(&up.old).await;
@@ -464,6 +482,9 @@ async fn upgrading_a_database_made_by_be6ad99_names_the_program_in_per_program_o
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_be6ad99_leaves_a_consistent_file_with_every_index() {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("be6ad99", 4, ROWS_AT_BE6AD99).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(up.new_pool())

@@ -30,6 +30,9 @@ fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_keeps_every_value_of_every_table_and_adds_empty_booking_tables(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let before = dump(&up.old).await;
     assert_eq!(before.len(), 17, "every table of 0005");
@@ -73,6 +76,9 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chats_with_a_15_minute_reminder(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let meetings: Vec<(i64, i64, i64)> = sqlx::query_as(
         "select program_id, meeting_minutes, reminder_minutes from program order by program_id",
@@ -97,6 +103,9 @@ async fn upgrading_a_database_made_by_3ac39f3_gives_every_program_50_minute_chat
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_state_and_books_its_groups_like_new_ones(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let before = outbox_keys(&up.old).await;
     assert_eq!(outbox_keys(up.new_pool()).await, before);
@@ -180,6 +189,9 @@ async fn upgrading_a_database_made_by_3ac39f3_keeps_each_outbox_rows_id_key_and_
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_3ac39f3_leaves_a_consistent_file_with_every_index() {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("3ac39f3", 5, ROWS_AT_3AC39F3).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(up.new_pool())

@@ -40,6 +40,9 @@ fn find<'a>(dumps: &'a [TableDump], table: &str) -> Option<&'a TableDump> {
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_keeps_every_value_of_every_table_and_adds_empty_evaluation_tables(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let before = dump(&up.old).await;
     assert_eq!(before.len(), 21, "every table of 0006");
@@ -88,6 +91,9 @@ async fn upgrading_a_database_made_by_566e2bd_keeps_every_value_of_every_table_a
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_evaluation_without_automatic_surveys_and_keeps_its_meetings(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let settings: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
         "select program_id, attention_rounds, coordinators_channel_id, auto_surveys
@@ -138,6 +144,9 @@ async fn upgrading_a_database_made_by_566e2bd_gives_every_program_the_default_ev
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_keeps_each_outbox_rows_id_key_and_state_and_queues_digests_like_new_ones(
 ) {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let before = outbox_keys(&up.old).await;
     assert_eq!(outbox_keys(&up.new).await, before);
@@ -208,6 +217,9 @@ async fn upgrading_a_database_made_by_566e2bd_keeps_each_outbox_rows_id_key_and_
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_gives_an_attention_list_from_its_history() {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let store = up.store().await;
     store
@@ -246,6 +258,9 @@ async fn upgrading_a_database_made_by_566e2bd_gives_an_attention_list_from_its_h
 
 #[tokio::test]
 async fn upgrading_a_database_made_by_566e2bd_leaves_a_consistent_file_with_every_index() {
+    if !crate::sqlite_only("an upgrade of an old SQLite file") {
+        return;
+    }
     let up = Upgraded::from("566e2bd", 6, ROWS_AT_566E2BD).await;
     let broken: Vec<String> = sqlx::query_scalar("select \"table\" from pragma_foreign_key_check")
         .fetch_all(&up.new)

@@ -102,15 +102,15 @@ async fn a_win_the_limits_refuse_stores_no_win_and_queues_no_post() {
     );
     // Another server has its own ceiling.
     post(&store, 8, 3, &limits, again).await.unwrap();
-    let stored: i64 = sqlx::query_scalar("select count(*) from win where guild_id = 9")
-        .fetch_one(store.pool())
-        .await
+    let stored: i64 = hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select count(*) from win where guild_id = 9")
+        .fetch_one(pool)
+        .await)
         .unwrap();
-    let queued: i64 =
+    let queued: i64 = hallway::on_backend!(store.pool(), pool =>
         sqlx::query_scalar("select count(*) from outbox where guild_id = 9 and key like 'win:%'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+            .fetch_one(pool)
+            .await)
+    .unwrap();
     assert_eq!((stored, queued), (2, 2));
     // An hour after the first win, the ceiling lets the next one through.
     post(&store, 9, 3, &limits, at(2, 10)).await.unwrap();
@@ -135,9 +135,10 @@ async fn a_win_from_someone_not_in_the_program_is_refused_in_the_saving_transact
         .await
         .unwrap();
     assert_eq!(left, Err(WinRefusal::Left));
-    let stored: i64 = sqlx::query_scalar("select count(*) from win")
-        .fetch_one(store.pool())
-        .await
+    let stored: i64 =
+        hallway::on_backend!(store.pool(), pool => sqlx::query_scalar("select count(*) from win")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(stored, 1, "only the win posted while a member");
 }
@@ -155,12 +156,12 @@ async fn a_win_is_saved_in_its_program_and_refused_for_a_program_the_member_is_n
             .unwrap(),
         Err(WinRefusal::NotAMember)
     );
-    let saved: Vec<(i64, i64)> = sqlx::query_as(
+    let saved: Vec<(i64, i64)> = hallway::on_backend!(store.pool(), pool => sqlx::query_as(
         "select w.program_id, o.program_id from win w
-         join outbox o on o.key = 'win:' || w.win_id",
+         join outbox o on o.key = 'win:' || cast(w.win_id as text)",
     )
-    .fetch_all(store.pool())
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     assert_eq!(saved, [(first.0, first.0)], "the win and its post");
 }

@@ -12,7 +12,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use hallway::storage::Backend;
+
 use super::config::FakeConfig;
+use super::database::{expire_leases, open, Db, TestDatabase};
 use super::fake_discord::{FakeDiscord, WAIT};
 
 #[derive(Clone, Debug)]
@@ -28,6 +31,11 @@ pub struct BotOptions {
     pub log_filter: String,
     /// Working directory; default: the crate root, so relative config paths resolve.
     pub cwd: Option<PathBuf>,
+    /// `DATABASE_URL` as given (e.g. a `postgres://` URL); `None`: `sqlite://<db_path>`.
+    pub database_url: Option<String>,
+    /// A name for this process in the logs printed when a test fails (e.g. "bot A"), for
+    /// tests that run several.
+    pub label: Option<String>,
 }
 
 impl BotOptions {
@@ -39,7 +47,32 @@ impl BotOptions {
             token: None,
             log_filter: "info,hallway=debug".to_string(),
             cwd: None,
+            database_url: None,
+            label: None,
         }
+    }
+
+    /// Options for a bot on `database_url` (any scheme, e.g. `postgres://...`); `db_path`
+    /// is then unused by the harness.
+    pub fn with_database(database_url: &str) -> Self {
+        Self::new(PathBuf::new()).with_database_url(database_url)
+    }
+
+    /// Passes `url` as `DATABASE_URL` instead of `sqlite://<db_path>`.
+    pub fn with_database_url(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_string());
+        self
+    }
+
+    /// Sets `HALLWAY_SHARDS` (e.g. `"0-1/4"`): this process's shard range and the total.
+    pub fn shards(self, spec: &str) -> Self {
+        self.env("HALLWAY_SHARDS", spec)
+    }
+
+    /// Names this process in the logs printed when a test fails.
+    pub fn label(mut self, label: &str) -> Self {
+        self.label = Some(label.to_string());
+        self
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -57,8 +90,11 @@ impl BotOptions {
         self
     }
 
+    /// What the bot gets as `DATABASE_URL`: the override, else `sqlite://<db_path>`.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.db_path.display())
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.db_path.display()))
     }
 }
 
@@ -94,6 +130,9 @@ pub struct BotProcess {
     child: Child,
     logs: LogBuffer,
     status: Option<ExitStatus>,
+    label: String,
+    /// The pid, kept after exit so signals can never reach a reused pid unnoticed.
+    pid: Option<u32>,
 }
 
 impl BotProcess {
@@ -129,15 +168,27 @@ impl BotProcess {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(collect(err, logs.clone()));
         }
+        let pid = child.id();
         Self {
             child,
             logs,
             status: None,
+            label: options
+                .label
+                .clone()
+                .unwrap_or_else(|| "hallway".to_string()),
+            pid,
         }
     }
 
+    /// The pid while the process runs (`None` once it has been reaped).
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// The name given with [`BotOptions::label`], default "hallway".
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Everything the bot printed so far.
@@ -233,6 +284,101 @@ impl BotProcess {
         self.signal("-INT");
     }
 
+    /// Waits until `fake` has a live session for every `(shard_id, num_shards)` in `shards`
+    /// (e.g. `&[(0, 4), (1, 4)]` for `HALLWAY_SHARDS=0-1/4`); panics with this process's
+    /// logs if it exits first or on timeout. Which process opened a session is not checked:
+    /// with several processes, spawn and wait for one at a time.
+    pub async fn wait_for_shards(
+        &mut self,
+        fake: &FakeDiscord,
+        shards: &[(u32, u32)],
+        timeout: Duration,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let step = Duration::from_millis(200);
+            let live = fake
+                .try_wait_until(step, |f| {
+                    shards
+                        .iter()
+                        .all(|(id, n)| f.is_shard_live(*id, *n))
+                        .then_some(())
+                })
+                .await;
+            if live.is_some() {
+                return;
+            }
+            if let Some(status) = self.try_status() {
+                self.wait_exit(WAIT).await;
+                panic!(
+                    "{} exited ({status}) before shards {shards:?} were live\nlogs:\n{}",
+                    self.label,
+                    self.logs()
+                );
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "{}: shards {shards:?} not live within {timeout:?} (live: {:?})\nlogs:\n{}",
+                    self.label,
+                    fake.live_shards(),
+                    self.logs()
+                );
+            }
+        }
+    }
+
+    /// `kill -9`: SIGKILL, as in a crash or an OOM kill; the process gets no chance to
+    /// clean up (no lease release, no gateway close frame). Waits until it is gone.
+    pub async fn kill_9(&mut self) -> ExitStatus {
+        self.signal("-KILL");
+        self.wait_exit(WAIT).await
+    }
+
+    /// SIGSTOP: freezes the process (no heartbeats, no writes, its sockets stay open), as
+    /// in a long GC pause or a partition. Returns once the kernel reports it stopped.
+    pub async fn pause(&self) {
+        self.signal("-STOP");
+        self.wait_for_proc_state(|st| st == 'T' || st == 't', "stopped")
+            .await;
+    }
+
+    /// SIGCONT: lets a paused process run again. Returns once it is no longer stopped.
+    pub async fn resume(&self) {
+        self.signal("-CONT");
+        self.wait_for_proc_state(|st| st != 'T' && st != 't', "running")
+            .await;
+    }
+
+    /// Whether the process is stopped by [`Self::pause`] (Linux: `/proc/<pid>/stat`).
+    pub fn is_paused(&self) -> bool {
+        self.proc_state().is_some_and(|st| st == 'T' || st == 't')
+    }
+
+    fn proc_state(&self) -> Option<char> {
+        let pid = self.child.id()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // `pid (comm) S ...`: the state follows the last ')'.
+        stat.rsplit_once(')')?.1.trim_start().chars().next()
+    }
+
+    async fn wait_for_proc_state(&self, want: impl Fn(char) -> bool, what: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match self.proc_state() {
+                Some(st) if want(st) => return,
+                None => return, // exited, or no /proc: nothing to wait for
+                Some(_) => {}
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} (pid {:?}) was not {what} within {WAIT:?}",
+                self.label,
+                self.pid
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     fn signal(&self, which: &str) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
@@ -256,21 +402,24 @@ impl Drop for BotProcess {
         let _ = self.child.start_kill();
         if std::thread::panicking() {
             eprintln!(
-                "----- hallway logs -----\n{}\n------------------------",
+                "----- {} logs -----\n{}\n------------------------",
+                self.label,
                 self.logs()
             );
         }
     }
 }
 
-/// A fake Discord, a temporary directory with the SQLite path, and a running
-/// bot that has registered its commands.
+/// A fake Discord, a temporary directory, a fresh database (a SQLite file in the
+/// directory, or with `HALLWAY_TEST_BACKEND=postgres` a new PostgreSQL database, see
+/// [`TestDatabase`]) and a running bot on it that has registered its commands.
 pub struct TestEnv {
-    // Field order is drop order: the bot goes before its fake and its files.
+    // Field order is drop order: the bot goes before its fake, its files and its database.
     pub bot: BotProcess,
     pub fake: FakeDiscord,
     pub options: BotOptions,
     pub dir: TempDir,
+    pub database: TestDatabase,
 }
 
 impl TestEnv {
@@ -278,13 +427,39 @@ impl TestEnv {
         Self::start_with(FakeConfig::default(), |o| o).await
     }
 
-    /// Custom world and options; `configure` gets options with the temp db path.
+    /// Custom world and options; `configure` gets options with the temp db path and, on
+    /// PostgreSQL, the fresh database's URL (it may set another).
     pub async fn start_with(
         config: FakeConfig,
         configure: impl FnOnce(BotOptions) -> BotOptions,
     ) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let options = configure(BotOptions::new(dir.path().join("hallway.db")));
+        let database = TestDatabase::fresh(dir.path()).await;
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    /// Like [`Self::start_with`], on a SQLite file whatever the test backend: for a test
+    /// about SQLite's own file (e.g. copying it elsewhere).
+    pub async fn start_on_sqlite_with(
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let database = TestDatabase::sqlite(&dir.path().join("hallway.db"));
+        Self::start_on(dir, database, config, configure).await
+    }
+
+    async fn start_on(
+        dir: TempDir,
+        database: TestDatabase,
+        config: FakeConfig,
+        configure: impl FnOnce(BotOptions) -> BotOptions,
+    ) -> Self {
+        let mut options = BotOptions::new(dir.path().join("hallway.db"));
+        if database.backend() != Backend::Sqlite {
+            options = options.with_database_url(database.url());
+        }
+        let options = configure(options);
         let fake = FakeDiscord::start(config).await;
         let bot = BotProcess::spawn(&fake, &options);
         let mut env = Self {
@@ -292,13 +467,25 @@ impl TestEnv {
             fake,
             options,
             dir,
+            database,
         };
         env.wait_for_registration(1).await;
         env
     }
 
+    /// The backend the bot runs on.
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url())
+    }
+
+    /// The SQLite file's path (where it would be, on PostgreSQL).
     pub fn db_path(&self) -> &Path {
         &self.options.db_path
+    }
+
+    /// A pool on the bot's database, to check what it stored (see [`super::database`]).
+    pub async fn db(&self) -> Db {
+        open(&self.database_url()).await
     }
 
     pub fn database_url(&self) -> String {
@@ -306,9 +493,13 @@ impl TestEnv {
     }
 
     /// SIGKILLs the bot and starts it again on the same database; returns
-    /// when it has registered its commands again.
+    /// when it has registered its commands again. The killed bot's leases are made to have
+    /// run out first (see [`expire_leases`]): the new one does not wait 30 s for them.
     pub async fn restart_bot(&mut self) {
         self.bot.kill().await;
+        let db = self.db().await;
+        expire_leases(&db).await;
+        db.close().await;
         let before = self.fake.command_registrations();
         self.bot = BotProcess::spawn(&self.fake, &self.options);
         self.wait_for_registration(before + 1).await;

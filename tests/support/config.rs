@@ -33,6 +33,36 @@ pub mod ids {
     pub fn generated(n: usize) -> u64 {
         GENERATED_BASE + n as u64
     }
+
+    /// The timestamp part (ms since Discord's epoch, mid-2024) of the k-th generated guild's
+    /// snowflakes is this plus k; a multiple of 2, 4, 8, 16 and 32, so guild k lands on shard
+    /// `k % n` for those `n`.
+    pub const GENERATED_GUILD_MS: u64 = 300_000_000_000;
+
+    fn generated_snowflake(k: usize, low: u64) -> u64 {
+        ((GENERATED_GUILD_MS + k as u64) << 22) | low
+    }
+
+    /// The k-th guild made by `FakeConfig::with_generated_guilds` (from 1): a real
+    /// snowflake, on shard `(id >> 22) % n`, i.e. `k % n` for n in {1, 2, 4, 8, 16, 32}.
+    pub fn generated_guild(k: usize) -> u64 {
+        generated_snowflake(k, 1)
+    }
+
+    /// The #general text channel of the k-th generated guild.
+    pub fn generated_guild_channel(k: usize) -> u64 {
+        generated_snowflake(k, 2)
+    }
+
+    /// The owner of the k-th generated guild (a member of it, with every permission).
+    pub fn generated_guild_owner(k: usize) -> u64 {
+        generated_snowflake(k, 3)
+    }
+
+    /// The m-th plain member (from 1) of the k-th generated guild.
+    pub fn generated_guild_member(k: usize, m: usize) -> u64 {
+        generated_snowflake(k, 16 + m as u64)
+    }
 }
 
 pub const DEFAULT_TOKEN: &str = "fake-token";
@@ -98,10 +128,23 @@ pub struct FakeConfig {
     /// Archived Threads"; JSON error 160006 "Maximum number of active threads reached").
     /// The real cap is 1,000 per guild.
     pub active_thread_cap: usize,
+    /// `GET /gateway/bot`'s `shards`, the recommended shard count. `None` (the default):
+    /// Discord's rule of thumb, one shard per 1,000 guilds, at least 1.
+    pub recommended_shards: Option<u32>,
+    /// `GET /gateway/bot`'s `session_start_limit.max_concurrency`: how many IDENTIFY buckets
+    /// (`shard_id % max_concurrency`) may each IDENTIFY once per 5 s. Discord's default is 1.
+    /// The fake only reports it and records IDENTIFYs ([`super::FakeDiscord::identifies`]).
+    pub max_concurrency: u32,
+    /// IDENTIFY on a shard that would hold more guilds than this is closed with 4011
+    /// "Sharding required" (Discord: 2,500 guilds per shard).
+    pub max_guilds_per_shard: usize,
 }
 
 /// Discord's cap on active threads per guild.
 pub const DISCORD_ACTIVE_THREAD_CAP: usize = 1_000;
+
+/// Discord closes a session with 4011 "Sharding required" past this many guilds per shard.
+pub const DISCORD_MAX_GUILDS_PER_SHARD: usize = 2_500;
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -116,6 +159,9 @@ impl Default for FakeConfig {
             reject_identify: false,
             global_rate_limit: None,
             active_thread_cap: DISCORD_ACTIVE_THREAD_CAP,
+            recommended_shards: None,
+            max_concurrency: 1,
+            max_guilds_per_shard: DISCORD_MAX_GUILDS_PER_SHARD,
         }
     }
 }
@@ -151,6 +197,66 @@ impl FakeConfig {
     /// unarchiving one more answers 400 / 160006.
     pub fn active_thread_cap(mut self, n: usize) -> Self {
         self.active_thread_cap = n;
+        self
+    }
+
+    /// `GET /gateway/bot` recommends `n` shards (default: one per 1,000 guilds, at least 1).
+    pub fn recommended_shards(mut self, n: u32) -> Self {
+        self.recommended_shards = Some(n);
+        self
+    }
+
+    /// `GET /gateway/bot`'s `session_start_limit.max_concurrency` (default 1).
+    pub fn max_concurrency(mut self, n: u32) -> Self {
+        self.max_concurrency = n;
+        self
+    }
+
+    /// IDENTIFY on a shard holding more guilds than `n` is closed with 4011 (default 2,500).
+    pub fn max_guilds_per_shard(mut self, n: usize) -> Self {
+        self.max_guilds_per_shard = n;
+        self
+    }
+
+    /// What `GET /gateway/bot` answers as `shards`.
+    pub fn recommended_shard_count(&self) -> u32 {
+        self.recommended_shards
+            .unwrap_or_else(|| self.guilds.len().div_ceil(1_000).max(1) as u32)
+    }
+
+    /// Adds `count` small guilds, continuing after earlier calls: guild k (from 1) is
+    /// `ids::generated_guild(k)`, "Server k", with a #general text channel
+    /// (`ids::generated_guild_channel(k)`), its owner `ownerK` (`ids::generated_guild_owner(k)`)
+    /// and `members` plain members `gK-mM` (`ids::generated_guild_member(k, m)`). Guild k
+    /// lands on shard `k % n` for n a power of two up to 32, so 8 guilds cover 4 shards twice.
+    pub fn with_generated_guilds(mut self, count: usize, members: usize) -> Self {
+        let already = self
+            .guilds
+            .iter()
+            .filter(|g| g.id & 0x3F_FFFF == 1 && (g.id >> 22) > ids::GENERATED_GUILD_MS)
+            .count();
+        for k in already + 1..=already + count {
+            let mut guild = FakeGuild::new(
+                ids::generated_guild(k),
+                &format!("Server {k}"),
+                ids::generated_guild_owner(k),
+            )
+            .with_channel(FakeChannel::text(
+                ids::generated_guild_channel(k),
+                "general",
+            ))
+            .with_member(FakeMember::new(
+                ids::generated_guild_owner(k),
+                &format!("owner{k}"),
+            ));
+            for m in 1..=members {
+                guild = guild.with_member(FakeMember::new(
+                    ids::generated_guild_member(k, m),
+                    &format!("g{k}-m{m}"),
+                ));
+            }
+            self.guilds.push(guild);
+        }
         self
     }
 

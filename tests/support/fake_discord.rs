@@ -18,8 +18,9 @@ use super::gateway::{self, CLOSE_UNKNOWN_ERROR};
 use super::interactions::{self, ButtonClick, InteractionHandle, ModalSubmit, SlashInvocation};
 use super::rest;
 use super::state::{
-    buttons_in, counts_against_global_limit, Button, ChannelInfo, ConnCommand, FilePart,
-    GatewayFrame, Inner, InteractionRecord, InteractionResponse, PostedMessage, RecordedRequest,
+    buttons_in, counts_against_global_limit, Button, ChannelInfo, CloseRecord, ConnCommand,
+    FilePart, GatewayFrame, IdentifyRecord, Inner, InteractionRecord, InteractionResponse,
+    LiveConnection, LiveShard, PostedMessage, RecordedRequest,
 };
 
 /// A generous default for waits: they return as soon as the condition holds.
@@ -203,9 +204,16 @@ impl FakeDiscord {
     }
 
     // ---- gateway -------------------------------------------------------
+    //
+    // Several connections may be live at once, one per `[shard_id, num_shards]` (the newest
+    // session of a shard replaces an older one). A dispatch goes to the live connection(s)
+    // whose shard owns its guild (`(guild_id >> 22) % num_shards == shard_id`); one without a
+    // guild (a DM interaction) goes to shard 0, as on Discord. With one connection, the bot's
+    // usual `[0, 1]` (or no `shard` at all), every method means what it always did.
 
+    /// Whether any connection completed IDENTIFY (READY sent) or RESUME and is still open.
     pub fn is_live(&self) -> bool {
-        self.inner.read(|s| s.live.is_some())
+        self.inner.read(|s| !s.live.is_empty())
     }
 
     /// Waits for a connection that completed IDENTIFY (READY sent) or RESUME.
@@ -216,78 +224,229 @@ impl FakeDiscord {
         .await
     }
 
-    /// Sends a dispatch on the live connection, waiting for one if the bot
-    /// is (re)connecting.
-    pub async fn dispatch(&self, event: &str, data: Value) {
-        let tx = self.live_sender().await;
-        let _ = tx.send(ConnCommand::Dispatch {
-            event: event.to_string(),
-            data,
-        });
+    /// The live sessions, oldest first.
+    pub fn live_shards(&self) -> Vec<LiveShard> {
+        self.inner.read(|s| {
+            s.live
+                .iter()
+                .map(|l| LiveShard {
+                    connection: l.connection,
+                    shard_id: l.shard.0,
+                    num_shards: l.shard.1,
+                })
+                .collect()
+        })
     }
 
-    async fn live_sender(&self) -> tokio::sync::mpsc::UnboundedSender<ConnCommand> {
+    /// Whether shard `shard_id` of `num_shards` has a live session.
+    pub fn is_shard_live(&self, shard_id: u32, num_shards: u32) -> bool {
+        self.inner
+            .read(|s| s.live.iter().any(|l| l.shard == (shard_id, num_shards)))
+    }
+
+    /// Waits until every `(shard_id, num_shards)` in `shards` has a live session.
+    pub async fn wait_for_live_shards(&self, shards: &[(u32, u32)], timeout: Duration) {
         self.wait_until(
-            WAIT,
-            "a live gateway session (READY or RESUMED sent)",
-            |f| f.inner.read(|s| s.live.as_ref().map(|l| l.tx.clone())),
+            timeout,
+            &format!("live gateway sessions for shards {shards:?}"),
+            |f| {
+                shards
+                    .iter()
+                    .all(|(id, n)| f.is_shard_live(*id, *n))
+                    .then_some(())
+            },
         )
         .await
     }
 
-    /// Sends any raw frame (e.g. `fixtures::reconnect()`) on the live connection.
-    pub async fn send_raw(&self, payload: Value) {
-        let tx = self.live_sender().await;
-        let _ = tx.send(ConnCommand::Send(payload));
+    /// Sends a dispatch to the live connection(s) whose shard owns the event's guild (its
+    /// `guild_id`, or `id` for GUILD_CREATE/UPDATE/DELETE; shard 0 when there is none),
+    /// waiting for one if that shard is (re)connecting.
+    pub async fn dispatch(&self, event: &str, data: Value) {
+        let guild = guild_of_event(event, &data);
+        let command = ConnCommand::Dispatch {
+            event: event.to_string(),
+            data,
+        };
+        for tx in self.senders_for(guild).await {
+            let _ = tx.send(command.clone());
+        }
     }
 
-    /// Closes the live connection with 4000, so serenity reconnects and RESUMEs.
+    async fn senders_for(
+        &self,
+        guild: Option<u64>,
+    ) -> Vec<tokio::sync::mpsc::UnboundedSender<ConnCommand>> {
+        let what = match guild {
+            Some(g) => format!("a live gateway session on the shard of guild {g}"),
+            None => "a live gateway session on shard 0 (READY or RESUMED sent)".to_string(),
+        };
+        self.wait_until(WAIT, &what, |f| {
+            let txs: Vec<_> = f.inner.read(|s| {
+                s.live
+                    .iter()
+                    .filter(|l| l.owns(guild))
+                    .map(|l| l.tx.clone())
+                    .collect()
+            });
+            (!txs.is_empty()).then_some(txs)
+        })
+        .await
+    }
+
+    /// Sends any raw frame (e.g. `fixtures::reconnect()`) on every live connection.
+    pub async fn send_raw(&self, payload: Value) {
+        self.wait_for_live(WAIT).await;
+        let txs: Vec<_> = self
+            .inner
+            .read(|s| s.live.iter().map(|l| l.tx.clone()).collect());
+        for tx in txs {
+            let _ = tx.send(ConnCommand::Send(payload.clone()));
+        }
+    }
+
+    /// Closes the live connection (every live one, when there are several shards) with 4000,
+    /// so serenity reconnects and RESUMEs.
     pub async fn drop_gateway(&self) {
         self.close_gateway(CLOSE_UNKNOWN_ERROR, "Unknown error")
             .await
     }
 
-    /// Closes the live connection with a close frame carrying `code`.
+    /// Closes the live connection (every live one) with a close frame carrying `code`.
     pub async fn close_gateway(&self, code: u16, reason: &str) {
-        self.take_live(ConnCommand::Close {
-            code,
-            reason: reason.to_string(),
-        })
+        self.take_live(
+            None,
+            ConnCommand::Close {
+                code,
+                reason: reason.to_string(),
+            },
+        )
         .await
     }
 
-    /// Drops the live connection's TCP stream without a close frame.
+    /// Drops the live connection's (every live one's) TCP stream without a close frame.
     /// serenity notices at its next heartbeat (see `heartbeat_interval_ms`).
     pub async fn drop_gateway_tcp(&self) {
-        self.take_live(ConnCommand::DropTcp).await
+        self.take_live(None, ConnCommand::DropTcp).await
     }
 
-    /// Sends op 7 RECONNECT on the live connection. Discord (Gateway topic, "Reconnect"):
-    /// the client should reconnect and RESUME. serenity 0.12.5 does so at once: it opens a
-    /// new socket, sends RESUME without waiting for HELLO, and drops the old socket. Later
-    /// dispatches wait for the RESUMED.
+    /// Closes shard `shard_id` of `num_shards`'s live session with 4000 (waiting for one).
+    pub async fn drop_shard(&self, shard_id: u32, num_shards: u32) {
+        self.close_shard(shard_id, num_shards, CLOSE_UNKNOWN_ERROR, "Unknown error")
+            .await
+    }
+
+    /// Closes shard `shard_id` of `num_shards`'s live session with `code` (waiting for one).
+    pub async fn close_shard(&self, shard_id: u32, num_shards: u32, code: u16, reason: &str) {
+        self.take_live(
+            Some((shard_id, num_shards)),
+            ConnCommand::Close {
+                code,
+                reason: reason.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// Drops shard `shard_id` of `num_shards`'s TCP stream without a close frame.
+    pub async fn drop_shard_tcp(&self, shard_id: u32, num_shards: u32) {
+        self.take_live(Some((shard_id, num_shards)), ConnCommand::DropTcp)
+            .await
+    }
+
+    /// Sends op 7 RECONNECT on the live connection (every live one). Discord (Gateway topic,
+    /// "Reconnect"): the client should reconnect and RESUME. serenity 0.12.5 does so at once:
+    /// it opens a new socket, sends RESUME without waiting for HELLO, and drops the old
+    /// socket. Later dispatches wait for the RESUMED.
     pub async fn send_reconnect(&self) {
-        self.take_live(ConnCommand::Send(fixtures::reconnect()))
+        self.take_live(None, ConnCommand::Send(fixtures::reconnect()))
             .await
     }
 
-    /// Sends op 9 INVALID_SESSION with `d: resumable` on the live connection. Discord
-    /// (Gateway topic, "Invalid Session"): with `true` the client may RESUME; with `false` it
-    /// must IDENTIFY afresh, and the fake forgets the session, so a RESUME of it gets another
-    /// op 9 `false`. serenity 0.12.5 RESUMEs at once on `true`; on `false` it restarts the
-    /// shard, which takes about 5 s (a 5 s shutdown timeout and its 5 s gap between
-    /// IDENTIFYs), then IDENTIFYs and gets READY + GUILD_CREATE again.
+    /// Sends op 9 INVALID_SESSION with `d: resumable` on the live connection (every live
+    /// one). Discord (Gateway topic, "Invalid Session"): with `true` the client may RESUME;
+    /// with `false` it must IDENTIFY afresh, and the fake forgets the session, so a RESUME
+    /// of it gets another op 9 `false`. serenity 0.12.5 RESUMEs at once on `true`; on
+    /// `false` it restarts the shard, which takes about 5 s (a 5 s shutdown timeout and its
+    /// 5 s gap between IDENTIFYs), then IDENTIFYs and gets READY + GUILD_CREATE again.
     pub async fn send_invalid_session(&self, resumable: bool) {
-        self.take_live(ConnCommand::InvalidSession { resumable })
+        self.take_live(None, ConnCommand::InvalidSession { resumable })
             .await
     }
 
-    async fn take_live(&self, command: ConnCommand) {
-        self.wait_for_live(WAIT).await;
-        // Taken now, so later dispatches wait for the next session.
-        if let Some(live) = self.inner.update(|s| s.live.take()) {
-            let _ = live.tx.send(command);
+    /// Waits for a live session (of `shard`, or any), then takes it (every live one when
+    /// `shard` is `None`) out of the live set, so later dispatches wait for the next
+    /// session, and sends it `command`.
+    async fn take_live(&self, shard: Option<(u32, u32)>, command: ConnCommand) {
+        let wanted = |l: &LiveConnection| shard.is_none_or(|sh| l.shard == sh);
+        self.wait_until(WAIT, &format!("a live gateway session ({shard:?})"), |f| {
+            f.inner.read(|s| s.live.iter().any(wanted).then_some(()))
+        })
+        .await;
+        let taken: Vec<LiveConnection> = self.inner.update(|s| {
+            let (taken, kept) = std::mem::take(&mut s.live).into_iter().partition(wanted);
+            s.live = kept;
+            taken
+        });
+        for live in taken {
+            let _ = live.tx.send(command.clone());
         }
+    }
+
+    /// Every IDENTIFY so far, in order, with its shard and arrival time; a missing `shard`
+    /// is recorded as `[0, 1]`, a malformed one as `shard_id: u32::MAX, num_shards: 0`.
+    pub fn identifies(&self) -> Vec<IdentifyRecord> {
+        self.inner.read(|s| s.identifies.clone())
+    }
+
+    /// Pairs of successive IDENTIFYs in the same rate-limit bucket (`shard_id %
+    /// max_concurrency`) that arrived less than `gap` apart. Discord allows one IDENTIFY per
+    /// bucket per 5 seconds, so `identifies_too_close(max_concurrency, 5 s)` should be empty.
+    pub fn identifies_too_close(
+        &self,
+        max_concurrency: u32,
+        gap: Duration,
+    ) -> Vec<(IdentifyRecord, IdentifyRecord)> {
+        let all = self.identifies();
+        let mut last: std::collections::HashMap<u32, IdentifyRecord> = Default::default();
+        let mut close = Vec::new();
+        for rec in all {
+            let bucket = rec.bucket(max_concurrency);
+            if let Some(prev) = last.get(&bucket) {
+                if rec.at.duration_since(prev.at) < gap {
+                    close.push((prev.clone(), rec.clone()));
+                }
+            }
+            last.insert(bucket, rec);
+        }
+        close
+    }
+
+    /// Every close frame the fake sent (4004, 4010, 4011, the tests' closes ...), in order.
+    pub fn closes(&self) -> Vec<CloseRecord> {
+        self.inner.read(|s| s.closes.clone())
+    }
+
+    /// Ids of the guilds whose GUILD_CREATE was sent on `connection`, in order.
+    pub fn guild_creates_on(&self, connection: u64) -> Vec<u64> {
+        self.inner.read(|s| {
+            s.to_bot
+                .iter()
+                .filter(|f| f.connection == connection && f.event() == Some("GUILD_CREATE"))
+                .filter_map(|f| f.payload["d"]["id"].as_str()?.parse().ok())
+                .collect()
+        })
+    }
+
+    /// The connection of the newest IDENTIFY for shard `shard_id` of `num_shards`.
+    pub fn connection_of_shard(&self, shard_id: u32, num_shards: u32) -> Option<u64> {
+        self.inner.read(|s| {
+            s.identifies
+                .iter()
+                .rev()
+                .find(|r| (r.shard_id, r.num_shards) == (shard_id, num_shards))
+                .map(|r| r.connection)
+        })
     }
 
     pub fn identify_count(&self) -> usize {
@@ -904,10 +1063,21 @@ impl FakeDiscord {
     }
 }
 
+/// The guild a dispatch is about: its `guild_id`, or the guild's own `id` for the GUILD_
+/// CREATE/UPDATE/DELETE events; `None` for DMs and events without a guild.
+fn guild_of_event(event: &str, data: &Value) -> Option<u64> {
+    let snowflake = |v: &Value| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64());
+    snowflake(&data["guild_id"]).or_else(|| {
+        matches!(event, "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE")
+            .then(|| snowflake(&data["id"]))
+            .flatten()
+    })
+}
+
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.server.abort();
-        if let Some(live) = self.inner.update(|s| s.live.take()) {
+        for live in self.inner.update(|s| std::mem::take(&mut s.live)) {
             let _ = live.tx.send(ConnCommand::DropTcp);
         }
     }

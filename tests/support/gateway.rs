@@ -11,10 +11,17 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::fixtures;
-use super::state::{ConnCommand, GatewayFrame, Inner, LiveConnection, State};
+use super::state::{
+    shard_of, CloseRecord, ConnCommand, GatewayFrame, IdentifyRecord, Inner, LiveConnection, State,
+};
 
 pub const CLOSE_AUTHENTICATION_FAILED: u16 = 4004;
 pub const CLOSE_UNKNOWN_ERROR: u16 = 4000;
+/// Gateway close code 4010 "Invalid shard": "You sent an invalid shard when identifying."
+pub const CLOSE_INVALID_SHARD: u16 = 4010;
+/// Gateway close code 4011 "Sharding required": "The session would have handled too many
+/// guilds - you are required to shard your connection in order to connect."
+pub const CLOSE_SHARDING_REQUIRED: u16 = 4011;
 
 pub(crate) async fn upgrade(
     AxumState(inner): AxumState<Arc<Inner>>,
@@ -30,6 +37,8 @@ struct Connection {
     tx: mpsc::UnboundedSender<ConnCommand>,
     /// Set once IDENTIFY or RESUME succeeded.
     session: Option<String>,
+    /// `[shard_id, num_shards]` from IDENTIFY (or the resumed session's); `[0, 1]` until then.
+    shard: (u32, u32),
 }
 
 enum Next {
@@ -50,6 +59,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
         id,
         tx,
         session: None,
+        shard: (0, 1),
     };
     let hello = fixtures::hello(conn.inner.config.heartbeat_interval_ms);
     let mut next = if conn.send(hello).await {
@@ -84,11 +94,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
     }
 
     let id = conn.id;
-    conn.inner.update(|s| {
-        if s.live.as_ref().is_some_and(|l| l.connection == id) {
-            s.live = None;
-        }
-    });
+    conn.inner.update(|s| s.live.retain(|l| l.connection != id));
     // Dropping the socket here without a close frame is the "TCP drop".
 }
 
@@ -127,6 +133,14 @@ impl Connection {
     /// Sends a close frame and waits for the client's answer, so serenity sees
     /// the code rather than a reset (a reset after 4004 makes it loop forever).
     async fn close(&mut self, code: u16, reason: &str) {
+        let connection = self.id;
+        self.inner.update(|s| {
+            s.closes.push(CloseRecord {
+                connection,
+                code,
+                reason: reason.to_string(),
+            })
+        });
         let frame = CloseFrame {
             code,
             reason: reason.into(),
@@ -180,9 +194,26 @@ impl Connection {
 
     async fn identify(&mut self, data: &Value) -> Next {
         let intents = data["intents"].as_u64();
+        // Gateway topic, "Sharding": `shard: [shard_id, num_shards]`; absent means [0, 1].
+        let shard = match &data["shard"] {
+            Value::Null => Some((0, 1)),
+            Value::Array(pair) if pair.len() == 2 => pair[0]
+                .as_u64()
+                .zip(pair[1].as_u64())
+                .and_then(|(id, n)| Some((u32::try_from(id).ok()?, u32::try_from(n).ok()?))),
+            _ => None,
+        };
+        let connection = self.id;
         self.inner.update(|s| {
             s.identify_count += 1;
             s.last_intents = intents;
+            let (shard_id, num_shards) = shard.unwrap_or((u32::MAX, 0));
+            s.identifies.push(IdentifyRecord {
+                connection,
+                shard_id,
+                num_shards,
+                at: Instant::now(),
+            });
         });
         if !self.token_ok(data) {
             return Next::Close(CLOSE_AUTHENTICATION_FAILED, "Authentication failed.");
@@ -190,12 +221,36 @@ impl Connection {
         if self.session.is_some() {
             return Next::Close(4005, "Already authenticated.");
         }
+        let Some((shard_id, num_shards)) = shard.filter(|(id, n)| *n > 0 && id < n) else {
+            return Next::Close(CLOSE_INVALID_SHARD, "Invalid shard.");
+        };
+        let own = |g: u64| shard_of(g, num_shards) == shard_id;
+        let held = self
+            .inner
+            .read(|s| s.guilds.iter().filter(|g| own(g.id)).count());
+        if held > self.inner.config.max_guilds_per_shard {
+            return Next::Close(CLOSE_SHARDING_REQUIRED, "Sharding required.");
+        }
+        self.shard = (shard_id, num_shards);
         let session_id = format!("fake-session-{}-{}", self.id, self.inner.next_id());
-        self.inner
-            .update(|s| s.sessions.insert(session_id.clone(), 0));
+        self.inner.update(|s| {
+            s.sessions.insert(session_id.clone(), 0);
+            s.session_shards
+                .insert(session_id.clone(), (shard_id, num_shards));
+        });
         self.session = Some(session_id.clone());
 
-        let ready = fixtures::ready(&self.inner.config, &session_id, &self.inner.gateway_url);
+        let mut ready = fixtures::ready(&self.inner.config, &session_id, &self.inner.gateway_url);
+        // READY lists only this shard's guilds (as unavailable) and echoes the shard.
+        let listed: Vec<Value> = self.inner.read(|s| {
+            s.guilds
+                .iter()
+                .filter(|g| own(g.id))
+                .map(|g| serde_json::json!({"id": g.id.to_string(), "unavailable": true}))
+                .collect()
+        });
+        ready["guilds"] = Value::Array(listed);
+        ready["shard"] = serde_json::json!([shard_id, num_shards]);
         if let Next::Stop = self.dispatch("READY", ready).await {
             return Next::Stop;
         }
@@ -203,6 +258,7 @@ impl Connection {
         let guilds = self.inner.read(|s| {
             s.guilds
                 .iter()
+                .filter(|g| own(g.id))
                 .map(|g| {
                     // Gateway Events, Guild Create: `threads` holds the "active threads in
                     // the guild that current user has permission to view".
@@ -239,6 +295,12 @@ impl Connection {
                 Next::Stop
             };
         }
+        if let Some(shard) = self
+            .inner
+            .read(|s| s.session_shards.get(&session_id).copied())
+        {
+            self.shard = shard;
+        }
         self.session = Some(session_id);
         // Nothing is replayed: events dispatched while no connection was live
         // waited in `FakeDiscord::dispatch` instead.
@@ -267,12 +329,17 @@ impl Connection {
         }
     }
 
-    /// From now on, test dispatches go to this connection.
+    /// From now on, test dispatches for this connection's shard go to it, and no longer to
+    /// an older session of the same `[shard_id, num_shards]`.
     fn go_live(&self) {
         let live = LiveConnection {
             connection: self.id,
+            shard: self.shard,
             tx: self.tx.clone(),
         };
-        self.inner.update(|s| s.live = Some(live));
+        self.inner.update(|s| {
+            s.live.retain(|l| l.shard != live.shard);
+            s.live.push(live);
+        });
     }
 }

@@ -3,7 +3,7 @@
 //! different part, hence the allows.
 //!
 //! ```ignore
-//! let env = TestEnv::start().await; // fake + temp SQLite + bot with commands registered
+//! let env = TestEnv::start().await; // fake + fresh database + bot with commands registered
 //! let h = env.fake.slash(SlashInvocation::new("hallway").sub("join").opt("timezone", "Europe/Berlin")).await;
 //! let reply = env.fake.reply_to(&h, WAIT).await;
 //! assert!(reply.ephemeral && reply.text().contains("Europe/Berlin"));
@@ -17,6 +17,7 @@
 
 pub mod bot;
 pub mod config;
+pub mod database;
 pub mod failures;
 pub mod fake_discord;
 pub mod fixtures;
@@ -29,9 +30,13 @@ pub use bot::{BotOptions, BotProcess, TestEnv};
 pub use config::{
     channel_kind, ids, FakeChannel, FakeConfig, FakeGuild, FakeMember, FakeRole, DEFAULT_TOKEN,
 };
+pub use database::{
+    open, query, query_as, query_scalar, sqlite_only, test_backend, Arg, Db, TestDatabase,
+};
 pub use failures::{FailRule, Failure};
 pub use fake_discord::{FakeDiscord, Reply, ReplyKind, WAIT};
 pub use interactions::{ButtonClick, InteractionHandle, OptionValue, SlashInvocation};
 pub use state::{
-    Button, ChannelInfo, FilePart, GatewayFrame, InteractionRecord, PostedMessage, RecordedRequest,
+    shard_of, Button, ChannelInfo, CloseRecord, FilePart, GatewayFrame, IdentifyRecord,
+    InteractionRecord, LiveShard, PostedMessage, RecordedRequest,
 };

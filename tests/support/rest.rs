@@ -333,11 +333,21 @@ fn route(inner: &Inner, req: &RecordedRequest) -> Answer {
 
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["gateway"]) => Answer::ok(json!({ "url": inner.gateway_url })),
-        ("GET", ["gateway", "bot"]) => Answer::ok(json!({
-            "url": inner.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
-        })),
+        // Gateway topic, "Get Gateway Bot": the recommended shard count and the session
+        // start limit; each IDENTIFY so far used one of the 1,000 daily session starts.
+        ("GET", ["gateway", "bot"]) => {
+            let used = inner.read(|s| s.identifies.len());
+            Answer::ok(json!({
+                "url": inner.gateway_url,
+                "shards": cfg.recommended_shard_count(),
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000usize.saturating_sub(used),
+                    "reset_after": 86_400_000,
+                    "max_concurrency": cfg.max_concurrency,
+                },
+            }))
+        }
         ("GET", ["users", "@me"]) => Answer::ok(fixtures::bot_user(cfg)),
         ("GET", ["users", user]) => match inner.read(|s| s.user_json(cfg, num(user))) {
             Some(u) => Answer::ok(u),

@@ -308,6 +308,7 @@ impl InteractionRecord {
     }
 }
 
+#[derive(Clone)]
 pub(crate) enum ConnCommand {
     Dispatch {
         event: String,
@@ -328,7 +329,61 @@ pub(crate) enum ConnCommand {
 
 pub(crate) struct LiveConnection {
     pub connection: u64,
+    /// The `[shard_id, num_shards]` its IDENTIFY gave (`[0, 1]` when absent).
+    pub shard: (u32, u32),
     pub tx: mpsc::UnboundedSender<ConnCommand>,
+}
+
+impl LiveConnection {
+    /// Whether Discord would send this guild's events on this connection: a guild belongs
+    /// to shard `(guild_id >> 22) % num_shards`; events without a guild (DMs) go to shard 0.
+    pub fn owns(&self, guild_id: Option<u64>) -> bool {
+        let (id, total) = self.shard;
+        match guild_id {
+            Some(g) => shard_of(g, total) == id,
+            None => id == 0,
+        }
+    }
+}
+
+/// The shard a guild belongs to (Gateway topic, "Sharding"): `(guild_id >> 22) % num_shards`.
+pub fn shard_of(guild_id: u64, num_shards: u32) -> u32 {
+    ((guild_id >> 22) % u64::from(num_shards.max(1))) as u32
+}
+
+/// A live gateway session, as tests see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveShard {
+    /// Which websocket connection, from 1.
+    pub connection: u64,
+    pub shard_id: u32,
+    pub num_shards: u32,
+}
+
+/// One IDENTIFY the fake received, valid or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentifyRecord {
+    /// Which websocket connection, from 1.
+    pub connection: u64,
+    pub shard_id: u32,
+    pub num_shards: u32,
+    pub at: Instant,
+}
+
+impl IdentifyRecord {
+    /// Discord's rate-limit bucket: `shard_id % max_concurrency` (Gateway topic, "Max
+    /// Concurrency"); one IDENTIFY per bucket per 5 seconds.
+    pub fn bucket(&self, max_concurrency: u32) -> u32 {
+        self.shard_id % max_concurrency.max(1)
+    }
+}
+
+/// A close frame the fake sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseRecord {
+    pub connection: u64,
+    pub code: u16,
+    pub reason: String,
 }
 
 #[derive(Default)]
@@ -348,8 +403,14 @@ pub(crate) struct State {
     pub last_intents: Option<u64>,
     /// session id -> last sequence number sent in it.
     pub sessions: HashMap<String, u64>,
-    pub live: Option<LiveConnection>,
+    /// session id -> the `[shard_id, num_shards]` it identified with.
+    pub session_shards: HashMap<String, (u32, u32)>,
+    /// Sessions that completed IDENTIFY or RESUME and get dispatches, at most one per
+    /// `[shard_id, num_shards]` (the newest), oldest first.
+    pub live: Vec<LiveConnection>,
     pub connections: u64,
+    pub identifies: Vec<IdentifyRecord>,
+    pub closes: Vec<CloseRecord>,
     pub rules: Vec<FailRule>,
     /// Latest registered command set per scope (None = global).
     pub commands: BTreeMap<Option<u64>, Vec<Value>>,
