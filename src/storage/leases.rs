@@ -391,11 +391,10 @@ impl From<LeaseRow> for Lease {
 impl Store {
     /// A write transaction that has checked the fence of the task's scope, if any.
     pub(crate) async fn write_scoped(&self) -> anyhow::Result<super::Tx> {
+        // `write()` has checked the scoped fence already; only the idle bound is left.
         let mut tx = self.write().await?;
-        match current_fence() {
-            Some(fence) => check_fence(tx.conn(), &fence).await?,
-            None => bound_idle(tx.conn(), IDLE_BOUND).await?,
-        }
+        let idle = current_fence().map_or(IDLE_BOUND, |fence| fence.clock.lease());
+        bound_idle(tx.conn(), idle).await?;
         Ok(tx)
     }
 
